@@ -1,0 +1,42 @@
+"""The account view the agent maintains: its tags with evidence, and its ticket notes (for the CLI and demo)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from agents.tools import NOTE_KIND, TagRecord, read_account_tags
+from memory.store import Memory, MemoryStore
+
+
+class AccountReport(BaseModel):
+    account_id: str
+    tags: dict[str, TagRecord]
+    evaluated_through: datetime | None
+    tickets: int
+    events: int
+    notes: list[Memory]
+
+    def evidence_line(self) -> str:
+        if not self.tags:
+            return ""
+        name, record = sorted(self.tags.items())[0]
+        return f"{name}: {record.reason}"
+
+
+async def account_report(store: MemoryStore, account_id: str, *, page_size: int = 500) -> AccountReport:
+    notes: list[Memory] = []
+    page = 1
+    while True:
+        batch = await store.list(user_id=account_id, metadata_eq={"kind": NOTE_KIND}, page=page,
+                                 page_size=page_size)
+        notes.extend(batch)
+        if len(batch) < page_size:
+            break
+        page += 1
+    _, tags = await read_account_tags(store, account_id)
+    return AccountReport(
+        account_id=account_id, tags=tags.tags, evaluated_through=tags.evaluated_through,
+        tickets=len({n.metadata.get("ticket_id") for n in notes}), events=len(notes), notes=notes,
+    )

@@ -1,0 +1,188 @@
+"""The offline rules model: deterministic, no network, and it speaks through the same tools as an LLM would.
+
+Turn 1 reads the account (search + current tags), turn 2 writes the note for this event, turn 3 sets or clears
+tags from the account's history as of this event, turn 4 answers. The ticket text is only ever matched against
+patterns, so nothing it says can steer the tool calls.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from agents import signals
+from agents.model import ModelRequest, ModelTurn, ToolCall
+from agents.tools import AccountTags, AddMemoryArgs, SearchMemoriesArgs, SetAccountTagsArgs, TagAdd, TagClear
+from core.events import TicketEvent
+
+_CATEGORY_OF = {
+    "outage": "outage", "data_loss": "data", "billing_error": "billing", "security": "security",
+    "escalation_refund": "billing",
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    memory_id: str
+    event_id: str
+    ticket_id: str
+    event_type: str
+    occurred_at: datetime
+    priority: str
+    signals: frozenset[str]
+    quotes: tuple[tuple[str, str], ...]
+
+    @property
+    def complaint(self) -> bool:
+        urgent = self.priority in {"high", "urgent"} and self.event_type != "ticket.closed"
+        return bool(self.signals & signals.NEGATIVE) or urgent
+
+    @property
+    def satisfied_close(self) -> bool:
+        return self.event_type == "ticket.closed" and "satisfied" in self.signals and not self.complaint
+
+
+@dataclass(frozen=True)
+class ChurnDecision:
+    churn: bool
+    clear: bool
+    reason: str
+    evidence: list[str]
+
+
+RECENT_DAYS = 30
+
+
+def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: bool) -> ChurnDecision:
+    """Judge churn risk from the notes up to `now` (later ones are ignored, so a replay judges the same way).
+
+    At risk: two or more complaints in the window with an escalation in the last 30 days, or three or more
+    complaints, two of them severe, with one in the last 30 days. A set tag stays until the account is no
+    longer at risk and its last two events are tickets closed satisfied.
+    """
+    window = sorted(
+        (n for n in notes if now - timedelta(days=window_days) <= n.occurred_at <= now),
+        key=lambda n: (n.occurred_at, n.event_id),
+    )
+    recent_from = now - timedelta(days=RECENT_DAYS)
+    complaints = [n for n in window if n.complaint]
+    escalated = [n for n in complaints if n.signals & signals.ESCALATION and n.occurred_at >= recent_from]
+    severe = [n for n in complaints if n.signals & signals.SEVERE]
+    recent = [n for n in complaints if n.occurred_at >= recent_from]
+    churn = (len(complaints) >= 2 and bool(escalated)) or (len(complaints) >= 3 and len(severe) >= 2 and bool(recent))
+    if churn:
+        kinds = sorted({s for n in complaints for s in n.signals & signals.NEGATIVE})
+        quote = next((q for n in reversed(escalated) for s, q in n.quotes if s in signals.ESCALATION), None)
+        reason = f"{len(complaints)} complaints in {window_days}d ({', '.join(kinds)})"
+        if quote:
+            reason += f'; latest escalation: "{quote}"'
+        return ChurnDecision(True, False, reason, [n.memory_id for n in complaints][-10:])
+    last_two = window[-2:]
+    if tagged and len(last_two) == 2 and all(n.satisfied_close for n in last_two):
+        tickets = ", ".join(n.ticket_id for n in last_two)
+        return ChurnDecision(False, True, f"two tickets closed satisfied ({tickets}) and no escalation in "
+                                          f"{RECENT_DAYS}d", [n.memory_id for n in last_two])
+    return ChurnDecision(False, False, f"{len(complaints)} complaints in {window_days}d: below the bar", [])
+
+
+class RulesModel:
+    """Deterministic planner used when no LLM is configured."""
+
+    name = "rules"
+
+    def __init__(self, *, window_days: int = 90, search_top_k: int = 50) -> None:
+        self.window_days = window_days
+        self.search_top_k = search_top_k
+
+    async def respond(self, request: ModelRequest) -> ModelTurn:
+        event = request.ticket
+        step = len(request.history)
+        if step == 0:
+            query = f"{event.ticket.subject} {event.ticket.body[:300]}"
+            return _calls(
+                ("search_memories", SearchMemoriesArgs(query=query[:500] or "ticket", top_k=self.search_top_k)),
+                ("get_account_tags", None),
+            )
+        if step == 1:
+            return _calls(("add_memory", self._note_for(event)))
+        if step == 2:
+            plan = self._tag_plan(request)
+            if plan is not None:
+                return _calls(("set_account_tags", plan))
+        return ModelTurn(text=self._summary(request))
+
+    def _note_for(self, event: TicketEvent) -> AddMemoryArgs:
+        t = event.ticket
+        found = signals.detect(f"{t.subject}\n{t.body}")
+        names = sorted(found)
+        first_line = " ".join(t.body.split())[:160].rstrip(" .")
+        text = (
+            f"[{event.occurred_at:%Y-%m-%d}] {event.type} {t.id} ({t.priority}, {t.channel}): {t.subject}"
+            f" - {first_line}. Signals: {', '.join(names) or 'none'}."
+        )
+        categories = sorted({_CATEGORY_OF[s] for s in names if s in _CATEGORY_OF})
+        if set(names) & signals.NEGATIVE:
+            categories.append("complaint")
+        elif event.type == "ticket.closed":
+            categories.append("resolution")
+        else:
+            categories.append("question")
+        return AddMemoryArgs(
+            text=text, categories=categories, signals=names,  # type: ignore[arg-type]
+            quotes={s: found[s][:120] for s in names},
+        )
+
+    def _tag_plan(self, request: ModelRequest) -> SetAccountTagsArgs | None:
+        event = request.ticket
+        tags = AccountTags.model_validate_json(request.results_of("get_account_tags")[-1].content)
+        through = tags.evaluated_through
+        if through is not None and event.occurred_at < through:
+            return None  # an older event than the tags already reflect: a replay must not rewrite them
+        notes = {n.event_id: n for n in _notes(request.results_of("search_memories")[-1].content)}
+        added = json.loads(request.results_of("add_memory")[-1].content)
+        current = self._note_for(event)
+        notes[event.event_id] = Note(
+            memory_id=added["id"], event_id=event.event_id, ticket_id=event.ticket.id, event_type=event.type,
+            occurred_at=event.occurred_at, priority=event.ticket.priority,
+            signals=frozenset(current.signals), quotes=tuple(sorted(current.quotes.items())),
+        )
+        tagged = "churn_risk" in tags.tags
+        decision = assess_churn(list(notes.values()), event.occurred_at, self.window_days, tagged)
+        if decision.churn and not tagged:
+            return SetAccountTagsArgs(
+                add=[TagAdd(tag="churn_risk", reason=decision.reason, evidence_memory_ids=decision.evidence)]
+            )
+        if decision.clear:
+            return SetAccountTagsArgs(clear=[TagClear(tag="churn_risk", reason=decision.reason)])
+        return SetAccountTagsArgs()  # records that tags were evaluated through this event
+
+    def _summary(self, request: ModelRequest) -> str:
+        done = [r for ex in request.history for r in ex.results if not r.is_error]
+        return f"rules: {len(done)} tool calls for {request.ticket.type} {request.ticket.ticket.id}"
+
+
+def _calls(*calls: tuple[str, object]) -> ModelTurn:
+    out = []
+    for i, (name, args) in enumerate(calls):
+        payload = "{}" if args is None else args.model_dump_json()  # type: ignore[attr-defined]
+        out.append(ToolCall(id=f"rules-{name}-{i}", name=name, arguments=payload))
+    return ModelTurn(tool_calls=out)
+
+
+def _notes(search_content: str) -> list[Note]:
+    notes = []
+    for hit in json.loads(search_content):
+        meta = hit.get("metadata") or {}
+        try:
+            notes.append(Note(
+                memory_id=hit["id"], event_id=str(meta["event_id"]), ticket_id=str(meta.get("ticket_id", "")),
+                event_type=str(meta.get("event_type", "")),
+                occurred_at=datetime.fromisoformat(str(meta["occurred_at"])),
+                priority=str(meta.get("priority", "normal")),
+                signals=frozenset(meta.get("signals") or []),
+                quotes=tuple(sorted(dict(meta.get("quotes") or {}).items())),
+            ))
+        except (KeyError, ValueError):
+            continue  # a memory written by something else: not a ticket note we can weigh
+    return notes

@@ -1,0 +1,1 @@
+"""The `ticket-enricher` command line."""

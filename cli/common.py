@@ -1,0 +1,39 @@
+"""Options shared by several commands, and the one place the CLI turns flags into `Settings`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from config.settings import ENV_PREFIX, Settings, load_settings
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="A TOML file overriding config/defaults.toml (same tables).",
+                 exists=True, dir_okay=False),
+]
+BootstrapOpt = Annotated[
+    str | None,
+    typer.Option("--bootstrap-servers", "-b", help="Kafka bootstrap servers, HOST:PORT[,HOST:PORT].",
+                 envvar=f"{ENV_PREFIX}KAFKA__BOOTSTRAP_SERVERS", show_envvar=True),
+]
+MemoryOpt = Annotated[
+    Path | None,
+    typer.Option("--memory", "-m", help="Path of the embedded SQLite memory store.",
+                 envvar=f"{ENV_PREFIX}MEMORY__PATH", show_envvar=True),
+]
+
+
+def settings_from(config: Path | None, bootstrap: str | None = None, memory: Path | None = None) -> Settings:
+    overrides: dict[str, object] = {}
+    if bootstrap:
+        overrides["kafka"] = {"bootstrap_servers": bootstrap}
+    if memory:
+        overrides["memory"] = {"path": memory}
+    try:
+        return load_settings(config, **overrides)
+    except ValidationError as exc:
+        raise typer.BadParameter(f"invalid settings:\n{exc}") from exc

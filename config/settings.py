@@ -1,0 +1,109 @@
+"""Settings: `defaults.toml` < an optional user TOML file < `TICKET_ENRICHER_*` env vars < explicit arguments.
+
+Built once at start-up and passed down; nothing below the CLI reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
+ENV_PREFIX = "TICKET_ENRICHER_"
+
+
+class KafkaSettings(BaseModel):
+    bootstrap_servers: str
+    group_id: str
+    client_id: str
+    auto_offset_reset: Literal["earliest", "latest"]
+
+
+class TopicSettings(BaseModel):
+    tickets: str
+    enriched: str
+    dlq: str
+    partitions: int = Field(ge=1)
+    replication_factor: int = Field(ge=1)
+
+    def all(self) -> list[str]:
+        return [self.tickets, self.enriched, self.dlq]
+
+    @field_validator("tickets", "enriched", "dlq")
+    @classmethod
+    def _legal_topic(cls, name: str) -> str:
+        allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        if not name or len(name) > 249 or set(name) - allowed or name in {".", ".."}:
+            raise ValueError(f"{name!r} is not a legal Kafka topic name")
+        return name
+
+
+class WorkerSettings(BaseModel):
+    max_message_bytes: int = Field(ge=1024)
+
+
+class MemorySettings(BaseModel):
+    backend: Literal["sqlite"]
+    path: Path
+
+
+class AgentSettings(BaseModel):
+    max_turns: int = Field(ge=1)
+    max_tool_calls: int = Field(ge=1)
+    history_window_days: int = Field(ge=1)
+    search_top_k: int = Field(ge=1, le=1000)
+
+
+class Settings(BaseSettings):
+    """Everything the worker and the CLI can be told; see `defaults.toml` for values and meaning."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    kafka: KafkaSettings
+    topics: TopicSettings
+    worker: WorkerSettings
+    memory: MemorySettings
+    agent: AgentSettings
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        user_file = _USER_FILE.get(settings_cls)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if user_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=user_file))
+        sources.append(TomlConfigSettingsSource(settings_cls, toml_file=DEFAULTS_FILE))
+        return tuple(sources)
+
+
+_USER_FILE: dict[type[BaseSettings], Path] = {}
+
+
+def load_settings(config_file: Path | None = None, **overrides: object) -> Settings:
+    """Build the settings; `overrides` are nested dicts keyed like the TOML tables."""
+    if config_file is not None and not Path(config_file).is_file():
+        raise FileNotFoundError(f"config file {config_file} does not exist")
+    if config_file is None:
+        _USER_FILE.pop(Settings, None)
+    else:
+        _USER_FILE[Settings] = Path(config_file)
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    finally:
+        _USER_FILE.pop(Settings, None)

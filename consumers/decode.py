@@ -1,0 +1,59 @@
+"""Turn raw record bytes into a `TicketEvent`, or say exactly why not (`InvalidEvent.reason`)."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+
+from core.errors import InvalidEvent
+from core.events import KNOWN_EVENT_TYPES, EventEnvelope, TicketEvent
+from consumers.records import Record
+
+
+class UnknownEventType(Exception):
+    """Raised for a well-formed event of a type this worker does not handle: skipped and counted, not an error."""
+
+    def __init__(self, event_type: str) -> None:
+        self.event_type = event_type
+        super().__init__(event_type)
+
+
+def decode_ticket_event(record: Record, max_bytes: int) -> TicketEvent:
+    value = record.value
+    if value is None or not value.strip():
+        raise InvalidEvent("empty", "the record has no value")
+    if len(value) > max_bytes:
+        raise InvalidEvent("oversized", f"{len(value)} bytes is over the {max_bytes}-byte limit")
+    try:
+        payload = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidEvent("invalid_json", str(exc)[:300]) from exc
+    if not isinstance(payload, dict):
+        raise InvalidEvent("schema", f"expected a JSON object, got {type(payload).__name__}")
+    try:
+        envelope = EventEnvelope.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidEvent("schema", _summary(exc)) from exc
+    if envelope.type not in KNOWN_EVENT_TYPES:
+        raise UnknownEventType(envelope.type)
+    try:
+        event = TicketEvent.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidEvent("schema", _summary(exc)) from exc
+    if record.key is not None and record.key != event.account_id.encode():
+        raise InvalidEvent(
+            "key_mismatch",
+            f"record key {record.key[:100]!r} is not the event's account_id {event.account_id!r}; "
+            "per-account ordering needs key = account_id",
+        )
+    return event
+
+
+def _summary(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "event"
+        parts.append(f"{where}: {err['msg']}")
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")

@@ -1,0 +1,22 @@
+"""A neutral view of one consumed Kafka record, so flows and tests need no FastStream or aiokafka types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes | None], ...] = field(default_factory=tuple)
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key == name and value is not None:
+                return value.decode("utf-8", errors="replace")
+        return None

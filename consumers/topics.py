@@ -1,0 +1,27 @@
+"""Create every topic the configuration names; existing topics are left as they are."""
+
+from __future__ import annotations
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from config.settings import Settings
+
+
+async def create_topics(settings: Settings) -> tuple[list[str], list[str]]:
+    """Returns (created, already existing)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers,
+                                client_id=f"{settings.kafka.client_id}-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = settings.topics.all()
+        missing = [t for t in wanted if t not in existing]
+        if missing:
+            await admin.create_topics([
+                NewTopic(name=t, num_partitions=settings.topics.partitions,
+                         replication_factor=settings.topics.replication_factor)
+                for t in missing
+            ])
+        return missing, [t for t in wanted if t in existing]
+    finally:
+        await admin.close()

@@ -1,0 +1,79 @@
+"""Event contract v1: what support desks publish to `support.tickets` and what the worker publishes back.
+
+Unknown fields are ignored (producers may add fields within v1); unknown `type` values are skipped by the
+consumer, counted, and never treated as errors.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, get_args
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+EventType = Literal["ticket.created", "ticket.updated", "ticket.comment_added", "ticket.closed"]
+KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType))
+Priority = Literal["low", "normal", "high", "urgent"]
+
+Id = Field(min_length=1, max_length=200)
+
+
+class Requester(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Id
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class Ticket(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Id
+    subject: str = Field(max_length=1_000)
+    body: str = Field(max_length=100_000)
+    priority: Priority
+    channel: str = Field(min_length=1, max_length=50)
+    requester: Requester | None = None
+    tags: list[str] = Field(default_factory=list, max_length=100)
+
+
+class EventEnvelope(BaseModel):
+    """The two fields needed to decide whether an event is ours to process at all."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str = Id
+    type: str = Field(min_length=1, max_length=100)
+
+
+class TicketEvent(BaseModel):
+    """One ticket event; the Kafka key is `account_id`."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_id: str = Id
+    type: EventType
+    occurred_at: AwareDatetime
+    account_id: str = Id
+    ticket: Ticket
+
+
+class EnrichedAccountEvent(BaseModel):
+    """One per processed input on `support.accounts.enriched`; key `account_id`.
+
+    `event_id` is the input's, so consumers can de-duplicate: delivery is at-least-once, and a redelivered input
+    yields the same `memory_ids` and an empty `tags_added`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    account_id: str
+    ticket_id: str
+    tags: list[str]
+    tags_added: list[str]
+    tags_removed: list[str]
+    memory_ids: list[str]
+    evidence: list[str]
+    planner: str
+    processed_at: datetime
