@@ -137,6 +137,7 @@ class LocalBroker:
         self.heap = heap
         self.partitions = partitions
         self._state = self.data_dir / "broker.json"
+        self._proc: subprocess.Popen[bytes] | None = None  # kept so that stop() can reap a child of ours
 
     @property
     def bootstrap(self) -> str:
@@ -194,6 +195,7 @@ class LocalBroker:
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
         out.close()
+        self._proc = proc
         self._state.write_text(json.dumps(
             {"pid": proc.pid, "host": self.host, "port": self.port, "controller_port": controller_port}
         ))
@@ -223,6 +225,9 @@ class LocalBroker:
                 os.kill(pid, signal.SIGKILL)
                 while _alive(pid):
                     time.sleep(0.05)
+        if self._proc is not None and self._proc.pid == pid:
+            self._proc.wait()
+            self._proc = None
         self._state.unlink(missing_ok=True)
         return was_running
 

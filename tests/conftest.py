@@ -1,0 +1,135 @@
+"""Shared fixtures: one real Kafka broker per session, isolated topics per test, no secrets, no remote calls."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from config.settings import Settings, load_settings
+from consumers.topics import create_topics
+from localkafka import LocalBroker
+
+_SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may pick up a developer's keys or settings."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(_SECRET_PREFIXES) and name != "TICKET_ENRICHER_KAFKA_LIB":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse any connection that leaves the machine: no test may reach a real model or memory API."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        if isinstance(address, tuple) and self.family in (socket.AF_INET, socket.AF_INET6):
+            host = str(address[0])
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise ConnectionRefusedError(f"tests may only connect to loopback, not {host}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real single-node KRaft broker from the official jars, on a free port, for the whole session."""
+    broker = LocalBroker(tmp_path_factory.mktemp("kafka"), heap="768m")
+    bootstrap = broker.start()
+    try:
+        yield bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+async def kafka_settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
+    """Settings with topics and a group of this test's own, already created."""
+    run = uuid.uuid4().hex[:8]
+    settings = load_settings(
+        kafka={"bootstrap_servers": kafka_bootstrap, "group_id": f"enricher-{run}"},
+        topics={"tickets": f"tickets-{run}", "enriched": f"enriched-{run}", "dlq": f"dlq-{run}"},
+        memory={"path": tmp_path / "memory.db"},
+    )
+    await create_topics(settings)
+    return settings
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    """A plain aiokafka producer, as a support desk would use."""
+    p = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=5)
+    await p.start()
+    try:
+        yield p
+    finally:
+        await p.stop()
+
+
+class TopicReader:
+    """Reads whole topics from the beginning without joining any group."""
+
+    def __init__(self, bootstrap: str, settings: Settings) -> None:
+        self.bootstrap = bootstrap
+        self.settings = settings
+        self.records: dict[str, list[object]] = {}
+
+    async def read(
+        self, topic: str, until: Callable[[list[object]], bool], timeout: float = 60.0
+    ) -> list[object]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            parts = [TopicPartition(topic, p) for p in range(self.settings.topics.partitions)]
+            consumer.assign(parts)
+            await consumer.seek_to_beginning(*parts)
+            records: list[object] = []
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while not until(records) and loop.time() < deadline:
+                for batch in (await consumer.getmany(timeout_ms=300)).values():
+                    records.extend(batch)
+            return records
+        finally:
+            await consumer.stop()
+
+    async def settle(self, topic: str, quiet: float = 2.0) -> list[object]:
+        """Everything on `topic` once nothing new has arrived for `quiet` seconds."""
+        seen: list[object] = []
+        while True:
+            count = len(seen)
+            await asyncio.sleep(quiet)
+            seen = await self.read(topic, until=lambda r: False, timeout=1.0)
+            if len(seen) == count:
+                return seen
+
+
+@pytest.fixture
+def reader(kafka_bootstrap: str, kafka_settings: Settings) -> TopicReader:
+    return TopicReader(kafka_bootstrap, kafka_settings)
+
+
+def outputs_by_event(records: list[object]) -> dict[str, list[dict[str, object]]]:
+    out: dict[str, list[dict[str, object]]] = {}
+    for rec in records:
+        payload = json.loads(rec.value)  # type: ignore[attr-defined]
+        out.setdefault(payload["event_id"], []).append(payload)
+    return out

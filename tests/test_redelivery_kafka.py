@@ -1,0 +1,51 @@
+"""Redelivered events (the same event_ids again, e.g. after a crash) add no memory and no tag."""
+
+from __future__ import annotations
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from agents.tools import read_account_tags
+from config.settings import Settings
+from consumers.worker import Worker
+from memory.sqlite import SqliteMemoryStore
+from samples import generate
+from tests.conftest import TopicReader, outputs_by_event
+
+pytestmark = pytest.mark.kafka
+
+
+async def test_redelivery_adds_no_memory_and_no_tag(
+    kafka_settings: Settings, producer: AIOKafkaProducer, reader: TopicReader
+) -> None:
+    stream = generate(seed=21, accounts=10)
+    n = len(stream.events)
+
+    async def publish_all() -> None:
+        for event in stream.events:
+            await producer.send(kafka_settings.topics.tickets, event.model_dump_json().encode(),
+                                key=event.account_id.encode())
+        await producer.flush()
+
+    await publish_all()
+    async with Worker(kafka_settings) as worker:
+        await reader.read(kafka_settings.topics.enriched, until=lambda r: len(r) >= n)
+        store = worker.store
+        assert isinstance(store, SqliteMemoryStore)
+        memories = await store.count()
+        tags = {a: (await read_account_tags(store, a))[1] for a in stream.truth}
+
+        await publish_all()
+        records = await reader.read(kafka_settings.topics.enriched, until=lambda r: len(r) >= 2 * n)
+        assert len(records) == 2 * n
+
+        assert await store.count() == memories
+        assert {a: (await read_account_tags(store, a))[1] for a in stream.truth} == tags
+
+    outputs = outputs_by_event(records)
+    for event in stream.events:
+        first, second = outputs[event.event_id]
+        assert second["memory_ids"] == first["memory_ids"]
+        assert second["tags_added"] == [] and second["tags_removed"] == []
+        assert second["tags"] == first["tags"] or event.event_id != stream.events[-1].event_id
+    assert memories == n + sum(1 for t in tags.values() if t.evaluated_through is not None)

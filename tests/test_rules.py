@@ -1,0 +1,67 @@
+"""The rules model's churn judgment: who is at risk, when a tag clears, and that later notes never count."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from agents.rules import Note, assess_churn
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def note(days_ago: float, signals: set[str], *, priority: str = "normal", event_type: str = "ticket.created",
+         i: int = 0) -> Note:
+    quotes = tuple((s, f"phrase for {s}") for s in sorted(signals))
+    return Note(memory_id=f"m-{days_ago}-{i}", event_id=f"e-{days_ago}-{i}", ticket_id=f"T-{i}",
+                event_type=event_type, occurred_at=NOW - timedelta(days=days_ago), priority=priority,
+                signals=frozenset(signals), quotes=quotes)
+
+
+def test_two_complaints_with_a_recent_escalation_is_churn_risk() -> None:
+    d = assess_churn([note(20, {"outage"}), note(2, {"escalation_switch"})], NOW, 90, tagged=False)
+    assert d.churn
+    assert "escalation_switch" in d.reason and "phrase for escalation_switch" in d.reason
+    assert set(d.evidence) == {"m-20-0", "m-2-0"}
+
+
+def test_a_single_bad_day_is_not_churn_risk() -> None:
+    d = assess_churn([note(10, {"outage"}, priority="urgent"), note(9, {"satisfied"}, event_type="ticket.closed")],
+                     NOW, 90, tagged=False)
+    assert not d.churn and not d.clear
+
+
+def test_questions_at_normal_priority_are_not_complaints() -> None:
+    notes = [note(i, set(), i=i) for i in range(10)]
+    assert not assess_churn(notes, NOW, 90, tagged=False).churn
+
+
+def test_repeated_severe_complaints_without_escalation_are_churn_risk() -> None:
+    notes = [note(40, {"outage"}), note(20, {"billing_error"}), note(5, set(), priority="urgent")]
+    assert assess_churn(notes, NOW, 90, tagged=False).churn
+
+
+def test_complaints_outside_the_window_do_not_count() -> None:
+    notes = [note(200, {"outage"}), note(150, {"escalation_cancel"}), note(1, set())]
+    assert not assess_churn(notes, NOW, 90, tagged=False).churn
+
+
+def test_notes_after_now_are_ignored_so_replays_judge_the_same() -> None:
+    notes = [note(5, {"outage"}), note(-3, {"escalation_cancel"})]
+    assert not assess_churn(notes, NOW, 90, tagged=False).churn
+
+
+def test_tag_clears_after_two_satisfied_closures_and_no_recent_escalation() -> None:
+    old = [note(70, {"outage"}), note(60, {"escalation_refund"})]
+    closed = [note(3, {"satisfied"}, event_type="ticket.closed", i=1),
+              note(1, {"satisfied"}, event_type="ticket.closed", i=2)]
+    d = assess_churn(old + closed, NOW, 90, tagged=True)
+    assert d.clear and not d.churn
+    assert "T-1" in d.reason and "T-2" in d.reason
+
+
+def test_tag_stays_while_escalation_is_recent() -> None:
+    notes = [note(20, {"outage"}), note(10, {"escalation_refund"}),
+             note(3, {"satisfied"}, event_type="ticket.closed", i=1),
+             note(1, {"satisfied"}, event_type="ticket.closed", i=2)]
+    d = assess_churn(notes, NOW, 90, tagged=True)
+    assert d.churn and not d.clear
