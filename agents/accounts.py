@@ -21,8 +21,7 @@ class AccountReport(BaseModel):
     def evidence_line(self) -> str:
         if not self.tags:
             return ""
-        name, record = sorted(self.tags.items())[0]
-        return f"{name}: {record.reason}"
+        return "; ".join(record.reason for _, record in sorted(self.tags.items()))
 
 
 async def account_report(store: MemoryStore, account_id: str, *, page_size: int = 500) -> AccountReport:

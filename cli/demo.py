@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import shutil
+import signal
 import time
 from pathlib import Path
 from typing import Annotated
@@ -41,9 +42,10 @@ def demo(
     console = Console()
     setup_logging("ERROR")
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # its first-join coordinator retry is noise here
+    broker = LocalBroker(workdir / "broker")
+    broker.stop()  # one left running by a demo that was killed outright
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    broker = LocalBroker(workdir / "broker")
     started = time.monotonic()
     try:
         with console.status("starting a local Kafka broker…"):
@@ -55,7 +57,7 @@ def demo(
     except BrokerError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         console.print("[yellow]interrupted[/]: stopping what the demo started")
         raise typer.Exit(130) from None
     finally:
@@ -72,7 +74,10 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
     from consumers.topics import create_topics
     from consumers.worker import Worker
 
-    created, _ = await create_topics(settings)
+    main = asyncio.current_task()
+    assert main is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)  # like Ctrl-C
+    await create_topics(settings)
     console.print(f"topics: {', '.join(settings.topics.all())}")
     outputs: dict[str, dict[str, object]] = {}
     dead: list[str] = []
@@ -121,22 +126,23 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
             await reader.stop()
         reports = [await account_report(worker.store, account) for account in stream.accounts]
 
-    table = Table(title="accounts after the stream", show_lines=False)
-    table.add_column("account", no_wrap=True)
-    table.add_column("tickets", justify="right")
-    table.add_column("events", justify="right")
-    table.add_column("tags", no_wrap=True)
-    table.add_column("expected", no_wrap=True)
-    table.add_column("evidence", no_wrap=True, overflow="ellipsis", max_width=70)
+    table = Table(title="accounts after the stream", caption="✓ = tags equal the sample's ground truth")
+    account_width = max(len(r.account_id) for r in reports)
+    room = max(24, console.width - account_width - 52)  # what the other columns and borders leave
+    table.add_column("account", no_wrap=True, min_width=account_width)
+    table.add_column("tickets", justify="right", no_wrap=True, min_width=7)
+    table.add_column("events", justify="right", no_wrap=True, min_width=6)
+    table.add_column("tags", no_wrap=True, min_width=10)
+    table.add_column("", no_wrap=True, min_width=1)
+    table.add_column("evidence", no_wrap=True)
     matches = 0
     for report in reports:
         got = set(report.tags)
         expected = set(stream.truth[report.account_id])
         matches += got == expected
-        mark = "[green]✓[/]" if got == expected else "[red]✗[/]"
+        mark = "[green]✓[/]" if got == expected else f"[red]✗ expected {', '.join(sorted(expected)) or 'none'}[/]"
         table.add_row(report.account_id, str(report.tickets), str(report.events),
-                      ", ".join(sorted(got)) or "-", f"{mark} {', '.join(sorted(expected)) or '-'}",
-                      report.evidence_line() or "-")
+                      ", ".join(sorted(got)) or "-", mark, _clip(report.evidence_line() or "-", room))
     console.print(table)
     console.print(
         f"{len(outputs)}/{len(stream.events)} events enriched, {len(dead)} dead-lettered "
@@ -146,3 +152,7 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
     console.print("look closer: ticket-enricher accounts show ACCOUNT --memory "
                   f"{settings.memory.path}")
     return len(outputs) == len(stream.events) and matches == len(reports)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

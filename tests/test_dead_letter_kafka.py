@@ -6,6 +6,7 @@ import json
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY
 
 from config.settings import Settings
 from consumers.worker import Worker
@@ -40,13 +41,16 @@ async def test_malformed_records_are_dead_lettered_and_valid_ones_processed(
     await producer.send(kafka_settings.topics.tickets, unknown, key=b"acme")
     await producer.flush()
 
+    skipped_before = REGISTRY.get_sample_value("ticket_enricher_events_skipped_total", {"type": "ticket.merged"}) or 0
     async with Worker(kafka_settings):
         dead = await reader.read(kafka_settings.topics.dlq, until=lambda r: len(r) >= len(bad))
         done = await reader.read(kafka_settings.topics.enriched, until=lambda r: len(r) >= len(valid))
         dead = await reader.settle(kafka_settings.topics.dlq)
 
     assert len(done) == len(valid)
-    assert len(dead) == len(bad)
+    assert len(dead) == len(bad)  # the unknown type is neither dead-lettered ...
+    skipped = REGISTRY.get_sample_value("ticket_enricher_events_skipped_total", {"type": "ticket.merged"})
+    assert skipped == skipped_before + 1  # ... nor lost: it is counted as skipped
     by_value = {}
     for rec in dead:
         headers = dict(rec.headers)  # type: ignore[attr-defined]

@@ -26,3 +26,36 @@ def test_demo_runs_end_to_end_and_matches_ground_truth(tmp_path: Path) -> None:
     assert "dead-lettered (invalid_json, schema)" in out
     assert "churn_risk" in out
     assert not list((tmp_path / "demo" / "broker").glob("broker.json")), "the demo must stop its broker"
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(120)
+def test_demo_stops_its_broker_when_terminated_mid_stream(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from localkafka import LocalBroker
+
+    workdir = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MEM0_"))}
+    proc = subprocess.Popen([CLI, "demo", "--accounts", "400", "--workdir", str(workdir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    broker = LocalBroker(workdir / "broker")
+    deadline = time.monotonic() + 60
+    while not broker.status().running and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert broker.status().running, "the demo should have started its broker"
+    pid = broker.status().pid
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    assert "interrupted" in out
+    assert not broker.status().running
+    assert pid is not None
+    try:
+        os.kill(pid, 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    assert not alive, "the broker process must be gone"
