@@ -27,6 +27,7 @@ from cli.logs import setup_logging
 from config.settings import Settings, load_settings
 from localkafka import BrokerError, LocalBroker
 from samples import SampleStream, generate
+from samples.publish import publish_events
 
 MALFORMED = [b"this is not json", b'{"event_id": "broken-1", "type": "ticket.created", "account_id": 42}']
 
@@ -94,9 +95,7 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
             producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=10)
             await producer.start()
             try:
-                for event in stream.events:
-                    await producer.send(settings.topics.tickets, event.model_dump_json().encode(),
-                                        key=event.account_id.encode())
+                await publish_events(producer, settings.topics.tickets, stream.events)
                 for raw in stream.unknown:
                     await producer.send(settings.topics.tickets, json.dumps(raw).encode(),
                                         key=str(raw["account_id"]).encode())

@@ -9,6 +9,7 @@ import typer
 
 from cli.common import BootstrapOpt, ConfigOpt, settings_from
 from samples import generate
+from samples.publish import publish_events
 
 
 def sample(
@@ -33,10 +34,7 @@ def sample(
         producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=10)
         await producer.start()
         try:
-            for event in stream.events:
-                await producer.send(settings.topics.tickets, event.model_dump_json().encode(),
-                                    key=event.account_id.encode())
-            await producer.flush()
+            await publish_events(producer, settings.topics.tickets, stream.events)
         finally:
             await producer.stop()
 

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from config.settings import Settings, load_settings
 from consumers.topics import create_topics
 from localkafka import LocalBroker
+from memory.sqlite import SqliteMemoryStore
 
 _SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_")
 
@@ -47,6 +48,16 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteMemoryStore]:
+    """The embedded memory store on a fresh file (`tmp_path / "m.db"`)."""
+    s = SqliteMemoryStore(tmp_path / "m.db")
+    try:
+        yield s
+    finally:
+        await s.close()
 
 
 @pytest.fixture(scope="session")

@@ -19,13 +19,6 @@ from samples import generate
 SETTINGS = load_settings().agent
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> SqliteMemoryStore:
-    s = SqliteMemoryStore(tmp_path / "m.db")
-    yield s
-    await s.close()
-
-
 async def test_sample_stream_gets_the_ground_truth_tags(store: SqliteMemoryStore) -> None:
     stream = generate(seed=3, accounts=30)
     agent = Agent(RulesModel(), store, SETTINGS)

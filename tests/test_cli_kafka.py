@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 
 from config.settings import load_settings
 from samples import generate
+from samples.publish import publish_events
 from tests.conftest import TopicReader
 
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))
@@ -69,10 +70,7 @@ async def test_topics_create_run_and_accounts_show(
     assert again.returncode == 0 and again.stdout.count("exists") == 3
 
     stream = generate(seed=41, accounts=6)
-    for event in stream.events:
-        await producer.send(settings.topics.tickets, event.model_dump_json().encode(),
-                            key=event.account_id.encode())
-    await producer.flush()
+    await publish_events(producer, settings.topics.tickets, stream.events)
 
     memory = tmp_path / "memory.db"
     worker = subprocess.Popen([CLI, "run", "-c", str(config), "-b", kafka_bootstrap, "-m", str(memory)],

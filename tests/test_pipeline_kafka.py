@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 from config.settings import Settings
 from consumers.worker import Worker
 from samples import generate
+from samples.publish import publish_events
 from tests.conftest import TopicReader, outputs_by_event
 
 pytestmark = pytest.mark.kafka
@@ -17,10 +18,7 @@ async def test_one_output_per_input_with_ground_truth_tags(
     kafka_settings: Settings, producer: AIOKafkaProducer, reader: TopicReader
 ) -> None:
     stream = generate(seed=11, accounts=20)
-    for event in stream.events:
-        await producer.send(kafka_settings.topics.tickets, event.model_dump_json().encode(),
-                            key=event.account_id.encode())
-    await producer.flush()
+    await publish_events(producer, kafka_settings.topics.tickets, stream.events)
 
     async with Worker(kafka_settings):
         records = await reader.read(kafka_settings.topics.enriched,
@@ -49,10 +47,7 @@ async def test_outputs_are_keyed_by_account(
     kafka_settings: Settings, producer: AIOKafkaProducer, reader: TopicReader
 ) -> None:
     stream = generate(seed=12, accounts=4)
-    for event in stream.events:
-        await producer.send(kafka_settings.topics.tickets, event.model_dump_json().encode(),
-                            key=event.account_id.encode())
-    await producer.flush()
+    await publish_events(producer, kafka_settings.topics.tickets, stream.events)
     async with Worker(kafka_settings):
         records = await reader.read(kafka_settings.topics.enriched, until=lambda r: len(r) >= len(stream.events))
     accounts = {e.event_id: e.account_id for e in stream.events}

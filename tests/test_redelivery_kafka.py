@@ -10,6 +10,7 @@ from config.settings import Settings
 from consumers.worker import Worker
 from memory.sqlite import SqliteMemoryStore
 from samples import generate
+from samples.publish import publish_events
 from tests.conftest import TopicReader, outputs_by_event
 
 pytestmark = pytest.mark.kafka
@@ -22,10 +23,7 @@ async def test_redelivery_adds_no_memory_and_no_tag(
     n = len(stream.events)
 
     async def publish_all() -> None:
-        for event in stream.events:
-            await producer.send(kafka_settings.topics.tickets, event.model_dump_json().encode(),
-                                key=event.account_id.encode())
-        await producer.flush()
+        await publish_events(producer, kafka_settings.topics.tickets, stream.events)
 
     await publish_all()
     async with Worker(kafka_settings) as worker:

@@ -10,13 +10,6 @@ import pytest
 from memory.sqlite import SqliteMemoryStore
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> SqliteMemoryStore:
-    s = SqliteMemoryStore(tmp_path / "m.db")
-    yield s
-    await s.close()
-
-
 async def test_add_with_the_same_idempotency_key_returns_the_first_memory(store: SqliteMemoryStore) -> None:
     first = await store.add("outage on the dashboard", user_id="acme", idempotency_key="e-1")
     again = await store.add("something else entirely", user_id="acme", idempotency_key="e-1")
