@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from agents.tools import NOTE_KIND, TagRecord, read_account_tags
+from agents.tools import NOTE_KIND, TagRecord, account_filter, read_account_tags
 from memory.store import Memory, MemoryStore
 
 
@@ -24,14 +24,13 @@ class AccountReport(BaseModel):
         return "; ".join(record.reason for _, record in sorted(self.tags.items()))
 
 
-async def account_report(store: MemoryStore, account_id: str, *, page_size: int = 500) -> AccountReport:
+async def account_report(store: MemoryStore, account_id: str, *, page_size: int = 200) -> AccountReport:
     notes: list[Memory] = []
     page = 1
     while True:
-        batch = await store.list(user_id=account_id, metadata_eq={"kind": NOTE_KIND}, page=page,
-                                 page_size=page_size)
-        notes.extend(batch)
-        if len(batch) < page_size:
+        batch = await store.list(filters=account_filter(account_id, NOTE_KIND), page=page, page_size=page_size)
+        notes.extend(batch.results)
+        if not batch.has_next:
             break
         page += 1
     _, tags = await read_account_tags(store, account_id)

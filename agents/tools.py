@@ -18,7 +18,8 @@ from agents.model import ToolCall, ToolResult, ToolSpec
 from agents.signals import Signal
 from core.errors import ToolArgumentError
 from core.events import TicketEvent
-from memory.store import Memory, MemoryStore
+from memory.filters import Cond, Node, all_of, scope
+from memory.store import EntityScope, Memory, MemoryStore
 
 TagName = Literal["churn_risk"]
 TAG_DESCRIPTIONS: dict[str, str] = {
@@ -96,8 +97,13 @@ class Effects:
     evidence: list[str] = field(default_factory=list)
 
 
+def account_filter(account_id: str, kind: str) -> Node:
+    """Every memory of one kind for one account: the account is Mem0's `user_id` (see `memory.store`)."""
+    return all_of(scope(user_id=account_id), Cond("metadata", "eq", kind, key="kind"))
+
+
 async def read_account_tags(store: MemoryStore, account_id: str) -> tuple[Memory | None, AccountTags]:
-    found = await store.list(user_id=account_id, metadata_eq={"kind": PROFILE_KIND}, page_size=1)
+    found = (await store.list(filters=account_filter(account_id, PROFILE_KIND), page_size=1)).results
     if not found:
         return None, AccountTags()
     meta = found[0].metadata
@@ -150,7 +156,7 @@ class AccountTools:
 
     async def _search(self, args: SearchMemoriesArgs) -> JsonValue:
         hits = await self.store.search(
-            args.query, user_id=self.account_id, top_k=args.top_k, metadata_eq={"kind": NOTE_KIND}
+            args.query, filters=account_filter(self.account_id, NOTE_KIND), top_k=args.top_k, threshold=0.0
         )
         return [
             {"id": m.id, "memory": m.memory, "score": round(m.score, 4), "metadata": m.metadata} for m in hits
@@ -176,8 +182,8 @@ class AccountTools:
         if ticket.requester is not None:
             metadata["requester_id"] = ticket.requester.id
         result = await self.store.add(
-            args.text, user_id=self.account_id, metadata=metadata,
-            categories=list(dict.fromkeys(args.categories)), idempotency_key=ev.event_id,
+            args.text, scope=EntityScope(user_id=self.account_id), metadata=metadata,
+            categories=list(dict.fromkeys(args.categories)), idempotency_key=ev.event_id, timestamp=ev.occurred_at,
         )
         if result.id not in self.effects.memory_ids:
             self.effects.memory_ids.append(result.id)
@@ -210,6 +216,8 @@ class AccountTools:
                 "kind": PROFILE_KIND,
                 "tags": {name: rec.model_dump(mode="json") for name, rec in tags.items()},
                 "evaluated_through": through.isoformat(),
+                # top-level scalars, so that a Mem0 filter can find every account with a tag
+                **{f"tag_{name}": name in tags for name in TAG_DESCRIPTIONS},
             }
             if removed:
                 metadata["last_cleared"] = {
@@ -218,7 +226,7 @@ class AccountTools:
                 }
             if profile is None:
                 created = await self.store.add(
-                    f"Account profile of {self.account_id}", user_id=self.account_id,
+                    f"Account profile of {self.account_id}", scope=EntityScope(user_id=self.account_id),
                     metadata=metadata, idempotency_key=PROFILE_KEY,
                 )
                 if not created.created:

@@ -11,13 +11,14 @@ from rich.table import Table
 
 from agents.accounts import AccountReport, account_report
 from cli.common import ConfigOpt, MemoryOpt, settings_from
-from memory.sqlite import SqliteMemoryStore
+from config.settings import Settings
+from memory.factory import open_store
 
 app = typer.Typer(help="Accounts as the worker sees them: tags, evidence, memories.", no_args_is_help=True)
 
 
-async def _load(path: str, account_id: str) -> AccountReport:
-    store = SqliteMemoryStore(path)
+async def _load(settings: Settings, account_id: str) -> AccountReport:
+    store = open_store(settings)
     try:
         return await account_report(store, account_id)
     finally:
@@ -33,10 +34,10 @@ def show(
 ) -> None:
     """Show one account's tags with their evidence, and its memories, oldest first."""
     settings = settings_from(config, memory=memory)
-    if not settings.memory.path.exists():
+    if settings.memory.backend == "sqlite" and not settings.memory.path.exists():
         typer.echo(f"error: no memory store at {settings.memory.path} (set --memory)", err=True)
         raise typer.Exit(1)
-    report = asyncio.run(_load(str(settings.memory.path), account))
+    report = asyncio.run(_load(settings, account))
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return

@@ -21,18 +21,21 @@ BootstrapOpt = Annotated[
                  envvar=f"{ENV_PREFIX}KAFKA__BOOTSTRAP_SERVERS", show_envvar=True),
 ]
 MemoryOpt = Annotated[
-    Path | None,
-    typer.Option("--memory", "-m", help="Path of the embedded SQLite memory store.",
-                 envvar=f"{ENV_PREFIX}MEMORY__PATH", show_envvar=True),
+    str | None,
+    typer.Option("--memory", "-m", help="`mem0` for Mem0 Platform (key from MEM0_API_KEY), or the path of the "
+                                        "embedded SQLite store [settings: memory.backend, memory.path].",
+                 show_default=False),
 ]
 
 
-def settings_from(config: Path | None, bootstrap: str | None = None, memory: Path | None = None) -> Settings:
+def settings_from(config: Path | None, bootstrap: str | None = None, memory: str | None = None) -> Settings:
     overrides: dict[str, object] = {}
     if bootstrap:
         overrides["kafka"] = {"bootstrap_servers": bootstrap}
-    if memory:
-        overrides["memory"] = {"path": memory}
+    if memory == "mem0":
+        overrides["memory"] = {"backend": "mem0"}
+    elif memory:
+        overrides["memory"] = {"backend": "sqlite", "path": Path(memory)}
     try:
         return load_settings(config, **overrides)
     except ValidationError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,8 +51,18 @@ class WorkerSettings(BaseModel):
 
 
 class MemorySettings(BaseModel):
-    backend: Literal["sqlite"]
+    backend: Literal["sqlite", "mem0"]
     path: Path
+    mem0_base_url: str = Field(pattern=r"^https?://")
+    timeout_seconds: float = Field(gt=0)
+    embeddings_base_url: str
+    embeddings_model: str
+
+    @model_validator(mode="after")
+    def _embeddings_complete(self) -> MemorySettings:
+        if bool(self.embeddings_base_url) != bool(self.embeddings_model):
+            raise ValueError("set both embeddings_base_url and embeddings_model, or neither")
+        return self
 
 
 class AgentSettings(BaseModel):
@@ -74,6 +84,9 @@ class Settings(BaseSettings):
     worker: WorkerSettings
     memory: MemorySettings
     agent: AgentSettings
+    # Secrets: read from their usual environment variables only, never from files or logged.
+    mem0_api_key: SecretStr | None = Field(default=None, validation_alias="MEM0_API_KEY")
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
 
     @classmethod
     def settings_customise_sources(

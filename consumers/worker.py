@@ -21,7 +21,7 @@ from config.settings import Settings
 from consumers.publishing import KafkaPublisher
 from consumers.records import Record
 from consumers.tickets import TicketFlow
-from memory.sqlite import SqliteMemoryStore
+from memory.factory import check_store, open_store
 from memory.store import MemoryStore
 
 log = logging.getLogger("ticket_enricher.worker")
@@ -29,10 +29,6 @@ log = logging.getLogger("ticket_enricher.worker")
 
 def build_model(settings: Settings) -> Model:
     return RulesModel(window_days=settings.agent.history_window_days, search_top_k=settings.agent.search_top_k)
-
-
-def build_store(settings: Settings) -> MemoryStore:
-    return SqliteMemoryStore(settings.memory.path)
 
 
 async def _tolerant_parser(record: Any, original: Any) -> Any:
@@ -54,7 +50,7 @@ class Worker:
         self.settings = settings
         self.model = model or build_model(settings)
         self._own_store = store is None
-        self.store = store or build_store(settings)
+        self.store = store or open_store(settings)
         self.publisher = KafkaPublisher(settings.kafka.bootstrap_servers, settings.kafka.client_id)
         self.flow = TicketFlow(
             agent=Agent(self.model, self.store, settings.agent), publisher=self.publisher, settings=settings
@@ -82,6 +78,7 @@ class Worker:
             ))
 
     async def start(self) -> None:
+        await check_store(self.store)
         await self.publisher.start()
         await self.broker.start()
         log.info("worker started: group %s on %s", self.settings.kafka.group_id, self.settings.topics.tickets)

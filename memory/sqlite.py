@@ -2,106 +2,49 @@
 
 sqlite3 blocks, so every call runs on a worker thread behind one lock; writes use BEGIN IMMEDIATE and a busy
 timeout so that processes queue instead of failing, and a database still locked after that is a
-`TransientError` (retry later), never a lost event.
+`TransientError` (retry later), never a lost event. Deletes really delete: the FTS rows and embeddings go with the
+memory, history keeps only that an ADD/UPDATE/DELETE happened (no text), and freed pages are zeroed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import math
-import re
 import sqlite3
+import struct
 import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import JsonValue
 
 from core.errors import TransientError
-from memory.store import AGENT_ID, AddResult, Memory, MetadataScalar, ScoredMemory
+from memory import ranking
+from memory.embeddings import Embedder
+from memory.export import project
+from memory.filters import Node, parse_filters, scoped_entities
+from memory.sqlite_sql import SCHEMA, SCHEMA_VERSION, compile_filter
+from memory.sqlite_sql import timestamp as _ts
+from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory
 
 T = TypeVar("T")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS memories (
-    rowid INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    user_id TEXT,
-    agent_id TEXT,
-    memory TEXT NOT NULL,
-    metadata TEXT NOT NULL DEFAULT '{}',
-    categories TEXT NOT NULL DEFAULT '[]',
-    idempotency_key TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS memories_idempotency
-    ON memories (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS memories_user_created ON memories (user_id, created_at);
-CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
-    memory, content='memories', content_rowid='rowid', tokenize='porter unicode61'
-);
-CREATE TRIGGER IF NOT EXISTS memories_ai AFTER INSERT ON memories BEGIN
-    INSERT INTO memories_fts (rowid, memory) VALUES (new.rowid, new.memory);
-END;
-CREATE TRIGGER IF NOT EXISTS memories_ad AFTER DELETE ON memories BEGIN
-    INSERT INTO memories_fts (memories_fts, rowid, memory) VALUES ('delete', old.rowid, old.memory);
-END;
-CREATE TRIGGER IF NOT EXISTS memories_au AFTER UPDATE OF memory ON memories BEGIN
-    INSERT INTO memories_fts (memories_fts, rowid, memory) VALUES ('delete', old.rowid, old.memory);
-    INSERT INTO memories_fts (rowid, memory) VALUES (new.rowid, new.memory);
-END;
-CREATE TABLE IF NOT EXISTS history (
-    id INTEGER PRIMARY KEY,
-    memory_id TEXT NOT NULL,
-    event TEXT NOT NULL CHECK (event IN ('ADD', 'UPDATE', 'DELETE')),
-    old_memory TEXT,
-    new_memory TEXT,
-    old_metadata TEXT,
-    new_metadata TEXT,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS history_memory ON history (memory_id, id);
-"""
-
-_METADATA_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-_CANDIDATES = 1000
-_RECENCY_HALF_LIFE_DAYS = 30.0
-_BM25_WEIGHT = 0.7
+_FTS_CANDIDATES = 500
+_SEMANTIC_CANDIDATES = 1000
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _fts_query(text: str) -> str | None:
-    """Every word as a quoted FTS5 string, OR-ed: ticket text can never inject FTS5 syntax."""
-    tokens = list(dict.fromkeys(t.lower() for t in _TOKEN.findall(text) if len(t) > 1))[:64]
-    return " OR ".join(f'"{t}"' for t in tokens) or None
-
-
-def _metadata_clause(metadata_eq: dict[str, MetadataScalar] | None) -> tuple[str, list[object]]:
-    if not metadata_eq:
-        return "", []
-    parts, args = [], []
-    for key, value in metadata_eq.items():
-        if not _METADATA_KEY.match(key):
-            raise ValueError(f"metadata key {key!r} is not a plain identifier")
-        parts.append(f"json_extract(m.metadata, '$.{key}') = ?")
-        args.append(int(value) if isinstance(value, bool) else value)
-    return " AND " + " AND ".join(parts), args
+def _filters(filters: Node | dict[str, Any]) -> Node:
+    return parse_filters(filters) if isinstance(filters, dict) else filters
 
 
 class SqliteMemoryStore:
     """`MemoryStore` over a local SQLite file; see `memory.store` for the semantics."""
 
-    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(self, path: Path | str, *, embedder: Embedder | None = None, busy_timeout_ms: int = 10_000) -> None:
         self.path = Path(path)
+        self.embedder = embedder
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(
@@ -109,132 +52,160 @@ class SqliteMemoryStore:
         )
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        self._db.executescript(_SCHEMA)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={busy_timeout_ms}",
+                       "secure_delete=ON", "foreign_keys=ON"):
+            self._db.execute(f"PRAGMA {pragma}")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        tables = self._db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'memories'").fetchone()[0]
+        if tables and version != SCHEMA_VERSION:
+            raise RuntimeError(f"{path} holds memory schema v{version}; this version needs v{SCHEMA_VERSION}. "
+                               "Export what you need and start from a new file.")
+        self._db.executescript(SCHEMA)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         def locked() -> T:
             with self._lock:
                 try:
                     return fn(self._db)
-                except sqlite3.OperationalError as exc:
+                except BaseException as exc:
                     if self._db.in_transaction:
                         self._db.execute("ROLLBACK")
-                    if "locked" in str(exc) or "busy" in str(exc):
+                    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
                         raise TransientError(f"memory database busy: {exc}") from exc
                     raise
 
         return await asyncio.to_thread(locked)
 
+    async def _vectors(self, texts: list[str]) -> list[bytes] | None:
+        if self.embedder is None:
+            return None
+        return [struct.pack(f"{len(v)}f", *v) for v in await self.embedder.embed(texts)]
+
     async def add(
         self,
         text: str,
         *,
-        user_id: str,
+        scope: EntityScope,
         metadata: dict[str, JsonValue] | None = None,
         categories: list[str] | None = None,
         idempotency_key: str | None = None,
+        timestamp: datetime | None = None,
     ) -> AddResult:
         meta = dict(metadata or {})
         if idempotency_key is not None:
             meta["idempotency_key"] = idempotency_key
+        ids = scope.ids()
+        existing = await self._existing(ids, idempotency_key) if idempotency_key else None
+        if existing is not None:
+            return AddResult(id=existing, event_id=None, created=False)
+        vectors = await self._vectors([text])
+        created = _ts(timestamp or datetime.now(UTC))
+        tokens = " ".join(ranking.scope_token(k, v) for k, v in ids.items())
 
         def add(db: sqlite3.Connection) -> AddResult:
             db.execute("BEGIN IMMEDIATE")
             if idempotency_key is not None:
-                row = db.execute(
-                    "SELECT id FROM memories WHERE user_id = ? AND idempotency_key = ?",
-                    (user_id, idempotency_key),
-                ).fetchone()
-                if row is not None:
+                found = _find_idempotent(db, ids, idempotency_key)
+                if found is not None:
                     db.execute("COMMIT")
-                    return AddResult(id=row["id"], created=False)
-            memory_id, now = str(uuid.uuid4()), _now()
-            db.execute(
-                "INSERT INTO memories (id, user_id, agent_id, memory, metadata, categories, idempotency_key,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (memory_id, user_id, AGENT_ID, text, json.dumps(meta), json.dumps(categories or []),
-                 idempotency_key, now, now),
+                    return AddResult(id=found, event_id=None, created=False)
+            memory_id, event_id, now = str(uuid.uuid4()), str(uuid.uuid4()), _ts(datetime.now(UTC))
+            cur = db.execute(
+                "INSERT INTO memories (id, user_id, agent_id, app_id, run_id, memory, scope, metadata, categories,"
+                " idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (memory_id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"), text,
+                 tokens, json.dumps(meta), json.dumps(categories or []), idempotency_key, created, created),
             )
-            db.execute(
-                "INSERT INTO history (memory_id, event, new_memory, new_metadata, created_at)"
-                " VALUES (?, 'ADD', ?, ?, ?)",
-                (memory_id, text, json.dumps(meta), now),
-            )
+            if vectors:
+                db.execute("INSERT INTO embeddings (rowid, model, vector) VALUES (?, ?, ?)",
+                           (cur.lastrowid, self.embedder.model, vectors[0]))  # type: ignore[union-attr]
+            db.execute("INSERT INTO history (memory_id, event, new_memory, new_metadata, created_at)"
+                       " VALUES (?, 'ADD', ?, ?, ?)", (memory_id, text, json.dumps(meta), now))
+            _record_event(db, event_id, "ADD", [{"id": memory_id, "event": "ADD"}], now)
             db.execute("COMMIT")
-            return AddResult(id=memory_id, created=True)
+            return AddResult(id=memory_id, event_id=event_id, created=True)
 
         return await self._run(add)
 
+    async def _existing(self, ids: dict[str, str], key: str) -> str | None:
+        return await self._run(lambda db: _find_idempotent(db, ids, key))
+
     async def search(
-        self,
-        query: str,
-        *,
-        user_id: str,
-        top_k: int = 10,
-        threshold: float = 0.0,
-        metadata_eq: dict[str, MetadataScalar] | None = None,
+        self, query: str, *, filters: Node | dict[str, Any], top_k: int = 10, threshold: float = 0.0
     ) -> list[ScoredMemory]:
-        """BM25 relevance fused with recency into one score in [0, 1]; entity scope is mandatory."""
-        where, args = _metadata_clause(metadata_eq)
-        match = _fts_query(query)
+        """Fused BM25 + entity + recency (+ semantic) score in [0, 1]; see `memory.ranking`."""
+        node = _filters(filters)
+        where, args = compile_filter(node)
+        terms = ranking.query_terms(query)
+        entities = ranking.query_entities(query)
+        query_prefixes = ranking.prefixes(terms)
+        scoped = scoped_entities(node)
+        tokens = sorted(ranking.scope_token(f, v) for f, v in scoped) if scoped else None
+        qvec = (await self.embedder.embed([query]))[0] if self.embedder is not None and query.strip() else None
+        recent_limit = _SEMANTIC_CANDIDATES if qvec is not None else top_k
 
         def search(db: sqlite3.Connection) -> list[ScoredMemory]:
-            ranks: dict[int, float] = {}
-            if match is not None:
+            rows: dict[int, sqlite3.Row] = {}
+            bm25: dict[int, float] = {}
+            for row in db.execute(f"SELECT m.* FROM memories m WHERE {where} ORDER BY m.created_at DESC LIMIT ?",
+                                  (*args, recent_limit)):
+                rows[row["rowid"]] = row
+            if terms:
+                match = ranking.fts_match(terms, tokens)
                 for row in db.execute(
-                    "SELECT f.rowid, bm25(memories_fts) AS rank FROM memories_fts f"
-                    " JOIN memories m ON m.rowid = f.rowid"
-                    " WHERE memories_fts MATCH ? AND m.user_id = ?",
-                    (match, user_id),
+                    "SELECT m.*, f.rank FROM (SELECT rowid, bm25(memories_fts, 0.0, 1.0) AS rank FROM memories_fts"
+                    f" WHERE memories_fts MATCH ? ORDER BY rank LIMIT {_FTS_CANDIDATES}) f"
+                    f" JOIN memories m ON m.rowid = f.rowid WHERE {where}", (match, *args),
                 ):
-                    ranks[row["rowid"]] = -row["rank"]
-            rows = db.execute(
-                f"SELECT m.* FROM memories m WHERE m.user_id = ?{where}"
-                " ORDER BY m.created_at DESC LIMIT ?",
-                (user_id, *args, _CANDIDATES),
-            ).fetchall()
+                    rows[row["rowid"]] = row
+                    bm25[row["rowid"]] = -row["rank"]
+            vectors: dict[int, list[float]] = {}
+            if qvec is not None and rows:
+                marks = ", ".join("?" * len(rows))
+                for row in db.execute(f"SELECT rowid, vector FROM embeddings WHERE rowid IN ({marks})", list(rows)):
+                    blob = row["vector"]
+                    vectors[row["rowid"]] = list(struct.unpack(f"{len(blob) // 4}f", blob))
             now = datetime.now(UTC)
-            scored = []
-            for row in rows:
-                relevance = ranks.get(row["rowid"], 0.0)
-                relevance = relevance / (1.0 + relevance)
-                age_days = max((now - datetime.fromisoformat(row["created_at"])).total_seconds(), 0) / 86400
-                recency = math.exp(-math.log(2) * age_days / _RECENCY_HALF_LIFE_DAYS)
-                score = _BM25_WEIGHT * relevance + (1 - _BM25_WEIGHT) * recency
+            best = max(bm25.values(), default=0.0)
+            scored: list[tuple[float, str, int, dict[str, float]]] = []
+            for rowid, row in rows.items():
+                signals = {"recency": ranking.recency_score(datetime.fromisoformat(row["created_at"]), now)}
+                if rowid in bm25:
+                    text_words = ranking.words(row["memory"])
+                    signals["bm25"] = ranking.bm25_score(bm25[rowid], best, query_prefixes, text_words)
+                    signals["entity"] = ranking.entity_score(entities, text_words)
+                if qvec is not None:
+                    signals["semantic"] = ranking.cosine(qvec, vectors[rowid]) if rowid in vectors else 0.0
+                score = ranking.fuse(signals, semantic=qvec is not None)
                 if score >= threshold:
-                    scored.append(ScoredMemory(**_memory_fields(row), score=min(max(score, 0.0), 1.0)))
-            scored.sort(key=lambda m: (-m.score, m.created_at))
-            return scored[:top_k]
+                    scored.append((score, row["created_at"], rowid, signals))
+            scored.sort(key=lambda s: (-s[0], s[1]))
+            return [
+                ScoredMemory(**_fields(rows[rowid]), score=score, score_breakdown=signals)
+                for score, _, rowid, signals in scored[:top_k]
+            ]
 
         return await self._run(search)
 
     async def get(self, memory_id: str) -> Memory | None:
         def get(db: sqlite3.Connection) -> Memory | None:
-            row = db.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()
-            return None if row is None else Memory(**_memory_fields(row))
+            row = db.execute("SELECT * FROM memories m WHERE id = ?", (memory_id,)).fetchone()
+            return None if row is None else Memory(**_fields(row))
 
         return await self._run(get)
 
-    async def list(
-        self,
-        *,
-        user_id: str,
-        metadata_eq: dict[str, MetadataScalar] | None = None,
-        page: int = 1,
-        page_size: int = 100,
-    ) -> list[Memory]:
-        where, args = _metadata_clause(metadata_eq)
+    async def list(self, *, filters: Node | dict[str, Any], page: int = 1, page_size: int = 100) -> Page:
+        if page < 1 or not 1 <= page_size <= 200:
+            raise ValueError("page starts at 1 and page_size is 1 to 200")
+        where, args = compile_filter(_filters(filters))
 
-        def list_(db: sqlite3.Connection) -> list[Memory]:
-            rows = db.execute(
-                f"SELECT m.* FROM memories m WHERE m.user_id = ?{where}"
-                " ORDER BY m.created_at, m.rowid LIMIT ? OFFSET ?",
-                (user_id, *args, page_size, (page - 1) * page_size),
-            ).fetchall()
-            return [Memory(**_memory_fields(row)) for row in rows]
+        def list_(db: sqlite3.Connection) -> Page:
+            count = db.execute(f"SELECT count(*) FROM memories m WHERE {where}", args).fetchone()[0]
+            rows = db.execute(f"SELECT m.* FROM memories m WHERE {where} ORDER BY m.created_at, m.rowid"
+                              " LIMIT ? OFFSET ?", (*args, page_size, (page - 1) * page_size)).fetchall()
+            return Page(results=[Memory(**_fields(r)) for r in rows], count=count,
+                        has_next=page * page_size < count)
 
         return await self._run(list_)
 
@@ -242,62 +213,133 @@ class SqliteMemoryStore:
         self, memory_id: str, *, text: str | None = None, metadata: dict[str, JsonValue] | None = None
     ) -> Memory:
         """Replace the text and/or merge `metadata` into the existing metadata; recorded in history."""
+        vectors = await self._vectors([text]) if text is not None else None
 
         def update(db: sqlite3.Connection) -> Memory:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()
             if row is None:
-                db.execute("ROLLBACK")
                 raise KeyError(f"no memory with id {memory_id}")
-            old_meta = json.loads(row["metadata"])
-            new_meta = {**old_meta, **(metadata or {})}
+            new_meta = {**json.loads(row["metadata"]), **(metadata or {})}
             new_text = row["memory"] if text is None else text
-            now = _now()
-            db.execute(
-                "UPDATE memories SET memory = ?, metadata = ?, updated_at = ? WHERE id = ?",
-                (new_text, json.dumps(new_meta), now, memory_id),
-            )
-            db.execute(
-                "INSERT INTO history (memory_id, event, old_memory, new_memory, old_metadata, new_metadata,"
-                " created_at) VALUES (?, 'UPDATE', ?, ?, ?, ?, ?)",
-                (memory_id, row["memory"], new_text, row["metadata"], json.dumps(new_meta), now),
-            )
+            now = _ts(datetime.now(UTC))
+            db.execute("UPDATE memories SET memory = ?, metadata = ?, updated_at = ? WHERE id = ?",
+                       (new_text, json.dumps(new_meta), now, memory_id))
+            if vectors:
+                db.execute("INSERT OR REPLACE INTO embeddings (rowid, model, vector) VALUES (?, ?, ?)",
+                           (row["rowid"], self.embedder.model, vectors[0]))  # type: ignore[union-attr]
+            db.execute("INSERT INTO history (memory_id, event, old_memory, new_memory, old_metadata, new_metadata,"
+                       " created_at) VALUES (?, 'UPDATE', ?, ?, ?, ?, ?)",
+                       (memory_id, row["memory"], new_text, row["metadata"], json.dumps(new_meta), now))
             db.execute("COMMIT")
-            fresh = db.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()
-            return Memory(**_memory_fields(fresh))
+            return Memory(**_fields(db.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()))
 
         return await self._run(update)
 
-    async def count(self, *, user_id: str | None = None) -> int:
-        def count(db: sqlite3.Connection) -> int:
-            if user_id is None:
-                return db.execute("SELECT count(*) FROM memories").fetchone()[0]
-            return db.execute("SELECT count(*) FROM memories WHERE user_id = ?", (user_id,)).fetchone()[0]
+    async def delete(self, memory_id: str) -> bool:
+        def delete(db: sqlite3.Connection) -> bool:
+            db.execute("BEGIN IMMEDIATE")
+            gone = _delete_ids(db, [memory_id])
+            db.execute("COMMIT")
+            return gone == 1
 
-        return await self._run(count)
+        return await self._run(delete)
+
+    async def delete_by_scope(self, scope: EntityScope) -> str:
+        """Synchronous here (the event is SUCCEEDED at once); the WAL is checkpointed so no copy lingers."""
+        where, args = compile_filter(scope.as_filter())
+
+        def delete_all(db: sqlite3.Connection) -> str:
+            db.execute("BEGIN IMMEDIATE")
+            ids = [r[0] for r in db.execute(f"SELECT m.id FROM memories m WHERE {where}", args)]
+            gone = _delete_ids(db, ids)
+            event_id = str(uuid.uuid4())
+            _record_event(db, event_id, "DELETE", [{"deleted": gone}], _ts(datetime.now(UTC)))
+            db.execute("COMMIT")
+            db.execute("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return event_id
+
+        return await self._run(delete_all)
+
+    async def history(self, memory_id: str) -> list[HistoryEntry]:
+        def history(db: sqlite3.Connection) -> list[HistoryEntry]:
+            rows = db.execute("SELECT * FROM history WHERE memory_id = ? ORDER BY id", (memory_id,))
+            return [HistoryEntry(memory_id=r["memory_id"], event=r["event"], old_memory=r["old_memory"],
+                                 new_memory=r["new_memory"], created_at=datetime.fromisoformat(r["created_at"]))
+                    for r in rows]
+
+        return await self._run(history)
+
+    async def event(self, event_id: str) -> MemoryEvent:
+        def event(db: sqlite3.Connection) -> MemoryEvent:
+            row = db.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no memory event with id {event_id}")
+            return MemoryEvent(id=row["id"], status=row["status"], event_type=row["event_type"],
+                               results=json.loads(row["results"]), error=row["error"])
+
+        return await self._run(event)
+
+    async def export(self, schema: dict[str, JsonValue], *, filters: Node | dict[str, Any]) -> dict[str, JsonValue]:
+        node = _filters(filters)
+        memories: list[Memory] = []
+        page = 1
+        while True:
+            batch = await self.list(filters=node, page=page, page_size=200)
+            memories.extend(batch.results)
+            if not batch.has_next:
+                break
+            page += 1
+        entity_ids = {f: str(v) for f, v in (scoped_entities(node) or set())}
+        return project(schema, memories, entity_ids)
+
+    async def count(self) -> int:
+        return await self._run(lambda db: db.execute("SELECT count(*) FROM memories").fetchone()[0])
 
     async def user_ids(self) -> list[str]:
         def users(db: sqlite3.Connection) -> list[str]:
-            rows = db.execute("SELECT DISTINCT user_id FROM memories WHERE user_id IS NOT NULL ORDER BY 1")
-            return [row[0] for row in rows]
+            return [r[0] for r in db.execute("SELECT DISTINCT user_id FROM memories WHERE user_id IS NOT NULL"
+                                             " ORDER BY 1")]
 
         return await self._run(users)
 
     async def close(self) -> None:
-        def close(db: sqlite3.Connection) -> None:
-            db.close()
+        if self.embedder is not None:
+            await self.embedder.close()
+        await self._run(lambda db: db.close())
 
-        await self._run(close)
+
+def _find_idempotent(db: sqlite3.Connection, ids: dict[str, str], key: str) -> str | None:
+    row = db.execute(
+        "SELECT id FROM memories WHERE coalesce(user_id, '') = ? AND coalesce(agent_id, '') = ?"
+        " AND coalesce(app_id, '') = ? AND coalesce(run_id, '') = ? AND idempotency_key = ?",
+        (ids.get("user_id", ""), ids.get("agent_id", ""), ids.get("app_id", ""), ids.get("run_id", ""), key),
+    ).fetchone()
+    return None if row is None else row[0]
 
 
-def _memory_fields(row: sqlite3.Row) -> dict[str, object]:
+def _delete_ids(db: sqlite3.Connection, ids: list[str]) -> int:
+    now = _ts(datetime.now(UTC))
+    gone = 0
+    for memory_id in ids:
+        gone += db.execute("DELETE FROM memories WHERE id = ?", (memory_id,)).rowcount
+        db.execute("UPDATE history SET old_memory = NULL, new_memory = NULL, old_metadata = NULL,"
+                   " new_metadata = NULL WHERE memory_id = ?", (memory_id,))
+        db.execute("INSERT INTO history (memory_id, event, created_at) VALUES (?, 'DELETE', ?)", (memory_id, now))
+    return gone
+
+
+def _record_event(db: sqlite3.Connection, event_id: str, kind: str, results: list[JsonValue], now: str) -> None:
+    db.execute("INSERT INTO events (id, event_type, status, results, created_at) VALUES (?, ?, 'SUCCEEDED', ?, ?)",
+               (event_id, kind, json.dumps(results), now))
+
+
+def _fields(row: sqlite3.Row) -> dict[str, object]:
     return {
-        "id": row["id"],
-        "memory": row["memory"],
-        "user_id": row["user_id"],
-        "agent_id": row["agent_id"],
-        "metadata": json.loads(row["metadata"]),
-        "categories": json.loads(row["categories"]),
+        "id": row["id"], "memory": row["memory"],
+        "user_id": row["user_id"], "agent_id": row["agent_id"], "app_id": row["app_id"], "run_id": row["run_id"],
+        "metadata": json.loads(row["metadata"]), "categories": json.loads(row["categories"]),
         "created_at": datetime.fromisoformat(row["created_at"]),
         "updated_at": datetime.fromisoformat(row["updated_at"]),
     }

@@ -144,3 +144,34 @@ def outputs_by_event(records: list[object]) -> dict[str, list[dict[str, object]]
         payload = json.loads(rec.value)  # type: ignore[attr-defined]
         out.setdefault(payload["event_id"], []).append(payload)
     return out
+
+
+@pytest.fixture
+def fake_mem0() -> Iterator["FakeMem0"]:
+    """A fake Mem0 Platform on loopback; at teardown every request the adapter sent must match the spec."""
+    from tests.fakes.contract import violations
+    from tests.fakes.mem0_server import FakeMem0
+
+    server = FakeMem0().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+    bad = violations([r for r in server.requests if r.path.startswith("/v")])
+    assert not bad, "requests outside Mem0's OpenAPI contract:\n" + "\n".join(bad)
+
+
+@pytest.fixture(params=["sqlite", "mem0"])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[object]:
+    """The same behavioural tests run on the embedded store and on Mem0 Platform (through the fake)."""
+    if request.param == "sqlite":
+        store: object = SqliteMemoryStore(tmp_path / "m.db")
+    else:
+        from memory.mem0 import Mem0MemoryStore
+
+        server = request.getfixturevalue("fake_mem0")
+        store = Mem0MemoryStore(api_key=server.api_key, base_url=server.url)
+    try:
+        yield store
+    finally:
+        await store.close()  # type: ignore[attr-defined]

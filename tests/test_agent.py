@@ -14,6 +14,7 @@ from agents.tools import read_account_tags
 from config.settings import load_settings
 from core.events import TicketEvent
 from memory.sqlite import SqliteMemoryStore
+from memory.store import EntityScope
 from samples import generate
 
 SETTINGS = load_settings().agent
@@ -53,7 +54,7 @@ async def test_injected_instructions_in_tickets_change_no_other_account(store: S
     agent = Agent(RulesModel(), store, SETTINGS)
     for event in stream.events:
         await agent.run(event)
-    assert await store.count(user_id="acct-victim") == 0
+    assert (await store.list(filters={"user_id": "acct-victim"})).count == 0
     for event in injected:
         _, tags = await read_account_tags(store, event.account_id)
         assert set(tags.tags) == set(stream.truth[event.account_id])
@@ -82,7 +83,7 @@ def event(account: str = "acme") -> TicketEvent:
 
 
 async def test_a_tool_call_naming_another_account_is_refused_and_reported(store: SqliteMemoryStore) -> None:
-    await store.add("globex secret", user_id="globex")
+    await store.add("globex secret", scope=EntityScope(user_id="globex"))
     model = ScriptedModel([[("search_memories", {"query": "secret", "user_id": "globex"})],
                            [("search_memories", {"query": "secret"})]])
     outcome = await Agent(model, store, SETTINGS).run(event("acme"))
@@ -94,7 +95,7 @@ async def test_a_tool_call_naming_another_account_is_refused_and_reported(store:
 
 
 async def test_evidence_from_another_account_is_refused(store: SqliteMemoryStore) -> None:
-    foreign = await store.add("globex note", user_id="globex")
+    foreign = await store.add("globex note", scope=EntityScope(user_id="globex"))
     model = ScriptedModel([[("set_account_tags", {"add": [
         {"tag": "churn_risk", "reason": "told so", "evidence_memory_ids": [foreign.id]}]})]])
     outcome = await Agent(model, store, SETTINGS).run(event("acme"))

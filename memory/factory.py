@@ -1,0 +1,38 @@
+"""Build the configured `MemoryStore` once, at start-up; the rest of the worker only sees the protocol."""
+
+from __future__ import annotations
+
+from config.settings import Settings
+from memory.store import MemoryStore
+
+
+class MemoryConfigError(RuntimeError):
+    """Raised at start-up when the memory settings cannot work (e.g. Mem0 without a key)."""
+
+
+def open_store(settings: Settings) -> MemoryStore:
+    memory = settings.memory
+    if memory.backend == "mem0":
+        from memory.mem0 import Mem0MemoryStore
+
+        if settings.mem0_api_key is None or not settings.mem0_api_key.get_secret_value():
+            raise MemoryConfigError("memory backend is mem0 but MEM0_API_KEY is not set")
+        return Mem0MemoryStore(api_key=settings.mem0_api_key.get_secret_value(), base_url=memory.mem0_base_url,
+                               timeout=memory.timeout_seconds)
+    from memory.sqlite import SqliteMemoryStore
+
+    embedder = None
+    if memory.embeddings_base_url:
+        from memory.embeddings import OpenAIEmbedder
+
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        embedder = OpenAIEmbedder(base_url=memory.embeddings_base_url, model=memory.embeddings_model,
+                                  api_key=key, timeout=memory.timeout_seconds)
+    return SqliteMemoryStore(memory.path, embedder=embedder)
+
+
+async def check_store(store: MemoryStore) -> None:
+    """Fail fast on a wrong key or URL rather than on the first event."""
+    ping = getattr(store, "ping", None)
+    if ping is not None:
+        await ping()

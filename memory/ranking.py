@@ -1,0 +1,90 @@
+"""Hybrid relevance: BM25, entity matching, recency and (when configured) semantic similarity, fused into [0, 1].
+
+Each signal is in [0, 1] on its own scale; the fused score is their weighted sum, so a threshold means the same
+thing from query to query. Without an embeddings endpoint the semantic weight is spread over the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from datetime import datetime
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_ENTITY = re.compile(r"\b(?:[A-Z][A-Za-z0-9]+|[A-Za-z]*\d[A-Za-z0-9\-]*)\b|\"([^\"]{2,60})\"")
+STOPWORDS = frozenset(
+    "a an and are as at be been but by can could did do does for from had has have how i if in into is it its me "
+    "my no not of on or our so that the their them then there these they this to was we were what when where which "
+    "who why will with would you your yours us".split()
+)
+RECENCY_HALF_LIFE_DAYS = 30.0
+WEIGHTS = {"bm25": 0.7, "entity": 0.15, "recency": 0.15}
+WEIGHTS_WITH_SEMANTIC = {"semantic": 0.45, "bm25": 0.35, "entity": 0.1, "recency": 0.1}
+
+
+def query_terms(text: str, limit: int = 32) -> list[str]:
+    words = (w.lower() for w in _WORD.findall(text))
+    return list(dict.fromkeys(w for w in words if len(w) > 1 and w not in STOPWORDS))[:limit]
+
+
+def query_entities(text: str) -> set[str]:
+    """Proper nouns, ids with digits and quoted phrases in the query, lower-cased word by word."""
+    found: set[str] = set()
+    for match in _ENTITY.finditer(text):
+        phrase = match.group(1) or match.group(0)
+        found.update(w.lower() for w in _WORD.findall(phrase) if w.lower() not in STOPWORDS and len(w) > 1)
+    return found
+
+
+def words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+def entity_score(entities: set[str], text_words: set[str]) -> float:
+    return len(entities & text_words) / len(entities) if entities else 0.0
+
+
+def prefixes(terms: list[str] | set[str]) -> set[str]:
+    """Five-letter prefixes as a cheap stem, close enough to FTS5's porter stemming for a coverage ratio."""
+    return {t[:5] for t in terms}
+
+
+def bm25_score(raw: float, best_raw: float, query_prefixes: set[str], text_words: set[str]) -> float:
+    """Half relative BM25 (the best match of the query scores 1), half the share of query words present.
+
+    FTS5's raw BM25 has no fixed scale (it depends on corpus size and term rarity), so neither half alone
+    would make a threshold mean the same thing across queries; together they do well enough.
+    """
+    relative = raw / best_raw if best_raw > 0 else 0.0
+    coverage = len(query_prefixes & prefixes(text_words)) / len(query_prefixes) if query_prefixes else 0.0
+    return 0.5 * min(1.0, max(0.0, relative)) + 0.5 * coverage
+
+
+def recency_score(created_at: datetime, now: datetime) -> float:
+    age_days = max((now - created_at).total_seconds(), 0.0) / 86400.0
+    return math.exp(-math.log(2) * age_days / RECENCY_HALF_LIFE_DAYS)
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return max(0.0, dot / norm) if norm else 0.0
+
+
+def fuse(signals: dict[str, float], *, semantic: bool) -> float:
+    weights = WEIGHTS_WITH_SEMANTIC if semantic else WEIGHTS
+    return min(1.0, max(0.0, sum(w * signals.get(name, 0.0) for name, w in weights.items())))
+
+
+def scope_token(field: str, value: object) -> str:
+    """One FTS token per entity id, so a search can be confined to an account inside the full-text index."""
+    return field[0] + hashlib.sha1(f"{field}\0{value}".encode()).hexdigest()[:20]
+
+
+def fts_match(terms: list[str], scope_tokens: list[str] | None) -> str:
+    """An FTS5 query in which every word is a quoted string: ticket text cannot inject FTS5 syntax."""
+    words = " OR ".join(f'"{t}"' for t in terms)
+    if not scope_tokens:
+        return f"memory : ({words})"
+    return f"scope : ({' OR '.join(scope_tokens)}) AND memory : ({words})"

@@ -1,0 +1,110 @@
+"""SQL for the embedded store: the schema, and the filter tree compiled to a parameterised WHERE clause."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from memory.filters import ENTITY_FIELDS, TIME_FIELDS, And, Cond, Node, Not, Or
+
+SCHEMA_VERSION = 2
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS memories (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    user_id TEXT, agent_id TEXT, app_id TEXT, run_id TEXT,
+    memory TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    categories TEXT NOT NULL DEFAULT '[]',
+    idempotency_key TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS embeddings (rowid INTEGER PRIMARY KEY, model TEXT NOT NULL, vector BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS memories_idempotency ON memories (
+    coalesce(user_id, ''), coalesce(agent_id, ''), coalesce(app_id, ''), coalesce(run_id, ''), idempotency_key
+) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS memories_user ON memories (user_id, created_at);
+CREATE INDEX IF NOT EXISTS memories_agent ON memories (agent_id, created_at);
+CREATE INDEX IF NOT EXISTS memories_app ON memories (app_id, created_at);
+CREATE INDEX IF NOT EXISTS memories_run ON memories (run_id, created_at);
+CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
+    scope, memory, content='memories', content_rowid='rowid', tokenize='porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS memories_ai AFTER INSERT ON memories BEGIN
+    INSERT INTO memories_fts (rowid, scope, memory) VALUES (new.rowid, new.scope, new.memory);
+END;
+CREATE TRIGGER IF NOT EXISTS memories_ad AFTER DELETE ON memories BEGIN
+    INSERT INTO memories_fts (memories_fts, rowid, scope, memory) VALUES ('delete', old.rowid, old.scope, old.memory);
+    DELETE FROM embeddings WHERE rowid = old.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS memories_au AFTER UPDATE OF memory ON memories BEGIN
+    INSERT INTO memories_fts (memories_fts, rowid, scope, memory) VALUES ('delete', old.rowid, old.scope, old.memory);
+    INSERT INTO memories_fts (rowid, scope, memory) VALUES (new.rowid, new.scope, new.memory);
+END;
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY,
+    memory_id TEXT NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('ADD', 'UPDATE', 'DELETE')),
+    old_memory TEXT, new_memory TEXT, old_metadata TEXT, new_metadata TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_memory ON history (memory_id, id);
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY, event_type TEXT NOT NULL, status TEXT NOT NULL, results TEXT NOT NULL DEFAULT '[]',
+    error TEXT, created_at TEXT NOT NULL
+);
+"""
+
+
+def timestamp(moment: datetime) -> str:
+    """The one text form of times in the database: UTC, microseconds, so that text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def compile_filter(node: Node) -> tuple[str, list[object]]:
+    if isinstance(node, (And, Or)):
+        parts = [compile_filter(n) for n in node.items]
+        joiner = " AND " if isinstance(node, And) else " OR "
+        return "(" + joiner.join(p for p, _ in parts) + ")", [a for _, args in parts for a in args]
+    if isinstance(node, Not):
+        inner, args = compile_filter(And(node.items))
+        return f"(NOT {inner})", args
+    return _condition(node)
+
+
+def _scalar(value: object) -> object:
+    return int(value) if isinstance(value, bool) else value
+
+
+def _condition(c: Cond) -> tuple[str, list[object]]:
+    if c.field in ENTITY_FIELDS:
+        col = f"m.{c.field}"
+        if c.op == "any":
+            return f"{col} IS NOT NULL", []
+        if c.op == "eq":
+            return f"{col} = ?", [c.value]
+        if c.op == "ne":
+            return f"({col} IS NULL OR {col} != ?)", [c.value]
+        values = list(c.value)  # type: ignore[arg-type]
+        return f"{col} IN ({', '.join('?' * len(values))})", values
+    if c.field in TIME_FIELDS:
+        sign = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[c.op]
+        return f"m.{c.field} {sign} ?", [timestamp(c.value)]  # type: ignore[arg-type]
+    if c.field == "categories":
+        if c.op == "in":
+            values = list(c.value)  # type: ignore[arg-type]
+            marks = ", ".join("?" * len(values))
+            return f"EXISTS (SELECT 1 FROM json_each(m.categories) WHERE value IN ({marks}))", values
+        return "EXISTS (SELECT 1 FROM json_each(m.categories) WHERE instr(value, ?) > 0)", [c.value]
+    path = '$."' + str(c.key) + '"'
+    value = _scalar(c.value)
+    if c.op == "eq":
+        return "json_extract(m.metadata, ?) = ?", [path, value]
+    if c.op == "ne":
+        return "(json_extract(m.metadata, ?) IS NULL OR json_extract(m.metadata, ?) != ?)", [path, path, value]
+    return (
+        "(CASE json_type(m.metadata, ?) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(m.metadata, ?) "
+        "WHERE value = ?) ELSE instr(json_extract(m.metadata, ?), ?) > 0 END)",
+        [path, path, value, path, value],
+    )
