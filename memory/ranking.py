@@ -37,28 +37,46 @@ def query_entities(text: str) -> set[str]:
     return found
 
 
-def words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text)}
+def words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
 
 
 def entity_score(entities: set[str], text_words: set[str]) -> float:
     return len(entities & text_words) / len(entities) if entities else 0.0
 
 
-def prefixes(terms: list[str] | set[str]) -> set[str]:
-    """Five-letter prefixes as a cheap stem, close enough to FTS5's porter stemming for a coverage ratio."""
-    return {t[:5] for t in terms}
+def stem(word: str) -> str:
+    """Five-letter prefixes as a cheap stem, close to FTS5's porter stemming for counting term frequency."""
+    return word[:5]
 
 
-def bm25_score(raw: float, best_raw: float, query_prefixes: set[str], text_words: set[str]) -> float:
-    """Half relative BM25 (the best match of the query scores 1), half the share of query words present.
+def idf(docs: int, df: int) -> float:
+    return math.log(1.0 + (docs - df + 0.5) / (df + 0.5))
 
-    FTS5's raw BM25 has no fixed scale (it depends on corpus size and term rarity), so neither half alone
-    would make a threshold mean the same thing across queries; together they do well enough.
+
+def bm25_score(terms: list[str], text_words: list[str], idfs: dict[str, float], avg_len: float,
+               k1: float = 1.2, b: float = 0.75) -> float:
+    """Okapi BM25 over the memory's words, divided by the score of an average-length memory holding every query
+    term once, and capped at 1: a fixed scale, so a threshold means the same from query to query.
+
+    FTS5's own bm25() recounts every term's document frequency over the whole index on each query; at a
+    million memories that alone costs tens of milliseconds, so the store matches with FTS5 and scores here,
+    with document frequencies cached.
     """
-    relative = raw / best_raw if best_raw > 0 else 0.0
-    coverage = len(query_prefixes & prefixes(text_words)) / len(query_prefixes) if query_prefixes else 0.0
-    return 0.5 * min(1.0, max(0.0, relative)) + 0.5 * coverage
+    if not terms or not text_words:
+        return 0.0
+    counts: dict[str, int] = {}
+    for w in text_words:
+        key = stem(w)
+        counts[key] = counts.get(key, 0) + 1
+    norm = k1 * (1 - b + b * len(text_words) / max(avg_len, 1.0))
+    total = ideal = 0.0
+    for t in terms:
+        weight = idfs.get(t, 0.0)
+        tf = counts.get(stem(t), 0)
+        total += weight * tf * (k1 + 1) / (tf + norm) if tf else 0.0
+        ideal += weight
+    return min(1.0, total / ideal) if ideal > 0 else 0.0
 
 
 def recency_score(created_at: datetime, now: datetime) -> float:

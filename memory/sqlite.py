@@ -13,6 +13,7 @@ import json
 import sqlite3
 import struct
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,6 +34,8 @@ from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEve
 T = TypeVar("T")
 _FTS_CANDIDATES = 500
 _SEMANTIC_CANDIDATES = 1000
+_DF_TTL_SECONDS = 600.0
+_DF_CACHE_SIZE = 100_000
 
 
 def _filters(filters: Node | dict[str, Any]) -> Node:
@@ -51,7 +54,9 @@ class SqliteMemoryStore:
             str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout_ms / 1000
         )
         self._db.row_factory = sqlite3.Row
+        self._db.create_function("word_count", 1, lambda text: len(ranking.words(text or "")), deterministic=True)
         self._lock = threading.Lock()
+        self._df: dict[str, tuple[float, int]] = {}  # term -> (computed at, document frequency)
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={busy_timeout_ms}",
                        "secure_delete=ON", "foreign_keys=ON"):
             self._db.execute(f"PRAGMA {pragma}")
@@ -128,6 +133,29 @@ class SqliteMemoryStore:
 
         return await self._run(add)
 
+    async def add_many(self, items: list[tuple[str, EntityScope, dict[str, JsonValue], datetime]]) -> int:
+        """Bulk import in one transaction (text, scope, metadata, timestamp): no idempotency check, no
+        embeddings, one history row each. For migrations and benchmarks; the worker uses `add`."""
+
+        def add_many(db: sqlite3.Connection) -> int:
+            now = _ts(datetime.now(UTC))
+            db.execute("BEGIN IMMEDIATE")
+            for text, scope, meta, moment in items:
+                ids, memory_id, created = scope.ids(), str(uuid.uuid4()), _ts(moment)
+                db.execute(
+                    "INSERT INTO memories (id, user_id, agent_id, app_id, run_id, memory, scope, metadata,"
+                    " categories, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)",
+                    (memory_id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"),
+                     text, " ".join(ranking.scope_token(k, v) for k, v in ids.items()), json.dumps(meta),
+                     created, created),
+                )
+                db.execute("INSERT INTO history (memory_id, event, new_memory, created_at) VALUES (?, 'ADD', ?, ?)",
+                           (memory_id, text, now))
+            db.execute("COMMIT")
+            return len(items)
+
+        return await self._run(add_many)
+
     async def _existing(self, ids: dict[str, str], key: str) -> str | None:
         return await self._run(lambda db: _find_idempotent(db, ids, key))
 
@@ -139,7 +167,6 @@ class SqliteMemoryStore:
         where, args = compile_filter(node)
         terms = ranking.query_terms(query)
         entities = ranking.query_entities(query)
-        query_prefixes = ranking.prefixes(terms)
         scoped = scoped_entities(node)
         tokens = sorted(ranking.scope_token(f, v) for f, v in scoped) if scoped else None
         qvec = (await self.embedder.embed([query]))[0] if self.embedder is not None and query.strip() else None
@@ -147,19 +174,21 @@ class SqliteMemoryStore:
 
         def search(db: sqlite3.Connection) -> list[ScoredMemory]:
             rows: dict[int, sqlite3.Row] = {}
-            bm25: dict[int, float] = {}
+            matched: set[int] = set()
             for row in db.execute(f"SELECT m.* FROM memories m WHERE {where} ORDER BY m.created_at DESC LIMIT ?",
                                   (*args, recent_limit)):
                 rows[row["rowid"]] = row
             if terms:
                 match = ranking.fts_match(terms, tokens)
                 for row in db.execute(
-                    "SELECT m.*, f.rank FROM (SELECT rowid, bm25(memories_fts, 0.0, 1.0) AS rank FROM memories_fts"
-                    f" WHERE memories_fts MATCH ? ORDER BY rank LIMIT {_FTS_CANDIDATES}) f"
-                    f" JOIN memories m ON m.rowid = f.rowid WHERE {where}", (match, *args),
+                    f"SELECT m.* FROM memories m WHERE m.rowid IN (SELECT rowid FROM memories_fts WHERE"
+                    f" memories_fts MATCH ? LIMIT {_FTS_CANDIDATES}) AND {where}", (match, *args),
                 ):
                     rows[row["rowid"]] = row
-                    bm25[row["rowid"]] = -row["rank"]
+                    matched.add(row["rowid"])
+            docs, total_words = (r[0] for r in db.execute("SELECT value FROM stats ORDER BY key"))
+            idfs = {t: ranking.idf(docs, self._document_frequency(db, t)) for t in terms} if matched else {}
+            avg_len = total_words / docs if docs else 1.0
             vectors: dict[int, list[float]] = {}
             if qvec is not None and rows:
                 marks = ", ".join("?" * len(rows))
@@ -167,14 +196,13 @@ class SqliteMemoryStore:
                     blob = row["vector"]
                     vectors[row["rowid"]] = list(struct.unpack(f"{len(blob) // 4}f", blob))
             now = datetime.now(UTC)
-            best = max(bm25.values(), default=0.0)
             scored: list[tuple[float, str, int, dict[str, float]]] = []
             for rowid, row in rows.items():
                 signals = {"recency": ranking.recency_score(datetime.fromisoformat(row["created_at"]), now)}
-                if rowid in bm25:
+                if rowid in matched:
                     text_words = ranking.words(row["memory"])
-                    signals["bm25"] = ranking.bm25_score(bm25[rowid], best, query_prefixes, text_words)
-                    signals["entity"] = ranking.entity_score(entities, text_words)
+                    signals["bm25"] = ranking.bm25_score(terms, text_words, idfs, avg_len)
+                    signals["entity"] = ranking.entity_score(entities, set(text_words))
                 if qvec is not None:
                     signals["semantic"] = ranking.cosine(qvec, vectors[rowid]) if rowid in vectors else 0.0
                 score = ranking.fuse(signals, semantic=qvec is not None)
@@ -187,6 +215,20 @@ class SqliteMemoryStore:
             ]
 
         return await self._run(search)
+
+    def _document_frequency(self, db: sqlite3.Connection, term: str) -> int:
+        """How many memories hold `term`, cached for a while: counting a common term means reading its whole
+        posting list, which is what makes FTS5's own bm25() slow on a large index."""
+        now = time.monotonic()
+        cached = self._df.get(term)
+        if cached is not None and now - cached[0] < _DF_TTL_SECONDS:
+            return cached[1]
+        df = db.execute("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?",
+                        (ranking.fts_match([term], None),)).fetchone()[0]
+        if len(self._df) > _DF_CACHE_SIZE:
+            self._df.clear()
+        self._df[term] = (now, df)
+        return df
 
     async def get(self, memory_id: str) -> Memory | None:
         def get(db: sqlite3.Connection) -> Memory | None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from memory.filters import ENTITY_FIELDS, TIME_FIELDS, And, Cond, Node, Not, Or
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS memories (
     rowid INTEGER PRIMARY KEY,
@@ -33,14 +33,19 @@ CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
 );
 CREATE TRIGGER IF NOT EXISTS memories_ai AFTER INSERT ON memories BEGIN
     INSERT INTO memories_fts (rowid, scope, memory) VALUES (new.rowid, new.scope, new.memory);
+    UPDATE stats SET value = value + 1 WHERE key = 'docs';
+    UPDATE stats SET value = value + word_count(new.memory) WHERE key = 'words';
 END;
 CREATE TRIGGER IF NOT EXISTS memories_ad AFTER DELETE ON memories BEGIN
     INSERT INTO memories_fts (memories_fts, rowid, scope, memory) VALUES ('delete', old.rowid, old.scope, old.memory);
     DELETE FROM embeddings WHERE rowid = old.rowid;
+    UPDATE stats SET value = value - 1 WHERE key = 'docs';
+    UPDATE stats SET value = value - word_count(old.memory) WHERE key = 'words';
 END;
 CREATE TRIGGER IF NOT EXISTS memories_au AFTER UPDATE OF memory ON memories BEGIN
     INSERT INTO memories_fts (memories_fts, rowid, scope, memory) VALUES ('delete', old.rowid, old.scope, old.memory);
     INSERT INTO memories_fts (rowid, scope, memory) VALUES (new.rowid, new.scope, new.memory);
+    UPDATE stats SET value = value + word_count(new.memory) - word_count(old.memory) WHERE key = 'words';
 END;
 CREATE TABLE IF NOT EXISTS history (
     id INTEGER PRIMARY KEY,
@@ -50,6 +55,8 @@ CREATE TABLE IF NOT EXISTS history (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_memory ON history (memory_id, id);
+CREATE TABLE IF NOT EXISTS stats (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO stats (key, value) VALUES ('docs', 0), ('words', 0);
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY, event_type TEXT NOT NULL, status TEXT NOT NULL, results TEXT NOT NULL DEFAULT '[]',
     error TEXT, created_at TEXT NOT NULL
