@@ -45,13 +45,15 @@ class ModelMisbehaved(PermanentFailure):
 
 
 class Agent:
-    def __init__(self, model: Model, store: MemoryStore, settings: AgentSettings) -> None:
+    def __init__(self, model: Model, store: MemoryStore, settings: AgentSettings,
+                 vocabulary: dict[str, str]) -> None:
         self.model = model
         self.store = store
         self.settings = settings
+        self.vocabulary = vocabulary
 
     async def run(self, event: TicketEvent) -> AgentOutcome:
-        tools = AccountTools(event=event, store=self.store)
+        tools = AccountTools(event=event, store=self.store, vocabulary=self.vocabulary)
         request = ModelRequest(instructions=INSTRUCTIONS, ticket=event, tools=tools.specs())
         usage, calls, argument_errors, summary = Usage(), 0, 0, ""
         for _ in range(self.settings.max_turns):

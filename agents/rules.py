@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import get_args
 
 from agents import signals
 from agents.model import ModelRequest, ModelTurn, ToolCall
 from agents.tools import AccountTags, AddMemoryArgs, SearchMemoriesArgs, SetAccountTagsArgs, TagAdd, TagClear
+from config.settings import TagSettings
 from core.events import TicketEvent
 
 _CATEGORY_OF = {
@@ -44,8 +46,10 @@ class Note:
 
 
 @dataclass(frozen=True)
-class ChurnDecision:
-    churn: bool
+class TagDecision:
+    """A judgment on one tag: it applies (set it), clear it, or leave it; with the reason and evidence ids."""
+
+    applies: bool
     clear: bool
     reason: str
     evidence: list[str]
@@ -54,7 +58,7 @@ class ChurnDecision:
 RECENT_DAYS = 30
 
 
-def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: bool) -> ChurnDecision:
+def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: bool) -> TagDecision:
     """Judge churn risk from the notes up to `now` (later ones are ignored, so a replay judges the same way).
 
     At risk: two or more complaints in the window with an escalation in the last 30 days, or three or more
@@ -77,13 +81,31 @@ def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: boo
         reason = f"{len(complaints)} complaints in {window_days}d ({', '.join(kinds)})"
         if quote:
             reason += f'; latest escalation: "{quote}"'
-        return ChurnDecision(True, False, reason, [n.memory_id for n in complaints][-10:])
+        return TagDecision(True, False, reason, [n.memory_id for n in complaints][-10:])
     last_two = window[-2:]
     if tagged and len(last_two) == 2 and all(n.satisfied_close for n in last_two):
         tickets = ", ".join(n.ticket_id for n in last_two)
-        return ChurnDecision(False, True, f"two tickets closed satisfied ({tickets}) and no escalation in "
+        return TagDecision(False, True, f"two tickets closed satisfied ({tickets}) and no escalation in "
                                           f"{RECENT_DAYS}d", [n.memory_id for n in last_two])
-    return ChurnDecision(False, False, f"{len(complaints)} complaints in {window_days}d: below the bar", [])
+    return TagDecision(False, False, f"{len(complaints)} complaints in {window_days}d: below the bar", [])
+
+
+def assess_signals(notes: list[Note], now: datetime, tag: str, rule: TagSettings, tagged: bool) -> TagDecision:
+    """A `signals` tag: set when `min_events` notes within `within_days` carry one of its signals, cleared
+    when none has for that long."""
+    wanted = frozenset(rule.signals)
+    hits = sorted((n for n in notes if now - timedelta(days=rule.within_days) <= n.occurred_at <= now
+                   and n.signals & wanted), key=lambda n: (n.occurred_at, n.event_id))
+    if len(hits) >= rule.min_events:
+        kinds = sorted({s for n in hits for s in n.signals & wanted})
+        quote = next((q for n in reversed(hits) for s, q in n.quotes if s in wanted), None)
+        reason = f"{len(hits)} event(s) with {', '.join(kinds)} in {rule.within_days}d"
+        if quote:
+            reason += f': "{quote}"'
+        return TagDecision(True, False, reason, [n.memory_id for n in hits][-10:])
+    if tagged:
+        return TagDecision(False, True, f"no {', '.join(sorted(wanted))} in {rule.within_days}d", [])
+    return TagDecision(False, False, "", [])
 
 
 class RulesModel:
@@ -91,7 +113,14 @@ class RulesModel:
 
     name = "rules"
 
-    def __init__(self, *, window_days: int = 90, search_top_k: int = 50) -> None:
+    def __init__(self, tags: dict[str, TagSettings], *, window_days: int = 90, search_top_k: int = 50) -> None:
+        known = set(get_args(signals.Signal))
+        for name, rule in tags.items():
+            unknown = set(rule.signals) - known
+            if unknown:
+                raise ValueError(f"tag {name}: unknown signals {', '.join(sorted(unknown))}; known: "
+                                 f"{', '.join(sorted(known))}")
+        self.tags = tags
         self.window_days = window_days
         self.search_top_k = search_top_k
 
@@ -101,7 +130,10 @@ class RulesModel:
         if step == 0:
             query = f"{event.ticket.subject} {event.ticket.body[:300]}"
             return _calls(
-                ("search_memories", SearchMemoriesArgs(query=query[:500] or "ticket", top_k=self.search_top_k)),
+                ("search_memories", SearchMemoriesArgs(
+                    query=query[:500] or "ticket", top_k=self.search_top_k,
+                    filters={"AND": [{"metadata": {"kind": "ticket_note"}}]},
+                )),
                 ("get_account_tags", None),
             )
         if step == 1:
@@ -147,15 +179,18 @@ class RulesModel:
             occurred_at=event.occurred_at, priority=event.ticket.priority,
             signals=frozenset(current.signals), quotes=tuple(sorted(current.quotes.items())),
         )
-        tagged = "churn_risk" in tags.tags
-        decision = assess_churn(list(notes.values()), event.occurred_at, self.window_days, tagged)
-        if decision.churn and not tagged:
-            return SetAccountTagsArgs(
-                add=[TagAdd(tag="churn_risk", reason=decision.reason, evidence_memory_ids=decision.evidence)]
-            )
-        if decision.clear:
-            return SetAccountTagsArgs(clear=[TagClear(tag="churn_risk", reason=decision.reason)])
-        return SetAccountTagsArgs()  # records that tags were evaluated through this event
+        plan = SetAccountTagsArgs()  # even empty, it records that tags were evaluated through this event
+        for name, rule in self.tags.items():
+            tagged = name in tags.tags
+            if rule.rule == "churn":
+                decision = assess_churn(list(notes.values()), event.occurred_at, self.window_days, tagged)
+            else:
+                decision = assess_signals(list(notes.values()), event.occurred_at, name, rule, tagged)
+            if decision.applies and not tagged:
+                plan.add.append(TagAdd(tag=name, reason=decision.reason, evidence_memory_ids=decision.evidence))
+            elif decision.clear:
+                plan.clear.append(TagClear(tag=name, reason=decision.reason))
+        return plan
 
     def _summary(self, request: ModelRequest) -> str:
         done = [r for ex in request.history for r in ex.results if not r.is_error]

@@ -1,12 +1,15 @@
 """Tools bound to one event's account. The model never names the tenant: every call is scoped here.
 
 Argument models forbid extra fields, so a call that tries to name an account (or anything else unknown) is
-refused and reported back to the model. No delete tool exists in the ticket flow.
+refused and reported back to the model. A search filter may narrow the account's memories but not reach past
+them: any entity id in it must be the bound account. Evidence and updates must name the account's own memories.
+No delete tool exists in the ticket flow.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,18 +21,14 @@ from agents.model import ToolCall, ToolResult, ToolSpec
 from agents.signals import Signal
 from core.errors import ToolArgumentError
 from core.events import TicketEvent
-from memory.filters import Cond, Node, all_of, scope
+from memory.filters import ENTITY_FIELDS, And, Cond, InvalidFilter, Node, all_of, parse_filters, scope
 from memory.store import EntityScope, Memory, MemoryStore
 
-TagName = Literal["churn_risk"]
-TAG_DESCRIPTIONS: dict[str, str] = {
-    "churn_risk": "The account shows repeated complaints with severity or escalation language "
-                  "(cancel, refund, switching provider, legal threats, repeat contacts).",
-}
 Category = Literal["complaint", "question", "feedback", "billing", "outage", "security", "data", "resolution"]
 PROFILE_KIND = "account_profile"
 NOTE_KIND = "ticket_note"
 PROFILE_KEY = "account-profile"
+_UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
 
 
 class _Args(BaseModel):
@@ -37,10 +36,21 @@ class _Args(BaseModel):
 
 
 class SearchMemoriesArgs(_Args):
-    """Search this account's prior ticket notes, most relevant and recent first."""
+    """Search this account's prior ticket notes, most relevant and recent first. `filters` uses Mem0's grammar
+    (AND/OR/NOT, created_at gt/gte/lt/lte, categories in/contains, metadata eq/ne/contains) and is applied
+    within this account; use {"AND": [{"metadata": {"kind": "ticket_note"}}]} for all notes."""
 
     query: str = Field(min_length=1, max_length=500)
+    filters: dict[str, JsonValue] = Field(description="required; nested Mem0 filter, within this account only")
     top_k: int = Field(default=10, ge=1, le=100)
+
+
+class UpdateMemoryArgs(_Args):
+    """Correct one of this account's memories by id: new text and/or metadata keys merged in."""
+
+    memory_id: str = Field(min_length=1, max_length=100)
+    text: str | None = Field(default=None, min_length=1, max_length=2_000)
+    metadata: dict[str, str | int | float | bool] | None = Field(default=None, max_length=20)
 
 
 class GetAccountTagsArgs(_Args):
@@ -58,13 +68,13 @@ class AddMemoryArgs(_Args):
 
 
 class TagAdd(_Args):
-    tag: TagName
+    tag: str
     reason: str = Field(min_length=1, max_length=300)
     evidence_memory_ids: list[str] = Field(min_length=1, max_length=20)
 
 
 class TagClear(_Args):
-    tag: TagName
+    tag: str
     reason: str = Field(min_length=1, max_length=300)
 
 
@@ -112,12 +122,41 @@ async def read_account_tags(store: MemoryStore, account_id: str) -> tuple[Memory
     )
 
 
+RESERVED_METADATA = frozenset({"kind", "event_id", "event_type", "ticket_id", "occurred_at", "idempotency_key",
+                               "requester_id", "tags", "evaluated_through"})
+
+
+def bounded_filter(account_id: str, raw: dict[str, JsonValue]) -> Node:
+    """The model's filter, confined to the account; refused if any entity id in it names something else."""
+    try:
+        node = parse_filters(raw, require_scope=False)
+    except InvalidFilter as exc:
+        raise ToolArgumentError(str(exc)) from exc
+    for cond in _conditions(node):
+        if cond.field in ENTITY_FIELDS:
+            allowed = cond.field == "user_id" and (
+                cond.op == "eq" and cond.value == account_id
+                or cond.op == "in" and set(cond.value) == {account_id}  # type: ignore[arg-type]
+            )
+            if not allowed:
+                raise ToolArgumentError("filters may not name other entities: this tool only ever reads the "
+                                        "current account's memories")
+    return And((scope(user_id=account_id), node))
+
+
+def _conditions(node: Node) -> list[Cond]:
+    if isinstance(node, Cond):
+        return [node]
+    return [c for item in node.items for c in _conditions(item)]
+
+
 @dataclass
 class AccountTools:
     """The tool set for one ticket event, bound to `event.account_id`."""
 
     event: TicketEvent
     store: MemoryStore
+    vocabulary: dict[str, str]  # tag name -> description the model sees
     effects: Effects = field(default_factory=Effects)
 
     def __post_init__(self) -> None:
@@ -125,6 +164,7 @@ class AccountTools:
             "search_memories": (SearchMemoriesArgs, self._search),  # type: ignore[dict-item]
             "get_account_tags": (GetAccountTagsArgs, self._get_tags),  # type: ignore[dict-item]
             "add_memory": (AddMemoryArgs, self._add_memory),  # type: ignore[dict-item]
+            "update_memory": (UpdateMemoryArgs, self._update_memory),  # type: ignore[dict-item]
             "set_account_tags": (SetAccountTagsArgs, self._set_tags),  # type: ignore[dict-item]
         }
 
@@ -133,10 +173,17 @@ class AccountTools:
         return self.event.account_id
 
     def specs(self) -> list[ToolSpec]:
-        return [
-            ToolSpec(name=name, description=(args.__doc__ or "").strip(), parameters=args.model_json_schema())
-            for name, (args, _) in self._tools.items()
-        ]
+        specs = []
+        for name, (args, _) in self._tools.items():
+            schema = args.model_json_schema()
+            for definition in schema.get("$defs", {}).values():
+                if "tag" in definition.get("properties", {}):
+                    definition["properties"]["tag"]["enum"] = sorted(self.vocabulary)
+            description = (args.__doc__ or "").strip()
+            if name == "set_account_tags":
+                description += " Tags: " + "; ".join(f"{t}: {d}" for t, d in sorted(self.vocabulary.items()))
+            specs.append(ToolSpec(name=name, description=description, parameters=schema))
+        return specs
 
     async def call(self, call: ToolCall) -> ToolResult:
         """Run one call. Bad arguments come back as an error result; infrastructure errors propagate."""
@@ -154,10 +201,15 @@ class AccountTools:
             return ToolResult(call_id=call.id, name=call.name, content=f"error: {exc}", is_error=True)
         return ToolResult(call_id=call.id, name=call.name, content=json.dumps(content, default=str))
 
+    async def _own_memory(self, memory_id: str) -> Memory:
+        memory = await self.store.get(memory_id) if _UUID.match(memory_id) else None
+        if memory is None or memory.user_id != self.account_id:
+            raise ToolArgumentError(f"memory {memory_id!r} is not one of this account's memories")
+        return memory
+
     async def _search(self, args: SearchMemoriesArgs) -> JsonValue:
-        hits = await self.store.search(
-            args.query, filters=account_filter(self.account_id, NOTE_KIND), top_k=args.top_k, threshold=0.0
-        )
+        filters = bounded_filter(self.account_id, args.filters)
+        hits = await self.store.search(args.query, filters=filters, top_k=args.top_k, threshold=0.0)
         return [
             {"id": m.id, "memory": m.memory, "score": round(m.score, 4), "metadata": m.metadata} for m in hits
         ]
@@ -189,11 +241,25 @@ class AccountTools:
             self.effects.memory_ids.append(result.id)
         return {"id": result.id, "created": result.created}
 
+    async def _update_memory(self, args: UpdateMemoryArgs) -> JsonValue:
+        memory = await self._own_memory(args.memory_id)
+        if memory.metadata.get("kind") == PROFILE_KIND:
+            raise ToolArgumentError("the account profile changes only through set_account_tags")
+        reserved = sorted(set(args.metadata or {}) & RESERVED_METADATA)
+        if reserved:
+            raise ToolArgumentError(f"metadata keys {', '.join(reserved)} are managed by the worker")
+        if args.text is None and not args.metadata:
+            raise ToolArgumentError("give text and/or metadata to change")
+        updated = await self.store.update(memory.id, text=args.text, metadata=dict(args.metadata or {}) or None)
+        return {"id": updated.id, "memory": updated.memory}
+
     async def _set_tags(self, args: SetAccountTagsArgs) -> JsonValue:
+        unknown = sorted({c.tag for c in [*args.add, *args.clear]} - set(self.vocabulary))
+        if unknown:
+            raise ToolArgumentError(f"unknown tags {', '.join(unknown)}; the vocabulary is "
+                                    f"{', '.join(sorted(self.vocabulary))}")
         for memory_id in {m for change in args.add for m in change.evidence_memory_ids}:
-            memory = await self.store.get(memory_id)
-            if memory is None or memory.user_id != self.account_id:
-                raise ToolArgumentError(f"evidence memory {memory_id!r} is not one of this account's memories")
+            await self._own_memory(memory_id)
         profile, current = await read_account_tags(self.store, self.account_id)
         tags = dict(current.tags)
         added, removed = [], []
@@ -217,7 +283,7 @@ class AccountTools:
                 "tags": {name: rec.model_dump(mode="json") for name, rec in tags.items()},
                 "evaluated_through": through.isoformat(),
                 # top-level scalars, so that a Mem0 filter can find every account with a tag
-                **{f"tag_{name}": name in tags for name in TAG_DESCRIPTIONS},
+                **{f"tag_{name}": name in tags for name in self.vocabulary},
             }
             if removed:
                 metadata["last_cleared"] = {

@@ -23,13 +23,24 @@ BootstrapOpt = Annotated[
 MemoryOpt = Annotated[
     str | None,
     typer.Option("--memory", "-m", help="`mem0` for Mem0 Platform (key from MEM0_API_KEY), or the path of the "
-                                        "embedded SQLite store [settings: memory.backend, memory.path].",
+                                        "embedded SQLite store (settings: memory.backend, memory.path).",
                  show_default=False),
 ]
 
 
-def settings_from(config: Path | None, bootstrap: str | None = None, memory: str | None = None) -> Settings:
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", help="An OpenAI-compatible model name (key from OPENAI_API_KEY, endpoint from "
+                                 "OPENAI_BASE_URL); without it the offline rules model runs (setting: model.name).",
+                 show_default=False),
+]
+
+
+def settings_from(config: Path | None, bootstrap: str | None = None, memory: str | None = None,
+                  model: str | None = None) -> Settings:
     overrides: dict[str, object] = {}
+    if model:
+        overrides["model"] = {"name": model}
     if bootstrap:
         overrides["kafka"] = {"bootstrap_servers": bootstrap}
     if memory == "mem0":

@@ -125,7 +125,7 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
             await reader.stop()
         reports = [await account_report(worker.store, account) for account in stream.accounts]
 
-    table = Table(title="accounts after the stream", caption="✓ = tags equal the sample's ground truth")
+    table = Table(title="accounts after the stream", caption="✓ = churn_risk as the sample's ground truth says")
     account_width = max(len(r.account_id) for r in reports)
     room = max(24, console.width - account_width - 52)  # what the other columns and borders leave
     table.add_column("account", no_wrap=True, min_width=account_width)
@@ -137,16 +137,17 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
     matches = 0
     for report in reports:
         got = set(report.tags)
-        expected = set(stream.truth[report.account_id])
-        matches += got == expected
-        mark = "[green]✓[/]" if got == expected else f"[red]✗ expected {', '.join(sorted(expected)) or 'none'}[/]"
+        expected = stream.truth[report.account_id]
+        matches += stream.graded(got) == expected
+        mark = ("[green]✓[/]" if stream.graded(got) == expected
+                else f"[red]✗ expected {', '.join(sorted(expected)) or 'no churn_risk'}[/]")
         table.add_row(report.account_id, str(report.tickets), str(report.events),
                       ", ".join(sorted(got)) or "-", mark, _clip(report.evidence_line() or "-", room))
     console.print(table)
     console.print(
         f"{len(outputs)}/{len(stream.events)} events enriched, {len(dead)} dead-lettered "
         f"({', '.join(sorted(dead)) or 'none'}), {len(stream.unknown)} of unknown types skipped; "
-        f"tags match the ground truth for {matches}/{len(reports)} accounts"
+        f"churn_risk matches the ground truth for {matches}/{len(reports)} accounts"
     )
     console.print("look closer: ticket-enricher accounts show ACCOUNT --memory "
                   f"{settings.memory.path}")

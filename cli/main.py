@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from cli import accounts, broker, demo, sample
-from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, settings_from
+from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from cli.logs import setup_logging
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ def run(
     config: ConfigOpt = None,
     bootstrap_servers: BootstrapOpt = None,
     memory: MemoryOpt = None,
+    model: ModelOpt = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
 ) -> None:
     """Run one worker: a member of the consumer group that enriches `support.tickets`.
@@ -56,7 +57,7 @@ def run(
     """
     from consumers.worker import Worker
 
-    settings = settings_from(config, bootstrap_servers, memory)
+    settings = settings_from(config, bootstrap_servers, memory, model)
     setup_logging(log_level)
 
     async def serve() -> None:
@@ -67,7 +68,9 @@ def run(
         async with Worker(settings):
             typer.echo(
                 f"worker running: group {settings.kafka.group_id!r}, {settings.topics.tickets} -> "
-                f"{settings.topics.enriched}, memory {Path(settings.memory.path)}", err=True,
+                f"{settings.topics.enriched}, memory "
+                f"{'mem0' if settings.memory.backend == 'mem0' else Path(settings.memory.path)}, "
+                f"model {settings.model.name or 'rules (offline)'}", err=True,
             )
             await stop.wait()
         typer.echo("worker stopped", err=True)

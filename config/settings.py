@@ -5,6 +5,7 @@ Built once at start-up and passed down; nothing below the CLI reads the environm
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -72,10 +73,37 @@ class AgentSettings(BaseModel):
     search_top_k: int = Field(ge=1, le=1000)
 
 
+class TagSettings(BaseModel):
+    """One tag of the vocabulary: what the model is told, and the criteria the rules model applies."""
+
+    description: str = Field(min_length=10, max_length=500)
+    rule: Literal["churn", "signals"]
+    signals: list[str] = Field(default_factory=list)
+    min_events: int = Field(default=1, ge=1)
+    within_days: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _signals_rule_names_signals(self) -> TagSettings:
+        if self.rule == "signals" and not self.signals:
+            raise ValueError("a tag with rule = \"signals\" needs a non-empty `signals` list")
+        return self
+
+
+class ModelSettings(BaseModel):
+    """The LLM: empty `name` means the offline rules model. Key from OPENAI_API_KEY, base URL from `base_url`
+    or OPENAI_BASE_URL (any OpenAI-compatible endpoint: OpenAI, Azure, vLLM, Ollama, LiteLLM)."""
+
+    name: str
+    base_url: str
+    timeout_seconds: float = Field(gt=0)
+    temperature: float = Field(ge=0, le=2)
+
+
 class Settings(BaseSettings):
     """Everything the worker and the CLI can be told; see `defaults.toml` for values and meaning."""
 
     model_config = SettingsConfigDict(
+        protected_namespaces=(),
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
@@ -84,9 +112,22 @@ class Settings(BaseSettings):
     worker: WorkerSettings
     memory: MemorySettings
     agent: AgentSettings
+    model: ModelSettings
+    tags: dict[str, TagSettings]
     # Secrets: read from their usual environment variables only, never from files or logged.
     mem0_api_key: SecretStr | None = Field(default=None, validation_alias="MEM0_API_KEY")
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_names(cls, tags: dict[str, TagSettings]) -> dict[str, TagSettings]:
+        bad = [name for name in tags if not re.fullmatch(r"[a-z][a-z0-9_]{1,40}", name)]
+        if bad:
+            raise ValueError(f"tag names must be lower_snake_case: {', '.join(bad)}")
+        if not tags:
+            raise ValueError("the tag vocabulary is empty")
+        return tags
 
     @classmethod
     def settings_customise_sources(

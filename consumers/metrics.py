@@ -10,3 +10,5 @@ EVENTS_DEAD_LETTERED = Counter("ticket_enricher_events_dead_lettered", "Records 
 EVENTS_REDELIVERED = Counter("ticket_enricher_events_redelivered", "Records left uncommitted for redelivery",
                              ["error"])
 TAGS_CHANGED = Counter("ticket_enricher_tags_changed", "Account tags set or cleared", ["tag", "change"])
+MODEL_TOKENS = Counter("ticket_enricher_model_tokens", "Model tokens used", ["planner", "kind"])
+MODEL_TOOL_CALLS = Counter("ticket_enricher_model_tool_calls", "Tool calls the model made", ["planner"])

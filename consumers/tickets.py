@@ -67,6 +67,9 @@ class TicketFlow:
             headers=[("content-type", b"application/json")],
         )
         metrics.EVENTS_PROCESSED.labels(outcome.planner).inc()
+        metrics.MODEL_TOKENS.labels(outcome.planner, "input").inc(outcome.usage.input_tokens)
+        metrics.MODEL_TOKENS.labels(outcome.planner, "output").inc(outcome.usage.output_tokens)
+        metrics.MODEL_TOOL_CALLS.labels(outcome.planner).inc(outcome.tool_calls)
         for tag in outcome.tags_added:
             metrics.TAGS_CHANGED.labels(tag, "set").inc()
         for tag in outcome.tags_removed:

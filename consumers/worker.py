@@ -14,9 +14,8 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from agents.loop import Agent
+from agents.factory import build_agent, build_model
 from agents.model import Model
-from agents.rules import RulesModel
 from config.settings import Settings
 from consumers.publishing import KafkaPublisher
 from consumers.records import Record
@@ -25,10 +24,6 @@ from memory.factory import check_store, open_store
 from memory.store import MemoryStore
 
 log = logging.getLogger("ticket_enricher.worker")
-
-
-def build_model(settings: Settings) -> Model:
-    return RulesModel(window_days=settings.agent.history_window_days, search_top_k=settings.agent.search_top_k)
 
 
 async def _tolerant_parser(record: Any, original: Any) -> Any:
@@ -53,7 +48,7 @@ class Worker:
         self.store = store or open_store(settings)
         self.publisher = KafkaPublisher(settings.kafka.bootstrap_servers, settings.kafka.client_id)
         self.flow = TicketFlow(
-            agent=Agent(self.model, self.store, settings.agent), publisher=self.publisher, settings=settings
+            agent=build_agent(settings, self.store, self.model), publisher=self.publisher, settings=settings
         )
         self.broker = KafkaBroker(
             settings.kafka.bootstrap_servers, client_id=settings.kafka.client_id,

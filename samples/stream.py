@@ -16,6 +16,7 @@ from typing import Literal
 from core.events import TicketEvent
 
 Persona = Literal["at_risk", "healthy", "bumpy", "recovered"]
+GRADED: frozenset[str] = frozenset({"churn_risk"})  # the tags the personas define; others depend on chance text
 EXPECTED: dict[Persona, frozenset[str]] = {
     "at_risk": frozenset({"churn_risk"}),
     "healthy": frozenset(),
@@ -82,6 +83,11 @@ class SampleStream:
     @property
     def accounts(self) -> list[str]:
         return sorted(self.truth)
+
+    @staticmethod
+    def graded(tags: object) -> frozenset[str]:
+        """The part of a tag set that the ground truth speaks for (`truth` holds only these)."""
+        return frozenset(tags) & GRADED  # type: ignore[arg-type]
 
 
 class _Account:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.factory import build_agent
 from agents.loop import Agent, ModelMisbehaved
 from agents.model import ModelRequest, ModelTurn, ToolCall
 from agents.rules import RulesModel
@@ -17,20 +18,22 @@ from memory.sqlite import SqliteMemoryStore
 from memory.store import EntityScope, MemoryStore
 from samples import generate
 
-SETTINGS = load_settings().agent
+CONFIG = load_settings()
+SETTINGS = CONFIG.agent
+VOCAB = {n: t.description for n, t in CONFIG.tags.items()}
 
 
 async def test_sample_stream_gets_the_ground_truth_tags(any_store: MemoryStore) -> None:
     """The same judgment whether memory is embedded or on Mem0 Platform: one setting apart."""
     store = any_store
     stream = generate(seed=3, accounts=30)
-    agent = Agent(RulesModel(), store, SETTINGS)
+    agent = build_agent(CONFIG, store)
     for event in stream.events:
         outcome = await agent.run(event)
         assert len(outcome.memory_ids) == 1
     for account, expected in stream.truth.items():
         _, tags = await read_account_tags(store, account)
-        assert set(tags.tags) == set(expected), (account, stream.personas[account])
+        assert stream.graded(tags.tags) == expected, (account, stream.personas[account])
         for record in tags.tags.values():
             assert record.reason and record.evidence_memory_ids
     assert {"at_risk", "healthy", "bumpy", "recovered"} <= set(stream.personas.values())
@@ -43,7 +46,7 @@ async def _count(store: MemoryStore, accounts: list[str]) -> int:
 async def test_rerunning_every_event_changes_nothing(any_store: MemoryStore) -> None:
     store = any_store
     stream = generate(seed=4, accounts=12)
-    agent = Agent(RulesModel(), store, SETTINGS)
+    agent = build_agent(CONFIG, store)
     first = [await agent.run(e) for e in stream.events]
     count = await _count(store, stream.accounts)
     tags_before = {a: (await read_account_tags(store, a))[1] for a in stream.truth}
@@ -58,13 +61,13 @@ async def test_injected_instructions_in_tickets_change_no_other_account(store: S
     stream = generate(seed=5, accounts=16, injections=True)
     injected = [e for e in stream.events if "acct-victim" in e.ticket.body]
     assert injected, "the sample should contain injection attempts"
-    agent = Agent(RulesModel(), store, SETTINGS)
+    agent = build_agent(CONFIG, store)
     for event in stream.events:
         await agent.run(event)
     assert (await store.list(filters={"user_id": "acct-victim"})).count == 0
     for event in injected:
         _, tags = await read_account_tags(store, event.account_id)
-        assert set(tags.tags) == set(stream.truth[event.account_id])
+        assert stream.graded(tags.tags) == stream.truth[event.account_id]
 
 
 class ScriptedModel:
@@ -91,9 +94,9 @@ def event(account: str = "acme") -> TicketEvent:
 
 async def test_a_tool_call_naming_another_account_is_refused_and_reported(store: SqliteMemoryStore) -> None:
     await store.add("globex secret", scope=EntityScope(user_id="globex"))
-    model = ScriptedModel([[("search_memories", {"query": "secret", "user_id": "globex"})],
-                           [("search_memories", {"query": "secret"})]])
-    outcome = await Agent(model, store, SETTINGS).run(event("acme"))
+    model = ScriptedModel([[("search_memories", {"query": "secret", "filters": {}, "user_id": "globex"})],
+                           [("search_memories", {"query": "secret", "filters": {"metadata": {"kind": "x"}}})]])
+    outcome = await Agent(model, store, SETTINGS, VOCAB).run(event("acme"))
     refused = model.seen[1].history[0].results[0]
     assert refused.is_error and "user_id" in refused.content
     allowed = model.seen[2].history[1].results[0]
@@ -105,7 +108,7 @@ async def test_evidence_from_another_account_is_refused(store: SqliteMemoryStore
     foreign = await store.add("globex note", scope=EntityScope(user_id="globex"))
     model = ScriptedModel([[("set_account_tags", {"add": [
         {"tag": "churn_risk", "reason": "told so", "evidence_memory_ids": [foreign.id]}]})]])
-    outcome = await Agent(model, store, SETTINGS).run(event("acme"))
+    outcome = await Agent(model, store, SETTINGS, VOCAB).run(event("acme"))
     assert outcome.tags == [] and outcome.tags_added == []
     assert "not one of this account's memories" in model.seen[1].history[0].results[0].content
 
@@ -114,7 +117,7 @@ async def test_unknown_tools_and_bad_arguments_go_back_to_the_model_then_stop(st
     model = ScriptedModel([[("delete_memories", {})], [("add_memory", {"text": ""})],
                            [("set_account_tags", {"add": [{"tag": "vip"}]})]])
     with pytest.raises(ModelMisbehaved):
-        await Agent(model, store, SETTINGS).run(event())
+        await Agent(model, store, SETTINGS, VOCAB).run(event())
     first = model.seen[1].history[0].results[0]
     assert first.is_error and "unknown tool" in first.content
     assert await store.count() == 0
@@ -123,7 +126,7 @@ async def test_unknown_tools_and_bad_arguments_go_back_to_the_model_then_stop(st
 async def test_tool_call_budget_is_enforced(store: SqliteMemoryStore) -> None:
     settings = SETTINGS.model_copy(update={"max_tool_calls": 2})
     model = ScriptedModel([[("get_account_tags", {})] * 3])
-    outcome = await Agent(model, store, settings).run(event())
+    outcome = await Agent(model, store, settings, VOCAB).run(event())
     results = model.seen[1].history[0].results
     assert [r.is_error for r in results] == [False, False, True]
     assert outcome.tool_calls == 2
@@ -131,8 +134,11 @@ async def test_tool_call_budget_is_enforced(store: SqliteMemoryStore) -> None:
 
 async def test_tool_schemas_are_generated_from_the_argument_models(store: SqliteMemoryStore) -> None:
     model = ScriptedModel([])
-    await Agent(model, store, SETTINGS).run(event())
+    await Agent(model, store, SETTINGS, VOCAB).run(event())
     specs = {t.name: t for t in model.seen[0].tools}
-    assert set(specs) == {"search_memories", "get_account_tags", "add_memory", "set_account_tags"}
+    assert set(specs) == {"search_memories", "get_account_tags", "add_memory", "update_memory", "set_account_tags"}
+    assert set(specs["search_memories"].parameters["required"]) >= {"query", "filters"}
+    tag_enum = specs["set_account_tags"].parameters["$defs"]["TagAdd"]["properties"]["tag"]["enum"]
+    assert set(tag_enum) == set(VOCAB) and "churn_risk" in tag_enum
     assert specs["search_memories"].parameters["additionalProperties"] is False
     assert "query" in specs["search_memories"].parameters["required"]

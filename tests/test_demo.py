@@ -22,7 +22,7 @@ def test_demo_runs_end_to_end_and_matches_ground_truth(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "tags match the ground truth for 8/8 accounts" in out
+    assert "churn_risk matches the ground truth for 8/8 accounts" in out
     assert "dead-lettered (invalid_json, schema)" in out
     assert "churn_risk" in out
     assert not list((tmp_path / "demo" / "broker").glob("broker.json")), "the demo must stop its broker"

@@ -29,8 +29,8 @@ async def test_mem0_backend_gives_the_same_tags(
     async with Worker(settings):
         records = await reader.read(settings.topics.enriched, until=lambda r: len(r) >= len(stream.events))
     outputs = outputs_by_event(records)
-    final = {e.account_id: set(outputs[e.event_id][-1]["tags"]) for e in stream.events}
-    assert final == {a: set(t) for a, t in stream.truth.items()}
+    final = {e.account_id: stream.graded(outputs[e.event_id][-1]["tags"]) for e in stream.events}
+    assert final == stream.truth
     notes = [m for m in fake_mem0.memories.values() if m["metadata"].get("kind") == "ticket_note"]
     assert len(notes) == len(stream.events)
 

@@ -35,8 +35,8 @@ async def test_one_output_per_input_with_ground_truth_tags(
         out = outputs[event.event_id][0]
         assert out["account_id"] == event.account_id and out["ticket_id"] == event.ticket.id
         assert out["planner"] == "rules" and len(out["memory_ids"]) == 1
-        final[event.account_id] = set(out["tags"])
-    assert final == {a: set(t) for a, t in stream.truth.items()}
+        final[event.account_id] = stream.graded(out["tags"])
+    assert final == stream.truth
     tagged = [o[0] for o in outputs.values() if o[0]["tags_added"]]
     assert tagged and all(o["evidence"] for o in tagged)
     assert {a for a, t in stream.truth.items() if t}, "the sample must contain accounts that deserve a tag"

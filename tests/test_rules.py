@@ -19,7 +19,7 @@ def note(days_ago: float, signals: set[str], *, priority: str = "normal", event_
 
 def test_two_complaints_with_a_recent_escalation_is_churn_risk() -> None:
     d = assess_churn([note(20, {"outage"}), note(2, {"escalation_switch"})], NOW, 90, tagged=False)
-    assert d.churn
+    assert d.applies
     assert "escalation_switch" in d.reason and "phrase for escalation_switch" in d.reason
     assert set(d.evidence) == {"m-20-0", "m-2-0"}
 
@@ -27,27 +27,27 @@ def test_two_complaints_with_a_recent_escalation_is_churn_risk() -> None:
 def test_a_single_bad_day_is_not_churn_risk() -> None:
     d = assess_churn([note(10, {"outage"}, priority="urgent"), note(9, {"satisfied"}, event_type="ticket.closed")],
                      NOW, 90, tagged=False)
-    assert not d.churn and not d.clear
+    assert not d.applies and not d.clear
 
 
 def test_questions_at_normal_priority_are_not_complaints() -> None:
     notes = [note(i, set(), i=i) for i in range(10)]
-    assert not assess_churn(notes, NOW, 90, tagged=False).churn
+    assert not assess_churn(notes, NOW, 90, tagged=False).applies
 
 
 def test_repeated_severe_complaints_without_escalation_are_churn_risk() -> None:
     notes = [note(40, {"outage"}), note(20, {"billing_error"}), note(5, set(), priority="urgent")]
-    assert assess_churn(notes, NOW, 90, tagged=False).churn
+    assert assess_churn(notes, NOW, 90, tagged=False).applies
 
 
 def test_complaints_outside_the_window_do_not_count() -> None:
     notes = [note(200, {"outage"}), note(150, {"escalation_cancel"}), note(1, set())]
-    assert not assess_churn(notes, NOW, 90, tagged=False).churn
+    assert not assess_churn(notes, NOW, 90, tagged=False).applies
 
 
 def test_notes_after_now_are_ignored_so_replays_judge_the_same() -> None:
     notes = [note(5, {"outage"}), note(-3, {"escalation_cancel"})]
-    assert not assess_churn(notes, NOW, 90, tagged=False).churn
+    assert not assess_churn(notes, NOW, 90, tagged=False).applies
 
 
 def test_tag_clears_after_two_satisfied_closures_and_no_recent_escalation() -> None:
@@ -55,7 +55,7 @@ def test_tag_clears_after_two_satisfied_closures_and_no_recent_escalation() -> N
     closed = [note(3, {"satisfied"}, event_type="ticket.closed", i=1),
               note(1, {"satisfied"}, event_type="ticket.closed", i=2)]
     d = assess_churn(old + closed, NOW, 90, tagged=True)
-    assert d.clear and not d.churn
+    assert d.clear and not d.applies
     assert "T-1" in d.reason and "T-2" in d.reason
 
 
@@ -64,4 +64,45 @@ def test_tag_stays_while_escalation_is_recent() -> None:
              note(3, {"satisfied"}, event_type="ticket.closed", i=1),
              note(1, {"satisfied"}, event_type="ticket.closed", i=2)]
     d = assess_churn(notes, NOW, 90, tagged=True)
-    assert d.churn and not d.clear
+    assert d.applies and not d.clear
+
+
+def _rule(signals: list[str], within: int = 30, min_events: int = 1):  # type: ignore[no-untyped-def]
+    from config.settings import TagSettings
+
+    return TagSettings(description="a tag for the tests", rule="signals", signals=signals, within_days=within,
+                       min_events=min_events)
+
+
+def test_a_signals_tag_applies_within_its_window_and_quotes_the_evidence() -> None:
+    from agents.rules import assess_signals
+
+    d = assess_signals([note(40, {"billing_error"}), note(3, {"billing_error", "outage"})], NOW, "billing_dispute",
+                       _rule(["billing_error"]), tagged=False)
+    assert d.applies and d.evidence == ["m-3-0"]
+    assert "1 event(s) with billing_error in 30d" in d.reason and "phrase for billing_error" in d.reason
+
+
+def test_a_signals_tag_clears_when_its_window_is_quiet() -> None:
+    from agents.rules import assess_signals
+
+    quiet = assess_signals([note(40, {"security"})], NOW, "security_concern", _rule(["security"]), tagged=True)
+    assert quiet.clear and "no security in 30d" in quiet.reason
+    untouched = assess_signals([note(40, {"security"})], NOW, "security_concern", _rule(["security"]), tagged=False)
+    assert not untouched.applies and not untouched.clear
+
+
+def test_min_events_is_honoured() -> None:
+    from agents.rules import assess_signals
+
+    d = assess_signals([note(3, {"outage"})], NOW, "outage_affected", _rule(["outage"], min_events=2), tagged=False)
+    assert not d.applies
+
+
+def test_unknown_signal_names_in_the_vocabulary_fail_at_start() -> None:
+    import pytest
+
+    from agents.rules import RulesModel
+
+    with pytest.raises(ValueError, match="unknown signals outages"):
+        RulesModel({"outage_affected": _rule(["outages"])})

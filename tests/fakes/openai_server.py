@@ -1,14 +1,19 @@
-"""A fake OpenAI-compatible API on loopback: `/v1/embeddings` with deterministic concept vectors.
+"""A fake OpenAI-compatible API on loopback: `/v1/embeddings` and `/v1/chat/completions`.
 
-Words map to concepts through a small synonym table, so "unavailable" and "outage" land close together: a
-semantic signal that BM25 alone cannot see, which is what the tests need to tell the two apart.
+Embeddings: words map to concepts through a small synonym table, so "unavailable" and "outage" land close
+together: a semantic signal that BM25 alone cannot see. Chat: a test scripts the model with `self.script`, a
+function from the request body to the next assistant turn (`tool_turn(...)` or `text_turn(...)`); the server checks
+the request shape (model, messages, tool results answering earlier tool calls) and answers 400 otherwise.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 from tests.fakes.http import BadRequest, FakeServer, Recorded, Reply, body_json
 
@@ -29,10 +34,63 @@ def vector(text: str) -> list[float]:
     return [x / norm for x in v]
 
 
+def tool_turn(*calls: tuple[str, Any], call_ids: list[str] | None = None) -> dict[str, Any]:
+    """An assistant message with tool calls; arguments given as a dict are JSON-encoded, a str is sent as is."""
+    return {"role": "assistant", "content": None, "tool_calls": [
+        {"id": (call_ids or [])[i] if call_ids else f"call_{i}_{name}", "type": "function",
+         "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)}}
+        for i, (name, args) in enumerate(calls)]}
+
+
+def text_turn(text: str) -> dict[str, Any]:
+    return {"role": "assistant", "content": text}
+
+
+def tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tool messages answering the model's latest turn, with `content` parsed when it is JSON."""
+    out = []
+    for message in reversed(body["messages"]):
+        if message["role"] != "tool":
+            break
+        try:
+            content = json.loads(message["content"])
+        except json.JSONDecodeError:
+            content = message["content"]
+        out.insert(0, {"tool_call_id": message["tool_call_id"], "content": content})
+    return out
+
+
 class FakeOpenAI(FakeServer):
     def __init__(self) -> None:
         super().__init__()
+        self.script: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: text_turn("done")
         self.route("POST", "/v1/embeddings", self._embeddings)
+        self.route("POST", "/v1/chat/completions", self._chat)
+
+    def chat_bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(r.body) for r in self.requests if r.path == "/v1/chat/completions" and r.body]
+
+    def _chat(self, request: Recorded) -> Reply:
+        body = body_json(request)
+        if not isinstance(body, dict) or not body.get("model") or not body.get("messages"):
+            raise BadRequest("model and messages are required")
+        open_calls: set[str] = set()
+        for message in body["messages"]:
+            if message.get("role") == "assistant":
+                open_calls |= {c["id"] for c in message.get("tool_calls") or []}
+            if message.get("role") == "tool" and message.get("tool_call_id") not in open_calls:
+                raise BadRequest("a tool message must answer a tool call of an earlier assistant message")
+        for tool in body.get("tools") or []:
+            if tool.get("type") != "function" or "parameters" not in tool.get("function", {}):
+                raise BadRequest("tools must be functions with JSON-schema parameters")
+        message = self.script(body)
+        return Reply(200, {
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_800_000_000, "model": body["model"],
+            "choices": [{"index": 0, "message": message,
+                         "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
+            "usage": {"prompt_tokens": 100 + len(json.dumps(body)) // 4, "completion_tokens": 20,
+                      "total_tokens": 120 + len(json.dumps(body)) // 4},
+        })
 
     def _embeddings(self, request: Recorded) -> Reply:
         body = body_json(request)

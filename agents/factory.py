@@ -1,0 +1,28 @@
+"""Build the configured model and the agent once, at start-up."""
+
+from __future__ import annotations
+
+from agents.loop import Agent
+from agents.model import Model
+from agents.rules import RulesModel
+from config.settings import Settings
+from memory.store import MemoryStore
+
+
+def build_model(settings: Settings) -> Model:
+    """The OpenAI-compatible adapter when a model name is set, else the offline rules model."""
+    if settings.model.name:
+        from agents.openai_model import OpenAIModel
+
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        return OpenAIModel(
+            name=settings.model.name, base_url=settings.model.base_url or settings.openai_base_url or None,
+            api_key=key, timeout=settings.model.timeout_seconds, temperature=settings.model.temperature,
+        )
+    return RulesModel(settings.tags, window_days=settings.agent.history_window_days,
+                      search_top_k=settings.agent.search_top_k)
+
+
+def build_agent(settings: Settings, store: MemoryStore, model: Model | None = None) -> Agent:
+    vocabulary = {name: tag.description for name, tag in settings.tags.items()}
+    return Agent(model or build_model(settings), store, settings.agent, vocabulary)

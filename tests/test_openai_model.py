@@ -1,0 +1,118 @@
+"""The OpenAI-compatible adapter through the real SDK against a fake server on loopback: tool calls, errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from agents.factory import build_agent, build_model
+from agents.openai_model import OpenAIModel
+from agents.rules import RulesModel
+from agents.tools import read_account_tags
+from config.settings import load_settings
+from core.errors import PermanentFailure, RateLimited, TransientError
+from memory.sqlite import SqliteMemoryStore
+from samples import generate
+from tests.fakes.openai_server import FakeOpenAI, text_turn, tool_results, tool_turn
+
+CONFIG = load_settings()
+
+
+@pytest.fixture
+def fake_openai() -> FakeOpenAI:
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+def agent_for(server: FakeOpenAI, store: SqliteMemoryStore):  # type: ignore[no-untyped-def]
+    model = OpenAIModel(name="fake-model", base_url=server.url + "/v1", api_key="test-not-secret", timeout=5)
+    return build_agent(CONFIG, store, model)
+
+
+def diligent(body: dict[str, Any]) -> dict[str, Any]:
+    """A well-behaved LLM: search, note, tag with the new note as evidence, answer."""
+    turns = sum(1 for m in body["messages"] if m["role"] == "assistant")
+    if turns == 0:
+        return tool_turn(("search_memories", {"query": "outage", "filters": {"metadata": {"kind": "ticket_note"}}}),
+                         ("get_account_tags", {}))
+    if turns == 1:
+        return tool_turn(("add_memory", {"text": "Customer reports an outage", "categories": ["outage"],
+                                         "signals": ["outage"]}))
+    if turns == 2:
+        note_id = tool_results(body)[0]["content"]["id"]
+        return tool_turn(("set_account_tags", {"add": [{"tag": "outage_affected", "reason": "reported an outage",
+                                                        "evidence_memory_ids": [note_id]}]}))
+    return text_turn("Noted the outage and tagged the account.")
+
+
+async def test_a_scripted_model_drives_the_tools_through_the_real_sdk(fake_openai: FakeOpenAI,
+                                                                      store: SqliteMemoryStore) -> None:
+    fake_openai.script = diligent
+    event = generate(seed=1, accounts=1).events[0]
+    outcome = await agent_for(fake_openai, store).run(event)
+    assert outcome.planner == "fake-model"
+    assert outcome.tags_added == ["outage_affected"] and len(outcome.memory_ids) == 1
+    assert outcome.summary.startswith("Noted the outage")
+    assert outcome.usage.input_tokens > 0 and outcome.usage.output_tokens == 80
+    _, tags = await read_account_tags(store, event.account_id)
+    assert tags.tags["outage_affected"].evidence_memory_ids == outcome.memory_ids
+    first = fake_openai.chat_bodies()[0]
+    assert first["messages"][0]["role"] == "system" and "untrusted" in first["messages"][0]["content"]
+    assert "<<<TICKET" in first["messages"][1]["content"] and event.ticket.body[:40] in first["messages"][1]["content"]
+    assert {t["function"]["name"] for t in first["tools"]} >= {"search_memories", "set_account_tags"}
+    again = await agent_for(fake_openai, store).run(event)  # a redelivery: same note, tag already there
+    assert again.memory_ids == outcome.memory_ids and again.tags_added == []
+
+
+async def test_malformed_tool_arguments_go_back_to_the_model(fake_openai: FakeOpenAI,
+                                                             store: SqliteMemoryStore) -> None:
+    def sloppy(body: dict[str, Any]) -> dict[str, Any]:
+        turns = sum(1 for m in body["messages"] if m["role"] == "assistant")
+        if turns == 0:
+            return tool_turn(("add_memory", '{"text": "unterminated'))
+        if turns == 1:
+            assert tool_results(body)[0]["content"].startswith("error: invalid arguments")
+            return tool_turn(("add_memory", {"text": "fixed note"}))
+        return text_turn("ok")
+
+    fake_openai.script = sloppy
+    outcome = await agent_for(fake_openai, store).run(generate(seed=1, accounts=1).events[0])
+    assert len(outcome.memory_ids) == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [({"retry-after": "4"}, 4.0), ({"retry-after-ms": "2500"}, 2.5), ({"x-ratelimit-reset-requests": "1m0s"}, 60.0),
+     ({"ratelimit-reset": "9"}, 9.0)],
+)
+async def test_429_is_rate_limited_with_the_servers_wait_and_no_sdk_retry(
+    fake_openai: FakeOpenAI, store: SqliteMemoryStore, headers: dict[str, str], wait: float
+) -> None:
+    fake_openai.fail_next(1, 429, headers, {"error": {"message": "Rate limit reached", "type": "requests"}})
+    with pytest.raises(RateLimited) as caught:
+        await agent_for(fake_openai, store).run(generate(seed=1, accounts=1).events[0])
+    assert caught.value.retry_after == pytest.approx(wait)
+    assert len(fake_openai.requests) == 1
+
+
+@pytest.mark.parametrize(("status", "error"), [(500, TransientError), (503, TransientError),
+                                                (400, PermanentFailure)])
+async def test_server_errors(fake_openai: FakeOpenAI, store: SqliteMemoryStore, status: int,
+                             error: type[Exception]) -> None:
+    fake_openai.fail_next(1, status, body={"error": {"message": "boom"}})
+    with pytest.raises(error):
+        await agent_for(fake_openai, store).run(generate(seed=1, accounts=1).events[0])
+    assert len(fake_openai.requests) == 1
+
+
+async def test_the_model_setting_selects_the_adapter(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(build_model(CONFIG), RulesModel)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    chosen = build_model(load_settings(model={"name": "gpt-test"}))
+    assert isinstance(chosen, OpenAIModel) and chosen.name == "gpt-test"
+    assert str(chosen._client.base_url).startswith("http://127.0.0.1:9/v1")
+    assert chosen._client.max_retries == 0
+    await chosen.close()
