@@ -79,7 +79,7 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
     assert main is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)  # like Ctrl-C
     await create_topics(settings)
-    console.print(f"topics: {', '.join(settings.topics.all())}")
+    console.print(f"topics: {', '.join(settings.topic_names())}")
     outputs: dict[str, dict[str, object]] = {}
     dead: list[str] = []
     async with Worker(settings) as worker:

@@ -28,6 +28,20 @@ class KafkaSettings(BaseModel):
     auto_offset_reset: Literal["earliest", "latest"]
 
 
+class RetrySettings(BaseModel):
+    tiers_seconds: list[int] = Field(min_length=1)
+    max_attempts: int = Field(ge=1, le=100)
+    backoff_base_seconds: float = Field(gt=0)
+    backoff_max_seconds: float = Field(gt=0)
+
+    @field_validator("tiers_seconds")
+    @classmethod
+    def _ascending(cls, tiers: list[int]) -> list[int]:
+        if any(t <= 0 for t in tiers) or tiers != sorted(set(tiers)):
+            raise ValueError("tiers_seconds must be positive and strictly ascending")
+        return tiers
+
+
 class TopicSettings(BaseModel):
     tickets: str
     enriched: str
@@ -35,8 +49,11 @@ class TopicSettings(BaseModel):
     partitions: int = Field(ge=1)
     replication_factor: int = Field(ge=1)
 
-    def all(self) -> list[str]:
-        return [self.tickets, self.enriched, self.dlq]
+    def delay_topic(self, seconds: int) -> str:
+        return f"{self.tickets}.delay.{seconds}s"
+
+    def all(self, tiers: list[int] | None = None) -> list[str]:
+        return [self.tickets, self.enriched, self.dlq, *(self.delay_topic(t) for t in tiers or [])]
 
     @field_validator("tickets", "enriched", "dlq")
     @classmethod
@@ -109,6 +126,7 @@ class Settings(BaseSettings):
 
     kafka: KafkaSettings
     topics: TopicSettings
+    retry: RetrySettings
     worker: WorkerSettings
     memory: MemorySettings
     agent: AgentSettings
@@ -118,6 +136,13 @@ class Settings(BaseSettings):
     mem0_api_key: SecretStr | None = Field(default=None, validation_alias="MEM0_API_KEY")
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+
+    def topic_names(self) -> list[str]:
+        """Every topic the worker reads or writes: input, output, dead-letter and the delay tiers."""
+        return self.topics.all(self.retry.tiers_seconds)
+
+    def delay_topics(self) -> dict[str, int]:
+        return {self.topics.delay_topic(t): t for t in self.retry.tiers_seconds}
 
     @field_validator("tags")
     @classmethod

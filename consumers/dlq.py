@@ -6,7 +6,9 @@ Header names (all values UTF-8 strings):
   x-dlq-error-class         the exception class
   x-dlq-original-topic / -partition / -offset / -timestamp
   x-dlq-consumer-group      the group that gave up on it
+  x-dlq-attempts            how many times it was tried
   x-dlq-failed-at           epoch milliseconds
+The original-* headers name where the event first arrived, also when it failed in a delay tier.
 """
 
 from __future__ import annotations
@@ -15,34 +17,33 @@ import time
 
 from consumers.publishing import Publisher
 from consumers.records import Record
+from consumers.retries import foreign_headers, original
 
 PREFIX = "x-dlq-"
 
 
 def dead_letter_headers(
-    record: Record, *, group: str, reason: str, error: BaseException
+    record: Record, *, group: str, reason: str, error: BaseException, attempts: int = 1
 ) -> list[tuple[str, bytes]]:
     provenance = {
         "reason": reason,
         "error": str(error)[:1000],
         "error-class": type(error).__name__,
-        "original-topic": record.topic,
-        "original-partition": str(record.partition),
-        "original-offset": str(record.offset),
-        "original-timestamp": str(record.timestamp_ms),
+        **{f"original-{k}": v for k, v in original(record).items()},
         "consumer-group": group,
+        "attempts": str(attempts),
         "failed-at": str(int(time.time() * 1000)),
     }
-    kept = [(k, v if v is not None else b"") for k, v in record.headers if not k.startswith(PREFIX)]
-    return kept + [(PREFIX + k, v.encode()) for k, v in provenance.items()]
+    return foreign_headers(record) + [(PREFIX + k, v.encode()) for k, v in provenance.items()]
 
 
 async def dead_letter(
-    publisher: Publisher, record: Record, *, dlq_topic: str, group: str, reason: str, error: BaseException
+    publisher: Publisher, record: Record, *, dlq_topic: str, group: str, reason: str, error: BaseException,
+    attempts: int = 1,
 ) -> None:
     await publisher.send(
         dlq_topic,
         value=record.value,
         key=record.key,
-        headers=dead_letter_headers(record, group=group, reason=reason, error=error),
+        headers=dead_letter_headers(record, group=group, reason=reason, error=error, attempts=attempts),
     )

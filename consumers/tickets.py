@@ -1,13 +1,15 @@
 """The ticket flow: decode → agent → publish the enriched account event. Thin on purpose.
 
-Acknowledgement: the record's offset is committed only after `handle` returns, i.e. after the outcome (or the
-dead-letter copy) is acknowledged by the broker. A crash at any line before that leaves the offset uncommitted
-and the record is redelivered; the agent's writes are idempotent per `event_id`, so that is harmless.
+Acknowledgement: the record's offset is committed only after `handle` returns, i.e. after the outcome, the
+delay-tier copy or the dead-letter copy is acknowledged by the broker. A crash at any line before that leaves the
+offset uncommitted and the record is redelivered; the agent's writes are idempotent per `event_id`, so that is
+harmless. The same flow handles records from the input topic and, when due, from the delay tiers.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -16,15 +18,16 @@ from config.settings import Settings
 from consumers import metrics
 from consumers.decode import UnknownEventType, decode_ticket_event
 from consumers.dlq import dead_letter
+from consumers import retries
 from consumers.policy import decide
 from consumers.publishing import Publisher
 from consumers.records import Record
-from core.errors import InvalidEvent
+from core.errors import InvalidEvent, PermanentFailure, RateLimited
 from core.events import EnrichedAccountEvent
 
 log = logging.getLogger("ticket_enricher.tickets")
 
-Handled = Literal["processed", "skipped", "dead_lettered"]
+Handled = Literal["processed", "skipped", "delayed", "dead_lettered"]
 
 
 class TicketFlow:
@@ -34,7 +37,7 @@ class TicketFlow:
         self.settings = settings
 
     async def handle(self, record: Record) -> Handled:
-        """Process one record; raises only when the record must be redelivered (see `consumers.policy`)."""
+        """Process one record. Raises only if publishing its outcome fails: then it is redelivered."""
         where = {"partition": record.partition, "offset": record.offset}
         try:
             event = decode_ticket_event(record, self.settings.worker.max_message_bytes)
@@ -48,12 +51,7 @@ class TicketFlow:
         try:
             outcome = await self.agent.run(event)
         except Exception as error:
-            if decide(error).action == "redeliver":
-                metrics.EVENTS_REDELIVERED.labels(type(error).__name__).inc()
-                log.warning("will redeliver: %s", error, extra=where)
-                raise
-            log.exception("agent failed", extra=where)
-            return await self._dead_letter(record, error)
+            return await self._failed(record, error, where)
         enriched = EnrichedAccountEvent(
             event_id=event.event_id, account_id=event.account_id, ticket_id=event.ticket.id,
             tags=outcome.tags, tags_added=outcome.tags_added, tags_removed=outcome.tags_removed,
@@ -77,11 +75,26 @@ class TicketFlow:
         log.info("enriched: +%s -%s", outcome.tags_added, outcome.tags_removed, extra=where)
         return "processed"
 
-    async def _dead_letter(self, record: Record, error: BaseException) -> Handled:
-        reason = decide(error).reason
+    async def _failed(self, record: Record, error: Exception, where: dict[str, object]) -> Handled:
+        if isinstance(error, RateLimited):
+            metrics.RATE_LIMITED.labels(error.source).inc()
+        decision = decide(error, attempt=retries.attempts(record) + 1, retry=self.settings.retry,
+                          topics=self.settings.topics, now_ms=int(time.time() * 1000))
+        if decision.action == "dead_letter":
+            if decision.reason == "unhandled":
+                log.exception("agent failed", extra=where)
+            return await self._dead_letter(record, error, decision.reason, decision.attempt)
+        await retries.delay(self.publisher, record, decision, group=self.settings.kafka.group_id, error=error)
+        metrics.EVENTS_DELAYED.labels(str(decision.topic)).inc()
+        log.warning("attempt %d failed (%s); retry in %s", decision.attempt, error, decision.topic, extra=where)
+        return "delayed"
+
+    async def _dead_letter(self, record: Record, error: BaseException, reason: str | None = None,
+                           attempts: int = 1) -> Handled:
+        reason = reason or (error.reason if isinstance(error, PermanentFailure) else "unhandled")
         await dead_letter(
             self.publisher, record, dlq_topic=self.settings.topics.dlq, group=self.settings.kafka.group_id,
-            reason=reason, error=error,
+            reason=reason, error=error, attempts=attempts,
         )
         metrics.EVENTS_DEAD_LETTERED.labels(reason).inc()
         log.warning("dead-lettered (%s): %s", reason, str(error)[:200],

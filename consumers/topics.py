@@ -14,7 +14,7 @@ async def create_topics(settings: Settings) -> tuple[list[str], list[str]]:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = settings.topics.all()
+        wanted = settings.topic_names()
         missing = [t for t in wanted if t not in existing]
         if missing:
             await admin.create_topics([

@@ -17,6 +17,7 @@ from faststream.kafka.annotations import KafkaMessage
 from agents.factory import build_agent, build_model
 from agents.model import Model
 from config.settings import Settings
+from consumers.delays import DelayConsumer
 from consumers.publishing import KafkaPublisher
 from consumers.records import Record
 from consumers.tickets import TicketFlow
@@ -50,6 +51,7 @@ class Worker:
         self.flow = TicketFlow(
             agent=build_agent(settings, self.store, self.model), publisher=self.publisher, settings=settings
         )
+        self.delays = DelayConsumer(settings, self.flow)
         self.broker = KafkaBroker(
             settings.kafka.bootstrap_servers, client_id=settings.kafka.client_id,
             logger=logging.getLogger("ticket_enricher.faststream"),
@@ -76,10 +78,12 @@ class Worker:
         await check_store(self.store)
         await self.publisher.start()
         await self.broker.start()
+        await self.delays.start()
         log.info("worker started: group %s on %s", self.settings.kafka.group_id, self.settings.topics.tickets)
 
     async def stop(self) -> None:
         try:
+            await self.delays.stop()
             await self.broker.stop()
         finally:
             await self.publisher.stop()
