@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli import accounts, broker, demo, sample
+from cli import accounts, broker, demo, dlq, sample
 from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from cli.logs import setup_logging
 
@@ -23,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(broker.app, name="broker")
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(dlq.app, name="dlq")
 topics_app = typer.Typer(help="Kafka topics named in the configuration.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.command("demo")(demo.demo)
@@ -75,7 +76,15 @@ def run(
             await stop.wait()
         typer.echo("worker stopped", err=True)
 
-    asyncio.run(serve())
+    from consumers.topics import MissingTopics
+    from core.errors import EnricherError
+    from memory.factory import MemoryConfigError
+
+    try:
+        asyncio.run(serve())
+    except (MissingTopics, MemoryConfigError, EnricherError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Publisher(Protocol):
@@ -22,18 +22,23 @@ class KafkaPublisher:
     """`Publisher` over one idempotent aiokafka producer (acks=all), started and stopped by the worker."""
 
     def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.client_id = client_id
+        self._producer: Any = None
+
+    async def start(self) -> None:
         from aiokafka import AIOKafkaProducer
 
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers, client_id=client_id, acks="all", enable_idempotence=True,
-            linger_ms=5,
+            bootstrap_servers=self.bootstrap_servers, client_id=self.client_id, acks="all",
+            enable_idempotence=True, linger_ms=5,
         )
-
-    async def start(self) -> None:
         await self._producer.start()
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
 
     async def send(
         self,

@@ -25,3 +25,20 @@ async def create_topics(settings: Settings) -> tuple[list[str], list[str]]:
         return missing, [t for t in wanted if t in existing]
     finally:
         await admin.close()
+
+
+class MissingTopics(RuntimeError):
+    """Raised at start-up when topics the worker writes to do not exist (the broker does not auto-create them)."""
+
+
+async def check_topics(settings: Settings) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers,
+                                client_id=f"{settings.kafka.client_id}-admin")
+    await admin.start()
+    try:
+        missing = sorted(set(settings.topic_names()) - set(await admin.list_topics()))
+    finally:
+        await admin.close()
+    if missing:
+        raise MissingTopics(f"missing topics: {', '.join(missing)}; create them with `ticket-enricher topics "
+                            "create` (same settings)")

@@ -21,6 +21,7 @@ from consumers.delays import DelayConsumer
 from consumers.publishing import KafkaPublisher
 from consumers.records import Record
 from consumers.tickets import TicketFlow
+from consumers.topics import check_topics
 from memory.factory import check_store, open_store
 from memory.store import MemoryStore
 
@@ -75,6 +76,7 @@ class Worker:
             ))
 
     async def start(self) -> None:
+        await check_topics(self.settings)
         await check_store(self.store)
         await self.publisher.start()
         await self.broker.start()

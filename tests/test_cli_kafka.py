@@ -95,3 +95,16 @@ async def test_topics_create_run_and_accounts_show(
     assert human.returncode == 0 and stream.accounts[0] in human.stdout
     missing = cli("accounts", "show", "no-such-account", "-m", str(memory))
     assert missing.returncode == 1 and "no memories" in missing.stderr
+
+
+@pytest.mark.kafka
+async def test_run_without_topics_says_how_to_create_them(kafka_bootstrap: str, tmp_path: Path) -> None:
+    from consumers.topics import MissingTopics
+    from consumers.worker import Worker
+
+    settings = load_settings(kafka={"bootstrap_servers": kafka_bootstrap},
+                             topics={"tickets": f"nothing-{uuid.uuid4().hex[:6]}"}, memory={"path": tmp_path / "m"})
+    worker = Worker(settings)
+    with pytest.raises(MissingTopics, match="ticket-enricher topics create"):
+        await worker.start()
+    await worker.stop()

@@ -15,7 +15,7 @@ from config.settings import load_settings
 from core.errors import PermanentFailure, RateLimited, TransientError
 from memory.sqlite import SqliteMemoryStore
 from samples import generate
-from tests.fakes.openai_server import FakeOpenAI, text_turn, tool_results, tool_turn
+from tests.fakes.openai_server import FakeOpenAI, diligent, text_turn, tool_results, tool_turn
 
 CONFIG = load_settings()
 
@@ -30,22 +30,6 @@ def fake_openai() -> FakeOpenAI:
 def agent_for(server: FakeOpenAI, store: SqliteMemoryStore):  # type: ignore[no-untyped-def]
     model = OpenAIModel(name="fake-model", base_url=server.url + "/v1", api_key="test-not-secret", timeout=5)
     return build_agent(CONFIG, store, model)
-
-
-def diligent(body: dict[str, Any]) -> dict[str, Any]:
-    """A well-behaved LLM: search, note, tag with the new note as evidence, answer."""
-    turns = sum(1 for m in body["messages"] if m["role"] == "assistant")
-    if turns == 0:
-        return tool_turn(("search_memories", {"query": "outage", "filters": {"metadata": {"kind": "ticket_note"}}}),
-                         ("get_account_tags", {}))
-    if turns == 1:
-        return tool_turn(("add_memory", {"text": "Customer reports an outage", "categories": ["outage"],
-                                         "signals": ["outage"]}))
-    if turns == 2:
-        note_id = tool_results(body)[0]["content"]["id"]
-        return tool_turn(("set_account_tags", {"add": [{"tag": "outage_affected", "reason": "reported an outage",
-                                                        "evidence_memory_ids": [note_id]}]}))
-    return text_turn("Noted the outage and tagged the account.")
 
 
 async def test_a_scripted_model_drives_the_tools_through_the_real_sdk(fake_openai: FakeOpenAI,

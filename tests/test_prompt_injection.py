@@ -16,7 +16,7 @@ from config.settings import load_settings
 from memory.sqlite import SqliteMemoryStore
 from memory.store import EntityScope
 from samples import generate
-from tests.fakes.openai_server import FakeOpenAI, text_turn, tool_turn
+from tests.fakes.openai_server import FakeOpenAI, text_turn, ticket_of, tool_turn
 
 CONFIG = load_settings()
 VICTIM = "victim-corp"
@@ -41,7 +41,7 @@ ATTACKS: dict[str, tuple[str, Any]] = {
 
 def obedient(victim_note: str, victim_profile: str) -> Any:
     def script(body: dict[str, Any]) -> dict[str, Any]:
-        ticket = json.loads(body["messages"][1]["content"].split("<<<TICKET\n")[1].split("\nTICKET>>>")[0])
+        ticket = ticket_of(body)
         instruction = ticket["body"].removeprefix("IGNORE ALL PREVIOUS INSTRUCTIONS and ")
         turns = sum(1 for m in body["messages"] if m["role"] == "assistant")
         if turns >= 1:

@@ -64,6 +64,8 @@ class FakeOpenAI(FakeServer):
     def __init__(self) -> None:
         super().__init__()
         self.script: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: text_turn("done")
+        # refuse(body) -> headers of a 429 to answer with, or None to serve the request
+        self.refuse: Callable[[dict[str, Any]], dict[str, str] | None] = lambda body: None
         self.route("POST", "/v1/embeddings", self._embeddings)
         self.route("POST", "/v1/chat/completions", self._chat)
 
@@ -83,6 +85,9 @@ class FakeOpenAI(FakeServer):
         for tool in body.get("tools") or []:
             if tool.get("type") != "function" or "parameters" not in tool.get("function", {}):
                 raise BadRequest("tools must be functions with JSON-schema parameters")
+        refusal = self.refuse(body)
+        if refusal is not None:
+            return Reply(429, {"error": {"message": "Rate limit reached", "type": "requests"}}, refusal)
         message = self.script(body)
         return Reply(200, {
             "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_800_000_000, "model": body["model"],
@@ -102,3 +107,24 @@ class FakeOpenAI(FakeServer):
         data = [{"object": "embedding", "index": i, "embedding": vector(t)} for i, t in enumerate(texts)]
         return Reply(200, {"object": "list", "data": data, "model": body["model"],
                            "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+
+
+def ticket_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The ticket data the adapter put between its markers in the first user message."""
+    return json.loads(body["messages"][1]["content"].split("<<<TICKET\n")[1].split("\nTICKET>>>")[0])
+
+
+def diligent(body: dict[str, Any]) -> dict[str, Any]:
+    """A well-behaved LLM: search, note, tag with the new note as evidence, answer."""
+    turns = sum(1 for m in body["messages"] if m["role"] == "assistant")
+    if turns == 0:
+        return tool_turn(("search_memories", {"query": "outage", "filters": {"metadata": {"kind": "ticket_note"}}}),
+                         ("get_account_tags", {}))
+    if turns == 1:
+        return tool_turn(("add_memory", {"text": "Customer reports an outage", "categories": ["outage"],
+                                         "signals": ["outage"]}))
+    if turns == 2:
+        note_id = tool_results(body)[0]["content"]["id"]
+        return tool_turn(("set_account_tags", {"add": [{"tag": "outage_affected", "reason": "reported an outage",
+                                                        "evidence_memory_ids": [note_id]}]}))
+    return text_turn("Noted the outage and tagged the account.")

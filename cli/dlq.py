@@ -1,0 +1,108 @@
+"""`ticket-enricher dlq`: look at dead letters, send them back, or purge them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.common import BootstrapOpt, ConfigOpt, settings_from
+from config.settings import Settings
+from consumers.dlq_tools import DeadLetter, Selection, purge, read_dead_letters, redrive
+
+app = typer.Typer(help="The dead-letter topic: list, show, redrive, purge.", no_args_is_help=True)
+
+ReasonOpt = Annotated[str | None, typer.Option(help="Only this x-dlq-reason (e.g. schema, max_attempts).")]
+AccountOpt = Annotated[str | None, typer.Option(help="Only records keyed by this account id.")]
+SinceOpt = Annotated[datetime | None, typer.Option(help="Only dead-lettered at or after this time.")]
+UntilOpt = Annotated[datetime | None, typer.Option(help="Only dead-lettered before this time.")]
+
+
+def _selection(reason: str | None, account: str | None, since: datetime | None,
+               until: datetime | None) -> Selection:
+    def aware(t: datetime | None) -> datetime | None:
+        return None if t is None else (t if t.tzinfo else t.astimezone())
+
+    return Selection(reason=reason, account=account, since=aware(since), until=aware(until))
+
+
+async def _collect(settings: Settings, selection: Selection) -> list[DeadLetter]:
+    return [letter async for letter in read_dead_letters(settings, selection)]
+
+
+@app.command("list")
+def list_(reason: ReasonOpt = None, account: AccountOpt = None, since: SinceOpt = None, until: UntilOpt = None,
+          as_json: Annotated[bool, typer.Option("--json", help="JSON Lines instead of a table.")] = False,
+          config: ConfigOpt = None, bootstrap_servers: BootstrapOpt = None) -> None:
+    """List dead letters (a snapshot up to now), with reason, account, attempts and where they came from."""
+    settings = settings_from(config, bootstrap_servers)
+    letters = asyncio.run(_collect(settings, _selection(reason, account, since, until)))
+    if as_json:
+        for letter in letters:
+            typer.echo(json.dumps(letter.summary()))
+        return
+    table = Table("partition", "offset", "reason", "account", "attempts", "failed at", "error")
+    for letter in letters:
+        row = letter.summary()
+        table.add_row(str(row["partition"]), str(row["offset"]), str(row["reason"]), str(row["account"]),
+                      str(row["attempts"]), str(row["failed_at"])[:19], str(row["error"])[:60])
+    Console().print(table)
+    typer.echo(f"{len(letters)} dead letters")
+
+
+@app.command()
+def show(partition: int, offset: int, config: ConfigOpt = None, bootstrap_servers: BootstrapOpt = None) -> None:
+    """Show one dead letter whole: every header and the value."""
+    settings = settings_from(config, bootstrap_servers)
+    found = [x for x in asyncio.run(_collect(settings, Selection()))
+             if x.record.partition == partition and x.record.offset == offset]
+    if not found:
+        typer.echo(f"error: no dead letter at partition {partition} offset {offset}", err=True)
+        raise typer.Exit(1)
+    record = found[0].record
+    typer.echo(f"key: {record.key!r}")
+    for name, value in record.headers:
+        typer.echo(f"{name}: {(value or b'').decode('utf-8', 'replace')}")
+    typer.echo((record.value or b"").decode("utf-8", "replace"))
+
+
+@app.command("redrive")
+def redrive_(reason: ReasonOpt = None, account: AccountOpt = None, since: SinceOpt = None, until: UntilOpt = None,
+             dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be sent.")] = False,
+             config: ConfigOpt = None, bootstrap_servers: BootstrapOpt = None) -> None:
+    """Send the selected dead letters back to their original topic with a fresh attempt count."""
+    from consumers.publishing import KafkaPublisher
+
+    settings = settings_from(config, bootstrap_servers)
+
+    async def go() -> int:
+        letters = await _collect(settings, _selection(reason, account, since, until))
+        if dry_run:
+            return len(letters)
+        publisher = KafkaPublisher(settings.kafka.bootstrap_servers, f"{settings.kafka.client_id}-redrive")
+        await publisher.start()
+        try:
+            for letter in letters:
+                await redrive(publisher, settings, letter)
+        finally:
+            await publisher.stop()
+        return len(letters)
+
+    count = asyncio.run(go())
+    typer.echo(f"{'would redrive' if dry_run else 'redrove'} {count} dead letters")
+
+
+@app.command("purge")
+def purge_(before: Annotated[datetime | None, typer.Option(help="Only dead letters older than this.")] = None,
+           yes: Annotated[bool, typer.Option("--yes", help="Really delete; without it this is a dry run.")] = False,
+           config: ConfigOpt = None, bootstrap_servers: BootstrapOpt = None) -> None:
+    """Delete dead letters from the topic (all, or older than --before). A dry run unless --yes."""
+    settings = settings_from(config, bootstrap_servers)
+    cut = None if before is None else (before if before.tzinfo else before.astimezone())
+    counts = asyncio.run(purge(settings, before=cut, dry_run=not yes))
+    typer.echo(f"{'deleted' if yes else 'would delete (dry run; add --yes)'} {sum(counts.values())} dead letters")

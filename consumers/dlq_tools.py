@@ -1,0 +1,152 @@
+"""Operating the dead-letter topic: list and show what is there, redrive it to where it came from, purge it.
+
+Reads take a snapshot of the end offsets first and stop there, without joining any consumer group. Redrive sends
+the original key, value and producer headers back to the record's original topic without any x-retry-* or
+x-dlq-* header (a fresh attempt count) plus `x-redriven-from`; redriving twice is harmless because processing is
+idempotent per event_id. Purge deletes records from the start of each partition up to a cut (Kafka cannot delete
+single records): everything, or everything older than `--before`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+
+from config.settings import Settings
+from consumers.publishing import Publisher
+from consumers.records import Record
+from consumers.retries import foreign_headers
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: Record
+
+    @property
+    def reason(self) -> str:
+        return self.record.header("x-dlq-reason") or "?"
+
+    @property
+    def account(self) -> str:
+        return (self.record.key or b"").decode("utf-8", "replace")
+
+    @property
+    def failed_at(self) -> datetime:
+        stamp = self.record.header("x-dlq-failed-at")
+        return datetime.fromtimestamp(int(stamp) / 1000 if stamp else self.record.timestamp_ms / 1000).astimezone()
+
+    @property
+    def event_id(self) -> str | None:
+        try:
+            payload = json.loads(self.record.value or b"")
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        return str(payload.get("event_id")) if isinstance(payload, dict) and "event_id" in payload else None
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "partition": self.record.partition, "offset": self.record.offset, "reason": self.reason,
+            "account": self.account, "event_id": self.event_id, "failed_at": self.failed_at.isoformat(),
+            "attempts": self.record.header("x-dlq-attempts"), "error": (self.record.header("x-dlq-error") or "")[:200],
+            "original": f"{self.record.header('x-dlq-original-topic')}/{self.record.header('x-dlq-original-partition')}"
+                        f"@{self.record.header('x-dlq-original-offset')}",
+        }
+
+
+@dataclass(frozen=True)
+class Selection:
+    reason: str | None = None
+    account: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def matches(self, letter: DeadLetter) -> bool:
+        return ((self.reason is None or letter.reason == self.reason)
+                and (self.account is None or letter.account == self.account)
+                and (self.since is None or letter.failed_at >= self.since)
+                and (self.until is None or letter.failed_at < self.until))
+
+
+async def _partitions(settings: Settings) -> list[TopicPartition]:
+    """The DLQ's partitions as the broker has them (a consumer without a subscription knows no metadata)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([settings.topics.dlq])
+    finally:
+        await admin.close()
+    return [TopicPartition(settings.topics.dlq, p["partition"])
+            for topic in described if topic.get("topic") == settings.topics.dlq
+            for p in sorted(topic.get("partitions", []), key=lambda p: p["partition"])]
+
+
+async def read_dead_letters(settings: Settings, selection: Selection = Selection()) -> AsyncIterator[DeadLetter]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
+                                client_id=f"{settings.kafka.client_id}-dlq-tools")
+    await consumer.start()
+    try:
+        tps = await _partitions(settings)
+        if not tps:
+            return
+        consumer.assign(tps)
+        starts = await consumer.beginning_offsets(tps)
+        ends = await consumer.end_offsets(tps)
+        for tp in tps:
+            consumer.seek(tp, starts[tp])
+        remaining = {tp for tp in tps if ends[tp] > starts[tp]}
+        while remaining:
+            batches = await consumer.getmany(*remaining, timeout_ms=1000)
+            for tp, records in batches.items():
+                for r in records:
+                    if r.offset >= ends[tp]:
+                        continue
+                    letter = DeadLetter(Record(topic=r.topic, partition=r.partition, offset=r.offset,
+                                               timestamp_ms=r.timestamp, key=r.key, value=r.value,
+                                               headers=tuple(r.headers)))
+                    if selection.matches(letter):
+                        yield letter
+            for tp in list(remaining):
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+    finally:
+        await consumer.stop()
+
+
+async def redrive(publisher: Publisher, settings: Settings, letter: DeadLetter) -> str:
+    """Send one dead letter back to its original topic with a fresh attempt count; returns that topic."""
+    topic = letter.record.header("x-dlq-original-topic") or settings.topics.tickets
+    if topic in settings.delay_topics():
+        topic = settings.topics.tickets  # delay tiers are internal: a redrive starts from the input
+    origin = f"{letter.record.topic}:{letter.record.partition}:{letter.record.offset}".encode()
+    await publisher.send(topic, value=letter.record.value, key=letter.record.key,
+                         headers=foreign_headers(letter.record) + [("x-redriven-from", origin)])
+    return topic
+
+
+async def purge(settings: Settings, *, before: datetime | None, dry_run: bool) -> dict[int, int]:
+    """Delete dead letters older than `before` (all when None); returns records deleted (or to delete) a partition."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = await _partitions(settings)
+        starts = await consumer.beginning_offsets(tps)
+        cuts = await consumer.end_offsets(tps)
+        if before is not None:
+            found = await consumer.offsets_for_times({tp: int(before.timestamp() * 1000) for tp in tps})
+            cuts = {tp: (found[tp].offset if found.get(tp) else cuts[tp]) for tp in tps}
+    finally:
+        await consumer.stop()
+    counts = {tp.partition: max(0, cuts[tp] - starts[tp]) for tp in tps}
+    if not dry_run and any(counts.values()):
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+        await admin.start()
+        try:
+            await admin.delete_records({tp: RecordsToDelete(cuts[tp]) for tp in tps if counts[tp.partition]})
+        finally:
+            await admin.close()
+    return counts
