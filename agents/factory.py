@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from agents.limited import LimitedModel
 from agents.loop import Agent
 from agents.model import Model
 from agents.rules import RulesModel
 from config.settings import Settings
+from core.limiter import AdaptiveLimiter
+from core.ratelimit import remaining_fraction
 from memory.store import MemoryStore
 
 
-def build_model(settings: Settings) -> Model:
-    """The OpenAI-compatible adapter when a model name is set, else the offline rules model."""
+def build_model(settings: Settings, report: Callable[[float], None] | None = None) -> Model:
+    """The OpenAI-compatible adapter when a model name is set, else the offline rules model. `report` is told
+    the limiter's level after each call (the worker feeds a metric with it)."""
     if settings.model.name:
         from agents.openai_model import OpenAIModel
 
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        return OpenAIModel(
+        limiter = AdaptiveLimiter("model", max_wait=settings.retry.limiter_max_wait_seconds)
+        model = OpenAIModel(
             name=settings.model.name, base_url=settings.model.base_url or settings.openai_base_url or None,
             api_key=key, timeout=settings.model.timeout_seconds, temperature=settings.model.temperature,
+            observe=lambda headers: limiter.observe_remaining(remaining_fraction(headers)),
         )
+        return LimitedModel(model, limiter, report) if settings.retry.limiter else model
     return RulesModel(settings.tags, window_days=settings.agent.history_window_days,
                       search_top_k=settings.agent.search_top_k)
 

@@ -10,8 +10,10 @@ instructions that say it is untrusted.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx
 import openai
 
 from agents.model import ModelRequest, ModelTurn, ToolCall, Usage
@@ -44,11 +46,19 @@ def messages_for(request: ModelRequest) -> list[dict[str, Any]]:
 
 class OpenAIModel:
     def __init__(self, *, name: str, base_url: str | None, api_key: str | None, timeout: float = 30.0,
-                 temperature: float = 0.0) -> None:
+                 temperature: float = 0.0, observe: Callable[[Mapping[str, str]], None] | None = None) -> None:
+        """`observe` sees every response's headers (the limiter reads `ratelimit-remaining` from them)."""
         self.name = name
         self.temperature = temperature
-        self._client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=0,
-                                          timeout=timeout)
+
+        async def on_response(response: httpx.Response) -> None:
+            if observe is not None:
+                observe(response.headers)
+
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout,
+            http_client=httpx.AsyncClient(timeout=timeout, event_hooks={"response": [on_response]}),
+        )
 
     async def respond(self, request: ModelRequest) -> ModelTurn:
         tools = [{"type": "function", "function": {"name": t.name, "description": t.description,

@@ -33,6 +33,8 @@ class RetrySettings(BaseModel):
     max_attempts: int = Field(ge=1, le=100)
     backoff_base_seconds: float = Field(gt=0)
     backoff_max_seconds: float = Field(gt=0)
+    limiter: bool
+    limiter_max_wait_seconds: float = Field(ge=0)
 
     @field_validator("tiers_seconds")
     @classmethod

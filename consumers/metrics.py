@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 EVENTS_PROCESSED = Counter("ticket_enricher_events_processed", "Ticket events enriched and published", ["planner"])
 EVENTS_SKIPPED = Counter("ticket_enricher_events_skipped", "Well-formed events of types not handled", ["type"])
@@ -13,3 +13,4 @@ RATE_LIMITED = Counter("ticket_enricher_rate_limited", "HTTP 429 answers seen", 
 TAGS_CHANGED = Counter("ticket_enricher_tags_changed", "Account tags set or cleared", ["tag", "change"])
 MODEL_TOKENS = Counter("ticket_enricher_model_tokens", "Model tokens used", ["planner", "kind"])
 MODEL_TOOL_CALLS = Counter("ticket_enricher_model_tool_calls", "Tool calls the model made", ["planner"])
+LIMITER_LEVEL = Gauge("ticket_enricher_limiter_level", "Concurrent calls the adaptive limiter allows", ["source"])

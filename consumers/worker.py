@@ -17,6 +17,7 @@ from faststream.kafka.annotations import KafkaMessage
 from agents.factory import build_agent, build_model
 from agents.model import Model
 from config.settings import Settings
+from consumers import metrics
 from consumers.delays import DelayConsumer
 from consumers.publishing import KafkaPublisher
 from consumers.records import Record
@@ -45,7 +46,7 @@ class Worker:
 
     def __init__(self, settings: Settings, *, model: Model | None = None, store: MemoryStore | None = None) -> None:
         self.settings = settings
-        self.model = model or build_model(settings)
+        self.model = model or build_model(settings, metrics.LIMITER_LEVEL.labels("model").set)
         self._own_store = store is None
         self.store = store or open_store(settings)
         self.publisher = KafkaPublisher(settings.kafka.bootstrap_servers, settings.kafka.client_id)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from agents.factory import build_agent, build_model
+from agents.limited import LimitedModel
 from agents.openai_model import OpenAIModel
 from agents.rules import RulesModel
 from agents.tools import read_account_tags
@@ -95,8 +96,11 @@ async def test_server_errors(fake_openai: FakeOpenAI, store: SqliteMemoryStore, 
 async def test_the_model_setting_selects_the_adapter(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(build_model(CONFIG), RulesModel)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    chosen = build_model(load_settings(model={"name": "gpt-test"}))
-    assert isinstance(chosen, OpenAIModel) and chosen.name == "gpt-test"
+    limited = build_model(load_settings(model={"name": "gpt-test"}))
+    assert isinstance(limited, LimitedModel) and limited.name == "gpt-test"
+    chosen = limited.model
+    assert isinstance(chosen, OpenAIModel)
+    assert not isinstance(build_model(load_settings(model={"name": "x"}, retry={"limiter": False})), LimitedModel)
     assert str(chosen._client.base_url).startswith("http://127.0.0.1:9/v1")
     assert chosen._client.max_retries == 0
     await chosen.close()

@@ -1,0 +1,25 @@
+"""The model behind the adaptive limiter: every call takes a slot for the event's account (see `core.limiter`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from agents.model import Model, ModelRequest, ModelTurn
+from core.limiter import AdaptiveLimiter
+
+
+class LimitedModel:
+    def __init__(self, model: Model, limiter: AdaptiveLimiter,
+                 report: Callable[[float], None] | None = None) -> None:
+        self.model = model
+        self.limiter = limiter
+        self.name = model.name
+        self._report = report
+
+    async def respond(self, request: ModelRequest) -> ModelTurn:
+        try:
+            async with self.limiter.slot(request.ticket.account_id):
+                return await self.model.respond(request)
+        finally:
+            if self._report is not None:
+                self._report(self.limiter.limit)
