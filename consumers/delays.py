@@ -39,7 +39,7 @@ class DelayConsumer:
         self._paused: set[TopicPartition] = set()
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
-        self.lateness_ms: list[int] = []  # processing time minus due time, for benchmarks and tests
+        self.lateness_ms: list[tuple[str, int]] = []  # (tier topic, start of processing minus due time)
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -107,7 +107,7 @@ class DelayConsumer:
                     await asyncio.sleep(1.0)
                     break
                 queue.popleft()
-                self.lateness_ms.append(now - due)
+                self.lateness_ms.append((tp.topic, now - due))
                 metrics.EVENTS_RETRIED.labels(tp.topic).inc()
             if not queue and tp in self._paused:
                 self._paused.discard(tp)

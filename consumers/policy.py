@@ -4,7 +4,8 @@ Nothing else retries. A retryable error (429, transient fault) sends the record 
 least as long as the wait: the server's reset time when it gave one, else exponential back-off with jitter. The
 due time is now + that tier's delay (or the wait, when it is longer than the largest tier), so records in one tier
 come due in the order they were written and waiting on the head is correct. After `max_attempts`, or at once for
-a permanent error, the record is dead-lettered with its reason.
+a permanent error, the record is dead-lettered with its reason. A refusal by our own limiter (no call made) does
+not count as an attempt.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def decide(
     now_ms: int,
     rng: random.Random | None = None,
 ) -> Decision:
+    if isinstance(error, RateLimited) and error.held_back:
+        attempt -= 1  # our own limiter refused before any call: the event has not been tried again
     if isinstance(error, RetryableError):
         if attempt >= retry.max_attempts:
             return Decision("dead_letter", "max_attempts", attempt)

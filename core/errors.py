@@ -24,9 +24,11 @@ class RetryableError(EnricherError):
 class RateLimited(RetryableError):
     """Raised when a remote service answered 429; `retry_after` is in seconds, None when it did not say."""
 
-    def __init__(self, source: str, retry_after: float | None = None, detail: str = "") -> None:
+    def __init__(self, source: str, retry_after: float | None = None, detail: str = "", *,
+                 held_back: bool = False) -> None:
         self.source = source
         self.retry_after = retry_after
+        self.held_back = held_back  # refused by our own limiter without calling: not an attempt
         wait = f", retry after {retry_after:.1f}s" if retry_after is not None else ""
         super().__init__(f"{source} rate limited{wait}{': ' + detail if detail else ''}")
 

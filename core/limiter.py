@@ -50,7 +50,7 @@ class AdaptiveLimiter:
         wait = self.gate_wait(tenant)
         if wait > self.max_wait:
             self.refused_without_call += 1
-            raise RateLimited(self.source, wait, "held back by the limiter after an earlier 429")
+            raise RateLimited(self.source, wait, "held back by the limiter after an earlier 429", held_back=True)
         if wait > 0:
             await asyncio.sleep(wait)
         async with self._changed:
@@ -59,7 +59,8 @@ class AdaptiveLimiter:
         try:
             yield
         except RateLimited as exc:
-            self.on_rate_limited(tenant, exc.retry_after)
+            if not exc.held_back:
+                self.on_rate_limited(tenant, exc.retry_after)
             raise
         else:
             self.limit = min(self.maximum, self.limit + 1.0 / self.limit)

@@ -79,3 +79,15 @@ async def test_concurrency_never_exceeds_the_limit() -> None:
 
     await asyncio.gather(*(call(i) for i in range(20)))
     assert peak == 3 and limiter.in_flight == 0
+
+
+def test_a_refusal_by_our_own_limiter_is_not_an_attempt() -> None:
+    from config.settings import load_settings
+    from consumers.policy import decide
+
+    settings = load_settings()
+    held = RateLimited("model", 3.0, held_back=True)
+    real = RateLimited("model", 3.0)
+    last = settings.retry.max_attempts
+    assert decide(held, attempt=last, retry=settings.retry, topics=settings.topics, now_ms=0).action == "delay"
+    assert decide(real, attempt=last, retry=settings.retry, topics=settings.topics, now_ms=0).action == "dead_letter"

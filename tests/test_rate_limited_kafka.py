@@ -75,7 +75,9 @@ async def test_a_429_is_retried_after_the_wait_while_others_flow(
     assert min(served_at[key(slow)]) >= refused_at[0] + 2.0, "retried before the server's wait was over"
     others_done = [datetime_ms(outputs[e.event_id][0]) for e in stream.events if e.account_id != slow.account_id]
     assert min(others_done) < datetime_ms(outputs[slow.event_id][0]), "other accounts should not wait"
-    assert outputs[slow.event_id][0]["memory_ids"] and len(lateness) == 1 and 0 <= lateness[0] < 1000
+    assert outputs[slow.event_id][0]["memory_ids"]
+    # the slow event, and its account's next events that the limiter held back, each retried once, on time
+    assert lateness and all(0 <= ms < 1000 for _, ms in lateness)
 
 
 def key(event: Any) -> tuple[str, str]:

@@ -12,6 +12,7 @@ import hashlib
 import math
 import json
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,7 @@ class FakeOpenAI(FakeServer):
         self.script: Callable[[dict[str, Any]], dict[str, Any]] = lambda body: text_turn("done")
         # refuse(body) -> headers of a 429 to answer with, or None to serve the request
         self.refuse: Callable[[dict[str, Any]], dict[str, str] | None] = lambda body: None
+        self.latency_seconds = 0.0  # how long each chat completion takes to answer
         self.route("POST", "/v1/embeddings", self._embeddings)
         self.route("POST", "/v1/chat/completions", self._chat)
 
@@ -88,6 +90,8 @@ class FakeOpenAI(FakeServer):
         refusal = self.refuse(body)
         if refusal is not None:
             return Reply(429, {"error": {"message": "Rate limit reached", "type": "requests"}}, refusal)
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)
         message = self.script(body)
         return Reply(200, {
             "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_800_000_000, "model": body["model"],
