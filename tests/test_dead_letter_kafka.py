@@ -66,3 +66,50 @@ async def test_malformed_records_are_dead_lettered_and_valid_ones_processed(
         assert headers["x-dlq-reason"] == reason.encode()
         for name, raw in original_headers:
             assert headers[name] == raw  # original headers are kept byte for byte
+
+
+async def test_dlq_commands_list_redrive_and_purge(
+    kafka_settings: Settings, producer: AIOKafkaProducer, reader: TopicReader, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    event = generate(seed=32, accounts=1).events[0]
+    await producer.send(kafka_settings.topics.tickets, b"{broken", key=event.account_id.encode())
+    await producer.send(kafka_settings.topics.tickets, event.model_dump_json().encode(), key=b"wrong-key")
+    await producer.flush()
+    async with Worker(kafka_settings):
+        await reader.read(kafka_settings.topics.dlq, until=lambda r: len(r) >= 2)
+
+    config = tmp_path / "ops.toml"
+    t = kafka_settings.topics
+    config.write_text(f'[kafka]\nbootstrap_servers = "{kafka_settings.kafka.bootstrap_servers}"\n'
+                      f'[topics]\ntickets = "{t.tickets}"\nenriched = "{t.enriched}"\ndlq = "{t.dlq}"\n')
+    cli = str(Path(sys.executable).with_name("ticket-enricher"))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([cli, "dlq", *args, "-c", str(config)], capture_output=True, text=True, timeout=60)
+
+    listed = run("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert sorted(r["reason"] for r in rows) == ["invalid_json", "key_mismatch"]
+    only = run("list", "--json", "--reason", "key_mismatch")
+    assert [json.loads(x)["event_id"] for x in only.stdout.splitlines()] == [event.event_id]
+    shown = run("show", str(rows[0]["partition"]), str(rows[0]["offset"]))
+    assert shown.returncode == 0 and "x-dlq-reason" in shown.stdout
+    dry = run("redrive", "--reason", "invalid_json", "--dry-run")
+    assert "would redrive 1" in dry.stdout
+    redriven = run("redrive", "--reason", "invalid_json")
+    assert "redrove 1" in redriven.stdout
+    back = await reader.read(kafka_settings.topics.tickets, until=lambda r: len(r) >= 3)
+    again = [r for r in back if dict(r.headers).get("x-redriven-from")]  # type: ignore[attr-defined]
+    assert len(again) == 1 and again[0].value == b"{broken"  # type: ignore[attr-defined]
+    assert not any(k.startswith("x-dlq-") for k, _ in again[0].headers)  # type: ignore[attr-defined]
+    preview = run("purge")
+    assert "would delete (dry run; add --yes) 2" in preview.stdout
+    assert len(json.loads("[" + ",".join(run("list", "--json").stdout.splitlines()) + "]")) == 2
+    purged = run("purge", "--yes")
+    assert "deleted 2" in purged.stdout
+    assert run("list", "--json").stdout.strip() == ""

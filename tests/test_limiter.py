@@ -91,3 +91,24 @@ def test_a_refusal_by_our_own_limiter_is_not_an_attempt() -> None:
     last = settings.retry.max_attempts
     assert decide(held, attempt=last, retry=settings.retry, topics=settings.topics, now_ms=0).action == "delay"
     assert decide(real, attempt=last, retry=settings.retry, topics=settings.topics, now_ms=0).action == "dead_letter"
+
+
+async def test_memory_calls_to_mem0_are_paced_per_account(fake_mem0) -> None:  # type: ignore[no-untyped-def]
+    from memory.limited import LimitedStore
+    from memory.mem0 import Mem0MemoryStore
+    from memory.store import EntityScope
+
+    limiter = AdaptiveLimiter("mem0", max_wait=0)
+    store = LimitedStore(Mem0MemoryStore(api_key=fake_mem0.api_key, base_url=fake_mem0.url), limiter)
+    try:
+        fake_mem0.fail_next(1, 429, {"Retry-After": "30"})
+        with pytest.raises(RateLimited):
+            await store.add("x", scope=EntityScope(user_id="acme"))
+        sent = len(fake_mem0.requests)
+        with pytest.raises(RateLimited) as caught:
+            await store.search("x", filters={"user_id": "acme"})
+        assert caught.value.held_back and len(fake_mem0.requests) == sent  # no call wasted
+        await store.add("y", scope=EntityScope(user_id="globex"))  # another account is not held back
+        assert (await store.list(filters={"user_id": "globex"})).count == 1
+    finally:
+        await store.close()
