@@ -21,7 +21,9 @@ class AccountReport(BaseModel):
     def evidence_line(self) -> str:
         if not self.tags:
             return ""
-        return "; ".join(record.reason for _, record in sorted(self.tags.items()))
+        """The headline: churn_risk's reason when set, else the first tag's."""
+        name = "churn_risk" if "churn_risk" in self.tags else sorted(self.tags)[0]
+        return f"{name}: {self.tags[name].reason}"
 
 
 async def account_report(store: MemoryStore, account_id: str, *, page_size: int = 200) -> AccountReport:

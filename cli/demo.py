@@ -127,12 +127,12 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
 
     table = Table(title="accounts after the stream", caption="✓ = churn_risk as the sample's ground truth says")
     account_width = max(len(r.account_id) for r in reports)
-    room = max(24, console.width - account_width - 52)  # what the other columns and borders leave
+    room = max(24, console.width - account_width - 66)  # what the other columns and borders leave
     table.add_column("account", no_wrap=True, min_width=account_width)
     table.add_column("tickets", justify="right", no_wrap=True, min_width=7)
     table.add_column("events", justify="right", no_wrap=True, min_width=6)
-    table.add_column("tags", no_wrap=True, min_width=10)
-    table.add_column("", no_wrap=True, min_width=1)
+    table.add_column("tags", overflow="fold", min_width=10, max_width=34)
+    table.add_column("", no_wrap=True, min_width=1, width=1)
     table.add_column("evidence", no_wrap=True)
     matches = 0
     for report in reports:

@@ -86,7 +86,10 @@ class TicketFlow:
             return await self._dead_letter(record, error, decision.reason, decision.attempt)
         await retries.delay(self.publisher, record, decision, group=self.settings.kafka.group_id, error=error)
         metrics.EVENTS_DELAYED.labels(str(decision.topic)).inc()
-        log.warning("attempt %d failed (%s); retry in %s", decision.attempt, error, decision.topic, extra=where)
+        if isinstance(error, RateLimited) and error.held_back:
+            log.info("held back by the limiter; retry in %s", decision.topic, extra=where)
+        else:
+            log.warning("attempt %d failed (%s); retry in %s", decision.attempt, error, decision.topic, extra=where)
         return "delayed"
 
     async def _dead_letter(self, record: Record, error: BaseException, reason: str | None = None,
