@@ -101,6 +101,7 @@ class SqliteMemoryStore:
         if idempotency_key is not None:
             meta["idempotency_key"] = idempotency_key
         ids = scope.ids()
+        # checked before embedding, so a redelivered event costs no embeddings call; checked again under the lock
         existing = await self._existing(ids, idempotency_key) if idempotency_key else None
         if existing is not None:
             return AddResult(id=existing, event_id=None, created=False)
@@ -338,13 +339,6 @@ class SqliteMemoryStore:
 
     async def count(self) -> int:
         return await self._run(lambda db: db.execute("SELECT count(*) FROM memories").fetchone()[0])
-
-    async def user_ids(self) -> list[str]:
-        def users(db: sqlite3.Connection) -> list[str]:
-            return [r[0] for r in db.execute("SELECT DISTINCT user_id FROM memories WHERE user_id IS NOT NULL"
-                                             " ORDER BY 1")]
-
-        return await self._run(users)
 
     async def close(self) -> None:
         if self.embedder is not None:
