@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from config.settings import Settings
@@ -22,6 +24,11 @@ async def create_topics(settings: Settings) -> tuple[list[str], list[str]]:
                          replication_factor=settings.topics.replication_factor)
                 for t in missing
             ])
+            # the broker answers before every listener's metadata has the new topics: wait until they show
+            for _ in range(100):
+                if set(missing) <= set(await admin.list_topics()):
+                    break
+                await asyncio.sleep(0.1)
         return missing, [t for t in wanted if t in existing]
     finally:
         await admin.close()
