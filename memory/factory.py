@@ -17,14 +17,16 @@ def open_store(settings: Settings) -> MemoryStore:
 
         if settings.mem0_api_key is None or not settings.mem0_api_key.get_secret_value():
             raise MemoryConfigError("memory backend is mem0 but MEM0_API_KEY is not set")
-        store: MemoryStore = Mem0MemoryStore(api_key=settings.mem0_api_key.get_secret_value(),
-                                             base_url=memory.mem0_base_url, timeout=memory.timeout_seconds)
-        if settings.retry.limiter:
-            from core.limiter import AdaptiveLimiter
-            from memory.limited import LimitedStore
+        from core.limiter import AdaptiveLimiter
+        from core.ratelimit import remaining_fraction
+        from memory.limited import LimitedStore
 
-            store = LimitedStore(store, AdaptiveLimiter("mem0", max_wait=settings.retry.limiter_max_wait_seconds))
-        return store
+        limiter = AdaptiveLimiter("mem0", max_wait=settings.retry.limiter_max_wait_seconds)
+        store: MemoryStore = Mem0MemoryStore(
+            api_key=settings.mem0_api_key.get_secret_value(), base_url=memory.mem0_base_url,
+            timeout=memory.timeout_seconds, observe=lambda h: limiter.observe_remaining(remaining_fraction(h)),
+        )
+        return LimitedStore(store, limiter) if settings.retry.limiter else store
     from memory.sqlite import SqliteMemoryStore
 
     embedder = None

@@ -10,6 +10,7 @@ search-before-add on `metadata.idempotency_key`, since Mem0 itself is add-only.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -44,12 +45,20 @@ class Mem0MemoryStore:
     """`MemoryStore` on Mem0 Platform; see `memory.store` for the semantics."""
 
     def __init__(self, *, api_key: str, base_url: str = DEFAULT_BASE_URL, timeout: float = 15.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 observe: Callable[[Mapping[str, str]], None] | None = None) -> None:
+        """`observe` sees every response's headers (the limiter reads `ratelimit-remaining` from them)."""
         if not api_key:
             raise ValueError("Mem0 needs an API key (MEM0_API_KEY)")
+
+        async def on_response(response: httpx.Response) -> None:
+            if observe is not None:
+                observe(response.headers)
+
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), timeout=timeout, transport=transport,
             headers={"Authorization": f"Token {api_key}", "Accept": "application/json"},
+            event_hooks={"response": [on_response]},
         )
 
     async def _call(self, method: str, path: str, *, json: object = None,

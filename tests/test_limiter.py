@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from core.errors import RateLimited
+from core.errors import RateLimited, TransientError
 from core.limiter import AdaptiveLimiter
 
 
@@ -110,5 +110,21 @@ async def test_memory_calls_to_mem0_are_paced_per_account(fake_mem0) -> None:  #
         assert caught.value.held_back and len(fake_mem0.requests) == sent  # no call wasted
         await store.add("y", scope=EntityScope(user_id="globex"))  # another account is not held back
         assert (await store.list(filters={"user_id": "globex"})).count == 1
+    finally:
+        await store.close()
+
+
+async def test_near_zero_remaining_from_mem0_headers_lowers_the_limit(fake_mem0) -> None:  # type: ignore[no-untyped-def]
+    from core.ratelimit import remaining_fraction
+    from memory.mem0 import Mem0MemoryStore
+
+    limiter = AdaptiveLimiter("mem0", initial=8)
+    store = Mem0MemoryStore(api_key=fake_mem0.api_key, base_url=fake_mem0.url,
+                            observe=lambda h: limiter.observe_remaining(remaining_fraction(h)))
+    try:
+        fake_mem0.fail_next(1, 503, {"RateLimit-Remaining": "1", "RateLimit-Limit": "100"})
+        with pytest.raises(TransientError):
+            await store.list(filters={"user_id": "acme"})
+        assert limiter.limit == 4
     finally:
         await store.close()
