@@ -74,10 +74,7 @@ class DelayConsumer:
             wait_ms = _IDLE_POLL_MS if next_due is None else max(0, min(_IDLE_POLL_MS, next_due - _now_ms()))
             batches = await consumer.getmany(timeout_ms=wait_ms, max_records=500)
             for tp, records in batches.items():
-                self._buffers.setdefault(tp, deque()).extend(
-                    Record(topic=r.topic, partition=r.partition, offset=r.offset, timestamp_ms=r.timestamp,
-                           key=r.key, value=r.value, headers=tuple(r.headers)) for r in records
-                )
+                self._buffers.setdefault(tp, deque()).extend(Record.from_kafka(r) for r in records)
 
     async def _process_due(self, consumer: AIOKafkaConsumer) -> int | None:
         """Handle every head record that is due; pause partitions whose head is not. Returns the next due time."""

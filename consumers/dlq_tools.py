@@ -105,9 +105,7 @@ async def read_dead_letters(settings: Settings, selection: Selection = Selection
                 for r in records:
                     if r.offset >= ends[tp]:
                         continue
-                    letter = DeadLetter(Record(topic=r.topic, partition=r.partition, offset=r.offset,
-                                               timestamp_ms=r.timestamp, key=r.key, value=r.value,
-                                               headers=tuple(r.headers)))
+                    letter = DeadLetter(Record.from_kafka(r))
                     if selection.matches(letter):
                         yield letter
             for tp in list(remaining):

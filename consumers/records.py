@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,12 @@ class Record:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes | None], ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_kafka(cls, r: Any) -> Record:
+        """From an aiokafka `ConsumerRecord`."""
+        return cls(topic=r.topic, partition=r.partition, offset=r.offset, timestamp_ms=r.timestamp, key=r.key,
+                   value=r.value, headers=tuple(r.headers))
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers:

@@ -70,11 +70,7 @@ class Worker:
 
         @subscriber
         async def on_ticket(body: bytes, message: KafkaMessage) -> None:
-            raw = message.raw_message
-            await self.flow.handle(Record(
-                topic=raw.topic, partition=raw.partition, offset=raw.offset, timestamp_ms=raw.timestamp,
-                key=raw.key, value=raw.value, headers=tuple(raw.headers),
-            ))
+            await self.flow.handle(Record.from_kafka(message.raw_message))
 
     async def start(self) -> None:
         await check_topics(self.settings)
