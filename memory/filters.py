@@ -72,6 +72,11 @@ def parse_filters(raw: object, *, require_scope: bool = True) -> Node:
     return node
 
 
+def as_node(filters: Node | dict[str, object]) -> Node:
+    """Adapters accept the parsed tree or Mem0's JSON form; JSON is checked here, before any I/O."""
+    return parse_filters(filters) if isinstance(filters, dict) else filters
+
+
 def scope(**entities: str) -> Node:
     """The filter `{"AND": [{"user_id": ...}, ...]}` for the given entity ids."""
     items = tuple(Cond(k, "eq", v) for k, v in entities.items() if v is not None)

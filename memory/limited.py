@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.limiter import AdaptiveLimiter
-from memory.filters import Node, parse_filters, scoped_entities
+from memory.filters import as_node, scoped_entities
 from memory.store import EntityScope, MemoryStore
 
 _SHARED = "*"
@@ -21,8 +21,7 @@ def _tenant(kwargs: dict[str, Any]) -> str:
         return scope.user_id
     filters = kwargs.get("filters")
     if filters is not None:
-        node: Node = parse_filters(filters) if isinstance(filters, dict) else filters
-        users = {v for f, v in scoped_entities(node) or set() if f == "user_id"}
+        users = {v for f, v in scoped_entities(as_node(filters)) or set() if f == "user_id"}
         if len(users) == 1:
             return str(users.pop())
     return _SHARED

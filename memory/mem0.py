@@ -20,14 +20,10 @@ from pydantic import JsonValue
 from core.errors import PermanentFailure, RateLimited, TransientError
 from core.ratelimit import retry_after_seconds
 from memory.events import wait_for_event
-from memory.filters import And, Cond, Node, parse_filters, to_json
+from memory.filters import And, Cond, Node, as_node, to_json
 from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory
 
 DEFAULT_BASE_URL = "https://api.mem0.ai"
-
-
-def _node(filters: Node | dict[str, Any]) -> Node:
-    return parse_filters(filters) if isinstance(filters, dict) else filters
 
 
 def _memory(raw: dict[str, Any]) -> dict[str, Any]:
@@ -127,7 +123,7 @@ class Mem0MemoryStore:
     async def search(
         self, query: str, *, filters: Node | dict[str, Any], top_k: int = 10, threshold: float = 0.0
     ) -> list[ScoredMemory]:
-        node = _node(filters)
+        node = as_node(filters)
         if not query.strip():
             raise ValueError("search needs a non-empty query; use list() to read without one")
         answer = await self._call("POST", "/v3/memories/search/", json={
@@ -147,7 +143,7 @@ class Mem0MemoryStore:
         if page < 1 or not 1 <= page_size <= 200:
             raise ValueError("page starts at 1 and page_size is 1 to 200")
         answer = await self._call("POST", "/v3/memories/", params={"page": page, "page_size": page_size},
-                                  json={"filters": to_json(_node(filters))})
+                                  json={"filters": to_json(as_node(filters))})
         return Page(results=[Memory(**_memory(r)) for r in answer.get("results", [])],
                     count=int(answer.get("count", 0)), has_next=bool(answer.get("next")))
 
@@ -194,7 +190,7 @@ class Mem0MemoryStore:
 
     async def export(self, schema: dict[str, JsonValue], *, filters: Node | dict[str, Any]) -> dict[str, JsonValue]:
         """Mem0 fills the schema with its own model; the export is polled until it is ready."""
-        node = _node(filters)
+        node = as_node(filters)
         created = await self._call("POST", "/v1/exports/", json={"schema": schema, "filters": to_json(node)})
         export_id = created["id"]
         delay = 0.05

@@ -26,7 +26,7 @@ from core.errors import TransientError
 from memory import ranking
 from memory.embeddings import Embedder
 from memory.export import project
-from memory.filters import Node, parse_filters, scoped_entities
+from memory.filters import Node, as_node, scoped_entities
 from memory.sqlite_sql import SCHEMA, SCHEMA_VERSION, compile_filter
 from memory.sqlite_sql import timestamp as _ts
 from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory
@@ -36,10 +36,6 @@ _FTS_CANDIDATES = 500
 _SEMANTIC_CANDIDATES = 1000
 _DF_TTL_SECONDS = 600.0
 _DF_CACHE_SIZE = 100_000
-
-
-def _filters(filters: Node | dict[str, Any]) -> Node:
-    return parse_filters(filters) if isinstance(filters, dict) else filters
 
 
 class SqliteMemoryStore:
@@ -164,7 +160,7 @@ class SqliteMemoryStore:
         self, query: str, *, filters: Node | dict[str, Any], top_k: int = 10, threshold: float = 0.0
     ) -> list[ScoredMemory]:
         """Fused BM25 + entity + recency (+ semantic) score in [0, 1]; see `memory.ranking`."""
-        node = _filters(filters)
+        node = as_node(filters)
         where, args = compile_filter(node)
         terms = ranking.query_terms(query)
         entities = ranking.query_entities(query)
@@ -241,7 +237,7 @@ class SqliteMemoryStore:
     async def list(self, *, filters: Node | dict[str, Any], page: int = 1, page_size: int = 100) -> Page:
         if page < 1 or not 1 <= page_size <= 200:
             raise ValueError("page starts at 1 and page_size is 1 to 200")
-        where, args = compile_filter(_filters(filters))
+        where, args = compile_filter(as_node(filters))
 
         def list_(db: sqlite3.Connection) -> Page:
             count = db.execute(f"SELECT count(*) FROM memories m WHERE {where}", args).fetchone()[0]
@@ -325,7 +321,7 @@ class SqliteMemoryStore:
         return await self._run(event)
 
     async def export(self, schema: dict[str, JsonValue], *, filters: Node | dict[str, Any]) -> dict[str, JsonValue]:
-        node = _filters(filters)
+        node = as_node(filters)
         memories: list[Memory] = []
         page = 1
         while True:
