@@ -90,7 +90,7 @@ def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: boo
     return TagDecision(False, False, f"{len(complaints)} complaints in {window_days}d: below the bar", [])
 
 
-def assess_signals(notes: list[Note], now: datetime, tag: str, rule: TagSettings, tagged: bool) -> TagDecision:
+def assess_signals(notes: list[Note], now: datetime, rule: TagSettings, tagged: bool) -> TagDecision:
     """A `signals` tag: set when `min_events` notes within `within_days` carry one of its signals, cleared
     when none has for that long."""
     wanted = frozenset(rule.signals)
@@ -185,7 +185,7 @@ class RulesModel:
             if rule.rule == "churn":
                 decision = assess_churn(list(notes.values()), event.occurred_at, self.window_days, tagged)
             else:
-                decision = assess_signals(list(notes.values()), event.occurred_at, name, rule, tagged)
+                decision = assess_signals(list(notes.values()), event.occurred_at, rule, tagged)
             if decision.applies and not tagged:
                 plan.add.append(TagAdd(tag=name, reason=decision.reason, evidence_memory_ids=decision.evidence))
             elif decision.clear:

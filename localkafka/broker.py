@@ -188,7 +188,7 @@ class LocalBroker:
         log_file.unlink(missing_ok=True)
         out = open(logs / "java.out", "wb")
         proc = subprocess.Popen(
-            ["java", f"-Xms128m", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1",
+            ["java", "-Xms128m", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1",
              f"-Dkafka.logs.dir={logs}",
              f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
              "-cp", classpath, "kafka.Kafka", str(props)],

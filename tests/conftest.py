@@ -9,6 +9,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -17,6 +18,9 @@ from config.settings import Settings, load_settings
 from consumers.topics import create_topics
 from localkafka import LocalBroker
 from memory.sqlite import SqliteMemoryStore
+
+if TYPE_CHECKING:
+    from tests.fakes.mem0_server import FakeMem0
 
 _SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_")
 
@@ -147,7 +151,7 @@ def outputs_by_event(records: list[object]) -> dict[str, list[dict[str, object]]
 
 
 @pytest.fixture
-def fake_mem0() -> Iterator["FakeMem0"]:
+def fake_mem0() -> Iterator[FakeMem0]:
     """A fake Mem0 Platform on loopback; at teardown every request the adapter sent must match the spec."""
     from tests.fakes.contract import violations
     from tests.fakes.mem0_server import FakeMem0

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from agents.factory import build_agent
 from agents.loop import Agent, ModelMisbehaved
 from agents.model import ModelRequest, ModelTurn, ToolCall
-from agents.rules import RulesModel
 from agents.tools import read_account_tags
 from config.settings import load_settings
 from core.events import TicketEvent

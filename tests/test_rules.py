@@ -77,7 +77,7 @@ def _rule(signals: list[str], within: int = 30, min_events: int = 1):  # type: i
 def test_a_signals_tag_applies_within_its_window_and_quotes_the_evidence() -> None:
     from agents.rules import assess_signals
 
-    d = assess_signals([note(40, {"billing_error"}), note(3, {"billing_error", "outage"})], NOW, "billing_dispute",
+    d = assess_signals([note(40, {"billing_error"}), note(3, {"billing_error", "outage"})], NOW,
                        _rule(["billing_error"]), tagged=False)
     assert d.applies and d.evidence == ["m-3-0"]
     assert "1 event(s) with billing_error in 30d" in d.reason and "phrase for billing_error" in d.reason
@@ -86,16 +86,16 @@ def test_a_signals_tag_applies_within_its_window_and_quotes_the_evidence() -> No
 def test_a_signals_tag_clears_when_its_window_is_quiet() -> None:
     from agents.rules import assess_signals
 
-    quiet = assess_signals([note(40, {"security"})], NOW, "security_concern", _rule(["security"]), tagged=True)
+    quiet = assess_signals([note(40, {"security"})], NOW, _rule(["security"]), tagged=True)
     assert quiet.clear and "no security in 30d" in quiet.reason
-    untouched = assess_signals([note(40, {"security"})], NOW, "security_concern", _rule(["security"]), tagged=False)
+    untouched = assess_signals([note(40, {"security"})], NOW, _rule(["security"]), tagged=False)
     assert not untouched.applies and not untouched.clear
 
 
 def test_min_events_is_honoured() -> None:
     from agents.rules import assess_signals
 
-    d = assess_signals([note(3, {"outage"})], NOW, "outage_affected", _rule(["outage"], min_events=2), tagged=False)
+    d = assess_signals([note(3, {"outage"})], NOW, _rule(["outage"], min_events=2), tagged=False)
     assert not d.applies
 
 
