@@ -68,6 +68,16 @@ class TopicSettings(BaseModel):
 
 class WorkerSettings(BaseModel):
     max_message_bytes: int = Field(ge=1024)
+    max_in_flight: int = Field(ge=1)
+    max_buffered: int = Field(ge=1)
+    drain_timeout_seconds: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _buffer_holds_in_flight(self) -> WorkerSettings:
+        if self.max_buffered < self.max_in_flight:
+            raise ValueError(f"worker.max_buffered ({self.max_buffered}) must be at least worker.max_in_flight "
+                             f"({self.max_in_flight})")
+        return self
 
 
 class MemorySettings(BaseModel):

@@ -1,0 +1,295 @@
+"""Key-ordered concurrency inside partitions: up to N records in flight, never two of one key at once.
+
+Why not a FastStream subscriber: FastStream runs one record at a time per subscriber, or with `max_workers` either
+one consumer per partition (still one record at a time per partition) or, with ack-first, any order and offsets
+committed before the work is done. An LLM call takes seconds, so the first caps a member at partitions ÷ latency
+and the second loses order and events. This component does what Confluent's Parallel Consumer and Karafka's
+virtual partitions do, once, on aiokafka:
+
+* Records are queued per key (the account id; records without a key are queued per partition). One task per
+  busy key runs its records in offset order; a semaphore bounds the records in flight across keys to N.
+* Offsets are committed explicitly per partition at the highest point below which every record is done
+  (`consumers.offsets`), by one committer that coalesces completions, so a crash replays little more than the
+  records that were in flight.
+* Back-pressure: past `max_buffered` fetched-but-unfinished records every partition is paused, and resumed below
+  half of it; the poll loop never stops, so the member is never evicted for a slow model.
+* A failing handler (its outcome could not be published) is retried in place with back-off: its key waits, other
+  keys go on, and its partition's commit point stays behind it.
+* Rebalance: on revoke, waiting records of the lost partitions are dropped, in-flight ones get `drain_timeout`
+  to finish (then are cancelled), and what is done is committed before the partitions move. `stop()` does the
+  same for every partition and leaves the group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from consumers import metrics
+from consumers.offsets import PartitionOffsets
+from consumers.records import Record
+
+log = logging.getLogger("ticket_enricher.ordered")
+
+Handler = Callable[[Record], Awaitable[object]]
+_POLL_MS = 100
+_RETRY_FIRST_SECONDS, _RETRY_MAX_SECONDS = 0.5, 30.0
+
+
+def ordering_key(record: Record) -> Hashable:
+    return record.key if record.key is not None else (record.topic, record.partition)
+
+
+class KeyOrderedConsumer:
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        group_id: str,
+        topics: Iterable[str],
+        handler: Handler,
+        client_id: str = "ticket-enricher",
+        max_in_flight: int = 64,
+        max_buffered: int = 1000,
+        drain_timeout_seconds: float = 30.0,
+        auto_offset_reset: str = "earliest",
+        consumer_options: dict[str, Any] | None = None,
+    ) -> None:
+        if max_in_flight < 1 or max_buffered < max_in_flight:
+            raise ValueError("need 1 <= max_in_flight <= max_buffered")
+        self.topics = list(topics)
+        self.group_id = group_id
+        self.handler = handler
+        self.max_in_flight = max_in_flight
+        self.max_buffered = max_buffered
+        self.drain_timeout = drain_timeout_seconds
+        self._consumer_options: dict[str, Any] = dict(
+            bootstrap_servers=bootstrap_servers, group_id=group_id, client_id=client_id,
+            enable_auto_commit=False, auto_offset_reset=auto_offset_reset, **(consumer_options or {}),
+        )
+        self._consumer: AIOKafkaConsumer = None  # type: ignore[assignment]  # made in start(), inside the loop
+        self._offsets: dict[TopicPartition, PartitionOffsets] = {}
+        self._revoking: set[TopicPartition] = set()
+        self._keys: dict[Hashable, deque[Record]] = {}
+        self._key_tasks: dict[Hashable, asyncio.Task[None]] = {}
+        self._running: dict[Hashable, TopicPartition] = {}  # key -> partition of its record in flight
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._progress = asyncio.Event()
+        self._dirty = asyncio.Event()
+        self._commit_lock = asyncio.Lock()
+        self._buffered = 0
+        self._paused = False
+        self._started = False
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.peak_in_flight = 0
+        self.processed = 0
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    @property
+    def buffered(self) -> int:
+        """Records fetched and not done: running or waiting for their key or a slot."""
+        return self._buffered
+
+    @property
+    def assignment(self) -> set[TopicPartition]:
+        return set(self._consumer.assignment()) if self._started else set()
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(**self._consumer_options)
+        self._consumer.subscribe(self.topics, listener=_Rebalance(self))
+        await self._consumer.start()
+        self._started = True
+        self._tasks = [asyncio.create_task(self._poll(), name=f"{self.group_id}-poll"),
+                       asyncio.create_task(self._committer(), name=f"{self.group_id}-commit")]
+
+    async def stop(self) -> None:
+        """Stop fetching, let in-flight records finish (up to `drain_timeout`), commit, leave the group."""
+        if not self._started:
+            return
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            await self._drain(set(self._offsets))
+            for task in list(self._key_tasks.values()):
+                task.cancel()
+            await asyncio.gather(*self._key_tasks.values(), return_exceptions=True)
+        finally:
+            self._started = False
+            await self._consumer.stop()
+            metrics.IN_FLIGHT.set(0)
+            metrics.BUFFERED.set(0)
+
+    def _gone(self, tp: TopicPartition) -> bool:
+        return tp in self._revoking or tp not in self._offsets
+
+    # -- fetching ---------------------------------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        consumer = self._consumer
+        while True:
+            self._apply_backpressure()
+            room = max(1, self.max_buffered - self._buffered)
+            batches = await consumer.getmany(timeout_ms=_POLL_MS, max_records=room)
+            for tp, records in batches.items():
+                if self._gone(tp):
+                    continue  # fetched just before the partition moved; its next owner reads these
+                offsets = self._offsets[tp]
+                for raw in records:
+                    self._accept(offsets, Record.from_kafka(raw))
+            metrics.BUFFERED.set(self._buffered)
+
+    def _accept(self, offsets: PartitionOffsets, record: Record) -> None:
+        offsets.fetched(record.offset)
+        self._buffered += 1
+        key = ordering_key(record)
+        queue = self._keys.get(key)
+        if queue is None:
+            queue = self._keys[key] = deque()
+        queue.append(record)
+        if key not in self._key_tasks:
+            self._key_tasks[key] = asyncio.create_task(self._run_key(key, queue))
+
+    def _apply_backpressure(self) -> None:
+        assigned = self._consumer.assignment()
+        if self._buffered >= self.max_buffered:
+            if not self._paused:
+                log.debug("%d records waiting; pausing fetches", self._buffered)
+            self._consumer.pause(*assigned)  # again each round: partitions assigned meanwhile start unpaused
+            self._paused = True
+        elif self._paused and self._buffered <= self.max_buffered // 2:
+            self._consumer.resume(*assigned)
+            self._paused = False
+
+    # -- processing -------------------------------------------------------------------------------------------
+
+    async def _run_key(self, key: Hashable, queue: deque[Record]) -> None:
+        try:
+            while queue and not self._stopping:
+                record = queue[0]
+                tp = TopicPartition(record.topic, record.partition)
+                if self._gone(tp):
+                    queue.popleft()
+                    self._buffered -= 1
+                    continue
+                async with self._slots:
+                    if self._stopping or not queue or queue[0] is not record or self._gone(tp):
+                        continue  # the member stops, or a revoke dropped this record while it waited for a slot
+                    self._running[key] = tp
+                    self.peak_in_flight = max(self.peak_in_flight, len(self._running))
+                    metrics.IN_FLIGHT.set(len(self._running))
+                    try:
+                        finished = await self._handle(record, tp)
+                    finally:
+                        del self._running[key]
+                        metrics.IN_FLIGHT.set(len(self._running))
+                        self._progress.set()
+                    if not finished:
+                        continue
+                    queue.popleft()
+                    self._buffered -= 1
+                    self._offsets[tp].done(record.offset)
+                    self.processed += 1
+                    self._dirty.set()
+        finally:
+            if self._key_tasks.get(key) is asyncio.current_task():
+                del self._key_tasks[key]
+                if not queue:
+                    self._keys.pop(key, None)
+                elif not self._stopping:  # cancelled while records wait behind: hand them to a new task
+                    self._key_tasks[key] = asyncio.create_task(self._run_key(key, queue))
+
+    async def _handle(self, record: Record, tp: TopicPartition) -> bool:
+        """Run the handler until it succeeds; False when the partition was lost or the member stops meanwhile."""
+        wait = _RETRY_FIRST_SECONDS
+        while True:
+            try:
+                await self.handler(record)
+                return True
+            except Exception:
+                log.exception("handler failed; retrying in %.1fs", wait,
+                              extra={"partition": record.partition, "offset": record.offset})
+            if self._stopping or self._gone(tp):
+                return False
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, _RETRY_MAX_SECONDS)
+
+    # -- committing, rebalancing, draining --------------------------------------------------------------------
+
+    async def _committer(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            await self._commit({tp: o for tp, o in self._offsets.items() if tp not in self._revoking})
+
+    async def _commit(self, partitions: dict[TopicPartition, PartitionOffsets]) -> None:
+        async with self._commit_lock:
+            points = {tp: p for tp, o in partitions.items() if (p := o.uncommitted()) is not None}
+            if not points:
+                return
+            try:
+                await self._consumer.commit(points)
+            except (CommitFailedError, IllegalStateError, KafkaError) as error:
+                log.warning("commit of %d partitions failed (%s); the next one covers them", len(points), error)
+                return
+            for tp, point in points.items():
+                partitions[tp].committed = point
+
+    async def _drain(self, partitions: set[TopicPartition]) -> None:
+        """Drop waiting records of these partitions, finish or cancel their in-flight ones, commit, forget them."""
+        self._revoking |= partitions
+        for key, queue in self._keys.items():
+            keep_head = key in self._running
+            kept = [r for i, r in enumerate(queue)
+                    if (i == 0 and keep_head) or TopicPartition(r.topic, r.partition) not in partitions]
+            self._buffered -= len(queue) - len(kept)
+            queue.clear()
+            queue.extend(kept)
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.drain_timeout
+        while stuck := [k for k, tp in self._running.items() if tp in partitions]:
+            left = deadline - loop.time()
+            if left <= 0:
+                log.warning("%d records still running after %.0fs; leaving them to the next owner",
+                            len(stuck), self.drain_timeout)
+                for key in stuck:
+                    if (task := self._key_tasks.get(key)) is not None:
+                        task.cancel()
+                break
+            self._progress.clear()
+            try:
+                await asyncio.wait_for(self._progress.wait(), left)
+            except TimeoutError:
+                pass
+        await self._commit({tp: o for tp, o in self._offsets.items() if tp in partitions})
+        for tp in partitions:
+            self._offsets.pop(tp, None)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: KeyOrderedConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        if revoked and not self.owner._stopping:
+            log.info("partitions revoked: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in revoked))
+            await self.owner._drain(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        for tp in assigned:
+            self.owner._offsets[tp] = PartitionOffsets()
+            self.owner._revoking.discard(tp)
+        if assigned:
+            log.info("partitions assigned: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
