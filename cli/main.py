@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -49,42 +47,40 @@ def run(
     bootstrap_servers: BootstrapOpt = None,
     memory: MemoryOpt = None,
     model: ModelOpt = None,
+    processes: Annotated[int, typer.Option(
+        "--processes", "-p", min=1,
+        help="Worker processes to start, all members of one consumer group (use up to the CPU cores; more "
+             "members than partitions leaves some idle).")] = 1,
+    max_in_flight: Annotated[int | None, typer.Option(
+        help="Events processed at once per process, in order per account (setting: worker.max_in_flight).",
+        min=1, show_default=False)] = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
 ) -> None:
-    """Run one worker: a member of the consumer group that enriches `support.tickets`.
+    """Run workers: members of the consumer group that enriches `support.tickets`.
 
-    Start several (here or on other machines) to scale out; Kafka spreads the partitions over them.
-    Stops cleanly on SIGTERM or Ctrl-C.
+    Start several (--processes, here or on other machines) to scale out; Kafka spreads the partitions over them.
+    On SIGTERM or Ctrl-C each stops fetching, finishes its in-flight events (worker.drain_timeout_seconds),
+    commits and leaves the group.
     """
-    from consumers.worker import Worker
-
-    settings = settings_from(config, bootstrap_servers, memory, model)
-    setup_logging(log_level)
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        async with Worker(settings):
-            typer.echo(
-                f"worker running: group {settings.kafka.group_id!r}, {settings.topics.tickets} -> "
-                f"{settings.topics.enriched}, memory "
-                f"{'mem0' if settings.memory.backend == 'mem0' else Path(settings.memory.path)}, "
-                f"model {settings.model.name or 'rules (offline)'}", err=True,
-            )
-            await stop.wait()
-        typer.echo("worker stopped", err=True)
-
+    from cli.members import serve, supervise
     from consumers.topics import MissingTopics
     from core.errors import EnricherError
     from memory.factory import MemoryConfigError
 
+    settings = settings_from(config, bootstrap_servers, memory, model)
+    if max_in_flight is not None:
+        settings = settings.model_copy(update={"worker": settings.worker.model_copy(
+            update={"max_in_flight": max_in_flight,
+                    "max_buffered": max(settings.worker.max_buffered, max_in_flight)})})
+    setup_logging(log_level)
+    if processes > 1:
+        raise typer.Exit(supervise(settings, log_level, processes))
     try:
-        asyncio.run(serve())
+        asyncio.run(serve(settings))
     except (MissingTopics, MemoryConfigError, EnricherError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
+    typer.echo("worker stopped", err=True)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ class KafkaSettings(BaseModel):
     group_id: str
     client_id: str
     auto_offset_reset: Literal["earliest", "latest"]
+    session_timeout_ms: int = Field(ge=1000)
 
 
 class RetrySettings(BaseModel):

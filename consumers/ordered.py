@@ -90,6 +90,7 @@ class KeyOrderedConsumer:
         self._tasks: list[asyncio.Task[None]] = []
         self.peak_in_flight = 0
         self.processed = 0
+        self.assignments = 0  # rebalances this member took part in
 
     @property
     def in_flight(self) -> int:
@@ -288,6 +289,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             await self.owner._drain(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.owner.assignments += 1
         for tp in assigned:
             self.owner._offsets[tp] = PartitionOffsets()
             self.owner._revoking.discard(tp)

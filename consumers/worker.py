@@ -43,6 +43,8 @@ class Worker:
             max_in_flight=settings.worker.max_in_flight, max_buffered=settings.worker.max_buffered,
             drain_timeout_seconds=settings.worker.drain_timeout_seconds,
             auto_offset_reset=settings.kafka.auto_offset_reset,
+            consumer_options={"session_timeout_ms": settings.kafka.session_timeout_ms,
+                              "heartbeat_interval_ms": max(100, settings.kafka.session_timeout_ms // 4)},
         )
 
     async def start(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,7 @@ class Reply:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    delay_seconds: float = 0.0  # answer this much later, without holding up other requests
 
 
 Route = Callable[..., Reply]
@@ -48,14 +50,19 @@ class FakeServer:
                 request = Recorded(self.command, url.path, parse_qs(url.query), dict(self.headers.items()),
                                    self.rfile.read(length) if length else b"")
                 reply = fake._dispatch(request)
+                if reply.delay_seconds:
+                    time.sleep(reply.delay_seconds)
                 payload = b"" if reply.body is None else json.dumps(reply.body).encode()
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client went away (killed, or timed out): nothing to answer
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 

@@ -12,7 +12,6 @@ import hashlib
 import math
 import json
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -90,10 +89,8 @@ class FakeOpenAI(FakeServer):
         refusal = self.refuse(body)
         if refusal is not None:
             return Reply(429, {"error": {"message": "Rate limit reached", "type": "requests"}}, refusal)
-        if self.latency_seconds:
-            time.sleep(self.latency_seconds)
         message = self.script(body)
-        return Reply(200, {
+        return Reply(200, delay_seconds=self.latency_seconds, body={
             "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_800_000_000, "model": body["model"],
             "choices": [{"index": 0, "message": message,
                          "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],

@@ -1,0 +1,95 @@
+"""`run`: one worker in this process, or K worker processes of one consumer group under a small supervisor.
+
+Each member is a whole process (own event loop, own Kafka clients, own model connection pool) because one Python
+process spends its CPU on parsing, JSON and the model SDK; K processes use K cores. The supervisor forwards
+SIGTERM/SIGINT so every member drains and leaves the group, and stops them all when one dies unexpectedly, so
+that an orchestrator sees the failure instead of a half-sized group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+import time
+from pathlib import Path
+
+import typer
+
+from cli.logs import setup_logging
+from config.settings import Settings
+
+log = logging.getLogger("ticket_enricher.members")
+
+
+async def serve(settings: Settings, *, announce: bool = True) -> None:
+    """Run one member until SIGTERM or SIGINT, then drain and leave the group."""
+    from consumers.worker import Worker
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with Worker(settings) as worker:
+        if announce:
+            typer.echo(
+                f"worker running: group {settings.kafka.group_id!r}, {settings.topics.tickets} -> "
+                f"{settings.topics.enriched}, memory "
+                f"{'mem0' if settings.memory.backend == 'mem0' else Path(settings.memory.path)}, "
+                f"model {settings.model.name or 'rules (offline)'}, up to {settings.worker.max_in_flight} "
+                "events in flight", err=True,
+            )
+        await stop.wait()
+        log.info("stopping: draining %d in-flight events (up to %.0fs)", worker.tickets.in_flight,
+                 settings.worker.drain_timeout_seconds)
+
+
+def _member(settings: Settings, log_level: str, index: int) -> None:
+    setup_logging(log_level)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the supervisor relays it
+    settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(
+        update={"client_id": f"{settings.kafka.client_id}-{index}"})})
+    from consumers.topics import MissingTopics
+    from core.errors import EnricherError
+    from memory.factory import MemoryConfigError
+
+    try:
+        asyncio.run(serve(settings, announce=False))
+    except (MissingTopics, MemoryConfigError, EnricherError) as exc:
+        log.error("cannot start: %s", exc)
+        raise SystemExit(1) from exc
+
+
+def supervise(settings: Settings, log_level: str, processes: int) -> int:
+    """Start `processes` members, relay SIGTERM/SIGINT to them, and return the first non-zero exit code."""
+    ctx = multiprocessing.get_context("spawn")
+    members = [ctx.Process(target=_member, args=(settings, log_level, i), name=f"member-{i}", daemon=False)
+               for i in range(processes)]
+    stopping = False
+
+    def relay(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for p in members:
+            if p.is_alive() and p.pid is not None:
+                p.terminate()  # SIGTERM: the member drains and leaves the group
+
+    previous = {sig: signal.signal(sig, relay) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for p in members:
+            p.start()
+        typer.echo(f"{processes} workers running in group {settings.kafka.group_id!r} "
+                   f"(pids {', '.join(str(p.pid) for p in members)}); SIGTERM or Ctrl-C stops them", err=True)
+        code = 0
+        while any(p.is_alive() for p in members):
+            for p in members:
+                if not p.is_alive() and p.exitcode not in (0, None) and not stopping:
+                    log.error("%s exited with code %s; stopping the others", p.name, p.exitcode)
+                    code = p.exitcode if p.exitcode > 0 else 1
+                    relay(signal.SIGTERM, None)
+            time.sleep(0.2)
+        return code
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

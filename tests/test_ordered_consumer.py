@@ -1,0 +1,196 @@
+"""KeyOrderedConsumer on the real broker: order per key, concurrency across keys, back-pressure, hand-over."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from consumers.lag import group_lag
+from consumers.ordered import KeyOrderedConsumer
+from consumers.records import Record
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+async def topic_factory(kafka_bootstrap: str) -> AsyncIterator[Callable[[int], Awaitable[str]]]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+
+    async def make(partitions: int) -> str:
+        name = f"ordered-{uuid.uuid4().hex[:8]}"
+        await admin.create_topics([NewTopic(name=name, num_partitions=partitions, replication_factor=1)])
+        for _ in range(100):
+            if name in await admin.list_topics():
+                break
+            await asyncio.sleep(0.1)
+        return name
+
+    try:
+        yield make
+    finally:
+        await admin.close()
+
+
+class Recorder:
+    """A handler that records what ran, for which key, and whether a key ever ran twice at once."""
+
+    def __init__(self, delay: Callable[[], float] = lambda: 0.0) -> None:
+        self.delay = delay
+        self.seen: dict[str, list[int]] = defaultdict(list)
+        self.running: set[str] = set()
+        self.overlaps: list[str] = []
+        self.fail: dict[tuple[str, int], int] = {}  # (key, seq) -> failures still to raise
+
+    async def __call__(self, record: Record) -> None:
+        key, seq = (record.key or b"").decode(), int(record.value or b"0")
+        if key in self.running:
+            self.overlaps.append(key)
+        self.running.add(key)
+        try:
+            await asyncio.sleep(self.delay())
+            if self.fail.get((key, seq), 0) > 0:
+                self.fail[key, seq] -= 1
+                raise RuntimeError("outcome could not be published")
+            self.seen[key].append(seq)
+        finally:
+            self.running.discard(key)
+
+    def total(self) -> int:
+        return sum(len(v) for v in self.seen.values())
+
+
+async def publish(bootstrap: str, topic: str, keys: int, per_key: int, partition: int | None = None) -> None:
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await p.start()
+    try:
+        for seq in range(per_key):
+            for k in range(keys):
+                await p.send(topic, key=f"k{k}".encode(), value=str(seq).encode(), partition=partition)
+        await p.flush()
+    finally:
+        await p.stop()
+
+
+def member(bootstrap: str, topic: str, group: str, handler: Recorder, **kwargs: object) -> KeyOrderedConsumer:
+    return KeyOrderedConsumer(bootstrap_servers=bootstrap, group_id=group, topics=[topic], handler=handler,
+                              **kwargs)  # type: ignore[arg-type]
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def lag_of(bootstrap: str, group: str, topic: str) -> list[int]:
+    return [p.lag for p in await group_lag(bootstrap, group, [topic])]
+
+
+async def test_many_keys_on_one_partition_run_in_parallel_and_in_order(kafka_bootstrap: str, topic_factory) -> None:
+    topic = await topic_factory(1)
+    await publish(kafka_bootstrap, topic, keys=40, per_key=15)
+    rng = random.Random(3)
+    handler = Recorder(delay=lambda: rng.uniform(0, 0.02))
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    consumer = member(kafka_bootstrap, topic, group, handler, max_in_flight=16, max_buffered=200)
+    await consumer.start()
+    try:
+        await wait_until(lambda: handler.total() == 600)
+        await wait_until(lambda: consumer.buffered == 0)
+    finally:
+        await consumer.stop()
+    assert handler.overlaps == [], "two records of one key ran at once"
+    assert all(handler.seen[f"k{k}"] == list(range(15)) for k in range(40)), "a key ran out of order"
+    assert 8 <= consumer.peak_in_flight <= 16, consumer.peak_in_flight
+    assert await lag_of(kafka_bootstrap, group, topic) == [0], "every offset is committed after a clean stop"
+
+
+async def test_fetching_pauses_at_the_buffer_limit_and_the_member_stays_in_the_group(
+    kafka_bootstrap: str, topic_factory
+) -> None:
+    topic = await topic_factory(3)
+    await publish(kafka_bootstrap, topic, keys=30, per_key=8)
+    handler = Recorder(delay=lambda: 0.03)
+    consumer = member(kafka_bootstrap, topic, f"g-{uuid.uuid4().hex[:6]}", handler, max_in_flight=2,
+                      max_buffered=10, consumer_options={"max_poll_interval_ms": 1500, "session_timeout_ms": 6000})
+    await consumer.start()
+    peak_buffered, paused_seen = 0, False
+    try:
+        while handler.total() < 240:
+            peak_buffered = max(peak_buffered, consumer.buffered)
+            paused_seen |= bool(consumer._consumer.paused())
+            await asyncio.sleep(0.005)
+    finally:
+        await consumer.stop()
+    assert paused_seen, "fetching never paused although the handler was slower than the fetches"
+    assert peak_buffered <= 10
+    # 240 records x 30 ms over 2 slots is 3.6 s, longer than max_poll_interval: the poll loop kept going
+    assert consumer.assignments == 1, "the member was evicted or rebalanced while waiting on its handler"
+    assert all(handler.seen[f"k{k}"] == list(range(8)) for k in range(30))
+
+
+async def test_a_failing_record_is_retried_in_place_while_other_keys_go_on(
+    kafka_bootstrap: str, topic_factory
+) -> None:
+    topic = await topic_factory(1)
+    await publish(kafka_bootstrap, topic, keys=10, per_key=5)
+    handler = Recorder()
+    handler.fail[("k3", 1)] = 2  # the 2nd record of k3 fails twice (0.5 s, then 1 s of back-off)
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    consumer = member(kafka_bootstrap, topic, group, handler, max_in_flight=4, max_buffered=100)
+    await consumer.start()
+    try:
+        await wait_until(lambda: handler.total() == 50 - 4)  # all but k3's records from seq 1 on
+        assert handler.seen["k3"] == [0]
+        await asyncio.sleep(0.3)
+        # k3's record 1 is offset 13 (seq-major publishing of 10 keys); nothing at or past it may be committed
+        assert await lag_of(kafka_bootstrap, group, topic) == [50 - 13]
+        await wait_until(lambda: handler.total() == 50)
+        await wait_until(lambda: consumer.buffered == 0)
+        await asyncio.sleep(0.3)
+        assert await lag_of(kafka_bootstrap, group, topic) == [0]
+    finally:
+        await consumer.stop()
+    assert handler.seen["k3"] == [0, 1, 2, 3, 4]
+    assert handler.fail[("k3", 1)] == 0
+
+
+async def test_members_joining_and_leaving_never_run_one_key_twice_at_once(
+    kafka_bootstrap: str, topic_factory
+) -> None:
+    topic = await topic_factory(3)
+    await publish(kafka_bootstrap, topic, keys=60, per_key=10)
+    rng = random.Random(5)
+    handler = Recorder(delay=lambda: rng.uniform(0.005, 0.03))  # one recorder: overlaps across members show
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    a = member(kafka_bootstrap, topic, group, handler, max_in_flight=8, client_id="a")
+    b = member(kafka_bootstrap, topic, group, handler, max_in_flight=8, client_id="b")
+    await a.start()
+    try:
+        await wait_until(lambda: handler.total() >= 100)
+        await b.start()
+        await wait_until(lambda: b.assignment != set() and len(a.assignment) < 3)
+        await wait_until(lambda: handler.total() >= 300)
+        await a.stop()  # graceful leave: drains its in-flight records and commits before B takes over
+        await wait_until(lambda: len(b.assignment) == 3)
+        await wait_until(lambda: all(len(set(handler.seen[f"k{k}"])) == 10 for k in range(60)))
+        await wait_until(lambda: b.buffered == 0)
+        await asyncio.sleep(0.3)
+        assert await lag_of(kafka_bootstrap, group, topic) == [0, 0, 0]
+    finally:
+        await a.stop()
+        await b.stop()
+    assert handler.overlaps == [], "a key ran on two members at once during a hand-over"
+    for k in range(60):
+        first_seen = list(dict.fromkeys(handler.seen[f"k{k}"]))
+        assert first_seen == list(range(10)), f"k{k} ran out of order: {handler.seen[f'k{k}']}"

@@ -1,0 +1,204 @@
+"""Worker processes as operators run them: killed with -9 mid-stream, added and removed under load.
+
+Every member is a real `ticket-enricher run` process on the real broker, with a model (the fake OpenAI server on
+loopback) that takes tens of milliseconds per call, so that kills and rebalances land while events are in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from config.settings import Settings
+from consumers.lag import group_lag
+from core.events import Ticket, TicketEvent
+from samples.publish import publish_events
+from tests.conftest import TopicReader
+from tests.fakes.openai_server import FakeOpenAI, diligent
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
+CLI = str(Path(sys.executable).with_name("ticket-enricher"))
+
+
+def make_events(accounts: int, per_account: int) -> list[TicketEvent]:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    events = [
+        TicketEvent(event_id=f"ev-{a}-{i}", type="ticket.created", occurred_at=start + timedelta(minutes=i),
+                    account_id=f"acct-{a}", ticket=Ticket(id=f"t-{a}-{i}", subject="Dashboard down again",
+                                                          body="The outage is back.", priority="high",
+                                                          channel="email"))
+        for i in range(per_account) for a in range(accounts)
+    ]
+    return events
+
+
+@pytest.fixture
+def slow_model() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI().start()
+    server.script = diligent
+    server.latency_seconds = 0.03
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Members:
+    """Starts and stops `ticket-enricher run` processes of one group."""
+
+    def __init__(self, settings: Settings, model_url: str) -> None:
+        self.settings = settings
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MEM0_", "TICKET_"))} | {
+            "TICKET_ENRICHER_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+            "TICKET_ENRICHER_KAFKA__GROUP_ID": settings.kafka.group_id,
+            "TICKET_ENRICHER_KAFKA__SESSION_TIMEOUT_MS": "6000",
+            "TICKET_ENRICHER_TOPICS__TICKETS": settings.topics.tickets,
+            "TICKET_ENRICHER_TOPICS__ENRICHED": settings.topics.enriched,
+            "TICKET_ENRICHER_TOPICS__DLQ": settings.topics.dlq,
+            "TICKET_ENRICHER_MEMORY__PATH": str(settings.memory.path),
+            "TICKET_ENRICHER_WORKER__MAX_IN_FLIGHT": "16",
+            "TICKET_ENRICHER_WORKER__DRAIN_TIMEOUT_SECONDS": "20",
+            "TICKET_ENRICHER_MODEL__NAME": "fake-model",
+            "OPENAI_BASE_URL": model_url + "/v1",
+            "OPENAI_API_KEY": "test-not-secret",
+        }
+        self.procs: list[subprocess.Popen[str]] = []
+        self.logs: list[Path] = []
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        log = Path(self.settings.memory.path).with_name(f"member-{len(self.procs)}.log")
+        self.logs.append(log)
+        with log.open("w") as err:
+            proc = subprocess.Popen([CLI, "run", "--log-level", "WARNING", *args], env=self.env, text=True,
+                                    stdout=subprocess.DEVNULL, stderr=err)
+        self.procs.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    def stderr(self) -> str:
+        return "\n".join(f"--- {log.name}\n{log.read_text()[-3000:]}" for log in self.logs)
+
+
+async def enriched_ids(reader: TopicReader, settings: Settings) -> Counter[str]:
+    records = await reader.read(settings.topics.enriched, until=lambda r: False, timeout=1.0)
+    return Counter(json.loads(r.value)["event_id"] for r in records)  # type: ignore[attr-defined]
+
+
+async def wait_for(reader: TopicReader, settings: Settings, event_ids: set[str], members: Members,
+                   timeout: float = 150) -> Counter[str]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        seen = await enriched_ids(reader, settings)
+        if event_ids <= set(seen):
+            return seen
+        assert loop.time() < deadline, f"{len(event_ids - set(seen))} events never enriched\n{members.stderr()}"
+        await asyncio.sleep(0.5)
+
+
+def check_memory(path: Path, events: list[TicketEvent]) -> None:
+    """One note per event, one profile per account, no tag twice: redeliveries changed nothing."""
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT user_id, metadata FROM memories").fetchall()
+    db.close()
+    notes = Counter(json.loads(m)["event_id"] for _, m in rows if json.loads(m)["kind"] == "ticket_note")
+    assert set(notes) == {e.event_id for e in events}, "an event left no note"
+    assert max(notes.values()) == 1, f"duplicated notes: {[k for k, v in notes.items() if v > 1][:5]}"
+    profiles = [(u, json.loads(m)) for u, m in rows if json.loads(m)["kind"] != "ticket_note"]
+    assert Counter(u for u, _ in profiles) == Counter({e.account_id: 1 for e in events})
+    for _, meta in profiles:
+        tags = [t if isinstance(t, str) else t["tag"] for t in meta.get("tags", [])]
+        assert len(tags) == len(set(tags)), f"a tag recorded twice: {tags}"
+
+
+async def assert_drained(settings: Settings) -> None:
+    """No partition stuck or paused: the group's committed offsets reach the end of every partition."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while True:
+        lag = await group_lag(settings.kafka.bootstrap_servers, settings.kafka.group_id, [settings.topics.tickets])
+        if lag and all(p.lag == 0 for p in lag):
+            return
+        assert loop.time() < deadline, f"lag stays {[(p.partition, p.lag) for p in lag]}"
+        await asyncio.sleep(0.5)
+
+
+async def test_kill_9_mid_stream_repeatedly_loses_and_duplicates_nothing(
+    kafka_settings: Settings, producer: AIOKafkaProducer, reader: TopicReader, slow_model: FakeOpenAI
+) -> None:
+    events = make_events(accounts=40, per_account=15)
+    members = Members(kafka_settings, slow_model.url)
+    await publish_events(producer, kafka_settings.topics.tickets, events)
+    try:
+        members.start()
+        steady = members.start()
+        victim = members.start()
+        rng = random.Random(11)
+        for _ in range(3):
+            await asyncio.sleep(rng.uniform(1.5, 3.0))
+            done = len(await enriched_ids(reader, kafka_settings))
+            assert done < len(events), "the stream ended before the kill; the test proves nothing"
+            victim.kill()  # SIGKILL: no drain, no commit, no leave
+            victim.wait(timeout=10)
+            victim = members.start()
+        seen = await wait_for(reader, kafka_settings, {e.event_id for e in events}, members)
+        assert steady.poll() is None, members.stderr()
+        await assert_drained(kafka_settings)
+    finally:
+        members.stop_all()
+    redelivered = sum(seen.values()) - len(events)
+    print(f"kill -9 x3: {len(events)} events, {redelivered} enriched again after redelivery")
+    assert redelivered <= 3 * 16 * 3, f"{redelivered} events enriched twice; at most the in-flight ones may be"
+    check_memory(Path(kafka_settings.memory.path), events)
+
+
+async def test_members_added_and_removed_under_load_lose_nothing(
+    kafka_settings: Settings, producer: AIOKafkaProducer, reader: TopicReader, slow_model: FakeOpenAI
+) -> None:
+    events = make_events(accounts=50, per_account=12)
+    members = Members(kafka_settings, slow_model.url)
+    await publish_events(producer, kafka_settings.topics.tickets, events)
+    try:
+        first = members.start()
+        await asyncio.sleep(2.0)
+        pair = members.start("--processes", "2")  # one supervisor, two members
+        await asyncio.sleep(3.0)
+        assert len(await enriched_ids(reader, kafka_settings)) < len(events), "stream ended before scaling"
+        first.send_signal(signal.SIGTERM)  # graceful leave under load
+        assert first.wait(timeout=40) == 0, members.stderr()
+        last = members.start()
+        await asyncio.sleep(2.0)
+        pair.send_signal(signal.SIGTERM)  # both of its members drain and leave
+        assert pair.wait(timeout=40) == 0, members.stderr()
+        seen = await wait_for(reader, kafka_settings, {e.event_id for e in events}, members)
+        assert last.poll() is None, members.stderr()
+        await assert_drained(kafka_settings)
+    finally:
+        members.stop_all()
+    assert all(p.returncode == 0 for p in members.procs), members.stderr()
+    print(f"scaling 1 -> 3 -> 2 -> 1 members: {sum(seen.values()) - len(events)} events enriched again")
+    assert sum(seen.values()) - len(events) <= 3 * 16, "graceful hand-overs replayed more than the in-flight events"
+    check_memory(Path(kafka_settings.memory.path), events)
