@@ -21,11 +21,14 @@ def build_model(settings: Settings, report: Callable[[float], None] | None = Non
         from agents.openai_model import OpenAIModel
 
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        limiter = AdaptiveLimiter("model", max_wait=settings.retry.limiter_max_wait_seconds)
+        limiter = AdaptiveLimiter("model", max_wait=settings.retry.limiter_max_wait_seconds,
+                                  initial=settings.worker.max_in_flight,
+                                  maximum=settings.worker.max_in_flight)
         model = OpenAIModel(
             name=settings.model.name, base_url=settings.model.base_url or settings.openai_base_url or None,
             api_key=key, timeout=settings.model.timeout_seconds, temperature=settings.model.temperature,
             observe=lambda headers: limiter.observe_remaining(remaining_fraction(headers)),
+            concurrency=settings.worker.max_in_flight,
         )
         return LimitedModel(model, limiter, report) if settings.retry.limiter else model
     return RulesModel(settings.tags, window_days=settings.agent.history_window_days,

@@ -9,12 +9,14 @@ instructions that say it is untrusted.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletion
 
 from agents.model import ModelRequest, ModelTurn, ToolCall, Usage
 from core.errors import PermanentFailure, RateLimited, TransientError
@@ -44,9 +46,20 @@ def messages_for(request: ModelRequest) -> list[dict[str, Any]]:
     return messages
 
 
+CALLS_PER_CLIENT = 8
+
+
 class OpenAIModel:
+    """An OpenAI-compatible chat model over the official SDK.
+
+    Calls are spread over ceil(concurrency / 8) clients, each with its own connection pool: httpcore checks every
+    pooled connection for every waiting request, so one pool serving 64 concurrent calls spent more CPU than the
+    rest of an event (bench/throughput.py), and its default of 20 kept-alive connections reconnected the rest.
+    """
+
     def __init__(self, *, name: str, base_url: str | None, api_key: str | None, timeout: float = 30.0,
-                 temperature: float = 0.0, observe: Callable[[Mapping[str, str]], None] | None = None) -> None:
+                 temperature: float = 0.0, observe: Callable[[Mapping[str, str]], None] | None = None,
+                 concurrency: int = CALLS_PER_CLIENT) -> None:
         """`observe` sees every response's headers (the limiter reads `ratelimit-remaining` from them)."""
         self.name = name
         self.temperature = temperature
@@ -55,18 +68,28 @@ class OpenAIModel:
             if observe is not None:
                 observe(response.headers)
 
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout,
-            http_client=httpx.AsyncClient(timeout=timeout, event_hooks={"response": [on_response]}),
-        )
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=CALLS_PER_CLIENT * 2)
+        self._clients = [
+            openai.AsyncOpenAI(
+                base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout,
+                http_client=httpx.AsyncClient(timeout=timeout, limits=limits,
+                                              event_hooks={"response": [on_response]}),
+            )
+            for _ in range(max(1, -(-concurrency // CALLS_PER_CLIENT)))
+        ]
+        self._next = itertools.cycle(self._clients)
+        self._client = self._clients[0]
 
     async def respond(self, request: ModelRequest) -> ModelTurn:
         tools = [{"type": "function", "function": {"name": t.name, "description": t.description,
                                                    "parameters": t.parameters}} for t in request.tools]
         try:
-            completion = await self._client.chat.completions.create(
-                model=self.name, messages=messages_for(request), tools=tools,  # type: ignore[arg-type]
-                tool_choice="auto", temperature=self.temperature,
+            # the SDK's low-level post(): create() walks every message and tool schema through its TypedDict
+            # transform on each call, which cost a third of the CPU of an event (bench/throughput.py)
+            completion = await next(self._next).post(
+                "/chat/completions", cast_to=ChatCompletion,
+                body={"model": self.name, "messages": messages_for(request), "tools": tools,
+                      "tool_choice": "auto", "temperature": self.temperature},
             )
         except openai.RateLimitError as exc:
             raise RateLimited("model", retry_after_seconds(exc.response.headers), str(exc)[:200]) from exc
@@ -88,4 +111,5 @@ class OpenAIModel:
         )
 
     async def close(self) -> None:
-        await self._client.close()
+        for client in self._clients:
+            await client.close()

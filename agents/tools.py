@@ -8,6 +8,8 @@ No delete tool exists in the ticket flow.
 
 from __future__ import annotations
 
+import functools
+
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -150,6 +152,29 @@ def _conditions(node: Node) -> list[Cond]:
     return [c for item in node.items for c in _conditions(item)]
 
 
+_ARGS: dict[str, type[_Args]] = {
+    "search_memories": SearchMemoriesArgs, "get_account_tags": GetAccountTagsArgs, "add_memory": AddMemoryArgs,
+    "update_memory": UpdateMemoryArgs, "set_account_tags": SetAccountTagsArgs,
+}
+
+
+@functools.lru_cache(maxsize=16)
+def tool_specs(vocabulary: tuple[tuple[str, str], ...]) -> tuple[ToolSpec, ...]:
+    """The tools' JSON schemas with the tag vocabulary filled in; built once per vocabulary (pydantic's schema
+    generation costs milliseconds, every event asks)."""
+    specs = []
+    for name, args in _ARGS.items():
+        schema = args.model_json_schema()
+        for definition in schema.get("$defs", {}).values():
+            if "tag" in definition.get("properties", {}):
+                definition["properties"]["tag"]["enum"] = sorted(t for t, _ in vocabulary)
+        description = (args.__doc__ or "").strip()
+        if name == "set_account_tags":
+            description += " Tags: " + "; ".join(f"{t}: {d}" for t, d in vocabulary)
+        specs.append(ToolSpec(name=name, description=description, parameters=schema))
+    return tuple(specs)
+
+
 @dataclass
 class AccountTools:
     """The tool set for one ticket event, bound to `event.account_id`."""
@@ -160,12 +185,11 @@ class AccountTools:
     effects: Effects = field(default_factory=Effects)
 
     def __post_init__(self) -> None:
+        handlers = {"search_memories": self._search, "get_account_tags": self._get_tags,
+                    "add_memory": self._add_memory, "update_memory": self._update_memory,
+                    "set_account_tags": self._set_tags}
         self._tools: dict[str, tuple[type[_Args], Callable[[_Args], Awaitable[JsonValue]]]] = {
-            "search_memories": (SearchMemoriesArgs, self._search),  # type: ignore[dict-item]
-            "get_account_tags": (GetAccountTagsArgs, self._get_tags),  # type: ignore[dict-item]
-            "add_memory": (AddMemoryArgs, self._add_memory),  # type: ignore[dict-item]
-            "update_memory": (UpdateMemoryArgs, self._update_memory),  # type: ignore[dict-item]
-            "set_account_tags": (SetAccountTagsArgs, self._set_tags),  # type: ignore[dict-item]
+            name: (args, handlers[name]) for name, args in _ARGS.items()  # type: ignore[misc]
         }
 
     @property
@@ -173,17 +197,7 @@ class AccountTools:
         return self.event.account_id
 
     def specs(self) -> list[ToolSpec]:
-        specs = []
-        for name, (args, _) in self._tools.items():
-            schema = args.model_json_schema()
-            for definition in schema.get("$defs", {}).values():
-                if "tag" in definition.get("properties", {}):
-                    definition["properties"]["tag"]["enum"] = sorted(self.vocabulary)
-            description = (args.__doc__ or "").strip()
-            if name == "set_account_tags":
-                description += " Tags: " + "; ".join(f"{t}: {d}" for t, d in sorted(self.vocabulary.items()))
-            specs.append(ToolSpec(name=name, description=description, parameters=schema))
-        return specs
+        return list(tool_specs(tuple(sorted(self.vocabulary.items()))))
 
     async def call(self, call: ToolCall) -> ToolResult:
         """Run one call. Bad arguments come back as an error result; infrastructure errors propagate."""

@@ -21,7 +21,9 @@ def open_store(settings: Settings) -> MemoryStore:
         from core.ratelimit import remaining_fraction
         from memory.limited import LimitedStore
 
-        limiter = AdaptiveLimiter("mem0", max_wait=settings.retry.limiter_max_wait_seconds)
+        limiter = AdaptiveLimiter("mem0", max_wait=settings.retry.limiter_max_wait_seconds,
+                                  initial=settings.worker.max_in_flight,
+                                  maximum=settings.worker.max_in_flight)
         store: MemoryStore = Mem0MemoryStore(
             api_key=settings.mem0_api_key.get_secret_value(), base_url=memory.mem0_base_url,
             timeout=memory.timeout_seconds, observe=lambda h: limiter.observe_remaining(remaining_fraction(h)),

@@ -38,6 +38,7 @@ class FakeServer:
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
+        self.keep_requests = True  # False for long benchmark runs: the log would only grow
         self.routes: list[tuple[str, re.Pattern[str], Route]] = []
         self._failures: list[Reply] = []
         self._lock = threading.Lock()
@@ -69,7 +70,7 @@ class FakeServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                         daemon=True)
@@ -98,7 +99,8 @@ class FakeServer:
 
     def _dispatch(self, request: Recorded) -> Reply:
         with self._lock:
-            self.requests.append(request)
+            if self.keep_requests:
+                self.requests.append(request)
             if self._failures:
                 return self._failures.pop(0)
             for method, pattern, handler in self.routes:
@@ -109,6 +111,10 @@ class FakeServer:
                     except BadRequest as exc:
                         return Reply(400, {"error": str(exc)})
             return Reply(404, {"error": f"no route for {request.method} {request.path}"})
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # hundreds of clients may connect at once (the default backlog is 5)
 
 
 class BadRequest(Exception):
