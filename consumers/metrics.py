@@ -14,5 +14,5 @@ TAGS_CHANGED = Counter("ticket_enricher_tags_changed", "Account tags set or clea
 MODEL_TOKENS = Counter("ticket_enricher_model_tokens", "Model tokens used", ["planner", "kind"])
 MODEL_TOOL_CALLS = Counter("ticket_enricher_model_tool_calls", "Tool calls the model made", ["planner"])
 LIMITER_LEVEL = Gauge("ticket_enricher_limiter_level", "Concurrent calls the adaptive limiter allows", ["source"])
-IN_FLIGHT = Gauge("ticket_enricher_in_flight", "Ticket records being processed right now")
-BUFFERED = Gauge("ticket_enricher_buffered", "Ticket records fetched and not yet done (running or waiting)")
+IN_FLIGHT = Gauge("ticket_enricher_in_flight", "Records being processed right now", ["topic"])
+BUFFERED = Gauge("ticket_enricher_buffered", "Records fetched and not yet done (running or waiting)", ["topic"])

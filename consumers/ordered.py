@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any
@@ -40,6 +41,7 @@ log = logging.getLogger("ticket_enricher.ordered")
 Handler = Callable[[Record], Awaitable[object]]
 _POLL_MS = 100
 _RETRY_FIRST_SECONDS, _RETRY_MAX_SECONDS = 0.5, 30.0
+_DUE_CHECK_SECONDS = 0.5  # a waiting record notices a revoke or stop this soon
 
 
 def ordering_key(record: Record) -> Hashable:
@@ -60,12 +62,18 @@ class KeyOrderedConsumer:
         drain_timeout_seconds: float = 30.0,
         auto_offset_reset: str = "earliest",
         consumer_options: dict[str, Any] | None = None,
+        key_of: Callable[[Record], Hashable] = ordering_key,
+        due_ms: Callable[[Record], int] | None = None,
     ) -> None:
+        """`due_ms`: a record is not started before this time (epoch ms); its account waits for it without
+        holding a slot. Records of one key must come due in offset order (true of one delay tier)."""
         if max_in_flight < 1 or max_buffered < max_in_flight:
             raise ValueError("need 1 <= max_in_flight <= max_buffered")
         self.topics = list(topics)
         self.group_id = group_id
         self.handler = handler
+        self.key_of = key_of
+        self.due_ms = due_ms
         self.max_in_flight = max_in_flight
         self.max_buffered = max_buffered
         self.drain_timeout = drain_timeout_seconds
@@ -90,6 +98,9 @@ class KeyOrderedConsumer:
         self._tasks: list[asyncio.Task[None]] = []
         self.peak_in_flight = 0
         self.processed = 0
+        label = ",".join(self.topics)
+        self._in_flight_gauge = metrics.IN_FLIGHT.labels(label)
+        self._buffered_gauge = metrics.BUFFERED.labels(label)
         self.assignments = 0  # rebalances this member took part in
 
     @property
@@ -129,8 +140,8 @@ class KeyOrderedConsumer:
         finally:
             self._started = False
             await self._consumer.stop()
-            metrics.IN_FLIGHT.set(0)
-            metrics.BUFFERED.set(0)
+            self._in_flight_gauge.set(0)
+            self._buffered_gauge.set(0)
 
     def _gone(self, tp: TopicPartition) -> bool:
         return tp in self._revoking or tp not in self._offsets
@@ -149,12 +160,12 @@ class KeyOrderedConsumer:
                 offsets = self._offsets[tp]
                 for raw in records:
                     self._accept(offsets, Record.from_kafka(raw))
-            metrics.BUFFERED.set(self._buffered)
+            self._buffered_gauge.set(self._buffered)
 
     def _accept(self, offsets: PartitionOffsets, record: Record) -> None:
         offsets.fetched(record.offset)
         self._buffered += 1
-        key = ordering_key(record)
+        key = self.key_of(record)
         queue = self._keys.get(key)
         if queue is None:
             queue = self._keys[key] = deque()
@@ -184,17 +195,19 @@ class KeyOrderedConsumer:
                     queue.popleft()
                     self._buffered -= 1
                     continue
+                if self.due_ms is not None and not await self._wait_until_due(record, tp):
+                    continue
                 async with self._slots:
                     if self._stopping or not queue or queue[0] is not record or self._gone(tp):
                         continue  # the member stops, or a revoke dropped this record while it waited for a slot
                     self._running[key] = tp
                     self.peak_in_flight = max(self.peak_in_flight, len(self._running))
-                    metrics.IN_FLIGHT.set(len(self._running))
+                    self._in_flight_gauge.set(len(self._running))
                     try:
                         finished = await self._handle(record, tp)
                     finally:
                         del self._running[key]
-                        metrics.IN_FLIGHT.set(len(self._running))
+                        self._in_flight_gauge.set(len(self._running))
                         self._progress.set()
                     if not finished:
                         continue
@@ -210,6 +223,15 @@ class KeyOrderedConsumer:
                     self._keys.pop(key, None)
                 elif not self._stopping:  # cancelled while records wait behind: hand them to a new task
                     self._key_tasks[key] = asyncio.create_task(self._run_key(key, queue))
+
+    async def _wait_until_due(self, record: Record, tp: TopicPartition) -> bool:
+        """Sleep until the record is due; False if the member stops or loses the partition meanwhile."""
+        assert self.due_ms is not None
+        while (wait := self.due_ms(record) / 1000 - time.time()) > 0:
+            if self._stopping or self._gone(tp):
+                return False
+            await asyncio.sleep(min(wait, _DUE_CHECK_SECONDS))
+        return not (self._stopping or self._gone(tp))
 
     async def _handle(self, record: Record, tp: TopicPartition) -> bool:
         """Run the handler until it succeeds; False when the partition was lost or the member stops meanwhile."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -194,3 +195,32 @@ async def test_members_joining_and_leaving_never_run_one_key_twice_at_once(
     for k in range(60):
         first_seen = list(dict.fromkeys(handler.seen[f"k{k}"]))
         assert first_seen == list(range(10)), f"k{k} ran out of order: {handler.seen[f'k{k}']}"
+
+
+async def test_a_record_waiting_for_its_due_time_holds_no_slot(kafka_bootstrap: str, topic_factory) -> None:
+    topic = await topic_factory(1)
+    due_late = int((time.time() + 2.0) * 1000)
+    p = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await p.start()
+    await p.send_and_wait(topic, key=b"late", value=b"0", headers=[("due", str(due_late).encode())])
+    for seq in range(5):
+        await p.send_and_wait(topic, key=b"soon", value=str(seq).encode(), headers=[("due", b"0")])
+    await p.stop()
+    started: dict[str, float] = {}
+    handler = Recorder()
+
+    async def timed(record: Record) -> None:
+        started.setdefault((record.key or b"").decode(), time.time())
+        await handler(record)
+
+    consumer = KeyOrderedConsumer(bootstrap_servers=kafka_bootstrap, group_id=f"g-{uuid.uuid4().hex[:6]}",
+                                  topics=[topic], handler=timed, max_in_flight=1,
+                                  due_ms=lambda r: int(r.header("due") or 0))
+    await consumer.start()
+    try:
+        await wait_until(lambda: handler.total() == 6)
+    finally:
+        await consumer.stop()
+    assert handler.seen["soon"] == [0, 1, 2, 3, 4]
+    assert started["soon"] < due_late / 1000, "the only slot was held by a record that was not due"
+    assert started["late"] >= due_late / 1000, "a record ran before it was due"
