@@ -8,9 +8,10 @@ virtual partitions do, once, on aiokafka:
 
 * Records are queued per key (the account id; records without a key are queued per partition). One task per
   busy key runs its records in offset order; a semaphore bounds the records in flight across keys to N.
-* Offsets are committed explicitly per partition at the highest point below which every record is done
-  (`consumers.offsets`), by one committer that coalesces completions, so a crash replays little more than the
-  records that were in flight.
+* Offsets are committed explicitly per partition at the highest point below which every record is done, with
+  the records finished beyond it in the commit's metadata (`consumers.offsets`), by one committer that
+  coalesces completions. The partition's next owner skips those, so a crash replays the records that were in
+  flight (and those finished in the last commit's round trip), a graceful hand-over none.
 * Back-pressure: past `max_buffered` fetched-but-unfinished records every partition is paused, and resumed below
   half of it; the poll loop never stops, so the member is never evicted for a slow model.
 * A failing handler (its outcome could not be published) is retried in place with back-off: its key waits, other
@@ -30,10 +31,11 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from consumers import metrics
-from consumers.offsets import PartitionOffsets
+from consumers.offsets import PartitionOffsets, decode_done
 from consumers.records import Record
 
 log = logging.getLogger("ticket_enricher.ordered")
@@ -82,6 +84,7 @@ class KeyOrderedConsumer:
             enable_auto_commit=False, auto_offset_reset=auto_offset_reset, **(consumer_options or {}),
         )
         self._consumer: AIOKafkaConsumer = None  # type: ignore[assignment]  # made in start(), inside the loop
+        self._admin: AIOKafkaAdminClient | None = None  # reads the done-offsets metadata of assigned partitions
         self._offsets: dict[TopicPartition, PartitionOffsets] = {}
         self._revoking: set[TopicPartition] = set()
         self._keys: dict[Hashable, deque[Record]] = {}
@@ -98,6 +101,7 @@ class KeyOrderedConsumer:
         self._tasks: list[asyncio.Task[None]] = []
         self.peak_in_flight = 0
         self.processed = 0
+        self.skipped_done = 0  # records a previous owner had finished (from the commit metadata)
         label = ",".join(self.topics)
         self._in_flight_gauge = metrics.IN_FLIGHT.labels(label)
         self._buffered_gauge = metrics.BUFFERED.labels(label)
@@ -117,6 +121,10 @@ class KeyOrderedConsumer:
         return set(self._consumer.assignment()) if self._started else set()
 
     async def start(self) -> None:
+        opts = self._consumer_options
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=opts["bootstrap_servers"],
+                                          client_id=f"{opts['client_id']}-offsets")
+        await self._admin.start()
         self._consumer = AIOKafkaConsumer(**self._consumer_options)
         self._consumer.subscribe(self.topics, listener=_Rebalance(self))
         await self._consumer.start()
@@ -140,6 +148,8 @@ class KeyOrderedConsumer:
         finally:
             self._started = False
             await self._consumer.stop()
+            if self._admin is not None:
+                await self._admin.close()
             self._in_flight_gauge.set(0)
             self._buffered_gauge.set(0)
 
@@ -155,8 +165,11 @@ class KeyOrderedConsumer:
             room = max(1, self.max_buffered - self._buffered)
             batches = await consumer.getmany(timeout_ms=_POLL_MS, max_records=room)
             for tp, records in batches.items():
-                if self._gone(tp):
+                if tp in self._revoking:
                     continue  # fetched just before the partition moved; its next owner reads these
+                if tp not in self._offsets:  # assigned, but what its last owner finished is still loading
+                    consumer.seek(tp, records[0].offset)
+                    continue
                 offsets = self._offsets[tp]
                 for raw in records:
                     self._accept(offsets, Record.from_kafka(raw))
@@ -164,6 +177,12 @@ class KeyOrderedConsumer:
 
     def _accept(self, offsets: PartitionOffsets, record: Record) -> None:
         offsets.fetched(record.offset)
+        if record.offset in offsets.already_done:
+            offsets.already_done.discard(record.offset)
+            offsets.done(record.offset)
+            self.skipped_done += 1
+            self._dirty.set()
+            return
         self._buffered += 1
         key = self.key_of(record)
         queue = self._keys.get(key)
@@ -262,7 +281,7 @@ class KeyOrderedConsumer:
             if not points:
                 return
             try:
-                await self._consumer.commit(points)
+                await self._consumer.commit(points)  # {tp: (offset, metadata)}
             except (CommitFailedError, IllegalStateError, KafkaError) as error:
                 log.warning("commit of %d partitions failed (%s); the next one covers them", len(points), error)
                 return
@@ -311,9 +330,19 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             await self.owner._drain(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self.owner.assignments += 1
+        owner = self.owner
+        owner.assignments += 1
+        committed: dict[TopicPartition, Any] = {}
+        if assigned and owner._admin is not None:
+            try:
+                committed = await owner._admin.list_consumer_group_offsets(owner.group_id,
+                                                                           partitions=list(assigned))
+            except KafkaError as error:  # not fatal: finished records are then simply run again (idempotent)
+                log.warning("could not read which records the previous owner finished: %s", error)
         for tp in assigned:
-            self.owner._offsets[tp] = PartitionOffsets()
-            self.owner._revoking.discard(tp)
+            c = committed.get(tp)
+            done = decode_done(c.offset, c.metadata) if c is not None and c.offset >= 0 else set()
+            owner._offsets[tp] = PartitionOffsets(already_done=done)
+            owner._revoking.discard(tp)
         if assigned:
             log.info("partitions assigned: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))

@@ -6,16 +6,19 @@ import random
 
 import pytest
 
-from consumers.offsets import PartitionOffsets
+from consumers.offsets import PartitionOffsets, decode_done, encode_done
 
 
-def test_nothing_to_commit_before_the_first_record_is_done() -> None:
+def test_nothing_to_commit_before_a_record_is_done() -> None:
     o = PartitionOffsets()
+    assert o.commit_point() is None and o.uncommitted() is None
     for off in (10, 11, 12):
         o.fetched(off)
-    assert o.commit_point() is None
+    assert o.uncommitted() is None
     o.done(11)
-    assert o.commit_point() is None, "10 is not done, so nothing may be committed yet"
+    point, metadata = o.uncommitted()  # type: ignore[misc]
+    assert point == 10, "10 is not done, so the position may not move past it"
+    assert decode_done(point, metadata) == {11}, "but the next owner learns that 11 is done"
     assert o.outstanding == 2
 
 
@@ -50,13 +53,38 @@ def test_uncommitted_reports_only_progress() -> None:
     o = PartitionOffsets()
     o.fetched(0)
     o.done(0)
-    assert o.uncommitted() == 1
-    o.committed = 1
+    assert o.uncommitted() == (1, "")
+    o.committed = (1, "")
     assert o.uncommitted() is None
     o.fetched(1)
+    o.fetched(2)
     assert o.uncommitted() is None
+    o.done(2)
+    point, metadata = o.uncommitted()  # type: ignore[misc]
+    assert (point, decode_done(point, metadata)) == (1, {2})
     o.done(1)
-    assert o.uncommitted() == 2
+    assert o.uncommitted() == (3, "")
+
+
+def test_done_offsets_round_trip_through_metadata() -> None:
+    rng = random.Random(1)
+    done = sorted(rng.sample(range(101, 1100), 400))
+    text = encode_done(100, done)
+    assert text.startswith("te1:") and len(text) < 400
+    assert decode_done(100, text) == set(done)
+    assert decode_done(100, "") == set() and decode_done(100, "someone else's note") == set()
+    assert decode_done(100, "te1:not base64!") == set()
+
+
+def test_metadata_that_would_not_fit_is_left_out() -> None:
+    rng = random.Random(2)
+    done = sorted(rng.sample(range(1, 200_000), 20_000))  # incompressible: far beyond the broker's limit
+    assert encode_done(0, done) == ""
+
+
+def test_a_partition_knows_what_its_previous_owner_finished() -> None:
+    o = PartitionOffsets(already_done=decode_done(5, encode_done(5, [6, 8])))
+    assert o.already_done == {6, 8}
 
 
 def test_offsets_must_increase() -> None:
@@ -79,5 +107,7 @@ def test_random_completion_order_matches_a_reference() -> None:
         prefix = 0
         while prefix < len(offsets) and offsets[prefix] in done:
             prefix += 1
-        expected = None if prefix == 0 else (offsets[prefix] if prefix < len(offsets) else offsets[-1] + 1)
+        expected = offsets[prefix] if prefix < len(offsets) else offsets[-1] + 1
         assert o.commit_point() == expected
+        point, metadata = o.uncommitted()  # type: ignore[misc]
+        assert decode_done(point, metadata) == {d for d in done if d > point}

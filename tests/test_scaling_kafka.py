@@ -172,7 +172,7 @@ async def test_kill_9_mid_stream_repeatedly_loses_and_duplicates_nothing(
         members.stop_all()
     redelivered = sum(seen.values()) - len(events)
     print(f"kill -9 x3: {len(events)} events, {redelivered} enriched again after redelivery")
-    assert redelivered <= 3 * 2 * IN_FLIGHT, f"{redelivered} events enriched twice; about the in-flight ones may be"
+    assert redelivered <= 3 * IN_FLIGHT, f"{redelivered} events enriched twice; at most those in flight may be"
     check_memory(Path(kafka_settings.memory.path), events)
 
 
@@ -201,5 +201,7 @@ async def test_members_added_and_removed_under_load_lose_nothing(
         members.stop_all()
     assert all(p.returncode == 0 for p in members.procs), members.stderr()
     print(f"scaling 1 -> 3 -> 2 -> 1 members: {sum(seen.values()) - len(events)} events enriched again")
-    assert sum(seen.values()) - len(events) <= 4 * IN_FLIGHT, "graceful hand-overs replayed more than in flight"
+    # each leaving member finished its in-flight events and committed them, with those done beyond the commit
+    # point in the commit's metadata, before its partitions moved: nothing is enriched twice
+    assert sum(seen.values()) == len(events), "a graceful hand-over replayed finished events"
     check_memory(Path(kafka_settings.memory.path), events)
