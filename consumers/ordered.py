@@ -337,7 +337,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             try:
                 committed = await owner._admin.list_consumer_group_offsets(owner.group_id,
                                                                            partitions=list(assigned))
-            except KafkaError as error:  # not fatal: finished records are then simply run again (idempotent)
+            except Exception as error:  # not fatal: finished records are then simply run again (idempotent)
                 log.warning("could not read which records the previous owner finished: %s", error)
         for tp in assigned:
             c = committed.get(tp)
