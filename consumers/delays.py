@@ -21,14 +21,13 @@ import time
 from collections.abc import Hashable
 
 from config.settings import Settings
-from consumers import metrics, retries
-from consumers.ordered import KeyOrderedConsumer, ordering_key
+from consumers import metrics, ordered, retries
 from consumers.records import Record
 from consumers.tickets import TicketFlow
 
 
 def _tier_key(record: Record) -> Hashable:
-    return (record.topic, ordering_key(record))
+    return (record.topic, ordered.ordering_key(record))
 
 
 class DelayConsumer:
@@ -38,13 +37,9 @@ class DelayConsumer:
         self.group_id = f"{settings.kafka.group_id}.delays"
         self.lateness_ms: list[tuple[str, int]] = []  # (tier topic, start of processing minus due time)
         self.tiers = [
-            KeyOrderedConsumer(
-                bootstrap_servers=settings.kafka.bootstrap_servers, group_id=self.group_id, topics=[topic],
-                handler=self._handle, client_id=f"{settings.kafka.client_id}-delays",
-                max_in_flight=settings.worker.max_in_flight, max_buffered=settings.worker.max_buffered,
-                drain_timeout_seconds=settings.worker.drain_timeout_seconds, auto_offset_reset="earliest",
-                consumer_options={"session_timeout_ms": settings.kafka.session_timeout_ms,
-                                  "heartbeat_interval_ms": max(100, settings.kafka.session_timeout_ms // 4)},
+            ordered.from_settings(
+                settings, group_id=self.group_id, topics=[topic], handler=self._handle,
+                client_id=f"{settings.kafka.client_id}-delays", auto_offset_reset="earliest",
                 key_of=_tier_key, due_ms=retries.due_ms,
             )
             for topic in settings.delay_topics()

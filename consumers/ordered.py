@@ -34,6 +34,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
+from config.settings import Settings
 from consumers import metrics
 from consumers.offsets import PartitionOffsets, decode_done
 from consumers.records import Record
@@ -318,6 +319,20 @@ class KeyOrderedConsumer:
         await self._commit({tp: o for tp, o in self._offsets.items() if tp in partitions})
         for tp in partitions:
             self._offsets.pop(tp, None)
+
+
+def from_settings(settings: Settings, *, group_id: str, topics: Iterable[str], handler: Handler, client_id: str,
+                  auto_offset_reset: str, **options: Any) -> KeyOrderedConsumer:
+    """A consumer sized and timed by `worker.*` and `kafka.session_timeout_ms`."""
+    return KeyOrderedConsumer(
+        bootstrap_servers=settings.kafka.bootstrap_servers, group_id=group_id, topics=topics, handler=handler,
+        client_id=client_id, max_in_flight=settings.worker.max_in_flight,
+        max_buffered=settings.worker.max_buffered, drain_timeout_seconds=settings.worker.drain_timeout_seconds,
+        auto_offset_reset=auto_offset_reset,
+        consumer_options={"session_timeout_ms": settings.kafka.session_timeout_ms,
+                          "heartbeat_interval_ms": max(100, settings.kafka.session_timeout_ms // 4)},
+        **options,
+    )
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -12,9 +12,8 @@ import logging
 from agents.factory import build_agent, build_model
 from agents.model import Model
 from config.settings import Settings
-from consumers import metrics
+from consumers import metrics, ordered
 from consumers.delays import DelayConsumer
-from consumers.ordered import KeyOrderedConsumer
 from consumers.publishing import KafkaPublisher
 from consumers.tickets import TicketFlow
 from consumers.topics import check_topics
@@ -37,14 +36,9 @@ class Worker:
             agent=build_agent(settings, self.store, self.model), publisher=self.publisher, settings=settings
         )
         self.delays = DelayConsumer(settings, self.flow)
-        self.tickets = KeyOrderedConsumer(
-            bootstrap_servers=settings.kafka.bootstrap_servers, group_id=settings.kafka.group_id,
-            topics=[settings.topics.tickets], handler=self.flow.handle, client_id=settings.kafka.client_id,
-            max_in_flight=settings.worker.max_in_flight, max_buffered=settings.worker.max_buffered,
-            drain_timeout_seconds=settings.worker.drain_timeout_seconds,
-            auto_offset_reset=settings.kafka.auto_offset_reset,
-            consumer_options={"session_timeout_ms": settings.kafka.session_timeout_ms,
-                              "heartbeat_interval_ms": max(100, settings.kafka.session_timeout_ms // 4)},
+        self.tickets = ordered.from_settings(
+            settings, group_id=settings.kafka.group_id, topics=[settings.topics.tickets], handler=self.flow.handle,
+            client_id=settings.kafka.client_id, auto_offset_reset=settings.kafka.auto_offset_reset,
         )
 
     async def start(self) -> None:
