@@ -46,13 +46,13 @@ def messages_for(request: ModelRequest) -> list[dict[str, Any]]:
     return messages
 
 
-CALLS_PER_CLIENT = 8
+CALLS_PER_CLIENT = 4
 
 
 class OpenAIModel:
     """An OpenAI-compatible chat model over the official SDK.
 
-    Calls are spread over ceil(concurrency / 8) clients, each with its own connection pool: httpcore checks every
+    Calls are spread over ceil(concurrency / 4) clients, each with its own connection pool: httpcore checks every
     pooled connection for every waiting request, so one pool serving 64 concurrent calls spent more CPU than the
     rest of an event (bench/throughput.py), and its default of 20 kept-alive connections reconnected the rest.
     """
