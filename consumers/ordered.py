@@ -101,7 +101,6 @@ class KeyOrderedConsumer:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self.peak_in_flight = 0
-        self.processed = 0
         self.skipped_done = 0  # records a previous owner had finished (from the commit metadata)
         label = ",".join(self.topics)
         self._in_flight_gauge = metrics.IN_FLIGHT.labels(label)
@@ -234,7 +233,6 @@ class KeyOrderedConsumer:
                     queue.popleft()
                     self._buffered -= 1
                     self._offsets[tp].done(record.offset)
-                    self.processed += 1
                     self._dirty.set()
         finally:
             if self._key_tasks.get(key) is asyncio.current_task():
