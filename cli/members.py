@@ -26,6 +26,7 @@ log = logging.getLogger("ticket_enricher.members")
 async def serve(settings: Settings, *, announce: bool = True) -> None:
     """Run one member until SIGTERM or SIGINT, then drain and leave the group."""
     from consumers.worker import Worker
+    from core.errors import MemberFailed
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -40,7 +41,13 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
                 f"model {settings.model.name or 'rules (offline)'}, up to {settings.worker.max_in_flight} "
                 "events in flight", err=True,
             )
-        await stop.wait()
+        stopped = asyncio.ensure_future(stop.wait())
+        failed = asyncio.ensure_future(worker.failed())
+        await asyncio.wait({stopped, failed}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        failed.cancel()
+        if not stop.is_set() and failed.done() and not failed.cancelled():
+            raise MemberFailed(f"a consumer stopped: {failed.result()!r}; draining and exiting")
         log.info("stopping: draining %d in-flight events (up to %.0fs)", worker.tickets.in_flight,
                  settings.worker.drain_timeout_seconds)
 

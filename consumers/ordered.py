@@ -100,6 +100,7 @@ class KeyOrderedConsumer:
         self._started = False
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._failure: asyncio.Future[BaseException] | None = None
         self.peak_in_flight = 0
         self.skipped_done = 0  # records a previous owner had finished (from the commit metadata)
         label = ",".join(self.topics)
@@ -129,8 +130,26 @@ class KeyOrderedConsumer:
         self._consumer.subscribe(self.topics, listener=_Rebalance(self))
         await self._consumer.start()
         self._started = True
+        self._failure = asyncio.get_running_loop().create_future()
         self._tasks = [asyncio.create_task(self._poll(), name=f"{self.group_id}-poll"),
                        asyncio.create_task(self._committer(), name=f"{self.group_id}-commit")]
+        for task in self._tasks:
+            task.add_done_callback(self._watch)
+
+    def _watch(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            self._fail(error, task.get_name())
+
+    def _fail(self, error: BaseException, where: str) -> None:
+        log.error("%s failed; this member can no longer make progress", where, exc_info=error)
+        if self._failure is not None and not self._failure.done():
+            self._failure.set_result(error)
+
+    async def failed(self) -> BaseException:
+        """Returns the error once a background task died: a member that stopped polling or committing
+        still heartbeats and would hold its partitions forever, so its owner must stop it."""
+        assert self._failure is not None, "start() first"
+        return await asyncio.shield(self._failure)
 
     async def stop(self) -> None:
         """Stop fetching, let in-flight records finish (up to `drain_timeout`), commit, leave the group."""
@@ -234,12 +253,15 @@ class KeyOrderedConsumer:
                     self._buffered -= 1
                     self._offsets[tp].done(record.offset)
                     self._dirty.set()
+        except Exception as error:
+            self._fail(error, f"the task of key {key!r}")
         finally:
             if self._key_tasks.get(key) is asyncio.current_task():
                 del self._key_tasks[key]
                 if not queue:
                     self._keys.pop(key, None)
-                elif not self._stopping:  # cancelled while records wait behind: hand them to a new task
+                elif not self._stopping and not (self._failure and self._failure.done()):
+                    # cancelled while records wait behind: hand them to a new task
                     self._key_tasks[key] = asyncio.create_task(self._run_key(key, queue))
 
     async def _wait_until_due(self, record: Record, tp: TopicPartition) -> bool:

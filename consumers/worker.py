@@ -7,6 +7,7 @@ hand neutral `Record`s to the same `TicketFlow`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from agents.factory import build_agent, build_model
@@ -48,6 +49,16 @@ class Worker:
         await self.tickets.start()
         await self.delays.start()
         log.info("worker started: group %s on %s", self.settings.kafka.group_id, self.settings.topics.tickets)
+
+    async def failed(self) -> BaseException:
+        """The first error that stopped a consumer of this member from making progress."""
+        watches = [asyncio.ensure_future(c.failed()) for c in (self.tickets, *self.delays.tiers)]
+        try:
+            done, _ = await asyncio.wait(watches, return_when=asyncio.FIRST_COMPLETED)
+            return done.pop().result()
+        finally:
+            for watch in watches:
+                watch.cancel()
 
     async def stop(self) -> None:
         try:

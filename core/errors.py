@@ -8,6 +8,7 @@
         └── InvalidEvent          the record is not a valid v1 event (reason names the check)
 
     ToolArgumentError             the model called a tool wrongly: goes back to the model, never to the consumer
+    MemberFailed                  a consumer stopped polling or committing: the process exits so it is restarted
 """
 
 from __future__ import annotations
@@ -54,3 +55,7 @@ class InvalidEvent(PermanentFailure):
 
 class ToolArgumentError(EnricherError):
     """Raised when the model calls a tool with arguments it may correct; reported back to the model."""
+
+
+class MemberFailed(EnricherError):
+    """Raised when a consumer's background task died; the member exits instead of holding its partitions."""
