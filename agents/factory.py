@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 
 from agents.limited import LimitedModel
-from agents.loop import Agent
+from agents.loop import INSTRUCTIONS, Agent
 from agents.model import Model
-from agents.rules import RulesModel
+from agents.rules import RULES_VERSION, RulesModel
 from config.settings import Settings
 from core.limiter import AdaptiveLimiter
 from core.ratelimit import remaining_fraction
@@ -35,6 +37,19 @@ def build_model(settings: Settings, report: Callable[[float], None] | None = Non
                       search_top_k=settings.agent.search_top_k)
 
 
+def planner_fingerprint(settings: Settings, model: Model) -> str:
+    """Names what judged an event: the model, and a digest of everything that changes its judgement (the
+    instructions, the tag vocabulary and rules, the agent's limits, the rules model's version). A replay skips
+    events whose note carries the current fingerprint and re-evaluates the others."""
+    material = json.dumps({
+        "model": model.name, "instructions": INSTRUCTIONS, "rules": RULES_VERSION,
+        "tags": {name: tag.model_dump() for name, tag in sorted(settings.tags.items())},
+        "agent": settings.agent.model_dump(),
+    }, sort_keys=True)
+    return f"{model.name}#{hashlib.sha256(material.encode()).hexdigest()[:12]}"
+
+
 def build_agent(settings: Settings, store: MemoryStore, model: Model | None = None) -> Agent:
     vocabulary = {name: tag.description for name, tag in settings.tags.items()}
-    return Agent(model or build_model(settings), store, settings.agent, vocabulary)
+    model = model or build_model(settings)
+    return Agent(model, store, settings.agent, vocabulary, planner_fingerprint(settings, model))

@@ -46,14 +46,15 @@ class ModelMisbehaved(PermanentFailure):
 
 class Agent:
     def __init__(self, model: Model, store: MemoryStore, settings: AgentSettings,
-                 vocabulary: dict[str, str]) -> None:
+                 vocabulary: dict[str, str], planner: str | None = None) -> None:
         self.model = model
         self.store = store
         self.settings = settings
         self.vocabulary = vocabulary
+        self.planner = planner or model.name
 
     async def run(self, event: TicketEvent) -> AgentOutcome:
-        tools = AccountTools(event=event, store=self.store, vocabulary=self.vocabulary)
+        tools = AccountTools(event=event, store=self.store, vocabulary=self.vocabulary, planner=self.planner)
         request = ModelRequest(instructions=INSTRUCTIONS, ticket=event, tools=tools.specs())
         usage, calls, argument_errors, summary = Usage(), 0, 0, ""
         for _ in range(self.settings.max_turns):

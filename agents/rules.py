@@ -108,6 +108,9 @@ def assess_signals(notes: list[Note], now: datetime, rule: TagSettings, tagged: 
     return TagDecision(False, False, "", [])
 
 
+RULES_VERSION = 1  # raise when the rules below judge differently: a replay then re-evaluates every event
+
+
 class RulesModel:
     """Deterministic planner used when no LLM is configured."""
 

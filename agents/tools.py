@@ -125,7 +125,7 @@ async def read_account_tags(store: MemoryStore, account_id: str) -> tuple[Memory
 
 
 RESERVED_METADATA = frozenset({"kind", "event_id", "event_type", "ticket_id", "occurred_at", "idempotency_key",
-                               "requester_id", "tags", "evaluated_through"})
+                               "requester_id", "tags", "evaluated_through", "planner", "previous_planner"})
 
 
 def bounded_filter(account_id: str, raw: dict[str, JsonValue]) -> Node:
@@ -182,6 +182,7 @@ class AccountTools:
     event: TicketEvent
     store: MemoryStore
     vocabulary: dict[str, str]  # tag name -> description the model sees
+    planner: str = ""  # the model and rules that process this event (see `agents.factory.planner_fingerprint`)
     effects: Effects = field(default_factory=Effects)
 
     def __post_init__(self) -> None:
@@ -244,6 +245,7 @@ class AccountTools:
             "channel": ticket.channel,
             "signals": list(dict.fromkeys(args.signals)),
             "quotes": {name: phrase[:120] for name, phrase in args.quotes.items()},
+            "planner": self.planner,
         }
         if ticket.requester is not None:
             metadata["requester_id"] = ticket.requester.id
@@ -251,9 +253,19 @@ class AccountTools:
             args.text, scope=EntityScope(user_id=self.account_id), metadata=metadata,
             categories=list(dict.fromkeys(args.categories)), idempotency_key=ev.event_id, timestamp=ev.occurred_at,
         )
+        if not result.created:
+            await self._mark_reprocessed(result.id)
         if result.id not in self.effects.memory_ids:
             self.effects.memory_ids.append(result.id)
         return {"id": result.id, "created": result.created}
+
+    async def _mark_reprocessed(self, memory_id: str) -> None:
+        """A redelivered or replayed event keeps its note; a different planner (model or rules changed since)
+        is recorded on it, so the note says which planner last judged the event and which did before."""
+        note = await self.store.get(memory_id)
+        if note is not None and note.metadata.get("planner") != self.planner:
+            await self.store.update(memory_id, metadata={"planner": self.planner,
+                                                         "previous_planner": note.metadata.get("planner")})
 
     async def _update_memory(self, args: UpdateMemoryArgs) -> JsonValue:
         memory = await self._own_memory(args.memory_id)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import accounts, broker, demo, dlq, sample
+from cli import accounts, broker, demo, dlq, replay, sample
 from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from cli.logs import setup_logging
 
@@ -26,6 +26,7 @@ topics_app = typer.Typer(help="Kafka topics named in the configuration.", no_arg
 app.add_typer(topics_app, name="topics")
 app.command("demo")(demo.demo)
 app.command("sample")(sample.sample)
+app.command("replay")(replay.replay)
 
 
 @topics_app.command("create")

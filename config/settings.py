@@ -49,6 +49,8 @@ class TopicSettings(BaseModel):
     tickets: str
     enriched: str
     dlq: str
+    deletion_requests: str
+    deletion_completed: str
     partitions: int = Field(ge=1)
     replication_factor: int = Field(ge=1)
 
@@ -56,9 +58,10 @@ class TopicSettings(BaseModel):
         return f"{self.tickets}.delay.{seconds}s"
 
     def all(self, tiers: list[int] | None = None) -> list[str]:
-        return [self.tickets, self.enriched, self.dlq, *(self.delay_topic(t) for t in tiers or [])]
+        return [self.tickets, self.enriched, self.dlq, self.deletion_requests, self.deletion_completed,
+                *(self.delay_topic(t) for t in tiers or [])]
 
-    @field_validator("tickets", "enriched", "dlq")
+    @field_validator("tickets", "enriched", "dlq", "deletion_requests", "deletion_completed")
     @classmethod
     def _legal_topic(cls, name: str) -> str:
         allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -94,6 +97,10 @@ class MemorySettings(BaseModel):
         if bool(self.embeddings_base_url) != bool(self.embeddings_model):
             raise ValueError("set both embeddings_base_url and embeddings_model, or neither")
         return self
+
+
+class PrivacySettings(BaseModel):
+    delete_wait_seconds: float = Field(gt=0)
 
 
 class AgentSettings(BaseModel):
@@ -142,6 +149,7 @@ class Settings(BaseSettings):
     retry: RetrySettings
     worker: WorkerSettings
     memory: MemorySettings
+    privacy: PrivacySettings
     agent: AgentSettings
     model: ModelSettings
     tags: dict[str, TagSettings]
@@ -151,7 +159,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
 
     def topic_names(self) -> list[str]:
-        """Every topic the worker reads or writes: input, output, dead-letter and the delay tiers."""
+        """Every topic the worker reads or writes: input, output, dead-letter, privacy and the delay tiers."""
         return self.topics.all(self.retry.tiers_seconds)
 
     def delay_topics(self) -> dict[str, int]:

@@ -19,6 +19,9 @@ virtual partitions do, once, on aiokafka:
 * Rebalance: on revoke, waiting records of the lost partitions are dropped, in-flight ones get `drain_timeout`
   to finish (then are cancelled), and what is done is committed before the partitions move. `stop()` does the
   same for every partition and leaves the group.
+* Bounded reads (replay): given `bounds`, the consumer assigns exactly those partitions instead of joining the
+  group's rebalances, reads each from its start to its stop offset, pauses it there, and `run_to_end()` returns
+  once every record below the stops is done and committed. With `commit=False` nothing is committed (dry run).
 """
 
 from __future__ import annotations
@@ -67,9 +70,12 @@ class KeyOrderedConsumer:
         consumer_options: dict[str, Any] | None = None,
         key_of: Callable[[Record], Hashable] = ordering_key,
         due_ms: Callable[[Record], int] | None = None,
+        bounds: dict[TopicPartition, tuple[int, int]] | None = None,
+        commit: bool = True,
     ) -> None:
         """`due_ms`: a record is not started before this time (epoch ms); its account waits for it without
-        holding a slot. Records of one key must come due in offset order (true of one delay tier)."""
+        holding a slot. Records of one key must come due in offset order (true of one delay tier).
+        `bounds`: partition -> (start, stop) offsets to read, stop excluded; see the module's docstring."""
         if max_in_flight < 1 or max_buffered < max_in_flight:
             raise ValueError("need 1 <= max_in_flight <= max_buffered")
         self.topics = list(topics)
@@ -80,6 +86,9 @@ class KeyOrderedConsumer:
         self.max_in_flight = max_in_flight
         self.max_buffered = max_buffered
         self.drain_timeout = drain_timeout_seconds
+        self.bounds = dict(bounds) if bounds is not None else None
+        self.commits = commit
+        self._fetched_all: set[TopicPartition] = set()  # bounded partitions read up to their stop
         self._consumer_options: dict[str, Any] = dict(
             bootstrap_servers=bootstrap_servers, group_id=group_id, client_id=client_id,
             enable_auto_commit=False, auto_offset_reset=auto_offset_reset, **(consumer_options or {}),
@@ -127,12 +136,23 @@ class KeyOrderedConsumer:
                                           client_id=f"{opts['client_id']}-offsets")
         await self._admin.start()
         self._consumer = AIOKafkaConsumer(**self._consumer_options)
-        self._consumer.subscribe(self.topics, listener=_Rebalance(self))
+        if self.bounds is None:
+            self._consumer.subscribe(self.topics, listener=_Rebalance(self))
         await self._consumer.start()
+        if self.bounds is not None:
+            self._consumer.assign(list(self.bounds))
+            await _Rebalance(self).on_partitions_assigned(set(self.bounds))
+            for tp, (start, stop) in self.bounds.items():
+                self._consumer.seek(tp, start)
+                if start >= stop:
+                    self._fetched_all.add(tp)
+            if self._fetched_all:
+                self._consumer.pause(*self._fetched_all)
         self._started = True
         self._failure = asyncio.get_running_loop().create_future()
-        self._tasks = [asyncio.create_task(self._poll(), name=f"{self.group_id}-poll"),
-                       asyncio.create_task(self._committer(), name=f"{self.group_id}-commit")]
+        self._tasks = [asyncio.create_task(self._poll(), name=f"{self.group_id}-poll")]
+        if self.commits:
+            self._tasks.append(asyncio.create_task(self._committer(), name=f"{self.group_id}-commit"))
         for task in self._tasks:
             task.add_done_callback(self._watch)
 
@@ -172,6 +192,20 @@ class KeyOrderedConsumer:
             self._in_flight_gauge.set(0)
             self._buffered_gauge.set(0)
 
+    async def run_to_end(self) -> None:
+        """Bounded reads only: wait until every record below the stops is done, then commit."""
+        assert self.bounds is not None, "run_to_end() reads bounded partitions"
+        while not (len(self._fetched_all) == len(self.bounds)
+                   and all(o.outstanding == 0 for o in self._offsets.values())):
+            if self._failure is not None and self._failure.done():
+                raise self._failure.result()
+            self._progress.clear()
+            try:
+                await asyncio.wait_for(self._progress.wait(), 0.5)
+            except TimeoutError:
+                pass
+        await self._commit(dict(self._offsets))
+
     def _gone(self, tp: TopicPartition) -> bool:
         return tp in self._revoking or tp not in self._offsets
 
@@ -190,9 +224,21 @@ class KeyOrderedConsumer:
                     consumer.seek(tp, records[0].offset)
                     continue
                 offsets = self._offsets[tp]
+                stop = self.bounds[tp][1] if self.bounds is not None else None
                 for raw in records:
+                    if stop is not None and raw.offset >= stop:
+                        break
                     self._accept(offsets, Record.from_kafka(raw))
+            if self.bounds is not None:
+                await self._pause_at_stops()
             self._buffered_gauge.set(self._buffered)
+
+    async def _pause_at_stops(self) -> None:
+        for tp, (_, stop) in self.bounds.items():  # type: ignore[union-attr]
+            if tp not in self._fetched_all and await self._consumer.position(tp) >= stop:
+                self._fetched_all.add(tp)
+                self._consumer.pause(tp)
+                self._progress.set()
 
     def _accept(self, offsets: PartitionOffsets, record: Record) -> None:
         offsets.fetched(record.offset)
@@ -219,7 +265,7 @@ class KeyOrderedConsumer:
             self._consumer.pause(*assigned)  # again each round: partitions assigned meanwhile start unpaused
             self._paused = True
         elif self._paused and self._buffered <= self.max_buffered // 2:
-            self._consumer.resume(*assigned)
+            self._consumer.resume(*(assigned - self._fetched_all))
             self._paused = False
 
     # -- processing -------------------------------------------------------------------------------------------
@@ -297,6 +343,8 @@ class KeyOrderedConsumer:
             await self._commit({tp: o for tp, o in self._offsets.items() if tp not in self._revoking})
 
     async def _commit(self, partitions: dict[TopicPartition, PartitionOffsets]) -> None:
+        if not self.commits:
+            return
         async with self._commit_lock:
             points = {tp: p for tp, o in partitions.items() if (p := o.uncommitted()) is not None}
             if not points:

@@ -1,15 +1,20 @@
-"""The ticket flow: decode → agent → publish the enriched account event. Thin on purpose.
+"""The ticket flow: decode → forgotten? → agent → publish the enriched account event. Thin on purpose.
 
 Acknowledgement: the record's offset is committed only after `handle` returns, i.e. after the outcome, the
 delay-tier copy or the dead-letter copy is acknowledged by the broker. A crash at any line before that leaves the
 offset uncommitted and the record is redelivered; the agent's writes are idempotent per `event_id`, so that is
 harmless. The same flow handles records from the input topic and, when due, from the delay tiers.
+
+Privacy: an event whose account or requester has a tombstone (see `memory.tombstones`) is a no-op, however
+old it is and however it arrives (live, retried, replayed). Before the agent runs, the (requester, account)
+pair is indexed so that a deletion of the requester finds this account.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -23,11 +28,25 @@ from consumers.policy import decide
 from consumers.publishing import Publisher
 from consumers.records import Record
 from core.errors import InvalidEvent, PermanentFailure, RateLimited
-from core.events import EnrichedAccountEvent
+from core.events import EnrichedAccountEvent, TicketEvent
+from memory.tombstones import SubjectIndex, Tombstones, subject_hash
 
 log = logging.getLogger("ticket_enricher.tickets")
 
-Handled = Literal["processed", "skipped", "delayed", "dead_lettered"]
+Handled = Literal["processed", "skipped", "forgotten", "delayed", "dead_lettered"]
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    status: Handled
+    enriched: EnrichedAccountEvent | None = None
+
+
+def subject_hashes(event: TicketEvent) -> list[str]:
+    hashes = [subject_hash("account", event.account_id)]
+    if event.ticket.requester is not None:
+        hashes.append(subject_hash("user", event.ticket.requester.id))
+    return hashes
 
 
 class TicketFlow:
@@ -35,23 +54,35 @@ class TicketFlow:
         self.agent = agent
         self.publisher = publisher
         self.settings = settings
+        self.tombstones = Tombstones(agent.store)
+        self.subjects = SubjectIndex(agent.store)
 
     async def handle(self, record: Record) -> Handled:
         """Process one record. Raises only if publishing its outcome fails: then it is redelivered."""
+        return (await self.process(record)).status
+
+    async def process(self, record: Record) -> FlowResult:
+        """`handle`, with the enriched event when one was published."""
         where = {"partition": record.partition, "offset": record.offset}
         try:
             event = decode_ticket_event(record, self.settings.worker.max_message_bytes)
         except UnknownEventType as skip:
             metrics.EVENTS_SKIPPED.labels(skip.event_type[:64]).inc()
             log.info("skipped event of unknown type %r", skip.event_type[:64], extra=where)
-            return "skipped"
+            return FlowResult("skipped")
         except InvalidEvent as invalid:
-            return await self._dead_letter(record, invalid)
+            return FlowResult(await self._dead_letter(record, invalid))
         where |= {"event_id": event.event_id, "account_id": event.account_id, "ticket_id": event.ticket.id}
         try:
+            if await self.tombstones.forgotten(subject_hashes(event)):
+                metrics.EVENTS_FORGOTTEN.inc()
+                log.info("skipped: its subject was forgotten", extra=where)
+                return FlowResult("forgotten")
+            if event.ticket.requester is not None:
+                await self.subjects.record(event.ticket.requester.id, event.account_id)
             outcome = await self.agent.run(event)
         except Exception as error:
-            return await self._failed(record, error, where)
+            return FlowResult(await self._failed(record, error, where))
         enriched = EnrichedAccountEvent(
             event_id=event.event_id, account_id=event.account_id, ticket_id=event.ticket.id,
             tags=outcome.tags, tags_added=outcome.tags_added, tags_removed=outcome.tags_removed,
@@ -73,7 +104,7 @@ class TicketFlow:
         for tag in outcome.tags_removed:
             metrics.TAGS_CHANGED.labels(tag, "cleared").inc()
         log.info("enriched: +%s -%s", outcome.tags_added, outcome.tags_removed, extra=where)
-        return "processed"
+        return FlowResult("processed", enriched)
 
     async def _failed(self, record: Record, error: Exception, where: dict[str, object]) -> Handled:
         if isinstance(error, RateLimited):

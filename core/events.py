@@ -1,4 +1,5 @@
-"""Event contract v1: what support desks publish to `support.tickets` and what the worker publishes back.
+"""Event contract v1: what support desks publish to `support.tickets` and what the worker publishes back, and
+the privacy topics' deletion requests and results.
 
 Unknown fields are ignored (producers may add fields within v1); unknown `type` values are skipped by the
 consumer, counted, and never treated as errors.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 EventType = Literal["ticket.created", "ticket.updated", "ticket.comment_added", "ticket.closed"]
 KNOWN_EVENT_TYPES: frozenset[str] = frozenset(get_args(EventType))
@@ -77,3 +78,53 @@ class EnrichedAccountEvent(BaseModel):
     evidence: list[str]
     planner: str
     processed_at: datetime
+
+
+class Subject(BaseModel):
+    """Whose memories a deletion request is for: an account, a person (a ticket requester), or one person
+    within one account."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account_id: str | None = Field(default=None, min_length=1, max_length=200)
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _someone(self) -> Subject:
+        if self.account_id is None and self.user_id is None:
+            raise ValueError("a subject needs account_id, user_id or both")
+        return self
+
+
+class DeletionRequest(BaseModel):
+    """One right-to-be-forgotten request on `privacy.deletion-requests`; key: the subject's hash."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    request_id: str = Id
+    subject: Subject
+    requested_at: AwareDatetime
+
+
+class Verification(BaseModel):
+    """What list and search still return for the subject after the delete settled; `verified` only when both
+    return nothing."""
+
+    verified: bool
+    delete_status: str
+    remaining_listed: int
+    remaining_searched: int
+
+
+class DeletionCompleted(BaseModel):
+    """One per deletion request on `privacy.deletion-completed`. The subject appears only as hashes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    subject_hashes: list[str]
+    requested_at: datetime
+    completed_at: datetime
+    memories_deleted: int
+    accounts_touched: int
+    verification: Verification

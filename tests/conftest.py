@@ -81,7 +81,8 @@ async def kafka_settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
     run = uuid.uuid4().hex[:8]
     settings = load_settings(
         kafka={"bootstrap_servers": kafka_bootstrap, "group_id": f"enricher-{run}"},
-        topics={"tickets": f"tickets-{run}", "enriched": f"enriched-{run}", "dlq": f"dlq-{run}"},
+        topics={"tickets": f"tickets-{run}", "enriched": f"enriched-{run}", "dlq": f"dlq-{run}",
+                "deletion_requests": f"forget-{run}", "deletion_completed": f"forgotten-{run}"},
         memory={"path": tmp_path / "memory.db"},
     )
     await create_topics(settings)
@@ -126,13 +127,37 @@ class TopicReader:
         finally:
             await consumer.stop()
 
+    async def read_to_end(self, topic: str, timeout: float = 60.0) -> list[object]:
+        """Every record on `topic` up to its end offsets when the call starts, however long fetching takes."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            parts = [TopicPartition(topic, p) for p in range(self.settings.topics.partitions)]
+            consumer.assign(parts)
+            await consumer.seek_to_beginning(*parts)
+            ends = await consumer.end_offsets(parts)
+            records: list[object] = []
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            left = {tp for tp, end in ends.items() if end > 0}
+            while left:
+                assert loop.time() < deadline, f"could not read {topic} to its end in {timeout}s"
+                for tp, batch in (await consumer.getmany(*left, timeout_ms=300)).items():
+                    records.extend(r for r in batch if r.offset < ends[tp])
+                for tp in list(left):
+                    if await consumer.position(tp) >= ends[tp]:
+                        left.discard(tp)
+            return records
+        finally:
+            await consumer.stop()
+
     async def settle(self, topic: str, quiet: float = 2.0) -> list[object]:
         """Everything on `topic` once nothing new has arrived for `quiet` seconds."""
         seen: list[object] = []
         while True:
             count = len(seen)
             await asyncio.sleep(quiet)
-            seen = await self.read(topic, until=lambda r: False, timeout=1.0)
+            seen = await self.read_to_end(topic)
             if len(seen) == count:
                 return seen
 

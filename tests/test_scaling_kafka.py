@@ -70,6 +70,8 @@ class Members:
             "TICKET_ENRICHER_TOPICS__TICKETS": settings.topics.tickets,
             "TICKET_ENRICHER_TOPICS__ENRICHED": settings.topics.enriched,
             "TICKET_ENRICHER_TOPICS__DLQ": settings.topics.dlq,
+            "TICKET_ENRICHER_TOPICS__DELETION_REQUESTS": settings.topics.deletion_requests,
+            "TICKET_ENRICHER_TOPICS__DELETION_COMPLETED": settings.topics.deletion_completed,
             "TICKET_ENRICHER_MEMORY__PATH": str(settings.memory.path),
             "TICKET_ENRICHER_WORKER__MAX_IN_FLIGHT": str(IN_FLIGHT),
             "TICKET_ENRICHER_WORKER__DRAIN_TIMEOUT_SECONDS": "20",
@@ -104,7 +106,7 @@ class Members:
 
 
 async def enriched_ids(reader: TopicReader, settings: Settings) -> Counter[str]:
-    records = await reader.read(settings.topics.enriched, until=lambda r: False, timeout=1.0)
+    records = await reader.read_to_end(settings.topics.enriched)
     return Counter(json.loads(r.value)["event_id"] for r in records)  # type: ignore[attr-defined]
 
 
@@ -116,7 +118,11 @@ async def wait_for(reader: TopicReader, settings: Settings, event_ids: set[str],
         seen = await enriched_ids(reader, settings)
         if event_ids <= set(seen):
             return seen
-        assert loop.time() < deadline, f"{len(event_ids - set(seen))} events never enriched\n{members.stderr()}"
+        if loop.time() > deadline:
+            lag = await group_lag(settings.kafka.bootstrap_servers, settings.kafka.group_id,
+                                  [settings.topics.tickets])
+            raise AssertionError(f"{len(event_ids - set(seen))} events never enriched; group lag "
+                                 f"{[(p.partition, p.committed, p.end) for p in lag]}\n{members.stderr()}")
         await asyncio.sleep(0.5)
 
 

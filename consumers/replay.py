@@ -1,0 +1,197 @@
+"""Replay: run a time window of the ticket topic through the ticket flow again, for backfills.
+
+* A consumer group of its own, never the live one (whose committed offsets are the live position): by default
+  `<group_id>.replay.<since>-<until>`, so an interrupted replay rerun with the same window resumes where it
+  stopped (records finished beyond the commit point travel in the commit's metadata, as in the live worker).
+* Each partition starts at the first offset at or after `since` (`offsets_for_times`), or at the group's
+  committed offset when it has one further on, and stops before the first offset at or after `until`, or at the
+  end offset snapshotted at start: events published meanwhile are the live worker's.
+* Per event: outside `--accounts` → counted and left; subject forgotten → no-op; already processed by the
+  current planner (its note carries the same `planner` fingerprint) → skipped; else the ticket flow runs it
+  (idempotent writes; a different planner re-evaluates and records it on the note). `--dry-run` decides the
+  same way and writes nothing, commits nothing.
+* `--rate R` spaces the events that reach the agent to R per second (aiolimiter's leaky bucket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from aiokafka.structs import OffsetAndMetadata
+from aiolimiter import AsyncLimiter
+
+from agents.tools import NOTE_KIND, account_filter
+from config.settings import Settings
+from consumers.decode import UnknownEventType, decode_ticket_event
+from consumers.records import Record
+from consumers.tickets import TicketFlow, subject_hashes
+from core.errors import InvalidEvent
+from core.events import TicketEvent
+from memory.filters import Cond, all_of
+
+
+class LiveGroup(ValueError):
+    """Raised when a replay is asked to use a group of the live worker."""
+
+
+def default_group(settings: Settings, since: datetime, until: datetime | None) -> str:
+    end = f"{until:%Y%m%dT%H%M%SZ}" if until is not None else "end"
+    return f"{settings.kafka.group_id}.replay.{since:%Y%m%dT%H%M%SZ}-{end}"
+
+
+def check_group(settings: Settings, group: str) -> None:
+    live = settings.kafka.group_id
+    if group in (live, f"{live}.delays", f"{live}.privacy"):
+        raise LiveGroup(f"group {group!r} belongs to the live worker; a replay needs a group of its own "
+                        "(leave out --group for the default)")
+
+
+@dataclass(frozen=True)
+class Plan:
+    group: str
+    bounds: dict[TopicPartition, tuple[int, int]]  # partition -> (start, stop)
+    resumed: int  # partitions starting from the group's committed offset
+
+    @property
+    def total(self) -> int:
+        return sum(max(0, stop - start) for start, stop in self.bounds.values())
+
+
+async def plan(settings: Settings, group: str, since: datetime, until: datetime | None) -> Plan:
+    """Where each partition of the ticket topic starts and stops for this window and group."""
+    check_group(settings, group)
+    bootstrap = settings.kafka.bootstrap_servers
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=f"{settings.kafka.client_id}-replay",
+                                enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{settings.kafka.client_id}-replay")
+    await consumer.start()
+    await admin.start()
+    try:
+        topic = settings.topics.tickets
+        numbers = consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)
+        tps = [TopicPartition(topic, p) for p in sorted(numbers)]
+        ends = await consumer.end_offsets(tps)
+        at_since = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
+        at_until = (await consumer.offsets_for_times({tp: int(until.timestamp() * 1000) for tp in tps})
+                    if until is not None else {})
+        committed = await _committed(admin, group, tps)
+    finally:
+        await admin.close()
+        await consumer.stop()
+    bounds: dict[TopicPartition, tuple[int, int]] = {}
+    resumed = 0
+    for tp in tps:
+        first = at_since[tp].offset if at_since.get(tp) is not None else ends[tp]
+        stop = min(ends[tp], at_until[tp].offset if at_until.get(tp) is not None else ends[tp])
+        done = committed[tp].offset if tp in committed and committed[tp].offset >= 0 else -1
+        start = first
+        if done > first:
+            start, resumed = min(done, max(stop, first)), resumed + 1
+        bounds[tp] = (start, max(start, stop))
+    return Plan(group, bounds, resumed)
+
+
+async def _committed(admin: AIOKafkaAdminClient, group: str, tps: list[TopicPartition],
+                     patience: float = 30.0) -> dict[TopicPartition, OffsetAndMetadata]:
+    """The group's committed offsets; a broker still electing its group coordinator is waited for."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    while True:
+        try:
+            return await admin.list_consumer_group_offsets(group, partitions=tps)
+        except KafkaError as error:
+            if not error.retriable or loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()  # the topic may not be in the first metadata answer
+    numbers = consumer.partitions_for_topic(topic)
+    if not numbers:
+        raise ValueError(f"topic {topic!r} does not exist")
+    return set(numbers)
+
+
+@dataclass
+class Tally:
+    """What the replay did, by outcome; `tagged` counts processed events that changed a tag."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    tagged: int = 0
+
+    @property
+    def done(self) -> int:
+        return sum(self.outcomes.values())
+
+
+class ReplayFlow:
+    """Decides per event what a replay does with it, then (unless dry) hands it to the ticket flow."""
+
+    def __init__(self, flow: TicketFlow, *, accounts: frozenset[str] = frozenset(), dry_run: bool = False,
+                 rate: float = 0.0, on_done: Callable[[str], None] | None = None) -> None:
+        self.flow = flow
+        self.store = flow.agent.store
+        self.planner = flow.agent.planner
+        self.accounts = accounts
+        self.dry_run = dry_run
+        self.limiter = AsyncLimiter(rate, 1.0) if rate > 0 else None
+        self.tally = Tally()
+        self.on_done = on_done
+
+    def _count(self, outcome: str) -> str:
+        self.tally.outcomes[outcome] += 1
+        if self.on_done is not None:
+            self.on_done(outcome)
+        return outcome
+
+    async def handle(self, record: Record) -> str:
+        try:
+            event = decode_ticket_event(record, self.flow.settings.worker.max_message_bytes)
+        except UnknownEventType:
+            return self._count("skipped_unknown_type")
+        except InvalidEvent:
+            if self.dry_run:
+                return self._count("would_dead_letter")
+            return self._count((await self.flow.process(record)).status)
+        if self.accounts and event.account_id not in self.accounts:
+            return self._count("outside_accounts")
+        if self.dry_run and await self.flow.tombstones.forgotten(subject_hashes(event)):
+            return self._count("forgotten")
+        if await self.already_done(event):
+            return self._count("already_done")
+        if self.dry_run:
+            return self._count("would_process")
+        if self.limiter is not None:
+            await self.limiter.acquire()
+        result = await self.flow.process(record)
+        if result.enriched is not None and (result.enriched.tags_added or result.enriched.tags_removed):
+            self.tally.tagged += 1
+        return self._count(result.status)
+
+    async def already_done(self, event: TicketEvent) -> bool:
+        """The event's note exists and the current planner wrote or last re-evaluated it."""
+        found = await self.store.list(filters=all_of(account_filter(event.account_id, NOTE_KIND),
+                                                     Cond("metadata", "eq", event.event_id, key="event_id")),
+                                      page_size=1)
+        return bool(found.results) and found.results[0].metadata.get("planner") == self.planner
+
+
+async def wait_or_interrupt(task: asyncio.Future[None], interrupted: asyncio.Event) -> bool:
+    """True when `task` finished, False when interrupted first."""
+    stop = asyncio.ensure_future(interrupted.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if task.done():
+        task.result()
+        return True
+    return False

@@ -1,0 +1,110 @@
+"""Tombstones of forgotten subjects, and the index that finds a person's accounts, kept in the memory store itself.
+
+Both live as memories under a reserved `agent_id` that no account filter can reach (accounts are `user_id`s),
+so they are shared by every worker exactly as far as the memories are (one SQLite file, or one Mem0 project)
+and need no database of their own. They hold no personal data beyond a SHA-256 of the subject's id:
+
+* a tombstone per deleted subject (`kind = tombstone`): every later event of that subject is a no-op, so a
+  replay of old ticket events cannot bring a deleted person back;
+* an index entry per (person, account) pair (`kind = subject_account`), written before the agent runs, so that
+  a deletion of a person (a ticket requester) finds the accounts whose notes may mention them; Mem0 refuses
+  filters without an entity id, so "every note with this requester" cannot be asked directly.
+
+Lifting a tombstone (`ticket-enricher forget --lift ...`) deletes its memory; events published after that are
+processed again, older ones too if they are replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from memory.filters import Cond, Node, Or, all_of, scope
+from memory.store import EntityScope, MemoryStore
+
+LEDGER_AGENT = "ticket-enricher.privacy"
+SubjectKind = Literal["account", "user"]
+
+
+def subject_hash(kind: SubjectKind, subject_id: str) -> str:
+    """The only form in which a forgotten subject's id is kept or published."""
+    return hashlib.sha256(f"{kind}:{subject_id}".encode()).hexdigest()
+
+
+def _ledger(kind: str, *conditions: Node) -> Node:
+    return all_of(scope(agent_id=LEDGER_AGENT), Cond("metadata", "eq", kind, key="kind"), *conditions)
+
+
+class Tombstones:
+    """Which subjects are forgotten. A positive answer is cached (a tombstone is only lifted by an operator,
+    and a lifted one takes effect on restart or after `forget`); a negative one never is, so a deletion takes
+    effect for the next event that starts after its tombstone is written."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self._known: set[str] = set()
+
+    async def forgotten(self, hashes: list[str]) -> bool:
+        if any(h in self._known for h in hashes):
+            return True
+        condition = Or(tuple(Cond("metadata", "eq", h, key="subject_hash") for h in hashes))
+        found = await self.store.list(filters=_ledger("tombstone", condition), page_size=1)
+        if found.results:
+            self._known.add(str(found.results[0].metadata.get("subject_hash")))
+            return True
+        return False
+
+    async def add(self, digest: str, request_id: str) -> None:
+        await self.store.add(
+            "tombstone", scope=EntityScope(agent_id=LEDGER_AGENT),
+            metadata={"kind": "tombstone", "subject_hash": digest, "request_id": request_id},
+            idempotency_key=f"tombstone:{digest}",
+        )
+        self._known.add(digest)
+
+    async def lift(self, digest: str) -> int:
+        """Delete the tombstone; returns how many there were (0 or 1)."""
+        found = await self.store.list(
+            filters=_ledger("tombstone", Cond("metadata", "eq", digest, key="subject_hash")), page_size=10)
+        for memory in found.results:
+            await self.store.delete(memory.id)
+        self._known.discard(digest)
+        return len(found.results)
+
+
+class SubjectIndex:
+    """(person hash, account) pairs; `record` is idempotent and remembered per process."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self._seen: set[tuple[str, str]] = set()
+
+    async def record(self, user_id: str, account_id: str) -> None:
+        digest = subject_hash("user", user_id)
+        if (digest, account_id) in self._seen:
+            return
+        await self.store.add(
+            "subject account", scope=EntityScope(agent_id=LEDGER_AGENT),
+            metadata={"kind": "subject_account", "subject_hash": digest, "account_id": account_id},
+            idempotency_key=f"subject:{digest}:{account_id}",
+        )
+        self._seen.add((digest, account_id))
+
+    async def accounts(self, user_id: str) -> list[str]:
+        condition = Cond("metadata", "eq", subject_hash("user", user_id), key="subject_hash")
+        accounts: list[str] = []
+        page = 1
+        while True:
+            batch = await self.store.list(filters=_ledger("subject_account", condition), page=page, page_size=100)
+            accounts.extend(str(m.metadata["account_id"]) for m in batch.results)
+            if not batch.has_next:
+                return sorted(set(accounts))
+            page += 1
+
+    async def forget(self, user_id: str) -> None:
+        condition = Cond("metadata", "eq", subject_hash("user", user_id), key="subject_hash")
+        while found := (await self.store.list(filters=_ledger("subject_account", condition),
+                                              page_size=100)).results:
+            for memory in found:
+                await self.store.delete(memory.id)
+        self._seen = {(d, a) for d, a in self._seen if d != subject_hash("user", user_id)}
