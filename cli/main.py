@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import accounts, broker, demo, dlq, replay, sample
+from cli import accounts, broker, demo, dlq, privacy, replay, sample
 from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from cli.logs import setup_logging
 
@@ -27,6 +27,8 @@ app.add_typer(topics_app, name="topics")
 app.command("demo")(demo.demo)
 app.command("sample")(sample.sample)
 app.command("replay")(replay.replay)
+app.command("forget")(privacy.forget)
+app.command("export")(privacy.export)
 
 
 @topics_app.command("create")

@@ -1,8 +1,9 @@
 """The delay tiers' consumers: a record is processed only when due, many at once, and waiting never stops polling.
 
 One `KeyOrderedConsumer` per tier topic, all in the group `<group_id>.delays`, with a due-time gate: a record
-waits (without holding an in-flight slot) until its `x-retry-due-ms`, then runs through the same `TicketFlow`
-as a fresh event, up to `worker.max_in_flight` at once. Records of one tier share one delay, so they come due in
+waits (without holding an in-flight slot) until its `x-retry-due-ms`, then runs through the flow of the topic it
+first arrived on (`x-retry-original-topic`: the ticket flow, or the deletion flow for deletion requests) as a
+fresh record, up to `worker.max_in_flight` at once. Records of one tier share one delay, so they come due in
 offset order and waiting in order per account is correct; each tier has its own buffer, so a full 300 s tier
 never holds back the 5 s tier. Order is kept per (tier, account); across tiers there is none to keep.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 from config.settings import Settings
 from consumers import metrics, ordered, retries
@@ -31,9 +32,12 @@ def _tier_key(record: Record) -> Hashable:
 
 
 class DelayConsumer:
-    def __init__(self, settings: Settings, flow: TicketFlow) -> None:
+    def __init__(self, settings: Settings, flow: TicketFlow,
+                 others: dict[str, Callable[[Record], Awaitable[object]]] | None = None) -> None:
+        """`others`: flows of further source topics by name; every other record goes to the ticket flow."""
         self.settings = settings
         self.flow = flow
+        self.others = others or {}
         self.group_id = f"{settings.kafka.group_id}.delays"
         self.lateness_ms: list[tuple[str, int]] = []  # (tier topic, start of processing minus due time)
         self.tiers = [
@@ -47,7 +51,8 @@ class DelayConsumer:
 
     async def _handle(self, record: Record) -> object:
         self.lateness_ms.append((record.topic, int(time.time() * 1000) - retries.due_ms(record)))
-        result = await self.flow.handle(record)
+        handle = self.others.get(retries.original(record)["topic"], self.flow.handle)
+        result = await handle(record)
         metrics.EVENTS_RETRIED.labels(record.topic).inc()
         return result
 

@@ -6,7 +6,8 @@ from prometheus_client import Counter, Gauge
 
 EVENTS_PROCESSED = Counter("ticket_enricher_events_processed", "Ticket events enriched and published", ["planner"])
 EVENTS_SKIPPED = Counter("ticket_enricher_events_skipped", "Well-formed events of types not handled", ["type"])
-EVENTS_FORGOTTEN = Counter("ticket_enricher_events_forgotten", "Events not processed: their account or requester was forgotten")
+EVENTS_FORGOTTEN = Counter("ticket_enricher_events_forgotten", "Events of a forgotten account or requester, not run")
+DELETIONS = Counter("ticket_enricher_deletions", "Deletion requests by outcome (verified, retried)", ["outcome"])
 EVENTS_DEAD_LETTERED = Counter("ticket_enricher_events_dead_lettered", "Records sent to the DLQ", ["reason"])
 EVENTS_DELAYED = Counter("ticket_enricher_events_delayed", "Records sent to a delay tier", ["tier"])
 EVENTS_RETRIED = Counter("ticket_enricher_events_retried", "Delayed records processed again when due", ["tier"])

@@ -42,11 +42,13 @@ def decide(
     topics: TopicSettings,
     now_ms: int,
     rng: random.Random | None = None,
+    give_up: bool = True,
 ) -> Decision:
+    """`give_up=False`: retryable errors are retried for ever (a deletion request must never be dropped)."""
     if isinstance(error, RateLimited) and error.held_back:
         attempt -= 1  # our own limiter refused before any call: the event has not been tried again
     if isinstance(error, RetryableError):
-        if attempt >= retry.max_attempts:
+        if give_up and attempt >= retry.max_attempts:
             return Decision("dead_letter", "max_attempts", attempt)
         server_wait = error.retry_after if isinstance(error, RateLimited) else None
         wait = server_wait if server_wait is not None else backoff_seconds(attempt, retry, rng)

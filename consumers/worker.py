@@ -1,8 +1,9 @@
-"""The worker's lifespan: build the clients once, wire the ticket consumer, start, and stop in reverse order.
+"""The worker's lifespan: build the clients once, wire the consumers, start, and stop in reverse order.
 
 The ticket topic is consumed by `KeyOrderedConsumer` (N records in flight, in order per account; see
-`consumers.ordered` for why that is not a FastStream subscriber) and the delay tiers by `DelayConsumer`. Both
-hand neutral `Record`s to the same `TicketFlow`.
+`consumers.ordered` for why that is not a FastStream subscriber), deletion requests by another one in group
+`<group_id>.privacy` (`consumers.deletions`), and the delay tiers by `DelayConsumer`, which hands each record
+back to the flow of the topic it came from.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from agents.model import Model
 from config.settings import Settings
 from consumers import metrics, ordered
 from consumers.delays import DelayConsumer
+from consumers.deletions import DeletionFlow
 from consumers.publishing import KafkaPublisher
 from consumers.tickets import TicketFlow
 from consumers.topics import check_topics
@@ -36,10 +38,17 @@ class Worker:
         self.flow = TicketFlow(
             agent=build_agent(settings, self.store, self.model), publisher=self.publisher, settings=settings
         )
-        self.delays = DelayConsumer(settings, self.flow)
+        self.deletion_flow = DeletionFlow(store=self.store, publisher=self.publisher, settings=settings)
+        self.delays = DelayConsumer(settings, self.flow,
+                                    {settings.topics.deletion_requests: self.deletion_flow.handle})
         self.tickets = ordered.from_settings(
             settings, group_id=settings.kafka.group_id, topics=[settings.topics.tickets], handler=self.flow.handle,
             client_id=settings.kafka.client_id, auto_offset_reset=settings.kafka.auto_offset_reset,
+        )
+        self.deletions = ordered.from_settings(
+            settings, group_id=f"{settings.kafka.group_id}.privacy", topics=[settings.topics.deletion_requests],
+            handler=self.deletion_flow.handle, client_id=f"{settings.kafka.client_id}-privacy",
+            auto_offset_reset="earliest",
         )
 
     async def start(self) -> None:
@@ -47,12 +56,13 @@ class Worker:
         await check_store(self.store)
         await self.publisher.start()
         await self.tickets.start()
+        await self.deletions.start()
         await self.delays.start()
         log.info("worker started: group %s on %s", self.settings.kafka.group_id, self.settings.topics.tickets)
 
     async def failed(self) -> BaseException:
         """The first error that stopped a consumer of this member from making progress."""
-        watches = [asyncio.ensure_future(c.failed()) for c in (self.tickets, *self.delays.tiers)]
+        watches = [asyncio.ensure_future(c.failed()) for c in (self.tickets, self.deletions, *self.delays.tiers)]
         try:
             done, _ = await asyncio.wait(watches, return_when=asyncio.FIRST_COMPLETED)
             return done.pop().result()
@@ -63,6 +73,7 @@ class Worker:
     async def stop(self) -> None:
         try:
             await self.tickets.stop()
+            await self.deletions.stop()
             await self.delays.stop()
         finally:
             await self.publisher.stop()

@@ -125,6 +125,7 @@ class DeletionCompleted(BaseModel):
     subject_hashes: list[str]
     requested_at: datetime
     completed_at: datetime
-    memories_deleted: int
+    memories_deleted: int  # by the attempt that completed (earlier attempts may have deleted some)
     accounts_touched: int
+    attempts: int
     verification: Verification

@@ -10,13 +10,14 @@ and need no database of their own. They hold no personal data beyond a SHA-256 o
   a deletion of a person (a ticket requester) finds the accounts whose notes may mention them; Mem0 refuses
   filters without an entity id, so "every note with this requester" cannot be asked directly.
 
-Lifting a tombstone (`ticket-enricher forget --lift ...`) deletes its memory; events published after that are
-processed again, older ones too if they are replayed.
+Lifting a tombstone (`ticket-enricher forget --lift ...`) deletes its memory; running workers notice within
+`Tombstones.remember_seconds`, and events after that are processed again (older ones too if replayed).
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Literal
 
 from memory.filters import Cond, Node, Or, all_of, scope
@@ -36,21 +37,23 @@ def _ledger(kind: str, *conditions: Node) -> Node:
 
 
 class Tombstones:
-    """Which subjects are forgotten. A positive answer is cached (a tombstone is only lifted by an operator,
-    and a lifted one takes effect on restart or after `forget`); a negative one never is, so a deletion takes
-    effect for the next event that starts after its tombstone is written."""
+    """Which subjects are forgotten. A positive answer is cached for `remember_seconds` (only an operator lifts a
+    tombstone, and a lift reaches running workers within that time); a negative one never is, so a deletion
+    takes effect for the next event that starts after its tombstone is written."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, *, remember_seconds: float = 60.0) -> None:
         self.store = store
-        self._known: set[str] = set()
+        self.remember_seconds = remember_seconds
+        self._known: dict[str, float] = {}  # subject hash -> monotonic time until which it is known forgotten
 
     async def forgotten(self, hashes: list[str]) -> bool:
-        if any(h in self._known for h in hashes):
+        now = time.monotonic()
+        if any(self._known.get(h, 0.0) > now for h in hashes):
             return True
         condition = Or(tuple(Cond("metadata", "eq", h, key="subject_hash") for h in hashes))
         found = await self.store.list(filters=_ledger("tombstone", condition), page_size=1)
         if found.results:
-            self._known.add(str(found.results[0].metadata.get("subject_hash")))
+            self._known[str(found.results[0].metadata.get("subject_hash"))] = now + self.remember_seconds
             return True
         return False
 
@@ -60,7 +63,7 @@ class Tombstones:
             metadata={"kind": "tombstone", "subject_hash": digest, "request_id": request_id},
             idempotency_key=f"tombstone:{digest}",
         )
-        self._known.add(digest)
+        self._known[digest] = time.monotonic() + self.remember_seconds
 
     async def lift(self, digest: str) -> int:
         """Delete the tombstone; returns how many there were (0 or 1)."""
@@ -68,7 +71,7 @@ class Tombstones:
             filters=_ledger("tombstone", Cond("metadata", "eq", digest, key="subject_hash")), page_size=10)
         for memory in found.results:
             await self.store.delete(memory.id)
-        self._known.discard(digest)
+        self._known.pop(digest, None)
         return len(found.results)
 
 

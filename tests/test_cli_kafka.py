@@ -60,14 +60,15 @@ async def test_topics_create_run_and_accounts_show(
     config.write_text(
         f'[kafka]\ngroup_id = "cli-{run_id}"\n'
         f'[topics]\ntickets = "t-{run_id}"\nenriched = "e-{run_id}"\ndlq = "d-{run_id}"\n'
+        f'deletion_requests = "f-{run_id}"\ndeletion_completed = "fc-{run_id}"\n'
     )
     settings = load_settings(config, kafka={"bootstrap_servers": kafka_bootstrap})
 
     created = cli("topics", "create", "-c", str(config), "-b", kafka_bootstrap)
     assert created.returncode == 0, created.stderr
-    assert created.stdout.count("created") == len(settings.topic_names()) == 6
+    assert created.stdout.count("created") == len(settings.topic_names()) == 8
     again = cli("topics", "create", "-c", str(config), "-b", kafka_bootstrap)
-    assert again.returncode == 0 and again.stdout.count("exists") == 6
+    assert again.returncode == 0 and again.stdout.count("exists") == 8
 
     stream = generate(seed=41, accounts=6)
     await publish_events(producer, settings.topics.tickets, stream.events)

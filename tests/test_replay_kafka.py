@@ -23,7 +23,8 @@ from core.events import Requester, Ticket, TicketEvent
 from tests.conftest import TopicReader
 
 pytestmark = pytest.mark.kafka
-T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+# recent: a broker deletes records older than its retention (7 days by default), whatever a test expects
+T0 = (datetime.now(UTC) - timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))
 
 

@@ -1,0 +1,101 @@
+"""The deletion flow's own tool set, bound to one request's subject. The ticket agent has no delete tool at all.
+
+Order matters: the tombstone is written first, so no event that starts after it can write for the subject;
+then every memory of the subject is deleted by filter and the asynchronous delete is waited for; then list and
+search must both come back empty. An event that was already running when the tombstone landed can still
+write one note; verification then fails, the request is retried through a delay tier, and the second round
+(with no writer left) deletes it.
+
+Subjects (see `core.events.Subject`):
+* `account_id` alone: every memory of the account (Mem0's `user_id`), by one delete-by-filter.
+* `user_id` (a person, a ticket requester), with or without `account_id`: the notes whose `requester_id` is
+  the person, in every account the subject index knows for them (and the given account), deleted one by one;
+  the person is forgotten everywhere. Account profiles stay: tags describe the account, not the person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.events import Subject, Verification
+from memory.events import delete_and_verify
+from memory.filters import Cond, Node, all_of, scope
+from memory.store import EntityScope, Memory, MemoryStore
+from memory.tombstones import SubjectIndex, Tombstones, subject_hash
+
+_PAGE = 100
+
+
+@dataclass
+class Deleted:
+    memories: int
+    accounts: int
+    verification: Verification
+
+
+class DeletionTools:
+    def __init__(self, store: MemoryStore, subject: Subject, *, wait_seconds: float) -> None:
+        self.store = store
+        self.subject = subject
+        self.wait_seconds = wait_seconds
+        self.tombstones = Tombstones(store)
+        self.index = SubjectIndex(store)
+
+    @property
+    def hashes(self) -> list[str]:
+        s = self.subject
+        return ([subject_hash("user", s.user_id)] if s.user_id is not None
+                else [subject_hash("account", s.account_id)])  # type: ignore[arg-type]
+
+    async def entomb(self, request_id: str) -> None:
+        for digest in self.hashes:
+            await self.tombstones.add(digest, request_id)
+
+    async def delete(self) -> Deleted:
+        if self.subject.user_id is None:
+            return await self._delete_account(str(self.subject.account_id))
+        return await self._delete_person(self.subject.user_id)
+
+    async def _delete_account(self, account_id: str) -> Deleted:
+        account = EntityScope(user_id=account_id)
+        before = (await self.store.list(filters=account.as_filter(), page_size=1)).count
+        report = await delete_and_verify(self.store, account, timeout=self.wait_seconds)
+        return Deleted(before, 1, Verification(
+            verified=report.verified, delete_status=report.status,
+            remaining_listed=report.remaining_listed, remaining_searched=report.remaining_searched,
+        ))
+
+    async def _delete_person(self, user_id: str) -> Deleted:
+        accounts = set(await self.index.accounts(user_id))
+        if self.subject.account_id is not None:
+            accounts.add(self.subject.account_id)
+        deleted = 0
+        for account in sorted(accounts):
+            for memory in await self._notes_of(user_id, account):
+                deleted += await self.store.delete(memory.id)
+        listed = searched = 0
+        for account in sorted(accounts):
+            person = _person_filter(user_id, account)
+            listed += (await self.store.list(filters=person, page_size=10)).count
+            searched += len(await self.store.search("memory", filters=person, top_k=10, threshold=0.0))
+        if not listed and not searched:
+            await self.index.forget(user_id)
+        return Deleted(deleted, len(accounts), Verification(
+            verified=listed == 0 and searched == 0, delete_status="SUCCEEDED",
+            remaining_listed=listed, remaining_searched=searched,
+        ))
+
+    async def _notes_of(self, user_id: str, account_id: str) -> list[Memory]:
+        found: list[Memory] = []
+        page = 1
+        while True:
+            batch = await self.store.list(filters=_person_filter(user_id, account_id), page=page, page_size=_PAGE)
+            found.extend(batch.results)
+            if not batch.has_next:
+                return found
+            page += 1
+
+
+def _person_filter(user_id: str, account_id: str) -> Node:
+    return all_of(scope(user_id=account_id), Cond("metadata", "eq", user_id, key="requester_id"))
+
