@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from agents.limited import LimitedModel
 from agents.loop import INSTRUCTIONS, Agent
@@ -15,26 +16,33 @@ from core.limiter import AdaptiveLimiter
 from core.ratelimit import remaining_fraction
 from memory.store import MemoryStore
 
+if TYPE_CHECKING:
+    from agents.openai_model import OpenAIModel
+
 
 def build_model(settings: Settings, report: Callable[[float], None] | None = None) -> Model:
     """The OpenAI-compatible adapter when a model name is set, else the offline rules model. `report` is told
     the limiter's level after each call (the worker feeds a metric with it)."""
     if settings.model.name:
-        from agents.openai_model import OpenAIModel
-
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         limiter = AdaptiveLimiter("model", max_wait=settings.retry.limiter_max_wait_seconds,
                                   initial=settings.worker.max_in_flight,
                                   maximum=settings.worker.max_in_flight)
-        model = OpenAIModel(
-            name=settings.model.name, base_url=settings.model.base_url or settings.openai_base_url or None,
-            api_key=key, timeout=settings.model.timeout_seconds, temperature=settings.model.temperature,
-            observe=lambda headers: limiter.observe_remaining(remaining_fraction(headers)),
-            concurrency=settings.worker.max_in_flight,
-        )
+        model = build_openai(settings, observe=lambda headers: limiter.observe_remaining(remaining_fraction(headers)))
         return LimitedModel(model, limiter, report) if settings.retry.limiter else model
     return RulesModel(settings.tags, window_days=settings.agent.history_window_days,
                       search_top_k=settings.agent.search_top_k)
+
+
+def build_openai(settings: Settings, observe: Callable[[Mapping[str, str]], None] | None = None) -> OpenAIModel:
+    """The OpenAI-compatible adapter for `model.name`, without the limiter (the CLI's one-off calls use it)."""
+    from agents.openai_model import OpenAIModel
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAIModel(
+        name=settings.model.name, base_url=settings.model.base_url or settings.openai_base_url or None,
+        api_key=key, timeout=settings.model.timeout_seconds, temperature=settings.model.temperature,
+        observe=observe, concurrency=settings.worker.max_in_flight,
+    )
 
 
 def planner_fingerprint(settings: Settings, model: Model) -> str:

@@ -83,22 +83,8 @@ class OpenAIModel:
     async def respond(self, request: ModelRequest) -> ModelTurn:
         tools = [{"type": "function", "function": {"name": t.name, "description": t.description,
                                                    "parameters": t.parameters}} for t in request.tools]
-        try:
-            # the SDK's low-level post(): create() walks every message and tool schema through its TypedDict
-            # transform on each call, which cost a third of the CPU of an event (bench/throughput.py)
-            completion = await next(self._next).post(
-                "/chat/completions", cast_to=ChatCompletion,
-                body={"model": self.name, "messages": messages_for(request), "tools": tools,
-                      "tool_choice": "auto", "temperature": self.temperature},
-            )
-        except openai.RateLimitError as exc:
-            raise RateLimited("model", retry_after_seconds(exc.response.headers), str(exc)[:200]) from exc
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise TransientError(f"model: {type(exc).__name__}") from exc
-        except openai.APIStatusError as exc:
-            if exc.status_code >= 500 or exc.status_code in (401, 403, 408, 409):
-                raise TransientError(f"model: HTTP {exc.status_code}") from exc
-            raise PermanentFailure(f"model: HTTP {exc.status_code}: {str(exc)[:200]}") from exc
+        completion = await self._complete({"model": self.name, "messages": messages_for(request), "tools": tools,
+                                           "tool_choice": "auto", "temperature": self.temperature})
         if not completion.choices:
             raise TransientError("model: a completion without choices")
         message = completion.choices[0].message
@@ -109,6 +95,37 @@ class OpenAIModel:
             text=message.content, tool_calls=calls,
             usage=Usage(input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens) if usage else Usage(),
         )
+
+    async def fill(self, schema: dict[str, Any], instructions: str, content: str) -> dict[str, Any]:
+        """One JSON object shaped by `schema` (structured outputs), from `content`; used for exports."""
+        completion = await self._complete({
+            "model": self.name, "temperature": self.temperature,
+            "messages": [{"role": "system", "content": instructions}, {"role": "user", "content": content}],
+            "response_format": {"type": "json_schema",
+                                "json_schema": {"name": "export", "schema": schema, "strict": False}},
+        })
+        text = completion.choices[0].message.content if completion.choices else None
+        try:
+            value = json.loads(text or "")
+        except json.JSONDecodeError as exc:
+            raise PermanentFailure(f"model: the export is not JSON: {(text or '')[:200]!r}") from exc
+        if not isinstance(value, dict):
+            raise PermanentFailure("model: the export is not a JSON object")
+        return value
+
+    async def _complete(self, body: dict[str, Any]) -> ChatCompletion:
+        try:
+            # the SDK's low-level post(): create() walks every message and tool schema through its TypedDict
+            # transform on each call, which cost a third of the CPU of an event (bench/throughput.py)
+            return await next(self._next).post("/chat/completions", cast_to=ChatCompletion, body=body)
+        except openai.RateLimitError as exc:
+            raise RateLimited("model", retry_after_seconds(exc.response.headers), str(exc)[:200]) from exc
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            raise TransientError(f"model: {type(exc).__name__}") from exc
+        except openai.APIStatusError as exc:
+            if exc.status_code >= 500 or exc.status_code in (401, 403, 408, 409):
+                raise TransientError(f"model: HTTP {exc.status_code}") from exc
+            raise PermanentFailure(f"model: HTTP {exc.status_code}: {str(exc)[:200]}") from exc
 
     async def close(self) -> None:
         for client in self._clients:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, settings_from
+from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from config.settings import Settings
 from core.events import DeletionCompleted, DeletionRequest, Subject
 
@@ -133,15 +133,17 @@ def export(
                                                 show_default=False)] = None,
     config: ConfigOpt = None,
     memory: MemoryOpt = None,
+    model: ModelOpt = None,
 ) -> None:
     """Export an account's memories: structured by a JSON Schema, or raw as JSON Lines (a DSAR access request).
 
     With --schema: on Mem0 Platform, Mem0's export endpoint fills the schema (with its model); on the embedded
-    store a deterministic projection does (arrays get one item per memory, id fields the account id, summary
-    fields the newest notes, count fields the number of memories).
+    store the configured model does (--model, or model.name), or offline a deterministic projection (arrays get
+    one item per memory, id fields the account id, summary fields the newest notes, count fields the number
+    of memories).
     Without --schema: one JSON object per memory (id, text, entity ids, metadata, categories, times).
     """
-    settings = settings_from(config, None, memory)
+    settings = settings_from(config, None, memory, model)
     try:
         shape = json.loads(schema.read_text()) if schema is not None else None
     except json.JSONDecodeError as exc:
@@ -163,7 +165,7 @@ async def export_account(settings: Settings, account: str, schema: dict[str, obj
     store = open_store(settings)
     try:
         scope = EntityScope(user_id=account).as_filter()
-        if schema is not None:
+        if schema is not None and (settings.memory.backend == "mem0" or not settings.model.name):
             structured = await store.export(schema, filters=scope)  # type: ignore[arg-type]
             return json.dumps(structured, indent=2, ensure_ascii=False) + "\n"
         memories: list[Memory] = []
@@ -175,6 +177,16 @@ async def export_account(settings: Settings, account: str, schema: dict[str, obj
                 break
             page += 1
         memories.sort(key=lambda m: (m.created_at, m.id))
+        if schema is not None:  # the embedded store with a configured model: the model fills the schema
+            from agents.export import model_export
+            from agents.factory import build_openai
+
+            model = build_openai(settings)
+            try:
+                filled = await model_export(model, schema, memories, account)  # type: ignore[arg-type]
+            finally:
+                await model.close()
+            return json.dumps(filled, indent=2, ensure_ascii=False) + "\n"
         return "".join(m.model_dump_json(exclude_none=True) + "\n" for m in memories)
     finally:
         await store.close()

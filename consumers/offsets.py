@@ -50,13 +50,15 @@ class PartitionOffsets:
         self._pending: deque[int] = deque()
         self._done: set[int] = set()
         self._next: int | None = None  # commit point once everything fetched so far is done
+        self.last_fetched: int | None = None
         self.committed: tuple[int, str] | None = None  # last (offset, metadata) this member committed
         self.already_done = already_done or set()  # finished by a previous owner: skip when fetched
 
     def fetched(self, offset: int) -> None:
-        if self._pending and offset <= self._pending[-1]:
-            raise ValueError(f"offset {offset} fetched after {self._pending[-1]}; offsets must increase")
+        if self.last_fetched is not None and offset <= self.last_fetched:
+            raise ValueError(f"offset {offset} fetched after {self.last_fetched}; offsets must increase")
         self._pending.append(offset)
+        self.last_fetched = offset
 
     def done(self, offset: int) -> None:
         self._done.add(offset)

@@ -225,10 +225,15 @@ class KeyOrderedConsumer:
                     continue
                 offsets = self._offsets[tp]
                 stop = self.bounds[tp][1] if self.bounds is not None else None
+                seen = offsets.last_fetched
+                if seen is not None and records[0].offset <= seen:
+                    log.warning("%s[%d] fetched again from %d after %d; skipping what is already taken",
+                                tp.topic, tp.partition, records[0].offset, seen)
                 for raw in records:
                     if stop is not None and raw.offset >= stop:
                         break
-                    self._accept(offsets, Record.from_kafka(raw))
+                    if seen is None or raw.offset > seen:
+                        self._accept(offsets, Record.from_kafka(raw))
             if self.bounds is not None:
                 await self._pause_at_stops()
             self._buffered_gauge.set(self._buffered)

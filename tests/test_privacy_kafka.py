@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
-from cli.privacy import export_account, lift_tombstones, send_request
+from cli.privacy import lift_tombstones, send_request
 from cli.replay import run_replay
 from config.settings import Settings, load_settings
 from consumers.topics import create_topics
@@ -202,23 +202,3 @@ async def test_a_malformed_request_is_dead_lettered_with_its_reason(
     headers = dict(dead[0].headers)  # type: ignore[attr-defined]
     assert headers["x-dlq-reason"] == b"schema"
     assert b"subject" in headers["x-dlq-error"]
-
-
-async def test_export_raw_and_structured(kafka_settings: Settings, tmp_path: Path) -> None:
-    store = open_store(kafka_settings)
-    try:
-        from memory.store import EntityScope
-
-        for i in range(3):
-            await store.add(f"note {i}", scope=EntityScope(user_id="acct-x"), metadata={"kind": "ticket_note"})
-        await store.add("elsewhere", scope=EntityScope(user_id="acct-y"))
-    finally:
-        await store.close()
-    raw = await export_account(kafka_settings, "acct-x", None)
-    lines = [json.loads(line) for line in raw.splitlines()]
-    assert [m["memory"] for m in lines] == ["note 0", "note 1", "note 2"]
-    assert all(m["user_id"] == "acct-x" for m in lines)
-    schema = {"type": "object", "properties": {"account_id": {"type": "string"}, "count": {"type": "integer"},
-                                               "notes": {"type": "array", "items": {"type": "string"}}}}
-    structured = json.loads(await export_account(kafka_settings, "acct-x", schema))
-    assert structured == {"account_id": "acct-x", "count": 3, "notes": ["note 0", "note 1", "note 2"]}

@@ -1,0 +1,129 @@
+"""Replay throughput, side by side in one run, on a local broker it starts.
+
+5,000 events of 250 accounts (20 each, interleaved, with broker timestamps spread over the last two days) on 3
+partitions, replayed with the offline rules model and the embedded SQLite store (`ticket-enricher replay`'s own
+code path, `cli.replay.run_replay`, in this process):
+
+* dry run        on the fresh store: decides per event (would process), writes and commits nothing
+* first replay   every event runs through the agent, is written and published
+* rerun          the same window in a new group: every event is recognised as done (one indexed lookup each)
+* baseline       a raw aiokafka read of the same window (offsets_for_times, read to the end offsets, nothing
+                 else): the cost of Kafka alone, so each figure is also given as a share of it
+
+Run: `.venv/bin/python -m bench.replay` (about a minute). Figures go to stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from config.settings import Settings, load_settings
+from core.events import Ticket, TicketEvent
+
+ACCOUNTS, PER_ACCOUNT, PARTITIONS = 250, 20, 3
+BODIES = ["The export failed again and we lost data.", "Thanks, that fixed it.",
+          "You charged us twice this month, I want a refund.", "How do I add a user?"]
+
+
+def stream(now: datetime) -> list[TicketEvent]:
+    start = now - timedelta(days=2)
+    step = timedelta(days=2) / (ACCOUNTS * PER_ACCOUNT)
+    return [
+        TicketEvent(event_id=f"ev-{a}-{i}", type="ticket.created", occurred_at=start + step * (i * ACCOUNTS + a),
+                    account_id=f"acct-{a}",
+                    ticket=Ticket(id=f"t-{a}-{i}", subject="Support request", body=BODIES[(a + i) % len(BODIES)],
+                                  priority="normal", channel="email"))
+        for i in range(PER_ACCOUNT) for a in range(ACCOUNTS)
+    ]
+
+
+async def publish(settings: Settings, events: list[TicketEvent]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=20)
+    await producer.start()
+    try:
+        for e in events:
+            await producer.send(settings.topics.tickets, e.model_dump_json().encode(), key=e.account_id.encode(),
+                                timestamp_ms=int(e.occurred_at.timestamp() * 1000))
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def raw_read(settings: Settings, since: datetime) -> tuple[int, float]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        began = time.perf_counter()
+        tps = [TopicPartition(settings.topics.tickets, p) for p in range(PARTITIONS)]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        starts = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
+        for tp in tps:
+            consumer.seek(tp, starts[tp].offset if starts[tp] else ends[tp])
+        left, count = {tp for tp in tps if ends[tp] > 0}, 0
+        while left:
+            for tp, batch in (await consumer.getmany(*left, timeout_ms=500)).items():
+                count += sum(1 for r in batch if r.offset < ends[tp])
+            for tp in list(left):
+                if await consumer.position(tp) >= ends[tp]:
+                    left.discard(tp)
+        return count, time.perf_counter() - began
+    finally:
+        await consumer.stop()
+
+
+async def measure(bootstrap: str, tmp: Path) -> None:
+    from cli.replay import run_replay
+    from consumers.topics import create_topics
+
+    run = uuid.uuid4().hex[:6]
+    settings = load_settings(
+        kafka={"bootstrap_servers": bootstrap, "group_id": f"bench-{run}"},
+        topics={"tickets": f"t-{run}", "enriched": f"e-{run}", "dlq": f"d-{run}", "partitions": PARTITIONS},
+        memory={"path": tmp / "memory.db"},
+    )
+    await create_topics(settings)
+    now = datetime.now(UTC)
+    events = stream(now)
+    await publish(settings, events)
+    since = now - timedelta(days=3)
+
+    rows: list[tuple[str, int, float, str]] = []
+    count, seconds = await raw_read(settings, since)
+    baseline = count / seconds
+    for label, group, dry in [("dry run", "r0", True), ("first replay", "r1", False),
+                              ("rerun (all done)", "r2", False)]:
+        began = time.perf_counter()
+        report = await run_replay(settings, f"{settings.kafka.group_id}.{group}", since, None, dry_run=dry)
+        seconds = time.perf_counter() - began
+        assert report.finished and report.total == len(events), report
+        rows.append((label, report.total, seconds, ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))))
+    print(f"\nreplay of {len(events)} events, {ACCOUNTS} accounts, {PARTITIONS} partitions, rules model, SQLite")
+    print(f"{'run':<18} {'events':>7} {'seconds':>8} {'ev/s':>9} {'of raw read':>12}  outcomes")
+    print(f"{'raw aiokafka read':<18} {count:>7} {count / baseline:>8.2f} {baseline:>9.0f} {'100 %':>12}")
+    for label, total, seconds, outcomes in rows:
+        rate = total / seconds
+        print(f"{label:<18} {total:>7} {seconds:>8.2f} {rate:>9.0f} {rate / baseline:>11.1%}  {outcomes}")
+
+
+def main() -> None:
+    from localkafka import LocalBroker
+
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = LocalBroker(Path(tmp) / "broker")
+        bootstrap = broker.start(say=lambda m: None)
+        try:
+            asyncio.run(measure(bootstrap, Path(tmp)))
+        finally:
+            broker.stop()
+
+
+if __name__ == "__main__":
+    main()
