@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from agents.tools import NOTE_KIND, TagRecord, account_filter, read_account_tags
-from memory.store import Memory, MemoryStore
+from memory.store import Memory, MemoryStore, list_all
 
 
 class AccountReport(BaseModel):
@@ -27,14 +27,7 @@ class AccountReport(BaseModel):
 
 
 async def account_report(store: MemoryStore, account_id: str, *, page_size: int = 200) -> AccountReport:
-    notes: list[Memory] = []
-    page = 1
-    while True:
-        batch = await store.list(filters=account_filter(account_id, NOTE_KIND), page=page, page_size=page_size)
-        notes.extend(batch.results)
-        if not batch.has_next:
-            break
-        page += 1
+    notes = await list_all(store, filters=account_filter(account_id, NOTE_KIND), page_size=page_size)
     _, tags = await read_account_tags(store, account_id)
     return AccountReport(
         account_id=account_id, tags=tags.tags, evaluated_through=tags.evaluated_through,

@@ -20,11 +20,8 @@ from dataclasses import dataclass
 from core.events import Subject, Verification
 from memory.events import delete_and_verify
 from memory.filters import Cond, Node, all_of, scope
-from memory.store import EntityScope, Memory, MemoryStore
+from memory.store import EntityScope, Memory, MemoryStore, list_all
 from memory.tombstones import SubjectIndex, Tombstones, subject_hash
-
-_PAGE = 100
-
 
 @dataclass
 class Deleted:
@@ -86,14 +83,7 @@ class DeletionTools:
         ))
 
     async def _notes_of(self, user_id: str, account_id: str) -> list[Memory]:
-        found: list[Memory] = []
-        page = 1
-        while True:
-            batch = await self.store.list(filters=_person_filter(user_id, account_id), page=page, page_size=_PAGE)
-            found.extend(batch.results)
-            if not batch.has_next:
-                return found
-            page += 1
+        return await list_all(self.store, filters=_person_filter(user_id, account_id))
 
 
 def _person_filter(user_id: str, account_id: str) -> Node:

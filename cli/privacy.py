@@ -160,7 +160,7 @@ def export(
 
 async def export_account(settings: Settings, account: str, schema: dict[str, object] | None) -> str:
     from memory.factory import open_store
-    from memory.store import EntityScope, Memory
+    from memory.store import EntityScope, list_all
 
     store = open_store(settings)
     try:
@@ -168,14 +168,7 @@ async def export_account(settings: Settings, account: str, schema: dict[str, obj
         if schema is not None and (settings.memory.backend == "mem0" or not settings.model.name):
             structured = await store.export(schema, filters=scope)  # type: ignore[arg-type]
             return json.dumps(structured, indent=2, ensure_ascii=False) + "\n"
-        memories: list[Memory] = []
-        page = 1
-        while True:
-            batch = await store.list(filters=scope, page=page, page_size=100)
-            memories.extend(batch.results)
-            if not batch.has_next:
-                break
-            page += 1
+        memories = await list_all(store, filters=scope)
         memories.sort(key=lambda m: (m.created_at, m.id))
         if schema is not None:  # the embedded store with a configured model: the model fills the schema
             from agents.export import model_export

@@ -29,7 +29,7 @@ from memory.export import project
 from memory.filters import Node, as_node, scoped_entities
 from memory.sqlite_sql import SCHEMA, SCHEMA_VERSION, compile_filter
 from memory.sqlite_sql import timestamp as _ts
-from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory
+from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
 
 T = TypeVar("T")
 _FTS_CANDIDATES = 500
@@ -349,14 +349,7 @@ class SqliteMemoryStore:
 
     async def export(self, schema: dict[str, JsonValue], *, filters: Node | dict[str, Any]) -> dict[str, JsonValue]:
         node = as_node(filters)
-        memories: list[Memory] = []
-        page = 1
-        while True:
-            batch = await self.list(filters=node, page=page, page_size=200)
-            memories.extend(batch.results)
-            if not batch.has_next:
-                break
-            page += 1
+        memories = await list_all(self, filters=node, page_size=200)
         entity_ids = {f: str(v) for f, v in (scoped_entities(node) or set())}
         return project(schema, memories, entity_ids)
 

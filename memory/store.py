@@ -132,3 +132,15 @@ class MemoryStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+async def list_all(store: MemoryStore, *, filters: Node | dict[str, Any], page_size: int = 100) -> list[Memory]:
+    """Every memory matching `filters`, page after page."""
+    found: list[Memory] = []
+    page = 1
+    while True:
+        batch = await store.list(filters=filters, page=page, page_size=page_size)
+        found.extend(batch.results)
+        if not batch.has_next:
+            return found
+        page += 1

@@ -21,7 +21,7 @@ import time
 from typing import Literal
 
 from memory.filters import Cond, Node, Or, all_of, scope
-from memory.store import EntityScope, MemoryStore
+from memory.store import EntityScope, MemoryStore, list_all
 
 LEDGER_AGENT = "ticket-enricher.privacy"
 SubjectKind = Literal["account", "user"]
@@ -95,14 +95,8 @@ class SubjectIndex:
 
     async def accounts(self, user_id: str) -> list[str]:
         condition = Cond("metadata", "eq", subject_hash("user", user_id), key="subject_hash")
-        accounts: list[str] = []
-        page = 1
-        while True:
-            batch = await self.store.list(filters=_ledger("subject_account", condition), page=page, page_size=100)
-            accounts.extend(str(m.metadata["account_id"]) for m in batch.results)
-            if not batch.has_next:
-                return sorted(set(accounts))
-            page += 1
+        entries = await list_all(self.store, filters=_ledger("subject_account", condition))
+        return sorted({str(m.metadata["account_id"]) for m in entries})
 
     async def forget(self, user_id: str) -> None:
         condition = Cond("metadata", "eq", subject_hash("user", user_id), key="subject_hash")

@@ -108,15 +108,19 @@ class TopicReader:
         self.settings = settings
         self.records: dict[str, list[object]] = {}
 
+    async def _from_beginning(self, topic: str) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        parts = [TopicPartition(topic, p) for p in range(self.settings.topics.partitions)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        return consumer, parts
+
     async def read(
         self, topic: str, until: Callable[[list[object]], bool], timeout: float = 60.0
     ) -> list[object]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        await consumer.start()
+        consumer, _ = await self._from_beginning(topic)
         try:
-            parts = [TopicPartition(topic, p) for p in range(self.settings.topics.partitions)]
-            consumer.assign(parts)
-            await consumer.seek_to_beginning(*parts)
             records: list[object] = []
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
@@ -129,12 +133,8 @@ class TopicReader:
 
     async def read_to_end(self, topic: str, timeout: float = 60.0) -> list[object]:
         """Every record on `topic` up to its end offsets when the call starts, however long fetching takes."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
-        await consumer.start()
+        consumer, parts = await self._from_beginning(topic)
         try:
-            parts = [TopicPartition(topic, p) for p in range(self.settings.topics.partitions)]
-            consumer.assign(parts)
-            await consumer.seek_to_beginning(*parts)
             ends = await consumer.end_offsets(parts)
             records: list[object] = []
             loop = asyncio.get_running_loop()
