@@ -6,6 +6,8 @@ raised by a tool leave the loop untouched so that the consumer's retry policy se
 
 from __future__ import annotations
 
+import time
+
 from pydantic import BaseModel
 
 from agents.model import Exchange, Model, ModelRequest, ToolResult, Usage
@@ -36,6 +38,7 @@ class AgentOutcome(BaseModel):
     usage: Usage
     turns: int
     tool_calls: int
+    model_seconds: list[float]  # each model call's duration, for the latency histogram
 
 
 class ModelMisbehaved(PermanentFailure):
@@ -57,8 +60,11 @@ class Agent:
         tools = AccountTools(event=event, store=self.store, vocabulary=self.vocabulary, planner=self.planner)
         request = ModelRequest(instructions=INSTRUCTIONS, ticket=event, tools=tools.specs())
         usage, calls, argument_errors, summary = Usage(), 0, 0, ""
+        durations: list[float] = []
         for _ in range(self.settings.max_turns):
+            started = time.perf_counter()
             turn = await self.model.respond(request)
+            durations.append(time.perf_counter() - started)
             usage = usage + turn.usage
             if not turn.tool_calls:
                 summary = turn.text or ""
@@ -82,4 +88,5 @@ class Agent:
             tags=sorted(tags.tags), tags_added=effects.tags_added, tags_removed=effects.tags_removed,
             memory_ids=effects.memory_ids, evidence=effects.evidence, summary=summary,
             planner=self.model.name, usage=usage, turns=len(request.history) + 1, tool_calls=calls,
+            model_seconds=durations,
         )

@@ -72,6 +72,7 @@ def demo(
 async def _run(settings: Settings, stream: SampleStream, console: Console, timeout: float) -> bool:
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+    from consumers.connection import client_options
     from consumers.topics import create_topics
     from consumers.worker import Worker
 
@@ -85,14 +86,14 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
     async with Worker(settings) as worker:
         console.print(f"worker joined group [bold]{settings.kafka.group_id}[/] with memory "
                       f"{settings.memory.path}")
-        reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+        reader = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
         await reader.start()
         try:
             parts = [TopicPartition(t, p) for t in (settings.topics.enriched, settings.topics.dlq)
                      for p in range(settings.topics.partitions)]
             reader.assign(parts)
             await reader.seek_to_beginning(*parts)
-            producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=10)
+            producer = AIOKafkaProducer(**client_options(settings), linger_ms=10)
             await producer.start()
             try:
                 await publish_events(producer, settings.topics.tickets, stream.events)

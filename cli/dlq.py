@@ -13,6 +13,7 @@ from rich.table import Table
 
 from cli.common import BootstrapOpt, ConfigOpt, settings_from
 from config.settings import Settings
+from consumers.connection import client_options
 from consumers.dlq_tools import DeadLetter, Selection, purge, read_dead_letters, redrive
 
 app = typer.Typer(help="The dead-letter topic: list, show, redrive, purge.", no_args_is_help=True)
@@ -84,7 +85,7 @@ def redrive_(reason: ReasonOpt = None, account: AccountOpt = None, since: SinceO
         letters = await _collect(settings, _selection(reason, account, since, until))
         if dry_run:
             return len(letters)
-        publisher = KafkaPublisher(settings.kafka.bootstrap_servers, f"{settings.kafka.client_id}-redrive")
+        publisher = KafkaPublisher(client_options(settings), f"{settings.kafka.client_id}-redrive")
         await publisher.start()
         try:
             for letter in letters:

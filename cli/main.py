@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from cli import accounts, broker, demo, dlq, privacy, replay, sample
+from cli import accounts, broker, demo, dlq, privacy, replay, sample, status
 from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
-from cli.logs import setup_logging
+from cli.logs import say, setup_logging
 
 app = typer.Typer(
     help="Enrich support-ticket events from Kafka with long-term account memory and churn tags.\n\n"
@@ -29,6 +29,7 @@ app.command("sample")(sample.sample)
 app.command("replay")(replay.replay)
 app.command("forget")(privacy.forget)
 app.command("export")(privacy.export)
+app.command("status")(status.status)
 
 
 @topics_app.command("create")
@@ -58,6 +59,11 @@ def run(
         help="Events processed at once per process, in order per account (setting: worker.max_in_flight).",
         min=1, show_default=False)] = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    log_format: Annotated[str | None, typer.Option(
+        help="text or json (one object per line); setting: ops.log_format.", show_default=False)] = None,
+    http_port: Annotated[int | None, typer.Option(
+        help="Port of /metrics, /healthz and /readyz, 0 = off; member i of --processes uses port + i "
+             "(setting: ops.http_port, default 9464).", min=0, max=65535, show_default=False)] = None,
 ) -> None:
     """Run workers: members of the consumer group that enriches `support.tickets`.
 
@@ -75,7 +81,12 @@ def run(
         settings = settings.model_copy(update={"worker": settings.worker.model_copy(
             update={"max_in_flight": max_in_flight,
                     "max_buffered": max(settings.worker.max_buffered, max_in_flight)})})
-    setup_logging(log_level)
+    if log_format is not None or http_port is not None:
+        if log_format not in (None, "text", "json"):
+            raise typer.BadParameter("--log-format is text or json")
+        settings = settings.model_copy(update={"ops": settings.ops.model_copy(update={
+            k: v for k, v in {"log_format": log_format, "http_port": http_port}.items() if v is not None})})
+    setup_logging(log_level, settings.ops.log_format)
     if processes > 1:
         raise typer.Exit(supervise(settings, log_level, processes))
     try:
@@ -83,8 +94,25 @@ def run(
     except (MissingTopics, MemoryConfigError, EnricherError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo("worker stopped", err=True)
+    say("worker stopped", settings.ops.log_format)
+
+
+def main() -> None:
+    """The console script: a Kafka connection failure anywhere ends in one clear line, not a traceback."""
+    from aiokafka.errors import KafkaError
+
+    from core.errors import EnricherError
+
+    try:
+        app()
+    except KafkaError as exc:
+        typer.echo(f"error: Kafka: {exc}\n(check kafka.bootstrap_servers, kafka.security_protocol, kafka.sasl_* "
+                   "and the KAFKA_SASL_PASSWORD environment variable)", err=True)
+        raise SystemExit(2) from None
+    except EnricherError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -9,22 +9,29 @@ that an orchestrator sees the failure instead of a half-sized group.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import signal
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from cli.logs import setup_logging
+from cli.logs import say, setup_logging
 from config.settings import Settings
+
+if TYPE_CHECKING:
+    from consumers.worker import Worker
 
 log = logging.getLogger("ticket_enricher.members")
 
 
 async def serve(settings: Settings, *, announce: bool = True) -> None:
-    """Run one member until SIGTERM or SIGINT, then drain and leave the group."""
+    """Run one member until SIGTERM or SIGINT, then drain and leave the group. With `ops.http_port`, serve
+    /metrics, /healthz and /readyz and keep the consumer-lag gauges current meanwhile."""
     from consumers.worker import Worker
     from core.errors import MemberFailed
 
@@ -32,15 +39,16 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with Worker(settings) as worker:
+    worker = Worker(settings)
+    async with _operations(settings, worker), worker:  # /healthz answers during a slow start too
         if announce:
-            typer.echo(
-                f"worker running: group {settings.kafka.group_id!r}, {settings.topics.tickets} -> "
-                f"{settings.topics.enriched}, memory "
-                f"{'mem0' if settings.memory.backend == 'mem0' else Path(settings.memory.path)}, "
-                f"model {settings.model.name or 'rules (offline)'}, up to {settings.worker.max_in_flight} "
-                "events in flight", err=True,
-            )
+            line = (f"worker running: group {settings.kafka.group_id!r}, {settings.topics.tickets} -> "
+                    f"{settings.topics.enriched}, memory "
+                    f"{'mem0' if settings.memory.backend == 'mem0' else Path(settings.memory.path)}, "
+                    f"model {settings.model.name or 'rules (offline)'}, up to {settings.worker.max_in_flight} "
+                    "events in flight"
+                    + (f", endpoints on :{settings.ops.http_port}" if settings.ops.http_port else ""))
+            say(line, settings.ops.log_format)
         stopped = asyncio.ensure_future(stop.wait())
         failed = asyncio.ensure_future(worker.failed())
         await asyncio.wait({stopped, failed}, return_when=asyncio.FIRST_COMPLETED)
@@ -52,18 +60,61 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
                  settings.worker.drain_timeout_seconds)
 
 
+@contextlib.asynccontextmanager
+async def _operations(settings: Settings, worker: Worker) -> AsyncIterator[None]:
+    """The HTTP endpoints and the lag monitor, for as long as the worker runs."""
+    if settings.ops.http_port == 0:
+        yield
+        return
+    from consumers import metrics
+    from consumers.connection import client_options
+    from consumers.endpoints import Endpoints, Readiness
+    from consumers.lag import LagMonitor
+
+    group = settings.kafka.group_id
+    monitor = LagMonitor(
+        client_options(settings),
+        {group: [settings.topics.tickets], f"{group}.delays": list(settings.delay_topics()),
+         f"{group}.privacy": [settings.topics.deletion_requests]},
+        settings.ops.lag_interval_seconds,
+        lambda g, topic, partition, lag: metrics.CONSUMER_LAG.labels(g, topic, str(partition)).set(lag),
+    )
+
+    def readiness() -> Readiness:
+        if not monitor.broker_ok():
+            return Readiness(False, f"broker not answering: {monitor.last_error}")
+        partitions = len(worker.tickets.assignment)
+        if partitions == 0:
+            return Readiness(False, f"no partition of {settings.topics.tickets} assigned yet (joining, "
+                                    "rebalancing, or more members than partitions)")
+        return Readiness(True, f"member of {group} with {partitions} partition(s)")
+
+    endpoints = Endpoints(settings.ops.http_host, settings.ops.http_port, readiness).start()
+    lag = asyncio.create_task(monitor.run(), name="lag-monitor")
+    try:
+        yield
+    finally:
+        lag.cancel()
+        endpoints.stop()
+
+
 def _member(settings: Settings, log_level: str, index: int) -> None:
-    setup_logging(log_level)
+    setup_logging(log_level, settings.ops.log_format)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the supervisor relays it
-    settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(
-        update={"client_id": f"{settings.kafka.client_id}-{index}"})})
+    port = settings.ops.http_port + index if settings.ops.http_port else 0  # one port per member on one host
+    settings = settings.model_copy(update={
+        "kafka": settings.kafka.model_copy(update={"client_id": f"{settings.kafka.client_id}-{index}"}),
+        "ops": settings.ops.model_copy(update={"http_port": port}),
+    })
     from consumers.topics import MissingTopics
     from core.errors import EnricherError
     from memory.factory import MemoryConfigError
 
+    from aiokafka.errors import KafkaError
+
     try:
         asyncio.run(serve(settings, announce=False))
-    except (MissingTopics, MemoryConfigError, EnricherError) as exc:
+    except (MissingTopics, MemoryConfigError, EnricherError, KafkaError) as exc:
         log.error("cannot start: %s", exc)
         raise SystemExit(1) from exc
 

@@ -68,12 +68,12 @@ def forget(
 
 async def send_request(settings: Settings, request: DeletionRequest, wait: float) -> DeletionCompleted | None:
     """Publish the request; with `wait`, read the completions topic from now on until this request's arrives."""
+    from consumers.connection import client_options
     from consumers.deletions import request_json
     from memory.tombstones import subject_hash
 
-    bootstrap = settings.kafka.bootstrap_servers
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                client_id=f"{settings.kafka.client_id}-forget")
+    options = client_options(settings)
+    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, client_id=f"{settings.kafka.client_id}-forget")
     await consumer.start()
     try:
         topic = settings.topics.deletion_completed
@@ -82,7 +82,7 @@ async def send_request(settings: Settings, request: DeletionRequest, wait: float
         consumer.assign(parts)
         for tp, end in (await consumer.end_offsets(parts)).items():
             consumer.seek(tp, end)
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=f"{settings.kafka.client_id}-forget",
+        producer = AIOKafkaProducer(**options, client_id=f"{settings.kafka.client_id}-forget",
                                     acks="all", enable_idempotence=True)
         await producer.start()
         try:

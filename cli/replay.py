@@ -95,6 +95,7 @@ async def run_replay(settings: Settings, group: str, since: datetime, until: dat
                      dry_run: bool = False) -> ReplayReport:
     from agents.factory import build_agent
     from consumers import ordered
+    from consumers.connection import client_options
     from consumers.publishing import KafkaPublisher
     from consumers.replay import ReplayFlow, plan, wait_or_interrupt
     from consumers.tickets import TicketFlow
@@ -114,7 +115,7 @@ async def run_replay(settings: Settings, group: str, since: datetime, until: dat
         return ReplayReport(True, 0, {}, 0)
     settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(update={"group_id": group})})
     store = open_store(settings)
-    publisher = KafkaPublisher(settings.kafka.bootstrap_servers, f"{settings.kafka.client_id}-replay")
+    publisher = KafkaPublisher(client_options(settings), f"{settings.kafka.client_id}-replay")
     try:
         await check_store(store)
         await publisher.start()

@@ -31,7 +31,9 @@ def sample(
     async def publish() -> None:
         from aiokafka import AIOKafkaProducer
 
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=10)
+        from consumers.connection import client_options
+
+        producer = AIOKafkaProducer(**client_options(settings), linger_ms=10)
         await producer.start()
         try:
             await publish_events(producer, settings.topics.tickets, stream.events)

@@ -27,6 +27,24 @@ class KafkaSettings(BaseModel):
     client_id: str
     auto_offset_reset: Literal["earliest", "latest"]
     session_timeout_ms: int = Field(ge=1000)
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+    sasl_mechanism: Literal["", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+    sasl_username: str
+    ssl_cafile: str
+    ssl_certfile: str
+    ssl_keyfile: str
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> KafkaSettings:
+        sasl = self.security_protocol.startswith("SASL_")
+        if sasl and not (self.sasl_mechanism and self.sasl_username):
+            raise ValueError(f"security_protocol {self.security_protocol} needs sasl_mechanism and sasl_username "
+                             "(the password comes from KAFKA_SASL_PASSWORD)")
+        if not sasl and self.sasl_mechanism:
+            raise ValueError("sasl_mechanism is set but security_protocol is not SASL_PLAINTEXT or SASL_SSL")
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            raise ValueError("set both ssl_certfile and ssl_keyfile (a client certificate), or neither")
+        return self
 
 
 class RetrySettings(BaseModel):
@@ -103,6 +121,13 @@ class PrivacySettings(BaseModel):
     delete_wait_seconds: float = Field(gt=0)
 
 
+class OpsSettings(BaseModel):
+    http_host: str
+    http_port: int = Field(ge=0, le=65535)
+    lag_interval_seconds: float = Field(gt=0)
+    log_format: Literal["text", "json"]
+
+
 class AgentSettings(BaseModel):
     max_turns: int = Field(ge=1)
     max_tool_calls: int = Field(ge=1)
@@ -150,6 +175,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings
     memory: MemorySettings
     privacy: PrivacySettings
+    ops: OpsSettings
     agent: AgentSettings
     model: ModelSettings
     tags: dict[str, TagSettings]
@@ -157,6 +183,7 @@ class Settings(BaseSettings):
     mem0_api_key: SecretStr | None = Field(default=None, validation_alias="MEM0_API_KEY")
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    kafka_sasl_password: SecretStr | None = Field(default=None, validation_alias="KAFKA_SASL_PASSWORD")
 
     def topic_names(self) -> list[str]:
         """Every topic the worker reads or writes: input, output, dead-letter, privacy and the delay tiers."""

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from config.settings import Settings
+from consumers.connection import client_options
 from consumers.publishing import Publisher
 from consumers.records import Record
 from consumers.retries import foreign_headers
@@ -74,7 +75,7 @@ class Selection:
 
 async def _partitions(settings: Settings) -> list[TopicPartition]:
     """The DLQ's partitions as the broker has them (a consumer without a subscription knows no metadata)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         described = await admin.describe_topics([settings.topics.dlq])
@@ -86,7 +87,7 @@ async def _partitions(settings: Settings) -> list[TopicPartition]:
 
 
 async def read_dead_letters(settings: Settings, selection: Selection = Selection()) -> AsyncIterator[DeadLetter]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False,
                                 client_id=f"{settings.kafka.client_id}-dlq-tools")
     await consumer.start()
     try:
@@ -128,7 +129,7 @@ async def redrive(publisher: Publisher, settings: Settings, letter: DeadLetter) 
 
 async def purge(settings: Settings, *, before: datetime | None, dry_run: bool) -> dict[int, int]:
     """Delete dead letters older than `before` (all when None); returns records deleted (or to delete) a partition."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
     try:
         tps = await _partitions(settings)
@@ -141,7 +142,7 @@ async def purge(settings: Settings, *, before: datetime | None, dry_run: bool) -
         await consumer.stop()
     counts = {tp.partition: max(0, cuts[tp] - starts[tp]) for tp in tps}
     if not dry_run and any(counts.values()):
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+        admin = AIOKafkaAdminClient(**client_options(settings))
         await admin.start()
         try:
             await admin.delete_records({tp: RecordsToDelete(cuts[tp]) for tp in tps if counts[tp.partition]})

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -21,12 +25,13 @@ class PartitionLag:
         return self.end - (self.committed or 0)
 
 
-async def group_lag(bootstrap_servers: str, group_id: str, topics: Iterable[str],
+async def group_lag(connection: dict[str, Any] | str, group_id: str, topics: Iterable[str],
                     client_id: str = "ticket-enricher-lag") -> list[PartitionLag]:
-    """Lag of `group_id` on every partition of `topics`, without joining the group."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id=client_id)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, client_id=client_id,
-                                enable_auto_commit=False)
+    """Lag of `group_id` on every partition of `topics`, without joining the group. `connection`:
+    `consumers.connection.client_options(settings)`, or just bootstrap servers."""
+    options = connection if isinstance(connection, dict) else {"bootstrap_servers": connection}
+    admin = AIOKafkaAdminClient(**options, client_id=client_id)
+    consumer = AIOKafkaConsumer(**options, client_id=client_id, enable_auto_commit=False)
     await admin.start()
     await consumer.start()
     try:
@@ -41,3 +46,39 @@ async def group_lag(bootstrap_servers: str, group_id: str, topics: Iterable[str]
     finally:
         await consumer.stop()
         await admin.close()
+
+
+log = logging.getLogger("ticket_enricher.lag")
+
+
+class LagMonitor:
+    """Reads the lag of the worker's consumer groups every `interval` seconds into a gauge
+    (`ticket_enricher_consumer_lag{group,topic,partition}`), and remembers when the broker last answered."""
+
+    def __init__(self, connection: dict[str, Any], groups: dict[str, list[str]], interval: float,
+                 set_lag: Any) -> None:
+        self.connection = connection
+        self.groups = groups
+        self.interval = interval
+        self.set_lag = set_lag  # (group, topic, partition, lag) -> None
+        self.last_ok: float | None = None
+        self.last_error = "not read yet"
+
+    def broker_ok(self) -> bool:
+        return self.last_ok is not None and time.monotonic() - self.last_ok < 3 * self.interval
+
+    async def refresh(self) -> None:
+        try:
+            for group, topics in self.groups.items():
+                for p in await group_lag(self.connection, group, topics):
+                    self.set_lag(group, p.topic, p.partition, p.lag)
+        except Exception as error:  # reported by /readyz; the next round tries again
+            self.last_error = f"{type(error).__name__}: {error}"[:300]
+            log.warning("could not read consumer lag: %s", self.last_error)
+            return
+        self.last_ok = time.monotonic()
+
+    async def run(self) -> None:
+        while True:
+            await self.refresh()
+            await asyncio.sleep(self.interval)

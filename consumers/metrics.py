@@ -1,8 +1,8 @@
-"""Process-wide Prometheus counters (exposed over HTTP by the operations work; read directly by tests)."""
+"""Process-wide Prometheus metrics, served on /metrics by `consumers/endpoints.py` (and read directly by tests)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_PROCESSED = Counter("ticket_enricher_events_processed", "Ticket events enriched and published", ["planner"])
 EVENTS_SKIPPED = Counter("ticket_enricher_events_skipped", "Well-formed events of types not handled", ["type"])
@@ -18,3 +18,9 @@ MODEL_TOOL_CALLS = Counter("ticket_enricher_model_tool_calls", "Tool calls the m
 LIMITER_LEVEL = Gauge("ticket_enricher_limiter_level", "Concurrent calls the adaptive limiter allows", ["source"])
 IN_FLIGHT = Gauge("ticket_enricher_in_flight", "Records being processed right now", ["topic"])
 BUFFERED = Gauge("ticket_enricher_buffered", "Records fetched and not yet done (running or waiting)", ["topic"])
+CONSUMER_LAG = Gauge("ticket_enricher_consumer_lag", "Records not yet committed by the group, per partition",
+                     ["group", "topic", "partition"])
+MODEL_LATENCY = Histogram("ticket_enricher_model_call_seconds", "Model calls and how long they took", ["planner"],
+                          buckets=(0.005, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
+MEMORY_LATENCY = Histogram("ticket_enricher_memory_call_seconds", "Memory-store calls and how long they took",
+                           ["operation"], buckets=(0.0005, 0.002, 0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5))

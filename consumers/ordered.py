@@ -38,6 +38,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from config.settings import Settings
+from consumers.connection import client_options
 from consumers import metrics
 from consumers.offsets import PartitionOffsets, decode_done
 from consumers.records import Record
@@ -72,10 +73,12 @@ class KeyOrderedConsumer:
         due_ms: Callable[[Record], int] | None = None,
         bounds: dict[TopicPartition, tuple[int, int]] | None = None,
         commit: bool = True,
+        connection: dict[str, Any] | None = None,
     ) -> None:
         """`due_ms`: a record is not started before this time (epoch ms); its account waits for it without
         holding a slot. Records of one key must come due in offset order (true of one delay tier).
-        `bounds`: partition -> (start, stop) offsets to read, stop excluded; see the module's docstring."""
+        `bounds`: partition -> (start, stop) offsets to read, stop excluded; see the module's docstring.
+        `connection`: security options for the consumer and its admin client (`consumers.connection`)."""
         if max_in_flight < 1 or max_buffered < max_in_flight:
             raise ValueError("need 1 <= max_in_flight <= max_buffered")
         self.topics = list(topics)
@@ -89,8 +92,9 @@ class KeyOrderedConsumer:
         self.bounds = dict(bounds) if bounds is not None else None
         self.commits = commit
         self._fetched_all: set[TopicPartition] = set()  # bounded partitions read up to their stop
+        self._connection: dict[str, Any] = {**(connection or {}), "bootstrap_servers": bootstrap_servers}
         self._consumer_options: dict[str, Any] = dict(
-            bootstrap_servers=bootstrap_servers, group_id=group_id, client_id=client_id,
+            **self._connection, group_id=group_id, client_id=client_id,
             enable_auto_commit=False, auto_offset_reset=auto_offset_reset, **(consumer_options or {}),
         )
         self._consumer: AIOKafkaConsumer = None  # type: ignore[assignment]  # made in start(), inside the loop
@@ -132,8 +136,7 @@ class KeyOrderedConsumer:
 
     async def start(self) -> None:
         opts = self._consumer_options
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=opts["bootstrap_servers"],
-                                          client_id=f"{opts['client_id']}-offsets")
+        self._admin = AIOKafkaAdminClient(**self._connection, client_id=f"{opts['client_id']}-offsets")
         await self._admin.start()
         self._consumer = AIOKafkaConsumer(**self._consumer_options)
         if self.bounds is None:
@@ -404,7 +407,7 @@ def from_settings(settings: Settings, *, group_id: str, topics: Iterable[str], h
         auto_offset_reset=auto_offset_reset,
         consumer_options={"session_timeout_ms": settings.kafka.session_timeout_ms,
                           "heartbeat_interval_ms": max(100, settings.kafka.session_timeout_ms // 4)},
-        **options,
+        connection=client_options(settings), **options,
     )
 
 

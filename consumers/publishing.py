@@ -21,8 +21,9 @@ class Publisher(Protocol):
 class KafkaPublisher:
     """`Publisher` over one idempotent aiokafka producer (acks=all), started and stopped by the worker."""
 
-    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, connection: dict[str, Any] | str, client_id: str) -> None:
+        """`connection`: `consumers.connection.client_options(settings)`, or just bootstrap servers."""
+        self.connection = connection if isinstance(connection, dict) else {"bootstrap_servers": connection}
         self.client_id = client_id
         self._producer: Any = None
 
@@ -30,7 +31,7 @@ class KafkaPublisher:
         from aiokafka import AIOKafkaProducer
 
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap_servers, client_id=self.client_id, acks="all",
+            **self.connection, client_id=self.client_id, acks="all",
             enable_idempotence=True, linger_ms=5,
         )
         await self._producer.start()

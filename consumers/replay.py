@@ -29,6 +29,7 @@ from aiolimiter import AsyncLimiter
 
 from agents.tools import NOTE_KIND, account_filter
 from config.settings import Settings
+from consumers.connection import client_options
 from consumers.decode import UnknownEventType, decode_ticket_event
 from consumers.records import Record
 from consumers.tickets import TicketFlow, subject_hashes
@@ -67,10 +68,9 @@ class Plan:
 async def plan(settings: Settings, group: str, since: datetime, until: datetime | None) -> Plan:
     """Where each partition of the ticket topic starts and stops for this window and group."""
     check_group(settings, group)
-    bootstrap = settings.kafka.bootstrap_servers
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=f"{settings.kafka.client_id}-replay",
-                                enable_auto_commit=False)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=f"{settings.kafka.client_id}-replay")
+    options = client_options(settings)
+    consumer = AIOKafkaConsumer(**options, client_id=f"{settings.kafka.client_id}-replay", enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(**options, client_id=f"{settings.kafka.client_id}-replay")
     await consumer.start()
     await admin.start()
     try:

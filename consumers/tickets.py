@@ -99,6 +99,8 @@ class TicketFlow:
         metrics.MODEL_TOKENS.labels(outcome.planner, "input").inc(outcome.usage.input_tokens)
         metrics.MODEL_TOKENS.labels(outcome.planner, "output").inc(outcome.usage.output_tokens)
         metrics.MODEL_TOOL_CALLS.labels(outcome.planner).inc(outcome.tool_calls)
+        for seconds in outcome.model_seconds:
+            metrics.MODEL_LATENCY.labels(outcome.planner).observe(seconds)
         for tag in outcome.tags_added:
             metrics.TAGS_CHANGED.labels(tag, "set").inc()
         for tag in outcome.tags_removed:

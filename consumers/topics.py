@@ -7,12 +7,12 @@ import asyncio
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from config.settings import Settings
+from consumers.connection import client_options
 
 
 async def create_topics(settings: Settings) -> tuple[list[str], list[str]]:
     """Returns (created, already existing)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers,
-                                client_id=f"{settings.kafka.client_id}-admin")
+    admin = AIOKafkaAdminClient(**client_options(settings), client_id=f"{settings.kafka.client_id}-admin")
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -39,8 +39,7 @@ class MissingTopics(RuntimeError):
 
 
 async def check_topics(settings: Settings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers,
-                                client_id=f"{settings.kafka.client_id}-admin")
+    admin = AIOKafkaAdminClient(**client_options(settings), client_id=f"{settings.kafka.client_id}-admin")
     await admin.start()
     try:
         missing = sorted(set(settings.topic_names()) - set(await admin.list_topics()))

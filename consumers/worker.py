@@ -15,6 +15,7 @@ from agents.factory import build_agent, build_model
 from agents.model import Model
 from config.settings import Settings
 from consumers import metrics, ordered
+from consumers.connection import client_options
 from consumers.delays import DelayConsumer
 from consumers.deletions import DeletionFlow
 from consumers.publishing import KafkaPublisher
@@ -22,6 +23,7 @@ from consumers.tickets import TicketFlow
 from consumers.topics import check_topics
 from memory.factory import check_store, open_store
 from memory.store import MemoryStore
+from memory.timed import TimedStore
 
 log = logging.getLogger("ticket_enricher.worker")
 
@@ -34,11 +36,13 @@ class Worker:
         self.model = model or build_model(settings, metrics.LIMITER_LEVEL.labels("model").set)
         self._own_store = store is None
         self.store = store or open_store(settings)
-        self.publisher = KafkaPublisher(settings.kafka.bootstrap_servers, settings.kafka.client_id)
+        self.publisher = KafkaPublisher(client_options(settings), settings.kafka.client_id)
+        timed: MemoryStore = TimedStore(  # type: ignore[assignment]
+            self.store, lambda operation, seconds: metrics.MEMORY_LATENCY.labels(operation).observe(seconds))
         self.flow = TicketFlow(
-            agent=build_agent(settings, self.store, self.model), publisher=self.publisher, settings=settings
+            agent=build_agent(settings, timed, self.model), publisher=self.publisher, settings=settings
         )
-        self.deletion_flow = DeletionFlow(store=self.store, publisher=self.publisher, settings=settings)
+        self.deletion_flow = DeletionFlow(store=timed, publisher=self.publisher, settings=settings)
         self.delays = DelayConsumer(settings, self.flow,
                                     {settings.topics.deletion_requests: self.deletion_flow.handle})
         self.tickets = ordered.from_settings(

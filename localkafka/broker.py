@@ -129,19 +129,30 @@ class LocalBroker:
         lib_dir: Path | None = None,
         heap: str = "512m",
         partitions: int = 3,
+        scram: tuple[str, str, str] | None = None,
     ) -> None:
+        """`scram`: (mechanism, user, password) adds a SASL_PLAINTEXT listener with that SCRAM user, whose
+        credentials KRaft stores when the data directory is formatted (first start only)."""
         self.data_dir = Path(data_dir).resolve()
         self.host = host
         self.port = port
         self.lib_dir = lib_dir
         self.heap = heap
         self.partitions = partitions
+        self.scram = scram
+        self.sasl_port: int | None = None
         self._state = self.data_dir / "broker.json"
         self._proc: subprocess.Popen[bytes] | None = None  # kept so that stop() can reap a child of ours
 
     @property
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        """The SASL_PLAINTEXT listener's address (only with `scram`)."""
+        assert self.sasl_port is not None, "start a broker with scram=... first"
+        return f"{self.host}:{self.sasl_port}"
 
     def status(self) -> BrokerStatus:
         if not self._state.exists():
@@ -165,6 +176,8 @@ class LocalBroker:
             self.port = saved.get("port") or free_port(self.host)
         # The KRaft voter set records the controller endpoint at format time: keep it across restarts.
         controller_port = saved.get("controller_port") or free_port(self.host)
+        if self.scram is not None:
+            self.sasl_port = saved.get("sasl_port") or free_port(self.host)
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         props = self.data_dir / "server.properties"
@@ -176,14 +189,19 @@ class LocalBroker:
                 ["java", "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"],
                 capture_output=True, text=True, check=True,
             ).stdout.strip()
+            scram = []
+            if self.scram is not None:
+                mechanism, user, password = self.scram
+                scram = ["--add-scram", f"{mechanism}=[name={user},password={password}]"]
             fmt = subprocess.run(
                 ["java", "-cp", classpath, "kafka.tools.StorageTool", "format", "--standalone",
-                 "-t", cluster_id, "-c", str(props)],
+                 "-t", cluster_id, "-c", str(props), *scram],
                 capture_output=True, text=True,
             )
             if fmt.returncode != 0:
                 raise BrokerError(f"formatting {self.data_dir} failed:\n{fmt.stdout}{fmt.stderr}")
-        ports_file.write_text(json.dumps({"port": self.port, "controller_port": controller_port}))
+        ports_file.write_text(json.dumps({"port": self.port, "controller_port": controller_port,
+                                          "sasl_port": self.sasl_port}))
         log_file = logs / "server.log"
         log_file.unlink(missing_ok=True)
         out = open(logs / "java.out", "wb")
@@ -241,15 +259,28 @@ class LocalBroker:
 
     def _properties(self, controller_port: int) -> str:
         h = self.host
+        listeners = f"PLAINTEXT://{h}:{self.port},CONTROLLER://{h}:{controller_port}"
+        protocols = "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+        sasl: list[str] = []
+        if self.scram is not None:
+            mechanism = self.scram[0]
+            listeners += f",SASL_PLAINTEXT://{h}:{self.sasl_port}"
+            protocols += ",SASL_PLAINTEXT:SASL_PLAINTEXT"
+            sasl = [
+                f"sasl.enabled.mechanisms={mechanism}",
+                f"listener.name.sasl_plaintext.{mechanism.lower()}.sasl.jaas.config="
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            ]
         return "\n".join([
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.bootstrap.servers={h}:{controller_port}",
-            f"listeners=PLAINTEXT://{h}:{self.port},CONTROLLER://{h}:{controller_port}",
-            f"advertised.listeners=PLAINTEXT://{h}:{self.port},CONTROLLER://{h}:{controller_port}",
+            f"listeners={listeners}",
+            f"advertised.listeners={listeners}",
             "inter.broker.listener.name=PLAINTEXT",
             "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"listener.security.protocol.map={protocols}",
+            *sasl,
             f"log.dirs={self.data_dir / 'kraft'}",
             f"num.partitions={self.partitions}",
             "offsets.topic.replication.factor=1",

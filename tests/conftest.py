@@ -84,6 +84,7 @@ async def kafka_settings(kafka_bootstrap: str, tmp_path: Path) -> Settings:
         topics={"tickets": f"tickets-{run}", "enriched": f"enriched-{run}", "dlq": f"dlq-{run}",
                 "deletion_requests": f"forget-{run}", "deletion_completed": f"forgotten-{run}"},
         memory={"path": tmp_path / "memory.db"},
+        ops={"http_port": 0},
     )
     await create_topics(settings)
     return settings

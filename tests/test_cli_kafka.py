@@ -74,7 +74,8 @@ async def test_topics_create_run_and_accounts_show(
     await publish_events(producer, settings.topics.tickets, stream.events)
 
     memory = tmp_path / "memory.db"
-    worker = subprocess.Popen([CLI, "run", "-c", str(config), "-b", kafka_bootstrap, "-m", str(memory)],
+    worker = subprocess.Popen([CLI, "run", "-c", str(config), "-b", kafka_bootstrap, "-m", str(memory),
+                               "--http-port", "0"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
     try:
         reader = TopicReader(kafka_bootstrap, settings)

@@ -73,6 +73,7 @@ class Members:
             "TICKET_ENRICHER_TOPICS__DELETION_REQUESTS": settings.topics.deletion_requests,
             "TICKET_ENRICHER_TOPICS__DELETION_COMPLETED": settings.topics.deletion_completed,
             "TICKET_ENRICHER_MEMORY__PATH": str(settings.memory.path),
+            "TICKET_ENRICHER_OPS__HTTP_PORT": "0",  # several members on one host
             "TICKET_ENRICHER_WORKER__MAX_IN_FLIGHT": str(IN_FLIGHT),
             "TICKET_ENRICHER_WORKER__DRAIN_TIMEOUT_SECONDS": "20",
             "TICKET_ENRICHER_MODEL__NAME": "fake-model",
