@@ -5,13 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install broker-jars clean
+.PHONY: demo test install broker-jars clean docs
 
 demo: $(STAMP)
 	$(BIN)/ticket-enricher demo
 
 test: $(STAMP) broker-jars
 	$(BIN)/pytest
+
+# The AsyncAPI document of every topic and payload, from consumers/asyncapi.py (tests/test_asyncapi.py checks it).
+docs: $(STAMP)
+	$(BIN)/faststream docs gen consumers.asyncapi:app --yaml --out docs/asyncapi.yaml
 
 install: $(STAMP)
 
