@@ -17,5 +17,6 @@ RUN pip install . \
 USER 10001
 VOLUME ["/data"]
 ENV TICKET_ENRICHER_MEMORY__PATH=/data/memory.db
+EXPOSE 9464
 ENTRYPOINT ["ticket-enricher"]
 CMD ["run"]
