@@ -49,6 +49,7 @@ Handler = Callable[[Record], Awaitable[object]]
 _POLL_MS = 100
 _RETRY_FIRST_SECONDS, _RETRY_MAX_SECONDS = 0.5, 30.0
 _DUE_CHECK_SECONDS = 0.5  # a waiting record notices a revoke or stop this soon
+_FINAL_COMMIT_ATTEMPTS, _FINAL_COMMIT_PAUSE_SECONDS = 10, 0.5
 
 
 def ordering_key(record: Record) -> Hashable:
@@ -350,20 +351,33 @@ class KeyOrderedConsumer:
             self._dirty.clear()
             await self._commit({tp: o for tp, o in self._offsets.items() if tp not in self._revoking})
 
-    async def _commit(self, partitions: dict[TopicPartition, PartitionOffsets]) -> None:
+    async def _commit(self, partitions: dict[TopicPartition, PartitionOffsets], *, final: bool = False) -> None:
+        """`final`: the last commit before these partitions are given up (drain). A rebalance that completes
+        while a stopping member drains makes its commit fail with the old generation; the member then rejoins
+        with the new one, usually still owning the partitions, so the commit is tried again for a few seconds
+        rather than leaving the finished records to be run again by the next owner."""
         if not self.commits:
             return
+        attempts = _FINAL_COMMIT_ATTEMPTS if final else 1
         async with self._commit_lock:
-            points = {tp: p for tp, o in partitions.items() if (p := o.uncommitted()) is not None}
-            if not points:
+            for attempt in range(1, attempts + 1):
+                owned = self._consumer.assignment()
+                points = {tp: p for tp, o in partitions.items()
+                          if tp in owned and (p := o.uncommitted()) is not None}
+                if not points:
+                    return
+                try:
+                    await self._consumer.commit(points)  # {tp: (offset, metadata)}
+                except (CommitFailedError, IllegalStateError, KafkaError) as error:
+                    if attempt < attempts:
+                        await asyncio.sleep(_FINAL_COMMIT_PAUSE_SECONDS)
+                        continue
+                    log.warning("commit of %d partitions failed (%s); %s", len(points), error,
+                                "their finished records may run again" if final else "the next one covers them")
+                    return
+                for tp, point in points.items():
+                    partitions[tp].committed = point
                 return
-            try:
-                await self._consumer.commit(points)  # {tp: (offset, metadata)}
-            except (CommitFailedError, IllegalStateError, KafkaError) as error:
-                log.warning("commit of %d partitions failed (%s); the next one covers them", len(points), error)
-                return
-            for tp, point in points.items():
-                partitions[tp].committed = point
 
     async def _drain(self, partitions: set[TopicPartition]) -> None:
         """Drop waiting records of these partitions, finish or cancel their in-flight ones, commit, forget them."""
@@ -392,7 +406,7 @@ class KeyOrderedConsumer:
                 await asyncio.wait_for(self._progress.wait(), left)
             except TimeoutError:
                 pass
-        await self._commit({tp: o for tp, o in self._offsets.items() if tp in partitions})
+        await self._commit({tp: o for tp, o in self._offsets.items() if tp in partitions}, final=True)
         for tp in partitions:
             self._offsets.pop(tp, None)
 

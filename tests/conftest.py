@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,6 +22,7 @@ from memory.sqlite import SqliteMemoryStore
 
 if TYPE_CHECKING:
     from tests.fakes.mem0_server import FakeMem0
+    from tests.fakes.openai_server import FakeOpenAI
 
 _SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_")
 
@@ -181,6 +183,7 @@ def fake_mem0() -> Iterator[FakeMem0]:
     """A fake Mem0 Platform on loopback; at teardown every request the adapter sent must match the spec."""
     from tests.fakes.contract import violations
     from tests.fakes.mem0_server import FakeMem0
+    from tests.fakes.openai_server import FakeOpenAI
 
     server = FakeMem0().start()
     try:
@@ -205,3 +208,36 @@ async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         yield store
     finally:
         await store.close()  # type: ignore[attr-defined]
+
+
+def command_env(settings: Settings, model_url: str | None = None, **settings_env: str) -> dict[str, str]:
+    """The environment for a `ticket-enricher` subprocess of this test: its broker, topics, group and memory
+    file, endpoints off (several members share a host) unless `OPS__HTTP_PORT` says otherwise, the fake model
+    when given, and `settings_env` as further `TICKET_ENRICHER_<KEY>` values."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MEM0_", "TICKET_"))}
+    values = {
+        "KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers, "KAFKA__GROUP_ID": settings.kafka.group_id,
+        "TOPICS__TICKETS": settings.topics.tickets, "TOPICS__ENRICHED": settings.topics.enriched,
+        "TOPICS__DLQ": settings.topics.dlq, "TOPICS__DELETION_REQUESTS": settings.topics.deletion_requests,
+        "TOPICS__DELETION_COMPLETED": settings.topics.deletion_completed,
+        "MEMORY__PATH": str(settings.memory.path), "OPS__HTTP_PORT": "0",
+    } | settings_env
+    env |= {f"TICKET_ENRICHER_{k}": v for k, v in values.items()}
+    if model_url is not None:
+        env |= {"TICKET_ENRICHER_MODEL__NAME": "fake-model", "OPENAI_BASE_URL": model_url + "/v1",
+                "OPENAI_API_KEY": "test-not-secret"}
+    return env
+
+
+@pytest.fixture
+def slow_model() -> Iterator[FakeOpenAI]:
+    """The fake OpenAI-compatible model, diligent and 50 ms per call, on loopback."""
+    from tests.fakes.openai_server import FakeOpenAI, diligent
+
+    server = FakeOpenAI().start()
+    server.script = diligent
+    server.latency_seconds = 0.05
+    try:
+        yield server
+    finally:
+        server.stop()

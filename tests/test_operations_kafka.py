@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,8 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from config.settings import Settings
 from core.events import Ticket, TicketEvent
 from samples.publish import publish_events
-from tests.conftest import TopicReader
-from tests.fakes.openai_server import FakeOpenAI, diligent
+from tests.conftest import TopicReader, command_env
+from tests.fakes.openai_server import FakeOpenAI
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))
@@ -55,35 +53,10 @@ def value(metrics: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
     return sum(v for (n, ls), v in metrics.items() if n == name and set(labels.items()) <= set(ls))
 
 
-@pytest.fixture
-def slow_model() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    server.script = diligent
-    server.latency_seconds = 0.03
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def env_for(settings: Settings, model_url: str, port: int) -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MEM0_", "TICKET_"))} | {
-        "TICKET_ENRICHER_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-        "TICKET_ENRICHER_KAFKA__GROUP_ID": settings.kafka.group_id,
-        "TICKET_ENRICHER_TOPICS__TICKETS": settings.topics.tickets,
-        "TICKET_ENRICHER_TOPICS__ENRICHED": settings.topics.enriched,
-        "TICKET_ENRICHER_TOPICS__DLQ": settings.topics.dlq,
-        "TICKET_ENRICHER_TOPICS__DELETION_REQUESTS": settings.topics.deletion_requests,
-        "TICKET_ENRICHER_TOPICS__DELETION_COMPLETED": settings.topics.deletion_completed,
-        "TICKET_ENRICHER_MEMORY__PATH": str(settings.memory.path),
-        "TICKET_ENRICHER_WORKER__MAX_IN_FLIGHT": "4",
-        "TICKET_ENRICHER_OPS__HTTP_PORT": str(port),
-        "TICKET_ENRICHER_OPS__LAG_INTERVAL_SECONDS": "0.3",
-        "TICKET_ENRICHER_OPS__LOG_FORMAT": "json",
-        "TICKET_ENRICHER_MODEL__NAME": "fake-model",
-        "OPENAI_BASE_URL": model_url + "/v1",
-        "OPENAI_API_KEY": "test-not-secret",
-    }
+    return command_env(settings, model_url, **{
+        "WORKER__MAX_IN_FLIGHT": "4", "OPS__HTTP_PORT": str(port), "OPS__LAG_INTERVAL_SECONDS": "0.3",
+        "OPS__LOG_FORMAT": "json"})
 
 
 async def test_metrics_move_lag_drains_and_probes_answer(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -20,7 +19,7 @@ from cli.replay import parse_when, run_replay
 from config.settings import Settings
 from consumers.replay import LiveGroup, plan
 from core.events import Requester, Ticket, TicketEvent
-from tests.conftest import TopicReader
+from tests.conftest import TopicReader, command_env
 
 pytestmark = pytest.mark.kafka
 # recent: a broker deletes records older than its retention (7 days by default), whatever a test expects
@@ -142,16 +141,7 @@ async def test_an_interrupted_replay_resumes_without_duplicates(
 ) -> None:
     events = [event(i, accounts=5) for i in range(60)]
     await publish_at(producer, kafka_settings.topics.tickets, events)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MEM0_", "TICKET_"))} | {
-        "TICKET_ENRICHER_KAFKA__BOOTSTRAP_SERVERS": kafka_settings.kafka.bootstrap_servers,
-        "TICKET_ENRICHER_KAFKA__GROUP_ID": kafka_settings.kafka.group_id,
-        "TICKET_ENRICHER_TOPICS__TICKETS": kafka_settings.topics.tickets,
-        "TICKET_ENRICHER_TOPICS__ENRICHED": kafka_settings.topics.enriched,
-        "TICKET_ENRICHER_TOPICS__DLQ": kafka_settings.topics.dlq,
-        "TICKET_ENRICHER_TOPICS__DELETION_REQUESTS": kafka_settings.topics.deletion_requests,
-        "TICKET_ENRICHER_TOPICS__DELETION_COMPLETED": kafka_settings.topics.deletion_completed,
-        "TICKET_ENRICHER_MEMORY__PATH": str(kafka_settings.memory.path),
-    }
+    env = command_env(kafka_settings)
     command = [CLI, "replay", "--since", T0.isoformat(), "--rate", "5"]
     proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     await asyncio.sleep(4.0)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import signal
 import sqlite3
@@ -16,7 +15,6 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,8 +25,8 @@ from config.settings import Settings
 from consumers.lag import group_lag
 from core.events import Ticket, TicketEvent
 from samples.publish import publish_events
-from tests.conftest import TopicReader
-from tests.fakes.openai_server import FakeOpenAI, diligent
+from tests.conftest import TopicReader, command_env
+from tests.fakes.openai_server import FakeOpenAI
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))
@@ -47,39 +45,14 @@ def make_events(accounts: int, per_account: int) -> list[TicketEvent]:
     return events
 
 
-@pytest.fixture
-def slow_model() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    server.script = diligent
-    server.latency_seconds = 0.05
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 class Members:
     """Starts and stops `ticket-enricher run` processes of one group."""
 
     def __init__(self, settings: Settings, model_url: str) -> None:
         self.settings = settings
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MEM0_", "TICKET_"))} | {
-            "TICKET_ENRICHER_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-            "TICKET_ENRICHER_KAFKA__GROUP_ID": settings.kafka.group_id,
-            "TICKET_ENRICHER_KAFKA__SESSION_TIMEOUT_MS": "6000",
-            "TICKET_ENRICHER_TOPICS__TICKETS": settings.topics.tickets,
-            "TICKET_ENRICHER_TOPICS__ENRICHED": settings.topics.enriched,
-            "TICKET_ENRICHER_TOPICS__DLQ": settings.topics.dlq,
-            "TICKET_ENRICHER_TOPICS__DELETION_REQUESTS": settings.topics.deletion_requests,
-            "TICKET_ENRICHER_TOPICS__DELETION_COMPLETED": settings.topics.deletion_completed,
-            "TICKET_ENRICHER_MEMORY__PATH": str(settings.memory.path),
-            "TICKET_ENRICHER_OPS__HTTP_PORT": "0",  # several members on one host
-            "TICKET_ENRICHER_WORKER__MAX_IN_FLIGHT": str(IN_FLIGHT),
-            "TICKET_ENRICHER_WORKER__DRAIN_TIMEOUT_SECONDS": "20",
-            "TICKET_ENRICHER_MODEL__NAME": "fake-model",
-            "OPENAI_BASE_URL": model_url + "/v1",
-            "OPENAI_API_KEY": "test-not-secret",
-        }
+        self.env = command_env(settings, model_url, **{
+            "KAFKA__SESSION_TIMEOUT_MS": "6000", "WORKER__MAX_IN_FLIGHT": str(IN_FLIGHT),
+            "WORKER__DRAIN_TIMEOUT_SECONDS": "20"})
         self.procs: list[subprocess.Popen[str]] = []
         self.logs: list[Path] = []
 
