@@ -130,9 +130,11 @@ class LocalBroker:
         heap: str = "512m",
         partitions: int = 3,
         scram: tuple[str, str, str] | None = None,
+        tls: tuple[Path, str] | None = None,
     ) -> None:
         """`scram`: (mechanism, user, password) adds a SASL_PLAINTEXT listener with that SCRAM user, whose
-        credentials KRaft stores when the data directory is formatted (first start only)."""
+        credentials KRaft stores when the data directory is formatted (first start only). `tls`: (PKCS12
+        keystore, its password) adds an SSL listener serving that key and certificate."""
         self.data_dir = Path(data_dir).resolve()
         self.host = host
         self.port = port
@@ -141,12 +143,20 @@ class LocalBroker:
         self.partitions = partitions
         self.scram = scram
         self.sasl_port: int | None = None
+        self.tls = tls
+        self.ssl_port: int | None = None
         self._state = self.data_dir / "broker.json"
         self._proc: subprocess.Popen[bytes] | None = None  # kept so that stop() can reap a child of ours
 
     @property
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def ssl_bootstrap(self) -> str:
+        """The SSL listener's address (only with `tls`)."""
+        assert self.ssl_port is not None, "start a broker with tls=... first"
+        return f"{self.host}:{self.ssl_port}"
 
     @property
     def sasl_bootstrap(self) -> str:
@@ -178,6 +188,8 @@ class LocalBroker:
         controller_port = saved.get("controller_port") or free_port(self.host)
         if self.scram is not None:
             self.sasl_port = saved.get("sasl_port") or free_port(self.host)
+        if self.tls is not None:
+            self.ssl_port = saved.get("ssl_port") or free_port(self.host)
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         props = self.data_dir / "server.properties"
@@ -201,7 +213,7 @@ class LocalBroker:
             if fmt.returncode != 0:
                 raise BrokerError(f"formatting {self.data_dir} failed:\n{fmt.stdout}{fmt.stderr}")
         ports_file.write_text(json.dumps({"port": self.port, "controller_port": controller_port,
-                                          "sasl_port": self.sasl_port}))
+                                          "sasl_port": self.sasl_port, "ssl_port": self.ssl_port}))
         log_file = logs / "server.log"
         log_file.unlink(missing_ok=True)
         out = open(logs / "java.out", "wb")
@@ -271,6 +283,12 @@ class LocalBroker:
                 f"listener.name.sasl_plaintext.{mechanism.lower()}.sasl.jaas.config="
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;",
             ]
+        if self.tls is not None:
+            keystore, password = self.tls
+            listeners += f",SSL://{h}:{self.ssl_port}"
+            protocols += ",SSL:SSL"
+            sasl += [f"ssl.keystore.location={keystore}", "ssl.keystore.type=PKCS12",
+                     f"ssl.keystore.password={password}", f"ssl.key.password={password}"]
         return "\n".join([
             "process.roles=broker,controller",
             "node.id=1",

@@ -7,6 +7,7 @@ import ipaddress
 import json
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -241,3 +242,22 @@ def slow_model() -> Iterator[FakeOpenAI]:
         yield server
     finally:
         server.stop()
+
+
+async def enriched(settings: Settings, expected: int, timeout: float = 90) -> int:
+    """How many records the output topic holds, read over `settings`' own connection (security included),
+    waiting up to `timeout` for `expected`."""
+    from consumers.connection import client_options
+
+    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(settings.topics.enriched, p) for p in range(settings.topics.partitions)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        seen, deadline = 0, time.monotonic() + timeout
+        while seen < expected and time.monotonic() < deadline:
+            seen += sum(len(b) for b in (await consumer.getmany(timeout_ms=500)).values())
+        return seen
+    finally:
+        await consumer.stop()

@@ -11,13 +11,12 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
 from config.settings import Settings, load_settings
@@ -25,6 +24,7 @@ from consumers.connection import client_options
 from localkafka import LocalBroker
 from samples import generate
 from samples.publish import publish_events
+from tests.conftest import enriched
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))
@@ -66,21 +66,6 @@ def secure(scram_broker: tuple[LocalBroker, str], tmp_path: Path) -> tuple[Setti
 
 def cli(env: dict[str, str], *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
     return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
-
-
-async def enriched(settings: Settings, expected: int, timeout: float = 90) -> int:
-    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(settings.topics.enriched, p) for p in range(settings.topics.partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        seen, deadline = 0, time.monotonic() + timeout
-        while seen < expected and time.monotonic() < deadline:
-            seen += sum(len(b) for b in (await consumer.getmany(timeout_ms=500)).values())
-        return seen
-    finally:
-        await consumer.stop()
 
 
 async def test_every_command_connects_with_the_right_secret(secure: tuple[Settings, dict[str, str]]) -> None:
