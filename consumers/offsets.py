@@ -50,6 +50,7 @@ class PartitionOffsets:
         self._pending: deque[int] = deque()
         self._done: set[int] = set()
         self._next: int | None = None  # commit point once everything fetched so far is done
+        self.first_fetched: int | None = None
         self.last_fetched: int | None = None
         self.committed: tuple[int, str] | None = None  # last (offset, metadata) this member committed
         self.already_done = already_done or set()  # finished by a previous owner: skip when fetched
@@ -58,6 +59,8 @@ class PartitionOffsets:
         if self.last_fetched is not None and offset <= self.last_fetched:
             raise ValueError(f"offset {offset} fetched after {self.last_fetched}; offsets must increase")
         self._pending.append(offset)
+        if self.first_fetched is None:
+            self.first_fetched = offset
         self.last_fetched = offset
 
     def done(self, offset: int) -> None:
@@ -82,6 +85,13 @@ class PartitionOffsets:
         if self.committed is not None and (current == self.committed or point < self.committed[0]):
             return None
         return current
+
+    def finished_since(self, start: int) -> set[int]:
+        """Offsets >= `start` this tracker knows are done: below the commit point, or done beyond it."""
+        point = self.commit_point()
+        if point is None or self.first_fetched is None:
+            return set()
+        return set(range(max(start, self.first_fetched), point)) | {o for o in self._done if o >= start}
 
     @property
     def outstanding(self) -> int:

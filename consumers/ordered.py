@@ -11,7 +11,9 @@ virtual partitions do, once, on aiokafka:
 * Offsets are committed explicitly per partition at the highest point below which every record is done, with
   the records finished beyond it in the commit's metadata (`consumers.offsets`), by one committer that
   coalesces completions. The partition's next owner skips those, so a crash replays the records that were in
-  flight (and those finished in the last commit's round trip), a graceful hand-over none.
+  flight (and those finished in the last commit's round trip), a graceful hand-over none. A commit that a
+  racing rebalance rejects (stale generation) is not lost when the partition comes back to this member: what it
+  finished is remembered across the rebalance and skipped.
 * Back-pressure: past `max_buffered` fetched-but-unfinished records every partition is paused, and resumed below
   half of it; the poll loop never stops, so the member is never evicted for a slow model.
 * A failing handler (its outcome could not be published) is retried in place with back-off: its key waits, other
@@ -102,6 +104,9 @@ class KeyOrderedConsumer:
         self._admin: AIOKafkaAdminClient | None = None  # reads the done-offsets metadata of assigned partitions
         self._offsets: dict[TopicPartition, PartitionOffsets] = {}
         self._revoking: set[TopicPartition] = set()
+        # partitions given up with finished records their last commit could not save (a rebalance raced it);
+        # if the next assignment gives them back, those records are skipped instead of run again
+        self._unsaved: dict[TopicPartition, PartitionOffsets] = {}
         self._keys: dict[Hashable, deque[Record]] = {}
         self._key_tasks: dict[Hashable, asyncio.Task[None]] = {}
         self._running: dict[Hashable, TopicPartition] = {}  # key -> partition of its record in flight
@@ -352,10 +357,10 @@ class KeyOrderedConsumer:
             await self._commit({tp: o for tp, o in self._offsets.items() if tp not in self._revoking})
 
     async def _commit(self, partitions: dict[TopicPartition, PartitionOffsets], *, final: bool = False) -> None:
-        """`final`: the last commit before these partitions are given up (drain). A rebalance that completes
-        while a stopping member drains makes its commit fail with the old generation; the member then rejoins
-        with the new one, usually still owning the partitions, so the commit is tried again for a few seconds
-        rather than leaving the finished records to be run again by the next owner."""
+        """`final`: the last commit of a stopping member. A rebalance that completes while it drains makes the
+        commit fail with the old generation; the member then rejoins with the new one, usually still owning the
+        partitions, so the commit is tried again for a few seconds rather than leaving the finished records to
+        be run again by the next owner."""
         if not self.commits:
             return
         attempts = _FINAL_COMMIT_ATTEMPTS if final else 1
@@ -406,9 +411,13 @@ class KeyOrderedConsumer:
                 await asyncio.wait_for(self._progress.wait(), left)
             except TimeoutError:
                 pass
-        await self._commit({tp: o for tp, o in self._offsets.items() if tp in partitions}, final=True)
+        # stopping: aiokafka may rejoin meanwhile (the listener returns at once), so retrying can succeed; on a
+        # revoke the rejoin waits for this listener, so a failed commit is remembered instead (`_unsaved`)
+        await self._commit({tp: o for tp, o in self._offsets.items() if tp in partitions}, final=self._stopping)
         for tp in partitions:
-            self._offsets.pop(tp, None)
+            offsets = self._offsets.pop(tp, None)
+            if offsets is not None and offsets.uncommitted() is not None:
+                self._unsaved[tp] = offsets
 
 
 def from_settings(settings: Settings, *, group_id: str, topics: Iterable[str], handler: Handler, client_id: str,
@@ -444,9 +453,13 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
                                                                            partitions=list(assigned))
             except Exception as error:  # not fatal: finished records are then simply run again (idempotent)
                 log.warning("could not read which records the previous owner finished: %s", error)
+        unsaved, owner._unsaved = owner._unsaved, {}
         for tp in assigned:
             c = committed.get(tp)
+            start = c.offset if c is not None and c.offset >= 0 else 0
             done = decode_done(c.offset, c.metadata) if c is not None and c.offset >= 0 else set()
+            if tp in unsaved:  # ours again: what this member finished is done, committed or not
+                done |= unsaved[tp].finished_since(start)
             owner._offsets[tp] = PartitionOffsets(already_done=done)
             owner._revoking.discard(tp)
         if assigned:

@@ -111,3 +111,14 @@ def test_random_completion_order_matches_a_reference() -> None:
         assert o.commit_point() == expected
         point, metadata = o.uncommitted()  # type: ignore[misc]
         assert decode_done(point, metadata) == {d for d in done if d > point}
+
+
+def test_finished_since_names_what_this_tracker_saw_done() -> None:
+    offsets = PartitionOffsets()
+    for o in range(10, 16):
+        offsets.fetched(o)
+    for o in (10, 11, 13, 15):
+        offsets.done(o)
+    assert offsets.finished_since(0) == {10, 11, 13, 15}  # nothing below the first fetched offset
+    assert offsets.finished_since(11) == {11, 13, 15}
+    assert PartitionOffsets().finished_since(0) == set()
