@@ -18,8 +18,10 @@ def status(
     config: ConfigOpt = None,
     bootstrap_servers: BootstrapOpt = None,
 ) -> None:
-    """The worker's consumer groups at a glance: members and their partitions, lag per partition (input,
-    delay tiers, deletion requests), and how many records wait on the dead-letter topic."""
+    """One screen: group members, lag per partition, delay tier depths, DLQ depth.
+
+    Covers the worker's three groups (input, delay tiers, deletion requests): who holds which partitions,
+    committed and end offsets, and how many records wait on the dead-letter topic."""
     from consumers.status import status as read_status
 
     settings = settings_from(config, bootstrap_servers)
