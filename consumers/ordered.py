@@ -118,6 +118,7 @@ class KeyOrderedConsumer:
         self._paused = False
         self._started = False
         self._stopping = False
+        self._stop_drained = asyncio.Event()  # a stopping member's final drain and commit are over
         self._tasks: list[asyncio.Task[None]] = []
         self._failure: asyncio.Future[BaseException] | None = None
         self.peak_in_flight = 0
@@ -189,7 +190,10 @@ class KeyOrderedConsumer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         try:
-            await self._drain(set(self._offsets))
+            try:
+                await self._drain(set(self._offsets))
+            finally:
+                self._stop_drained.set()
             for task in list(self._key_tasks.values()):
                 task.cancel()
             await asyncio.gather(*self._key_tasks.values(), return_exceptions=True)
@@ -439,7 +443,12 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self.owner = owner
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        if revoked and not self.owner._stopping:
+        if self.owner._stopping:
+            # stop() is draining and committing: hold the rebalance until it is done, so that its commit
+            # lands while this member's generation is still the group's (else it is refused and the
+            # finished records run again on the next owner)
+            await self.owner._stop_drained.wait()
+        elif revoked:
             log.info("partitions revoked: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in revoked))
             await self.owner._drain(set(revoked))
 

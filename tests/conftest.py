@@ -23,6 +23,7 @@ from memory.sqlite import SqliteMemoryStore
 
 if TYPE_CHECKING:
     from tests.fakes.mem0_server import FakeMem0
+    from core.events import TicketEvent
     from tests.fakes.openai_server import FakeOpenAI
 
 _SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_")
@@ -184,6 +185,7 @@ def fake_mem0() -> Iterator[FakeMem0]:
     """A fake Mem0 Platform on loopback; at teardown every request the adapter sent must match the spec."""
     from tests.fakes.contract import violations
     from tests.fakes.mem0_server import FakeMem0
+    from core.events import TicketEvent
     from tests.fakes.openai_server import FakeOpenAI
 
     server = FakeMem0().start()
@@ -261,3 +263,16 @@ async def enriched(settings: Settings, expected: int, timeout: float = 90) -> in
         return seen
     finally:
         await consumer.stop()
+
+
+async def publish_over(settings: Settings, events: list[TicketEvent]) -> None:
+    """Publish `events` to the input topic over `settings`' own connection (security included)."""
+    from consumers.connection import client_options
+    from samples.publish import publish_events
+
+    producer = AIOKafkaProducer(**client_options(settings))
+    await producer.start()
+    try:
+        await publish_events(producer, settings.topics.tickets, events)
+    finally:
+        await producer.stop()

@@ -16,15 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
 from config.settings import Settings, load_settings
-from consumers.connection import client_options
 from localkafka import LocalBroker
 from samples import generate
-from samples.publish import publish_events
-from tests.conftest import enriched
+from tests.conftest import enriched, publish_over
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))
@@ -73,12 +70,7 @@ async def test_every_command_connects_with_the_right_secret(secure: tuple[Settin
     created = cli(env, "topics", "create")
     assert created.returncode == 0 and created.stdout.count("created") == len(settings.topic_names()), created.stderr
     stream = generate(seed=5, accounts=4)
-    producer = AIOKafkaProducer(**client_options(settings))
-    await producer.start()
-    try:
-        await publish_events(producer, settings.topics.tickets, stream.events)
-    finally:
-        await producer.stop()
+    await publish_over(settings, stream.events)
     worker = subprocess.Popen([CLI, "run", "--log-level", "WARNING"], env=env, stderr=subprocess.PIPE, text=True,
                               stdout=subprocess.DEVNULL)
     try:

@@ -13,14 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from config.settings import Settings, load_settings
-from consumers.connection import client_options
 from localkafka import LocalBroker
 from samples import generate
-from samples.publish import publish_events
-from tests.conftest import command_env, enriched
+from tests.conftest import command_env, enriched, publish_over
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))
@@ -66,12 +63,7 @@ async def test_the_worker_connects_over_tls_trusting_the_given_ca(
     created = subprocess.run([CLI, "topics", "create"], env=env, capture_output=True, text=True, timeout=90)
     assert created.returncode == 0, created.stderr
     stream = generate(seed=8, accounts=3)
-    producer = AIOKafkaProducer(**client_options(settings))
-    await producer.start()
-    try:
-        await publish_events(producer, settings.topics.tickets, stream.events)
-    finally:
-        await producer.stop()
+    await publish_over(settings, stream.events)
     worker = subprocess.Popen([CLI, "run", "--log-level", "WARNING"], env=env, stderr=subprocess.PIPE, text=True,
                               stdout=subprocess.DEVNULL)
     try:
