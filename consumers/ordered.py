@@ -40,8 +40,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from config.settings import Settings
-from consumers.connection import client_options
 from consumers import metrics
+from consumers.connection import client_options
 from consumers.offsets import PartitionOffsets, decode_done
 from consumers.records import Record
 
@@ -51,7 +51,6 @@ Handler = Callable[[Record], Awaitable[object]]
 _POLL_MS = 100
 _RETRY_FIRST_SECONDS, _RETRY_MAX_SECONDS = 0.5, 30.0
 _DUE_CHECK_SECONDS = 0.5  # a waiting record notices a revoke or stop this soon
-_FINAL_COMMIT_ATTEMPTS, _FINAL_COMMIT_PAUSE_SECONDS = 10, 0.5
 
 
 def ordering_key(record: Record) -> Hashable:
@@ -360,33 +359,22 @@ class KeyOrderedConsumer:
             self._dirty.clear()
             await self._commit({tp: o for tp, o in self._offsets.items() if tp not in self._revoking})
 
-    async def _commit(self, partitions: dict[TopicPartition, PartitionOffsets], *, final: bool = False) -> None:
-        """`final`: the last commit of a stopping member. A rebalance that completes while it drains makes the
-        commit fail with the old generation; the member then rejoins with the new one, usually still owning the
-        partitions, so the commit is tried again for a few seconds rather than leaving the finished records to
-        be run again by the next owner."""
+    async def _commit(self, partitions: dict[TopicPartition, PartitionOffsets]) -> None:
         if not self.commits:
             return
-        attempts = _FINAL_COMMIT_ATTEMPTS if final else 1
         async with self._commit_lock:
-            for attempt in range(1, attempts + 1):
-                owned = self._consumer.assignment()
-                points = {tp: p for tp, o in partitions.items()
-                          if tp in owned and (p := o.uncommitted()) is not None}
-                if not points:
-                    return
-                try:
-                    await self._consumer.commit(points)  # {tp: (offset, metadata)}
-                except (CommitFailedError, IllegalStateError, KafkaError) as error:
-                    if attempt < attempts:
-                        await asyncio.sleep(_FINAL_COMMIT_PAUSE_SECONDS)
-                        continue
-                    log.warning("commit of %d partitions failed (%s); %s", len(points), error,
-                                "their finished records may run again" if final else "the next one covers them")
-                    return
-                for tp, point in points.items():
-                    partitions[tp].committed = point
+            owned = self._consumer.assignment()
+            points = {tp: p for tp, o in partitions.items() if tp in owned and (p := o.uncommitted()) is not None}
+            if not points:
                 return
+            try:
+                await self._consumer.commit(points)  # {tp: (offset, metadata)}
+            except (CommitFailedError, IllegalStateError, KafkaError) as error:
+                log.warning("commit of %d partitions failed (%s); the next one, or the next owner of the "
+                            "partition after a rebalance, covers them", len(points), error)
+                return
+            for tp, point in points.items():
+                partitions[tp].committed = point
 
     async def _drain(self, partitions: set[TopicPartition]) -> None:
         """Drop waiting records of these partitions, finish or cancel their in-flight ones, commit, forget them."""
@@ -415,9 +403,9 @@ class KeyOrderedConsumer:
                 await asyncio.wait_for(self._progress.wait(), left)
             except TimeoutError:
                 pass
-        # stopping: aiokafka may rejoin meanwhile (the listener returns at once), so retrying can succeed; on a
-        # revoke the rejoin waits for this listener, so a failed commit is remembered instead (`_unsaved`)
-        await self._commit({tp: o for tp, o in self._offsets.items() if tp in partitions}, final=self._stopping)
+        # a rebalance waits for this commit (the revoke listener, or for stop() the listener's wait on
+        # `_stop_drained`); should it fail anyway, what was finished is remembered (`_unsaved`)
+        await self._commit({tp: o for tp, o in self._offsets.items() if tp in partitions})
         for tp in partitions:
             offsets = self._offsets.pop(tp, None)
             if offsets is not None and offsets.uncommitted() is not None:

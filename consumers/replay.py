@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -136,7 +135,7 @@ class ReplayFlow:
     """Decides per event what a replay does with it, then (unless dry) hands it to the ticket flow."""
 
     def __init__(self, flow: TicketFlow, *, accounts: frozenset[str] = frozenset(), dry_run: bool = False,
-                 rate: float = 0.0, on_done: Callable[[str], None] | None = None) -> None:
+                 rate: float = 0.0) -> None:
         self.flow = flow
         self.store = flow.agent.store
         self.planner = flow.agent.planner
@@ -144,12 +143,9 @@ class ReplayFlow:
         self.dry_run = dry_run
         self.limiter = AsyncLimiter(rate, 1.0) if rate > 0 else None
         self.tally = Tally()
-        self.on_done = on_done
 
     def _count(self, outcome: str) -> str:
         self.tally.outcomes[outcome] += 1
-        if self.on_done is not None:
-            self.on_done(outcome)
         return outcome
 
     async def handle(self, record: Record) -> str:
