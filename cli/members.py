@@ -70,13 +70,11 @@ async def _operations(settings: Settings, worker: Worker) -> AsyncIterator[None]
     from consumers.connection import client_options
     from consumers.endpoints import Endpoints, Readiness
     from consumers.lag import LagMonitor
+    from consumers.status import watched_groups
 
     group = settings.kafka.group_id
     monitor = LagMonitor(
-        client_options(settings),
-        {group: [settings.topics.tickets], f"{group}.delays": list(settings.delay_topics()),
-         f"{group}.privacy": [settings.topics.deletion_requests]},
-        settings.ops.lag_interval_seconds,
+        client_options(settings), watched_groups(settings), settings.ops.lag_interval_seconds,
         lambda g, topic, partition, lag: metrics.CONSUMER_LAG.labels(g, topic, str(partition)).set(lag),
     )
 

@@ -41,4 +41,5 @@ def status(
             lag.add_row(p.topic, str(p.partition), "-" if p.committed is None else str(p.committed), str(p.end),
                         str(p.lag))
         console.print(lag)
-    console.print(f"dead-letter topic {settings.topics.dlq}: {now.dlq_depth} record(s)")
+    for topic, depth in now.dlq_depths.items():
+        console.print(f"dead-letter topic {topic}: {depth} record(s)")

@@ -17,6 +17,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from config.routes import Routes, build_routes
+
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 ENV_PREFIX = "TICKET_ENRICHER_"
 
@@ -47,20 +49,30 @@ class KafkaSettings(BaseModel):
         return self
 
 
+def _ascending(tiers: list[int]) -> list[int]:
+    if any(t <= 0 for t in tiers) or tiers != sorted(set(tiers)):
+        raise ValueError("tiers_seconds must be positive and strictly ascending")
+    return tiers
+
+
 class RetrySettings(BaseModel):
     tiers_seconds: list[int] = Field(min_length=1)
     max_attempts: int = Field(ge=1, le=100)
     backoff_base_seconds: float = Field(gt=0)
     backoff_max_seconds: float = Field(gt=0)
+    max_wait_seconds: float = Field(gt=0)
     limiter: bool
     limiter_max_wait_seconds: float = Field(ge=0)
+    sign_provenance: bool
 
-    @field_validator("tiers_seconds")
-    @classmethod
-    def _ascending(cls, tiers: list[int]) -> list[int]:
-        if any(t <= 0 for t in tiers) or tiers != sorted(set(tiers)):
-            raise ValueError("tiers_seconds must be positive and strictly ascending")
-        return tiers
+    _tiers = field_validator("tiers_seconds")(_ascending)
+
+
+def legal_topic(name: str) -> str:
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+    if not name or len(name) > 249 or set(name) - allowed or name in {".", ".."}:
+        raise ValueError(f"{name!r} is not a legal Kafka topic name")
+    return name
 
 
 class TopicSettings(BaseModel):
@@ -69,23 +81,16 @@ class TopicSettings(BaseModel):
     dlq: str
     deletion_requests: str
     deletion_completed: str
+    deletion_dlq: str  # empty: "<deletion_requests>.dlq"
     partitions: int = Field(ge=1)
     replication_factor: int = Field(ge=1)
 
-    def delay_topic(self, seconds: int) -> str:
-        return f"{self.tickets}.delay.{seconds}s"
+    _legal = field_validator("tickets", "enriched", "dlq", "deletion_requests", "deletion_completed")(legal_topic)
 
-    def all(self, tiers: list[int] | None = None) -> list[str]:
-        return [self.tickets, self.enriched, self.dlq, self.deletion_requests, self.deletion_completed,
-                *(self.delay_topic(t) for t in tiers or [])]
-
-    @field_validator("tickets", "enriched", "dlq", "deletion_requests", "deletion_completed")
+    @field_validator("deletion_dlq")
     @classmethod
-    def _legal_topic(cls, name: str) -> str:
-        allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        if not name or len(name) > 249 or set(name) - allowed or name in {".", ".."}:
-            raise ValueError(f"{name!r} is not a legal Kafka topic name")
-        return name
+    def _legal_or_derived(cls, name: str) -> str:
+        return legal_topic(name) if name else name
 
 
 class WorkerSettings(BaseModel):
@@ -119,6 +124,26 @@ class MemorySettings(BaseModel):
 
 class PrivacySettings(BaseModel):
     delete_wait_seconds: float = Field(gt=0)
+    tiers_seconds: list[int] = Field(min_length=1)
+
+    _tiers = field_validator("tiers_seconds")(_ascending)
+
+
+class AclSettings(BaseModel):
+    """The principals `ticket-enricher acls` grants least privilege to (see README, "Security model")."""
+
+    worker: str = Field(pattern=r"^[A-Za-z]+:.+$")
+    ticket_producers: list[str]
+    privacy_requesters: list[str]
+    operators: list[str]
+
+    @field_validator("ticket_producers", "privacy_requesters", "operators")
+    @classmethod
+    def _principals(cls, names: list[str]) -> list[str]:
+        bad = [n for n in names if not re.fullmatch(r"[A-Za-z]+:.+", n)]
+        if bad:
+            raise ValueError(f"principals look like User:name, not {', '.join(bad)}")
+        return names
 
 
 class OpsSettings(BaseModel):
@@ -178,19 +203,29 @@ class Settings(BaseSettings):
     ops: OpsSettings
     agent: AgentSettings
     model: ModelSettings
+    acls: AclSettings
     tags: dict[str, TagSettings]
     # Secrets: read from their usual environment variables only, never from files or logged.
     mem0_api_key: SecretStr | None = Field(default=None, validation_alias="MEM0_API_KEY")
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     kafka_sasl_password: SecretStr | None = Field(default=None, validation_alias="KAFKA_SASL_PASSWORD")
+    provenance_key: SecretStr | None = Field(default=None, validation_alias="TICKET_ENRICHER_PROVENANCE_KEY")
+
+    def routes(self) -> Routes:
+        """Which flow reads which topic, in which group, with which tiers and DLQ (`config.routes`)."""
+        return build_routes(self)
 
     def topic_names(self) -> list[str]:
-        """Every topic the worker reads or writes: input, output, dead-letter, privacy and the delay tiers."""
-        return self.topics.all(self.retry.tiers_seconds)
+        """Every topic the worker reads or writes: inputs, outputs, dead-letter topics and every delay tier."""
+        return self.routes().topic_names()
 
-    def delay_topics(self) -> dict[str, int]:
-        return {self.topics.delay_topic(t): t for t in self.retry.tiers_seconds}
+    @model_validator(mode="after")
+    def _routes_and_secrets(self) -> Settings:
+        self.routes()  # raises on two roles sharing a topic, an illegal derived name, ...
+        if self.retry.sign_provenance and not (self.provenance_key and self.provenance_key.get_secret_value()):
+            raise ValueError("retry.sign_provenance is on but TICKET_ENRICHER_PROVENANCE_KEY is not set")
+        return self
 
     @field_validator("tags")
     @classmethod

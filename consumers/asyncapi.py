@@ -17,6 +17,7 @@ from run to run; routers are kept in a list, so this way the document follows th
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 
 from faststream import FastStream
@@ -37,11 +38,14 @@ _NOT_HERE = "documentation only: the real consumer is consumers/ordered.py (KeyO
 _RETRY_HEADERS = (
     "`x-retry-attempt` (attempts made so far), `x-retry-due-ms` (epoch ms before which it must not run), "
     "`x-retry-original-topic`, `-partition`, `-offset`, `-timestamp` (where it first arrived), "
-    "`x-retry-consumer-group` (the group that failed it), `x-retry-error-class`, `x-retry-error` (the last failure)"
+    "`x-retry-consumer-group` (the group that failed it), `x-retry-error-class`, `x-retry-error` (the last failure), "
+    "`x-retry-signature` (HMAC-SHA256 of them, with `retry.sign_provenance`). Read only on this topic, and bounded: "
+    "the attempt count to 1..max_attempts, the due time to the tier's delay"
 )
 _DLQ_HEADERS = (
     "`x-dlq-reason` (`empty`, `oversized`, `invalid_json`, `schema`, `key_mismatch`, `max_attempts`, "
-    "`model_misbehaved`, `permanent`, `unhandled`); `x-dlq-error`, `x-dlq-error-class` (what went wrong); "
+    "`model_misbehaved`, `forged_provenance`, `permanent`, `unhandled`); `x-dlq-error`, `x-dlq-error-class` (what "
+    "went wrong); "
     "`x-dlq-original-topic`, `-partition`, `-offset`, `-timestamp` (where the record first arrived); "
     "`x-dlq-consumer-group`, `x-dlq-attempts`, `x-dlq-failed-at` (who gave up, after how many tries, and when, "
     "in epoch ms). All header values are UTF-8 strings"
@@ -54,9 +58,23 @@ def default_settings() -> Settings:
         return load_settings(**tomllib.load(f))
 
 
+def _documented(payload: object) -> Callable[..., Awaitable[None]]:
+    """A handler that only tells the generator the payload type of a channel."""
+
+    async def delayed(record: object) -> None:
+        """Documentation only; the real consumer is consumers/ordered.py (through consumers/delays.py)."""
+        raise NotImplementedError(_NOT_HERE)
+
+    delayed.__annotations__ = {"record": payload, "return": None}
+    return delayed
+
+
 def build_app(settings: Settings) -> FastStream:
     """A `FastStream` app whose broker declares every topic of `settings`; for the generator, never to be run."""
-    topics, group = settings.topics, settings.kafka.group_id
+    routes = settings.routes()
+    tickets, deletions = routes.tickets, routes.deletions
+    payloads: dict[str, object] = {"tickets": TicketEvent, "deletions": DeletionRequest}
+    names = {"tickets": "Ticket", "deletions": "Deletion"}
     routers: list[KafkaRouter] = []
 
     def endpoint() -> KafkaRouter:
@@ -65,59 +83,62 @@ def build_app(settings: Settings) -> FastStream:
         return router
 
     @endpoint().subscriber(
-        topics.tickets, group_id=group, title="TicketEvents",
+        tickets.topic, group_id=tickets.group, title="TicketEvents",
         description=f"Ticket events from the support desks, key = `account_id` (a record whose key differs is "
-                    f"dead-lettered as `key_mismatch`). Consumed in group `{group}`, in order per account.",
+                    f"dead-lettered as `key_mismatch`). Consumed in group `{tickets.group}`, in order per account. "
+                    f"Tolerant: unknown fields are ignored. Provenance headers (`x-retry-*`, `x-dlq-*`, "
+                    f"`x-redriven-from`) set by a producer are ignored and counted.",
     )
     async def ticket_events(event: TicketEvent) -> None:
         """Documentation only; the real consumer is consumers/ordered.py."""
         raise NotImplementedError(_NOT_HERE)
 
     @endpoint().subscriber(
-        topics.deletion_requests, group_id=f"{group}.privacy", title="DeletionRequests",
+        deletions.topic, group_id=deletions.group, title="DeletionRequests",
         description=f"Right-to-be-forgotten requests (e.g. from `ticket-enricher forget`), key = the subject's "
-                    f"hash. Consumed in group `{group}.privacy`, so that a backlog of tickets never delays a deletion.",
+                    f"hash. Consumed in group `{deletions.group}`, so that a backlog of tickets never delays a "
+                    f"deletion. Strict: a request with a field the contract does not define is dead-lettered "
+                    f"(`schema`).",
     )
     async def deletion_requests(request: DeletionRequest) -> None:
         """Documentation only; the real consumer is consumers/ordered.py."""
         raise NotImplementedError(_NOT_HERE)
 
-    delays = settings.delay_topics()
-    for topic, seconds in delays.items():
-        @endpoint().subscriber(
-            topic, group_id=f"{group}.delays", title=f"DelayTier{seconds}s",
-            description=f"Delay tier {seconds}s: a copy of a ticket event or deletion request that failed in a "
-                        f"retryable way (original key, value and headers), run again through the flow of its "
-                        f"original topic once due. Consumed in group `{group}.delays`. Headers added: "
-                        f"{_RETRY_HEADERS}.",
-        )
-        async def delayed(record: TicketEvent | DeletionRequest) -> None:
-            """Documentation only; the real consumer is consumers/ordered.py (through consumers/delays.py)."""
-            raise NotImplementedError(_NOT_HERE)
+    for route in routes.all:
+        for tier in route.tiers:
+            endpoint().subscriber(
+                tier.topic, group_id=route.tier_group, title=f"{names[route.flow]}DelayTier{tier.seconds}s",
+                description=f"Delay tier {tier.seconds}s of the {route.flow} flow: a copy of a record of "
+                            f"`{route.topic}` that failed in a retryable way (original key, value and headers), run "
+                            f"again through the same flow once due. Consumed in group `{route.tier_group}`. "
+                            f"Headers added: {_RETRY_HEADERS}.",
+            )(_documented(payloads[route.flow]))
 
     endpoint().publisher(
-        topics.enriched, title="EnrichedAccountEvents", schema=EnrichedAccountEvent,
+        routes.enriched, title="EnrichedAccountEvents", schema=EnrichedAccountEvent,
         description="One per processed ticket event, key = `account_id`. `event_id` is the input's, so consumers "
                     "can de-duplicate redeliveries.",
     )
     endpoint().publisher(
-        topics.deletion_completed, title="DeletionCompleted", schema=DeletionCompleted,
+        routes.deletion_completed, title="DeletionCompleted", schema=DeletionCompleted,
         description="One per deletion request, key = `request_id`, once the delete is verified; the subject "
                     "appears only as hashes.",
     )
-    endpoint().publisher(
-        topics.dlq, title="DeadLetters", schema=bytes,
-        description=f"Records the worker gave up on, from any topic it reads: the original key, value (any bytes, "
-                    f"not necessarily JSON) and headers, plus: {_DLQ_HEADERS}. `ticket-enricher dlq redrive` sends "
-                    f"them back to their original topic.",
-    )
-    for topic, seconds in delays.items():
+    for route in routes.all:
         endpoint().publisher(
-            topic, title=f"DelayTier{seconds}sPublish", schema=TicketEvent | DeletionRequest,
-            description=f"Where the ticket and deletion flows send a record that failed in a retryable way and "
-                        f"should wait about {seconds}s (the smallest tier at least as long as the wait); headers as "
-                        f"on the DelayTier{seconds}s channel.",
+            route.dlq, title=f"{names[route.flow]}DeadLetters", schema=bytes,
+            description=f"Records of `{route.topic}` the worker gave up on: the original key, value (any bytes, not "
+                        f"necessarily JSON) and headers, plus: {_DLQ_HEADERS}. `ticket-enricher dlq redrive` sends "
+                        f"them back to `{route.topic}`.",
         )
+        for tier in route.tiers:
+            endpoint().publisher(
+                tier.topic, title=f"{names[route.flow]}DelayTier{tier.seconds}sPublish",
+                schema=payloads[route.flow],
+                description=f"Where the {route.flow} flow sends a record that failed in a retryable way and should "
+                            f"wait about {tier.seconds}s (the smallest tier at least as long as the wait); headers "
+                            f"as on the {names[route.flow]}DelayTier{tier.seconds}s channel.",
+            )
 
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers, routers=routers,

@@ -1,11 +1,13 @@
-"""The delay tiers' consumers: a record is processed only when due, many at once, and waiting never stops polling.
+"""A route's delay tiers: a record is processed only when due, many at once, and waiting never stops polling.
 
-One `KeyOrderedConsumer` per tier topic, all in the group `<group_id>.delays`, with a due-time gate: a record
-waits (without holding an in-flight slot) until its `x-retry-due-ms`, then runs through the flow of the topic it
-first arrived on (`x-retry-original-topic`: the ticket flow, or the deletion flow for deletion requests) as a
-fresh record, up to `worker.max_in_flight` at once. Records of one tier share one delay, so they come due in
-offset order and waiting in order per account is correct; each tier has its own buffer, so a full 300 s tier
-never holds back the 5 s tier. Order is kept per (tier, account); across tiers there is none to keep.
+One `KeyOrderedConsumer` per tier topic, all in the route's tier group (`<group_id>.delays` for tickets,
+`<group_id>.privacy.delays` for deletion requests), with a due-time gate: a record waits (without holding an
+in-flight slot) until it is due, then runs through **its route's flow**, the one whose tiers it was read from:
+which flow runs is decided by the topic, never by a header. Its provenance (attempts, where it first arrived,
+when it is due) is read from the headers the worker wrote, bounded by the route (`consumers.provenance`), so a
+forged or corrupted record can neither skip its retries nor hold its partition for longer than the tier allows.
+Records of one tier share one delay, so they come due in offset order and waiting in order per account is
+correct; each tier has its own buffer, so a full 300 s tier never holds back the 5 s tier.
 
 Why not a FastStream subscriber: a handler that waits would sleep inside the poll loop (the member is evicted
 after `max_poll_interval_ms`) or nack at once (no delay at all).
@@ -21,40 +23,46 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
 
+from config.routes import Route, Tier
 from config.settings import Settings
-from consumers import metrics, ordered, retries
+from consumers import metrics, ordered, provenance
+from consumers.provenance import Provenance, Signer
 from consumers.records import Record
-from consumers.tickets import TicketFlow
+
+FlowHandler = Callable[[Record, Provenance], Awaitable[object]]
 
 
 def _tier_key(record: Record) -> Hashable:
     return (record.topic, ordered.ordering_key(record))
 
 
-class DelayConsumer:
-    def __init__(self, settings: Settings, flow: TicketFlow,
-                 others: dict[str, Callable[[Record], Awaitable[object]]] | None = None) -> None:
-        """`others`: flows of further source topics by name; every other record goes to the ticket flow."""
-        self.settings = settings
-        self.flow = flow
-        self.others = others or {}
-        self.group_id = f"{settings.kafka.group_id}.delays"
+class DelayTiers:
+    def __init__(self, settings: Settings, route: Route, handle: FlowHandler, signer: Signer | None = None) -> None:
+        self.route = route
+        self.handle = handle
+        self.signer = signer
         self.lateness_ms: list[tuple[str, int]] = []  # (tier topic, start of processing minus due time)
         self.tiers = [
             ordered.from_settings(
-                settings, group_id=self.group_id, topics=[topic], handler=self._handle,
-                client_id=f"{settings.kafka.client_id}-delays", auto_offset_reset="earliest",
-                key_of=_tier_key, due_ms=retries.due_ms,
+                settings, group_id=route.tier_group, topics=[tier.topic], handler=self._handler(tier),
+                client_id=f"{settings.kafka.client_id}-{route.flow}-delays", auto_offset_reset="earliest",
+                key_of=_tier_key, due_ms=self._due(tier),
             )
-            for topic in settings.delay_topics()
+            for tier in route.tiers
         ]
 
-    async def _handle(self, record: Record) -> object:
-        self.lateness_ms.append((record.topic, int(time.time() * 1000) - retries.due_ms(record)))
-        handle = self.others.get(retries.original(record)["topic"], self.flow.handle)
-        result = await handle(record)
-        metrics.EVENTS_RETRIED.labels(record.topic).inc()
-        return result
+    def _due(self, tier: Tier) -> Callable[[Record], int]:
+        return lambda record: provenance.due_ms(record, self.route, tier, int(time.time() * 1000))
+
+    def _handler(self, tier: Tier) -> Callable[[Record], Awaitable[object]]:
+        async def handle(record: Record) -> object:
+            now = int(time.time() * 1000)
+            self.lateness_ms.append((tier.topic, now - provenance.due_ms(record, self.route, tier, now)))
+            result = await self.handle(record, provenance.from_tier(record, self.route, self.signer))
+            metrics.EVENTS_RETRIED.labels(tier.topic).inc()
+            return result
+
+        return handle
 
     async def start(self) -> None:
         for tier in self.tiers:

@@ -1,10 +1,12 @@
-"""Operating the dead-letter topic: list and show what is there, redrive it to where it came from, purge it.
+"""Operating the dead-letter topics: list and show what is there, redrive it to where it came from, purge it.
 
-Reads take a snapshot of the end offsets first and stop there, without joining any consumer group. Redrive sends
-the original key, value and producer headers back to the record's original topic without any x-retry-* or
-x-dlq-* header (a fresh attempt count) plus `x-redriven-from`; redriving twice is harmless because processing is
-idempotent per event_id. Purge deletes records from the start of each partition up to a cut (Kafka cannot delete
-single records): everything, or everything older than `--before`.
+Each flow has its own dead-letter topic (`config.routes`), and a dead letter goes back to the input topic of the
+route whose DLQ it was read from: never to a topic a header names. Reads take a snapshot of the end offsets first
+and stop there, without joining any consumer group. Redrive sends the original key, value and producer headers
+back without any x-retry-* or x-dlq-* header (a fresh attempt count) plus `x-redriven-from` (which the worker then
+counts as a provenance header on an input topic, and ignores); redriving twice is harmless because processing is
+idempotent. Purge deletes records from the start of each partition up to a cut (Kafka cannot delete single
+records): everything, or everything older than `--before`.
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ from datetime import datetime
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
+from config.routes import Route
 from config.settings import Settings
 from consumers.connection import client_options
+from consumers.provenance import producer_headers
 from consumers.publishing import Publisher
 from consumers.records import Record
-from consumers.retries import foreign_headers
 
 
 @dataclass(frozen=True)
 class DeadLetter:
     record: Record
+    route: Route  # the flow whose dead-letter topic it was read from
 
     @property
     def reason(self) -> str:
@@ -51,7 +55,7 @@ class DeadLetter:
 
     def summary(self) -> dict[str, object]:
         return {
-            "partition": self.record.partition, "offset": self.record.offset, "reason": self.reason,
+            "flow": self.route.flow, "topic": self.record.topic, "partition": self.record.partition, "offset": self.record.offset, "reason": self.reason,
             "account": self.account, "event_id": self.event_id, "failed_at": self.failed_at.isoformat(),
             "attempts": self.record.header("x-dlq-attempts"), "error": (self.record.header("x-dlq-error") or "")[:200],
             "original": f"{self.record.header('x-dlq-original-topic')}/{self.record.header('x-dlq-original-partition')}"
@@ -65,6 +69,10 @@ class Selection:
     account: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    flow: str | None = None  # tickets or deletions; None: both
+
+    def routes(self, settings: Settings) -> list[Route]:
+        return [r for r in settings.routes().all if self.flow is None or r.flow == self.flow]
 
     def matches(self, letter: DeadLetter) -> bool:
         return ((self.reason is None or letter.reason == self.reason)
@@ -73,25 +81,26 @@ class Selection:
                 and (self.until is None or letter.failed_at < self.until))
 
 
-async def _partitions(settings: Settings) -> list[TopicPartition]:
-    """The DLQ's partitions as the broker has them (a consumer without a subscription knows no metadata)."""
+async def _partitions(settings: Settings, topics: list[str]) -> list[TopicPartition]:
+    """The DLQs' partitions as the broker has them (a consumer without a subscription knows no metadata)."""
     admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
-        described = await admin.describe_topics([settings.topics.dlq])
+        described = await admin.describe_topics(topics)
     finally:
         await admin.close()
-    return [TopicPartition(settings.topics.dlq, p["partition"])
-            for topic in described if topic.get("topic") == settings.topics.dlq
+    return [TopicPartition(topic["topic"], p["partition"])
+            for topic in described if topic.get("topic") in topics and topic.get("error_code", 0) == 0
             for p in sorted(topic.get("partitions", []), key=lambda p: p["partition"])]
 
 
 async def read_dead_letters(settings: Settings, selection: Selection = Selection()) -> AsyncIterator[DeadLetter]:
+    routes = {r.dlq: r for r in selection.routes(settings)}
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False,
                                 client_id=f"{settings.kafka.client_id}-dlq-tools")
     await consumer.start()
     try:
-        tps = await _partitions(settings)
+        tps = await _partitions(settings, list(routes))
         if not tps:
             return
         consumer.assign(tps)
@@ -106,7 +115,7 @@ async def read_dead_letters(settings: Settings, selection: Selection = Selection
                 for r in records:
                     if r.offset >= ends[tp]:
                         continue
-                    letter = DeadLetter(Record.from_kafka(r))
+                    letter = DeadLetter(Record.from_kafka(r), routes[tp.topic])
                     if selection.matches(letter):
                         yield letter
             for tp in list(remaining):
@@ -116,23 +125,21 @@ async def read_dead_letters(settings: Settings, selection: Selection = Selection
         await consumer.stop()
 
 
-async def redrive(publisher: Publisher, settings: Settings, letter: DeadLetter) -> str:
-    """Send one dead letter back to its original topic with a fresh attempt count; returns that topic."""
-    topic = letter.record.header("x-dlq-original-topic") or settings.topics.tickets
-    if topic in settings.delay_topics():
-        topic = settings.topics.tickets  # delay tiers are internal: a redrive starts from the input
+async def redrive(publisher: Publisher, letter: DeadLetter) -> str:
+    """Send one dead letter back to its route's input topic with a fresh attempt count; returns that topic."""
     origin = f"{letter.record.topic}:{letter.record.partition}:{letter.record.offset}".encode()
-    await publisher.send(topic, value=letter.record.value, key=letter.record.key,
-                         headers=foreign_headers(letter.record) + [("x-redriven-from", origin)])
-    return topic
+    await publisher.send(letter.route.topic, value=letter.record.value, key=letter.record.key,
+                         headers=producer_headers(letter.record) + [("x-redriven-from", origin)])
+    return letter.route.topic
 
 
-async def purge(settings: Settings, *, before: datetime | None, dry_run: bool) -> dict[int, int]:
+async def purge(settings: Settings, *, before: datetime | None, dry_run: bool,
+                flow: str | None = None) -> dict[TopicPartition, int]:
     """Delete dead letters older than `before` (all when None); returns records deleted (or to delete) a partition."""
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
     try:
-        tps = await _partitions(settings)
+        tps = await _partitions(settings, [r.dlq for r in Selection(flow=flow).routes(settings)])
         starts = await consumer.beginning_offsets(tps)
         cuts = await consumer.end_offsets(tps)
         if before is not None:
@@ -140,12 +147,12 @@ async def purge(settings: Settings, *, before: datetime | None, dry_run: bool) -
             cuts = {tp: (found[tp].offset if found.get(tp) else cuts[tp]) for tp in tps}
     finally:
         await consumer.stop()
-    counts = {tp.partition: max(0, cuts[tp] - starts[tp]) for tp in tps}
+    counts = {tp: max(0, cuts[tp] - starts[tp]) for tp in tps}
     if not dry_run and any(counts.values()):
         admin = AIOKafkaAdminClient(**client_options(settings))
         await admin.start()
         try:
-            await admin.delete_records({tp: RecordsToDelete(cuts[tp]) for tp in tps if counts[tp.partition]})
+            await admin.delete_records({tp: RecordsToDelete(cuts[tp]) for tp in tps if counts[tp]})
         finally:
             await admin.close()
     return counts

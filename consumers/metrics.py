@@ -24,3 +24,5 @@ MODEL_LATENCY = Histogram("ticket_enricher_model_call_seconds", "Model calls and
                           buckets=(0.005, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
 MEMORY_LATENCY = Histogram("ticket_enricher_memory_call_seconds", "Memory-store calls and how long they took",
                            ["operation"], buckets=(0.0005, 0.002, 0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5))
+FOREIGN_PROVENANCE = Counter("ticket_enricher_foreign_provenance",
+                             "Records on an input topic carrying the worker's own headers (ignored)", ["topic"])

@@ -328,9 +328,11 @@ class KeyOrderedConsumer:
                     self._key_tasks[key] = asyncio.create_task(self._run_key(key, queue))
 
     async def _wait_until_due(self, record: Record, tp: TopicPartition) -> bool:
-        """Sleep until the record is due; False if the member stops or loses the partition meanwhile."""
+        """Sleep until the record is due; False if the member stops or loses the partition meanwhile. The due
+        time is asked once per wait: a bound relative to "now" (`consumers.provenance.due_ms`) stays put."""
         assert self.due_ms is not None
-        while (wait := self.due_ms(record) / 1000 - time.time()) > 0:
+        due = self.due_ms(record) / 1000
+        while (wait := due - time.time()) > 0:
             if self._stopping or self._gone(tp):
                 return False
             await asyncio.sleep(min(wait, _DUE_CHECK_SECONDS))

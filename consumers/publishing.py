@@ -1,8 +1,14 @@
-"""The publishing port the flows use; the worker adapts aiokafka's producer to it."""
+"""The publishing port the flows use; the worker adapts aiokafka's producer to it. And `send_copy`, how a record
+is copied to a delay tier or a dead-letter topic without ever getting stuck behind its own size."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
+
+from aiokafka.errors import MessageSizeTooLargeError
+
+from consumers.provenance import producer_headers
+from consumers.records import Record
 
 
 class Publisher(Protocol):
@@ -50,3 +56,19 @@ class KafkaPublisher:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> None:
         await self._producer.send_and_wait(topic, value=value, key=key, headers=headers or [])
+
+
+async def send_copy(publisher: Publisher, topic: str, record: Record, ours: list[tuple[str, bytes]],
+                    dropped: str) -> None:
+    """Copy `record` (key, value, the producer's headers) to `topic` with the worker's headers `ours`. A copy the
+    broker or client refuses as too large is sent again without the producer's headers, then without the value,
+    saying so in the header `dropped` (the original stays on its input topic until retention removes it)."""
+    try:
+        await publisher.send(topic, value=record.value, key=record.key, headers=producer_headers(record) + ours)
+        return
+    except MessageSizeTooLargeError:
+        pass
+    try:
+        await publisher.send(topic, value=record.value, key=record.key, headers=ours + [(dropped, b"headers")])
+    except MessageSizeTooLargeError:
+        await publisher.send(topic, value=None, key=record.key, headers=ours + [(dropped, b"headers,value")])

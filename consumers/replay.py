@@ -30,6 +30,7 @@ from agents.tools import NOTE_KIND, account_filter
 from config.settings import Settings
 from consumers.connection import client_options
 from consumers.decode import UnknownEventType, decode_ticket_event
+from consumers.provenance import arrival
 from consumers.records import Record
 from consumers.tickets import TicketFlow, subject_hashes
 from core.errors import InvalidEvent
@@ -42,13 +43,11 @@ class LiveGroup(ValueError):
 
 
 def default_group(settings: Settings, since: datetime, until: datetime | None) -> str:
-    end = f"{until:%Y%m%dT%H%M%SZ}" if until is not None else "end"
-    return f"{settings.kafka.group_id}.replay.{since:%Y%m%dT%H%M%SZ}-{end}"
+    return settings.routes().replay_group(since, until)
 
 
 def check_group(settings: Settings, group: str) -> None:
-    live = settings.kafka.group_id
-    if group in (live, f"{live}.delays", f"{live}.privacy"):
+    if group in settings.routes().live_groups:
         raise LiveGroup(f"group {group!r} belongs to the live worker; a replay needs a group of its own "
                         "(leave out --group for the default)")
 
@@ -73,7 +72,7 @@ async def plan(settings: Settings, group: str, since: datetime, until: datetime 
     await consumer.start()
     await admin.start()
     try:
-        topic = settings.topics.tickets
+        topic = settings.routes().tickets.topic
         numbers = consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)
         tps = [TopicPartition(topic, p) for p in sorted(numbers)]
         ends = await consumer.end_offsets(tps)
@@ -149,6 +148,7 @@ class ReplayFlow:
         return outcome
 
     async def handle(self, record: Record) -> str:
+        record, provenance = arrival(record)
         try:
             event = decode_ticket_event(record, self.flow.settings.worker.max_message_bytes)
         except UnknownEventType:
@@ -156,7 +156,7 @@ class ReplayFlow:
         except InvalidEvent:
             if self.dry_run:
                 return self._count("would_dead_letter")
-            return self._count((await self.flow.process(record)).status)
+            return self._count((await self.flow.process(record, provenance)).status)
         if self.accounts and event.account_id not in self.accounts:
             return self._count("outside_accounts")
         if self.dry_run and await self.flow.tombstones.forgotten(subject_hashes(event)):
@@ -167,7 +167,7 @@ class ReplayFlow:
             return self._count("would_process")
         if self.limiter is not None:
             await self.limiter.acquire()
-        result = await self.flow.process(record)
+        result = await self.flow.process(record, provenance)
         if result.enriched is not None and (result.enriched.tags_added or result.enriched.tags_removed):
             self.tally.tagged += 1
         return self._count(result.status)

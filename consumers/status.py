@@ -52,7 +52,11 @@ class GroupStatus:
 @dataclass
 class Status:
     groups: list[GroupStatus] = field(default_factory=list)
-    dlq_depth: int = 0  # records on the dead-letter topic (end minus start offsets)
+    dlq_depths: dict[str, int] = field(default_factory=dict)  # dead-letter topic -> records (end minus start)
+
+    @property
+    def dlq_depth(self) -> int:
+        return sum(self.dlq_depths.values())
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -60,7 +64,7 @@ class Status:
                         "members": [m.__dict__ for m in g.members],
                         "lag": [{"topic": p.topic, "partition": p.partition, "committed": p.committed,
                                  "end": p.end, "lag": p.lag} for p in g.lag]} for g in self.groups],
-            "dlq_depth": self.dlq_depth,
+            "dlq_depth": self.dlq_depth, "dlq_depths": self.dlq_depths,
         }
 
 
@@ -110,15 +114,19 @@ async def topic_depth(settings: Settings, topic: str) -> int:
         await admin.close()
 
 
+def watched_groups(settings: Settings) -> dict[str, list[str]]:
+    """Every consumer group of the worker and the topics it reads: each route's input and its tiers."""
+    return {g: t for r in settings.routes().all
+            for g, t in ((r.group, [r.topic]), (r.tier_group, [t.topic for t in r.tiers]))}
+
+
 async def status(settings: Settings) -> Status:
-    group = settings.kafka.group_id
-    watched = {group: [settings.topics.tickets], f"{group}.delays": list(settings.delay_topics()),
-               f"{group}.privacy": [settings.topics.deletion_requests]}
+    watched = watched_groups(settings)
     described = await describe_groups(settings, list(watched))
     options = client_options(settings)
     result = Status()
     for name, topics in watched.items():
         state, members = described.get(name, ("Dead", []))
         result.groups.append(GroupStatus(name, state, members, await group_lag(options, name, topics)))
-    result.dlq_depth = await topic_depth(settings, settings.topics.dlq)
+    result.dlq_depths = {r.dlq: await topic_depth(settings, r.dlq) for r in settings.routes().all}
     return result

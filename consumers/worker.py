@@ -2,8 +2,9 @@
 
 The ticket topic is consumed by `KeyOrderedConsumer` (N records in flight, in order per account; see
 `consumers.ordered` for why that is not a FastStream subscriber), deletion requests by another one in group
-`<group_id>.privacy` (`consumers.deletions`), and the delay tiers by `DelayConsumer`, which hands each record
-back to the flow of the topic it came from.
+`<group_id>.privacy` (`consumers.deletions`), and each flow's own delay tiers by `DelayTiers`, which hands a
+record back to the flow whose tiers it was read from (`config.routes`). Records read from an input topic pass
+`consumers.provenance.arrival` first: headers a producer set in the worker's name are dropped and counted.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from agents.model import Model
 from config.settings import Settings
 from consumers import metrics, ordered
 from consumers.connection import client_options
-from consumers.delays import DelayConsumer
+from consumers.delays import DelayTiers
 from consumers.deletions import DeletionFlow
+from consumers.provenance import Signer, arrival
 from consumers.publishing import KafkaPublisher
+from consumers.records import Record
 from consumers.tickets import TicketFlow
 from consumers.topics import check_topics
 from memory.factory import check_store, open_store
@@ -26,6 +29,13 @@ from memory.store import MemoryStore
 from memory.timed import TimedStore
 
 log = logging.getLogger("ticket_enricher.worker")
+
+
+def signer_from(settings: Settings) -> Signer | None:
+    """The provenance signer when `retry.sign_provenance` is on (the key comes from the environment)."""
+    if not settings.retry.sign_provenance or settings.provenance_key is None:
+        return None
+    return Signer(settings.provenance_key.get_secret_value().encode())
 
 
 class Worker:
@@ -39,20 +49,28 @@ class Worker:
         self.publisher = KafkaPublisher(client_options(settings), settings.kafka.client_id)
         timed: MemoryStore = TimedStore(  # type: ignore[assignment]
             self.store, lambda operation, seconds: metrics.MEMORY_LATENCY.labels(operation).observe(seconds))
+        routes = settings.routes()
+        signer = signer_from(settings)
         self.flow = TicketFlow(
-            agent=build_agent(settings, timed, self.model), publisher=self.publisher, settings=settings
+            agent=build_agent(settings, timed, self.model), publisher=self.publisher, settings=settings, signer=signer
         )
-        self.deletion_flow = DeletionFlow(store=timed, publisher=self.publisher, settings=settings)
-        self.delays = DelayConsumer(settings, self.flow,
-                                    {settings.topics.deletion_requests: self.deletion_flow.handle})
+        self.deletion_flow = DeletionFlow(store=timed, publisher=self.publisher, settings=settings, signer=signer)
+        self.delays = DelayTiers(settings, routes.tickets, self.flow.handle, signer)
+        self.deletion_delays = DelayTiers(settings, routes.deletions, self.deletion_flow.handle, signer)
+
+        async def ticket(record: Record) -> object:
+            return await self.flow.handle(*arrival(record))
+
+        async def deletion(record: Record) -> object:
+            return await self.deletion_flow.handle(*arrival(record))
+
         self.tickets = ordered.from_settings(
-            settings, group_id=settings.kafka.group_id, topics=[settings.topics.tickets], handler=self.flow.handle,
+            settings, group_id=routes.tickets.group, topics=[routes.tickets.topic], handler=ticket,
             client_id=settings.kafka.client_id, auto_offset_reset=settings.kafka.auto_offset_reset,
         )
         self.deletions = ordered.from_settings(
-            settings, group_id=f"{settings.kafka.group_id}.privacy", topics=[settings.topics.deletion_requests],
-            handler=self.deletion_flow.handle, client_id=f"{settings.kafka.client_id}-privacy",
-            auto_offset_reset="earliest",
+            settings, group_id=routes.deletions.group, topics=[routes.deletions.topic], handler=deletion,
+            client_id=f"{settings.kafka.client_id}-privacy", auto_offset_reset="earliest",
         )
 
     async def start(self) -> None:
@@ -62,11 +80,13 @@ class Worker:
         await self.tickets.start()
         await self.deletions.start()
         await self.delays.start()
+        await self.deletion_delays.start()
         log.info("worker started: group %s on %s", self.settings.kafka.group_id, self.settings.topics.tickets)
 
     async def failed(self) -> BaseException:
         """The first error that stopped a consumer of this member from making progress."""
-        watches = [asyncio.ensure_future(c.failed()) for c in (self.tickets, self.deletions, *self.delays.tiers)]
+        consumers = (self.tickets, self.deletions, *self.delays.tiers, *self.deletion_delays.tiers)
+        watches = [asyncio.ensure_future(c.failed()) for c in consumers]
         try:
             done, _ = await asyncio.wait(watches, return_when=asyncio.FIRST_COMPLETED)
             return done.pop().result()
@@ -79,6 +99,7 @@ class Worker:
             await self.tickets.stop()
             await self.deletions.stop()
             await self.delays.stop()
+            await self.deletion_delays.stop()
         finally:
             await self.publisher.stop()
             if self._own_store:

@@ -5,7 +5,8 @@
     │   ├── RateLimited           HTTP 429 (retry_after seconds when the server said)
     │   └── TransientError        5xx, timeouts, connection resets, a locked database
     └── PermanentFailure          retrying cannot help: dead-letter at once
-        └── InvalidEvent          the record is not a valid v1 event (reason names the check)
+        ├── InvalidEvent          the record is not a valid v1 event (reason names the check)
+        └── ForgedProvenance      a delay-tier record's signed provenance does not verify
 
     ToolArgumentError             the model called a tool wrongly: goes back to the model, never to the consumer
     MemberFailed                  a consumer stopped polling or committing: the process exits so it is restarted
@@ -51,6 +52,12 @@ class InvalidEvent(PermanentFailure):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{reason}: {detail}")
+
+
+class ForgedProvenance(PermanentFailure):
+    """Raised (as a reason) when a delay-tier record's provenance signature is missing or wrong."""
+
+    reason = "forged_provenance"
 
 
 class ToolArgumentError(EnricherError):

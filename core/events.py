@@ -1,8 +1,9 @@
 """Event contract v1: what support desks publish to `support.tickets` and what the worker publishes back, and
 the privacy topics' deletion requests and results.
 
-Unknown fields are ignored (producers may add fields within v1); unknown `type` values are skipped by the
-consumer, counted, and never treated as errors.
+Ticket events are tolerant: unknown fields are ignored (producers may add fields within v1) and unknown `type`
+values are skipped by the consumer, counted, and never treated as errors; a ticket can only ever add to its own
+account's memory. Deletion requests are strict (`extra="forbid"`): they destroy data.
 """
 
 from __future__ import annotations
@@ -97,9 +98,12 @@ class Subject(BaseModel):
 
 
 class DeletionRequest(BaseModel):
-    """One right-to-be-forgotten request on `privacy.deletion-requests`; key: the subject's hash."""
+    """One right-to-be-forgotten request on `privacy.deletion-requests`; key: the subject's hash.
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    Strict, unlike the ticket contract: a destructive command with a field it does not define is refused, so a
+    payload written for another purpose (or a future version) can never be taken for a deletion."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     request_id: str = Id
     subject: Subject

@@ -96,7 +96,12 @@ def test_every_topic_is_a_channel_with_its_payload() -> None:
     assert {"event_id", "account_id"} <= set(schemas["TicketEvent"]["properties"])
     assert {"request_id", "subject"} <= set(schemas["DeletionRequest"]["properties"])
     assert "verification" in schemas["DeletionCompleted"]["properties"]
-    either = {"#/components/schemas/TicketEvent", "#/components/schemas/DeletionRequest"}
-    for topic in settings.delay_topics():
-        tier = payloads(topic)
-        assert len(tier) == 2 and all({s["$ref"] for s in p["anyOf"]} == either for p in tier), topic
+    # each flow's tiers carry that flow's payload only: a ticket tier cannot be read as a deletion request
+    routes = settings.routes()
+    for route, wanted in ((routes.tickets, "ticket"), (routes.deletions, "subject")):
+        for tier in route.tiers:
+            assert wanted in fields(tier.topic), tier.topic
+            assert len(payloads(tier.topic)) == 2, tier.topic  # received and sent
+        assert payloads(route.dlq), route.dlq
+    assert "subject" not in fields(routes.tickets.tiers[0].topic)
+    assert "ticket" not in fields(routes.deletions.tiers[0].topic)

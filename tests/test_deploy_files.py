@@ -166,7 +166,9 @@ def test_configmap_is_valid_settings_naming_the_configured_group_and_topics(monk
     env = configmap_env()
     assert all(name.startswith(ENV_PREFIX) for name in env), "only settings in the ConfigMap"
     # Every key is a real setting with a valid value (Settings forbids unknown keys and checks SASL completeness).
-    settings = settings_from_env(monkeypatch, env)
+    # the Secret supplies the provenance key the ConfigMap's signing setting needs (a placeholder here)
+    settings = settings_from_env(monkeypatch, env | {"TICKET_ENRICHER_PROVENANCE_KEY": "from-the-secret"})
+    assert settings.retry.sign_provenance, "replicas sign the retry headers they write"
     assert settings.kafka.group_id == defaults.kafka.group_id
     assert settings.ops.http_port == defaults.ops.http_port
     assert settings.topics == defaults.topics
@@ -253,7 +255,8 @@ def test_secrets_are_referenced_but_no_secret_is_in_the_repository() -> None:
     container = worker_container()
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]
             if "secretKeyRef" in e.get("valueFrom", {})}
-    assert set(refs) == secret_env_names() == {"MEM0_API_KEY", "OPENAI_API_KEY", "KAFKA_SASL_PASSWORD"}
+    assert set(refs) == secret_env_names() == {"MEM0_API_KEY", "OPENAI_API_KEY", "KAFKA_SASL_PASSWORD",
+                                               "TICKET_ENRICHER_PROVENANCE_KEY"}
     assert all(ref["name"] == SECRET_NAME and ref["key"] == name for name, ref in refs.items())
     assert all("value" not in e for e in container["env"]), "secrets only by reference"
     assert not secret_env_names() & configmap_env().keys()

@@ -194,11 +194,20 @@ async def test_an_unverified_delete_is_retried_through_a_delay_tier(
 async def test_a_malformed_request_is_dead_lettered_with_its_reason(
     kafka_settings: Settings, producer: AIOKafkaProducer, reader: TopicReader
 ) -> None:
+    """Deletion requests are decoded strictly: a missing subject, or any field the contract does not define, is
+    refused, since a destructive command must do exactly what it says or nothing."""
     bad = json.dumps({"request_id": "r-bad", "subject": {}, "requested_at": "2026-11-01T00:00:00Z"}).encode()
+    extra = json.dumps({"request_id": "r-extra", "subject": {"account_id": "acct-0"},
+                        "requested_at": "2026-11-01T00:00:00Z", "scope": "everything"}).encode()
     await producer.send_and_wait(kafka_settings.topics.deletion_requests, bad, key=b"x")
+    await producer.send_and_wait(kafka_settings.topics.deletion_requests, extra, key=b"y")
+    dlq = kafka_settings.routes().deletions.dlq
     async with Worker(kafka_settings):
-        dead = await reader.read(kafka_settings.topics.dlq, until=lambda r: len(r) >= 1, timeout=30)
-    assert len(dead) == 1
-    headers = dict(dead[0].headers)  # type: ignore[attr-defined]
-    assert headers["x-dlq-reason"] == b"schema"
-    assert b"subject" in headers["x-dlq-error"]
+        dead = await reader.read(dlq, until=lambda r: len(r) >= 2, timeout=30)
+    assert len(dead) == 2
+    by_key = {r.key: dict(r.headers) for r in dead}  # type: ignore[attr-defined]
+    assert by_key[b"x"]["x-dlq-reason"] == b"schema" and b"subject" in by_key[b"x"]["x-dlq-error"]
+    assert by_key[b"y"]["x-dlq-reason"] == b"schema" and b"scope" in by_key[b"y"]["x-dlq-error"]
+    assert by_key[b"y"]["x-dlq-original-topic"] == kafka_settings.topics.deletion_requests.encode()
+    assert await reader.read_to_end(kafka_settings.topics.deletion_completed) == []
+    assert await reader.read_to_end(kafka_settings.topics.dlq) == [], "a deletion request reached the ticket DLQ"

