@@ -119,10 +119,10 @@ def _ours_on(record: Record) -> dict[str, list[str]]:
 
 def _number(values: list[str] | None) -> int | None:
     """The header's integer when it appears exactly once and parses; duplicated or garbled is unknown."""
-    if values is None or len(values) != 1:
+    if values is None or len(values) != 1 or len(text := values[0].strip()) > 20:
         return None
     try:
-        return int(values[0].strip()[:20])
+        return int(text)
     except ValueError:
         return None
 

@@ -129,12 +129,16 @@ class LocalBroker:
         lib_dir: Path | None = None,
         heap: str = "512m",
         partitions: int = 3,
-        scram: tuple[str, str, str] | None = None,
+        scram: tuple[str, dict[str, str]] | None = None,
         tls: tuple[Path, str] | None = None,
+        super_users: tuple[str, ...] | None = None,
     ) -> None:
-        """`scram`: (mechanism, user, password) adds a SASL_PLAINTEXT listener with that SCRAM user, whose
+        """`scram`: (mechanism, {user: password}) adds a SASL_PLAINTEXT listener with those SCRAM users, whose
         credentials KRaft stores when the data directory is formatted (first start only). `tls`: (PKCS12
-        keystore, its password) adds an SSL listener serving that key and certificate."""
+        keystore, its password) adds an SSL listener serving that key and certificate. `super_users`: turn on
+        KRaft's StandardAuthorizer (no ACL, no access) with these SCRAM users as super users; the loopback
+        PLAINTEXT and controller listeners, which the node uses to talk to itself, stay unauthenticated
+        (User:ANONYMOUS is a super user too), so clients under test must use the SASL listener."""
         self.data_dir = Path(data_dir).resolve()
         self.host = host
         self.port = port
@@ -145,6 +149,7 @@ class LocalBroker:
         self.sasl_port: int | None = None
         self.tls = tls
         self.ssl_port: int | None = None
+        self.super_users = super_users
         self._state = self.data_dir / "broker.json"
         self._proc: subprocess.Popen[bytes] | None = None  # kept so that stop() can reap a child of ours
 
@@ -203,8 +208,9 @@ class LocalBroker:
             ).stdout.strip()
             scram = []
             if self.scram is not None:
-                mechanism, user, password = self.scram
-                scram = ["--add-scram", f"{mechanism}=[name={user},password={password}]"]
+                mechanism, users = self.scram
+                for user, password in users.items():
+                    scram += ["--add-scram", f"{mechanism}=[name={user},password={password}]"]
             fmt = subprocess.run(
                 ["java", "-cp", classpath, "kafka.tools.StorageTool", "format", "--standalone",
                  "-t", cluster_id, "-c", str(props), *scram],
@@ -289,6 +295,10 @@ class LocalBroker:
             protocols += ",SSL:SSL"
             sasl += [f"ssl.keystore.location={keystore}", "ssl.keystore.type=PKCS12",
                      f"ssl.keystore.password={password}", f"ssl.key.password={password}"]
+        if self.super_users is not None:
+            sasl += ["authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                     "allow.everyone.if.no.acl.found=false",
+                     "super.users=" + ";".join(["User:ANONYMOUS", *(f"User:{u}" for u in self.super_users)])]
         return "\n".join([
             "process.roles=broker,controller",
             "node.id=1",

@@ -66,9 +66,10 @@ async def test_topics_create_run_and_accounts_show(
 
     created = cli("topics", "create", "-c", str(config), "-b", kafka_bootstrap)
     assert created.returncode == 0, created.stderr
-    assert created.stdout.count("created") == len(settings.topic_names()) == 8
+    # 2 inputs, 2 outputs, 2 dead-letter topics, 3 delay tiers for each of the two flows
+    assert created.stdout.count("created") == len(settings.topic_names()) == 12
     again = cli("topics", "create", "-c", str(config), "-b", kafka_bootstrap)
-    assert again.returncode == 0 and again.stdout.count("exists") == 8
+    assert again.returncode == 0 and again.stdout.count("exists") == 12
 
     stream = generate(seed=41, accounts=6)
     await publish_events(producer, settings.topics.tickets, stream.events)

@@ -31,7 +31,7 @@ MECHANISM, USER = "SCRAM-SHA-512", "svc-enricher"
 @pytest.fixture(scope="module")
 def scram_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalBroker, str]]:
     password = secrets.token_urlsafe(18)
-    broker = LocalBroker(tmp_path_factory.mktemp("scram"), heap="512m", scram=(MECHANISM, USER, password))
+    broker = LocalBroker(tmp_path_factory.mktemp("scram"), heap="512m", scram=(MECHANISM, {USER: password}))
     broker.start(say=lambda message: None)
     try:
         yield broker, password
