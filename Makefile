@@ -13,9 +13,9 @@ demo: $(STAMP)
 test: $(STAMP) broker-jars
 	$(BIN)/pytest
 
-# The AsyncAPI document of every topic and payload, from consumers/asyncapi.py (tests/test_asyncapi.py checks it).
+# The AsyncAPI document of every topic and payload, from consumers/operations/asyncapi.py (tests/test_asyncapi.py checks it).
 docs: $(STAMP)
-	$(BIN)/faststream docs gen consumers.asyncapi:app --yaml --out docs/asyncapi.yaml
+	$(BIN)/faststream docs gen consumers.operations.asyncapi:app --yaml --out docs/asyncapi.yaml
 
 install: $(STAMP)
 

@@ -81,7 +81,7 @@ async def raw_read(settings: Settings, since: datetime) -> tuple[int, float]:
 
 async def measure(bootstrap: str, tmp: Path) -> None:
     from cli.replay import run_replay
-    from consumers.topics import create_topics
+    from consumers.operations.topics import create_topics
 
     run = uuid.uuid4().hex[:6]
     settings = load_settings(

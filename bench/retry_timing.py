@@ -28,7 +28,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from config.settings import Settings, load_settings
-from consumers.topics import create_topics
+from consumers.operations.topics import create_topics
 from consumers.worker import Worker
 from core.events import TicketEvent
 from localkafka import LocalBroker

@@ -9,7 +9,7 @@ N events in flight is min(N, accounts) / L. Configurations:
 * stock FastStream max_workers=64, at-least-once: FastStream then runs one consumer per partition
 * stock FastStream max_workers=64, ack-first: concurrent, but offsets are committed before the work is done and
   one account's events may run at once and out of order (the "order violations" column counts both)
-* ours (consumers/ordered.py) at N = 16, 64, 256
+* ours (consumers/engine/ordered.py) at N = 16, 64, 256
 
 The stock runs are cut after --stock-seconds (at 2.5 events/s, 2,000 events would take 13 minutes); their rate
 is measured over the events they finished.
@@ -41,7 +41,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from config.settings import Settings, load_settings
-from consumers.records import Record
+from consumers.engine.records import Record
 from core.events import Ticket, TicketEvent
 
 LATENCY = 0.2
@@ -196,7 +196,7 @@ async def child(args: argparse.Namespace) -> None:
     n = int(n_text) if kind == "ours" else 64
     with tempfile.TemporaryDirectory() as tmp:
         settings = child_settings(args, Path(tmp), n)
-        from consumers.topics import create_topics
+        from consumers.operations.topics import create_topics
 
         await create_topics(settings)
         meter = Meter(args.events)

@@ -72,8 +72,8 @@ def demo(
 async def _run(settings: Settings, stream: SampleStream, console: Console, timeout: float) -> bool:
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-    from consumers.connection import client_options
-    from consumers.topics import create_topics
+    from consumers.engine.connection import client_options
+    from consumers.operations.topics import create_topics
     from consumers.worker import Worker
 
     main = asyncio.current_task()

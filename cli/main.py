@@ -36,7 +36,7 @@ app.command("acls")(acls.acls)
 @topics_app.command("create")
 def topics_create(config: ConfigOpt = None, bootstrap_servers: BootstrapOpt = None) -> None:
     """Create every topic the configuration names (input, output, dead-letter). Safe to run again."""
-    from consumers.topics import create_topics
+    from consumers.operations.topics import create_topics
 
     settings = settings_from(config, bootstrap_servers)
     created, existing = asyncio.run(create_topics(settings))
@@ -73,7 +73,7 @@ def run(
     commits and leaves the group.
     """
     from cli.members import serve, supervise
-    from consumers.topics import MissingTopics
+    from consumers.operations.topics import MissingTopics
     from core.errors import EnricherError
     from memory.factory import MemoryConfigError
 

@@ -67,10 +67,10 @@ async def _operations(settings: Settings, worker: Worker) -> AsyncIterator[None]
         yield
         return
     from consumers import metrics
-    from consumers.connection import client_options
-    from consumers.endpoints import Endpoints, Readiness
-    from consumers.lag import LagMonitor
-    from consumers.status import watched_groups
+    from consumers.engine.connection import client_options
+    from consumers.operations.endpoints import Endpoints, Readiness
+    from consumers.operations.lag import LagMonitor
+    from consumers.operations.status import watched_groups
 
     group = settings.kafka.group_id
     monitor = LagMonitor(
@@ -104,7 +104,7 @@ def _member(settings: Settings, log_level: str, index: int) -> None:
         "kafka": settings.kafka.model_copy(update={"client_id": f"{settings.kafka.client_id}-{index}"}),
         "ops": settings.ops.model_copy(update={"http_port": port}),
     })
-    from consumers.topics import MissingTopics
+    from consumers.operations.topics import MissingTopics
     from core.errors import EnricherError
     from memory.factory import MemoryConfigError
 

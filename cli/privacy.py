@@ -68,8 +68,8 @@ def forget(
 
 async def send_request(settings: Settings, request: DeletionRequest, wait: float) -> DeletionCompleted | None:
     """Publish the request; with `wait`, read the completions topic from now on until this request's arrives."""
-    from consumers.connection import client_options
-    from consumers.deletions import request_json
+    from consumers.engine.connection import client_options
+    from consumers.flows.deletions import request_json
     from memory.tombstones import subject_hash
 
     options = client_options(settings)

@@ -66,7 +66,7 @@ def replay(
     and stops there. Events already processed by the current model and rules are skipped; events of forgotten
     subjects stay forgotten. Ctrl-C finishes the events in flight and commits; the same command resumes.
     """
-    from consumers.replay import LiveGroup, check_group, default_group
+    from consumers.flows.replay import LiveGroup, check_group, default_group
 
     settings = settings_from(config, bootstrap_servers, memory, model)
     start, end = parse_when(since), parse_when(until) if until else None
@@ -95,11 +95,11 @@ async def run_replay(settings: Settings, group: str, since: datetime, until: dat
                      dry_run: bool = False) -> ReplayReport:
     from agents.factory import build_agent
     from consumers import ordered
-    from consumers.connection import client_options
-    from consumers.publishing import KafkaPublisher
-    from consumers.replay import ReplayFlow, plan, wait_or_interrupt
-    from consumers.tickets import TicketFlow
-    from consumers.topics import check_topics
+    from consumers.engine.connection import client_options
+    from consumers.engine.publishing import KafkaPublisher
+    from consumers.flows.replay import ReplayFlow, plan, wait_or_interrupt
+    from consumers.flows.tickets import TicketFlow
+    from consumers.operations.topics import check_topics
     from memory.factory import check_store, open_store
 
     console = Console(stderr=True)

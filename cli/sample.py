@@ -31,7 +31,7 @@ def sample(
     async def publish() -> None:
         from aiokafka import AIOKafkaProducer
 
-        from consumers.connection import client_options
+        from consumers.engine.connection import client_options
 
         producer = AIOKafkaProducer(**client_options(settings), linger_ms=10)
         await producer.start()

@@ -22,7 +22,7 @@ def status(
 
     Covers the worker's three groups (input, delay tiers, deletion requests): who holds which partitions,
     committed and end offsets, and how many records wait on the dead-letter topic."""
-    from consumers.status import status as read_status
+    from consumers.operations.status import status as read_status
 
     settings = settings_from(config, bootstrap_servers)
     now = asyncio.run(read_status(settings))

@@ -1,10 +1,10 @@
 """The worker's lifespan: build the clients once, wire the consumers, start, and stop in reverse order.
 
 The ticket topic is consumed by `KeyOrderedConsumer` (N records in flight, in order per account; see
-`consumers.ordered` for why that is not a FastStream subscriber), deletion requests by another one in group
-`<group_id>.privacy` (`consumers.deletions`), and each flow's own delay tiers by `DelayTiers`, which hands a
+`consumers.engine.ordered` for why that is not a FastStream subscriber), deletion requests by another one in group
+`<group_id>.privacy` (`consumers.flows.deletions`), and each flow's own delay tiers by `DelayTiers`, which hands a
 record back to the flow whose tiers it was read from (`config.routes`). Records read from an input topic pass
-`consumers.provenance.arrival` first: headers a producer set in the worker's name are dropped and counted.
+`consumers.flows.provenance.arrival` first: headers a producer set in the worker's name are dropped and counted.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ import logging
 from agents.factory import build_agent, build_model
 from agents.model import Model
 from config.settings import Settings
-from consumers import metrics, ordered
-from consumers.connection import client_options
-from consumers.delays import DelayTiers
-from consumers.deletions import DeletionFlow
-from consumers.provenance import Signer, arrival
-from consumers.publishing import KafkaPublisher
-from consumers.records import Record
-from consumers.tickets import TicketFlow
-from consumers.topics import check_topics
+from consumers import metrics
+from consumers.engine import ordered
+from consumers.engine.connection import client_options
+from consumers.flows.delays import DelayTiers
+from consumers.flows.deletions import DeletionFlow
+from consumers.flows.provenance import Signer, arrival
+from consumers.engine.publishing import KafkaPublisher
+from consumers.engine.records import Record
+from consumers.flows.tickets import TicketFlow
+from consumers.operations.topics import check_topics
 from memory.factory import check_store, open_store
 from memory.store import MemoryStore
 from memory.timed import TimedStore

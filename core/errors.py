@@ -1,15 +1,28 @@
-"""The error tree. Adapters raise these; one place in `consumers/` maps them to redelivery, DLQ or done.
+"""The error tree: every exception the project raises on purpose. Adapters raise only these; one module
+(`consumers.flows.policy`) maps a failure to a delay tier, the dead-letter topic or a retry in place.
 
     EnricherError
-    ├── RetryableError            try again later; the message is kept
-    │   ├── RateLimited           HTTP 429 (retry_after seconds when the server said)
-    │   └── TransientError        5xx, timeouts, connection resets, a locked database
-    └── PermanentFailure          retrying cannot help: dead-letter at once
-        ├── InvalidEvent          the record is not a valid v1 event (reason names the check)
-        └── ForgedProvenance      a delay-tier record's signed provenance does not verify
-
-    ToolArgumentError             the model called a tool wrongly: goes back to the model, never to the consumer
-    MemberFailed                  a consumer stopped polling or committing: the process exits so it is restarted
+    ├── RetryableError              try again later; the message is kept (a delay tier)
+    │   ├── RateLimited             HTTP 429 (retry_after seconds when the server said)
+    │   └── TransientError          5xx, timeouts, dropped connections, a locked or restarting database
+    │       └── NotVerified         a delete that list or search does not confirm yet
+    ├── PermanentFailure            retrying cannot help: dead-letter at once, with `reason`
+    │   ├── InvalidEvent            the record is not a valid event of its contract (reason names the check)
+    │   ├── ForgedProvenance        a delay-tier record's signed provenance does not verify
+    │   ├── ModelMisbehaved         the model keeps calling tools with bad arguments
+    │   ├── InvalidFilter           a filter outside Mem0's grammar (checked before any I/O)
+    │   ├── InvalidRequest          a memory operation the port does not allow (page size, empty query, ...)
+    │   └── NotFound                a memory or event id the store does not hold
+    ├── ConfigurationError          the settings or the environment cannot work: stop at start with a clear line
+    │   ├── MissingTopics           topics the worker needs do not exist
+    │   ├── MemoryConfigError       memory settings that cannot work (Mem0 without a key, an old schema)
+    │   ├── KafkaSecurityError      Kafka security settings that cannot work (no password, unreadable file)
+    │   ├── LiveGroup               a replay asked to run in a live worker group
+    │   ├── EndpointError           the HTTP endpoints cannot listen
+    │   └── LocalServerError        a local broker or database could not be resolved, started or stopped
+    ├── UnknownEventType            not an error: a well-formed event of a type this worker does not handle
+    ├── ToolArgumentError           the model called a tool wrongly: goes back to the model, never to the consumer
+    └── MemberFailed                a consumer stopped polling or committing: the process exits to be restarted
 """
 
 from __future__ import annotations
@@ -39,6 +52,10 @@ class TransientError(RetryableError):
     """Raised for failures that usually pass: 5xx, timeouts, dropped connections, a busy database."""
 
 
+class NotVerified(TransientError):
+    """Raised when list or search still return memories of a subject after its delete settled."""
+
+
 class PermanentFailure(EnricherError):
     """Raised when retrying cannot help; the message goes to the dead-letter topic with this reason."""
 
@@ -46,7 +63,7 @@ class PermanentFailure(EnricherError):
 
 
 class InvalidEvent(PermanentFailure):
-    """Raised when a record is not a valid v1 ticket event; `reason` is a short machine-readable code."""
+    """Raised when a record is not a valid event of its contract; `reason` is a short machine-readable code."""
 
     def __init__(self, reason: str, detail: str) -> None:
         self.reason = reason
@@ -58,6 +75,71 @@ class ForgedProvenance(PermanentFailure):
     """Raised (as a reason) when a delay-tier record's provenance signature is missing or wrong."""
 
     reason = "forged_provenance"
+
+
+class ModelMisbehaved(PermanentFailure):
+    """Raised when the model keeps calling tools with bad arguments; retrying the same input will not help."""
+
+    reason = "model_misbehaved"
+
+
+class InvalidFilter(PermanentFailure, ValueError):
+    """Raised before any I/O when a filter does not follow the grammar; the message names the place and problem."""
+
+    reason = "invalid_filter"
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"invalid filter at {where}: {problem}")
+
+
+class InvalidRequest(PermanentFailure, ValueError):
+    """Raised when a memory operation asks what the port does not allow (a page out of range, an empty query)."""
+
+    reason = "invalid_request"
+
+
+class NotFound(PermanentFailure, LookupError):
+    """Raised when a memory or event id is not in the store."""
+
+    reason = "not_found"
+
+
+class ConfigurationError(EnricherError):
+    """Raised at start when the settings or the environment cannot work; the message says what to change."""
+
+
+class MissingTopics(ConfigurationError):
+    """Raised at start-up when topics the worker uses do not exist (the broker does not auto-create them)."""
+
+
+class MemoryConfigError(ConfigurationError):
+    """Raised at start-up when the memory settings cannot work (Mem0 without a key, a store of another schema)."""
+
+
+class KafkaSecurityError(ConfigurationError):
+    """Raised when the security settings cannot work (a SASL protocol without a password, an unreadable file)."""
+
+
+class LiveGroup(ConfigurationError, ValueError):
+    """Raised when a replay is asked to use a consumer group of the live worker."""
+
+
+class EndpointError(ConfigurationError):
+    """Raised when the endpoints cannot listen (the port is taken)."""
+
+
+class LocalServerError(ConfigurationError, RuntimeError):
+    """Raised when a local broker or database could not be resolved, formatted, started or stopped."""
+
+
+class UnknownEventType(EnricherError):
+    """Raised for a well-formed event of a type this worker does not handle: skipped and counted, not an error."""
+
+    def __init__(self, event_type: str) -> None:
+        self.event_type = event_type
+        super().__init__(event_type)
 
 
 class ToolArgumentError(EnricherError):

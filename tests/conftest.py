@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from config.settings import Settings, load_settings
-from consumers.topics import create_topics
+from consumers.operations.topics import create_topics
 from localkafka import LocalBroker
 from memory.sqlite import SqliteMemoryStore
 
@@ -249,7 +249,7 @@ def slow_model() -> Iterator[FakeOpenAI]:
 async def enriched(settings: Settings, expected: int, timeout: float = 90) -> int:
     """How many records the output topic holds, read over `settings`' own connection (security included),
     waiting up to `timeout` for `expected`."""
-    from consumers.connection import client_options
+    from consumers.engine.connection import client_options
 
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
@@ -267,7 +267,7 @@ async def enriched(settings: Settings, expected: int, timeout: float = 90) -> in
 
 async def publish_over(settings: Settings, events: list[TicketEvent]) -> None:
     """Publish `events` to the input topic over `settings`' own connection (security included)."""
-    from consumers.connection import client_options
+    from consumers.engine.connection import client_options
     from samples.publish import publish_events
 
     producer = AIOKafkaProducer(**client_options(settings))

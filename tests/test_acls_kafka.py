@@ -25,9 +25,9 @@ from pydantic import SecretStr
 from cli.privacy import send_request
 from cli.replay import run_replay
 from config.settings import Settings, load_settings
-from consumers.connection import client_options
-from consumers.dlq_tools import read_dead_letters
-from consumers.status import status
+from consumers.engine.connection import client_options
+from consumers.operations.dlq_tools import read_dead_letters
+from consumers.operations.status import status
 from consumers.worker import Worker
 from core.events import DeletionRequest, Subject
 from localkafka import LocalBroker

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from consumers.decode import UnknownEventType, decode_ticket_event
-from consumers.records import Record
+from consumers.flows.decode import UnknownEventType, decode_ticket_event
+from consumers.engine.records import Record
 from core.errors import InvalidEvent
 from tests.test_events import VALID
 

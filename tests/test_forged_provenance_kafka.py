@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
 from config.settings import Settings, load_settings
-from consumers.topics import create_topics
+from consumers.operations.topics import create_topics
 from consumers.worker import Worker
 from core.events import Ticket, TicketEvent
 from memory.filters import scope

@@ -18,9 +18,9 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from prometheus_client import REGISTRY
 
 from config.settings import Settings, load_settings
-from consumers.lag import group_lag
-from consumers.status import watched_groups
-from consumers.topics import create_topics
+from consumers.operations.lag import group_lag
+from consumers.operations.status import watched_groups
+from consumers.operations.topics import create_topics
 from consumers.worker import Worker
 from core.events import DeletionRequest, Subject, Ticket, TicketEvent
 from memory.filters import scope
@@ -57,7 +57,7 @@ def nearly_too_large(key: bytes, value: bytes) -> list[tuple[str, bytes]]:
 
 
 async def lags(settings: Settings) -> dict[str, int]:
-    from consumers.connection import client_options
+    from consumers.engine.connection import client_options
 
     return {group: sum(p.lag for p in await group_lag(client_options(settings), group, topics))
             for group, topics in watched_groups(settings).items()}

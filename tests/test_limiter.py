@@ -83,7 +83,7 @@ async def test_concurrency_never_exceeds_the_limit() -> None:
 
 def test_a_refusal_by_our_own_limiter_is_not_an_attempt() -> None:
     from config.settings import load_settings
-    from consumers.policy import decide
+    from consumers.flows.policy import decide
 
     settings = load_settings()
     held = RateLimited("model", 3.0, held_back=True)

@@ -13,9 +13,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from consumers.lag import group_lag
-from consumers.ordered import KeyOrderedConsumer
-from consumers.records import Record
+from consumers.operations.lag import group_lag
+from consumers.engine.ordered import KeyOrderedConsumer
+from consumers.engine.records import Record
 
 pytestmark = pytest.mark.kafka
 

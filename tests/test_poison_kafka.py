@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from config.settings import Settings, load_settings
-from consumers.topics import create_topics
+from consumers.operations.topics import create_topics
 from consumers.worker import Worker
 from samples import generate
 from tests.conftest import TopicReader, outputs_by_event

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from config.settings import load_settings
-from consumers.policy import backoff_seconds, decide
+from consumers.flows.policy import backoff_seconds, decide
 from core.errors import InvalidEvent, PermanentFailure, RateLimited, TransientError
 
 S = load_settings()  # tiers 5, 30, 300 s; 5 attempts

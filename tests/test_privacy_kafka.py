@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from cli.privacy import lift_tombstones, send_request
 from cli.replay import run_replay
 from config.settings import Settings, load_settings
-from consumers.topics import create_topics
+from consumers.operations.topics import create_topics
 from consumers.worker import Worker
 from core.events import DeletionCompleted, DeletionRequest, Requester, Subject, Ticket, TicketEvent
 from memory.factory import open_store

@@ -8,10 +8,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from config.settings import load_settings
-from consumers import provenance
-from consumers.policy import decide
-from consumers.provenance import Signer, arrival, delay_headers, due_ms, from_tier
-from consumers.records import Record
+from consumers.flows import provenance
+from consumers.flows.policy import decide
+from consumers.flows.provenance import Signer, arrival, delay_headers, due_ms, from_tier
+from consumers.engine.records import Record
 from core.errors import RateLimited
 
 S = load_settings(retry={"tiers_seconds": [5, 30, 300], "max_attempts": 5, "max_wait_seconds": 3600})

@@ -13,8 +13,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from config.settings import Settings, load_settings
-from consumers.topics import create_topics
-from consumers.dlq_tools import read_dead_letters, redrive
+from consumers.operations.topics import create_topics
+from consumers.operations.dlq_tools import read_dead_letters, redrive
 from consumers.worker import Worker
 from samples import generate
 from samples.publish import publish_events

@@ -22,7 +22,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from config.settings import Settings
-from consumers.lag import group_lag
+from consumers.operations.lag import group_lag
 from core.events import Ticket, TicketEvent
 from samples.publish import publish_events
 from tests.conftest import TopicReader, command_env

@@ -1,9 +1,9 @@
 """The AsyncAPI document of every topic the worker reads or writes, and of its payloads, for FastStream's generator.
 
 `docs/asyncapi.yaml` is generated from this module by FastStream's own generator (`make docs`, i.e.
-`faststream docs gen consumers.asyncapi:app --yaml --out docs/asyncapi.yaml`), and `tests/test_asyncapi.py`
+`faststream docs gen consumers.operations.asyncapi:app --yaml --out docs/asyncapi.yaml`), and `tests/test_asyncapi.py`
 fails when it is not current. The topics are declared here, on a `KafkaBroker` that never connects, because the
-runtime consumers are not FastStream subscribers (they are `consumers.ordered.KeyOrderedConsumer`s on aiokafka;
+runtime consumers are not FastStream subscribers (they are `consumers.engine.ordered.KeyOrderedConsumer`s on aiokafka;
 its docstring says why): the handlers below never run and exist only so the generator sees the payload types.
 
 Topic names, groups and the server come from the shipped defaults (`config/defaults.toml`) and never from
@@ -31,9 +31,9 @@ TITLE = "ticket-enricher"
 DESCRIPTION = (
     "A Kafka worker that enriches support-ticket events with long-term account memory and churn tags, and "
     "carries out right-to-be-forgotten requests. Delivery is at-least-once and every effect is idempotent.\n\n"
-    "Generated from `consumers/asyncapi.py` with `make docs`; do not edit by hand."
+    "Generated from `consumers/operations/asyncapi.py` with `make docs`; do not edit by hand."
 )
-_NOT_HERE = "documentation only: the real consumer is consumers/ordered.py (KeyOrderedConsumer)"
+_NOT_HERE = "documentation only: the real consumer is consumers/engine/ordered.py (KeyOrderedConsumer)"
 
 _RETRY_HEADERS = (
     "`x-retry-attempt` (attempts made so far), `x-retry-due-ms` (epoch ms before which it must not run), "
@@ -62,7 +62,7 @@ def _documented(payload: object) -> Callable[..., Awaitable[None]]:
     """A handler that only tells the generator the payload type of a channel."""
 
     async def delayed(record: object) -> None:
-        """Documentation only; the real consumer is consumers/ordered.py (through consumers/delays.py)."""
+        """Documentation only; the real consumer is consumers/engine/ordered.py (through consumers/flows/delays.py)."""
         raise NotImplementedError(_NOT_HERE)
 
     delayed.__annotations__ = {"record": payload, "return": None}
@@ -90,7 +90,7 @@ def build_app(settings: Settings) -> FastStream:
                     f"`x-redriven-from`) set by a producer are ignored and counted.",
     )
     async def ticket_events(event: TicketEvent) -> None:
-        """Documentation only; the real consumer is consumers/ordered.py."""
+        """Documentation only; the real consumer is consumers/engine/ordered.py."""
         raise NotImplementedError(_NOT_HERE)
 
     @endpoint().subscriber(
@@ -101,7 +101,7 @@ def build_app(settings: Settings) -> FastStream:
                     f"(`schema`).",
     )
     async def deletion_requests(request: DeletionRequest) -> None:
-        """Documentation only; the real consumer is consumers/ordered.py."""
+        """Documentation only; the real consumer is consumers/engine/ordered.py."""
         raise NotImplementedError(_NOT_HERE)
 
     for route in routes.all:

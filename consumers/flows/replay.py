@@ -28,11 +28,11 @@ from aiolimiter import AsyncLimiter
 
 from agents.tools import NOTE_KIND, account_filter
 from config.settings import Settings
-from consumers.connection import client_options
-from consumers.decode import UnknownEventType, decode_ticket_event
-from consumers.provenance import arrival
-from consumers.records import Record
-from consumers.tickets import TicketFlow, subject_hashes
+from consumers.engine.connection import client_options
+from consumers.flows.decode import UnknownEventType, decode_ticket_event
+from consumers.flows.provenance import arrival
+from consumers.engine.records import Record
+from consumers.flows.tickets import TicketFlow, subject_hashes
 from core.errors import InvalidEvent
 from core.events import TicketEvent
 from memory.filters import Cond, all_of

@@ -6,7 +6,7 @@ is what liveness means here: the process runs; a member that stopped making prog
 `KeyOrderedConsumer.failed`). Readiness is a snapshot the event loop writes and the thread reads.
 
 FastStream's Kafka Prometheus middleware does not fit: FastStream is not on the worker's runtime path (see
-`consumers/ordered.py`), so the counters it would keep are kept in `consumers/metrics.py` instead.
+`consumers/engine/ordered.py`), so the counters it would keep are kept in `consumers/metrics.py` instead.
 """
 
 from __future__ import annotations

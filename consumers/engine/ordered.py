@@ -9,7 +9,7 @@ virtual partitions do, once, on aiokafka:
 * Records are queued per key (the account id; records without a key are queued per partition). One task per
   busy key runs its records in offset order; a semaphore bounds the records in flight across keys to N.
 * Offsets are committed explicitly per partition at the highest point below which every record is done, with
-  the records finished beyond it in the commit's metadata (`consumers.offsets`), by one committer that
+  the records finished beyond it in the commit's metadata (`consumers.engine.offsets`), by one committer that
   coalesces completions. The partition's next owner skips those, so a crash replays the records that were in
   flight (and those finished in the last commit's round trip), a graceful hand-over none. A commit that a
   racing rebalance rejects (stale generation) is not lost when the partition comes back to this member: what it
@@ -41,9 +41,9 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from config.settings import Settings
 from consumers import metrics
-from consumers.connection import client_options
-from consumers.offsets import PartitionOffsets, decode_done
-from consumers.records import Record
+from consumers.engine.connection import client_options
+from consumers.engine.offsets import PartitionOffsets, decode_done
+from consumers.engine.records import Record
 
 log = logging.getLogger("ticket_enricher.ordered")
 
@@ -80,7 +80,7 @@ class KeyOrderedConsumer:
         """`due_ms`: a record is not started before this time (epoch ms); its account waits for it without
         holding a slot. Records of one key must come due in offset order (true of one delay tier).
         `bounds`: partition -> (start, stop) offsets to read, stop excluded; see the module's docstring.
-        `connection`: security options for the consumer and its admin client (`consumers.connection`)."""
+        `connection`: security options for the consumer and its admin client (`consumers.engine.connection`)."""
         if max_in_flight < 1 or max_buffered < max_in_flight:
             raise ValueError("need 1 <= max_in_flight <= max_buffered")
         self.topics = list(topics)
@@ -329,7 +329,7 @@ class KeyOrderedConsumer:
 
     async def _wait_until_due(self, record: Record, tp: TopicPartition) -> bool:
         """Sleep until the record is due; False if the member stops or loses the partition meanwhile. The due
-        time is asked once per wait: a bound relative to "now" (`consumers.provenance.due_ms`) stays put."""
+        time is asked once per wait: a bound relative to "now" (`consumers.flows.provenance.due_ms`) stays put."""
         assert self.due_ms is not None
         due = self.due_ms(record) / 1000
         while (wait := due - time.time()) > 0:

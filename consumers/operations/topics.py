@@ -7,7 +7,7 @@ import asyncio
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from config.settings import Settings
-from consumers.connection import client_options
+from consumers.engine.connection import client_options
 
 
 async def create_topics(settings: Settings) -> tuple[list[str], list[str]]:

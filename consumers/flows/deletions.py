@@ -30,11 +30,11 @@ from agents.deletion import DeletionTools
 from config.routes import Route
 from config.settings import Settings
 from consumers import metrics
-from consumers.dlq import dead_letter
-from consumers.policy import decide
-from consumers.provenance import RETRY, Provenance, Signer, delay_headers
-from consumers.publishing import Publisher, send_copy
-from consumers.records import Record
+from consumers.flows.dlq import dead_letter
+from consumers.flows.policy import decide
+from consumers.flows.provenance import RETRY, Provenance, Signer, delay_headers
+from consumers.engine.publishing import Publisher, send_copy
+from consumers.engine.records import Record
 from core.errors import ForgedProvenance, InvalidEvent, PermanentFailure, TransientError
 from core.events import DeletionCompleted, DeletionRequest
 from memory.store import MemoryStore

@@ -14,7 +14,7 @@ Header names (all values UTF-8 strings):
                             (`headers`, then `value`); the original stays on its input topic until retention
 
 A copy that the broker refuses as too large is sent again without the producer's headers, then without the value
-(`consumers.publishing.send_copy`), so a dead letter is never stuck behind its own size.
+(`consumers.engine.publishing.send_copy`), so a dead letter is never stuck behind its own size.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from __future__ import annotations
 import time
 
 from config.routes import Route
-from consumers.provenance import Provenance
-from consumers.publishing import Publisher, send_copy
-from consumers.records import Record
+from consumers.flows.provenance import Provenance
+from consumers.engine.publishing import Publisher, send_copy
+from consumers.engine.records import Record
 
 PREFIX = "x-dlq-"
 

@@ -7,8 +7,8 @@ from typing import Any, Protocol
 
 from aiokafka.errors import MessageSizeTooLargeError
 
-from consumers.provenance import producer_headers
-from consumers.records import Record
+from consumers.flows.provenance import producer_headers
+from consumers.engine.records import Record
 
 
 class Publisher(Protocol):
@@ -28,7 +28,7 @@ class KafkaPublisher:
     """`Publisher` over one idempotent aiokafka producer (acks=all), started and stopped by the worker."""
 
     def __init__(self, connection: dict[str, Any] | str, client_id: str) -> None:
-        """`connection`: `consumers.connection.client_options(settings)`, or just bootstrap servers."""
+        """`connection`: `consumers.engine.connection.client_options(settings)`, or just bootstrap servers."""
         self.connection = connection if isinstance(connection, dict) else {"bootstrap_servers": connection}
         self.client_id = client_id
         self._producer: Any = None

@@ -4,7 +4,7 @@ One `KeyOrderedConsumer` per tier topic, all in the route's tier group (`<group_
 `<group_id>.privacy.delays` for deletion requests), with a due-time gate: a record waits (without holding an
 in-flight slot) until it is due, then runs through **its route's flow**, the one whose tiers it was read from:
 which flow runs is decided by the topic, never by a header. Its provenance (attempts, where it first arrived,
-when it is due) is read from the headers the worker wrote, bounded by the route (`consumers.provenance`), so a
+when it is due) is read from the headers the worker wrote, bounded by the route (`consumers.flows.provenance`), so a
 forged or corrupted record can neither skip its retries nor hold its partition for longer than the tier allows.
 Records of one tier share one delay, so they come due in offset order and waiting in order per account is
 correct; each tier has its own buffer, so a full 300 s tier never holds back the 5 s tier.
@@ -25,9 +25,11 @@ from collections.abc import Awaitable, Callable, Hashable
 
 from config.routes import Route, Tier
 from config.settings import Settings
-from consumers import metrics, ordered, provenance
-from consumers.provenance import Provenance, Signer
-from consumers.records import Record
+from consumers import metrics
+from consumers.engine import ordered
+from consumers.flows import provenance
+from consumers.flows.provenance import Provenance, Signer
+from consumers.engine.records import Record
 
 FlowHandler = Callable[[Record, Provenance], Awaitable[object]]
 

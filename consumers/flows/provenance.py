@@ -7,8 +7,8 @@ Ours (every value a UTF-8 string):
   x-retry-original-topic / -partition / -offset / -timestamp   where the record first arrived
   x-retry-consumer-group, x-retry-error-class, x-retry-error   who failed it last, and why
   x-retry-signature        HMAC-SHA256 of the above, key, value and tier (with retry.sign_provenance)
-  x-retry-dropped          what a too-large copy left out (`headers`, `value`; see `consumers.publishing`)
-  x-dlq-*                  on a dead-letter copy (`consumers.dlq`)
+  x-retry-dropped          what a too-large copy left out (`headers`, `value`; see `consumers.engine.publishing`)
+  x-dlq-*                  on a dead-letter copy (`consumers.flows.dlq`)
   x-redriven-from          on a record `dlq redrive` sent back to its input topic
 
 * **Input topics** are written by producers outside the worker, so these headers there are somebody else's: they
@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 from config.routes import Route, Tier
 from consumers import metrics
-from consumers.policy import Decision
-from consumers.records import Record
+from consumers.flows.policy import Decision
+from consumers.engine.records import Record
 
 log = logging.getLogger("ticket_enricher.provenance")
 
@@ -163,7 +163,7 @@ def due_ms(record: Record, route: Route, tier: Tier, now_ms: int) -> int:
 def delay_headers(record: Record, provenance: Provenance, decision: Decision, *, group: str,
                   error: BaseException, signer: Signer | None = None) -> list[tuple[str, bytes]]:
     """Our headers on the copy that goes to `decision.topic` (signed when configured); the producer's own are
-    added by `consumers.publishing.send_copy`."""
+    added by `consumers.engine.publishing.send_copy`."""
     assert decision.topic is not None and decision.due_ms is not None
     fields = {
         "attempt": str(decision.attempt),

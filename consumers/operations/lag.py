@@ -28,7 +28,7 @@ class PartitionLag:
 async def group_lag(connection: dict[str, Any] | str, group_id: str, topics: Iterable[str],
                     client_id: str = "ticket-enricher-lag") -> list[PartitionLag]:
     """Lag of `group_id` on every partition of `topics`, without joining the group. `connection`:
-    `consumers.connection.client_options(settings)`, or just bootstrap servers."""
+    `consumers.engine.connection.client_options(settings)`, or just bootstrap servers."""
     options = connection if isinstance(connection, dict) else {"bootstrap_servers": connection}
     admin = AIOKafkaAdminClient(**options, client_id=client_id)
     consumer = AIOKafkaConsumer(**options, client_id=client_id, enable_auto_commit=False)

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from core.errors import InvalidEvent
 from core.events import KNOWN_EVENT_TYPES, EventEnvelope, TicketEvent
-from consumers.records import Record
+from consumers.engine.records import Record
 
 
 class UnknownEventType(Exception):

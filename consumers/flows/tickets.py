@@ -4,7 +4,7 @@ Acknowledgement: the record's offset is committed only after `handle` returns, i
 delay-tier copy or the dead-letter copy is acknowledged by the broker. A crash at any line before that leaves the
 offset uncommitted and the record is redelivered; the agent's writes are idempotent per `event_id`, so that is
 harmless. The same flow handles records from the input topic and, when due, from its own delay tiers; what it
-knows of a record's past (attempts, where it first arrived) comes from `consumers.provenance`, which trusts a
+knows of a record's past (attempts, where it first arrived) comes from `consumers.flows.provenance`, which trusts a
 header only on a topic the worker alone writes.
 
 Privacy: an event whose account or requester has a tombstone (see `memory.tombstones`) is a no-op, however
@@ -24,12 +24,12 @@ from agents.loop import Agent
 from config.routes import Route
 from config.settings import Settings
 from consumers import metrics
-from consumers.decode import UnknownEventType, decode_ticket_event
-from consumers.dlq import dead_letter
-from consumers.policy import decide
-from consumers.provenance import RETRY, Provenance, Signer, delay_headers
-from consumers.publishing import Publisher, send_copy
-from consumers.records import Record
+from consumers.flows.decode import UnknownEventType, decode_ticket_event
+from consumers.flows.dlq import dead_letter
+from consumers.flows.policy import decide
+from consumers.flows.provenance import RETRY, Provenance, Signer, delay_headers
+from consumers.engine.publishing import Publisher, send_copy
+from consumers.engine.records import Record
 from core.errors import ForgedProvenance, InvalidEvent, PermanentFailure, RateLimited
 from core.events import EnrichedAccountEvent, TicketEvent
 from memory.tombstones import SubjectIndex, Tombstones, subject_hash

@@ -16,8 +16,8 @@ from aiokafka.protocol.admin import DescribeGroupsRequest_v0, DescribeGroupsRequ
 from aiokafka.protocol.api import Request
 
 from config.settings import Settings
-from consumers.connection import client_options
-from consumers.lag import PartitionLag, group_lag
+from consumers.engine.connection import client_options
+from consumers.operations.lag import PartitionLag, group_lag
 
 
 class _DescribeGroups(Request[DescribeGroupsRequest_v0 | DescribeGroupsRequest_v1 | DescribeGroupsRequest_v2]):

@@ -21,10 +21,10 @@ from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from config.routes import Route
 from config.settings import Settings
-from consumers.connection import client_options
-from consumers.provenance import producer_headers
-from consumers.publishing import Publisher
-from consumers.records import Record
+from consumers.engine.connection import client_options
+from consumers.flows.provenance import producer_headers
+from consumers.engine.publishing import Publisher
+from consumers.engine.records import Record
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from aiokafka.protocol.admin import CreateAclsRequest_v0, CreateAclsRequest_v1
 from aiokafka.protocol.api import Request
 
 from config.settings import Settings
-from consumers.connection import client_options
+from consumers.engine.connection import client_options
 
 Resource = Literal["topic", "group"]
 Operation = Literal["read", "write", "describe", "delete"]

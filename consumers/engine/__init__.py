@@ -1,0 +1,1 @@
+"""Key-ordered fetch, dispatch, exact offsets, rebalances and publishing on aiokafka; nothing about tickets."""

@@ -1,0 +1,1 @@
+"""What operators use: HTTP endpoints, consumer lag, status, DLQ tools, topics, ACLs, the AsyncAPI document."""
