@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from agents.model import Exchange, Model, ModelRequest, ToolResult, Usage
 from agents.tools import AccountTools, read_account_tags
 from config.settings import AgentSettings
-from core.errors import PermanentFailure
+from core.errors import ModelMisbehaved
 from core.events import TicketEvent
 from memory.store import MemoryStore
 
@@ -39,12 +39,6 @@ class AgentOutcome(BaseModel):
     turns: int
     tool_calls: int
     model_seconds: list[float]  # each model call's duration, for the latency histogram
-
-
-class ModelMisbehaved(PermanentFailure):
-    """Raised when the model keeps calling tools with bad arguments; retrying the same input will not help."""
-
-    reason = "model_misbehaved"
 
 
 class Agent:

@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from agents.model import ToolCall, ToolResult, ToolSpec
 from agents.signals import Signal
-from core.errors import ToolArgumentError
+from core.errors import InvalidFilter, ToolArgumentError
 from core.events import TicketEvent
-from memory.filters import ENTITY_FIELDS, And, Cond, InvalidFilter, Node, all_of, parse_filters, scope
+from memory.filters import ENTITY_FIELDS, And, Cond, Node, all_of, parse_filters, scope
 from memory.store import EntityScope, Memory, MemoryStore
 
 Category = Literal["complaint", "question", "feedback", "billing", "outage", "security", "data", "resolution"]

@@ -73,9 +73,7 @@ def run(
     commits and leaves the group.
     """
     from cli.members import serve, supervise
-    from consumers.operations.topics import MissingTopics
     from core.errors import EnricherError
-    from memory.factory import MemoryConfigError
 
     settings = settings_from(config, bootstrap_servers, memory, model)
     if max_in_flight is not None:
@@ -92,7 +90,7 @@ def run(
         raise typer.Exit(supervise(settings, log_level, processes))
     try:
         asyncio.run(serve(settings))
-    except (MissingTopics, MemoryConfigError, EnricherError) as exc:
+    except EnricherError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     say("worker stopped", settings.ops.log_format)

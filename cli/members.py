@@ -104,15 +104,13 @@ def _member(settings: Settings, log_level: str, index: int) -> None:
         "kafka": settings.kafka.model_copy(update={"client_id": f"{settings.kafka.client_id}-{index}"}),
         "ops": settings.ops.model_copy(update={"http_port": port}),
     })
-    from consumers.operations.topics import MissingTopics
-    from core.errors import EnricherError
-    from memory.factory import MemoryConfigError
-
     from aiokafka.errors import KafkaError
+
+    from core.errors import EnricherError
 
     try:
         asyncio.run(serve(settings, announce=False))
-    except (MissingTopics, MemoryConfigError, EnricherError, KafkaError) as exc:
+    except (EnricherError, KafkaError) as exc:
         log.error("cannot start: %s", exc)
         raise SystemExit(1) from exc
 

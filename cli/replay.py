@@ -66,7 +66,8 @@ def replay(
     and stops there. Events already processed by the current model and rules are skipped; events of forgotten
     subjects stay forgotten. Ctrl-C finishes the events in flight and commits; the same command resumes.
     """
-    from consumers.flows.replay import LiveGroup, check_group, default_group
+    from consumers.flows.replay import check_group, default_group
+    from core.errors import LiveGroup
 
     settings = settings_from(config, bootstrap_servers, memory, model)
     start, end = parse_when(since), parse_when(until) if until else None

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from core.errors import LocalServerError
+
 KAFKA_VERSION = "4.3.1"
 READY_MARKER = "Kafka Server started"
 
 
-class BrokerError(RuntimeError):
+class BrokerError(LocalServerError):
     """The local broker could not be resolved, formatted, started or stopped."""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import JsonValue
 
+from core.errors import InvalidRequest
 from memory.store import Memory
 
 _SUMMARY_NAMES = ("summary", "overview", "description", "notes")
@@ -19,7 +20,7 @@ _SUMMARY_NAMES = ("summary", "overview", "description", "notes")
 def project(schema: dict[str, JsonValue], memories: list[Memory], entity_ids: dict[str, str]) -> dict[str, JsonValue]:
     properties = schema.get("properties")
     if schema.get("type") not in (None, "object") or not isinstance(properties, dict):
-        raise ValueError("the export schema must be an object schema with `properties`")
+        raise InvalidRequest("the export schema must be an object schema with `properties`")
     ordered = sorted(memories, key=lambda m: (m.created_at, m.id))
     out: dict[str, JsonValue] = {}
     for name, prop in properties.items():

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from config.settings import Settings
+from core.errors import MemoryConfigError
 from memory.store import MemoryStore
-
-
-class MemoryConfigError(RuntimeError):
-    """Raised at start-up when the memory settings cannot work (e.g. Mem0 without a key)."""
 
 
 def open_store(settings: Settings) -> MemoryStore:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal, Union
 
+from core.errors import InvalidFilter
+
 ENTITY_FIELDS = ("user_id", "agent_id", "app_id", "run_id")
 TIME_FIELDS = ("created_at", "updated_at")
 LOGICAL = ("AND", "OR", "NOT")
@@ -27,15 +29,6 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 
 Scalar = Union[str, int, float, bool]
 Op = Literal["eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "any"]
-
-
-class InvalidFilter(ValueError):
-    """Raised before any I/O when a filter does not follow the grammar; the message names the place and problem."""
-
-    def __init__(self, where: str, problem: str) -> None:
-        self.where = where
-        self.problem = problem
-        super().__init__(f"invalid filter at {where}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,24 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from pydantic import JsonValue
+from typing import TypeVar
 
-from core.errors import PermanentFailure, RateLimited, TransientError
+from pydantic import BaseModel, JsonValue, ValidationError
+
+from core.errors import InvalidRequest, MemoryConfigError, NotFound, PermanentFailure, RateLimited, TransientError
 from core.ratelimit import retry_after_seconds
 from memory.events import wait_for_event
 from memory.filters import And, Cond, Node, as_node, to_json
 from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory
 
 DEFAULT_BASE_URL = "https://api.mem0.ai"
+
+
+def _field(answer: object, name: str, default: Any) -> Any:
+    """One field of a JSON object answer; an answer that is not an object is an unexpected shape."""
+    if not isinstance(answer, dict):
+        raise PermanentFailure(f"mem0 answered {type(answer).__name__} where an object was expected")
+    return answer.get(name, default)
 
 
 def _memory(raw: dict[str, Any]) -> dict[str, Any]:
@@ -37,6 +46,18 @@ def _memory(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _model(kind: type[M], raw: object, **extra: object) -> M:
+    """A Mem0 answer as our model; an answer of another shape (API drift) is a `PermanentFailure`, not a leak."""
+    try:
+        fields = _memory(raw) if kind in (Memory, ScoredMemory) else dict(raw)  # type: ignore[call-overload]
+        return kind(**fields, **extra)
+    except (KeyError, TypeError, AttributeError, ValidationError) as exc:
+        raise PermanentFailure(f"mem0 answered a {kind.__name__} of an unexpected shape: {exc}"[:300]) from exc
+
+
 class Mem0MemoryStore:
     """`MemoryStore` on Mem0 Platform; see `memory.store` for the semantics."""
 
@@ -45,7 +66,7 @@ class Mem0MemoryStore:
                  observe: Callable[[Mapping[str, str]], None] | None = None) -> None:
         """`observe` sees every response's headers (the limiter reads `ratelimit-remaining` from them)."""
         if not api_key:
-            raise ValueError("Mem0 needs an API key (MEM0_API_KEY)")
+            raise MemoryConfigError("Mem0 needs an API key (MEM0_API_KEY)")
 
         async def on_response(response: httpx.Response) -> None:
             if observe is not None:
@@ -76,7 +97,12 @@ class Mem0MemoryStore:
             raise TransientError(f"mem0 {method} {path}: HTTP {status}; check MEM0_API_KEY")
         if status >= 400:
             raise PermanentFailure(f"mem0 {method} {path}: HTTP {status}: {response.text[:300]}")
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise TransientError(f"mem0 {method} {path}: the answer is not JSON") from exc
 
     async def ping(self) -> None:
         """Fail fast at start-up on a wrong key or base URL."""
@@ -108,8 +134,8 @@ class Mem0MemoryStore:
         if timestamp is not None:
             body["timestamp"] = int(timestamp.timestamp())
         answer = await self._call("POST", "/v3/memories/add/", json=body)
-        event_id = answer.get("event_id")
-        results = answer.get("results")
+        event_id = _field(answer, "event_id", None)
+        results = _field(answer, "results", None)
         if not results and event_id:
             settled = await wait_for_event(self, event_id)
             if settled.status == "FAILED":
@@ -125,27 +151,27 @@ class Mem0MemoryStore:
     ) -> list[ScoredMemory]:
         node = as_node(filters)
         if not query.strip():
-            raise ValueError("search needs a non-empty query; use list() to read without one")
+            raise InvalidRequest("search needs a non-empty query; use list() to read without one")
         answer = await self._call("POST", "/v3/memories/search/", json={
             "query": query[:2000], "filters": to_json(node), "top_k": top_k, "threshold": threshold,
         })
         return [
-            ScoredMemory(**_memory(r), score=min(max(float(r.get("score") or 0.0), 0.0), 1.0),
-                         score_breakdown={k: float(v) for k, v in (r.get("score_breakdown") or {}).items()})
-            for r in answer.get("results", [])
+            _model(ScoredMemory, r, score=min(max(float(r.get("score") or 0.0), 0.0), 1.0),
+                   score_breakdown={k: float(v) for k, v in (r.get("score_breakdown") or {}).items()})
+            for r in _field(answer, "results", [])
         ]
 
     async def get(self, memory_id: str) -> Memory | None:
         raw = await self._call("GET", f"/v1/memories/{memory_id}/", allow_404=True)
-        return None if raw is None else Memory(**_memory(raw))
+        return None if raw is None else _model(Memory, raw)
 
     async def list(self, *, filters: Node | dict[str, Any], page: int = 1, page_size: int = 100) -> Page:
         if page < 1 or not 1 <= page_size <= 200:
-            raise ValueError("page starts at 1 and page_size is 1 to 200")
+            raise InvalidRequest("page starts at 1 and page_size is 1 to 200")
         answer = await self._call("POST", "/v3/memories/", params={"page": page, "page_size": page_size},
                                   json={"filters": to_json(as_node(filters))})
-        return Page(results=[Memory(**_memory(r)) for r in answer.get("results", [])],
-                    count=int(answer.get("count", 0)), has_next=bool(answer.get("next")))
+        return Page(results=[_model(Memory, r) for r in _field(answer, "results", [])],
+                    count=int(_field(answer, "count", 0)), has_next=bool(_field(answer, "next", None)))
 
     async def update(
         self, memory_id: str, *, text: str | None = None, metadata: dict[str, JsonValue] | None = None
@@ -157,13 +183,14 @@ class Mem0MemoryStore:
         if metadata is not None:
             current = await self.get(memory_id)
             if current is None:
-                raise KeyError(f"no memory with id {memory_id}")
+                raise NotFound(f"no memory with id {memory_id}")
             body["metadata"] = {**current.metadata, **metadata}
         raw = await self._call("PUT", f"/v1/memories/{memory_id}/", json=body, allow_404=True)
         if raw is None:
-            raise KeyError(f"no memory with id {memory_id}")
-        fresh = await self.get(memory_id) if "memory" not in raw else Memory(**_memory(raw))
-        assert fresh is not None
+            raise NotFound(f"no memory with id {memory_id}")
+        fresh = await self.get(memory_id) if "memory" not in raw else _model(Memory, raw)
+        if fresh is None:
+            raise NotFound(f"memory {memory_id} vanished during its update")
         return fresh
 
     async def delete(self, memory_id: str) -> bool:
@@ -178,21 +205,24 @@ class Mem0MemoryStore:
 
     async def history(self, memory_id: str) -> list[HistoryEntry]:
         rows = await self._call("GET", f"/v1/memories/{memory_id}/history/", allow_404=True) or []
-        return [HistoryEntry(memory_id=r["memory_id"], event=r["event"], old_memory=r.get("old_memory"),
-                             new_memory=r.get("new_memory"), created_at=r["created_at"]) for r in rows]
+        return [_model(HistoryEntry, {k: r.get(k) for k in ("memory_id", "event", "old_memory", "new_memory",
+                                                            "created_at")}) for r in rows]
 
     async def event(self, event_id: str) -> MemoryEvent:
         raw = await self._call("GET", f"/v1/event/{event_id}/", allow_404=True)
         if raw is None:
-            raise KeyError(f"no memory event with id {event_id}")
-        return MemoryEvent(id=raw.get("id", event_id), status=raw["status"], event_type=raw.get("event_type"),
-                           results=raw.get("results") or [], error=raw.get("error"))
+            raise NotFound(f"no memory event with id {event_id}")
+        return _model(MemoryEvent, {"id": _field(raw, "id", event_id), "status": _field(raw, "status", None),
+                                    "event_type": _field(raw, "event_type", None),
+                                    "results": _field(raw, "results", None) or [], "error": _field(raw, "error", None)})
 
     async def export(self, schema: dict[str, JsonValue], *, filters: Node | dict[str, Any]) -> dict[str, JsonValue]:
         """Mem0 fills the schema with its own model; the export is polled until it is ready."""
         node = as_node(filters)
         created = await self._call("POST", "/v1/exports/", json={"schema": schema, "filters": to_json(node)})
-        export_id = created["id"]
+        export_id = _field(created, "id", None)
+        if not export_id:
+            raise PermanentFailure(f"mem0 export answered without an id: {created!r}"[:300])
         delay = 0.05
         for _ in range(40):
             result = await self._call("POST", "/v1/exports/get/", json={"memory_export_id": export_id},

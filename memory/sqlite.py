@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from pydantic import JsonValue
 
-from core.errors import TransientError
+from core.errors import InvalidRequest, MemoryConfigError, NotFound, TransientError
 from memory import ranking
 from memory.embeddings import Embedder
 from memory.export import project
@@ -60,7 +60,7 @@ class SqliteMemoryStore:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         tables = self._db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'memories'").fetchone()[0]
         if tables and version != SCHEMA_VERSION:
-            raise RuntimeError(f"{path} holds memory schema v{version}; this version needs v{SCHEMA_VERSION}. "
+            raise MemoryConfigError(f"{path} holds memory schema v{version}; this version needs v{SCHEMA_VERSION}. "
                                "Export what you need and start from a new file.")
         self._db.executescript(SCHEMA)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -263,7 +263,7 @@ class SqliteMemoryStore:
 
     async def list(self, *, filters: Node | dict[str, Any], page: int = 1, page_size: int = 100) -> Page:
         if page < 1 or not 1 <= page_size <= 200:
-            raise ValueError("page starts at 1 and page_size is 1 to 200")
+            raise InvalidRequest("page starts at 1 and page_size is 1 to 200")
         where, args = compile_filter(as_node(filters))
 
         def list_(db: sqlite3.Connection) -> Page:
@@ -285,7 +285,7 @@ class SqliteMemoryStore:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()
             if row is None:
-                raise KeyError(f"no memory with id {memory_id}")
+                raise NotFound(f"no memory with id {memory_id}")
             new_meta = {**json.loads(row["metadata"]), **(metadata or {})}
             new_text = row["memory"] if text is None else text
             now = _ts(datetime.now(UTC))
@@ -341,7 +341,7 @@ class SqliteMemoryStore:
         def event(db: sqlite3.Connection) -> MemoryEvent:
             row = db.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
             if row is None:
-                raise KeyError(f"no memory event with id {event_id}")
+                raise NotFound(f"no memory event with id {event_id}")
             return MemoryEvent(id=row["id"], status=row["status"], event_type=row["event_type"],
                                results=json.loads(row["results"]), error=row["error"])
 

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from agents.factory import build_agent
-from agents.loop import Agent, ModelMisbehaved
+from agents.loop import Agent
+from core.errors import ModelMisbehaved
 from agents.model import ModelRequest, ModelTurn, ToolCall
 from agents.tools import read_account_tags
 from config.settings import load_settings

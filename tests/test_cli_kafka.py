@@ -102,7 +102,7 @@ async def test_topics_create_run_and_accounts_show(
 
 @pytest.mark.kafka
 async def test_run_without_topics_says_how_to_create_them(kafka_bootstrap: str, tmp_path: Path) -> None:
-    from consumers.operations.topics import MissingTopics
+    from core.errors import MissingTopics
     from consumers.worker import Worker
 
     settings = load_settings(kafka={"bootstrap_servers": kafka_bootstrap},

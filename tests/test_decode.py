@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from consumers.flows.decode import UnknownEventType, decode_ticket_event
+from consumers.flows.decode import decode_ticket_event
+from core.errors import UnknownEventType
 from consumers.engine.records import Record
 from core.errors import InvalidEvent
 from tests.test_events import VALID

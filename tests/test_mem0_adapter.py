@@ -138,3 +138,13 @@ def test_the_contract_check_catches_requests_outside_the_spec() -> None:
     good = Recorded("POST", "/v3/memories/search/", {}, {"Authorization": "Token k"},
                     b'{"query": "x", "filters": {"user_id": "a"}}')
     assert violations([good]) == []
+
+
+@pytest.mark.parametrize("body", [[1, 2, 3], {"results": [{"memory": "no id, no dates"}]}, {"results": "many"}])
+async def test_an_answer_of_an_unexpected_shape_is_a_permanent_failure_not_a_leak(
+    mem0: Mem0MemoryStore, fake_mem0: FakeMem0, body: object
+) -> None:
+    """API drift or a broken proxy: the adapter raises from the error tree, never KeyError or TypeError."""
+    fake_mem0.fail_next(1, status=200, body=body)
+    with pytest.raises(PermanentFailure, match="mem0 answered"):
+        await mem0.list(filters={"user_id": "acme"})

@@ -36,7 +36,7 @@ async def test_mem0_backend_gives_the_same_tags(
 
 
 async def test_mem0_backend_without_a_key_fails_at_start(kafka_settings: Settings) -> None:
-    from memory.factory import MemoryConfigError
+    from core.errors import MemoryConfigError
 
     settings = load_settings(kafka=kafka_settings.kafka.model_dump(), memory={"backend": "mem0"})
     with pytest.raises(MemoryConfigError, match="MEM0_API_KEY"):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from memory.events import delete_and_verify, wait_for_event
-from memory.filters import InvalidFilter
+from core.errors import InvalidFilter, InvalidRequest, NotFound
 from memory.store import EntityScope
 
 ACME = EntityScope(user_id="acme")
@@ -55,7 +55,7 @@ async def test_list_paginates_in_creation_order(any_store: Any) -> None:
     assert [p.has_next for p in pages] == [True, True, False]
     assert all(p.count == 5 for p in pages)
     assert [m.memory for p in pages for m in p.results] == [f"note {i}" for i in range(5)]
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidRequest):
         await any_store.list(filters={"user_id": "acme"}, page_size=500)
 
 
@@ -66,7 +66,7 @@ async def test_update_merges_metadata_and_is_in_history(any_store: Any) -> None:
     assert {k: updated.metadata[k] for k in "abc"} == {"a": 1, "b": 3, "c": 4}
     events = [h.event for h in await any_store.history(added.id)]
     assert events[:2] == ["ADD", "UPDATE"]
-    with pytest.raises(KeyError):
+    with pytest.raises(NotFound):
         await any_store.update("00000000-0000-4000-8000-000000000000", text="x")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agents.factory import build_agent
-from agents.loop import ModelMisbehaved
+from core.errors import ModelMisbehaved
 from agents.openai_model import OpenAIModel
 from agents.tools import read_account_tags
 from config.settings import load_settings

@@ -17,7 +17,8 @@ from aiokafka import AIOKafkaProducer
 
 from cli.replay import parse_when, run_replay
 from config.settings import Settings
-from consumers.flows.replay import LiveGroup, plan
+from consumers.flows.replay import plan
+from core.errors import LiveGroup
 from core.events import Requester, Ticket, TicketEvent
 from tests.conftest import TopicReader, command_env
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import MemoryConfigError
+
 from memory.embeddings import OpenAIEmbedder
 from memory.sqlite import SqliteMemoryStore
 from memory.store import EntityScope
@@ -105,5 +107,5 @@ async def test_an_older_schema_is_refused_with_a_clear_error(tmp_path: Path) -> 
     db = sqlite3.connect(tmp_path / "old.db")
     db.execute("CREATE TABLE memories (id TEXT)")
     db.close()
-    with pytest.raises(RuntimeError, match="schema v0"):
+    with pytest.raises(MemoryConfigError, match="schema v0"):
         SqliteMemoryStore(tmp_path / "old.db")

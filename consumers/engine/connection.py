@@ -13,11 +13,7 @@ from typing import Any
 from aiokafka.helpers import create_ssl_context
 
 from config.settings import Settings
-from core.errors import EnricherError
-
-
-class KafkaSecurityError(EnricherError):
-    """Raised when the security settings cannot work (a SASL protocol without a password, an unreadable file)."""
+from core.errors import KafkaSecurityError
 
 
 def client_options(settings: Settings) -> dict[str, Any]:

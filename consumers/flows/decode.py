@@ -6,17 +6,9 @@ import json
 
 from pydantic import ValidationError
 
-from core.errors import InvalidEvent
+from core.errors import InvalidEvent, UnknownEventType
 from core.events import KNOWN_EVENT_TYPES, EventEnvelope, TicketEvent
 from consumers.engine.records import Record
-
-
-class UnknownEventType(Exception):
-    """Raised for a well-formed event of a type this worker does not handle: skipped and counted, not an error."""
-
-    def __init__(self, event_type: str) -> None:
-        self.event_type = event_type
-        super().__init__(event_type)
 
 
 def decode_ticket_event(record: Record, max_bytes: int) -> TicketEvent:

@@ -35,17 +35,13 @@ from consumers.flows.policy import decide
 from consumers.flows.provenance import RETRY, Provenance, Signer, delay_headers
 from consumers.engine.publishing import Publisher, send_copy
 from consumers.engine.records import Record
-from core.errors import ForgedProvenance, InvalidEvent, PermanentFailure, TransientError
+from core.errors import ForgedProvenance, InvalidEvent, NotVerified, PermanentFailure
 from core.events import DeletionCompleted, DeletionRequest
 from memory.store import MemoryStore
 
 log = logging.getLogger("ticket_enricher.deletions")
 
 Outcome = Literal["deleted", "delayed", "dead_lettered"]
-
-
-class NotVerified(TransientError):
-    """Raised when list or search still return memories of the subject after the delete settled."""
 
 
 def decode_request(record: Record) -> DeletionRequest:

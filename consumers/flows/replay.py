@@ -29,17 +29,13 @@ from aiolimiter import AsyncLimiter
 from agents.tools import NOTE_KIND, account_filter
 from config.settings import Settings
 from consumers.engine.connection import client_options
-from consumers.flows.decode import UnknownEventType, decode_ticket_event
+from consumers.flows.decode import decode_ticket_event
 from consumers.flows.provenance import arrival
 from consumers.engine.records import Record
 from consumers.flows.tickets import TicketFlow, subject_hashes
-from core.errors import InvalidEvent
+from core.errors import InvalidEvent, LiveGroup, UnknownEventType
 from core.events import TicketEvent
 from memory.filters import Cond, all_of
-
-
-class LiveGroup(ValueError):
-    """Raised when a replay is asked to use a group of the live worker."""
 
 
 def default_group(settings: Settings, since: datetime, until: datetime | None) -> str:

@@ -24,13 +24,13 @@ from agents.loop import Agent
 from config.routes import Route
 from config.settings import Settings
 from consumers import metrics
-from consumers.flows.decode import UnknownEventType, decode_ticket_event
+from consumers.flows.decode import decode_ticket_event
 from consumers.flows.dlq import dead_letter
 from consumers.flows.policy import decide
 from consumers.flows.provenance import RETRY, Provenance, Signer, delay_headers
 from consumers.engine.publishing import Publisher, send_copy
 from consumers.engine.records import Record
-from core.errors import ForgedProvenance, InvalidEvent, PermanentFailure, RateLimited
+from core.errors import ForgedProvenance, InvalidEvent, PermanentFailure, RateLimited, UnknownEventType
 from core.events import EnrichedAccountEvent, TicketEvent
 from memory.tombstones import SubjectIndex, Tombstones, subject_hash
 

@@ -22,13 +22,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import make_wsgi_app
 
-from core.errors import EnricherError
+from core.errors import EndpointError
 
 log = logging.getLogger("ticket_enricher.endpoints")
-
-
-class EndpointError(EnricherError):
-    """Raised when the endpoints cannot listen (the port is taken)."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from config.settings import Settings
 from consumers.engine.connection import client_options
+from core.errors import MissingTopics
 
 
 async def create_topics(settings: Settings) -> tuple[list[str], list[str]]:
@@ -32,10 +33,6 @@ async def create_topics(settings: Settings) -> tuple[list[str], list[str]]:
         return missing, [t for t in wanted if t in existing]
     finally:
         await admin.close()
-
-
-class MissingTopics(RuntimeError):
-    """Raised at start-up when topics the worker writes to do not exist (the broker does not auto-create them)."""
 
 
 async def check_topics(settings: Settings) -> None:
