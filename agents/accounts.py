@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from agents.tools import NOTE_KIND, TagRecord, account_filter, read_account_tags
+from agents.notes import NOTE_KIND, TagRecord, account_filter, read_account_tags
 from memory.store import Memory, MemoryStore, list_all
 
 

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.events import Subject, Verification
+from core.errors import NotVerified
+from core.events import DeletionRequest, Subject, Verification
 from memory.events import delete_and_verify
 from memory.filters import Cond, Node, all_of, scope
 from memory.store import EntityScope, Memory, MemoryStore, list_all
 from memory.tombstones import SubjectIndex, Tombstones, subject_hash
+
 
 @dataclass
 class Deleted:
@@ -89,3 +91,29 @@ class DeletionTools:
 def _person_filter(user_id: str, account_id: str) -> Node:
     return all_of(scope(user_id=account_id), Cond("metadata", "eq", user_id, key="requester_id"))
 
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    hashes: list[str]  # the subject, as it may be published
+    deleted: Deleted
+
+
+class Forgetting:
+    """The deletion service: one call per request (tombstone, delete, wait, verify); the Kafka layer calls
+    `forget` and never touches the store."""
+
+    def __init__(self, store: MemoryStore, *, wait_seconds: float) -> None:
+        self.store = store
+        self.wait_seconds = wait_seconds
+
+    async def forget(self, request: DeletionRequest) -> Forgotten:
+        """Raises `NotVerified` while list or search still return memories of the subject (retried later)."""
+        tools = DeletionTools(self.store, request.subject, wait_seconds=self.wait_seconds)
+        await tools.entomb(request.request_id)
+        deleted = await tools.delete()
+        if not deleted.verification.verified:
+            v = deleted.verification
+            raise NotVerified(f"delete {v.delete_status}; {v.remaining_listed} listed and "
+                              f"{v.remaining_searched} found by search still")
+        return Forgotten(tools.hashes, deleted)

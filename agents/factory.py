@@ -35,14 +35,13 @@ def build_model(settings: Settings, report: Callable[[float], None] | None = Non
 
 def build_openai(settings: Settings, observe: Callable[[Mapping[str, str]], None] | None = None) -> OpenAIModel:
     """The OpenAI-compatible adapter for `model.name`, without the limiter (the CLI's one-off calls use it)."""
-    from agents.openai_model import OpenAIModel
+    from agents.openai_model import OpenAIModel, openai_clients
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    return OpenAIModel(
-        name=settings.model.name, base_url=settings.model.base_url or settings.openai_base_url or None,
-        api_key=key, timeout=settings.model.timeout_seconds, temperature=settings.model.temperature,
-        observe=observe, concurrency=settings.worker.max_in_flight,
-    )
+    clients = openai_clients(base_url=settings.model.base_url or settings.openai_base_url or None, api_key=key,
+                             timeout=settings.model.timeout_seconds, concurrency=settings.worker.max_in_flight,
+                             observe=observe)
+    return OpenAIModel(name=settings.model.name, clients=clients, temperature=settings.model.temperature)
 
 
 def planner_fingerprint(settings: Settings, model: Model) -> str:
@@ -58,6 +57,11 @@ def planner_fingerprint(settings: Settings, model: Model) -> str:
 
 
 def build_agent(settings: Settings, store: MemoryStore, model: Model | None = None) -> Agent:
+    """The agent on `model` (the one the lifespan built and closes); without one, the offline rules model, which
+    holds no connection."""
+    if model is None:
+        if settings.model.name:
+            raise ValueError("pass the model the lifespan built: an OpenAI-compatible model holds connections")
+        model = build_model(settings)
     vocabulary = {name: tag.description for name, tag in settings.tags.items()}
-    model = model or build_model(settings)
     return Agent(model, store, settings.agent, vocabulary, planner_fingerprint(settings, model))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from agents.model import Model, ModelRequest, ModelTurn
 from core.limiter import AdaptiveLimiter
@@ -15,6 +16,14 @@ class LimitedModel:
         self.limiter = limiter
         self.name = model.name
         self._report = report
+
+    async def close(self) -> None:
+        await self.model.close()
+
+    async def fill(self, schema: dict[str, Any], instructions: str, content: str) -> dict[str, Any]:
+        """A structured export through the model (`agents.export`), in the limiter's shared slot."""
+        async with self.limiter.slot("*"):
+            return await self.model.fill(schema, instructions, content)  # type: ignore[attr-defined, no-any-return]
 
     async def respond(self, request: ModelRequest) -> ModelTurn:
         try:

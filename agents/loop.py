@@ -11,7 +11,8 @@ import time
 from pydantic import BaseModel
 
 from agents.model import Exchange, Model, ModelRequest, ToolResult, Usage
-from agents.tools import AccountTools, read_account_tags
+from agents.tools import AccountTools
+from agents.notes import read_account_tags
 from config.settings import AgentSettings
 from core.errors import ModelMisbehaved
 from core.events import TicketEvent

@@ -69,3 +69,7 @@ class Model(Protocol):
     name: str
 
     async def respond(self, request: ModelRequest) -> ModelTurn: ...
+
+    async def close(self) -> None:
+        """Release the model's connections (called once, by the lifespan that built it)."""
+        ...

@@ -49,36 +49,38 @@ def messages_for(request: ModelRequest) -> list[dict[str, Any]]:
 CALLS_PER_CLIENT = 4
 
 
+def openai_clients(*, base_url: str | None, api_key: str | None, timeout: float = 30.0, concurrency: int = 1,
+                   observe: Callable[[Mapping[str, str]], None] | None = None) -> list[openai.AsyncOpenAI]:
+    """The SDK clients for `concurrency` calls at once: ceil(concurrency / 4), each with its own connection pool
+    (httpcore checks every pooled connection for every waiting request, so one pool serving 64 concurrent calls
+    spent more CPU than the rest of an event, bench/throughput.py). SDK retries are off: the policy owns retries.
+    `observe` sees every response's headers (the limiter reads `ratelimit-remaining` from them)."""
+
+    async def on_response(response: httpx.Response) -> None:
+        if observe is not None:
+            observe(response.headers)
+
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=CALLS_PER_CLIENT * 2)
+    return [
+        openai.AsyncOpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout,
+            http_client=httpx.AsyncClient(timeout=timeout, limits=limits, event_hooks={"response": [on_response]}),
+        )
+        for _ in range(max(1, -(-concurrency // CALLS_PER_CLIENT)))
+    ]
+
+
 class OpenAIModel:
-    """An OpenAI-compatible chat model over the official SDK.
+    """An OpenAI-compatible chat model over the official SDK, on the clients it is given (`openai_clients`),
+    which it closes on `close()`."""
 
-    Calls are spread over ceil(concurrency / 4) clients, each with its own connection pool: httpcore checks every
-    pooled connection for every waiting request, so one pool serving 64 concurrent calls spent more CPU than the
-    rest of an event (bench/throughput.py), and its default of 20 kept-alive connections reconnected the rest.
-    """
-
-    def __init__(self, *, name: str, base_url: str | None, api_key: str | None, timeout: float = 30.0,
-                 temperature: float = 0.0, observe: Callable[[Mapping[str, str]], None] | None = None,
-                 concurrency: int = CALLS_PER_CLIENT) -> None:
-        """`observe` sees every response's headers (the limiter reads `ratelimit-remaining` from them)."""
+    def __init__(self, *, name: str, clients: list[openai.AsyncOpenAI], temperature: float = 0.0) -> None:
+        if not clients:
+            raise ValueError("an OpenAI-compatible model needs at least one client")
         self.name = name
         self.temperature = temperature
-
-        async def on_response(response: httpx.Response) -> None:
-            if observe is not None:
-                observe(response.headers)
-
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=CALLS_PER_CLIENT * 2)
-        self._clients = [
-            openai.AsyncOpenAI(
-                base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout,
-                http_client=httpx.AsyncClient(timeout=timeout, limits=limits,
-                                              event_hooks={"response": [on_response]}),
-            )
-            for _ in range(max(1, -(-concurrency // CALLS_PER_CLIENT)))
-        ]
+        self._clients = clients
         self._next = itertools.cycle(self._clients)
-        self._client = self._clients[0]
 
     async def respond(self, request: ModelRequest) -> ModelTurn:
         tools = [{"type": "function", "function": {"name": t.name, "description": t.description,

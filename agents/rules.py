@@ -14,7 +14,8 @@ from typing import get_args
 
 from agents import signals
 from agents.model import ModelRequest, ModelTurn, ToolCall
-from agents.tools import AccountTags, AddMemoryArgs, SearchMemoriesArgs, SetAccountTagsArgs, TagAdd, TagClear
+from agents.tools import AddMemoryArgs, SearchMemoriesArgs, SetAccountTagsArgs, TagAdd, TagClear
+from agents.notes import AccountTags
 from config.settings import TagSettings
 from core.events import TicketEvent
 
@@ -146,6 +147,9 @@ class RulesModel:
             if plan is not None:
                 return _calls(("set_account_tags", plan))
         return ModelTurn(text=self._summary(request))
+
+    async def close(self) -> None:
+        """Nothing to release: no network."""
 
     def _note_for(self, event: TicketEvent) -> AddMemoryArgs:
         t = event.ticket

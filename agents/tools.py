@@ -14,7 +14,6 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
@@ -23,13 +22,11 @@ from agents.model import ToolCall, ToolResult, ToolSpec
 from agents.signals import Signal
 from core.errors import InvalidFilter, ToolArgumentError
 from core.events import TicketEvent
-from memory.filters import ENTITY_FIELDS, And, Cond, Node, all_of, parse_filters, scope
+from agents.notes import NOTE_KIND, PROFILE_KEY, PROFILE_KIND, TagRecord, read_account_tags
+from memory.filters import ENTITY_FIELDS, And, Cond, Node, parse_filters, scope
 from memory.store import EntityScope, Memory, MemoryStore
 
 Category = Literal["complaint", "question", "feedback", "billing", "outage", "security", "data", "resolution"]
-PROFILE_KIND = "account_profile"
-NOTE_KIND = "ticket_note"
-PROFILE_KEY = "account-profile"
 _UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
 
 
@@ -87,18 +84,6 @@ class SetAccountTagsArgs(_Args):
     clear: list[TagClear] = Field(default_factory=list, max_length=10)
 
 
-class TagRecord(BaseModel):
-    reason: str
-    evidence_memory_ids: list[str]
-    event_id: str
-    set_at: datetime
-
-
-class AccountTags(BaseModel):
-    tags: dict[str, TagRecord] = Field(default_factory=dict)
-    evaluated_through: datetime | None = None
-
-
 @dataclass
 class Effects:
     """What the tools did for this event; the outcome is built from this, never from the model's say-so."""
@@ -107,21 +92,6 @@ class Effects:
     tags_added: list[str] = field(default_factory=list)
     tags_removed: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
-
-
-def account_filter(account_id: str, kind: str) -> Node:
-    """Every memory of one kind for one account: the account is Mem0's `user_id` (see `memory.store`)."""
-    return all_of(scope(user_id=account_id), Cond("metadata", "eq", kind, key="kind"))
-
-
-async def read_account_tags(store: MemoryStore, account_id: str) -> tuple[Memory | None, AccountTags]:
-    found = (await store.list(filters=account_filter(account_id, PROFILE_KIND), page_size=1)).results
-    if not found:
-        return None, AccountTags()
-    meta = found[0].metadata
-    return found[0], AccountTags.model_validate(
-        {"tags": meta.get("tags") or {}, "evaluated_through": meta.get("evaluated_through")}
-    )
 
 
 RESERVED_METADATA = frozenset({"kind", "event_id", "event_type", "ticket_id", "occurred_at", "idempotency_key",

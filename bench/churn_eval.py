@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agents.factory import build_agent
-from agents.tools import read_account_tags
+from agents.notes import read_account_tags
 from config.settings import load_settings
 from core.events import TicketEvent
 from memory.sqlite import SqliteMemoryStore

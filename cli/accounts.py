@@ -12,17 +12,15 @@ from rich.table import Table
 from agents.accounts import AccountReport, account_report
 from cli.common import ConfigOpt, MemoryOpt, settings_from
 from config.settings import Settings
-from memory.factory import open_store
 
 app = typer.Typer(help="Accounts as the worker sees them: tags, evidence, memories.", no_args_is_help=True)
 
 
 async def _load(settings: Settings, account_id: str) -> AccountReport:
-    store = open_store(settings)
-    try:
-        return await account_report(store, account_id)
-    finally:
-        await store.close()
+    from consumers.lifespan import lifespan
+
+    async with lifespan(settings, kafka=False, model=False) as deps:
+        return await account_report(deps.store, account_id)
 
 
 @app.command()

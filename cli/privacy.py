@@ -108,20 +108,17 @@ async def send_request(settings: Settings, request: DeletionRequest, wait: float
 
 
 async def lift_tombstones(settings: Settings, subject: Subject) -> int:
-    from memory.factory import open_store
+    from consumers.lifespan import lifespan
     from memory.tombstones import Tombstones, subject_hash
 
-    store = open_store(settings)
-    try:
-        tombstones = Tombstones(store)
+    async with lifespan(settings, kafka=False, model=False) as deps:
+        tombstones = Tombstones(deps.store)
         lifted = 0
         if subject.account_id is not None:
             lifted += await tombstones.lift(subject_hash("account", subject.account_id))
         if subject.user_id is not None:
             lifted += await tombstones.lift(subject_hash("user", subject.user_id))
         return lifted
-    finally:
-        await store.close()
 
 
 def export(
@@ -159,27 +156,20 @@ def export(
 
 
 async def export_account(settings: Settings, account: str, schema: dict[str, object] | None) -> str:
-    from memory.factory import open_store
+    from consumers.lifespan import lifespan
     from memory.store import EntityScope, list_all
 
-    store = open_store(settings)
-    try:
+    by_model = schema is not None and settings.memory.backend != "mem0" and bool(settings.model.name)
+    async with lifespan(settings, kafka=False, model=by_model) as deps:
         scope = EntityScope(user_id=account).as_filter()
-        if schema is not None and (settings.memory.backend == "mem0" or not settings.model.name):
-            structured = await store.export(schema, filters=scope)  # type: ignore[arg-type]
+        if schema is not None and not by_model:
+            structured = await deps.store.export(schema, filters=scope)  # type: ignore[arg-type]
             return json.dumps(structured, indent=2, ensure_ascii=False) + "\n"
-        memories = await list_all(store, filters=scope)
+        memories = await list_all(deps.store, filters=scope)
         memories.sort(key=lambda m: (m.created_at, m.id))
         if schema is not None:  # the embedded store with a configured model: the model fills the schema
             from agents.export import model_export
-            from agents.factory import build_openai
 
-            model = build_openai(settings)
-            try:
-                filled = await model_export(model, schema, memories, account)  # type: ignore[arg-type]
-            finally:
-                await model.close()
+            filled = await model_export(deps.model, schema, memories, account)  # type: ignore[arg-type]
             return json.dumps(filled, indent=2, ensure_ascii=False) + "\n"
         return "".join(m.model_dump_json(exclude_none=True) + "\n" for m in memories)
-    finally:
-        await store.close()

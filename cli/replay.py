@@ -94,39 +94,28 @@ class ReplayReport:
 async def run_replay(settings: Settings, group: str, since: datetime, until: datetime | None,
                      accounts: frozenset[str] = frozenset(), rate: float = 0.0,
                      dry_run: bool = False) -> ReplayReport:
-    from agents.factory import build_agent
-    from consumers import ordered
-    from consumers.engine.connection import client_options
-    from consumers.engine.publishing import KafkaPublisher
     from consumers.flows.replay import ReplayFlow, plan, wait_or_interrupt
-    from consumers.flows.tickets import TicketFlow
+    from consumers.lifespan import lifespan, with_group
     from consumers.operations.topics import check_topics
-    from memory.factory import check_store, open_store
 
     console = Console(stderr=True)
     await check_topics(settings)
     the_plan = await plan(settings, group, since, until)
     window = f"{since:%Y-%m-%dT%H:%M:%SZ} .. {f'{until:%Y-%m-%dT%H:%M:%SZ}' if until else 'end'}"
-    console.print(f"replay{' (dry run)' if dry_run else ''} of {settings.topics.tickets} {window} in group "
+    tickets = settings.routes().tickets
+    console.print(f"replay{' (dry run)' if dry_run else ''} of {tickets.topic} {window} in group "
                   f"{group}: {the_plan.total} events in {len(the_plan.bounds)} partitions"
                   + (f" (resuming {the_plan.resumed})" if the_plan.resumed else ""))
     if the_plan.total == 0:
         console.print("nothing to replay" + (": this group already finished the window; pass another --group "
                                              "to run it again" if the_plan.resumed else ""))
         return ReplayReport(True, 0, {}, 0)
-    settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(update={"group_id": group})})
-    store = open_store(settings)
-    publisher = KafkaPublisher(client_options(settings), f"{settings.kafka.client_id}-replay")
-    try:
-        await check_store(store)
-        await publisher.start()
-        flow = ReplayFlow(TicketFlow(agent=build_agent(settings, store), publisher=publisher, settings=settings),
-                          accounts=accounts, dry_run=dry_run, rate=rate)
-        consumer = ordered.from_settings(
-            settings, group_id=group, topics=[settings.topics.tickets], handler=flow.handle,
-            client_id=f"{settings.kafka.client_id}-replay", auto_offset_reset="earliest",
-            bounds=the_plan.bounds, commit=not dry_run,
-        )
+    client = f"{settings.kafka.client_id}-replay"
+    async with lifespan(settings, client_id=client) as deps:
+        flow = ReplayFlow(deps.ticket_flow(with_group(tickets, group)), accounts=accounts, dry_run=dry_run,
+                          rate=rate)
+        consumer = deps.bounded(group=group, bounds=the_plan.bounds, handler=flow.handle, client_id=client,
+                                commit=not dry_run)
         interrupted = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -157,16 +146,13 @@ async def run_replay(settings: Settings, group: str, since: datetime, until: dat
                 await consumer.stop()  # after an interrupt: the events in flight finish and are committed
                 refresher.cancel()
                 show()
-        outcomes = flow.tally.outcomes.copy()
-        if consumer.skipped_done:
-            outcomes["already_done"] += consumer.skipped_done
-        parts = [f"{_LABELS.get(k, k)} {v}" for k, v in sorted(outcomes.items(), key=lambda kv: -kv[1]) if v]
-        if flow.tally.tagged:
-            parts.insert(1, f"tags changed on {flow.tally.tagged}")
-        console.print(("finished: " if finished else "interrupted: ") + (", ".join(parts) or "no events"))
-        if not finished:
-            console.print(f"rerun the same command to resume (group {group})")
-        return ReplayReport(finished, the_plan.total, dict(outcomes), flow.tally.tagged)
-    finally:
-        await publisher.stop()
-        await store.close()
+    outcomes = flow.tally.outcomes.copy()
+    if consumer.skipped_done:
+        outcomes["already_done"] += consumer.skipped_done
+    parts = [f"{_LABELS.get(k, k)} {v}" for k, v in sorted(outcomes.items(), key=lambda kv: -kv[1]) if v]
+    if flow.tally.tagged:
+        parts.insert(1, f"tags changed on {flow.tally.tagged}")
+    console.print(("finished: " if finished else "interrupted: ") + (", ".join(parts) or "no events"))
+    if not finished:
+        console.print(f"rerun the same command to resume (group {group})")
+    return ReplayReport(finished, the_plan.total, dict(outcomes), flow.tally.tagged)

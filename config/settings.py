@@ -61,6 +61,8 @@ class RetrySettings(BaseModel):
     backoff_base_seconds: float = Field(gt=0)
     backoff_max_seconds: float = Field(gt=0)
     max_wait_seconds: float = Field(gt=0)
+    publish_retry_first_seconds: float = Field(gt=0)
+    publish_retry_max_seconds: float = Field(gt=0)
     limiter: bool
     limiter_max_wait_seconds: float = Field(ge=0)
     sign_provenance: bool

@@ -1,63 +1,64 @@
-"""The worker's lifespan: build the clients once, wire the consumers, start, and stop in reverse order.
+"""The worker: one consumer-group member running every route's flow on one set of dependencies.
 
-The ticket topic is consumed by `KeyOrderedConsumer` (N records in flight, in order per account; see
+The ticket topic is consumed by a `KeyOrderedConsumer` (N records in flight, in order per account; see
 `consumers.engine.ordered` for why that is not a FastStream subscriber), deletion requests by another one in group
-`<group_id>.privacy` (`consumers.flows.deletions`), and each flow's own delay tiers by `DelayTiers`, which hands a
-record back to the flow whose tiers it was read from (`config.routes`). Records read from an input topic pass
-`consumers.flows.provenance.arrival` first: headers a producer set in the worker's name are dropped and counted.
+`<group_id>.privacy`, and each flow's own delay tiers by `DelayTiers`, which hands a record back to the flow whose
+tiers it was read from (`config.routes`). Records read from an input topic pass `consumers.flows.provenance.arrival`
+first: headers a producer set in the worker's name are dropped and counted. Start order: inputs, then tiers; stop
+in the same order, then the lifespan closes the clients.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AbstractAsyncContextManager
 
-from agents.factory import build_agent, build_model
-from agents.model import Model
 from config.settings import Settings
-from consumers import metrics
-from consumers.engine import ordered
-from consumers.engine.connection import client_options
-from consumers.flows.delays import DelayTiers
-from consumers.flows.deletions import DeletionFlow
-from consumers.flows.provenance import Signer, arrival
-from consumers.engine.publishing import KafkaPublisher
+from consumers.engine.ordered import KeyOrderedConsumer
+from consumers.engine.publishing import Publisher
 from consumers.engine.records import Record
+from consumers.flows.deletions import DeletionFlow
+from consumers.flows.delays import DelayTiers
+from consumers.flows.provenance import arrival
 from consumers.flows.tickets import TicketFlow
-from consumers.operations.topics import check_topics
-from memory.factory import check_store, open_store
+from consumers.lifespan import Deps, lifespan
 from memory.store import MemoryStore
-from memory.timed import TimedStore
 
 log = logging.getLogger("ticket_enricher.worker")
 
 
-def signer_from(settings: Settings) -> Signer | None:
-    """The provenance signer when `retry.sign_provenance` is on (the key comes from the environment)."""
-    if not settings.retry.sign_provenance or settings.provenance_key is None:
-        return None
-    return Signer(settings.provenance_key.get_secret_value().encode())
-
-
 class Worker:
-    """One consumer-group member processing `support.tickets`."""
+    """`async with Worker(settings)`: its own lifespan; or `Worker(settings, deps)` on a lifespan entered elsewhere."""
 
-    def __init__(self, settings: Settings, *, model: Model | None = None, store: MemoryStore | None = None) -> None:
+    def __init__(self, settings: Settings, deps: Deps | None = None) -> None:
         self.settings = settings
-        self.model = model or build_model(settings, metrics.LIMITER_LEVEL.labels("model").set)
-        self._own_store = store is None
-        self.store = store or open_store(settings)
-        self.publisher = KafkaPublisher(client_options(settings), settings.kafka.client_id)
-        timed: MemoryStore = TimedStore(  # type: ignore[assignment]
-            self.store, lambda operation, seconds: metrics.MEMORY_LATENCY.labels(operation).observe(seconds))
-        routes = settings.routes()
-        signer = signer_from(settings)
-        self.flow = TicketFlow(
-            agent=build_agent(settings, timed, self.model), publisher=self.publisher, settings=settings, signer=signer
-        )
-        self.deletion_flow = DeletionFlow(store=timed, publisher=self.publisher, settings=settings, signer=signer)
-        self.delays = DelayTiers(settings, routes.tickets, self.flow.handle, signer)
-        self.deletion_delays = DelayTiers(settings, routes.deletions, self.deletion_flow.handle, signer)
+        self._deps = deps
+        self._lifespan: AbstractAsyncContextManager[Deps] | None = None
+
+    @property
+    def deps(self) -> Deps:
+        assert self._deps is not None, "start() first"
+        return self._deps
+
+    @property
+    def store(self) -> MemoryStore:
+        return self.deps.raw_store
+
+    @property
+    def publisher(self) -> Publisher:
+        assert self.deps.publisher is not None
+        return self.deps.publisher
+
+    async def start(self) -> None:
+        if self._deps is None:
+            self._lifespan = lifespan(self.settings)
+            self._deps = await self._lifespan.__aenter__()
+        deps, routes = self._deps, self._deps.routes
+        self.flow: TicketFlow = deps.ticket_flow()
+        self.deletion_flow: DeletionFlow = deps.deletion_flow()
+        self.delays = DelayTiers(deps, routes.tickets, self.flow.handle)
+        self.deletion_delays = DelayTiers(deps, routes.deletions, self.deletion_flow.handle)
 
         async def ticket(record: Record) -> object:
             return await self.flow.handle(*arrival(record))
@@ -65,24 +66,22 @@ class Worker:
         async def deletion(record: Record) -> object:
             return await self.deletion_flow.handle(*arrival(record))
 
-        self.tickets = ordered.from_settings(
-            settings, group_id=routes.tickets.group, topics=[routes.tickets.topic], handler=ticket,
-            client_id=settings.kafka.client_id, auto_offset_reset=settings.kafka.auto_offset_reset,
-        )
-        self.deletions = ordered.from_settings(
-            settings, group_id=routes.deletions.group, topics=[routes.deletions.topic], handler=deletion,
-            client_id=f"{settings.kafka.client_id}-privacy", auto_offset_reset="earliest",
-        )
-
-    async def start(self) -> None:
-        await check_topics(self.settings)
-        await check_store(self.store)
-        await self.publisher.start()
-        await self.tickets.start()
-        await self.deletions.start()
-        await self.delays.start()
-        await self.deletion_delays.start()
-        log.info("worker started: group %s on %s", self.settings.kafka.group_id, self.settings.topics.tickets)
+        client = self.settings.kafka.client_id
+        self.tickets: KeyOrderedConsumer = deps.consumer(
+            group=routes.tickets.group, topics=[routes.tickets.topic], handler=ticket, client_id=client,
+            auto_offset_reset=self.settings.kafka.auto_offset_reset)
+        self.deletions: KeyOrderedConsumer = deps.consumer(
+            group=routes.deletions.group, topics=[routes.deletions.topic], handler=deletion,
+            client_id=f"{client}-privacy")
+        try:
+            await self.tickets.start()
+            await self.deletions.start()
+            await self.delays.start()
+            await self.deletion_delays.start()
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("worker started: group %s on %s", routes.tickets.group, routes.tickets.topic)
 
     async def failed(self) -> BaseException:
         """The first error that stopped a consumer of this member from making progress."""
@@ -97,14 +96,13 @@ class Worker:
 
     async def stop(self) -> None:
         try:
-            await self.tickets.stop()
-            await self.deletions.stop()
-            await self.delays.stop()
-            await self.deletion_delays.stop()
+            for part in ("tickets", "deletions", "delays", "deletion_delays"):
+                if hasattr(self, part):
+                    await getattr(self, part).stop()
         finally:
-            await self.publisher.stop()
-            if self._own_store:
-                await self.store.close()
+            if self._lifespan is not None:
+                lifespan_, self._lifespan = self._lifespan, None
+                await lifespan_.__aexit__(None, None, None)
 
     async def __aenter__(self) -> Worker:
         await self.start()

@@ -22,12 +22,17 @@ class Embedder(Protocol):
     async def close(self) -> None: ...
 
 
+def embeddings_client(*, base_url: str, api_key: str | None, timeout: float = 10.0) -> openai.AsyncOpenAI:
+    """The SDK client of an embeddings endpoint, SDK retries off (the policy owns retries)."""
+    return openai.AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout)
+
+
 class OpenAIEmbedder:
-    def __init__(self, *, base_url: str, model: str, api_key: str | None, timeout: float = 10.0) -> None:
+    """Embeddings over the client it is given (`embeddings_client`), which it closes on `close()`."""
+
+    def __init__(self, client: openai.AsyncOpenAI, *, model: str) -> None:
         self.model = model
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout
-        )
+        self._client = client
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
         try:

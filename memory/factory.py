@@ -21,20 +21,22 @@ def open_store(settings: Settings) -> MemoryStore:
         limiter = AdaptiveLimiter("mem0", max_wait=settings.retry.limiter_max_wait_seconds,
                                   initial=settings.worker.max_in_flight,
                                   maximum=settings.worker.max_in_flight)
-        store: MemoryStore = Mem0MemoryStore(
+        from memory.mem0 import mem0_client
+
+        store: MemoryStore = Mem0MemoryStore(mem0_client(
             api_key=settings.mem0_api_key.get_secret_value(), base_url=memory.mem0_base_url,
             timeout=memory.timeout_seconds, observe=lambda h: limiter.observe_remaining(remaining_fraction(h)),
-        )
+        ))
         return LimitedStore(store, limiter) if settings.retry.limiter else store
     from memory.sqlite import SqliteMemoryStore
 
     embedder = None
     if memory.embeddings_base_url:
-        from memory.embeddings import OpenAIEmbedder
+        from memory.embeddings import OpenAIEmbedder, embeddings_client
 
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        embedder = OpenAIEmbedder(base_url=memory.embeddings_base_url, model=memory.embeddings_model,
-                                  api_key=key, timeout=memory.timeout_seconds)
+        embedder = OpenAIEmbedder(embeddings_client(base_url=memory.embeddings_base_url, api_key=key,
+                                                    timeout=memory.timeout_seconds), model=memory.embeddings_model)
     return SqliteMemoryStore(memory.path, embedder=embedder)
 
 

@@ -6,20 +6,21 @@ account's slot; the rest share one. Transport stays in the adapter; this only pa
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from core.limiter import AdaptiveLimiter
-from memory.filters import as_node, scoped_entities
+from memory.filters import Node, as_node, scoped_entities
 from memory.store import EntityScope, MemoryStore
+from memory.wrapper import StoreWrapper
 
+T = TypeVar("T")
 _SHARED = "*"
 
 
-def _tenant(kwargs: dict[str, Any]) -> str:
-    scope = kwargs.get("scope")
-    if isinstance(scope, EntityScope) and scope.user_id:
+def _tenant(scope: EntityScope | None, filters: Node | dict[str, Any] | None) -> str:
+    if scope is not None and scope.user_id:
         return scope.user_id
-    filters = kwargs.get("filters")
     if filters is not None:
         users = {v for f, v in scoped_entities(as_node(filters)) or set() if f == "user_id"}
         if len(users) == 1:
@@ -27,18 +28,12 @@ def _tenant(kwargs: dict[str, Any]) -> str:
     return _SHARED
 
 
-class LimitedStore:
+class LimitedStore(StoreWrapper):
     def __init__(self, store: MemoryStore, limiter: AdaptiveLimiter) -> None:
-        self.store = store
+        super().__init__(store)
         self.limiter = limiter
 
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self.store, name)
-        if name == "close" or not callable(target):
-            return target
-
-        async def paced(*args: Any, **kwargs: Any) -> Any:
-            async with self.limiter.slot(_tenant(kwargs)):
-                return await target(*args, **kwargs)
-
-        return paced
+    async def around(self, operation: str, call: Callable[[], Awaitable[T]], *, scope: EntityScope | None = None,
+                     filters: Node | dict[str, Any] | None = None) -> T:
+        async with self.limiter.slot(_tenant(scope, filters)):
+            return await call()

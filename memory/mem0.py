@@ -58,25 +58,31 @@ def _model(kind: type[M], raw: object, **extra: object) -> M:
         raise PermanentFailure(f"mem0 answered a {kind.__name__} of an unexpected shape: {exc}"[:300]) from exc
 
 
+def mem0_client(*, api_key: str, base_url: str = DEFAULT_BASE_URL, timeout: float = 15.0,
+                transport: httpx.AsyncBaseTransport | None = None,
+                observe: Callable[[Mapping[str, str]], None] | None = None) -> httpx.AsyncClient:
+    """The one HTTP client of a Mem0 store. `observe` sees every response's headers (the limiter reads
+    `ratelimit-remaining` from them)."""
+    if not api_key:
+        raise MemoryConfigError("Mem0 needs an API key (MEM0_API_KEY)")
+
+    async def on_response(response: httpx.Response) -> None:
+        if observe is not None:
+            observe(response.headers)
+
+    return httpx.AsyncClient(
+        base_url=base_url.rstrip("/"), timeout=timeout, transport=transport,
+        headers={"Authorization": f"Token {api_key}", "Accept": "application/json"},
+        event_hooks={"response": [on_response]},
+    )
+
+
 class Mem0MemoryStore:
-    """`MemoryStore` on Mem0 Platform; see `memory.store` for the semantics."""
+    """`MemoryStore` on Mem0 Platform over the client it is given (`mem0_client`), which it closes on `close()`;
+    see `memory.store` for the semantics."""
 
-    def __init__(self, *, api_key: str, base_url: str = DEFAULT_BASE_URL, timeout: float = 15.0,
-                 transport: httpx.AsyncBaseTransport | None = None,
-                 observe: Callable[[Mapping[str, str]], None] | None = None) -> None:
-        """`observe` sees every response's headers (the limiter reads `ratelimit-remaining` from them)."""
-        if not api_key:
-            raise MemoryConfigError("Mem0 needs an API key (MEM0_API_KEY)")
-
-        async def on_response(response: httpx.Response) -> None:
-            if observe is not None:
-                observe(response.headers)
-
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport,
-            headers={"Authorization": f"Token {api_key}", "Accept": "application/json"},
-            event_hooks={"response": [on_response]},
-        )
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
 
     async def _call(self, method: str, path: str, *, json: object = None,
                     params: dict[str, Any] | None = None, allow_404: bool = False) -> Any:

@@ -1,36 +1,31 @@
 """Any `MemoryStore`, with how long each operation took reported to a callback (the worker feeds a histogram).
 
-A wrapper rather than timing code in each adapter: both adapters are measured the same way, and the memory
-package stays free of the metrics library.
+A wrapper rather than timing code in each adapter: every adapter is measured the same way, and the memory package
+stays free of the metrics library.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from memory.store import MemoryStore
+from memory.filters import Node
+from memory.store import EntityScope, MemoryStore
+from memory.wrapper import StoreWrapper
 
-OPERATIONS = frozenset({"add", "search", "get", "list", "update", "delete", "delete_by_scope", "history", "event",
-                        "export"})
+T = TypeVar("T")
 
 
-class TimedStore:
+class TimedStore(StoreWrapper):
     def __init__(self, inner: MemoryStore, observe: Callable[[str, float], None]) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.observe = observe
 
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.inner, name)
-        if name not in OPERATIONS:
-            return attr
-
-        async def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await attr(*args, **kwargs)
-            finally:
-                self.observe(name, time.perf_counter() - started)
-
-        return timed
+    async def around(self, operation: str, call: Callable[[], Awaitable[T]], *, scope: EntityScope | None = None,
+                     filters: Node | dict[str, Any] | None = None) -> T:
+        started = time.perf_counter()
+        try:
+            return await call()
+        finally:
+            self.observe(operation, time.perf_counter() - started)

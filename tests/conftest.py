@@ -185,8 +185,6 @@ def fake_mem0() -> Iterator[FakeMem0]:
     """A fake Mem0 Platform on loopback; at teardown every request the adapter sent must match the spec."""
     from tests.fakes.contract import violations
     from tests.fakes.mem0_server import FakeMem0
-    from core.events import TicketEvent
-    from tests.fakes.openai_server import FakeOpenAI
 
     server = FakeMem0().start()
     try:
@@ -203,10 +201,10 @@ async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     if request.param == "sqlite":
         store: object = SqliteMemoryStore(tmp_path / "m.db")
     else:
-        from memory.mem0 import Mem0MemoryStore
+        from memory.mem0 import Mem0MemoryStore, mem0_client
 
         server = request.getfixturevalue("fake_mem0")
-        store = Mem0MemoryStore(api_key=server.api_key, base_url=server.url)
+        store = Mem0MemoryStore(mem0_client(api_key=server.api_key, base_url=server.url))
     try:
         yield store
     finally:

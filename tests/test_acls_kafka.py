@@ -109,7 +109,7 @@ async def test_every_principal_does_its_job_with_exactly_the_acls_it_is_given(
             return None
 
         llm.refuse = refuse
-        async with Worker(worker_s) as worker:
+        async with Worker(worker_s):
             await publish_over(desk, stream.events)
             producer = AIOKafkaProducer(**client_options(desk), request_timeout_ms=10_000)
             await producer.start()

@@ -10,7 +10,7 @@ from agents.factory import build_agent
 from agents.loop import Agent
 from core.errors import ModelMisbehaved
 from agents.model import ModelRequest, ModelTurn, ToolCall
-from agents.tools import read_account_tags
+from agents.notes import read_account_tags
 from config.settings import load_settings
 from core.events import TicketEvent
 from memory.sqlite import SqliteMemoryStore

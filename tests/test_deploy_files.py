@@ -56,7 +56,7 @@ def test_compose_broker_version_matches_the_local_broker() -> None:
 def test_dockerfile_copies_every_package_and_runs_as_non_root() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-    for package in packages:
+    for package in sorted({p.split(".")[0] for p in packages}):  # a sub-package is copied with its parent
         assert re.search(rf"^COPY {package} {package}$", dockerfile, re.M), package
     user = re.findall(r"^USER (\S+)$", dockerfile, re.M)
     assert user and user[-1] not in {"root", "0"}

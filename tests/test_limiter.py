@@ -95,11 +95,12 @@ def test_a_refusal_by_our_own_limiter_is_not_an_attempt() -> None:
 
 async def test_memory_calls_to_mem0_are_paced_per_account(fake_mem0) -> None:  # type: ignore[no-untyped-def]
     from memory.limited import LimitedStore
-    from memory.mem0 import Mem0MemoryStore
+    from memory.mem0 import Mem0MemoryStore, mem0_client
     from memory.store import EntityScope
 
     limiter = AdaptiveLimiter("mem0", max_wait=0)
-    store = LimitedStore(Mem0MemoryStore(api_key=fake_mem0.api_key, base_url=fake_mem0.url), limiter)
+    store = LimitedStore(Mem0MemoryStore(mem0_client(api_key=fake_mem0.api_key, base_url=fake_mem0.url)),
+                         limiter)
     try:
         fake_mem0.fail_next(1, 429, {"Retry-After": "30"})
         with pytest.raises(RateLimited):
@@ -116,11 +117,11 @@ async def test_memory_calls_to_mem0_are_paced_per_account(fake_mem0) -> None:  #
 
 async def test_near_zero_remaining_from_mem0_headers_lowers_the_limit(fake_mem0) -> None:  # type: ignore[no-untyped-def]
     from core.ratelimit import remaining_fraction
-    from memory.mem0 import Mem0MemoryStore
+    from memory.mem0 import Mem0MemoryStore, mem0_client
 
     limiter = AdaptiveLimiter("mem0", initial=8)
-    store = Mem0MemoryStore(api_key=fake_mem0.api_key, base_url=fake_mem0.url,
-                            observe=lambda h: limiter.observe_remaining(remaining_fraction(h)))
+    store = Mem0MemoryStore(mem0_client(api_key=fake_mem0.api_key, base_url=fake_mem0.url,
+                                        observe=lambda h: limiter.observe_remaining(remaining_fraction(h))))
     try:
         fake_mem0.fail_next(1, 503, {"RateLimit-Remaining": "1", "RateLimit-Limit": "100"})
         with pytest.raises(TransientError):

@@ -11,7 +11,7 @@ import pytest
 
 from core.errors import PermanentFailure, RateLimited, TransientError
 from memory.events import delete_and_verify
-from memory.mem0 import Mem0MemoryStore
+from memory.mem0 import Mem0MemoryStore, mem0_client
 from memory.store import EntityScope
 from tests.fakes.contract import spec_available, violations
 from tests.fakes.http import Recorded
@@ -22,7 +22,7 @@ ACME = EntityScope(user_id="acme")
 
 @pytest.fixture
 async def mem0(fake_mem0: FakeMem0) -> Mem0MemoryStore:
-    store = Mem0MemoryStore(api_key=fake_mem0.api_key, base_url=fake_mem0.url)
+    store = Mem0MemoryStore(mem0_client(api_key=fake_mem0.api_key, base_url=fake_mem0.url))
     yield store
     await store.close()
 
@@ -66,14 +66,15 @@ async def test_timeouts_and_refused_connections_are_transient(fake_mem0: FakeMem
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    store = Mem0MemoryStore(api_key="k", base_url=f"http://127.0.0.1:{port}")
+    store = Mem0MemoryStore(mem0_client(api_key="k", base_url=f"http://127.0.0.1:{port}"))
     with pytest.raises(TransientError):
         await store.get("00000000-0000-4000-8000-000000000000")
     await store.close()
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen()
-    slow = Mem0MemoryStore(api_key="k", base_url=f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=0.2)
+    slow = Mem0MemoryStore(mem0_client(api_key="k", base_url=f"http://127.0.0.1:{silent.getsockname()[1]}",
+                                       timeout=0.2))
     with pytest.raises(TransientError, match="timed out"):
         await slow.get("00000000-0000-4000-8000-000000000000")
     await slow.close()
@@ -81,7 +82,7 @@ async def test_timeouts_and_refused_connections_are_transient(fake_mem0: FakeMem
 
 
 async def test_a_wrong_key_fails_fast_with_a_clear_message(fake_mem0: FakeMem0) -> None:
-    store = Mem0MemoryStore(api_key="wrong", base_url=fake_mem0.url)
+    store = Mem0MemoryStore(mem0_client(api_key="wrong", base_url=fake_mem0.url))
     with pytest.raises(TransientError, match="MEM0_API_KEY"):
         await store.ping()
     await store.close()

@@ -40,4 +40,5 @@ async def test_mem0_backend_without_a_key_fails_at_start(kafka_settings: Setting
 
     settings = load_settings(kafka=kafka_settings.kafka.model_dump(), memory={"backend": "mem0"})
     with pytest.raises(MemoryConfigError, match="MEM0_API_KEY"):
-        Worker(settings)
+        async with Worker(settings):
+            pass

@@ -8,9 +8,9 @@ import pytest
 
 from agents.factory import build_agent, build_model
 from agents.limited import LimitedModel
-from agents.openai_model import OpenAIModel
+from agents.openai_model import OpenAIModel, openai_clients
 from agents.rules import RulesModel
-from agents.tools import read_account_tags
+from agents.notes import read_account_tags
 from config.settings import load_settings
 from core.errors import PermanentFailure, RateLimited, TransientError
 from memory.sqlite import SqliteMemoryStore
@@ -28,7 +28,8 @@ def fake_openai() -> FakeOpenAI:
 
 
 def agent_for(server: FakeOpenAI, store: SqliteMemoryStore):  # type: ignore[no-untyped-def]
-    model = OpenAIModel(name="fake-model", base_url=server.url + "/v1", api_key="test-not-secret", timeout=5)
+    model = OpenAIModel(name="fake-model", clients=openai_clients(base_url=server.url + "/v1",
+                                                                  api_key="test-not-secret", timeout=5))
     return build_agent(CONFIG, store, model)
 
 
@@ -99,7 +100,11 @@ async def test_the_model_setting_selects_the_adapter(monkeypatch: pytest.MonkeyP
     assert isinstance(limited, LimitedModel) and limited.name == "gpt-test"
     chosen = limited.model
     assert isinstance(chosen, OpenAIModel)
-    assert not isinstance(build_model(load_settings(model={"name": "x"}, retry={"limiter": False})), LimitedModel)
-    assert str(chosen._client.base_url).startswith("http://127.0.0.1:9/v1")
-    assert chosen._client.max_retries == 0
-    await chosen.close()
+    unlimited = build_model(load_settings(model={"name": "x"}, retry={"limiter": False}))
+    assert not isinstance(unlimited, LimitedModel)
+    # one SDK client per 4 calls in flight (64 by default), every one without SDK retries
+    assert len(chosen._clients) == 16
+    assert all(str(c.base_url).startswith("http://127.0.0.1:9/v1") and c.max_retries == 0 for c in chosen._clients)
+    await limited.close()
+    await unlimited.close()
+    assert all(c.is_closed() for c in chosen._clients), "closing the model closes its clients"

@@ -13,11 +13,19 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from consumers.operations.lag import group_lag
+from config.settings import load_settings
 from consumers.engine.ordered import KeyOrderedConsumer
 from consumers.engine.records import Record
+from consumers.flows.policy import in_place_wait
+from consumers.operations.lag import group_lag
 
 pytestmark = pytest.mark.kafka
+RETRY = load_settings().retry
+
+
+def retry_wait(attempt: int) -> float:
+    """The in-place retry policy the worker gives the engine."""
+    return in_place_wait(attempt, RETRY)
 
 
 @pytest.fixture
@@ -82,7 +90,7 @@ async def publish(bootstrap: str, topic: str, keys: int, per_key: int, partition
 
 def member(bootstrap: str, topic: str, group: str, handler: Recorder, **kwargs: object) -> KeyOrderedConsumer:
     return KeyOrderedConsumer(bootstrap_servers=bootstrap, group_id=group, topics=[topic], handler=handler,
-                              **kwargs)  # type: ignore[arg-type]
+                              retry_wait=retry_wait, **kwargs)  # type: ignore[arg-type]
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -213,7 +221,7 @@ async def test_a_record_waiting_for_its_due_time_holds_no_slot(kafka_bootstrap: 
         await handler(record)
 
     consumer = KeyOrderedConsumer(bootstrap_servers=kafka_bootstrap, group_id=f"g-{uuid.uuid4().hex[:6]}",
-                                  topics=[topic], handler=timed, max_in_flight=1,
+                                  topics=[topic], handler=timed, max_in_flight=1, retry_wait=retry_wait,
                                   due_ms=lambda r: int(r.header("due") or 0))
     await consumer.start()
     try:
@@ -241,7 +249,7 @@ async def test_the_next_owner_skips_what_was_finished_beyond_the_commit_point(
         await first(record)
 
     a = KeyOrderedConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, topics=[topic], handler=stuck_on_k0,
-                           max_in_flight=4, drain_timeout_seconds=0.5)
+                           max_in_flight=4, drain_timeout_seconds=0.5, retry_wait=retry_wait)
     await a.start()
     try:
         await wait_until(lambda: first.total() == 9)

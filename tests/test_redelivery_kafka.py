@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from agents.tools import read_account_tags
+from agents.notes import read_account_tags
 from config.settings import Settings
 from consumers.worker import Worker
 from memory.sqlite import SqliteMemoryStore

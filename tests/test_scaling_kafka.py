@@ -13,7 +13,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import MemoryConfigError
 
-from memory.embeddings import OpenAIEmbedder
+from memory.embeddings import OpenAIEmbedder, embeddings_client
 from memory.sqlite import SqliteMemoryStore
 from memory.store import EntityScope
 from tests.fakes.openai_server import FakeOpenAI
@@ -27,8 +27,8 @@ async def test_fts_syntax_in_the_query_is_just_text(store: SqliteMemoryStore, qu
 
 async def test_delete_removes_fts_rows_embeddings_and_history_text(tmp_path: Path) -> None:
     fake = FakeOpenAI().start()
-    store = SqliteMemoryStore(tmp_path / "d.db", embedder=OpenAIEmbedder(base_url=fake.url + "/v1", model="m",
-                                                                        api_key=None))
+    embedder = OpenAIEmbedder(embeddings_client(base_url=fake.url + "/v1", api_key=None), model="m")
+    store = SqliteMemoryStore(tmp_path / "d.db", embedder=embedder)
     try:
         doomed = await store.add("zanzibarquux secret complaint", scope=ACME)
         await store.update(doomed.id, text="zanzibarquux secret complaint, updated")
@@ -74,8 +74,8 @@ async def test_without_embeddings_the_semantic_signal_is_absent(store: SqliteMem
 
 async def test_with_embeddings_semantic_similarity_ranks_synonyms_first(tmp_path: Path) -> None:
     fake = FakeOpenAI().start()
-    store = SqliteMemoryStore(tmp_path / "e.db", embedder=OpenAIEmbedder(base_url=fake.url + "/v1", model="m",
-                                                                        api_key=None))
+    embedder = OpenAIEmbedder(embeddings_client(base_url=fake.url + "/v1", api_key=None), model="m")
+    store = SqliteMemoryStore(tmp_path / "e.db", embedder=embedder)
     try:
         await store.add("the site had an outage all morning", scope=ACME)
         await store.add("please send the invoice again", scope=ACME)

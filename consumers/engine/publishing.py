@@ -7,7 +7,6 @@ from typing import Any, Protocol
 
 from aiokafka.errors import MessageSizeTooLargeError
 
-from consumers.flows.provenance import producer_headers
 from consumers.engine.records import Record
 
 
@@ -58,13 +57,13 @@ class KafkaPublisher:
         await self._producer.send_and_wait(topic, value=value, key=key, headers=headers or [])
 
 
-async def send_copy(publisher: Publisher, topic: str, record: Record, ours: list[tuple[str, bytes]],
-                    dropped: str) -> None:
-    """Copy `record` (key, value, the producer's headers) to `topic` with the worker's headers `ours`. A copy the
-    broker or client refuses as too large is sent again without the producer's headers, then without the value,
+async def send_copy(publisher: Publisher, topic: str, record: Record, carried: list[tuple[str, bytes]],
+                    ours: list[tuple[str, bytes]], dropped: str) -> None:
+    """Copy `record` (key, value and the `carried` headers) to `topic` with the worker's headers `ours`. A copy the
+    broker or client refuses as too large is sent again without the carried headers, then without the value,
     saying so in the header `dropped` (the original stays on its input topic until retention removes it)."""
     try:
-        await publisher.send(topic, value=record.value, key=record.key, headers=producer_headers(record) + ours)
+        await publisher.send(topic, value=record.value, key=record.key, headers=carried + ours)
         return
     except MessageSizeTooLargeError:
         pass

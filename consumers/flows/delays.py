@@ -22,14 +22,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
+from typing import TYPE_CHECKING
 
 from config.routes import Route, Tier
-from config.settings import Settings
 from consumers import metrics
 from consumers.engine import ordered
-from consumers.flows import provenance
-from consumers.flows.provenance import Provenance, Signer
 from consumers.engine.records import Record
+from consumers.flows import provenance
+from consumers.flows.provenance import Provenance
+
+if TYPE_CHECKING:
+    from consumers.lifespan import Deps
 
 FlowHandler = Callable[[Record, Provenance], Awaitable[object]]
 
@@ -39,17 +42,15 @@ def _tier_key(record: Record) -> Hashable:
 
 
 class DelayTiers:
-    def __init__(self, settings: Settings, route: Route, handle: FlowHandler, signer: Signer | None = None) -> None:
+    def __init__(self, deps: Deps, route: Route, handle: FlowHandler) -> None:
         self.route = route
         self.handle = handle
-        self.signer = signer
+        self.signer = deps.signer
         self.lateness_ms: list[tuple[str, int]] = []  # (tier topic, start of processing minus due time)
         self.tiers = [
-            ordered.from_settings(
-                settings, group_id=route.tier_group, topics=[tier.topic], handler=self._handler(tier),
-                client_id=f"{settings.kafka.client_id}-{route.flow}-delays", auto_offset_reset="earliest",
-                key_of=_tier_key, due_ms=self._due(tier),
-            )
+            deps.consumer(group=route.tier_group, topics=[tier.topic], handler=self._handler(tier),
+                          client_id=f"{deps.settings.kafka.client_id}-{route.flow}-delays",
+                          key_of=_tier_key, due_ms=self._due(tier))
             for tier in route.tiers
         ]
 

@@ -1,6 +1,7 @@
-"""The one place that decides what a failure means for a record: a delay tier, the dead-letter topic, or done.
+"""The one place that decides what a failure means for a record: a delay tier, the dead-letter topic, a retry
+in place, or done.
 
-Nothing else retries. A retryable error (429, transient fault) sends the record to the smallest delay tier of its
+Nothing else decides retries. A retryable error (429, transient fault) sends the record to the smallest delay tier of its
 route at least as long as the wait: the server's reset time when it gave one (cut to `retry.max_wait_seconds`),
 else exponential back-off with jitter. The due time is now + that tier's delay (or the wait, when it is longer than
 the largest tier), so records in one tier come due in the order they were written and waiting on the head is
@@ -34,6 +35,13 @@ def backoff_seconds(attempt: int, retry: RetrySettings, rng: random.Random | Non
     """Exponential back-off with "equal jitter": half fixed, half random, never beyond the cap."""
     ceiling = min(retry.backoff_max_seconds, retry.backoff_base_seconds * 2 ** min(attempt - 1, 60))
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+def in_place_wait(attempt: int, retry: RetrySettings) -> float:
+    """How long a record whose outcome could not be published (the broker unreachable, say) waits before the
+    engine runs it again in place: doubling from `publish_retry_first_seconds` to `publish_retry_max_seconds`.
+    Its account waits meanwhile and its partition's commit point stays behind it; nothing is lost."""
+    return min(retry.publish_retry_max_seconds, retry.publish_retry_first_seconds * 2 ** min(attempt - 1, 60))
 
 
 def decide(

@@ -26,16 +26,12 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from aiolimiter import AsyncLimiter
 
-from agents.tools import NOTE_KIND, account_filter
 from config.settings import Settings
 from consumers.engine.connection import client_options
-from consumers.flows.decode import decode_ticket_event
 from consumers.flows.provenance import arrival
 from consumers.engine.records import Record
-from consumers.flows.tickets import TicketFlow, subject_hashes
-from core.errors import InvalidEvent, LiveGroup, UnknownEventType
-from core.events import TicketEvent
-from memory.filters import Cond, all_of
+from consumers.flows.tickets import TicketFlow
+from core.errors import LiveGroup, MissingTopics
 
 
 def default_group(settings: Settings, since: datetime, until: datetime | None) -> str:
@@ -110,7 +106,7 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     await consumer._client.force_metadata_update()  # the topic may not be in the first metadata answer
     numbers = consumer.partitions_for_topic(topic)
     if not numbers:
-        raise ValueError(f"topic {topic!r} does not exist")
+        raise MissingTopics(f"topic {topic!r} does not exist; create it with `ticket-enricher topics create`")
     return set(numbers)
 
 
@@ -127,53 +123,29 @@ class Tally:
 
 
 class ReplayFlow:
-    """Decides per event what a replay does with it, then (unless dry) hands it to the ticket flow."""
+    """A replay's handler: events outside `--accounts` are left, the rest go through the ticket flow with the
+    enrichment service skipping what the current planner already judged (and changing nothing in a dry run)."""
 
     def __init__(self, flow: TicketFlow, *, accounts: frozenset[str] = frozenset(), dry_run: bool = False,
                  rate: float = 0.0) -> None:
         self.flow = flow
-        self.store = flow.agent.store
-        self.planner = flow.agent.planner
         self.accounts = accounts
         self.dry_run = dry_run
         self.limiter = AsyncLimiter(rate, 1.0) if rate > 0 else None
         self.tally = Tally()
 
-    def _count(self, outcome: str) -> str:
-        self.tally.outcomes[outcome] += 1
-        return outcome
-
     async def handle(self, record: Record) -> str:
         record, provenance = arrival(record)
-        try:
-            event = decode_ticket_event(record, self.flow.settings.worker.max_message_bytes)
-        except UnknownEventType:
-            return self._count("skipped_unknown_type")
-        except InvalidEvent:
-            if self.dry_run:
-                return self._count("would_dead_letter")
-            return self._count((await self.flow.process(record, provenance)).status)
-        if self.accounts and event.account_id not in self.accounts:
-            return self._count("outside_accounts")
-        if self.dry_run and await self.flow.tombstones.forgotten(subject_hashes(event)):
-            return self._count("forgotten")
-        if await self.already_done(event):
-            return self._count("already_done")
-        if self.dry_run:
-            return self._count("would_process")
-        if self.limiter is not None:
-            await self.limiter.acquire()
-        result = await self.flow.process(record, provenance)
-        if result.enriched is not None and (result.enriched.tags_added or result.enriched.tags_removed):
-            self.tally.tagged += 1
-        return self._count(result.status)
-
-    async def already_done(self, event: TicketEvent) -> bool:
-        """The event's note exists and the current planner wrote or last re-evaluated it."""
-        found = await self.store.list(filters=all_of(account_filter(event.account_id, NOTE_KIND),
-                                                     Cond("metadata", "eq", event.event_id, key="event_id")),
-                                      page_size=1)
-        return bool(found.results) and found.results[0].metadata.get("planner") == self.planner
+        if self.accounts and (record.key or b"").decode("utf-8", "replace") not in self.accounts:
+            outcome = "outside_accounts"  # the key is the account id (a record whose key differs is invalid)
+        else:
+            result = await self.flow.process(record, provenance, skip_done=True, dry_run=self.dry_run,
+                                             before_run=self.limiter.acquire if self.limiter else None)
+            if result.enriched is not None and (result.enriched.tags_added or result.enriched.tags_removed):
+                self.tally.tagged += 1
+            outcome = result.status
+        self.tally.outcomes[outcome] += 1
+        return outcome
 
 
 async def wait_or_interrupt(task: asyncio.Future[None], interrupted: asyncio.Event) -> bool:

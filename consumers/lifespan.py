@@ -1,0 +1,130 @@
+"""The one composition root: every long-lived client is built here once, handed down as typed dependencies
+(`Deps`), and closed here in reverse order, the model too. The worker, `run --processes` members, replays, the
+demo and the CLI tools all enter it, asking only for the parts they need.
+
+    store      the memory adapter (SQLite, Mem0 over its one httpx client, ...), timed for the metrics
+    model      the rules model or the OpenAI-compatible adapter over its SDK clients, behind the limiter
+    publisher  one idempotent aiokafka producer (acks=all)
+
+With Kafka, the topics the routes name are checked first; the store is pinged (a wrong Mem0 key fails at start,
+not on the first event). One-shot readers (`dlq list`, `status`) open and close their own consumer around the one
+read they make and need none of this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from agents.deletion import Forgetting
+from agents.enrichment import Enrichment
+from agents.factory import build_agent, build_model
+from agents.model import Model
+from config.routes import Route, Routes
+from config.settings import Settings
+from consumers import metrics
+from consumers.engine.bounded import BoundedConsumer
+from consumers.engine.connection import client_options
+from consumers.engine.ordered import KeyOrderedConsumer
+from consumers.engine.publishing import KafkaPublisher, Publisher
+from consumers.engine.records import Record
+from consumers.flows.deletions import DeletionFlow
+from consumers.flows.failures import Failures
+from consumers.flows.policy import in_place_wait
+from consumers.flows.provenance import Signer
+from consumers.flows.tickets import TicketFlow
+from consumers.operations.topics import check_topics
+from memory.factory import check_store, open_store
+from memory.store import MemoryStore
+from memory.timed import TimedStore
+
+
+def signer_from(settings: Settings) -> Signer | None:
+    """The provenance signer when `retry.sign_provenance` is on (the key comes from the environment)."""
+    if not settings.retry.sign_provenance or settings.provenance_key is None:
+        return None
+    return Signer(settings.provenance_key.get_secret_value().encode())
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    routes: Routes
+    store: MemoryStore  # timed: every operation feeds ticket_enricher_memory_call_seconds
+    raw_store: MemoryStore  # the adapter itself (adapter-specific reads, e.g. in benchmarks)
+    model: Model | None
+    publisher: Publisher | None
+    signer: Signer | None
+
+    def enrichment(self) -> Enrichment:
+        assert self.model is not None, "enter the lifespan with model=True"
+        return Enrichment(build_agent(self.settings, self.store, self.model), self.store)
+
+    def ticket_flow(self, route: Route | None = None) -> TicketFlow:
+        """The ticket flow; `route` replaces the live one (a replay names its own group in the headers)."""
+        assert self.publisher is not None, "enter the lifespan with kafka=True"
+        return TicketFlow(enrichment=self.enrichment(), publisher=self.publisher,
+                          failures=Failures(self.publisher, route or self.routes.tickets, self.settings.retry,
+                                            self.signer),
+                          enriched_topic=self.routes.enriched,
+                          max_message_bytes=self.settings.worker.max_message_bytes)
+
+    def deletion_flow(self) -> DeletionFlow:
+        assert self.publisher is not None, "enter the lifespan with kafka=True"
+        return DeletionFlow(forgetting=Forgetting(self.store, wait_seconds=self.settings.privacy.delete_wait_seconds),
+                            publisher=self.publisher,
+                            failures=Failures(self.publisher, self.routes.deletions, self.settings.retry,
+                                              self.signer),
+                            completed_topic=self.routes.deletion_completed)
+
+    def consumer(self, *, group: str, topics: Iterable[str], handler: Callable[[Record], Awaitable[object]],
+                 client_id: str, auto_offset_reset: str = "earliest", **options: Any) -> KeyOrderedConsumer:
+        """A key-ordered group member sized and timed by `worker.*`, `kafka.*` and the in-place retry policy."""
+        return KeyOrderedConsumer(group_id=group, topics=topics, handler=handler, client_id=client_id,
+                                  auto_offset_reset=auto_offset_reset, **self._engine_options(), **options)
+
+    def bounded(self, *, group: str, bounds: dict[Any, tuple[int, int]], handler: Callable[[Record], Awaitable[object]],
+                client_id: str, commit: bool = True) -> BoundedConsumer:
+        """A reader of exactly `bounds` (partition -> start, stop), committing in `group`'s name unless a dry run."""
+        return BoundedConsumer(bounds=bounds, commit=commit, group_id=group, handler=handler, client_id=client_id,
+                               **self._engine_options())
+
+    def _engine_options(self) -> dict[str, Any]:
+        s = self.settings
+        return {"bootstrap_servers": s.kafka.bootstrap_servers, "connection": client_options(s),
+                "retry_wait": lambda attempt: in_place_wait(attempt, s.retry),
+                "max_in_flight": s.worker.max_in_flight, "max_buffered": s.worker.max_buffered,
+                "drain_timeout_seconds": s.worker.drain_timeout_seconds,
+                "consumer_options": {"session_timeout_ms": s.kafka.session_timeout_ms,
+                                     "heartbeat_interval_ms": max(100, s.kafka.session_timeout_ms // 4)}}
+
+
+@asynccontextmanager
+async def lifespan(settings: Settings, *, kafka: bool = True, model: bool = True,
+                   client_id: str | None = None) -> AsyncIterator[Deps]:
+    """Build what is asked for, yield it, close it all (also when the body raises)."""
+    async with AsyncExitStack() as stack:
+        raw = open_store(settings)  # a memory setting that cannot work fails first, before any network call
+        stack.push_async_callback(raw.close)
+        if kafka:
+            await check_topics(settings)
+        await check_store(raw)
+        timed = TimedStore(raw, lambda operation, seconds: metrics.MEMORY_LATENCY.labels(operation).observe(seconds))
+        the_model = None
+        if model:
+            the_model = build_model(settings, metrics.LIMITER_LEVEL.labels("model").set)
+            stack.push_async_callback(the_model.close)
+        publisher = None
+        if kafka:
+            publisher = KafkaPublisher(client_options(settings), client_id or settings.kafka.client_id)
+            await publisher.start()
+            stack.push_async_callback(publisher.stop)
+        yield Deps(settings=settings, routes=settings.routes(), store=timed, raw_store=raw, model=the_model,
+                   publisher=publisher, signer=signer_from(settings))
+
+
+def with_group(route: Route, group: str) -> Route:
+    """`route` read by another group (a replay's), so that its copies name who failed them."""
+    return replace(route, group=group)
