@@ -13,7 +13,7 @@ from core.errors import PermanentFailure, RateLimited, TransientError
 from memory.events import delete_and_verify
 from memory.mem0 import Mem0MemoryStore, mem0_client
 from memory.store import EntityScope
-from tests.fakes.contract import spec_available, violations
+from tests.fakes.contract import violations
 from tests.fakes.http import Recorded
 from tests.fakes.mem0_server import FakeMem0
 
@@ -126,7 +126,6 @@ async def test_notes_are_stored_verbatim_with_entity_ids_at_the_top_level_of_add
     assert "user_id" not in search and search["filters"] == {"user_id": "acme"}
 
 
-@pytest.mark.skipif(not spec_available(), reason="../shared/contracts/mem0-platform-openapi.json is not here")
 def test_the_contract_check_catches_requests_outside_the_spec() -> None:
     bad = [
         Recorded("POST", "/v3/memories/search/", {}, {"Authorization": "Token k"}, b'{"query": "x"}'),
