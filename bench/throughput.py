@@ -119,13 +119,22 @@ def child_settings(args: argparse.Namespace, tmp: Path, n: int) -> Settings:
 
 
 async def run_ours(settings: Settings, meter: Meter) -> dict[str, Any]:
+    """The whole worker (its deletion consumer and delay tiers idle beside it), the ticket handler metered."""
+    from consumers.lifespan import lifespan
     from consumers.worker import Worker
 
-    worker = Worker(settings)
-    worker.tickets.handler = meter.wrap(worker.flow.handle)  # before start: the first records count too
-    async with worker:
-        await meter.finished.wait()
-        return {"peak_in_flight": worker.tickets.peak_in_flight}
+    async with lifespan(settings) as deps:
+        make = deps.consumer
+
+        def metered(**options: Any) -> Any:
+            if options["group"] == deps.routes.tickets.group:
+                options["handler"] = meter.wrap(options["handler"])
+            return make(**options)
+
+        deps.consumer = metered  # type: ignore[method-assign]
+        async with Worker(settings, deps) as worker:
+            await meter.finished.wait()
+            return {"peak_in_flight": worker.tickets.peak_in_flight}
 
 
 async def raw_body(message: Any) -> bytes:
@@ -137,28 +146,29 @@ async def run_stock(settings: Settings, meter: Meter, max_workers: int, ack_firs
     from faststream.kafka import KafkaBroker
     from faststream.kafka.annotations import KafkaMessage
 
-    from consumers.worker import Worker
-    from memory.factory import check_store
+    from consumers.flows.provenance import arrival
+    from consumers.lifespan import lifespan
 
-    worker = Worker(settings)  # for its flow, publisher and store; its own consumers are not started
-    broker = KafkaBroker(settings.kafka.bootstrap_servers, client_id=settings.kafka.client_id)
-    handle = meter.wrap(worker.flow.handle)
+    async with lifespan(settings) as deps:  # for the flow, publisher and store; no consumer of ours runs
+        flow = deps.ticket_flow()
+        broker = KafkaBroker(settings.kafka.bootstrap_servers, client_id=settings.kafka.client_id)
 
-    @broker.subscriber(settings.topics.tickets, group_id=settings.kafka.group_id, auto_offset_reset="earliest",
-                       ack_policy=AckPolicy.ACK_FIRST if ack_first else AckPolicy.NACK_ON_ERROR,
-                       max_workers=max_workers, decoder=raw_body)
-    async def on_ticket(body: bytes, message: KafkaMessage) -> None:
-        await handle(Record.from_kafka(message.raw_message))
+        async def handle(record: Record) -> object:
+            return await flow.handle(*arrival(record))
 
-    await check_store(worker.store)
-    await worker.publisher.start()
-    await broker.start()
-    try:
-        await meter.finished.wait()
-    finally:
-        await broker.stop()
-        await worker.publisher.stop()
-        await worker.store.close()
+        measured = meter.wrap(handle)
+
+        @broker.subscriber(settings.topics.tickets, group_id=settings.kafka.group_id, auto_offset_reset="earliest",
+                           ack_policy=AckPolicy.ACK_FIRST if ack_first else AckPolicy.NACK_ON_ERROR,
+                           max_workers=max_workers, decoder=raw_body)
+        async def on_ticket(body: bytes, message: KafkaMessage) -> None:
+            await measured(Record.from_kafka(message.raw_message))
+
+        await broker.start()
+        try:
+            await meter.finished.wait()
+        finally:
+            await broker.stop()
     return {}
 
 
@@ -238,14 +248,17 @@ async def publish(bootstrap: str, topic: str, batch: list[TicketEvent]) -> None:
     await producer.stop()
 
 
-def run_child(config: str, bootstrap: str, topic: str, total: int, llm: str | None, max_seconds: float
-              ) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "bench.throughput", "--child", "--config", config, "--bootstrap", bootstrap,
+def run_child(config: str, bootstrap: str, topic: str, total: int, llm: str | None, max_seconds: float,
+              tree: Path | None = None) -> dict[str, Any]:
+    """One configuration in a fresh process: of this checkout, or of the checkout `tree` (its own .venv), so
+    that two versions of the code run against the same broker, model and topics in one run."""
+    python = str(tree / ".venv" / "bin" / "python") if tree else sys.executable
+    cmd = [python, "-m", "bench.throughput", "--child", "--config", config, "--bootstrap", bootstrap,
            "--topic", topic, "--events", str(total), "--max-seconds", str(max_seconds)]
     if llm:
         cmd += ["--llm", llm]
     env = os.environ | {"OPENAI_API_KEY": "bench-not-secret"}
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=max_seconds + 120)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=max_seconds + 120, cwd=tree)
     if out.returncode != 0:
         raise SystemExit(f"{config} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -263,6 +276,8 @@ def main() -> None:
     parser.add_argument("--stock-seconds", type=float, default=30.0, help="time box for each stock run")
     parser.add_argument("--offline-events", type=int, default=10_000)
     parser.add_argument("--only", nargs="*", help="run only these configurations")
+    parser.add_argument("--baseline", type=Path, help="another checkout (with its own .venv) to run each of our "
+                                                      "configurations with too, right after ours: before/after")
     args = parser.parse_args()
     if args.child:
         asyncio.run(child(args))
@@ -286,12 +301,20 @@ def main() -> None:
                     continue
                 box = args.stock_seconds if config.startswith("stock") else 300.0
                 results.append(run_child(config, bootstrap, "bench-model", len(model_events), llm_url, box))
+                if args.baseline and config.startswith("ours"):
+                    before = run_child(config, bootstrap, "bench-model", len(model_events), llm_url, box,
+                                       args.baseline)
+                    results.append(before | {"config": f"{config} (before)"})
             for config in ("offline-64", "passthrough"):
                 if args.only and config not in args.only:
                     continue
                 name = "ours-64" if config == "offline-64" else config
                 r = run_child(name, bootstrap, "bench-offline", len(offline_events), None, 300.0)
                 results.append(r | {"config": config})
+                if args.baseline and config == "offline-64":
+                    before = run_child(name, bootstrap, "bench-offline", len(offline_events), None, 300.0,
+                                       args.baseline)
+                    results.append(before | {"config": f"{config} (before)"})
         finally:
             fake.terminate()
             fake.wait(timeout=10)
@@ -306,11 +329,11 @@ def report(results: list[dict[str, Any]]) -> None:
           f"{LATENCY * 1000:.0f} ms per event (L = {TURNS * LATENCY:.1f} s)")
     print(f"{'configuration':24} {'events':>7} {'ev/s':>8} {'bound':>7} {'of bound':>9} {'x stock':>8} "
           f"{'peak N':>7} {'order viol.':>11} {'peak RSS MB':>12}")
-    for config in MODEL_CONFIGS:
+    for config in [c for name in MODEL_CONFIGS for c in (name, f"{name} (before)")]:
         r = by.get(config)
         if r is None:
             continue
-        n = int(config.split("-")[1]) if config.startswith("ours") else (1 if config == "stock" else 64)
+        n = int(config.split("-")[1].split()[0]) if config.startswith("ours") else (1 if config == "stock" else 64)
         bound = min(n, 200) / (TURNS * LATENCY)
         print(f"{config:24} {r['done']:>7} {r['rate']:>8.1f} {bound:>7.1f} {r['rate'] / bound:>8.1%} "
               f"{(r['rate'] / stock if stock else float('nan')):>7.1f}x {r.get('peak_in_flight', '-'):>7} "
@@ -318,7 +341,7 @@ def report(results: list[dict[str, Any]]) -> None:
     if "offline-64" in by or "passthrough" in by:
         print("\noffline backfill: 10,000 events of 500 accounts, rules model, SQLite store, N = 64")
         base = by.get("passthrough", {}).get("rate")
-        for config in ("offline-64", "passthrough"):
+        for config in ("offline-64", "offline-64 (before)", "passthrough"):
             r = by.get(config)
             if r is None:
                 continue
