@@ -15,7 +15,12 @@ Subjects (see `core.events.Subject`):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from pydantic import JsonValue
+
+from agents.notes import read_account_tags
 
 from core.errors import NotVerified
 from core.events import DeletionRequest, Subject, Verification
@@ -72,6 +77,7 @@ class DeletionTools:
         for account in sorted(accounts):
             for memory in await self._notes_of(user_id, account):
                 deleted += await self.store.delete(memory.id)
+            await self._scrub_profile(account)
         listed = searched = 0
         for account in sorted(accounts):
             person = _person_filter(user_id, account)
@@ -84,8 +90,35 @@ class DeletionTools:
             remaining_listed=listed, remaining_searched=searched,
         ))
 
+    async def _scrub_profile(self, account_id: str) -> None:
+        """The account's tags stay (they describe the account, not the person), but a tag's reason may quote a
+        note of the person: where a tag's evidence names a note that no longer exists, the reason loses its
+        quotes and the evidence that id. Checked against the store, so a retried request scrubs what an earlier
+        attempt deleted."""
+        profile, tags = await read_account_tags(self.store, account_id)
+        if profile is None:
+            return
+        changed = False
+        records: dict[str, JsonValue] = {}
+        for name, record in tags.tags.items():
+            kept = [m for m in record.evidence_memory_ids if await self.store.get(m) is not None]
+            if kept != record.evidence_memory_ids:
+                record = record.model_copy(update={"evidence_memory_ids": kept, "reason": unquoted(record.reason)})
+                changed = True
+            records[name] = record.model_dump(mode="json")
+        if changed:
+            await self.store.update(profile.id, metadata={"tags": records})
+
     async def _notes_of(self, user_id: str, account_id: str) -> list[Memory]:
         return await list_all(self.store, filters=_person_filter(user_id, account_id))
+
+
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
+
+
+def unquoted(reason: str) -> str:
+    """A tag reason without the customer's words it quoted."""
+    return _QUOTED.sub('"[deleted on request]"', reason)
 
 
 def _person_filter(user_id: str, account_id: str) -> Node:

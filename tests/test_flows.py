@@ -178,3 +178,34 @@ async def test_a_replay_skips_what_the_planner_did_and_a_dry_run_changes_nothing
     outcomes = [await only.handle(r) for r in records[3:]]
     assert outcomes == ["processed" if e.account_id == events[3].account_id else "outside_accounts"
                         for e in events[3:]]
+
+
+async def test_forgetting_a_person_scrubs_their_words_from_the_accounts_tag_reasons(deps: Deps) -> None:
+    """Tags describe the account and stay, but a reason may quote the person's ticket; after the person's notes
+    are deleted no reason quotes them, and no evidence names a deleted note."""
+    from agents.notes import read_account_tags
+    from core.events import Requester, Ticket, TicketEvent
+
+    texts = ["Since 9:00 our dashboard is down for the whole team, every page returns 503 errors.",
+             "This is the third time this month. If this is not fixed by Friday we will cancel our subscription "
+             "and move to a competitor."]
+    events = [TicketEvent(event_id=f"q-{i}", type="ticket.created", occurred_at=datetime(2026, 11, 2 + i, tzinfo=UTC),
+                          account_id="acct-q", ticket=Ticket(id=f"Q-{i}", subject="Outage", body=body,
+                                                             priority="urgent", channel="email",
+                                                             requester=Requester(id="p-1")))
+              for i, body in enumerate(texts)]
+    tickets = deps.ticket_flow()
+    for i, event in enumerate(events):
+        await tickets.handle(*arriving(deps, i, event.model_dump_json().encode(), b"acct-q"))
+    _, before = await read_account_tags(deps.store, "acct-q")
+    assert before.tags and any('"' in r.reason for r in before.tags.values()), "no reason quoted the ticket"
+    request = DeletionRequest(request_id="r-p", subject=Subject(user_id="p-1"), requested_at=datetime.now(UTC))
+    got = await deps.deletion_flow().handle(*arrival(record(deps.routes.deletions.topic,
+                                                            request.model_dump_json().encode(), b"k")))
+    assert got == "deleted"
+    _, after = await read_account_tags(deps.store, "acct-q")
+    assert set(after.tags) == set(before.tags), "the account's tags stay"
+    for name, tag in after.tags.items():
+        quoted = [q for q in tag.reason.split('"')[1::2] if q != "[deleted on request]"]
+        assert not quoted, f"{name} still quotes the deleted person: {tag.reason}"
+        assert all([await deps.store.get(m) for m in tag.evidence_memory_ids]), "evidence names a deleted note"
