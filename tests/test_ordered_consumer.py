@@ -267,3 +267,97 @@ async def test_the_next_owner_skips_what_was_finished_beyond_the_commit_point(
     finally:
         await b.stop()
     assert dict(second.seen) == {"k0": [0]}, "the next owner ran records the first had finished"
+
+
+class Batched:
+    """A batch handler over a `Recorder`: each record of the batch in the order given, one after another."""
+
+    def __init__(self, recorder: Recorder, fail_first: int = 0) -> None:
+        self.recorder = recorder
+        self.sizes: list[int] = []
+        self.fail_first = fail_first  # the first this-many batches raise after handling their first record
+
+    async def __call__(self, records: list[Record]) -> None:
+        for i, record in enumerate(records):
+            await self.recorder(record)
+            if i == 0 and self.fail_first:
+                self.fail_first -= 1
+                raise RuntimeError("the batch's outcomes could not be published")
+        self.sizes.append(len(records))
+
+
+def batch_member(bootstrap: str, topic: str, group: str, handler: Batched, **kwargs: object) -> KeyOrderedConsumer:
+    async def unused(record: Record) -> None:
+        raise AssertionError("batch mode runs the batch handler only")
+
+    return KeyOrderedConsumer(bootstrap_servers=bootstrap, group_id=group, topics=[topic], handler=unused,
+                              batch_handler=handler, retry_wait=retry_wait, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_batch_mode_hands_whole_fetches_over_in_order_and_commits_every_offset(
+    kafka_bootstrap: str, topic_factory
+) -> None:
+    topic = await topic_factory(2)
+    await publish(kafka_bootstrap, topic, keys=40, per_key=15)
+    handler = Batched(Recorder())
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    consumer = batch_member(kafka_bootstrap, topic, group, handler, max_buffered=200)
+    await consumer.start()
+    try:
+        await wait_until(lambda: handler.recorder.total() == 600)
+        await wait_until(lambda: consumer.buffered == 0)
+    finally:
+        await consumer.stop()
+    assert all(handler.recorder.seen[f"k{k}"] == list(range(15)) for k in range(40)), "a key ran out of order"
+    assert sum(handler.sizes) == 600 and max(handler.sizes) > 1 and max(handler.sizes) <= 200
+    assert await lag_of(kafka_bootstrap, group, topic) == [0, 0], "every offset is committed after a clean stop"
+
+
+async def test_batch_mode_retries_a_failing_batch_in_place(kafka_bootstrap: str, topic_factory) -> None:
+    topic = await topic_factory(1)
+    await publish(kafka_bootstrap, topic, keys=10, per_key=5)
+    handler = Batched(Recorder(), fail_first=2)
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    consumer = batch_member(kafka_bootstrap, topic, group, handler)
+    await consumer.start()
+    try:
+        await wait_until(lambda: sum(handler.sizes) == 50)
+        await wait_until(lambda: consumer.buffered == 0)
+    finally:
+        await consumer.stop()
+    assert handler.fail_first == 0, "the failing batches were not retried"
+    for k in range(10):  # a retried batch runs its first record again (effects are idempotent), in order
+        assert list(dict.fromkeys(handler.recorder.seen[f"k{k}"])) == list(range(5))
+    assert await lag_of(kafka_bootstrap, group, topic) == [0]
+
+
+async def test_batch_mode_members_joining_and_leaving_never_run_one_key_twice_at_once(
+    kafka_bootstrap: str, topic_factory
+) -> None:
+    topic = await topic_factory(3)
+    await publish(kafka_bootstrap, topic, keys=60, per_key=10)
+    rng = random.Random(6)
+    recorder = Recorder(delay=lambda: rng.uniform(0.0005, 0.002))
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    a = batch_member(kafka_bootstrap, topic, group, Batched(recorder), client_id="a", max_in_flight=50,
+                     max_buffered=50)
+    b = batch_member(kafka_bootstrap, topic, group, Batched(recorder), client_id="b", max_in_flight=50,
+                     max_buffered=50)
+    await a.start()
+    try:
+        await wait_until(lambda: recorder.total() >= 100)
+        await b.start()
+        await wait_until(lambda: b.assignment != set() and len(a.assignment) < 3)
+        await wait_until(lambda: recorder.total() >= 300)
+        await a.stop()
+        await wait_until(lambda: len(b.assignment) == 3)
+        await wait_until(lambda: all(len(set(recorder.seen[f"k{k}"])) == 10 for k in range(60)))
+        await wait_until(lambda: b.buffered == 0)
+        await asyncio.sleep(0.3)
+        assert await lag_of(kafka_bootstrap, group, topic) == [0, 0, 0]
+    finally:
+        await a.stop()
+        await b.stop()
+    assert recorder.overlaps == [], "a key ran on two members at once during a hand-over"
+    for k in range(60):
+        assert recorder.seen[f"k{k}"] == list(range(10)), f"k{k} ran out of order or twice: {recorder.seen[f'k{k}']}"

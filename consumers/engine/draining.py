@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from aiokafka.admin import AIOKafkaAdminClient
     from prometheus_client import Gauge
 
+    from consumers.engine.batches import Batches
     from consumers.engine.records import Record
 
 log = logging.getLogger("ticket_enricher.ordered")
@@ -47,6 +48,8 @@ class Draining:
     _started: bool
     _in_flight_gauge: Gauge
     _buffered_gauge: Gauge
+
+    _batches: Batches | None
 
     def __init__(self, drain_timeout: float) -> None:
         self.drain_timeout = drain_timeout
@@ -87,6 +90,20 @@ class Draining:
             self._in_flight_gauge.set(0)
             self._buffered_gauge.set(0)
 
+    def _drop_waiting(self, partitions: set[TopicPartition]) -> None:
+        """Forget the records of these partitions that are not running yet (a revoke or a stop)."""
+        for key, queue in self._keys.items():
+            keep_head = key in self._running
+            kept = [r for i, r in enumerate(queue)
+                    if (i == 0 and keep_head) or TopicPartition(r.topic, r.partition) not in partitions]
+            self._buffered -= len(queue) - len(kept)
+            queue.clear()
+            queue.extend(kept)
+        if self._batches is not None:
+            kept = [r for r in self._batches.pending if TopicPartition(r.topic, r.partition) not in partitions]
+            self._buffered -= len(self._batches.pending) - len(kept)
+            self._batches.pending = kept
+
     def _gone(self, tp: TopicPartition) -> bool:
         return tp in self._revoking or tp not in self._offsets
 
@@ -116,13 +133,7 @@ class Draining:
     async def _drain(self, partitions: set[TopicPartition]) -> None:
         """Drop waiting records of these partitions, finish or cancel their in-flight ones, commit, forget them."""
         self._revoking |= partitions
-        for key, queue in self._keys.items():
-            keep_head = key in self._running
-            kept = [r for i, r in enumerate(queue)
-                    if (i == 0 and keep_head) or TopicPartition(r.topic, r.partition) not in partitions]
-            self._buffered -= len(queue) - len(kept)
-            queue.clear()
-            queue.extend(kept)
+        self._drop_waiting(partitions)
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.drain_timeout

@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from consumers import metrics
+from consumers.engine.batches import BatchHandler, Batches
 from consumers.engine.draining import Draining
 from consumers.engine.offsets import PartitionOffsets
 from consumers.engine.records import Record
@@ -64,11 +65,13 @@ class KeyOrderedConsumer(Draining):
         key_of: Callable[[Record], Hashable] = ordering_key,
         due_ms: Callable[[Record], int] | None = None,
         connection: dict[str, Any] | None = None,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         """`due_ms`: a record is not started before this time (epoch ms); its account waits for it without
         holding a slot. Records of one key must come due in offset order (true of one delay tier).
         `retry_wait(attempt)`: seconds before a handler that raised is run again on the same record.
-        `connection`: security options for the consumer and its admin client (`consumers.engine.connection`)."""
+        `connection`: security options for the consumer and its admin client (`consumers.engine.connection`).
+        `batch_handler`: batch mode (`consumers.engine.batches`): every fetch goes to it at once, `handler` unused."""
         if max_in_flight < 1 or max_buffered < max_in_flight:
             raise ValueError("need 1 <= max_in_flight <= max_buffered")
         super().__init__(drain_timeout_seconds)
@@ -95,6 +98,7 @@ class KeyOrderedConsumer(Draining):
         self._started = False
         self._tasks: list[asyncio.Task[None]] = []
         self._failure: asyncio.Future[BaseException] | None = None
+        self._batches = Batches(self, batch_handler) if batch_handler is not None else None
         self.peak_in_flight = 0
         self.skipped_done = 0  # records a previous owner had finished (from the commit metadata)
         label = ",".join(self.topics)
@@ -104,7 +108,7 @@ class KeyOrderedConsumer(Draining):
 
     @property
     def in_flight(self) -> int:
-        return len(self._running)
+        return self._batches.running if self._batches is not None else len(self._running)
 
     @property
     def buffered(self) -> int:
@@ -126,6 +130,8 @@ class KeyOrderedConsumer(Draining):
         self._tasks = [asyncio.create_task(self._poll(), name=f"{self.group_id}-poll")]
         if self.commits:
             self._tasks.append(asyncio.create_task(self._committer(), name=f"{self.group_id}-commit"))
+        if self._batches is not None:
+            self._tasks.append(asyncio.create_task(self._batches.run(), name=f"{self.group_id}-batches"))
         for task in self._tasks:
             task.add_done_callback(self._watch)
 
@@ -193,6 +199,9 @@ class KeyOrderedConsumer(Draining):
             self._dirty.set()
             return
         self._buffered += 1
+        if self._batches is not None:
+            self._batches.accept(record)
+            return
         key = self.key_of(record)
         queue = self._keys.get(key)
         if queue is None:
