@@ -26,8 +26,11 @@ from core.errors import InvalidRequest, MemoryConfigError, NotFound, TransientEr
 from memory import ranking
 from memory.embeddings import Embedder
 from memory.export import project
+from memory import sqlite_batch
+from memory.batch import Change, NewMemory, Written, planned_id
 from memory.filters import Node, as_node, scoped_entities
-from memory.sqlite_sql import SCHEMA, SCHEMA_VERSION, compile_filter
+from memory.sqlite_sql import (SCHEMA, SCHEMA_VERSION, compile_filter, delete_ids, find_idempotent, record_event,
+                               row_fields)
 from memory.sqlite_sql import timestamp as _ts
 from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
 
@@ -135,11 +138,12 @@ class SqliteMemoryStore:
         def add(db: sqlite3.Connection) -> AddResult:
             db.execute("BEGIN IMMEDIATE")
             if idempotency_key is not None:
-                found = _find_idempotent(db, ids, idempotency_key)
+                found = find_idempotent(db, ids, idempotency_key)
                 if found is not None:
                     db.execute("COMMIT")
                     return AddResult(id=found, event_id=None, created=False)
-            memory_id, event_id, now = str(uuid.uuid4()), str(uuid.uuid4()), _ts(datetime.now(UTC))
+            memory_id = planned_id(scope, idempotency_key) if idempotency_key is not None else str(uuid.uuid4())
+            event_id, now = str(uuid.uuid4()), _ts(datetime.now(UTC))
             cur = db.execute(
                 "INSERT INTO memories (id, user_id, agent_id, app_id, run_id, memory, scope, metadata, categories,"
                 " idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -151,37 +155,24 @@ class SqliteMemoryStore:
                            (cur.lastrowid, self.embedder.model, vectors[0]))  # type: ignore[union-attr]
             db.execute("INSERT INTO history (memory_id, event, new_memory, new_metadata, created_at)"
                        " VALUES (?, 'ADD', ?, ?, ?)", (memory_id, text, json.dumps(meta), now))
-            _record_event(db, event_id, "ADD", [{"id": memory_id, "event": "ADD"}], now)
+            record_event(db, event_id, "ADD", [{"id": memory_id, "event": "ADD"}], now)
             db.execute("COMMIT")
             return AddResult(id=memory_id, event_id=event_id, created=True)
 
         return await self._run(add)
 
+    async def write_batch(self, new: list[NewMemory], changes: list[Change]) -> Written:
+        """Every add and change of a batch in one transaction (`memory.sqlite_batch`). No embeddings: the batch
+        path is the offline planner's."""
+        return await self._run(lambda db: sqlite_batch.write(db, new, changes))
+
     async def add_many(self, items: list[tuple[str, EntityScope, dict[str, JsonValue], datetime]]) -> int:
         """Bulk import in one transaction (text, scope, metadata, timestamp): no idempotency check, no
         embeddings, one history row each. For migrations and benchmarks; the worker uses `add`."""
-
-        def add_many(db: sqlite3.Connection) -> int:
-            now = _ts(datetime.now(UTC))
-            db.execute("BEGIN IMMEDIATE")
-            for text, scope, meta, moment in items:
-                ids, memory_id, created = scope.ids(), str(uuid.uuid4()), _ts(moment)
-                db.execute(
-                    "INSERT INTO memories (id, user_id, agent_id, app_id, run_id, memory, scope, metadata,"
-                    " categories, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)",
-                    (memory_id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"),
-                     text, " ".join(ranking.scope_token(k, v) for k, v in ids.items()), json.dumps(meta),
-                     created, created),
-                )
-                db.execute("INSERT INTO history (memory_id, event, new_memory, created_at) VALUES (?, 'ADD', ?, ?)",
-                           (memory_id, text, now))
-            db.execute("COMMIT")
-            return len(items)
-
-        return await self._run(add_many)
+        return await self._run(lambda db: sqlite_batch.add_many(db, items))
 
     async def _existing(self, ids: dict[str, str], key: str) -> str | None:
-        return await self._read(lambda db: _find_idempotent(db, ids, key))
+        return await self._read(lambda db: find_idempotent(db, ids, key))
 
     async def search(
         self, query: str, *, filters: Node | dict[str, Any], top_k: int = 10, threshold: float = 0.0
@@ -234,7 +225,7 @@ class SqliteMemoryStore:
                     scored.append((score, row["created_at"], rowid, signals))
             scored.sort(key=lambda s: (-s[0], s[1]))
             return [
-                ScoredMemory(**_fields(rows[rowid]), score=score, score_breakdown=signals)
+                ScoredMemory(**row_fields(rows[rowid]), score=score, score_breakdown=signals)
                 for score, _, rowid, signals in scored[:top_k]
             ]
 
@@ -257,7 +248,7 @@ class SqliteMemoryStore:
     async def get(self, memory_id: str) -> Memory | None:
         def get(db: sqlite3.Connection) -> Memory | None:
             row = db.execute("SELECT * FROM memories m WHERE id = ?", (memory_id,)).fetchone()
-            return None if row is None else Memory(**_fields(row))
+            return None if row is None else Memory(**row_fields(row))
 
         return await self._read(get)
 
@@ -270,7 +261,7 @@ class SqliteMemoryStore:
             count = db.execute(f"SELECT count(*) FROM memories m WHERE {where}", args).fetchone()[0]
             rows = db.execute(f"SELECT m.* FROM memories m WHERE {where} ORDER BY m.created_at, m.rowid"
                               " LIMIT ? OFFSET ?", (*args, page_size, (page - 1) * page_size)).fetchall()
-            return Page(results=[Memory(**_fields(r)) for r in rows], count=count,
+            return Page(results=[Memory(**row_fields(r)) for r in rows], count=count,
                         has_next=page * page_size < count)
 
         return await self._read(list_)
@@ -298,14 +289,14 @@ class SqliteMemoryStore:
                        " created_at) VALUES (?, 'UPDATE', ?, ?, ?, ?, ?)",
                        (memory_id, row["memory"], new_text, row["metadata"], json.dumps(new_meta), now))
             db.execute("COMMIT")
-            return Memory(**_fields(db.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()))
+            return Memory(**row_fields(db.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()))
 
         return await self._run(update)
 
     async def delete(self, memory_id: str) -> bool:
         def delete(db: sqlite3.Connection) -> bool:
             db.execute("BEGIN IMMEDIATE")
-            gone = _delete_ids(db, [memory_id])
+            gone = delete_ids(db, [memory_id])
             db.execute("COMMIT")
             return gone == 1
 
@@ -318,9 +309,9 @@ class SqliteMemoryStore:
         def delete_all(db: sqlite3.Connection) -> str:
             db.execute("BEGIN IMMEDIATE")
             ids = [r[0] for r in db.execute(f"SELECT m.id FROM memories m WHERE {where}", args)]
-            gone = _delete_ids(db, ids)
+            gone = delete_ids(db, ids)
             event_id = str(uuid.uuid4())
-            _record_event(db, event_id, "DELETE", [{"deleted": gone}], _ts(datetime.now(UTC)))
+            record_event(db, event_id, "DELETE", [{"deleted": gone}], _ts(datetime.now(UTC)))
             db.execute("COMMIT")
             db.execute("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')")
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -362,38 +353,3 @@ class SqliteMemoryStore:
         if self._reader is not self._db:
             self._reader.close()
         await self._run(lambda db: db.close())
-
-
-def _find_idempotent(db: sqlite3.Connection, ids: dict[str, str], key: str) -> str | None:
-    row = db.execute(
-        "SELECT id FROM memories WHERE coalesce(user_id, '') = ? AND coalesce(agent_id, '') = ?"
-        " AND coalesce(app_id, '') = ? AND coalesce(run_id, '') = ? AND idempotency_key = ?",
-        (ids.get("user_id", ""), ids.get("agent_id", ""), ids.get("app_id", ""), ids.get("run_id", ""), key),
-    ).fetchone()
-    return None if row is None else row[0]
-
-
-def _delete_ids(db: sqlite3.Connection, ids: list[str]) -> int:
-    now = _ts(datetime.now(UTC))
-    gone = 0
-    for memory_id in ids:
-        gone += db.execute("DELETE FROM memories WHERE id = ?", (memory_id,)).rowcount
-        db.execute("UPDATE history SET old_memory = NULL, new_memory = NULL, old_metadata = NULL,"
-                   " new_metadata = NULL WHERE memory_id = ?", (memory_id,))
-        db.execute("INSERT INTO history (memory_id, event, created_at) VALUES (?, 'DELETE', ?)", (memory_id, now))
-    return gone
-
-
-def _record_event(db: sqlite3.Connection, event_id: str, kind: str, results: list[JsonValue], now: str) -> None:
-    db.execute("INSERT INTO events (id, event_type, status, results, created_at) VALUES (?, ?, 'SUCCEEDED', ?, ?)",
-               (event_id, kind, json.dumps(results), now))
-
-
-def _fields(row: sqlite3.Row) -> dict[str, object]:
-    return {
-        "id": row["id"], "memory": row["memory"],
-        "user_id": row["user_id"], "agent_id": row["agent_id"], "app_id": row["app_id"], "run_id": row["run_id"],
-        "metadata": json.loads(row["metadata"]), "categories": json.loads(row["categories"]),
-        "created_at": datetime.fromisoformat(row["created_at"]),
-        "updated_at": datetime.fromisoformat(row["updated_at"]),
-    }

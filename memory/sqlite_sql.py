@@ -1,8 +1,13 @@
-"""SQL for the embedded store: the schema, and the filter tree compiled to a parameterised WHERE clause."""
+"""SQL for the embedded store: the schema, the filter tree compiled to a parameterised WHERE clause, and the few
+statements several operations share (idempotent lookup, deletes that leave no text, rows as fields)."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import UTC, datetime
+
+from pydantic import JsonValue
 
 from memory.filters import ENTITY_FIELDS, TIME_FIELDS, And, Cond, Node, Not, Or
 
@@ -115,3 +120,38 @@ def _condition(c: Cond) -> tuple[str, list[object]]:
         "WHERE value = ?) ELSE instr(json_extract(m.metadata, ?), ?) > 0 END)",
         [path, path, value, path, value],
     )
+
+
+def find_idempotent(db: sqlite3.Connection, ids: dict[str, str], key: str) -> str | None:
+    row = db.execute(
+        "SELECT id FROM memories WHERE coalesce(user_id, '') = ? AND coalesce(agent_id, '') = ?"
+        " AND coalesce(app_id, '') = ? AND coalesce(run_id, '') = ? AND idempotency_key = ?",
+        (ids.get("user_id", ""), ids.get("agent_id", ""), ids.get("app_id", ""), ids.get("run_id", ""), key),
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def delete_ids(db: sqlite3.Connection, ids: list[str]) -> int:
+    now = timestamp(datetime.now(UTC))
+    gone = 0
+    for memory_id in ids:
+        gone += db.execute("DELETE FROM memories WHERE id = ?", (memory_id,)).rowcount
+        db.execute("UPDATE history SET old_memory = NULL, new_memory = NULL, old_metadata = NULL,"
+                   " new_metadata = NULL WHERE memory_id = ?", (memory_id,))
+        db.execute("INSERT INTO history (memory_id, event, created_at) VALUES (?, 'DELETE', ?)", (memory_id, now))
+    return gone
+
+
+def record_event(db: sqlite3.Connection, event_id: str, kind: str, results: list[JsonValue], now: str) -> None:
+    db.execute("INSERT INTO events (id, event_type, status, results, created_at) VALUES (?, ?, 'SUCCEEDED', ?, ?)",
+               (event_id, kind, json.dumps(results), now))
+
+
+def row_fields(row: sqlite3.Row) -> dict[str, object]:
+    return {
+        "id": row["id"], "memory": row["memory"],
+        "user_id": row["user_id"], "agent_id": row["agent_id"], "app_id": row["app_id"], "run_id": row["run_id"],
+        "metadata": json.loads(row["metadata"]), "categories": json.loads(row["categories"]),
+        "created_at": datetime.fromisoformat(row["created_at"]),
+        "updated_at": datetime.fromisoformat(row["updated_at"]),
+    }

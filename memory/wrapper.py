@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import JsonValue
 
+from memory.batch import Change, NewMemory, Written, write_batch
 from memory.filters import Node
 from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, MemoryStore, Page, ScoredMemory
 
@@ -61,6 +62,10 @@ class StoreWrapper:
 
     async def export(self, schema: dict[str, JsonValue], *, filters: Node | dict[str, Any]) -> dict[str, JsonValue]:
         return await self.around("export", lambda: self.inner.export(schema, filters=filters), filters=filters)
+
+    async def write_batch(self, new: list[NewMemory], changes: list[Change]) -> Written:
+        """A batch (`memory.batch`): one transaction when the inner store writes batches, else call by call."""
+        return await self.around("write_batch", lambda: write_batch(self.inner, new, changes))
 
     async def ping(self) -> None:
         """The inner store's start-up check, when it has one (`memory.factory.check_store`)."""

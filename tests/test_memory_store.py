@@ -174,3 +174,34 @@ async def test_invalid_filters_fail_before_any_io(any_store: Any, filters: dict[
         await any_store.search("anything", filters=filters)
     if server:
         assert len(server.requests) == before
+
+
+async def test_a_batch_is_written_once_whoever_writes_it_and_never_rewinds(any_store: Any) -> None:
+    """Group commit (`memory.batch`): notes named by their planned ids before they exist, a profile that cites
+    them, the same batch written again (a redelivery, or a zombie member), and a stale writer that must not
+    rewind the profile: on SQLite in one transaction, on Mem0 call by call with its own ids remapped."""
+    from memory.batch import Change, NewMemory, write_batch
+
+    notes = [NewMemory(f"note {i}", ACME, f"ev-{i}", {"kind": "ticket_note", "event_id": f"ev-{i}"},
+                       timestamp=datetime(2026, 1, 1 + i, tzinfo=UTC)) for i in range(3)]
+    profile = NewMemory("profile", ACME, "account-profile",
+                        {"kind": "account_profile", "evidence": [n.id for n in notes],
+                         "evaluated_through": "2026-01-03T00:00:00+00:00"},
+                        merge_if_exists=True, not_after=("evaluated_through", "2026-01-03T00:00:00+00:00"))
+    first = await write_batch(any_store, [*notes, profile], [])
+    assert first.created == {n.id for n in [*notes, profile]}
+    again = await write_batch(any_store, [*notes, profile], [])
+    assert again.created == set() and again.ids == first.ids, "a batch written twice writes nothing new"
+    listed = await any_store.list(filters={"user_id": "acme"}, page_size=10)
+    assert listed.count == 4
+    stored = {m.metadata.get("event_id"): m.id for m in listed.results}
+    (kept,) = [m for m in listed.results if m.metadata.get("kind") == "account_profile"]
+    assert sorted(kept.metadata["evidence"]) == sorted(stored[f"ev-{i}"] for i in range(3)), "evidence names them"
+    stale = Change(first.ids[profile.id], {"evaluated_through": "2026-01-02T00:00:00+00:00", "tags": ["old"]},
+                   not_after=("evaluated_through", "2026-01-02T00:00:00+00:00"))
+    assert (await write_batch(any_store, [], [stale])).skipped == 1
+    newer = Change(first.ids[profile.id], {"evaluated_through": "2026-01-04T00:00:00+00:00", "tags": ["new"]},
+                   not_after=("evaluated_through", "2026-01-04T00:00:00+00:00"))
+    assert (await write_batch(any_store, [], [newer])).skipped == 0
+    current = await any_store.get(first.ids[profile.id])
+    assert current.metadata["tags"] == ["new"] and current.metadata["kind"] == "account_profile"
