@@ -14,11 +14,11 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx
+import httpx2
 import openai
-from openai.types.chat import ChatCompletion
+import orjson
 
-from agents.model import ModelRequest, ModelTurn, ToolCall, Usage
+from agents.model import ModelRequest, ModelTurn, ToolCall, ToolSpec, Usage
 from core.errors import PermanentFailure, RateLimited, TransientError
 from core.ratelimit import retry_after_seconds
 
@@ -46,25 +46,28 @@ def messages_for(request: ModelRequest) -> list[dict[str, Any]]:
     return messages
 
 
-CALLS_PER_CLIENT = 4
+CALLS_PER_CLIENT = 64
 
 
 def openai_clients(*, base_url: str | None, api_key: str | None, timeout: float = 30.0, concurrency: int = 1,
                    observe: Callable[[Mapping[str, str]], None] | None = None) -> list[openai.AsyncOpenAI]:
-    """The SDK clients for `concurrency` calls at once: ceil(concurrency / 4), each with its own connection pool
-    (httpcore checks every pooled connection for every waiting request, so one pool serving 64 concurrent calls
-    spent more CPU than the rest of an event, bench/throughput.py). SDK retries are off: the policy owns retries.
-    `observe` sees every response's headers (the limiter reads `ratelimit-remaining` from them)."""
+    """The SDK clients for `concurrency` calls at once, on the SDK's own aiohttp transport
+    (`openai.DefaultAioHttpClient`, the `aiohttp` extra): its connection pool costs a fraction of the CPU of
+    httpx's, which scanned every pooled connection for every waiting request (bench/throughput.py). SDK
+    retries are off: the policy owns retries. `observe` sees every response's headers (the limiter reads
+    `ratelimit-remaining` from them)."""
 
-    async def on_response(response: httpx.Response) -> None:
+    async def on_response(response: Any) -> None:
         if observe is not None:
             observe(response.headers)
 
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=CALLS_PER_CLIENT * 2)
+    per_client = min(concurrency, CALLS_PER_CLIENT)
     return [
         openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout,
-            http_client=httpx.AsyncClient(timeout=timeout, limits=limits, event_hooks={"response": [on_response]}),
+            http_client=openai.DefaultAioHttpClient(
+                timeout=timeout, event_hooks={"response": [on_response]},
+                limits=httpx2.Limits(max_connections=2 * per_client, max_keepalive_connections=per_client)),
         )
         for _ in range(max(1, -(-concurrency // CALLS_PER_CLIENT)))
     ]
@@ -72,7 +75,12 @@ def openai_clients(*, base_url: str | None, api_key: str | None, timeout: float 
 
 class OpenAIModel:
     """An OpenAI-compatible chat model over the official SDK, on the clients it is given (`openai_clients`),
-    which it closes on `close()`."""
+    which it closes on `close()`.
+
+    Requests go through the SDK's `post()` (its headers, auth, error classes, retries off), with the body
+    serialized here by orjson and the tool schemas serialized once per vocabulary; the answer comes back as
+    bytes and is read by orjson, not built into the SDK's pydantic models: `create()` re-transformed every
+    message and tool schema on each call and the models cost as much again (bench/throughput.py)."""
 
     def __init__(self, *, name: str, clients: list[openai.AsyncOpenAI], temperature: float = 0.0) -> None:
         if not clients:
@@ -81,32 +89,39 @@ class OpenAIModel:
         self.temperature = temperature
         self._clients = clients
         self._next = itertools.cycle(self._clients)
+        self._tools: dict[tuple[str, ...], orjson.Fragment] = {}
+
+    def _tools_json(self, tools: list[ToolSpec]) -> orjson.Fragment:
+        key = tuple(f"{t.name}\0{t.description}" for t in tools)
+        cached = self._tools.get(key)
+        if cached is None:
+            cached = self._tools[key] = orjson.Fragment(orjson.dumps([
+                {"type": "function", "function": {"name": t.name, "description": t.description,
+                                                  "parameters": t.parameters}} for t in tools]))
+        return cached
 
     async def respond(self, request: ModelRequest) -> ModelTurn:
-        tools = [{"type": "function", "function": {"name": t.name, "description": t.description,
-                                                   "parameters": t.parameters}} for t in request.tools]
-        completion = await self._complete({"model": self.name, "messages": messages_for(request), "tools": tools,
-                                           "tool_choice": "auto", "temperature": self.temperature})
-        if not completion.choices:
-            raise TransientError("model: a completion without choices")
-        message = completion.choices[0].message
-        calls = [ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments or "{}")
-                 for c in message.tool_calls or [] if c.type == "function"]
-        usage = completion.usage
-        return ModelTurn(
-            text=message.content, tool_calls=calls,
-            usage=Usage(input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens) if usage else Usage(),
-        )
+        answer = await self._complete({"model": self.name, "messages": messages_for(request),
+                                       "tools": self._tools_json(request.tools), "tool_choice": "auto",
+                                       "temperature": self.temperature})
+        message = _message(answer)
+        calls = [ToolCall(id=str(c["id"]), name=str(c["function"]["name"]),
+                          arguments=c["function"].get("arguments") or "{}")
+                 for c in message.get("tool_calls") or [] if c.get("type", "function") == "function"]
+        usage = answer.get("usage") or {}
+        return ModelTurn(text=message.get("content"), tool_calls=calls,
+                         usage=Usage(input_tokens=int(usage.get("prompt_tokens") or 0),
+                                     output_tokens=int(usage.get("completion_tokens") or 0)))
 
     async def fill(self, schema: dict[str, Any], instructions: str, content: str) -> dict[str, Any]:
         """One JSON object shaped by `schema` (structured outputs), from `content`; used for exports."""
-        completion = await self._complete({
+        answer = await self._complete({
             "model": self.name, "temperature": self.temperature,
             "messages": [{"role": "system", "content": instructions}, {"role": "user", "content": content}],
             "response_format": {"type": "json_schema",
                                 "json_schema": {"name": "export", "schema": schema, "strict": False}},
         })
-        text = completion.choices[0].message.content if completion.choices else None
+        text = _message(answer).get("content")
         try:
             value = json.loads(text or "")
         except json.JSONDecodeError as exc:
@@ -115,11 +130,10 @@ class OpenAIModel:
             raise PermanentFailure("model: the export is not a JSON object")
         return value
 
-    async def _complete(self, body: dict[str, Any]) -> ChatCompletion:
+    async def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            # the SDK's low-level post(): create() walks every message and tool schema through its TypedDict
-            # transform on each call, which cost a third of the CPU of an event (bench/throughput.py)
-            return await next(self._next).post("/chat/completions", cast_to=ChatCompletion, body=body)
+            raw = await next(self._next).post("/chat/completions", cast_to=bytes, content=orjson.dumps(body),
+                                              options={"headers": {"Content-Type": "application/json"}})
         except openai.RateLimitError as exc:
             raise RateLimited("model", retry_after_seconds(exc.response.headers), str(exc)[:200]) from exc
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
@@ -128,7 +142,25 @@ class OpenAIModel:
             if exc.status_code >= 500 or exc.status_code in (401, 403, 408, 409):
                 raise TransientError(f"model: HTTP {exc.status_code}") from exc
             raise PermanentFailure(f"model: HTTP {exc.status_code}: {str(exc)[:200]}") from exc
+        try:
+            answer = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise TransientError("model: the answer is not JSON") from exc
+        if not isinstance(answer, dict):
+            raise TransientError("model: the answer is not a JSON object")
+        return answer
 
     async def close(self) -> None:
         for client in self._clients:
             await client.close()
+
+
+def _message(answer: dict[str, Any]) -> dict[str, Any]:
+    """The first choice's message of a completion; one without choices is worth another try."""
+    choices = answer.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise TransientError("model: a completion without choices")
+    message = choices[0].get("message")
+    if not isinstance(message, dict):
+        raise TransientError("model: a completion without a message")
+    return message

@@ -81,6 +81,8 @@ async def test_an_obeyed_injection_has_no_effect_outside_the_account(
             outcome = await build_agent(CONFIG, store, model).run(event)
         except ModelMisbehaved:
             outcome = None
+        finally:
+            await model.close()
         after = [m.model_dump() for m in (await store.list(filters={"user_id": VICTIM})).results]
         assert after == before, "the victim's memories changed"
         _, tags = await read_account_tags(store, VICTIM)
