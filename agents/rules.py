@@ -127,6 +127,16 @@ class RulesModel:
         self.window_days = window_days
         self.search_top_k = search_top_k
 
+    def read(self, text: str) -> dict[str, str]:
+        """The signals in one ticket's text, each with the phrase that showed it."""
+        return dict(signals.detect(text))
+
+    def judge(self, name: str, rule: TagSettings, notes: list[Note], now: datetime, tagged: bool) -> TagDecision:
+        """One tag's decision from the account's notes as of `now`."""
+        if rule.rule == "churn":
+            return assess_churn(notes, now, self.window_days, tagged)
+        return assess_signals(notes, now, rule, tagged)
+
     async def respond(self, request: ModelRequest) -> ModelTurn:
         event = request.ticket
         step = len(request.history)
@@ -149,7 +159,7 @@ class RulesModel:
 
     def _note_for(self, event: TicketEvent) -> AddMemoryArgs:
         t = event.ticket
-        found = signals.detect(f"{t.subject}\n{t.body}")
+        found = self.read(f"{t.subject}\n{t.body}")
         names = sorted(found)
         first_line = " ".join(t.body.split())[:160].rstrip(" .")
         text = (
@@ -185,10 +195,7 @@ class RulesModel:
         plan = SetAccountTagsArgs()  # even empty, it records that tags were evaluated through this event
         for name, rule in self.tags.items():
             tagged = name in tags.tags
-            if rule.rule == "churn":
-                decision = assess_churn(list(notes.values()), event.occurred_at, self.window_days, tagged)
-            else:
-                decision = assess_signals(list(notes.values()), event.occurred_at, rule, tagged)
+            decision = self.judge(name, rule, list(notes.values()), event.occurred_at, tagged)
             if decision.applies and not tagged:
                 plan.add.append(TagAdd(tag=name, reason=decision.reason, evidence_memory_ids=decision.evidence))
             elif decision.clear:

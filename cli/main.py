@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import accounts, broker, demo, dlq, privacy, replay, sample, status
+from cli import accounts, broker, demo, dlq, eval as eval_cmd, privacy, replay, sample, status
 from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from cli.logs import say, setup_logging
 
@@ -30,6 +30,7 @@ app.command("replay")(replay.replay)
 app.command("forget")(privacy.forget)
 app.command("export")(privacy.export)
 app.command("status")(status.status)
+app.command("eval")(eval_cmd.evaluate)
 
 
 @topics_app.command("create")
