@@ -62,7 +62,11 @@ class RulesV1Model(RulesModel):
 
     name = "rules-v1"
 
+    def query(self, event: TicketEvent) -> str:
+        return (f"{event.ticket.subject} {event.ticket.body[:300]}")[:500] or "ticket"  # v1 ranked its notes
+
     def read(self, text: str) -> dict[str, str]:
+        """v1 read subject and body as they came (no normalisation), with case-insensitive patterns."""
         found = {s: m.group(0) for s, p in _V1_PATTERNS.items() if (m := p.search(text))}
         if found.keys() & (_V1_SEVERE | _V1_ESCALATION):
             found.pop("satisfied", None)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
-from functools import cache, lru_cache
+import string
+from functools import cache, cached_property, lru_cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -34,6 +34,7 @@ _NEGATORS = frozenset({"not", "no", "never", "nor", "without", "dont", "didnt", 
                        "werent", "wont", "wouldnt", "cant", "cannot", "havent", "hasnt", "hadnt", "shouldnt",
                        "don't", "didn't", "doesn't", "isn't", "wasn't", "aren't", "weren't", "won't",
                        "wouldn't", "can't", "haven't", "hasn't", "hadn't", "shouldn't", "neither"})
+_PUNCTUATION = string.punctuation.replace("'", "")
 _CLAUSE_END = re.compile(r"[.!?;:,\n]|\bbut\b|\bthough\b|\bhowever\b")
 
 
@@ -43,16 +44,31 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", _URL.sub(" ", text)).strip()
 
 
-@dataclass(frozen=True)
 class Text:
-    """One normalised text and what the lexicons need besides it."""
+    """One normalised text and what the lexicons need besides it. VADER runs only when asked for `compound`
+    (and callers ask only when `maybe_negative` or a pattern needs it): it costs more than all the lexicons."""
 
-    original: str  # normalised, case kept (for quotes and capitals)
-    lower: str  # normalised and case-folded (what the lexicons match)
-    compound: float  # VADER's compound sentiment in [-1, 1]
-    negative_words: tuple[str, ...]  # the words VADER rates most negative, worst first (at most three)
-    shouted: tuple[str, ...]  # words in capitals of four letters or more, acronyms aside
-    shouting: bool  # a third of the words in capitals, or a word in capitals with "!": "REFUND!"
+    def __init__(self, original: str) -> None:
+        self.original = original  # normalised, case kept (for quotes and capitals)
+        self.lower = original.casefold()  # normalised and case-folded (what the lexicons match)
+        analyzer = _analyzer()
+        tokens = [t.strip(_PUNCTUATION) or t for t in self.lower.split()]
+        valence = analyzer.lexicon
+        negative = {t for t in tokens if valence.get(t, 0.0) < 0}
+        # VADER's compound can be negative only through a negative word or emoticon, a negated word, or an emoji
+        self.maybe_negative = bool(negative) or not _NEGATORS.isdisjoint(tokens) or "n't" in self.lower or any(
+            c in analyzer.emojis for c in original if ord(c) > 0x2000)
+        rated = sorted((t for t in negative if valence[t] <= -1.5 and t.isalpha()), key=lambda t: (valence[t], t))
+        self.negative_words = tuple(dict.fromkeys(rated))[:3]  # the words VADER rates most negative, worst first
+        # words in capitals of four letters or more, acronyms and redactions (XXXX) aside
+        self.shouted = tuple(w for w in _SHOUT.findall(original) if w not in _NOT_SHOUTING and w.strip("X"))
+        # a third of the words in capitals, or a word in capitals with "!": "REFUND!"
+        self.shouting = len(self.shouted) >= max(2, len(tokens) / 3) or _SHOUT_BANG.search(original) is not None
+
+    @cached_property
+    def compound(self) -> float:
+        """VADER's compound sentiment in [-1, 1], of the first 500 characters (enough for a long narrative)."""
+        return float(_analyzer().polarity_scores(self.original[:500])["compound"])
 
     def negated(self, start: int, span: int = 3) -> bool:
         """Whether one of the `span` words before offset `start` negates what follows, within one clause:
@@ -76,15 +92,4 @@ def _analyzer() -> SentimentIntensityAnalyzer:
 
 @lru_cache(maxsize=4096)
 def read_text(text: str) -> Text:
-    analyzer = _analyzer()
-    original = normalise(text)
-    lower = original.casefold()
-    scores = analyzer.polarity_scores(original[:2000])  # sentiment of a long narrative's start is enough
-    lexicon = analyzer.lexicon
-    rated = sorted({w for w in _WORD.findall(lower) if lexicon.get(w, 0.0) <= -1.5},
-                   key=lambda w: (lexicon[w], w))
-    shouted = tuple(w for w in _SHOUT.findall(original) if w not in _NOT_SHOUTING)
-    words = len(_WORD.findall(lower)) or 1
-    shouting = len(shouted) >= max(2, words / 3) or _SHOUT_BANG.search(original) is not None
-    return Text(original=original, lower=lower, compound=float(scores["compound"]),
-                negative_words=tuple(rated[:3]), shouted=shouted, shouting=shouting)
+    return Text(normalise(text))

@@ -171,6 +171,11 @@ class RulesModel:
         self.window_days = window_days
         self.search_top_k = search_top_k
 
+    def query(self, event: TicketEvent) -> str:
+        """Every note in the window is weighed, so ranking them is wasted work: a query without words makes
+        the embedded store return the newest notes unranked (on Mem0 the order does not matter)."""
+        return "*"
+
     def read(self, text: str) -> dict[str, str]:
         """The signals in one ticket's text, each with the phrase that showed it."""
         return dict(signals.detect(text))
@@ -185,10 +190,9 @@ class RulesModel:
         event = request.ticket
         step = len(request.history)
         if step == 0:
-            query = f"{event.ticket.subject} {event.ticket.body[:300]}"
             return _calls(
                 ("search_memories", SearchMemoriesArgs(
-                    query=query[:500] or "ticket", top_k=self.search_top_k,
+                    query=self.query(event), top_k=self.search_top_k,
                     filters={"AND": [{"metadata": {"kind": "ticket_note"}}]},
                 )),
                 ("get_account_tags", None),

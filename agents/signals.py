@@ -12,6 +12,7 @@ read why a tag was set.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 from agents.language import Text, read_text
@@ -41,7 +42,7 @@ _NOT_A_PLAN = r"(?! (?:my |the |this |an? )?(?:order|ride|trip|flight|booking|re
 
 
 def _p(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"(?:" + "|".join(alternatives) + r")", re.I)
+    return re.compile(r"(?:" + "|".join(alternatives) + r")")  # text is case-folded: re.I would cost 3x
 
 
 # signal -> (pattern, whether a negation just before the phrase cancels it)
@@ -53,12 +54,12 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
             r"|line|lines|internet|cable|prime)\b"), True),
         (_p(r"\b(?:want|wanted|trying|tried|going|need|needed|have|had|time|ready|about) to cancel\b" + _NOT_A_PLAN,
             r"\bhow (?:do|can) i cancel\b" + _NOT_A_PLAN), True),
-        (_p(r"\b(?:i'll|i will|ill|we'll|we will|gonna|i'm|im|am) never\b", r"\bnever again\b",
-            r"\bnever\b[^.!?]{0,40}\b(?:again|anymore|any more)\b",
+        (_p(r"\b(?:i'll|i will|we'll|we will|i am|i'm|we are|we're) never (?:going|gonna|be|use|fly|buy|shop|order|"
+            r"come|return|recommend|book|stay|eat|deal|trust|renew|again)\b", r"\bnever again\b",
             r"\bnever (?:going|gonna|coming|fly(?:ing)?|buy(?:ing)?|shop(?:ping)?|order(?:ing)?|us(?:e|ing)|"
             r"eat(?:ing)?|stay(?:ing)?|book(?:ing)?|recommend\w*|be back|go(?:ing)? back|return\w*|renew\w*|"
             r"trust\w*|deal(?:ing)? with)\b"), False),
-        (_p(r"\b(?:won't|wont|will not|not going to|no longer|not) (?:be )?(?:renew\w*|return\w*|be back|"
+        (_p(r"\b(?:won't|wont|will not|not going to|no longer|(?:i'm|i am|we're|we are) not) (?:be )?(?:renew\w*|return\w*|be back|"
             r"com(?:e|ing) back|use (?:you|your|it|this|them) again|fly(?:ing)? (?:with )?(?:you|again)|"
             r"recommend\w*|be (?:a |your )?customer|do(?:ing)? business)\b"), False),
         (_p(r"\b(?:lost|losing|lose) (?:me|us|my business|our business|my custom|(?:a|this|another|one|your)? ?"
@@ -83,26 +84,33 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
             r"booked with|flown with|bought from|gone to)\b",
             r"#\w+instead\b", r"\b(?:use|used|using|fly|flying|go with|going with|try|trying|order from|"
             r"ordering from|buy from|stick with|sticking with) @\w+ instead\b",
-            r"\blos(?:e|ing) out to\b", r"\bcompetitors?\b", r"\bother (?:vendors|providers|carriers|banks|airlines|"
-            r"companies)\b"), True),
+            r"\blos(?:e|ing) out to\b", r"\bcompetitors?\b", r"\b(?:look\w* (?:at|into)|consider\w*|evaluat\w*|"
+            r"go(?:ing)? with|try(?:ing)?|talk\w* to) other (?:vendors|providers|carriers|banks|airlines|companies)\b"),
+         True),
     ],
-    "escalation_legal": [
-        (_p(r"\b(?:lawyers?|attorneys?|legal action|legal advice|sue|suing|lawsuit|small claims|court|ombudsman|"
-            r"trading standards|better business bureau|bbb|fcc|ftc|cfpb|class action|consumer (?:protection|"
-            r"affairs|council|forum))\b"), True),
+    "escalation_legal": [  # a threat, not a mention: "my lawyer", "will sue", "report you to the FCC"
+        (_p(r"\b(?:will|going to|gonna|i'll|considering|seek\w*|contact\w*|hir(?:e|ed|ing)|consult\w*|speak\w* "
+            r"(?:to|with)|talk\w* to|get(?:ting)?|got|call\w*|forward\w* (?:this |it )?to|involv\w*) (?:a |my |our |an |"
+            r"the )?(?:lawyers?|attorneys?|legal (?:action|advice|team|department)|solicitors?|class action)",
+            r"\b(?:my|our) (?:lawyers?|attorneys?|solicitors?)\b", r"\b(?:sue|suing) (?:you|them|@\w+|the company)\b",
+            r"\bfil(?:e|ing) (?:a )?(?:lawsuit|claim in small claims|class action)\b", r"\bsmall claims court\b",
+            r"\b(?:go|going|take (?:you|them|this|it|@\w+)|taking (?:you|them|this|it|@\w+)|see you) (?:to |in )court\b",
+            r"\breport(?:ing|ed)? (?:you |this |them |it )?to (?:the )?(?:bbb|better business bureau|fcc|ftc|cfpb|"
+            r"ombudsman|trading standards|attorney general|regulator)\b"), True),
     ],
     "escalation_refund": [
         (_p(r"\b(?:refund\w*|money back|my \$?\d+ back|reimburs\w*|compensat\w*|reversal|chargeback|"
             r"reverse (?:the|this|my) (?:charge|transaction|payment)|"
             r"(?:need|want|expect|owed|deserve|see about being) (?:a |my |the )?(?:\$?\d+ )?credit\w*|"
             r"credit(?:ed)? (?:back|to my account)|(?:will|can) you pay (?:me|for)|"
-            r"(?:can|could|may) i (?:return|get my money))"), True),
+            r"(?:can|could|may) i (?:return|get my money)|(?:my|our|a) (?:\w+ )?claim\b)"), True),
     ],
     "billing_error": [
         (_p(r"\b(?:double[- ]charg\w*|overcharg\w*|over-charg\w*|wrongly charged|false charges?|"
             r"unauthori[sz]ed (?:charges?|transactions?|payments?|purchases?|debits?)|fraudulent (?:charges?|"
-            r"transactions?|purchases?)|hidden (?:fees?|charges?)|billing (?:error|mistake|issue|problem)|"
-            r"(?:wrong|incorrect) (?:amount|bill|invoice|price|charge)s?|charged (?:me |us )?(?:twice|two times|"
+            r"transactions?|purchases?)|hidden (?:fees?|charges?)|billing (?:error|mistake)|"
+            r"(?:wrong|incorrect) (?:amount|bill|invoice|price|charge)s?|charged (?:me |us |my (?:\w+ ){0,2}(?:card|"
+            r"account) )?(?:twice|two times|"
             r"double|again|extra|more)|charg(?:ed|ing) (?:me |us )?for (?:\w+ ){0,3}(?:i|we) (?:never|didn't|did "
             r"not|don't|haven't)|charged (?:me |us )?after (?:i |we )?cancel\w*)"), True),
         (_p(r"\b(?:ridiculous|excessive|outrageous|crazy|insane|absurd|unfair|extortionate|bogus|junk|stupid|"
@@ -114,7 +122,8 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
             r"\b(?:charged|billed) (?:me |us )?(?:a |an )?(?:\$|£|€)?\d+",
             r"\b(?:credit|refund|money|payment|deposit)s? (?:is |has |have |was )?(?:still )?(?:not|never) (?:showing|shown"
             r"|received|arrived|credited|processed|come back|returned)\b",
-            r"\bmade (?:me|us) pay\b", r"\bwhy should (?:i|we) pay\b", r"\bdisput\w*",
+            r"\bmade (?:me|us) pay\b", r"\b(?:never|didn'?t|did not) (?:subscrib|sign(?:ed)? up|authori[sz])\w*",
+            r"\b(?:cost|costed|costs) (?:me|us) (?:more than |over |about )?(?:rs\.? ?|\$|£|€)?\d+", r"\bwhy should (?:i|we) pay\b", r"\bdisput\w*",
             r"\b(?:already )?paid (?:for )?[^.!?]{0,40}\b(?:not|never|without|didn't)\b",
             r"\bpaid for\b[^.!?]{0,40}\bnot (?:provid|deliver|receiv)\w*",
             r"\b(?:not|never) (?:providing|provided|delivering) the services?\b"), True),
@@ -148,9 +157,12 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
         (_p(r"\b(?:outages?|service disruption|downtime|down time)\b",
             r"\b" + _SERVICE + r"\b[^.!?]{0,30}?\b(?:is|are|was|were|been|went|goes|keeps going|being) "
             r"(?:down|offline|out)\b",
+            r"\b(?:is|are|was|were|been|went|goes) (?:constantly |always |still |completely |totally |all )?"
+            r"(?:down|offline)\b(?! to| for| with| the| by| in| there| here| on)",
+            r"\b(?:constant|ongoing|persistent|recurring) (?:issues|problems|errors|outages|crashes)\b",
             r"\b" + _SERVICE + r"\b[^.!?]{0,30}?\b(?:not|n't|never|isn't|doesn't|won't|wont|dont|doesnt|isnt|"
             r"stopped|keeps not) ?(?:working|work|loading|load|connecting|responding|opening)\b",
-            r"\b(?:no|lost(?: my)?|without|zero) (?:internet|wi-?fi|signal|service|connection|network|data|"
+            r"\b(?:no|lost(?: my| our| the)?|without|zero) (?:home |mobile |cell |phone )?(?:internet|wi-?fi|signal|service|connection|network|data|"
             r"cable|tv|reception|phone service|online orders?|online ordering)\b",
             r"\b(?:can't|cannot|cant|unable to|couldn't|won't let me|wont let me) (?:connect|get online|"
             r"get on(?:to)? the (?:site|website|app)|load|stream|play|order|watch|download|use (?:my|her|his|our|the|"
@@ -162,7 +174,7 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
             r"\b(?:losing|lost|dropping|drops|dropped) (?:the |my )?(?:connection|signal|service|internet|wi-?fi)\b",
             r"\bon and off\b", r"\b(?:overloaded|won't load|wont load|not loading|isn't loading|can't load)\b",
             r"\b(?:service|site|website|app|server|network)s? (?:is |are |was |currently )?(?:unavailable|"
-            r"unreachable)\b", r"\btrouble (?:connecting|with (?:my|the|their|your)? ?(?:\w+ )?(?:network|"
+            r"unreachable)\b", r"\btrouble (?:connecting|with (?:my|the|their|your)? ?(?:\w+ ){0,2}?(?:network|"
             r"internet|connection|service|wi-?fi|signal))\b"), True),
     ],
     "delivery_failure": [
@@ -188,9 +200,11 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
             r"\b(?:again and again|yet again|once again|over and over|time after time|every (?:single )?time|"
             r"all the time|every (?:day|night|morning|week|month)|everyday|constantly|repeatedly|keeps? (?:happening|saying|failing|dropping|crashing|losing|"
             r"breaking|getting|defaulting)|kept (?:happening|saying|failing|defaulting))\b",
+            r"\b(?:happen\w*|messed up|did it|doing it|broke|broken|down|charg\w*|billed|fees?|late|delayed|wrong|"
+            r"fail\w*|crash\w*|lost|missing|throttl\w*|cancel\w*)\b[^.!?,]{0,20}\bagain\b",
             r"\bstill (?:not|no|nothing|isn't|hasn't|haven't|hasnt|havent|doesn't|doesnt|won't|can't|cannot|"
             r"having|broken|down|the same|same|says|getting|unresolved|a problem|an issue|happening)\b",
-            r"(?<!try )(?<!trying )(?<!never )\bagain\b"), False),
+            ), False),
     ],
     "unresolved": [
         (_p(r"\b(?:no|zero|without any?) (?:response|reply|replies|answer|answers|solution|resolution|"
@@ -218,7 +232,7 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
 _CONDEMN = _p(r"\b(?:suck|sucks|sucked|trash|garbage|rubbish|crooks?|liars?|lying|thieves|thief|scam\w*|rip-?off|"
               r"disgust\w*|disgrac\w*|despicable|pathetic|shameful|shame on|ashamed|appall\w*|outrag\w*|furious|"
               r"livid|fuming|horrible|horrendous|atrocious|worst|unacceptable|incompet\w*|criminal|robbing|"
-              r"stealing|theft|unethical|rude|rudest|idiots?|morons?|clowns?|bitch\w*|dupe|hate you|hate this)\b",
+              r"stealing|(?<!identity )theft|unethical|rude|rudest|idiots?|morons?|clowns?|bitch\w*|dupe|hate you|hate this)\b",
               r"#\w*(?:sucks|boycott\w*|worst\w*)\b", "\U0001f92c", "\U0001f595", "\U0001f621")
 _DISTRESS = _p(r"\b(?:made me cry|crying|in tears|nearly died|almost died|could have died|terrified|humiliat\w*|"
                r"traumati\w*|desperate|begging|suffering)\b")
@@ -251,16 +265,17 @@ def _mood(text: Text) -> dict[Signal, str]:
     angry emoji, negative sentiment)."""
     condemned = list(dict.fromkeys(m.group(0) for m in _CONDEMN.finditer(text.lower)
                                    if not text.negated(m.start())))
-    if len(condemned) >= 2 or condemned and text.compound <= -0.75:
+    if len(condemned) >= 2 or condemned and text.maybe_negative and text.compound <= -0.75:
         return {"hostility": ", ".join(condemned[:3])}
-    shouting = text.shouting and text.compound <= -0.3
-    exclaiming = "!!" in text.original and text.compound <= -0.3
+    negative = text.maybe_negative and (text.shouting or "!!" in text.original) and text.compound <= -0.3
+    shouting, exclaiming = negative and text.shouting, negative and "!!" in text.original
     distress = _first(text, _DISTRESS, True)
     if condemned or distress or shouting or exclaiming:
         return {"anger": (condemned[0] if condemned else distress or " ".join(text.shouted[:3])
                           or ", ".join(text.negative_words) or text.original[:60])}
     mild = _first(text, _MILD, True)
-    if mild or text.compound <= -0.4 or "!!" in text.original and text.compound <= 0:  # VADER alone, however negative, says frustration: "broken", "failed"
+    # VADER alone, however negative ("broken", "failed"), says frustration, never more
+    if mild or text.maybe_negative and (text.compound <= -0.4 or "!!" in text.original and text.compound <= 0):
         return {"frustration": mild or ", ".join(text.negative_words) or text.original[:60]}
     return {}
 
@@ -270,6 +285,12 @@ _RESOLVED = _p(r"\b(?:works now|working now|sorted|fixed|resolved|solved|all goo
 
 def detect(raw: str) -> dict[Signal, str]:
     """Each signal found in `raw`, with a short quote that showed it."""
+    return dict(_detect(raw))
+
+
+@lru_cache(maxsize=4096)
+def _detect(raw: str) -> dict[Signal, str]:
+    """Cached: the rules model reads each event's text twice (its note, then its tag plan)."""
     text = read_text(raw)
     found: dict[Signal, str] = {}
     for signal, patterns in _PATTERNS.items():
