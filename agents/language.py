@@ -70,7 +70,7 @@ class Text:
         """VADER's compound sentiment in [-1, 1], of the first 500 characters (enough for a long narrative)."""
         return float(_analyzer().polarity_scores(self.original[:500])["compound"])
 
-    def negated(self, start: int, span: int = 3) -> bool:
+    def negated(self, start: int, span: int = 4) -> bool:
         """Whether one of the `span` words before offset `start` negates what follows, within one clause:
         "not looking for a refund", "never had a problem", "no issue"."""
         before = self.lower[max(0, start - 60):start]

@@ -52,7 +52,8 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
             r"drop(?:ped|ping)?|leav(?:e|ing)|left) (?:all of |my |our |the |your |this )?(?:\w+ )?"
             r"(?:service|services|subscription|subscriptions|account|accounts|membership|contract|plan|policy"
             r"|line|lines|internet|cable|prime)\b"), True),
-        (_p(r"\b(?:want|wanted|trying|tried|going|need|needed|have|had|time|ready|about) to cancel\b" + _NOT_A_PLAN,
+        (_p(r"\b(?:we are|we're|i am|i'm|we will be|i will be) (?:cancel+ing|leaving|closing (?:it|our|my))\b" + _NOT_A_PLAN,
+            r"\b(?:want|wanted|trying|tried|going|need|needed|have|had|time|ready|about) to cancel\b" + _NOT_A_PLAN,
             r"\bhow (?:do|can) i cancel\b" + _NOT_A_PLAN), True),
         (_p(r"\b(?:i'll|i will|we'll|we will|i am|i'm|we are|we're) never (?:going|gonna|be|use|fly|buy|shop|order|"
             r"come|return|recommend|book|stay|eat|deal|trust|renew|again)\b", r"\bnever again\b",
@@ -98,9 +99,11 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
             r"\breport(?:ing|ed)? (?:you |this |them |it )?to (?:the )?(?:bbb|better business bureau|fcc|ftc|cfpb|"
             r"ombudsman|trading standards|attorney general|regulator)\b"), True),
     ],
-    "escalation_refund": [
+    "escalation_refund": [  # money sought back; a refund not granted ("still not reimbursed") is sought too
+        (_p(r"\b(?:not|never|n't|still not|yet to be|haven't been|hasn't been|wasn't|weren't)(?: been| yet| even)? "
+            r"(?:refunded|reimbursed|compensated|credited)\b"), False),
         (_p(r"\b(?:refund\w*|money back|my \$?\d+ back|reimburs\w*|compensat\w*|reversal|chargeback|"
-            r"reverse (?:the|this|my) (?:charge|transaction|payment)|"
+            r"reverse (?:the|this|my|it|that) ?(?:charge|transaction|payment)?|"
             r"(?:need|want|expect|owed|deserve|see about being) (?:a |my |the )?(?:\$?\d+ )?credit\w*|"
             r"credit(?:ed)? (?:back|to my account)|(?:will|can) you pay (?:me|for)|"
             r"(?:can|could|may) i (?:return|get my money)|(?:my|our|a) (?:\w+ )?claim\b)"), True),
@@ -120,6 +123,8 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
             r"\b(?:being|been|keep|keeps|still|was|were|got|get) (?:getting )?(?:charged|billed)\b",
             r"\b(?:you're|youre|you are|they're|they are) (?:\w+ )?charging\b",
             r"\b(?:charged|billed) (?:me |us )?(?:a |an )?(?:\$|£|€)?\d+",
+            r"\b(?:charged|billed) (?:me |us )?(?:a |an |the )?(?:\w+ )?(?:fee|charge|penalty)\b",
+            r"\bwhy (?:was|were|am|are|did|have|has|is) (?:i|we|you|it) (?:been |being )?(?:charg|bill)\w*",
             r"\b(?:credit|refund|money|payment|deposit)s? (?:is |has |have |was )?(?:still )?(?:not|never) (?:showing|shown"
             r"|received|arrived|credited|processed|come back|returned)\b",
             r"\bmade (?:me|us) pay\b", r"\b(?:never|didn'?t|did not) (?:subscrib|sign(?:ed)? up|authori[sz])\w*",
@@ -196,7 +201,8 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
     "repeat_contact": [
         (_p(r"\b" + _NUM + r" (?:different |separate |more |other )?(?:times|calls|emails|e-mails|messages|dms|"
             r"tweets|attempts|tries|phone calls|chats|agents|reps|notices|complaints)\b",
-            r"\b" + _ORD + r" (?:time|notice|call|email|message|attempt|request|complaint)\b",
+            r"\b" + _ORD + r" (?:\w+ )?(?:time|notice|call|email|message|attempt|request|complaint|outage|failure|"
+            r"problem|issue|incident|delay|cancellation)\b",
             r"\b(?:again and again|yet again|once again|over and over|time after time|every (?:single )?time|"
             r"all the time|every (?:day|night|morning|week|month)|everyday|constantly|repeatedly|keeps? (?:happening|saying|failing|dropping|crashing|losing|"
             r"breaking|getting|defaulting)|kept (?:happening|saying|failing|defaulting))\b",
