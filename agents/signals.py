@@ -93,15 +93,16 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
         (_p(r"\b(?:will|going to|gonna|i'll|considering|seek\w*|contact\w*|hir(?:e|ed|ing)|consult\w*|speak\w* "
             r"(?:to|with)|talk\w* to|get(?:ting)?|got|call\w*|forward\w* (?:this |it )?to|involv\w*) (?:a |my |our |an |"
             r"the )?(?:lawyers?|attorneys?|legal (?:action|advice|team|department)|solicitors?|class action)",
-            r"\b(?:my|our) (?:lawyers?|attorneys?|solicitors?)\b", r"\b(?:sue|suing) (?:you|them|@\w+|the company)\b",
+            r"\b(?:my|our) (?:lawyers?|attorneys?|solicitors?|legal (?:team|department|counsel))\b", r"\b(?:sue|suing) (?:you|them|@\w+|the company)\b",
             r"\bfil(?:e|ing) (?:a )?(?:lawsuit|claim in small claims|class action)\b", r"\bsmall claims court\b",
             r"\b(?:go|going|take (?:you|them|this|it|@\w+)|taking (?:you|them|this|it|@\w+)|see you) (?:to |in )court\b",
             r"\breport(?:ing|ed)? (?:you |this |them |it )?to (?:the )?(?:bbb|better business bureau|fcc|ftc|cfpb|"
             r"ombudsman|trading standards|attorney general|regulator)\b"), True),
     ],
     "escalation_refund": [  # money sought back; a refund not granted ("still not reimbursed") is sought too
-        (_p(r"\b(?:not|never|n't|still not|yet to be|haven't been|hasn't been|wasn't|weren't)(?: been| yet| even)? "
-            r"(?:refunded|reimbursed|compensated|credited)\b"), False),
+        (_p(r"\b(?:still not|not yet|yet to be|haven't been|hasn't been|have not been|has not been|wasn't|weren't|"
+            r"never been|never got|still haven't been)(?: yet| even)? (?:refunded|reimbursed|compensated|credited)\b"),
+         False),
         (_p(r"\b(?:refund\w*|money back|my \$?\d+ back|reimburs\w*|compensat\w*|reversal|chargeback|"
             r"reverse (?:the|this|my|it|that) ?(?:charge|transaction|payment)?|"
             r"(?:need|want|expect|owed|deserve|see about being) (?:a |my |the )?(?:\$?\d+ )?credit\w*|"
@@ -146,7 +147,7 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
             r"won't let me) (?:log ?in|sign ?in|get into (?:my|the) account|access (?:my|the) account)|"
             r"(?:blocked|froze|frozen|declined|suspended) (?:my )?(?:card|account|payment)|"
             r"(?:card|account|payment) (?:was |is |has been |got |keeps getting )?(?:blocked|frozen|declined|"
-            r"suspended)|password (?:is |keeps |still )?(?:says )?(?:incorrect|wrong|not working|rejected)|"
+            r"suspended)|(?:nobody|no one|none of us) (?:can|could|is able to) (?:log ?in|sign ?in|access)|password (?:is |keeps |still )?(?:says )?(?:incorrect|wrong|not working|rejected)|"
             r"(?:still |it )?says (?:it's |my password is )?incorrect)\b"), True),
     ],
     "trip_disrupted": [
@@ -165,6 +166,7 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
             r"\b(?:is|are|was|were|been|went|goes) (?:constantly |always |still |completely |totally |all )?"
             r"(?:down|offline)\b(?! to| for| with| the| by| in| there| here| on)",
             r"\b(?:constant|ongoing|persistent|recurring) (?:issues|problems|errors|outages|crashes)\b",
+            r"\b" + _SERVICE + r"\b[^.!?]{0,20}?\b(?:failing|erroring|broken)\b",
             r"\b" + _SERVICE + r"\b[^.!?]{0,30}?\b(?:not|n't|never|isn't|doesn't|won't|wont|dont|doesnt|isnt|"
             r"stopped|keeps not) ?(?:working|work|loading|load|connecting|responding|opening)\b",
             r"\b(?:no|lost(?: my| our| the)?|without|zero) (?:home |mobile |cell |phone )?(?:internet|wi-?fi|signal|service|connection|network|data|"
@@ -196,7 +198,8 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
         (_p(r"\b(?:data loss|lost (?:all )?(?:of )?(?:my |our |the )?(?:data|records|files|history|photos|contacts|"
             r"progress|saves?|save data|save files?)|(?:data|records|files|photos|saves?|save data|progress|"
             r"history) (?:were |was |are |is |got |have been |has been )?(?:deleted|wiped|gone|missing|lost|"
-            r"erased|corrupted)|disappeared)\b"), True),
+            r"erased|corrupted)|disappeared|(?:drop|drops|dropped|dropping|los(?:es|ing)) (?:\w+ )?(?:records|rows|"
+            r"entries|files|data))\b"), True),
     ],
     "repeat_contact": [
         (_p(r"\b" + _NUM + r" (?:different |separate |more |other )?(?:times|calls|emails|e-mails|messages|dms|"
@@ -221,6 +224,8 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], bool]]] = {
             r"call (?:me |us )?back|get back|hear back|heard back|follow up|resolve|fix)\w*\b",
             r"\b(?:ignor(?:e|ed|es|ing)|on hold|been waiting|still waiting|waiting (?:for|on) (?:\w+ ){0,4}?"
             r"(?:days|weeks|months|hours|a year|reply|response|refund|compensation))\b",
+            r"\bescalat\w* (?:this |it )?(?:to|with) (?:our |your |the |a )?(?:cto|ceo|management|manager|supervisor|"
+            r"executive|leadership|director)",
             r"\b(?:den(?:ied|ies|y)|refus(?:ed|es)|reject(?:ed|s)|turned down) (?:me |us |you )?(?:a |my |the |our )?"
             r"(?:refund|claim|compensation|request|appeal|credit)\b", r"\bnot entitled\b",
             r"\b(?:useless|pointless|to no avail|waste of (?:my )?time|run ?around|hung up on|no help|not helpful|"

@@ -117,3 +117,18 @@ async def test_the_config_examples_agree_with_the_rules_model(store: SqliteMemor
         assert tag in await tags_after(store, example, account=f"pos-{i}"), example
     for i, example in enumerate(rule.examples_negative):
         assert tag not in await tags_after(store, example, account=f"neg-{i}"), example
+
+
+@pytest.mark.parametrize(("text", "signals"), [
+    ("We are evaluating other vendors for next year.", {"escalation_switch"}),
+    ("Our legal team will be in touch.", {"escalation_legal"}),
+    ("We will not renew the contract in March.", {"escalation_cancel"}),
+    ("The API returns 500 errors since the deploy.", {"outage"}),
+    ("Invoice 332 is wrong, we were billed for 40 seats instead of 25.", {"billing_error"}),
+    ("Our SSO login has been failing all morning, nobody can sign in.", {"outage", "lockout"}),
+    ("Third time this quarter the sync drops records. Escalating to our CTO.",
+     {"data_loss", "repeat_contact", "unresolved"}),
+    ("Please send the W-9 form for our vendor onboarding.", set()),
+])
+def test_business_tickets_read_as_well_as_consumer_tweets(text: str, signals: set[str]) -> None:
+    assert signals <= set(detect(text)) and (signals or not detect(text))
