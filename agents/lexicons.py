@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-_NUM = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|several|multiple|many|countless|numerous|a dozen|dozens of)"
+_NUM = (r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|several|multiple|many|countless|"
+        r"numerous|a dozen|dozens of)")
 _ORD = r"(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|umpteenth|nth)"
 _SERVICE = (r"(?:app|apps|website|web ?site|site|internet|wi-?fi|broadband|service|network|connection|signal|data"
             r"|servers?|tv|cable|channels?|stream|streaming|log ?in|online ordering|ordering|checkout|portal"
@@ -20,8 +21,8 @@ _MONEY_NOUN = r"(?:fees?|charges?|prices?|pricing|bills?|rates?)"
 # a device or a code, not a service: "my keyboard is not working" is a bug, not an outage (as the labels define)
 _DEVICE = (r"(?:\b(?:button|battery|keyboard|screen|camera|charger|charging|headphones|earbuds|airpods|speaker|mic|"
            r"microphone|autocorrect|alarm|volume|printer|remote|bluetooth|iphone|ipad|laptop|macbook|phone|touch ?id|"
-           r"face ?id|code|coupon|voucher|promo|driver|car|door|fridge|software|update|ios|android|firmware)\b[^.!?;,]*|\b(?:billing|human|spelling|"
-           r"typing|user) )$")
+           r"face ?id|code|coupon|voucher|promo|driver|car|door|fridge|software|update|ios|android|firmware)\b"
+           r"[^.!?;,]*|\b(?:billing|human|spelling|typing|user) )$")
 _MONEY = (r"(?:refund\w*|reimburs\w*|compensat\w*|charg(?:e|es|ed|ing)|overcharg\w*|fees?|bill(?:s|ed|ing)?|invoic\w*|"
           r"pric(?:e|es|ing)|paid|pay(?:ing|ment|ments)?|deduct\w*|debit(?:ed)?|money|funds|(?:\$|£|€) ?\d+|"
           r"\d+(?:\.\d\d)? ?(?:dollars|pounds|euros|bucks|usd|gbp))")
@@ -33,7 +34,8 @@ _ROUTINE = (r"\b(?:how (?:long|soon|do i|does|can i|to)|when (?:will|do|does|can
             r"thanks?|thank you|got|received)\b[^.!?]*$")
 _TRIP = r"(?:flights?|trains?|bus|buses|plane|planes|gate|boarding|departure|tarmac|airport|station|connecting)"
 _TRIP_TROUBLE = r"(?:delay(?:ed|s)?|cancell?(?:ed|ation|ations)|diverted|grounded|overbooked|stranded|stuck|late)"
-_NOT_A_PLAN = r"(?! (?:my |the |this |an? )?(?:order|ride|trip|flight|booking|reservation|appointment|delivery|request))"
+_NOT_A_PLAN = (r"(?! (?:my |the |this |an? )?(?:order|ride|trip|flight|booking|reservation|appointment|delivery|"
+               r"request))")
 
 
 def p(*alternatives: str) -> re.Pattern[str]:
@@ -48,7 +50,8 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
             r"drop(?:ped|ping)?|leav(?:e|ing)|left) (?:all of |my |our |the |your |this )?(?:\w+ )?"
             r"(?:service|services|subscription|subscriptions|account|accounts|membership|contract|plan|policy"
             r"|line|lines|internet|cable|prime)\b"), True),
-        (p(r"\b(?:we are|we're|i am|i'm|we will be|i will be) (?:cancel+ing|leaving|closing (?:it|our|my))\b" + _NOT_A_PLAN,
+        (p(r"\b(?:we are|we're|i am|i'm|we will be|i will be) (?:cancel+ing|leaving|closing (?:it|our|my))\b"
+           + _NOT_A_PLAN,
             r"\b(?:want|wanted|trying|tried|going|need|needed|have|had|time|ready|about) to cancel\b" + _NOT_A_PLAN,
             r"\bhow (?:do|can) i cancel\b" + _NOT_A_PLAN), True),
         (p(r"\b(?:i'll|i will|we'll|we will|i am|i'm|we are|we're) never (?:going|gonna|be|use|fly|buy|shop|order|"
@@ -56,8 +59,9 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
             r"\bnever (?:going|gonna|coming|fly(?:ing)?|buy(?:ing)?|shop(?:ping)?|order(?:ing)?|us(?:e|ing)|"
             r"eat(?:ing)?|stay(?:ing)?|book(?:ing)?|recommend\w*|be back|go(?:ing)? back|return\w*|renew\w*|"
             r"trust\w*|deal(?:ing)? with)\b"), False),
-        (p(r"\b(?:won't|wont|will not|not going to|no longer|(?:i'm|i am|we're|we are) not) (?:be )?(?:renew\w*|return\w*|be back|"
-            r"com(?:e|ing) back|use (?:you|your|it|this|them) again|fly(?:ing)? (?:with )?(?:you|again)|"
+        (p(r"\b(?:won't|wont|will not|not going to|no longer|(?:i'm|i am|we're|we are) not) (?:be )?(?:renew\w*|"
+            r"return\w*|be back|com(?:e|ing) back|use (?:you|your|it|this|them) again|"
+            r"fly(?:ing)? (?:with )?(?:you|again)|"
             r"recommend\w*|be (?:a |your )?customer|do(?:ing)? business)\b"), False),
         (p(r"\b(?:lost|losing|lose) (?:me|us|my business|our business|my custom|(?:a|this|another|one|your)? ?"
             r"(?:\w+ )?(?:customer|customers|client|clients)|\d+ (?:rides|customers|sales|orders|bookings))\b"),
@@ -97,11 +101,14 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
     ],
     "escalation_legal": [  # a threat, not a mention: "my lawyer", "will sue", "report you to the FCC"
         (p(r"\b(?:will|going to|gonna|i'll|considering|seek\w*|contact\w*|hir(?:e|ed|ing)|consult\w*|speak\w* "
-            r"(?:to|with)|talk\w* to|get(?:ting)?|got|call\w*|forward\w* (?:this |it )?to|involv\w*) (?:a |my |our |an |"
+            r"(?:to|with)|talk\w* to|get(?:ting)?|got|call\w*|forward\w* (?:this |it )?to|involv\w*) "
+            r"(?:a |my |our |an |"
             r"the )?(?:lawyers?|attorneys?|legal (?:action|advice|team|department)|solicitors?|class action)",
-            r"\b(?:my|our) (?:lawyers?|attorneys?|solicitors?|legal (?:team|department|counsel))\b", r"\b(?:sue|suing) (?:you|them|@\w+|the company)\b",
+            r"\b(?:my|our) (?:lawyers?|attorneys?|solicitors?|legal (?:team|department|counsel))\b",
+            r"\b(?:sue|suing) (?:you|them|@\w+|the company)\b",
             r"\bfil(?:e|ing) (?:a )?(?:lawsuit|claim in small claims|class action)\b", r"\bsmall claims court\b",
-            r"\b(?:go|going|take (?:you|them|this|it|@\w+)|taking (?:you|them|this|it|@\w+)|see you) (?:to |in )court\b",
+            r"\b(?:go|going|take (?:you|them|this|it|@\w+)|taking (?:you|them|this|it|@\w+)|see you) "
+            r"(?:to |in )court\b",
             r"\breport(?:ing|ed)? (?:you |this |them |it )?to (?:the )?(?:bbb|better business bureau|fcc|ftc|cfpb|"
             r"ombudsman|trading standards|attorney general|regulator)\b"), True),
     ],
@@ -132,13 +139,15 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
             r"\b(?:charged|billed) (?:me |us )?(?:a |an )?(?:\$|£|€)?\d+",
             r"\b(?:charged|billed) (?:me |us )?(?:a |an |the )?(?:\w+ )?(?:fee|charge|penalty)\b",
             r"\bwhy (?:was|were|am|are|did|have|has|is) (?:i|we|you|it) (?:been |being )?(?:charg|bill)\w*",
-            r"\b(?:credit|refund|money|payment|deposit)s? (?:is |has |have |was )?(?:still )?(?:not|never) (?:showing|shown"
-            r"|received|arrived|credited|processed|come back|returned)\b",
+            r"\b(?:credit|refund|money|payment|deposit)s? (?:is |has |have |was )?(?:still )?(?:not|never) "
+            r"(?:showing|shown|received|arrived|credited|processed|come back|returned)\b",
             r"\bmade (?:me|us) pay\b", r"\bbilled (?:me |us )?(?:twice|two times|double|again|extra)\b",
             r"\b(?:bill|charges?|price|prices|rate|premium)s? (?:is |are |has |have )?(?:so |way |too )?(?:higher|high|"
             r"went up|gone up|increased|doubled|jumped)\b", r"\b(?:raised|increased|hiked) (?:my |the |our )?"
-            r"(?:price|rate|bill|premium)s?\b", r"\b(?:took|take|taken|taking) (?:my |our )?money\b", r"\b(?:never|didn'?t|did not) (?:subscrib|sign(?:ed)? up|authori[sz])\w*",
-            r"\b(?:cost|costed|costs) (?:me|us) (?:more than |over |about )?(?:rs\.? ?|\$|£|€)?\d+", r"\bwhy should (?:i|we) pay\b", r"\bdisput\w*",
+            r"(?:price|rate|bill|premium)s?\b", r"\b(?:took|take|taken|taking) (?:my |our )?money\b",
+            r"\b(?:never|didn'?t|did not) (?:subscrib|sign(?:ed)? up|authori[sz])\w*",
+            r"\b(?:cost|costed|costs) (?:me|us) (?:more than |over |about )?(?:rs\.? ?|\$|£|€)?\d+",
+            r"\bwhy should (?:i|we) pay\b", r"\bdisput\w*",
             r"\b(?:already )?paid (?:for )?[^.!?]{0,40}\b(?:not|never|without|didn't)\b",
             r"\bpaid for\b[^.!?]{0,40}\bnot (?:provid|deliver|receiv)\w*",
             r"\b(?:not|never) (?:providing|provided|delivering) the services?\b"), True),
@@ -160,13 +169,15 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
             r"(?:blocked|froze|frozen|declined|suspended) (?:my )?(?:card|account|payment)|keeps? logging me out|"
             r"(?:keep|kept) getting logged out|"
             r"(?:card|account|payment) (?:was |is |has been |got |keeps getting )?(?:blocked|frozen|declined|"
-            r"suspended)|(?:nobody|no one|none of us) (?:can|could|is able to) (?:log ?in|sign ?in|access)|password (?:is |keeps |still )?(?:says )?(?:incorrect|wrong|not working|rejected)|"
+            r"suspended)|(?:nobody|no one|none of us) (?:can|could|is able to) (?:log ?in|sign ?in|access)|"
+            r"password (?:is |keeps |still )?(?:says )?(?:incorrect|wrong|not working|rejected)|"
             r"(?:still |it )?says (?:it's |my password is )?incorrect)\b"), True),
     ],
     "trip_disrupted": [
         (p(r"\b" + _TRIP + r"\b[^.!?]{0,40}?\b" + _TRIP_TROUBLE + r"\b",
            r"\b" + _TRIP_TROUBLE + r"\b[^.!?]{0,40}?\b" + _TRIP + r"\b",
-            r"\b(?:delayed|cancell?ed|cancel+ing|diverted) (?:my |our |the )?(?:\w+ )?(?:flight|flights|train|trains)\b",
+            r"\b(?:delayed|cancell?ed|cancel+ing|diverted) (?:my |our |the )?(?:\w+ )?(?:flight|flights|train|"
+            r"trains)\b",
             r"\bno trains?\b", r"\bstuck (?:on|outside|at|in) (?:the )?(?:train|plane|tarmac|station|airport|"
             r"runway)\b", r"\bstranded\b", r"\b(?:didn't|did not|didnt|wouldn't|would not|not) (?:let (?:us|me) )?"
             r"board (?:us|me)?\b", r"\b(?:denied|refused) boarding\b", r"\bbumped (?:me |us )?(?:from|off)\b",
@@ -182,8 +193,8 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
             r"\b" + _SERVICE + r"\b[^.!?]{0,20}?\b(?:failing|erroring|broken)\b",
             r"\b" + _SERVICE + r"\b[^.!?]{0,30}?\b(?:not|n't|never|isn't|doesn't|won't|wont|dont|doesnt|isnt|"
             r"stopped|keeps not) ?(?:working|work|loading|load|connecting|responding|opening)\b",
-            r"\b(?:no|lost(?: my| our| the)?|without|zero) (?:home |mobile |cell |phone )?(?:internet|wi-?fi|signal|service|connection|network|data|"
-            r"cable|tv|reception|phone service|online orders?|online ordering)\b",
+            r"\b(?:no|lost(?: my| our| the)?|without|zero) (?:home |mobile |cell |phone )?(?:internet|wi-?fi|signal|"
+            r"service|connection|network|data|cable|tv|reception|phone service|online orders?|online ordering)\b",
             r"\b(?:can't|cannot|cant|unable to|couldn't|won't let me|wont let me) (?:connect|get online|"
             r"get on(?:to)? the (?:site|website|app)|load|stream|play|order|watch|download|use (?:my|her|his|our|the|"
             r"their) (?:phone|line|service|internet|wi-?fi|tv|app))\b",
@@ -200,7 +211,8 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
            r"\b(?:issues|problems|difficulties) (?:connecting|logging in|signing in|with (?:my|the|their|your) "
            r"(?:\w+ ){0,2}?(?:network|internet|connection|service|wi-?fi|signal|app|website|site))\b",
            r"\b(?:dropped|dropping) calls\b", r"\bcalls? (?:keeps? )?drop\w*", r"\b(?:calls?|texts?|messages?) "
-           r"(?:are not|aren't|not|won't|wont|don't|doesn't|do not) (?:going through|sending|connecting|coming through)",
+           r"(?:are not|aren't|not|won't|wont|don't|doesn't|do not) (?:going through|sending|connecting|"
+           r"coming through)",
            r"\bstuck (?:on|at) (?:the |a )?(?:loading|login|log in|black|blank|white|error|splash) (?:screen|page)\b",
            r"\bno (?:bars|coverage)\b|\bsos only\b"), True),
         # broad failure words, unless a device or a code is what fails (a bug, not an outage)
@@ -209,7 +221,8 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
            r"\b(?:can't|cannot|cant|can not|unable to|couldn't|won't let me|wont let me|not able to|impossible to) "
            r"(?:connect|get online|get on|get onto|get through|access|load|stream|play|order|watch|download|upload|"
            r"log ?in|sign ?in|open|use|pay|check ?in|book|call|make (?:a )?calls?)\b",
-           r"\b(?:is|are|was|were|been|went|goes|keeps going|still|it's|its|they're|currently) (?:\w+ )?(?:down|offline)"
+           r"\b(?:is|are|was|were|been|went|goes|keeps going|still|it's|its|they're|currently) (?:\w+ )?"
+           r"(?:down|offline)"
            r"\b(?! to| for| with| the| by| in| there| here| on| and out| payment)"), True, p(_DEVICE)),
     ],
     "delivery_failure": [
@@ -235,8 +248,9 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
             r"\b" + _ORD + r" (?:\w+ )?(?:time|notice|call|email|message|attempt|request|complaint|outage|failure|"
             r"problem|issue|incident|delay|cancellation)\b",
             r"\b(?:again and again|yet again|once again|over and over|time after time|every (?:single )?time|"
-            r"all the time|every (?:day|night|morning|week|month)|everyday|constantly|repeatedly|keeps? (?:happening|saying|failing|dropping|crashing|losing|"
-            r"breaking|getting|defaulting)|kept (?:happening|saying|failing|defaulting))\b",
+            r"all the time|every (?:day|night|morning|week|month)|everyday|constantly|repeatedly|keeps? (?:happening|"
+            r"saying|failing|dropping|crashing|losing|breaking|getting|defaulting)|"
+            r"kept (?:happening|saying|failing|defaulting))\b",
             r"\b(?:happen\w*|messed up|did it|doing it|broke|broken|down|charg\w*|billed|fees?|late|delayed|wrong|"
             r"fail\w*|crash\w*|lost|missing|throttl\w*|cancel\w*)\b[^.!?,]{0,20}\bagain\b",
             r"\bstill (?:not|no|nothing|isn't|hasn't|haven't|hasnt|havent|doesn't|doesnt|won't|can't|cannot|"
@@ -269,23 +283,24 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
 # condemnation of the company or its service: anger; two or more of them (or one with very negative
 # sentiment) in one message: hostility. Expletives, mild words, angry emoji and shouting: frustration.
 CONDEMN = p(r"\b(?:suck|sucks|sucked|trash|garbage|rubbish|crooks?|liars?|lying|thieves|thief|scam\w*|rip-?off|"
-              r"disgust\w*|disgrac\w*|despicable|pathetic|shameful|shame on|ashamed|appall\w*|outrag\w*|furious|"
-              r"livid|fuming|horrible|horrendous|atrocious|worst|unacceptable|incompet\w*|criminal|robbing|"
-              r"stealing|(?<!identity )theft|unethical|rude|rudest|idiots?|morons?|clowns?|bitch\w*|dupe|hate you|hate this)\b",
-              r"#\w*(?:sucks|boycott\w*|worst\w*)\b", "\U0001f92c", "\U0001f595", "\U0001f621")
+            r"disgust\w*|disgrac\w*|despicable|pathetic|shameful|shame on|ashamed|appall\w*|outrag\w*|furious|"
+            r"livid|fuming|horrible|horrendous|atrocious|worst|unacceptable|incompet\w*|criminal|robbing|"
+            r"stealing|(?<!identity )theft|unethical|rude|rudest|idiots?|morons?|clowns?|bitch\w*|dupe|hate you|"
+            r"hate this)\b", r"#\w*(?:sucks|boycott\w*|worst\w*)\b", "\U0001f92c", "\U0001f595", "\U0001f621")
 # distress and rage: anger even without a word against the company
 DISTRESS = p(r"\b(?:made me cry|crying|in tears|nearly died|almost died|could have died|terrified|humiliat\w*|"
-               r"traumati\w*|desperate|begging|suffering|pissed|irate|infuriat\w*|enraged|seething|beyond (?:angry|"
-               r"frustrated|annoyed|furious)|(?:so|extremely|very|really) (?:angry|mad|pissed|upset))\b")
+             r"traumati\w*|desperate|begging|suffering|pissed|irate|infuriat\w*|enraged|seething|beyond (?:angry|"
+             r"frustrated|annoyed|furious)|(?:so|extremely|very|really) (?:angry|mad|pissed|upset))\b")
 MILD = p(r"\b(?:fuck\w*|shit\w*|bullshit|bs|crap|wtf|tf|damn|frustrat\w*|annoy\w*|disappoint\w*|fed up|sick of|"
-           r"tired of|upset|angry|mad|terrible|awful|ridiculous|joke|unbelievable|poor|bad|ugh|smh|fml|come on)\b",
-           r"#\w*fail\b", "\U0001f624", "\U0001f620", "\U0001f612", "\U0001f926", "\U0001f644")
+         r"tired of|upset|angry|mad|terrible|awful|ridiculous|joke|unbelievable|poor|bad|ugh|smh|fml|come on)\b",
+         r"#\w*fail\b", "\U0001f624", "\U0001f620", "\U0001f612", "\U0001f926", "\U0001f644")
 
 
 # what, just before a phrase, says it does not count: money back already granted, or a routine question
 UNLESS: dict[str, re.Pattern[str]] = {
     "escalation_refund": p(r"\b(?:received|got|getting|been|was|were|already|issued|processed|gave me|given)"
-                            r"(?: me)?(?: a| my| the| your)?(?: full| partial)? $",
-                            r"\bhow (?:long|soon|do i|does|can i|to)\b[^.!?]*$", r"\b(?:status|track\w*) of (?:my |the )?$"),
+                           r"(?: me)?(?: a| my| the| your)?(?: full| partial)? $",
+                           r"\bhow (?:long|soon|do i|does|can i|to)\b[^.!?]*$",
+                           r"\b(?:status|track\w*) of (?:my |the )?$"),
 }
 RESOLVED = p(r"\b(?:works now|working now|sorted|fixed|resolved|solved|all good|got it|found it)\b")

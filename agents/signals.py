@@ -33,7 +33,9 @@ ESCALATION: frozenset[str] = frozenset(
 PRESSURE: frozenset[str] = frozenset({"repeat_contact", "unresolved", "hostility", "anger", "frustration"})
 NEGATIVE: frozenset[str] = FAILURE | ESCALATION | PRESSURE
 
-def _first(text: Text, pattern: re.Pattern[str], negatable: bool, unless: re.Pattern[str] | None = None) -> str | None:
+def _first(text: Text, pattern: re.Pattern[str], negatable: bool,
+           unless: re.Pattern[str] | None = None) -> str | None:
+    """The quote of the first match that is neither negated nor excused by what comes just before it."""
     for match in pattern.finditer(text.lower):
         if negatable and text.negated(match.start()):
             continue
