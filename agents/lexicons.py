@@ -39,7 +39,13 @@ _NOT_A_PLAN = (r"(?! (?:my |the |this |an? )?(?:order|ride|trip|flight|booking|r
 
 
 def p(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"(?:" + "|".join(alternatives) + r")")  # text is case-folded: re.I would cost 3x
+    """One pattern of phrases. The text is case-folded, so no re.I (3x slower); and the word boundary that most
+    phrases start with is taken out in front of them, which lets the regex engine skip to where one of their
+    first letters stands instead of trying every phrase at every position (10x on short texts)."""
+    bounded = [a[2:] for a in alternatives if a.startswith(r"\b")]
+    rest = [a for a in alternatives if not a.startswith(r"\b")]
+    parts = ([r"\b(?:" + "|".join(bounded) + ")"] if bounded else []) + rest
+    return re.compile(r"(?:" + "|".join(parts) + r")")
 
 
 # signal -> [(pattern, whether a negation just before the phrase cancels it[, what before it says it does not
@@ -216,11 +222,12 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
            r"\bstuck (?:on|at) (?:the |a )?(?:loading|login|log in|black|blank|white|error|splash) (?:screen|page)\b",
            r"\bno (?:bars|coverage)\b|\bsos only\b"), True),
         # broad failure words, unless a device or a code is what fails (a bug, not an outage)
-        (p(r"(?:\bnot|n't|\bnever|\bstopped|\bkeeps not) ?(?:working|work|loading|load|connecting|connect|responding|"
-           r"opening|streaming|playing|syncing)\b",
+        # (people "not working with me" or "not responding" are no outage; nor is being unable to pay)
+        (p(r"(?:\bnot|n't|\bnever|\bstopped|\bkeeps not) ?(?:working|work|loading|load|connecting|connect|opening|"
+           r"streaming|playing|syncing)\b(?! with| on (?:it|this|that|my)| out)",
            r"\b(?:can't|cannot|cant|can not|unable to|couldn't|won't let me|wont let me|not able to|impossible to) "
            r"(?:connect|get online|get on|get onto|get through|access|load|stream|play|order|watch|download|upload|"
-           r"log ?in|sign ?in|open|use|pay|check ?in|book|call|make (?:a )?calls?)\b",
+           r"log ?in|sign ?in|open|use|check ?in|book|call|make (?:a )?calls?)\b",
            r"\b(?:is|are|was|were|been|went|goes|keeps going|still|it's|its|they're|currently) (?:\w+ )?"
            r"(?:down|offline)"
            r"\b(?! to| for| with| the| by| in| there| here| on| and out| payment)"), True, p(_DEVICE)),
