@@ -23,6 +23,7 @@ _DEVICE = (r"(?:\b(?:button|battery|keyboard|screen|camera|charger|charging|head
            r"microphone|autocorrect|alarm|volume|printer|remote|bluetooth|iphone|ipad|laptop|macbook|phone|touch ?id|"
            r"face ?id|code|coupon|voucher|promo|driver|car|door|fridge|software|update|ios|android|firmware)\b"
            r"[^.!?;,]*|\b(?:billing|human|spelling|typing|user) )$")
+_PERSON = r"\b(?:i|i'm|i am|i do|we|we're|we are|we do|he|she|he's|she's|they|they're|who|people)(?: \w+)? $"
 _MONEY = (r"(?:refund\w*|reimburs\w*|compensat\w*|charg(?:e|es|ed|ing)|overcharg\w*|fees?|bill(?:s|ed|ing)?|invoic\w*|"
           r"pric(?:e|es|ing)|paid|pay(?:ing|ment|ments)?|deduct\w*|debit(?:ed)?|money|funds|(?:\$|£|€) ?\d+|"
           r"\d+(?:\.\d\d)? ?(?:dollars|pounds|euros|bucks|usd|gbp))")
@@ -222,10 +223,11 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], bool] | tuple[re.Pattern[str], b
            r"\bstuck (?:on|at) (?:the |a )?(?:loading|login|log in|black|blank|white|error|splash) (?:screen|page)\b",
            r"\bno (?:bars|coverage)\b|\bsos only\b"), True),
         # broad failure words, unless a device or a code is what fails (a bug, not an outage)
-        # (people "not working with me" or "not responding" are no outage; nor is being unable to pay)
+        # (people "not working with me", "I am not working", "not responding" are no outage; nor is being unable
+        # to pay)
         (p(r"(?:\bnot|n't|\bnever|\bstopped|\bkeeps not) ?(?:working|work|loading|load|connecting|connect|opening|"
-           r"streaming|playing|syncing)\b(?! with| on (?:it|this|that|my)| out)",
-           r"\b(?:can't|cannot|cant|can not|unable to|couldn't|won't let me|wont let me|not able to|impossible to) "
+           r"streaming|playing|syncing)\b(?! with| on (?:it|this|that|my)| out)"), True, p(_DEVICE, _PERSON)),
+        (p(r"\b(?:can't|cannot|cant|can not|unable to|couldn't|won't let me|wont let me|not able to|impossible to) "
            r"(?:connect|get online|get on|get onto|get through|access|load|stream|play|order|watch|download|upload|"
            r"log ?in|sign ?in|open|use|check ?in|book|call|make (?:a )?calls?)\b",
            r"\b(?:is|are|was|were|been|went|goes|keeps going|still|it's|its|they're|currently) (?:\w+ )?"
