@@ -21,9 +21,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from agents.model import Model
+    from config.settings import Settings
+    from memory.store import MemoryStore
 
 Split = Literal["tune", "holdout"]
 
@@ -110,26 +115,25 @@ class PlannerRun:
 
 
 class CollectingPublisher:
-    """`consumers.publishing.Publisher` in memory: the last record sent per (topic kind, key)."""
+    """`consumers.publishing.Publisher` in memory: the last record sent per (enriched | dlq | delay, key), which
+    is all the evaluation needs to retry a delayed event or report a dead-lettered one."""
 
-    def __init__(self, settings: object) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.enriched = 0
         self.last: dict[tuple[str, bytes | None], tuple[str, list[tuple[str, bytes]]]] = {}
 
     async def send(self, topic: str, *, value: bytes | None, key: bytes | None,
                    headers: list[tuple[str, bytes]] | None = None) -> None:
-        topics = self.settings.topics  # type: ignore[attr-defined]
+        topics = self.settings.topics
         kind = "enriched" if topic == topics.enriched else "dlq" if topic == topics.dlq else "delay"
-        self.enriched += kind == "enriched"
         self.last[(kind, key)] = (topic, list(headers or []))
 
 
 Progress = Callable[[int], None]
 
 
-async def run_flow(settings: object, lines: list[Line], store: object | None = None, *, model: object = None,
-                   concurrency: int = 1, progress: Progress | None = None,
+async def run_flow(settings: Settings, lines: list[Line], store: MemoryStore | None = None, *,
+                   model: Model | None = None, concurrency: int = 1, progress: Progress | None = None,
                    sleep: Callable[[float], object] = asyncio.sleep) -> PlannerRun:
     """Every line through the worker's ticket flow, in file order per account, `concurrency` accounts at once;
     on a fresh temporary SQLite store unless `store` is given."""
@@ -141,11 +145,11 @@ async def run_flow(settings: object, lines: list[Line], store: object | None = N
     from memory.sqlite import SqliteMemoryStore
     from memory.store import list_all
 
-    tmp = tempfile.TemporaryDirectory(prefix="ticket-enricher-eval-") if store is None else None
-    own = store or SqliteMemoryStore(Path(tmp.name) / "eval.db")  # type: ignore[union-attr]
+    tmp = tempfile.TemporaryDirectory(prefix="ticket-enricher-eval-")
+    own: MemoryStore = store or SqliteMemoryStore(Path(tmp.name) / "eval.db")
     publisher = CollectingPublisher(settings)
-    agent = build_agent(settings, own, model)  # type: ignore[arg-type]
-    flow = TicketFlow(agent=agent, publisher=publisher, settings=settings)  # type: ignore[arg-type]
+    agent = build_agent(settings, own, model)
+    flow = TicketFlow(agent=agent, publisher=publisher, settings=settings)
     run = PlannerRun(name=agent.model.name, planner=agent.planner)
     by_account: dict[str, list[Line]] = {}
     for line in lines:
@@ -154,7 +158,7 @@ async def run_flow(settings: object, lines: list[Line], store: object | None = N
 
     async def one(line: Line) -> None:
         key = line.account_id.encode()
-        record = Record(topic=settings.topics.tickets, partition=0, offset=line.number,  # type: ignore[attr-defined]
+        record = Record(topic=settings.topics.tickets, partition=0, offset=line.number,
                         timestamp_ms=int(time.time() * 1000), key=key, value=line.value)
         while True:
             status = (await flow.process(record)).status
@@ -182,15 +186,15 @@ async def run_flow(settings: object, lines: list[Line], store: object | None = N
         await asyncio.gather(*(account(items) for items in by_account.values()))
         run.seconds = time.perf_counter() - started
         for account_id in by_account:
-            _, tags = await read_account_tags(own, account_id)  # type: ignore[arg-type]
+            _, tags = await read_account_tags(own, account_id)
             run.found[account_id] = {name: Finding(reason=rec.reason, evidence=rec.evidence_memory_ids)
                                      for name, rec in tags.tags.items()}
-            notes = await list_all(own, filters=account_filter(account_id, NOTE_KIND))  # type: ignore[arg-type]
-            run.noticed[account_id] = sorted({s for n in notes for s in n.metadata.get("signals") or []})
+            notes = await list_all(own, filters=account_filter(account_id, NOTE_KIND))
+            run.noticed[account_id] = sorted({str(s) for n in notes for s in n.metadata.get("signals") or []})
     finally:
         if store is None:
-            await own.close()  # type: ignore[attr-defined]
-            tmp.cleanup()  # type: ignore[union-attr]
+            await own.close()  # a store the caller gave stays open: the caller closes it
+        tmp.cleanup()
     return run
 
 
