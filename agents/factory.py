@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from agents.limited import LimitedModel
-from agents.loop import INSTRUCTIONS, Agent
+from agents.loop import INSTRUCTIONS, Agent, instructions_for
 from agents.model import Model
 from agents.rules import RULES_VERSION, RulesModel
 from config.settings import Settings
@@ -46,7 +46,8 @@ def build_openai(settings: Settings, observe: Callable[[Mapping[str, str]], None
 
 def planner_fingerprint(settings: Settings, model: Model) -> str:
     """Names what judged an event: the model, and a digest of everything that changes its judgement (the
-    instructions, the tag vocabulary and rules, the agent's limits, the rules model's version). A replay skips
+    instructions, the tag vocabulary with its definitions, examples and rules, the agent's limits, the rules
+    model's version). A replay skips
     events whose note carries the current fingerprint and re-evaluates the others."""
     material = json.dumps({
         "model": model.name, "instructions": INSTRUCTIONS, "rules": RULES_VERSION,
@@ -64,4 +65,5 @@ def build_agent(settings: Settings, store: MemoryStore, model: Model | None = No
             raise ValueError("pass the model the lifespan built: an OpenAI-compatible model holds connections")
         model = build_model(settings)
     vocabulary = {name: tag.description for name, tag in settings.tags.items()}
-    return Agent(model, store, settings.agent, vocabulary, planner_fingerprint(settings, model))
+    return Agent(model, store, settings.agent, vocabulary, planner_fingerprint(settings, model),
+                 instructions_for(settings.tags))

@@ -57,38 +57,82 @@ class TagDecision:
 
 
 RECENT_DAYS = 30
+RISK_SCORE = 3
+_MOOD = {"hostility": 3, "anger": 2, "frustration": 1}
+
+
+def _risk(window: list[Note]) -> tuple[int, list[str], list[Note]]:
+    """The churn score of an account's notes when none states leaving, and the parts that scored with the
+    notes that carry them:
+
+    - a failure of service (1);
+    - the strongest mood (frustration 1, anger 2, hostility 3; anger in two messages counts as hostility);
+    - persistence (1): no resolution, or repeats of a serious failure (lost goods, wrong billing, a disrupted
+      trip; an app that "still" fails is a one-off issue until nobody answers);
+    - money demanded back after a failure other than the charge itself, or chased without answer (1).
+    """
+    failures = [n for n in window if n.signals & signals.FAILURE]
+    kinds = {s for n in failures for s in n.signals & signals.FAILURE}
+    parts: list[tuple[str, int, list[Note]]] = []
+    if failures:
+        parts.append(("failure", 1, failures))
+    moody = [n for n in window if n.signals & _MOOD.keys()]
+    if moody:
+        levels = [max(_MOOD[s] for s in n.signals & _MOOD.keys()) for n in moody]
+        level = 3 if sum(1 for x in levels if x >= 2) >= 2 else max(levels)
+        parts.append((next(k for k, v in _MOOD.items() if v == level), level, moody))
+    unanswered = [n for n in window if "unresolved" in n.signals]
+    repeats = [n for n in window if "repeat_contact" in n.signals]
+    if unanswered or repeats and (kinds - signals.ONE_OFF or not kinds):
+        parts.append(("persistence", 1, unanswered + repeats))
+    refunds = [n for n in window if "escalation_refund" in n.signals]
+    if refunds and (kinds - {"billing_error"} or unanswered or repeats):
+        parts.append(("escalation_refund", 1, refunds))
+    notes = list({n.event_id: n for _, _, ns in parts for n in ns}.values())
+    return sum(points for _, points, _ in parts), [name for name, _, _ in parts], notes
+
+
+def _quotes(notes: list[Note], wanted: frozenset[str] | set[str], limit: int = 3) -> str:
+    """The newest quote of each wanted signal, as `signal "words"`; for a reason a person can check."""
+    out: dict[str, str] = {}
+    for note in sorted(notes, key=lambda n: n.occurred_at, reverse=True):
+        for name, quote in note.quotes:
+            if name in wanted and name not in out:
+                out[name] = quote
+    return "; ".join(f'{name} "{quote}"' for name, quote in list(out.items())[:limit])
 
 
 def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: bool) -> TagDecision:
     """Judge churn risk from the notes up to `now` (later ones are ignored, so a replay judges the same way).
 
-    At risk: two or more complaints in the window with an escalation in the last 30 days, or three or more
-    complaints, two of them severe, with one in the last 30 days. A set tag stays until the account is no
-    longer at risk and its last two events are tickets closed satisfied.
+    At risk, with something in the last 30 days: one explicit statement of leaving (cancel, close the account,
+    never again, switching to a competitor) or a legal threat is enough; otherwise a score of 3 from a failure
+    of service, anger or frustration, repeats and no resolution (e.g. a lost parcel and anger; an outage, a
+    third call and no answer). Resolved, and cleared if set: after a leave statement, two satisfied closes with
+    none in the last 30 days; otherwise the newest note thanks or says it is fixed.
     """
     window = sorted(
         (n for n in notes if now - timedelta(days=window_days) <= n.occurred_at <= now),
         key=lambda n: (n.occurred_at, n.event_id),
     )
     recent_from = now - timedelta(days=RECENT_DAYS)
-    complaints = [n for n in window if n.complaint]
-    escalated = [n for n in complaints if n.signals & signals.ESCALATION and n.occurred_at >= recent_from]
-    severe = [n for n in complaints if n.signals & signals.SEVERE]
-    recent = [n for n in complaints if n.occurred_at >= recent_from]
-    churn = (len(complaints) >= 2 and bool(escalated)) or (len(complaints) >= 3 and len(severe) >= 2 and bool(recent))
-    if churn:
-        kinds = sorted({s for n in complaints for s in n.signals & signals.NEGATIVE})
-        quote = next((q for n in reversed(escalated) for s, q in n.quotes if s in signals.ESCALATION), None)
-        reason = f"{len(complaints)} complaints in {window_days}d ({', '.join(kinds)})"
-        if quote:
-            reason += f'; latest escalation: "{quote}"'
-        return TagDecision(True, False, reason, [n.memory_id for n in complaints][-10:])
-    last_two = window[-2:]
-    if tagged and len(last_two) == 2 and all(n.satisfied_close for n in last_two):
-        tickets = ", ".join(n.ticket_id for n in last_two)
-        return TagDecision(False, True, f"two tickets closed satisfied ({tickets}) and no escalation in "
-                                          f"{RECENT_DAYS}d", [n.memory_id for n in last_two])
-    return TagDecision(False, False, f"{len(complaints)} complaints in {window_days}d: below the bar", [])
+    leave = [n for n in window if n.signals & (signals.LEAVE | {"escalation_legal"})]
+    if leave and leave[-1].occurred_at >= recent_from:
+        quote = _quotes(leave, signals.LEAVE | {"escalation_legal"})
+        return TagDecision(True, False, f"said they would leave: {quote}"[:300], [n.memory_id for n in leave][-10:])
+    closes = [n for n in window[-2:] if "satisfied" in n.signals]
+    thanked = bool(window) and "satisfied" in window[-1].signals
+    resolved = len(closes) == 2 if leave else thanked
+    score, parts, scored = _risk(window)
+    if score >= RISK_SCORE and scored[-1].occurred_at >= recent_from and not thanked:
+        wanted = set(parts) | signals.FAILURE | {"repeat_contact", "unresolved"}
+        reason = f"score {score} ({', '.join(parts)}): {_quotes(scored, wanted)}"
+        return TagDecision(True, False, reason[:300], [n.memory_id for n in scored][-10:])
+    if tagged and resolved:
+        done = closes if leave else window[-1:]
+        return TagDecision(False, True, f"resolved: {', '.join(n.ticket_id for n in done)} satisfied, no leave "
+                                        f"statement in {RECENT_DAYS}d", [n.memory_id for n in done])
+    return TagDecision(False, False, f"churn score {score} in {window_days}d: below the bar", [])
 
 
 def assess_signals(notes: list[Note], now: datetime, rule: TagSettings, tagged: bool) -> TagDecision:
@@ -109,7 +153,7 @@ def assess_signals(notes: list[Note], now: datetime, rule: TagSettings, tagged: 
     return TagDecision(False, False, "", [])
 
 
-RULES_VERSION = 1  # raise when the rules below judge differently: a replay then re-evaluates every event
+RULES_VERSION = 2  # raise when the rules below judge differently: a replay then re-evaluates every event
 
 
 class RulesModel:
@@ -128,14 +172,28 @@ class RulesModel:
         self.window_days = window_days
         self.search_top_k = search_top_k
 
+    def query(self, event: TicketEvent) -> str:
+        """Every note in the window is weighed, so ranking them is wasted work: a query without words makes
+        the embedded store return the newest notes unranked (on Mem0 the order does not matter)."""
+        return "*"
+
+    def read(self, text: str) -> dict[str, str]:
+        """The signals in one ticket's text, each with the phrase that showed it."""
+        return dict(signals.detect(text))
+
+    def judge(self, name: str, rule: TagSettings, notes: list[Note], now: datetime, tagged: bool) -> TagDecision:
+        """One tag's decision from the account's notes as of `now`."""
+        if rule.rule == "churn":
+            return assess_churn(notes, now, self.window_days, tagged)
+        return assess_signals(notes, now, rule, tagged)
+
     async def respond(self, request: ModelRequest) -> ModelTurn:
         event = request.ticket
         step = len(request.history)
         if step == 0:
-            query = f"{event.ticket.subject} {event.ticket.body[:300]}"
             return _calls(
                 ("search_memories", SearchMemoriesArgs(
-                    query=query[:500] or "ticket", top_k=self.search_top_k,
+                    query=self.query(event), top_k=self.search_top_k,
                     filters={"AND": [{"metadata": {"kind": "ticket_note"}}]},
                 )),
                 ("get_account_tags", None),
@@ -153,7 +211,7 @@ class RulesModel:
 
     def _note_for(self, event: TicketEvent) -> AddMemoryArgs:
         t = event.ticket
-        found = signals.detect(f"{t.subject}\n{t.body}")
+        found = self.read(t.body if t.body.startswith(t.subject) else f"{t.subject}\n{t.body}")
         names = sorted(found)
         first_line = " ".join(t.body.split())[:160].rstrip(" .")
         text = (
@@ -189,10 +247,7 @@ class RulesModel:
         plan = SetAccountTagsArgs()  # even empty, it records that tags were evaluated through this event
         for name, rule in self.tags.items():
             tagged = name in tags.tags
-            if rule.rule == "churn":
-                decision = assess_churn(list(notes.values()), event.occurred_at, self.window_days, tagged)
-            else:
-                decision = assess_signals(list(notes.values()), event.occurred_at, rule, tagged)
+            decision = self.judge(name, rule, list(notes.values()), event.occurred_at, tagged)
             if decision.applies and not tagged:
                 plan.add.append(TagAdd(tag=name, reason=decision.reason, evidence_memory_ids=decision.evidence))
             elif decision.clear:

@@ -68,8 +68,11 @@ class AddMemoryArgs(_Args):
 
 class TagAdd(_Args):
     tag: str
-    reason: str = Field(min_length=1, max_length=300)
-    evidence_memory_ids: list[str] = Field(min_length=1, max_length=20)
+    reason: str = Field(min_length=1, max_length=300, description="why, quoting the customer's words")
+    evidence_memory_ids: list[str] = Field(
+        min_length=1, max_length=20,
+        description="ids of this account's memories that show the tag: the note added for this event and/or "
+                    "notes found by search_memories")
 
 
 class TagClear(_Args):
@@ -78,7 +81,8 @@ class TagClear(_Args):
 
 
 class SetAccountTagsArgs(_Args):
-    """Set and/or clear this account's tags; every change carries its reason."""
+    """Set and/or clear this account's tags; every change carries its reason, every tag set cites the ids of
+    the memories that show it."""
 
     add: list[TagAdd] = Field(default_factory=list, max_length=10)
     clear: list[TagClear] = Field(default_factory=list, max_length=10)
@@ -140,7 +144,8 @@ def tool_specs(vocabulary: tuple[tuple[str, str], ...]) -> tuple[ToolSpec, ...]:
                 definition["properties"]["tag"]["enum"] = sorted(t for t, _ in vocabulary)
         description = (args.__doc__ or "").strip()
         if name == "set_account_tags":
-            description += " Tags: " + "; ".join(f"{t}: {d}" for t, d in vocabulary)
+            description += (" Tags: " + ", ".join(t for t, _ in vocabulary)
+                            + " (their definitions and examples are in the instructions).")
         specs.append(ToolSpec(name=name, description=description, parameters=schema))
     return tuple(specs)
 

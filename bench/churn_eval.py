@@ -1,6 +1,9 @@
-"""How well the offline rules model tags accounts.
+"""The offline rules model on generated and on real unlabelled text (judgment on labelled text: `ticket-enricher
+eval`, README "Judgment").
 
-1. Seeded generator: precision/recall of `churn_risk` against the personas' ground truth over several seeds.
+1. Seeded generator: precision/recall of `churn_risk` against the personas' ground truth over several seeds. The
+   personas were written with the rules in mind, so this is a consistency check (the demo's ground truth still
+   holds), never a measure of judgment.
 2. Real complaint text: `../shared/data/cfpb_complaints_sample_2015_2020.csv` replayed as ticket streams (company =
    account, one `ticket.created` per complaint with a narrative, in date order): how many companies get each tag,
    and a sample of evidence lines to read. There is no ground truth there; the figures are for reading.
@@ -56,7 +59,8 @@ async def generator(seeds: range, accounts: int) -> None:
     recall = tp / (tp + fn) if tp + fn else 1.0
     print(f"generator: {len(seeds)} seeds x {accounts} accounts, {events} events in {elapsed:.1f}s "
           f"({events / elapsed:.0f} events/s through agent + SQLite)")
-    print(f"  churn_risk  precision {precision:.3f}  recall {recall:.3f}  (tp {tp}, fp {fp}, fn {fn}, tn {tn})")
+    print(f"  churn_risk  precision {precision:.3f}  recall {recall:.3f}  (tp {tp}, fp {fp}, fn {fn}, tn {tn}; "
+          "a consistency check: the personas were written with the rules)")
 
 
 def cfpb_events() -> list[TicketEvent]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import accounts, acls, broker, demo, dlq, privacy, replay, sample, status
+from cli import accounts, acls, broker, demo, dlq, eval as eval_cmd, privacy, replay, sample, status
 from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from cli.logs import say, setup_logging
 
@@ -31,6 +31,7 @@ app.command("forget")(privacy.forget)
 app.command("export")(privacy.export)
 app.command("status")(status.status)
 app.command("acls")(acls.acls)
+app.command("eval")(eval_cmd.evaluate)
 
 
 @topics_app.command("create")

@@ -165,11 +165,31 @@ class AgentSettings(BaseModel):
 class TagSettings(BaseModel):
     """One tag of the vocabulary: what the model is told, and the criteria the rules model applies."""
 
-    description: str = Field(min_length=10, max_length=500)
+    description: str = Field(min_length=10, max_length=800)
     rule: Literal["churn", "signals"]
     signals: list[str] = Field(default_factory=list)
     min_events: int = Field(default=1, ge=1)
     within_days: int = Field(default=30, ge=1)
+    # short messages that warrant the tag and that do not: shown to a model beside the definition
+    examples_positive: list[str] = Field(default_factory=list, max_length=8)
+    examples_negative: list[str] = Field(default_factory=list, max_length=8)
+
+    @field_validator("examples_positive", "examples_negative")
+    @classmethod
+    def _short_examples(cls, examples: list[str]) -> list[str]:
+        long = [e for e in examples if not 1 <= len(e) <= 200]
+        if long:
+            raise ValueError(f"examples must be 1 to 200 characters: {long[0][:60]!r}")
+        return examples
+
+    def guide(self, name: str) -> str:
+        """The definition with its examples, as a model reads it."""
+        lines = [f"- {name}: {self.description}"]
+        if self.examples_positive:
+            lines.append("  set it for messages like: " + " | ".join(f'"{e}"' for e in self.examples_positive))
+        if self.examples_negative:
+            lines.append("  not for: " + " | ".join(f'"{e}"' for e in self.examples_negative))
+        return "\n".join(lines)
 
     @model_validator(mode="after")
     def _signals_rule_names_signals(self) -> TagSettings:

@@ -122,3 +122,37 @@ async def test_the_model_setting_selects_the_adapter(monkeypatch: pytest.MonkeyP
     await limited.close()
     await unlimited.close()
     assert all(c.is_closed() for c in chosen._clients), "closing the model closes its clients"
+
+
+async def test_the_request_carries_every_tag_definition_with_examples_and_asks_for_evidence_ids(
+    fake_openai: FakeOpenAI, store: SqliteMemoryStore
+) -> None:
+    """The model judges by the same definitions as the config (and so as the rules model's docs say), with
+    examples either way, and is told that a tag must cite memory ids."""
+    fake_openai.script = diligent
+    await agent_for(fake_openai, store).run(generate(seed=1, accounts=1).events[0])
+    body = fake_openai.chat_bodies()[0]
+    system = body["messages"][0]["content"]
+    assert "evidence the ids of this account's memories" in system
+    for name, tag in CONFIG.tags.items():
+        assert f"- {name}: {tag.description}" in system
+        assert tag.examples_positive and tag.examples_negative, name
+        for example in tag.examples_positive + tag.examples_negative:
+            assert f'"{example}"' in system, (name, example)
+    tools = {t["function"]["name"]: t["function"] for t in body["tools"]}
+    evidence = tools["set_account_tags"]["parameters"]["$defs"]["TagAdd"]["properties"]["evidence_memory_ids"]
+    assert "ids of this account's memories" in evidence["description"]
+    assert set(CONFIG.tags) <= set(tools["set_account_tags"]["description"].replace(",", " ").split())
+
+
+def test_changing_a_definition_or_an_example_changes_the_planner_fingerprint() -> None:
+    from agents.factory import planner_fingerprint
+
+    model = OpenAIModel(name="fake-model", clients=openai_clients(base_url="http://127.0.0.1:9/v1", api_key="x"))
+    _OPEN.append(model)
+    base = planner_fingerprint(CONFIG, model)
+    churn = CONFIG.tags["churn_risk"]
+    for change in ({"description": churn.description + " Also VIPs."},
+                   {"examples_negative": [*churn.examples_negative, "Where is your office?"]}):
+        tags = {**CONFIG.tags, "churn_risk": churn.model_copy(update=change)}
+        assert planner_fingerprint(CONFIG.model_copy(update={"tags": tags}), model) != base

@@ -17,11 +17,11 @@ def note(days_ago: float, signals: set[str], *, priority: str = "normal", event_
                 signals=frozenset(signals), quotes=quotes)
 
 
-def test_two_complaints_with_a_recent_escalation_is_churn_risk() -> None:
-    d = assess_churn([note(20, {"outage"}), note(2, {"escalation_switch"})], NOW, 90, tagged=False)
+def test_one_explicit_leave_statement_is_churn_risk() -> None:
+    d = assess_churn([note(2, {"escalation_switch"})], NOW, 90, tagged=False)
     assert d.applies
     assert "escalation_switch" in d.reason and "phrase for escalation_switch" in d.reason
-    assert set(d.evidence) == {"m-20-0", "m-2-0"}
+    assert d.evidence == ["m-2-0"]
 
 
 def test_a_single_bad_day_is_not_churn_risk() -> None:
@@ -35,9 +35,36 @@ def test_questions_at_normal_priority_are_not_complaints() -> None:
     assert not assess_churn(notes, NOW, 90, tagged=False).applies
 
 
-def test_repeated_severe_complaints_without_escalation_are_churn_risk() -> None:
-    notes = [note(40, {"outage"}), note(20, {"billing_error"}), note(5, set(), priority="urgent")]
-    assert assess_churn(notes, NOW, 90, tagged=False).applies
+def test_failures_without_frustration_are_not_churn_risk_and_with_anger_they_are() -> None:
+    calm = [note(40, {"outage"}), note(20, {"billing_error"}), note(5, set(), priority="urgent")]
+    assert not assess_churn(calm, NOW, 90, tagged=False).applies
+    angry = [note(6, {"delivery_failure"}, i=1), note(5, {"anger"}, i=2)]
+    d = assess_churn(angry, NOW, 90, tagged=False)
+    assert d.applies and "failure" in d.reason and "anger" in d.reason
+    assert set(d.evidence) == {"m-6-1", "m-5-2"}
+
+
+def test_a_one_off_outage_needs_more_than_repeats_but_an_unanswered_one_is_risk() -> None:
+    repeated = [note(3, {"outage", "repeat_contact", "frustration"})]
+    assert not assess_churn(repeated, NOW, 90, tagged=False).applies
+    unanswered = [note(3, {"outage", "unresolved", "frustration"})]
+    assert assess_churn(unanswered, NOW, 90, tagged=False).applies
+
+
+def test_anger_in_two_messages_is_hostility_and_enough() -> None:
+    d = assess_churn([note(2, {"anger"}, i=1), note(1, {"anger"}, i=2)], NOW, 90, tagged=False)
+    assert d.applies and "hostility" in d.reason
+    assert not assess_churn([note(1, {"anger"})], NOW, 90, tagged=False).applies
+
+
+def test_a_thankful_last_message_resolves_a_scored_risk_but_not_a_leave_statement() -> None:
+    risky = [note(3, {"delivery_failure", "anger"}, i=1)]
+    thanked = risky + [note(1, {"satisfied"}, i=2)]
+    assert assess_churn(risky, NOW, 90, tagged=False).applies
+    d = assess_churn(thanked, NOW, 90, tagged=True)
+    assert not d.applies and d.clear
+    leaving = [note(3, {"escalation_cancel"}, i=1), note(1, {"satisfied"}, i=2)]
+    assert assess_churn(leaving, NOW, 90, tagged=True).applies
 
 
 def test_complaints_outside_the_window_do_not_count() -> None:
@@ -51,7 +78,7 @@ def test_notes_after_now_are_ignored_so_replays_judge_the_same() -> None:
 
 
 def test_tag_clears_after_two_satisfied_closures_and_no_recent_escalation() -> None:
-    old = [note(70, {"outage"}), note(60, {"escalation_refund"})]
+    old = [note(70, {"outage"}), note(60, {"escalation_cancel"})]
     closed = [note(3, {"satisfied"}, event_type="ticket.closed", i=1),
               note(1, {"satisfied"}, event_type="ticket.closed", i=2)]
     d = assess_churn(old + closed, NOW, 90, tagged=True)
@@ -59,8 +86,8 @@ def test_tag_clears_after_two_satisfied_closures_and_no_recent_escalation() -> N
     assert "T-1" in d.reason and "T-2" in d.reason
 
 
-def test_tag_stays_while_escalation_is_recent() -> None:
-    notes = [note(20, {"outage"}), note(10, {"escalation_refund"}),
+def test_tag_stays_while_a_leave_statement_is_recent() -> None:
+    notes = [note(20, {"outage"}), note(10, {"escalation_cancel"}),
              note(3, {"satisfied"}, event_type="ticket.closed", i=1),
              note(1, {"satisfied"}, event_type="ticket.closed", i=2)]
     d = assess_churn(notes, NOW, 90, tagged=True)

@@ -58,3 +58,13 @@ def test_invalid_settings_fail_at_start(overrides: dict[str, object]) -> None:
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_tag_examples_are_short_and_reach_the_guide() -> None:
+    s = load_settings()
+    guide = s.tags["billing_dispute"].guide("billing_dispute")
+    assert guide.startswith("- billing_dispute: ") and all(f'"{e}"' in guide
+                                                           for e in s.tags["billing_dispute"].examples_positive)
+    with pytest.raises(ValidationError, match="examples must be 1 to 200 characters"):
+        load_settings(tags={"churn_risk": {"description": "a tag for the test", "rule": "churn",
+                                           "examples_positive": ["x" * 201]}})

@@ -1,0 +1,166 @@
+"""`ticket-enricher eval`: how well a planner tags accounts, on histories someone labelled by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cli.common import ConfigOpt, MemoryOpt, ModelOpt, settings_from
+from cli.evaluation import (
+    EvalInputError, Labels, Line, PlannerRun, errors, excerpts, load_events, load_labels, run_flow, run_keywords,
+    score, split_of,
+)
+from config.settings import Settings
+
+Baseline = Literal["keywords", "rules-v1"]
+
+
+def evaluate(
+    events: Annotated[Path, typer.Option(help="Ticket events, one JSON object per line (event contract v1), in "
+                                              "time order.", exists=True, dir_okay=False, show_default=False)],
+    labels: Annotated[Path, typer.Option(help="Tab-separated labels: account_id and one 0/1 column per tag "
+                                              "(other columns are ignored).", exists=True, dir_okay=False,
+                                         show_default=False)],
+    split: Annotated[str, typer.Option(help="Which accounts to score: all, tune (sha256(account_id) mod 3 != 0) "
+                                            "or holdout (== 0).")] = "all",
+    baseline: Annotated[list[str] | None, typer.Option(
+        "--baseline", help="Also score a reference planner in the same run: keywords (ten words per tag) or "
+                           "rules-v1 (the rules model before it read real customer language). Repeatable.",
+        show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    max_errors: Annotated[int, typer.Option(help="Misses and false alarms listed per planner (0: none).",
+                                            min=0)] = 100,
+    concurrency: Annotated[int, typer.Option(help="Accounts processed at once (each account's events in order); "
+                                                  "raise it for a remote model.", min=1)] = 1,
+    config: ConfigOpt = None,
+    memory: MemoryOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Score a planner against hand labels: per-tag precision, recall and F1, and every miss and false alarm.
+
+    Runs the worker's own flow (decode, agent, tools, memory) over the events with no Kafka, on a fresh temporary
+    SQLite store (or --memory), with the offline rules model or --model NAME (any OpenAI-compatible model: key
+    from OPENAI_API_KEY, endpoint from OPENAI_BASE_URL). A customer counts as positive for a tag when the tag is
+    set on the account after its events. Rate-limited or transient model errors are waited out and retried as
+    the worker's delay tiers would (retry.max_attempts); events that still fail are listed and the exit code is 1.
+
+    Example: ticket-enricher eval --events events.jsonl --labels labels.tsv --split holdout
+    --baseline keywords --baseline rules-v1
+    """
+    if split not in ("all", "tune", "holdout"):
+        raise typer.BadParameter("--split is all, tune or holdout")
+    chosen = list(dict.fromkeys(baseline or []))
+    bad = [b for b in chosen if b not in ("keywords", "rules-v1")]
+    if bad:
+        raise typer.BadParameter(f"unknown baseline {', '.join(bad)}; choose keywords or rules-v1")
+    settings = settings_from(config, memory=memory, model=model)
+    try:
+        labelled = load_labels(labels, list(settings.tags))
+        lines = load_events(events)
+    except EvalInputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    accounts = sorted(a for a in labelled.accounts if split == "all" or split_of(a) == split)
+    wanted = set(accounts)
+    lines = [line for line in lines if line.account_id in wanted]
+    runs = asyncio.run(_run_all(settings, lines, chosen, memory is not None, concurrency, as_json))
+    texts = excerpts(lines)
+    if as_json:
+        typer.echo(json.dumps(report(runs, labelled, accounts, texts, split, len(lines), max_errors), indent=2))
+    else:
+        _print(Console(), runs, labelled, accounts, texts, split, len(lines), max_errors)
+    if any(r.failures for r in runs):
+        raise typer.Exit(1)
+
+
+async def _run_all(settings: Settings, lines: list[Line], baselines: list[str], own_memory: bool,
+                   concurrency: int, quiet: bool) -> list[PlannerRun]:
+    from agents.baselines import RulesV1Model
+    from memory.factory import check_store, open_store
+
+    flows = 1 + ("rules-v1" in baselines)
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True, disable=quiet or not console.is_terminal) as bar:
+        task = bar.add_task("events", total=len(lines) * flows)
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+
+        store = open_store(settings) if own_memory else None
+        try:
+            if store is not None:
+                await check_store(store)
+            runs = [await run_flow(settings, lines, store, concurrency=concurrency, progress=advance)]
+        finally:
+            if store is not None:
+                await store.close()
+        rules = settings.model_copy(update={"model": settings.model.model_copy(update={"name": ""})})
+        for name in baselines:
+            if name == "rules-v1":
+                v1 = RulesV1Model(settings.tags, window_days=settings.agent.history_window_days,
+                                  search_top_k=settings.agent.search_top_k)
+                runs.append(await run_flow(rules, lines, model=v1, concurrency=concurrency, progress=advance))
+            else:
+                runs.append(run_keywords(lines))
+    return runs
+
+
+def report(runs: list[PlannerRun], labels: Labels, accounts: list[str], texts: dict[str, str], split: str,
+           events: int, max_errors: int) -> dict[str, object]:
+    """The machine-readable result (`--json`)."""
+    return {
+        "split": split, "accounts": len(accounts), "events": events, "tags": list(labels.tags),
+        "planners": [{
+            "name": run.name, "planner": run.planner, "seconds": round(run.seconds, 3),
+            "scores": {t: s.model_dump() for t, s in score(run, labels, accounts).items()},
+            "failures": [f.model_dump() for f in run.failures],
+            "errors": [e.model_dump() for e in errors(run, labels, accounts, texts)[:max_errors]],
+        } for run in runs],
+    }
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _print(console: Console, runs: list[PlannerRun], labels: Labels, accounts: list[str], texts: dict[str, str],
+           split: str, events: int, max_errors: int) -> None:
+    console.print(f"split [bold]{split}[/]: {len(accounts)} labelled accounts, {events} events; "
+                  f"scored tags: {', '.join(labels.tags)}")
+    table = Table(title="judgment per tag")
+    for name in ("tag", "planner", "precision", "recall", "F1", "tp", "fp", "fn", "tn"):
+        table.add_column(name, justify="left" if name in ("tag", "planner") else "right")
+    scores = {run.name: score(run, labels, accounts) for run in runs}
+    for tag in labels.tags:
+        for run in runs:
+            s = scores[run.name][tag]
+            table.add_row(tag, run.name, _fmt(s.precision), _fmt(s.recall), f"{s.f1:.2f}",
+                          *(str(v) for v in (s.tp, s.fp, s.fn, s.tn)))
+        table.add_section()
+    console.print(table)
+    for run in runs:
+        console.print(f"{run.name} ({run.planner}): {events} events in {run.seconds:.1f}s"
+                      + (f", [red]{len(run.failures)} failed[/]" if run.failures else ""))
+        for failure in run.failures:
+            console.print(f"  [red]failed[/] line {failure.line}: {failure.reason}")
+    for run in runs:
+        found = errors(run, labels, accounts, texts)
+        if not found or not max_errors:
+            continue
+        listing = Table(title=f"{run.name}: misses and false alarms ({len(found)})", show_lines=False)
+        for name in ("account", "tag", "error", "reason", "excerpt"):
+            listing.add_column(name, overflow="fold")
+        for e in found[:max_errors]:
+            listing.add_row(e.account_id, e.tag, "[yellow]miss[/]" if e.kind == "miss" else "[red]false alarm[/]",
+                            e.reason[:200], e.excerpt)
+        console.print(listing)
+        if len(found) > max_errors:
+            console.print(f"  … {len(found) - max_errors} more (--max-errors)")

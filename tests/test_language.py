@@ -1,0 +1,145 @@
+"""The rules model reads real customer language: normalisation, negation, inflections, numbers, capitals, and the
+tags that follow from a few hand-written messages (each runs through the agent and the real SQLite store)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agents.factory import build_agent
+from agents.language import normalise, read_text
+from agents.signals import detect
+from agents.notes import read_account_tags
+from config.settings import load_settings
+from core.events import TicketEvent
+from memory.sqlite import SqliteMemoryStore
+
+CONFIG = load_settings()
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+async def tags_after(store: SqliteMemoryStore, *messages: str, account: str = "acct") -> dict[str, str]:
+    """Each message as one ticket event of `account`, an hour apart; the tags set afterwards, with reasons."""
+    agent = build_agent(CONFIG, store)
+    for i, body in enumerate(messages):
+        await agent.run(TicketEvent.model_validate({
+            "event_id": f"{account}-{i}", "type": "ticket.created", "occurred_at": START + timedelta(hours=i),
+            "account_id": account, "ticket": {"id": f"T-{i}", "subject": body[:60], "body": body,
+                                              "priority": "normal", "channel": "social"},
+        }))
+    _, tags = await read_account_tags(store, account)
+    return {name: record.reason for name, record in tags.tags.items()}
+
+
+def test_normalise_folds_curly_quotes_entities_and_urls() -> None:
+    assert normalise("I can\u2019t \u201clog in\u201d &amp; it\u2019s down https://t.co/x1") == \
+        'I can\'t "log in" & it\'s down'
+    assert detect("I can\u2019t log in since yesterday") == detect("I can't log in since yesterday")
+    assert "lockout" in detect("I can\u2019t log in since yesterday")
+    assert "escalation_cancel" in detect("We won\u2019t renew our contract")
+    assert "billing_error" in detect("They charged me twice &amp; nobody answers")
+
+
+@pytest.mark.parametrize(("text", "signal"), [
+    ("I'm cancelling my subscription", "escalation_cancel"),
+    ("I cancelled my service last week", "escalation_cancel"),
+    ("They overcharged us again", "billing_error"),
+    ("Still not reimbursed for the hotel", "escalation_refund"),
+    ("Switching to @othercarrier next month", "escalation_switch"),
+    ("Taking taxis from now on", "escalation_cancel"),
+    ("I wish I had used @rival instead", "escalation_switch"),
+])
+def test_inflections_and_everyday_leave_words(text: str, signal: str) -> None:
+    assert signal in detect(text)
+
+
+def test_negation_cancels_a_phrase_within_its_clause() -> None:
+    assert "escalation_refund" in detect("I want a refund")
+    assert "escalation_refund" not in detect("Not looking for a refund, just feedback")
+    assert "escalation_cancel" not in detect("I am not going to cancel my subscription, I love it")
+    assert "escalation_refund" in detect("No problem with the driver, but I want a refund")  # another clause
+
+
+@pytest.mark.parametrize(("text", "repeated"), [
+    ("This is the 8th time this month", True), ("I called 5 times", True), ("2 different agents reset it", True),
+    ("Third outage this month", True), ("I called once", False), ("It took 5 minutes", False),
+])
+def test_repeats_are_counted_in_numbers(text: str, repeated: bool) -> None:
+    assert ("repeat_contact" in detect(text)) is repeated
+
+
+def test_capitals_and_sentiment_make_anger_and_frustration() -> None:
+    assert "anger" in detect("WHY IS THIS STILL BROKEN")
+    assert "anger" not in detect("Why is this still broken")
+    assert "frustration" in detect("ugh, this keeps freezing")
+    assert "hostility" in detect("You are liars and crooks")
+    text = read_text("Thank you so much, great help!")
+    assert text.compound > 0.5 and not text.shouting
+    assert detect("Thanks, all sorted now!") == {"satisfied": "Thanks, all sorted now!"}
+
+
+async def test_one_explicit_leave_statement_is_enough(store: SqliteMemoryStore) -> None:
+    tags = await tags_after(store, "Honestly you lost me as a customer.")
+    assert "churn_risk" in tags and "lost me as a customer" in tags["churn_risk"]
+
+
+async def test_a_problem_then_details_is_judged_over_both_messages(store: SqliteMemoryStore) -> None:
+    tags = await tags_after(store, "My parcel never arrived and nobody answers the phone",
+                            "Order 5521, it is completely unacceptable")
+    assert "churn_risk" in tags and "outage_affected" not in tags  # a failed delivery is not an outage
+
+
+async def test_a_refund_question_is_not_a_dispute_but_a_double_charge_is(store: SqliteMemoryStore) -> None:
+    assert "billing_dispute" not in await tags_after(store, "How long does a refund take?", account="a")
+    disputed = await tags_after(store, "You charged my card twice for one order", account="b")
+    assert "billing_dispute" in disputed and "charged my card twice" in disputed["billing_dispute"]
+
+
+async def test_calm_and_thankful_customers_stay_untagged(store: SqliteMemoryStore) -> None:
+    assert await tags_after(store, "How do I add a colleague to our workspace?", "Found it, thanks!",
+                            account="calm") == {}
+    assert await tags_after(store, "Love the new update, great work!", account="fan") == {}
+
+
+async def test_a_scored_risk_clears_when_the_customer_thanks(store: SqliteMemoryStore) -> None:
+    tags = await tags_after(store, "Lost my bags again, this is a disgrace", account="x")
+    assert "churn_risk" in tags
+    assert "churn_risk" not in await tags_after(store, "Lost my bags again, this is a disgrace",
+                                                "Bags found and delivered, thank you so much!", account="x")
+
+
+@pytest.mark.parametrize("tag", sorted(CONFIG.tags))
+async def test_the_config_examples_agree_with_the_rules_model(store: SqliteMemoryStore, tag: str) -> None:
+    """What the model is shown as examples is what the offline planner does with the same message alone."""
+    rule = CONFIG.tags[tag]
+    for i, example in enumerate(rule.examples_positive):
+        assert tag in await tags_after(store, example, account=f"pos-{i}"), example
+    for i, example in enumerate(rule.examples_negative):
+        assert tag not in await tags_after(store, example, account=f"neg-{i}"), example
+
+
+@pytest.mark.parametrize(("text", "signals"), [
+    ("We are evaluating other vendors for next year.", {"escalation_switch"}),
+    ("Our legal team will be in touch.", {"escalation_legal"}),
+    ("We will not renew the contract in March.", {"escalation_cancel"}),
+    ("The API returns 500 errors since the deploy.", {"outage"}),
+    ("Invoice 332 is wrong, we were billed for 40 seats instead of 25.", {"billing_error"}),
+    ("Our SSO login has been failing all morning, nobody can sign in.", {"outage", "lockout"}),
+    ("Third time this quarter the sync drops records. Escalating to our CTO.",
+     {"data_loss", "repeat_contact", "unresolved"}),
+    ("Please send the W-9 form for our vendor onboarding.", set()),
+])
+def test_business_tickets_read_as_well_as_consumer_tweets(text: str, signals: set[str]) -> None:
+    assert signals <= set(detect(text)) and (signals or not detect(text))
+
+
+def test_every_signal_has_a_lexicon_or_comes_from_the_mood() -> None:
+    from typing import get_args
+
+    from agents import lexicons
+    from agents.signals import Signal
+
+    assert set(lexicons.PATTERNS) | {"hostility", "anger", "frustration"} == set(get_args(Signal))
+    for name, rule in CONFIG.tags.items():
+        assert set(rule.signals) <= set(get_args(Signal)), name
