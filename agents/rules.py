@@ -1,21 +1,20 @@
-"""The offline rules model: deterministic, no network, and it speaks through the same tools as an LLM would.
+"""The offline rules model: deterministic, no network. It reads each ticket's text for signals (`agents.signals`),
+writes one note per event, and judges every tag of the vocabulary from the account's notes as of the event.
 
-Turn 1 reads the account (search + current tags), turn 2 writes the note for this event, turn 3 sets or clears
-tags from the account's history as of this event, turn 4 answers. The ticket text is only ever matched against
-patterns, so nothing it says can steer the tool calls.
+It is our own code, not a model to distrust, so it does not go through the tool loop: the enrichment service
+applies its note and its decisions directly to the account's cached state and writes a whole batch at once
+(`agents.direct`), with the effects the tools would have. The ticket text is only ever matched against patterns,
+so nothing it says can steer what is written.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import get_args
 
 from agents import signals
-from agents.model import ModelRequest, ModelTurn, ToolCall
-from agents.tools import AddMemoryArgs, SearchMemoriesArgs, SetAccountTagsArgs, TagAdd, TagClear
-from agents.notes import AccountTags
+from agents.tools import AddMemoryArgs
 from config.settings import TagSettings
 from core.events import TicketEvent
 
@@ -172,11 +171,6 @@ class RulesModel:
         self.window_days = window_days
         self.search_top_k = search_top_k
 
-    def query(self, event: TicketEvent) -> str:
-        """Every note in the window is weighed, so ranking them is wasted work: a query without words makes
-        the embedded store return the newest notes unranked (on Mem0 the order does not matter)."""
-        return "*"
-
     def read(self, text: str) -> dict[str, str]:
         """The signals in one ticket's text, each with the phrase that showed it."""
         return dict(signals.detect(text))
@@ -187,29 +181,11 @@ class RulesModel:
             return assess_churn(notes, now, self.window_days, tagged)
         return assess_signals(notes, now, rule, tagged)
 
-    async def respond(self, request: ModelRequest) -> ModelTurn:
-        event = request.ticket
-        step = len(request.history)
-        if step == 0:
-            return _calls(
-                ("search_memories", SearchMemoriesArgs(
-                    query=self.query(event), top_k=self.search_top_k,
-                    filters={"AND": [{"metadata": {"kind": "ticket_note"}}]},
-                )),
-                ("get_account_tags", None),
-            )
-        if step == 1:
-            return _calls(("add_memory", self._note_for(event)))
-        if step == 2:
-            plan = self._tag_plan(request)
-            if plan is not None:
-                return _calls(("set_account_tags", plan))
-        return ModelTurn(text=self._summary(request))
-
     async def close(self) -> None:
         """Nothing to release: no network."""
 
-    def _note_for(self, event: TicketEvent) -> AddMemoryArgs:
+    def note_for(self, event: TicketEvent) -> AddMemoryArgs:
+        """The note of one event: a line of what happened, the signals its text carries and their quotes."""
         t = event.ticket
         found = self.read(t.body if t.body.startswith(t.subject) else f"{t.subject}\n{t.body}")
         names = sorted(found)
@@ -229,57 +205,3 @@ class RulesModel:
             text=text, categories=categories, signals=names,  # type: ignore[arg-type]
             quotes={s: found[s][:120] for s in names},
         )
-
-    def _tag_plan(self, request: ModelRequest) -> SetAccountTagsArgs | None:
-        event = request.ticket
-        tags = AccountTags.model_validate_json(request.results_of("get_account_tags")[-1].content)
-        through = tags.evaluated_through
-        if through is not None and event.occurred_at < through:
-            return None  # an older event than the tags already reflect: a replay must not rewrite them
-        notes = {n.event_id: n for n in _notes(request.results_of("search_memories")[-1].content)}
-        added = json.loads(request.results_of("add_memory")[-1].content)
-        current = self._note_for(event)
-        notes[event.event_id] = Note(
-            memory_id=added["id"], event_id=event.event_id, ticket_id=event.ticket.id, event_type=event.type,
-            occurred_at=event.occurred_at, priority=event.ticket.priority,
-            signals=frozenset(current.signals), quotes=tuple(sorted(current.quotes.items())),
-        )
-        plan = SetAccountTagsArgs()  # even empty, it records that tags were evaluated through this event
-        for name, rule in self.tags.items():
-            tagged = name in tags.tags
-            decision = self.judge(name, rule, list(notes.values()), event.occurred_at, tagged)
-            if decision.applies and not tagged:
-                plan.add.append(TagAdd(tag=name, reason=decision.reason, evidence_memory_ids=decision.evidence))
-            elif decision.clear:
-                plan.clear.append(TagClear(tag=name, reason=decision.reason))
-        return plan
-
-    def _summary(self, request: ModelRequest) -> str:
-        done = [r for ex in request.history for r in ex.results if not r.is_error]
-        return f"rules: {len(done)} tool calls for {request.ticket.type} {request.ticket.ticket.id}"
-
-
-def _calls(*calls: tuple[str, object]) -> ModelTurn:
-    out = []
-    for i, (name, args) in enumerate(calls):
-        payload = "{}" if args is None else args.model_dump_json()  # type: ignore[attr-defined]
-        out.append(ToolCall(id=f"rules-{name}-{i}", name=name, arguments=payload))
-    return ModelTurn(tool_calls=out)
-
-
-def _notes(search_content: str) -> list[Note]:
-    notes = []
-    for hit in json.loads(search_content):
-        meta = hit.get("metadata") or {}
-        try:
-            notes.append(Note(
-                memory_id=hit["id"], event_id=str(meta["event_id"]), ticket_id=str(meta.get("ticket_id", "")),
-                event_type=str(meta.get("event_type", "")),
-                occurred_at=datetime.fromisoformat(str(meta["occurred_at"])),
-                priority=str(meta.get("priority", "normal")),
-                signals=frozenset(meta.get("signals") or []),
-                quotes=tuple(sorted(dict(meta.get("quotes") or {}).items())),
-            ))
-        except (KeyError, ValueError):
-            continue  # a memory written by something else: not a ticket note we can weigh
-    return notes

@@ -115,7 +115,8 @@ async def run_replay(settings: Settings, group: str, since: datetime, until: dat
         flow = ReplayFlow(deps.ticket_flow(with_group(tickets, group)), accounts=accounts, dry_run=dry_run,
                           rate=rate)
         consumer = deps.bounded(group=group, bounds=the_plan.bounds, handler=flow.handle, client_id=client,
-                                commit=not dry_run)
+                                commit=not dry_run,
+                                batch_handler=flow.handle_batch if flow.flow.enrichment.batches else None)
         interrupted = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

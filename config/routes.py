@@ -6,9 +6,9 @@ A record's flow is decided by the topic it was read from, never by a header: eac
 (`<topic>.delay.<N>s`), so a ticket can only ever reach the ticket flow, and the deletion flow only ever sees
 records read from `privacy.deletion-requests` and its own tiers.
 
-    flow        reads                        group                 tiers (group <group>.delays)         dead letters
-    tickets     support.tickets              <group_id>            support.tickets.delay.{5,30,300}s    support.tickets.dlq
-    deletions   privacy.deletion-requests    <group_id>.privacy    privacy.deletion-requests.delay.…    privacy.deletion-requests.dlq
+    flow       reads (group)                                   its tiers (group)                      dead letters
+    tickets    support.tickets (<group_id>)                    support.tickets.delay.Ns (.delays)     support.tickets.dlq
+    deletions  privacy.deletion-requests (<group_id>.privacy)  privacy.deletion-requests.delay.Ns (…)  ….dlq
 """
 
 from __future__ import annotations

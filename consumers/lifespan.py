@@ -86,10 +86,10 @@ class Deps:
                                   auto_offset_reset=auto_offset_reset, **self._engine_options(), **options)
 
     def bounded(self, *, group: str, bounds: dict[Any, tuple[int, int]], handler: Callable[[Record], Awaitable[object]],
-                client_id: str, commit: bool = True) -> BoundedConsumer:
+                client_id: str, commit: bool = True, **options: Any) -> BoundedConsumer:
         """A reader of exactly `bounds` (partition -> start, stop), committing in `group`'s name unless a dry run."""
         return BoundedConsumer(bounds=bounds, commit=commit, group_id=group, handler=handler, client_id=client_id,
-                               **self._engine_options())
+                               **self._engine_options(), **options)
 
     def _engine_options(self) -> dict[str, Any]:
         s = self.settings

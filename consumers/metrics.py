@@ -1,4 +1,5 @@
-"""Process-wide Prometheus metrics, served on /metrics by `consumers/operations/endpoints.py` (and read directly by tests)."""
+"""Process-wide Prometheus metrics, served on /metrics by `consumers/operations/endpoints.py` (and read directly by
+tests)."""
 
 from __future__ import annotations
 

@@ -57,6 +57,24 @@ class Tombstones:
             return True
         return False
 
+    async def forgotten_among(self, hashes: set[str]) -> set[str]:
+        """The forgotten subjects among `hashes`, in few queries (a batch asks for all its subjects at once)."""
+        now = time.monotonic()
+        found = {h for h in hashes if self._known.get(h, 0.0) > now}
+        rest = sorted(hashes - found)
+        for i in range(0, len(rest), 50):
+            condition = Or(tuple(Cond("metadata", "eq", h, key="subject_hash") for h in rest[i:i + 50]))
+            for memory in await list_all(self.store, filters=_ledger("tombstone", condition), page_size=200):
+                digest = str(memory.metadata.get("subject_hash"))
+                self._known[digest] = now + self.remember_seconds
+                found.add(digest)
+        return found & hashes
+
+    async def version(self) -> int:
+        """How many tombstones there are: it moves with every deletion and every lift, wherever it happened, so
+        a cache of account state can tell it may hold what was deleted (`agents.state.AccountCache`)."""
+        return (await self.store.list(filters=_ledger("tombstone"), page_size=1)).count
+
     async def add(self, digest: str, request_id: str) -> None:
         await self.store.add(
             "tombstone", scope=EntityScope(agent_id=LEDGER_AGENT),
@@ -80,18 +98,18 @@ class SubjectIndex:
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
-        self._seen: set[tuple[str, str]] = set()
+        self.seen: set[tuple[str, str]] = set()  # pairs written by this process (or found written)
 
     async def record(self, user_id: str, account_id: str) -> None:
         digest = subject_hash("user", user_id)
-        if (digest, account_id) in self._seen:
+        if (digest, account_id) in self.seen:
             return
         await self.store.add(
             "subject account", scope=EntityScope(agent_id=LEDGER_AGENT),
             metadata={"kind": "subject_account", "subject_hash": digest, "account_id": account_id},
             idempotency_key=f"subject:{digest}:{account_id}",
         )
-        self._seen.add((digest, account_id))
+        self.seen.add((digest, account_id))
 
     async def accounts(self, user_id: str) -> list[str]:
         condition = Cond("metadata", "eq", subject_hash("user", user_id), key="subject_hash")
@@ -104,4 +122,4 @@ class SubjectIndex:
                                               page_size=100)).results:
             for memory in found:
                 await self.store.delete(memory.id)
-        self._seen = {(d, a) for d, a in self._seen if d != subject_hash("user", user_id)}
+        self.seen = {(d, a) for d, a in self.seen if d != subject_hash("user", user_id)}

@@ -1,4 +1,5 @@
-"""The agent loop with the rules model over the real SQLite store: right tags, idempotent, tenant-bound."""
+"""The rules model through the enrichment service, and the agent loop with scripted models, over the real stores:
+right tags, idempotent, the same whether events come one by one or in batches, tenant-bound."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import json
 
 import pytest
 
+from pathlib import Path
+
+from agents.enrichment import Enrichment
 from agents.factory import build_agent
-from agents.loop import Agent
+from agents.loop import Agent, AgentOutcome
 from core.errors import ModelMisbehaved
 from agents.model import ModelRequest, ModelTurn, ToolCall
 from agents.notes import read_account_tags
@@ -22,13 +26,23 @@ SETTINGS = CONFIG.agent
 VOCAB = {n: t.description for n, t in CONFIG.tags.items()}
 
 
+def enrichment(store: MemoryStore) -> Enrichment:
+    return Enrichment(build_agent(CONFIG, store), store)
+
+
+async def run(service: Enrichment, event: TicketEvent) -> AgentOutcome:
+    result = await service.enrich(event)
+    assert result.outcome is not None, result
+    return result.outcome
+
+
 async def test_sample_stream_gets_the_ground_truth_tags(any_store: MemoryStore) -> None:
     """The same judgment whether memory is embedded or on Mem0 Platform: one setting apart."""
     store = any_store
     stream = generate(seed=3, accounts=30)
-    agent = build_agent(CONFIG, store)
+    service = enrichment(store)
     for event in stream.events:
-        outcome = await agent.run(event)
+        outcome = await run(service, event)
         assert len(outcome.memory_ids) == 1
     for account, expected in stream.truth.items():
         _, tags = await read_account_tags(store, account)
@@ -45,11 +59,11 @@ async def _count(store: MemoryStore, accounts: list[str]) -> int:
 async def test_rerunning_every_event_changes_nothing(any_store: MemoryStore) -> None:
     store = any_store
     stream = generate(seed=4, accounts=12)
-    agent = build_agent(CONFIG, store)
-    first = [await agent.run(e) for e in stream.events]
+    first = [await run(enrichment(store), e) for e in stream.events]  # a fresh cache each time: from the store
     count = await _count(store, stream.accounts)
     tags_before = {a: (await read_account_tags(store, a))[1] for a in stream.truth}
-    second = [await agent.run(e) for e in stream.events]
+    again = enrichment(store)
+    second = [await run(again, e) for e in stream.events]
     assert await _count(store, stream.accounts) == count
     assert {a: (await read_account_tags(store, a))[1] for a in stream.truth} == tags_before
     assert [o.memory_ids for o in second] == [o.memory_ids for o in first]
@@ -60,13 +74,58 @@ async def test_injected_instructions_in_tickets_change_no_other_account(store: S
     stream = generate(seed=5, accounts=16, injections=True)
     injected = [e for e in stream.events if "acct-victim" in e.ticket.body]
     assert injected, "the sample should contain injection attempts"
-    agent = build_agent(CONFIG, store)
+    service = enrichment(store)
     for event in stream.events:
-        await agent.run(event)
+        await run(service, event)
     assert (await store.list(filters={"user_id": "acct-victim"})).count == 0
     for event in injected:
         _, tags = await read_account_tags(store, event.account_id)
         assert stream.graded(tags.tags) == stream.truth[event.account_id]
+
+
+async def test_a_batch_judges_and_writes_exactly_what_events_one_by_one_do(any_store: MemoryStore,
+                                                                          tmp_path: Path) -> None:
+    """Group commit changes how often the store is written, never what: the same stream in batches of 37 (on
+    any adapter) and one event at a time (on a second SQLite file) leaves the same notes, tags and outcomes."""
+    stream = generate(seed=9, accounts=20)
+    batched = enrichment(any_store)
+    outcomes = []
+    for i in range(0, len(stream.events), 37):
+        chunk = [(e, 0) for e in stream.events[i:i + 37]]
+        outcomes += [r.outcome for r in await batched.enrich_batch(chunk)]  # type: ignore[union-attr]
+    single_store = SqliteMemoryStore(tmp_path / "single.db")
+    try:
+        single = enrichment(single_store)
+        singles = [await run(single, e) for e in stream.events]
+        for account in stream.accounts:
+            _, a = await read_account_tags(any_store, account)
+            _, b = await read_account_tags(single_store, account)
+            assert {n: (r.reason, r.event_id) for n, r in a.tags.items()} == \
+                {n: (r.reason, r.event_id) for n, r in b.tags.items()}, account
+            assert a.evaluated_through == b.evaluated_through
+            assert (await any_store.list(filters={"user_id": account})).count == \
+                (await single_store.list(filters={"user_id": account})).count
+    finally:
+        await single_store.close()
+    assert [(o.tags, o.tags_added, o.tags_removed, o.evidence) for o in outcomes] == \
+        [(o.tags, o.tags_added, o.tags_removed, o.evidence) for o in singles]
+
+
+async def test_a_member_with_stale_state_never_rewinds_an_accounts_tags(store: SqliteMemoryStore) -> None:
+    """Two members that both think they own an account (a zombie after a rebalance): the one still holding the
+    account's older state writes notes once and leaves the newer evaluation in place."""
+    stream = generate(seed=10, accounts=1)
+    events = stream.events
+    zombie, owner = enrichment(store), enrichment(store)
+    await zombie.enrich_batch([(e, 0) for e in events[:2]])  # the zombie caches the account after two events
+    for event in events[2:]:
+        await run(owner, event)  # the new owner processes the rest
+    _, after_owner = await read_account_tags(store, events[0].account_id)
+    notes = await _count(store, [events[0].account_id])
+    await zombie.enrich_batch([(events[2], 0)])  # redelivered to the zombie, with its two-event view
+    _, after = await read_account_tags(store, events[0].account_id)
+    assert after.evaluated_through == after_owner.evaluated_through and after.tags == after_owner.tags
+    assert await _count(store, [events[0].account_id]) == notes, "a note was written twice"
 
 
 class ScriptedModel:

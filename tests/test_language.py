@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agents.enrichment import Enrichment
 from agents.factory import build_agent
 from agents.language import normalise, read_text
 from agents.signals import detect
@@ -21,9 +22,9 @@ START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 async def tags_after(store: SqliteMemoryStore, *messages: str, account: str = "acct") -> dict[str, str]:
     """Each message as one ticket event of `account`, an hour apart; the tags set afterwards, with reasons."""
-    agent = build_agent(CONFIG, store)
+    agent = Enrichment(build_agent(CONFIG, store), store)
     for i, body in enumerate(messages):
-        await agent.run(TicketEvent.model_validate({
+        await agent.enrich(TicketEvent.model_validate({
             "event_id": f"{account}-{i}", "type": "ticket.created", "occurred_at": START + timedelta(hours=i),
             "account_id": account, "ticket": {"id": f"T-{i}", "subject": body[:60], "body": body,
                                               "priority": "normal", "channel": "social"},

@@ -90,7 +90,8 @@ def test_a_refusal_by_our_own_limiter_is_not_an_attempt() -> None:
     real = RateLimited("model", 3.0)
     last = settings.retry.max_attempts
     assert decide(held, attempt=last, route=settings.routes().tickets, retry=settings.retry, now_ms=0).action == "delay"
-    assert decide(real, attempt=last, route=settings.routes().tickets, retry=settings.retry, now_ms=0).action == "dead_letter"
+    tickets = settings.routes().tickets
+    assert decide(real, attempt=last, route=tickets, retry=settings.retry, now_ms=0).action == "dead_letter"
 
 
 async def test_memory_calls_to_mem0_are_paced_per_account(fake_mem0) -> None:  # type: ignore[no-untyped-def]

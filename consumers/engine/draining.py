@@ -7,9 +7,9 @@ flight (and those finished in the last commit's round trip), a graceful hand-ove
 rebalance rejects (stale generation) is not lost when the partition comes back to this member: what it finished
 is remembered across the rebalance (`_unsaved`) and skipped.
 
-Giving partitions up (a revoke, or `stop()` for all of them, which then leaves the group): waiting records are dropped, in-flight ones get
-`drain_timeout` to finish (then are cancelled and left to the next owner), and what is done is committed before
-the partitions move.
+Giving partitions up (a revoke, or `stop()` for all of them, which then leaves the group): waiting records are
+dropped, in-flight ones get `drain_timeout` to finish (then are cancelled and left to the next owner), and what is
+done is committed before the partitions move.
 """
 
 from __future__ import annotations

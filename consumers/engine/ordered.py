@@ -66,12 +66,14 @@ class KeyOrderedConsumer(Draining):
         due_ms: Callable[[Record], int] | None = None,
         connection: dict[str, Any] | None = None,
         batch_handler: BatchHandler | None = None,
+        on_revoke: Callable[[set[TopicPartition]], None] | None = None,
     ) -> None:
         """`due_ms`: a record is not started before this time (epoch ms); its account waits for it without
         holding a slot. Records of one key must come due in offset order (true of one delay tier).
         `retry_wait(attempt)`: seconds before a handler that raised is run again on the same record.
         `connection`: security options for the consumer and its admin client (`consumers.engine.connection`).
-        `batch_handler`: batch mode (`consumers.engine.batches`): every fetch goes to it at once, `handler` unused."""
+        `batch_handler`: batch mode (`consumers.engine.batches`): every fetch goes to it at once, `handler` unused.
+        `on_revoke`: told which partitions a rebalance took away, once they are drained (a handler's cache)."""
         if max_in_flight < 1 or max_buffered < max_in_flight:
             raise ValueError("need 1 <= max_in_flight <= max_buffered")
         super().__init__(drain_timeout_seconds)
@@ -99,6 +101,7 @@ class KeyOrderedConsumer(Draining):
         self._tasks: list[asyncio.Task[None]] = []
         self._failure: asyncio.Future[BaseException] | None = None
         self._batches = Batches(self, batch_handler) if batch_handler is not None else None
+        self.on_revoke = on_revoke
         self.peak_in_flight = 0
         self.skipped_done = 0  # records a previous owner had finished (from the commit metadata)
         label = ",".join(self.topics)

@@ -32,6 +32,8 @@ class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         elif revoked:
             log.info("partitions revoked: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in revoked))
             await self.owner._drain(set(revoked))
+            if self.owner.on_revoke is not None:
+                self.owner.on_revoke(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         owner = self.owner

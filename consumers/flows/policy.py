@@ -1,8 +1,8 @@
 """The one place that decides what a failure means for a record: a delay tier, the dead-letter topic, a retry
 in place, or done.
 
-Nothing else decides retries. A retryable error (429, transient fault) sends the record to the smallest delay tier of its
-route at least as long as the wait: the server's reset time when it gave one (cut to `retry.max_wait_seconds`),
+Nothing else decides retries. A retryable error (429, transient fault) sends the record to the smallest delay tier
+of its route at least as long as the wait: the server's reset time when it gave one (cut to `retry.max_wait_seconds`),
 else exponential back-off with jitter. The due time is now + that tier's delay (or the wait, when it is longer than
 the largest tier), so records in one tier come due in the order they were written and waiting on the head is
 correct. After the route's `max_attempts`, or at once for a permanent error, the record is dead-lettered with its

@@ -134,6 +134,20 @@ class ReplayFlow:
         self.limiter = AsyncLimiter(rate, 1.0) if rate > 0 else None
         self.tally = Tally()
 
+    async def handle_batch(self, records: list[Record]) -> list[str]:
+        """A whole fetch (the engine's batch mode, for a planner that writes batches)."""
+        arrived = [arrival(r) for r in records]
+        mine = [(r, p) for r, p in arrived
+                if not self.accounts or (r.key or b"").decode("utf-8", "replace") in self.accounts]
+        results = await self.flow.process_batch(mine, skip_done=True, dry_run=self.dry_run,
+                                                before_run=self.limiter.acquire if self.limiter else None)
+        self.tally.outcomes["outside_accounts"] += len(arrived) - len(mine)
+        for result in results:
+            self.tally.outcomes[result.status] += 1
+            if result.enriched is not None and (result.enriched.tags_added or result.enriched.tags_removed):
+                self.tally.tagged += 1
+        return [r.status for r in results]
+
     async def handle(self, record: Record) -> str:
         record, provenance = arrival(record)
         if self.accounts and (record.key or b"").decode("utf-8", "replace") not in self.accounts:

@@ -55,7 +55,8 @@ class DeadLetter:
 
     def summary(self) -> dict[str, object]:
         return {
-            "flow": self.route.flow, "topic": self.record.topic, "partition": self.record.partition, "offset": self.record.offset, "reason": self.reason,
+            "flow": self.route.flow, "topic": self.record.topic, "partition": self.record.partition,
+            "offset": self.record.offset, "reason": self.reason,
             "account": self.account, "event_id": self.event_id, "failed_at": self.failed_at.isoformat(),
             "attempts": self.record.header("x-dlq-attempts"), "error": (self.record.header("x-dlq-error") or "")[:200],
             "original": f"{self.record.header('x-dlq-original-topic')}/{self.record.header('x-dlq-original-partition')}"

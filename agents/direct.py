@@ -1,0 +1,154 @@
+"""The direct path of a deterministic planner (the offline rules model): its judgment applied to the cached state
+of the account and written for a whole batch at once, without the tool loop.
+
+The tool loop exists for models that must not be trusted: it binds every call to the event's account and checks
+every argument. The rules model is our own code, so its decisions are applied directly, with the same effects the
+tools would have (`agents.tools`, `agents.notes`): one note per event under the idempotency key of its event id,
+a redelivered event finding its note and marking a new planner on it, tags set with their reason and evidence
+ids and cleared with their reason, `evaluated_through` never moving back, an event older than what the tags
+reflect changing no tag. The writes of a batch go to the store in one transaction (`memory.batch`): the group
+commit that makes a backfill fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pydantic import JsonValue
+
+from agents.loop import AgentOutcome
+from agents.model import Usage
+from agents.notes import NOTE_KIND, PROFILE_KEY, PROFILE_KIND, TagRecord
+from agents.rules import Note, TagDecision
+from agents.state import AccountState
+from agents.tools import AddMemoryArgs
+from config.settings import TagSettings
+from core.events import TicketEvent
+from memory.batch import Change, NewMemory
+from memory.store import EntityScope
+
+
+class DirectPlanner(Protocol):
+    """A planner whose decisions can be applied without the tool loop (deterministic, trusted code)."""
+
+    name: str
+    tags: dict[str, TagSettings]
+
+    def note_for(self, event: TicketEvent) -> AddMemoryArgs: ...
+
+    def judge(self, name: str, rule: TagSettings, notes: list[Note], now: object, tagged: bool) -> TagDecision: ...
+
+
+def is_direct(model: object) -> bool:
+    return callable(getattr(model, "note_for", None)) and callable(getattr(model, "judge", None))
+
+
+@dataclass
+class Writes:
+    """What a batch writes: new memories in order, then changes; one pending profile write per account."""
+
+    new: list[NewMemory] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    profiles: dict[str, NewMemory | Change] = field(default_factory=dict)
+    notes_added: int = 0
+    indexed: set[tuple[str, str]] = field(default_factory=set)  # (person hash, account) pairs this batch adds
+
+    def profile(self, account: str, write: NewMemory | Change) -> None:
+        """Coalesce the profile writes of one account in a batch: their metadata merged in order, the last guard."""
+        earlier = self.profiles.get(account)
+        if earlier is None:
+            self.profiles[account] = write
+            return
+        merged = {**earlier.metadata, **write.metadata}
+        if isinstance(earlier, NewMemory):
+            self.profiles[account] = NewMemory(earlier.text, earlier.scope, earlier.key, merged,
+                                               merge_if_exists=True, not_after=write.not_after)
+        else:
+            self.profiles[account] = Change(earlier.memory_id, merged, write.not_after)
+
+    def all(self) -> tuple[list[NewMemory], list[Change]]:
+        new = self.new + [w for w in self.profiles.values() if isinstance(w, NewMemory)]
+        return new, self.changes + [w for w in self.profiles.values() if isinstance(w, Change)]
+
+
+def apply(planner: DirectPlanner, fingerprint: str, state: AccountState, event: TicketEvent,
+          writes: Writes) -> AgentOutcome:
+    """Judge one event against its account's state, update the state, add the writes; the outcome as the tool
+    loop would report it."""
+    account, ticket = event.account_id, event.ticket
+    scope = EntityScope(user_id=account)
+    args = planner.note_for(event)
+    signals, quotes = list(dict.fromkeys(args.signals)), {n: q[:120] for n, q in args.quotes.items()}
+    existing = state.notes.get(event.event_id)
+    if existing is None:
+        metadata: dict[str, JsonValue] = {
+            "kind": NOTE_KIND, "event_id": event.event_id, "event_type": event.type, "ticket_id": ticket.id,
+            "occurred_at": event.occurred_at.isoformat(), "priority": ticket.priority, "channel": ticket.channel,
+            "signals": signals, "quotes": quotes, "planner": fingerprint,  # type: ignore[dict-item]
+        }
+        if ticket.requester is not None:
+            metadata["requester_id"] = ticket.requester.id
+        note = NewMemory(args.text, scope, event.event_id, metadata, list(dict.fromkeys(args.categories)),
+                         timestamp=event.occurred_at)
+        writes.new.append(note)
+        writes.notes_added += 1
+        note_id = note.id
+    else:
+        note_id = existing.memory_id
+        if state.planners.get(event.event_id) != fingerprint:  # rules or model changed since: re-read, mark it
+            writes.changes.append(Change(note_id, {"planner": fingerprint, "signals": signals, "quotes": quotes,
+                                                   "previous_planner": state.planners.get(event.event_id)}))
+    state.notes[event.event_id] = Note(
+        memory_id=note_id, event_id=event.event_id, ticket_id=ticket.id, event_type=event.type,
+        occurred_at=event.occurred_at, priority=ticket.priority, signals=frozenset(signals),
+        quotes=tuple(sorted(quotes.items())))
+    state.planners[event.event_id] = fingerprint
+    added, removed, evidence = _judge(planner, state, event, scope, writes)
+    return AgentOutcome(
+        tags=sorted(state.tags.tags), tags_added=added, tags_removed=removed, memory_ids=[note_id],
+        evidence=evidence, summary=f"{planner.name}: {event.type} {ticket.id}", planner=planner.name,
+        usage=Usage(), turns=0, tool_calls=0, model_seconds=[],
+    )
+
+
+def _judge(planner: DirectPlanner, state: AccountState, event: TicketEvent, scope: EntityScope,
+           writes: Writes) -> tuple[list[str], list[str], list[str]]:
+    through = state.tags.evaluated_through
+    if through is not None and event.occurred_at < through:
+        return [], [], []  # an older event than the tags already reflect: a replay must not rewrite them
+    tags = dict(state.tags.tags)
+    notes = list(state.notes.values())
+    added, removed, evidence, cleared = [], [], [], {}
+    for name, rule in planner.tags.items():
+        decision = planner.judge(name, rule, notes, event.occurred_at, name in tags)
+        if decision.applies and name not in tags:
+            tags[name] = TagRecord(reason=decision.reason, evidence_memory_ids=decision.evidence,
+                                   event_id=event.event_id, set_at=event.occurred_at)
+            added.append(name)
+            evidence.append(f"+{name}: {decision.reason}")
+        elif decision.clear and name in tags:
+            del tags[name]
+            removed.append(name)
+            evidence.append(f"-{name}: {decision.reason}")
+            cleared[name] = {"reason": decision.reason, "event_id": event.event_id}
+    now_through = max(filter(None, [through, event.occurred_at]))
+    if added or removed or now_through != through:
+        metadata: dict[str, JsonValue] = {
+            "kind": PROFILE_KIND,
+            "tags": {n: r.model_dump(mode="json") for n, r in tags.items()},
+            "evaluated_through": now_through.isoformat(),
+            **{f"tag_{n}": n in tags for n in planner.tags},
+        }
+        if cleared:
+            metadata["last_cleared"] = cleared  # type: ignore[assignment]
+        guard = ("evaluated_through", now_through.isoformat())
+        if state.profile_id is None:
+            profile = NewMemory(f"Account profile of {state.account_id}", scope, PROFILE_KEY, metadata,
+                                merge_if_exists=True, not_after=guard)
+            state.profile_id = profile.id
+            writes.profile(state.account_id, profile)
+        else:
+            writes.profile(state.account_id, Change(state.profile_id, metadata, guard))
+        state.tags = state.tags.model_copy(update={"tags": tags, "evaluated_through": now_through})
+    return added, removed, evidence

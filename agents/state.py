@@ -1,0 +1,117 @@
+"""Each account's state as the offline planner needs it, cached in the member that owns the account's partition.
+
+The state of an account is its ticket notes as the rules weigh them (signals, quotes, times, the planner that
+last judged each) and its profile (tags, `evaluated_through`). It is read from the store once, when an event of
+the account is first seen, and kept current by the writes the member makes itself, so a backfill reads each
+account once instead of twice per event. It stays true because one member at a time owns a partition:
+
+* a rebalance drops the accounts of the partitions it takes away (`forget_partitions`);
+* a deletion anywhere (any member, any host) writes a tombstone first, and every batch compares the number of
+  tombstones with the one the cache was filled under (`valid_for`): when it moved, the cache is emptied, so a
+  deleted person's notes cannot come back from memory;
+* a batch whose writes fail drops its accounts (the store is the truth, the cache only a copy);
+* a member that still writes after losing its partition (a zombie) cannot do harm: notes are idempotent by id,
+  and a profile change never rewinds a later `evaluated_through`.
+
+The cache holds at most `max_notes` notes, dropping the accounts used longest ago beyond that.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from agents.notes import NOTE_KIND, AccountTags, account_filter, read_account_tags
+from agents.rules import Note
+from memory.store import Memory, MemoryStore, list_all
+
+
+def note_of(memory: Memory) -> Note | None:
+    """A ticket note as the rules weigh it; None for a memory something else wrote."""
+    meta = memory.metadata
+    try:
+        return Note(
+            memory_id=memory.id, event_id=str(meta["event_id"]), ticket_id=str(meta.get("ticket_id", "")),
+            event_type=str(meta.get("event_type", "")), occurred_at=datetime.fromisoformat(str(meta["occurred_at"])),
+            priority=str(meta.get("priority", "normal")), signals=frozenset(meta.get("signals") or []),  # type: ignore
+            quotes=tuple(sorted(dict(meta.get("quotes") or {}).items())),  # type: ignore[arg-type]
+        )
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+@dataclass
+class AccountState:
+    account_id: str
+    notes: dict[str, Note] = field(default_factory=dict)  # by event id
+    planners: dict[str, str] = field(default_factory=dict)  # event id -> the planner that last judged it
+    profile_id: str | None = None
+    tags: AccountTags = field(default_factory=AccountTags)
+    partition: int | None = None  # of the input topic, for dropping it on a revoke
+
+
+async def load_state(store: MemoryStore, account_id: str) -> AccountState:
+    state = AccountState(account_id)
+    for memory in await list_all(store, filters=account_filter(account_id, NOTE_KIND), page_size=200):
+        note = note_of(memory)
+        if note is not None:
+            state.notes[note.event_id] = note
+            state.planners[note.event_id] = str(memory.metadata.get("planner") or "")
+    profile, state.tags = await read_account_tags(store, account_id)
+    state.profile_id = profile.id if profile is not None else None
+    return state
+
+
+class AccountCache:
+    def __init__(self, store: MemoryStore, *, max_notes: int = 200_000) -> None:
+        self.store = store
+        self.max_notes = max_notes
+        self._states: OrderedDict[str, AccountState] = OrderedDict()
+        self._notes = 0
+        self._version: int | None = None  # the tombstone count the cache was filled under
+
+    def valid_for(self, version: int) -> None:
+        """Empty the cache if a deletion happened since it was filled (`version`: the number of tombstones)."""
+        if self._version is not None and version != self._version:
+            self.clear()
+        self._version = version
+
+    async def states(self, accounts: dict[str, int | None]) -> dict[str, AccountState]:
+        """The state of each account (account -> its partition), read from the store where not cached."""
+        found: dict[str, AccountState] = {}
+        for account, partition in accounts.items():
+            state = self._states.get(account)
+            if state is None:
+                state = await load_state(self.store, account)
+                self._states[account] = state
+                self._notes += len(state.notes)
+            else:
+                self._states.move_to_end(account)
+            state.partition = partition
+            found[account] = state
+        return found
+
+    def grew(self, notes: int) -> None:
+        """`notes` new notes were added to cached states; drop the oldest accounts beyond the bound."""
+        self._notes += notes
+        while self._notes > self.max_notes and len(self._states) > 1:
+            _, state = self._states.popitem(last=False)
+            self._notes -= len(state.notes)
+
+    def drop(self, accounts: set[str] | list[str]) -> None:
+        for account in accounts:
+            state = self._states.pop(account, None)
+            if state is not None:
+                self._notes -= len(state.notes)
+
+    def forget_partitions(self, partitions: set[int]) -> None:
+        """A rebalance took these partitions of the input topic away: their accounts are another member's now."""
+        self.drop([a for a, s in self._states.items() if s.partition is None or s.partition in partitions])
+
+    def clear(self) -> None:
+        self._states.clear()
+        self._notes = 0
+
+    def __len__(self) -> int:
+        return len(self._states)
