@@ -141,7 +141,8 @@ class ReplayFlow:
                 if not self.accounts or (r.key or b"").decode("utf-8", "replace") in self.accounts]
         results = await self.flow.process_batch(mine, skip_done=True, dry_run=self.dry_run,
                                                 before_run=self.limiter.acquire if self.limiter else None)
-        self.tally.outcomes["outside_accounts"] += len(arrived) - len(mine)
+        if len(mine) < len(arrived):
+            self.tally.outcomes["outside_accounts"] += len(arrived) - len(mine)
         for result in results:
             self.tally.outcomes[result.status] += 1
             if result.enriched is not None and (result.enriched.tags_added or result.enriched.tags_removed):
