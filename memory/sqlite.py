@@ -9,7 +9,7 @@ memory, history keeps only that an ADD/UPDATE/DELETE happened (no text), and fre
 from __future__ import annotations
 
 import asyncio
-import json
+import orjson
 import sqlite3
 import struct
 import threading
@@ -29,10 +29,15 @@ from memory.export import project
 from memory import sqlite_batch
 from memory.batch import Change, NewMemory, Written, planned_id
 from memory.filters import Node, as_node, scoped_entities
-from memory.sqlite_sql import (SCHEMA, SCHEMA_VERSION, compile_filter, delete_ids, find_idempotent, record_event,
-                               row_fields)
+from memory.sqlite_sql import (MIGRATIONS, SCHEMA, SCHEMA_VERSION, compile_filter, delete_ids, find_idempotent,
+                               fts_totals, record_event, row_fields)
 from memory.sqlite_sql import timestamp as _ts
 from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
+
+
+def _dumps(value: object) -> str:
+    """JSON text of a stored value (orjson: the hot path writes one or two per memory)."""
+    return orjson.dumps(value).decode()
 
 T = TypeVar("T")
 _FTS_CANDIDATES = 500
@@ -54,7 +59,6 @@ class SqliteMemoryStore:
             str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout_ms / 1000
         )
         self._db.row_factory = sqlite3.Row
-        self._db.create_function("word_count", 1, lambda text: len(ranking.words(text or "")), deterministic=True)
         self._lock = threading.Lock()
         self._df: dict[str, tuple[float, int]] = {}  # term -> (computed at, document frequency)
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={busy_timeout_ms}",
@@ -63,8 +67,11 @@ class SqliteMemoryStore:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         tables = self._db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'memories'").fetchone()[0]
         if tables and version != SCHEMA_VERSION:
-            raise MemoryConfigError(f"{path} holds memory schema v{version}; this version needs v{SCHEMA_VERSION}. "
-                               "Export what you need and start from a new file.")
+            if version not in MIGRATIONS:
+                raise MemoryConfigError(f"{path} holds memory schema v{version}; this version needs "
+                                        f"v{SCHEMA_VERSION}. Export what you need and start from a new file.")
+            for step in sorted(v for v in MIGRATIONS if v >= version):
+                self._db.executescript(MIGRATIONS[step])
         self._db.executescript(SCHEMA)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self._reader = self._db if str(path) == ":memory:" else self._read_connection(path)
@@ -77,7 +84,6 @@ class SqliteMemoryStore:
         wait (WAL recovery) that could hold up the loop."""
         db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=_READ_BUSY_SECONDS)
         db.row_factory = sqlite3.Row
-        db.create_function("word_count", 1, lambda text: len(ranking.words(text or "")), deterministic=True)
         db.execute("PRAGMA query_only=ON")
         return db
 
@@ -148,13 +154,13 @@ class SqliteMemoryStore:
                 "INSERT INTO memories (id, user_id, agent_id, app_id, run_id, memory, scope, metadata, categories,"
                 " idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (memory_id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"), text,
-                 tokens, json.dumps(meta), json.dumps(categories or []), idempotency_key, created, created),
+                 tokens, _dumps(meta), _dumps(categories or []), idempotency_key, created, created),
             )
             if vectors:
                 db.execute("INSERT INTO embeddings (rowid, model, vector) VALUES (?, ?, ?)",
                            (cur.lastrowid, self.embedder.model, vectors[0]))  # type: ignore[union-attr]
-            db.execute("INSERT INTO history (memory_id, event, new_memory, new_metadata, created_at)"
-                       " VALUES (?, 'ADD', ?, ?, ?)", (memory_id, text, json.dumps(meta), now))
+            db.execute("INSERT INTO history (memory_id, event, new_memory, created_at) VALUES (?, 'ADD', ?, ?)",
+                       (memory_id, text, now))
             record_event(db, event_id, "ADD", [{"id": memory_id, "event": "ADD"}], now)
             db.execute("COMMIT")
             return AddResult(id=memory_id, event_id=event_id, created=True)
@@ -201,7 +207,7 @@ class SqliteMemoryStore:
                 ):
                     rows[row["rowid"]] = row
                     matched.add(row["rowid"])
-            docs, total_words = (r[0] for r in db.execute("SELECT value FROM stats ORDER BY key"))
+            docs, total_words = fts_totals(db)
             idfs = {t: ranking.idf(docs, self._document_frequency(db, t)) for t in terms} if matched else {}
             avg_len = total_words / docs if docs else 1.0
             vectors: dict[int, list[float]] = {}
@@ -277,17 +283,16 @@ class SqliteMemoryStore:
             row = db.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()
             if row is None:
                 raise NotFound(f"no memory with id {memory_id}")
-            new_meta = {**json.loads(row["metadata"]), **(metadata or {})}
+            new_meta = {**orjson.loads(row["metadata"]), **(metadata or {})}
             new_text = row["memory"] if text is None else text
             now = _ts(datetime.now(UTC))
             db.execute("UPDATE memories SET memory = ?, metadata = ?, updated_at = ? WHERE id = ?",
-                       (new_text, json.dumps(new_meta), now, memory_id))
+                       (new_text, _dumps(new_meta), now, memory_id))
             if vectors:
                 db.execute("INSERT OR REPLACE INTO embeddings (rowid, model, vector) VALUES (?, ?, ?)",
                            (row["rowid"], self.embedder.model, vectors[0]))  # type: ignore[union-attr]
-            db.execute("INSERT INTO history (memory_id, event, old_memory, new_memory, old_metadata, new_metadata,"
-                       " created_at) VALUES (?, 'UPDATE', ?, ?, ?, ?, ?)",
-                       (memory_id, row["memory"], new_text, row["metadata"], json.dumps(new_meta), now))
+            db.execute("INSERT INTO history (memory_id, event, old_memory, new_memory, created_at)"
+                       " VALUES (?, 'UPDATE', ?, ?, ?)", (memory_id, row["memory"], new_text, now))
             db.execute("COMMIT")
             return Memory(**row_fields(db.execute("SELECT * FROM memories WHERE id = ?", (memory_id,)).fetchone()))
 
@@ -334,7 +339,7 @@ class SqliteMemoryStore:
             if row is None:
                 raise NotFound(f"no memory event with id {event_id}")
             return MemoryEvent(id=row["id"], status=row["status"], event_type=row["event_type"],
-                               results=json.loads(row["results"]), error=row["error"])
+                               results=orjson.loads(row["results"]), error=row["error"])
 
         return await self._read(event)
 

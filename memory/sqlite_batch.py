@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import json
+import orjson
 import sqlite3
 import uuid
 from datetime import UTC, datetime
@@ -15,6 +15,11 @@ from memory import ranking
 from memory.batch import Change, NewMemory, Written, newer, remapped
 from memory.sqlite_sql import find_idempotent, timestamp
 from memory.store import EntityScope
+
+
+def _dumps(value: object) -> str:
+    """JSON text of a stored value (orjson: the hot path writes one or two per memory)."""
+    return orjson.dumps(value).decode()
 
 
 def write(db: sqlite3.Connection, new: list[NewMemory], changes: list[Change]) -> Written:
@@ -32,13 +37,13 @@ def write(db: sqlite3.Connection, new: list[NewMemory], changes: list[Change]) -
             "INSERT OR IGNORE INTO memories (id, user_id, agent_id, app_id, run_id, memory, scope, metadata,"
             " categories, idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (m.id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"), m.text,
-             " ".join(ranking.scope_token(k, v) for k, v in ids.items()), json.dumps(meta),
-             json.dumps(m.categories), m.key, created, created))
+             " ".join(ranking.scope_token(k, v) for k, v in ids.items()), _dumps(meta),
+             _dumps(m.categories), m.key, created, created))
         if cur.rowcount:
             written.ids[m.id] = m.id
             written.created.add(m.id)
-            db.execute("INSERT INTO history (memory_id, event, new_memory, new_metadata, created_at)"
-                       " VALUES (?, 'ADD', ?, ?, ?)", (m.id, m.text, json.dumps(meta), now))
+            db.execute("INSERT INTO history (memory_id, event, new_memory, created_at) VALUES (?, 'ADD', ?, ?)",
+                       (m.id, m.text, now))
             continue
         written.ids[m.id] = find_idempotent(db, ids, m.key) or m.id  # written earlier, maybe by another id
         if m.merge_if_exists:
@@ -49,15 +54,14 @@ def write(db: sqlite3.Connection, new: list[NewMemory], changes: list[Change]) -
         row = db.execute("SELECT memory, metadata FROM memories WHERE id = ?", (memory_id,)).fetchone()
         if row is None:
             raise NotFound(f"no memory with id {memory_id}")
-        old = json.loads(row["metadata"])
+        old = orjson.loads(row["metadata"])
         if change.not_after is not None and newer(old.get(change.not_after[0]), change.not_after[1]):
             written.skipped += 1
             continue
-        merged = json.dumps({**old, **remapped(change.metadata, actual)})  # type: ignore[dict-item]
+        merged = _dumps({**old, **remapped(change.metadata, actual)})  # type: ignore[dict-item]
         db.execute("UPDATE memories SET metadata = ?, updated_at = ? WHERE id = ?", (merged, now, memory_id))
-        db.execute("INSERT INTO history (memory_id, event, old_memory, new_memory, old_metadata, new_metadata,"
-                   " created_at) VALUES (?, 'UPDATE', ?, ?, ?, ?, ?)",
-                   (memory_id, row["memory"], row["memory"], row["metadata"], merged, now))
+        db.execute("INSERT INTO history (memory_id, event, old_memory, new_memory, created_at)"
+                   " VALUES (?, 'UPDATE', ?, ?, ?)", (memory_id, row["memory"], row["memory"], now))
     db.execute("COMMIT")
     return written
 
@@ -72,7 +76,7 @@ def add_many(db: sqlite3.Connection, items: list[tuple[str, EntityScope, dict[st
             "INSERT INTO memories (id, user_id, agent_id, app_id, run_id, memory, scope, metadata,"
             " categories, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?)",
             (memory_id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"),
-             text, " ".join(ranking.scope_token(k, v) for k, v in ids.items()), json.dumps(meta),
+             text, " ".join(ranking.scope_token(k, v) for k, v in ids.items()), _dumps(meta),
              created, created),
         )
         db.execute("INSERT INTO history (memory_id, event, new_memory, created_at) VALUES (?, 'ADD', ?, ?)",

@@ -3,7 +3,7 @@ statements several operations share (idempotent lookup, deletes that leave no te
 
 from __future__ import annotations
 
-import json
+import orjson
 import sqlite3
 from datetime import UTC, datetime
 
@@ -11,7 +11,18 @@ from pydantic import JsonValue
 
 from memory.filters import ENTITY_FIELDS, TIME_FIELDS, And, Cond, Node, Not, Or
 
-SCHEMA_VERSION = 3
+
+def _dumps(value: object) -> str:
+    """JSON text of a stored value (orjson: the hot path writes one or two per memory)."""
+    return orjson.dumps(value).decode()
+
+SCHEMA_VERSION = 4
+# Applied in order to a file of an older version (then SCHEMA, which creates what is missing). v4: document counts
+# come from FTS5's own totals, so the triggers no longer call Python on every write.
+MIGRATIONS = {
+    3: "DROP TRIGGER IF EXISTS memories_ai; DROP TRIGGER IF EXISTS memories_ad; DROP TRIGGER IF EXISTS memories_au;"
+       " DROP TABLE IF EXISTS stats;",
+}
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS memories (
     rowid INTEGER PRIMARY KEY,
@@ -38,19 +49,14 @@ CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
 );
 CREATE TRIGGER IF NOT EXISTS memories_ai AFTER INSERT ON memories BEGIN
     INSERT INTO memories_fts (rowid, scope, memory) VALUES (new.rowid, new.scope, new.memory);
-    UPDATE stats SET value = value + 1 WHERE key = 'docs';
-    UPDATE stats SET value = value + word_count(new.memory) WHERE key = 'words';
 END;
 CREATE TRIGGER IF NOT EXISTS memories_ad AFTER DELETE ON memories BEGIN
     INSERT INTO memories_fts (memories_fts, rowid, scope, memory) VALUES ('delete', old.rowid, old.scope, old.memory);
     DELETE FROM embeddings WHERE rowid = old.rowid;
-    UPDATE stats SET value = value - 1 WHERE key = 'docs';
-    UPDATE stats SET value = value - word_count(old.memory) WHERE key = 'words';
 END;
 CREATE TRIGGER IF NOT EXISTS memories_au AFTER UPDATE OF memory ON memories BEGIN
     INSERT INTO memories_fts (memories_fts, rowid, scope, memory) VALUES ('delete', old.rowid, old.scope, old.memory);
     INSERT INTO memories_fts (rowid, scope, memory) VALUES (new.rowid, new.scope, new.memory);
-    UPDATE stats SET value = value + word_count(new.memory) - word_count(old.memory) WHERE key = 'words';
 END;
 CREATE TABLE IF NOT EXISTS history (
     id INTEGER PRIMARY KEY,
@@ -60,13 +66,24 @@ CREATE TABLE IF NOT EXISTS history (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_memory ON history (memory_id, id);
-CREATE TABLE IF NOT EXISTS stats (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT OR IGNORE INTO stats (key, value) VALUES ('docs', 0), ('words', 0);
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY, event_type TEXT NOT NULL, status TEXT NOT NULL, results TEXT NOT NULL DEFAULT '[]',
     error TEXT, created_at TEXT NOT NULL
 );
 """
+
+
+def fts_totals(db: sqlite3.Connection) -> tuple[int, int]:
+    """(memories, tokens of their text) from FTS5's averages record (row 1 of its data table: varints for the row
+    count, then the token total of each column), which FTS5 keeps current itself: BM25's corpus statistics."""
+    row = db.execute("SELECT block FROM memories_fts_data WHERE id = 1").fetchone()
+    values, value = [], 0
+    for byte in (row[0] if row is not None else b""):
+        value = value << 7 | byte & 0x7F
+        if not byte & 0x80:
+            values.append(value)
+            value = 0
+    return (values[0], values[2]) if len(values) >= 3 else (0, 0)
 
 
 def timestamp(moment: datetime) -> str:
@@ -144,14 +161,14 @@ def delete_ids(db: sqlite3.Connection, ids: list[str]) -> int:
 
 def record_event(db: sqlite3.Connection, event_id: str, kind: str, results: list[JsonValue], now: str) -> None:
     db.execute("INSERT INTO events (id, event_type, status, results, created_at) VALUES (?, ?, 'SUCCEEDED', ?, ?)",
-               (event_id, kind, json.dumps(results), now))
+               (event_id, kind, _dumps(results), now))
 
 
 def row_fields(row: sqlite3.Row) -> dict[str, object]:
     return {
         "id": row["id"], "memory": row["memory"],
         "user_id": row["user_id"], "agent_id": row["agent_id"], "app_id": row["app_id"], "run_id": row["run_id"],
-        "metadata": json.loads(row["metadata"]), "categories": json.loads(row["categories"]),
+        "metadata": orjson.loads(row["metadata"]), "categories": orjson.loads(row["categories"]),
         "created_at": datetime.fromisoformat(row["created_at"]),
         "updated_at": datetime.fromisoformat(row["updated_at"]),
     }

@@ -109,3 +109,34 @@ async def test_an_older_schema_is_refused_with_a_clear_error(tmp_path: Path) -> 
     db.close()
     with pytest.raises(MemoryConfigError, match="schema v0"):
         SqliteMemoryStore(tmp_path / "old.db")
+
+
+async def test_a_v3_file_is_migrated_in_place(tmp_path: Path) -> None:
+    """v3 kept BM25's corpus counts in a `stats` table through triggers calling a Python function on every write;
+    v4 reads FTS5's own totals. Opening a v3 file drops those triggers (a write would fail on them otherwise)."""
+    path = tmp_path / "v3.db"
+    store = SqliteMemoryStore(path)
+    await store.add("the dashboard is down again", scope=EntityScope(user_id="acme"))
+    await store.close()
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE stats (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        DROP TRIGGER memories_ai;
+        CREATE TRIGGER memories_ai AFTER INSERT ON memories BEGIN
+            INSERT INTO memories_fts (rowid, scope, memory) VALUES (new.rowid, new.scope, new.memory);
+            UPDATE stats SET value = value + word_count(new.memory) WHERE key = 'words';
+        END;
+        PRAGMA user_version = 3;
+    """)
+    db.close()
+    store = SqliteMemoryStore(path)
+    try:
+        await store.add("billing is wrong", scope=EntityScope(user_id="acme"))  # the v3 trigger would fail here
+        hits = await store.search("dashboard down", filters={"user_id": "acme"})
+        assert [h.memory for h in hits][:1] == ["the dashboard is down again"]
+    finally:
+        await store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'stats'").fetchone()[0] == 0
+    db.close()
