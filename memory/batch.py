@@ -10,9 +10,9 @@ conditional (the profile's `evaluated_through`): a writer holding older state ne
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Protocol
 
@@ -21,11 +21,13 @@ from pydantic import JsonValue
 from memory.store import EntityScope, MemoryStore
 
 _NAMESPACE = uuid.UUID("6f3a0c52-8d1e-4c7b-9a45-2b1f0e7d9c13")
+_ENTITIES = ("user_id", "agent_id", "app_id", "run_id")
 
 
 def planned_id(scope: EntityScope, key: str) -> str:
     """The id of the memory with these entity ids and idempotency key, the same in every process."""
-    return str(uuid.uuid5(_NAMESPACE, json.dumps([scope.ids(), key], sort_keys=True)))
+    entities = "\0".join(f"{name}={getattr(scope, name) or ''}" for name in _ENTITIES)
+    return str(uuid.uuid5(_NAMESPACE, f"{entities}\0{key}"))
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class NewMemory:
     merge_if_exists: bool = False  # an existing memory takes this metadata instead (guarded by `not_after`)
     not_after: tuple[str, str] | None = None  # as `Change.not_after`, for that merge
 
-    @property
+    @cached_property
     def id(self) -> str:
         return planned_id(self.scope, self.key)
 
