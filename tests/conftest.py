@@ -20,6 +20,7 @@ from config.settings import Settings, load_settings
 from consumers.topics import create_topics
 from localkafka import LocalBroker
 from memory.sqlite import SqliteMemoryStore
+from tests.postgres_fixtures import postgres_dsn, postgres_server  # noqa: F401 (fixtures)
 
 if TYPE_CHECKING:
     from tests.fakes.mem0_server import FakeMem0
@@ -197,11 +198,16 @@ def fake_mem0() -> Iterator[FakeMem0]:
     assert not bad, "requests outside Mem0's OpenAPI contract:\n" + "\n".join(bad)
 
 
-@pytest.fixture(params=["sqlite", "mem0"])
+@pytest.fixture(params=["sqlite", "mem0", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[object]:
-    """The same behavioural tests run on the embedded store and on Mem0 Platform (through the fake)."""
+    """The same behavioural tests run on the embedded store, on Mem0 Platform (through the fake) and on a real
+    PostgreSQL (a database of the test's own on the session's server)."""
     if request.param == "sqlite":
         store: object = SqliteMemoryStore(tmp_path / "m.db")
+    elif request.param == "postgres":
+        from memory.postgres import PostgresMemoryStore
+
+        store = PostgresMemoryStore(request.getfixturevalue("postgres_dsn"))
     else:
         from memory.mem0 import Mem0MemoryStore
 

@@ -58,3 +58,20 @@ def test_invalid_settings_fail_at_start(overrides: dict[str, object]) -> None:
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_memory_flag_selects_postgres_by_its_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli.common import settings_from
+
+    monkeypatch.setenv("PGPASSWORD", "from-the-env")
+    s = settings_from(None, memory="postgresql://te@db.internal:5432/memory")
+    assert s.memory.backend == "postgres"
+    assert s.memory.dsn.get_secret_value() == "postgresql://te@db.internal:5432/memory"
+    assert s.postgres_password is not None and s.postgres_password.get_secret_value() == "from-the-env"
+    assert settings_from(None, memory="mem0").memory.backend == "mem0"
+    assert settings_from(None, memory="some/file.db").memory.backend == "sqlite"
+
+
+def test_postgres_without_a_dsn_is_refused() -> None:
+    with pytest.raises(ValidationError, match="memory.dsn"):
+        load_settings(memory={"backend": "postgres"})
