@@ -52,8 +52,18 @@ def is_driver_error(exc: BaseException) -> bool:
                             OSError, TimeoutError, asyncio.TimeoutError))
 
 
+def _encode_jsonb(value: object) -> bytes:
+    return b"\x01" + json.dumps(value).encode()  # jsonb's binary form: a version byte, then the text
+
+
+def _decode_jsonb(data: bytes) -> object:
+    return json.loads(data[1:])
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    """jsonb as Python values, in the binary format so that COPY (bulk import) takes them too."""
+    await conn.set_type_codec("jsonb", encoder=_encode_jsonb, decoder=_decode_jsonb, schema="pg_catalog",
+                              format="binary")
 
 
 async def create_pool(dsn: str, *, password: str | None, max_size: int, statement_timeout: float,
