@@ -31,15 +31,19 @@ from memory.embeddings import Embedder
 from memory.export import project
 from memory.filters import Node, as_node, scoped_entities
 from memory.postgres_pool import create_pool, is_driver_error, migrate, translate
-from memory.postgres_sql import (ADD, ANY_TERM, COLUMNS, DELETED, DOCUMENT_FREQUENCIES, FIND, SCRUB, Params,
-                                 compile_filter)
+from memory.postgres_sql import (ADD, ANY_TERM, COLUMNS, DELETED, DOCUMENT_FREQUENCIES, FIND, SCRUB, UPDATE,
+                                 Params, compile_filter)
 from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
 
 log = logging.getLogger("ticket_enricher.memory.postgres")
 _FTS_CANDIDATES = 500
 _SEMANTIC_CANDIDATES = 1000
+# Corpus statistics (memories, words, document frequency per term) are counted in the database and kept for a
+# while: counting a common term means reading its whole posting list. A small table changes fast in relative
+# terms and costs little to count, so its statistics are kept for seconds only.
 _STATS_TTL_SECONDS = 600.0
-_STATS_CACHED_FROM = 20_000  # below this many memories, corpus statistics are counted on every search
+_STATS_TTL_SMALL_SECONDS = 5.0
+_STATS_SMALL = 20_000
 
 
 def _utc(moment: datetime) -> datetime:
@@ -91,7 +95,7 @@ class PostgresMemoryStore:
         """A pooled connection; every driver error inside becomes a `core.errors` error."""
         try:
             pool = await self._ready()
-            async with pool.acquire(timeout=self._connect_timeout) as conn:
+            async with pool.acquire() as conn:  # waits for a free connection (back-pressure)
                 yield conn
         except BaseException as exc:
             if is_driver_error(exc):
@@ -123,7 +127,7 @@ class PostgresMemoryStore:
             meta["idempotency_key"] = idempotency_key
         ids = scope.ids()
         key = tuple(ids.get(f, "") for f in ("user_id", "agent_id", "app_id", "run_id"))
-        if idempotency_key is not None:  # before embedding, so a redelivered event costs no embeddings call
+        if idempotency_key is not None and self.embedder is not None:  # a redelivery costs no embeddings call
             async with self._conn("add") as conn:
                 found = await conn.fetchval(FIND, *key, idempotency_key)
             if found is not None:
@@ -213,17 +217,15 @@ class PostgresMemoryStore:
                 for score, _, seq, signals in scored[:top_k]]
 
     async def _statistics(self, conn: asyncpg.Connection, terms: list[str]) -> tuple[dict[str, float], float]:
-        """IDF per term and the average memory length, over the whole table. Counted on every search while the
-        table is small; past _STATS_CACHED_FROM memories cached for a while, since counting a common term means
-        reading its whole posting list."""
+        """IDF per term and the average memory length, over the whole table (see _STATS_TTL_SECONDS)."""
         clock = time.monotonic()
-        if self._corpus is None or self._corpus[1] < _STATS_CACHED_FROM \
-                or clock - self._corpus[0] > _STATS_TTL_SECONDS:
+        ttl = _STATS_TTL_SMALL_SECONDS if self._corpus is None or self._corpus[1] < _STATS_SMALL \
+            else _STATS_TTL_SECONDS
+        if self._corpus is None or clock - self._corpus[0] > ttl:
             docs, words = await conn.fetchrow("SELECT count(*), coalesce(sum(words), 0) FROM memories")
             self._corpus = (clock, int(docs), int(words))
         _, docs, words = self._corpus
-        fresh = docs >= _STATS_CACHED_FROM
-        stale = [t for t in terms if not (fresh and t in self._df and clock - self._df[t][0] < _STATS_TTL_SECONDS)]
+        stale = [t for t in terms if t not in self._df or clock - self._df[t][0] > ttl]
         if stale:
             for term, df in await conn.fetch(DOCUMENT_FREQUENCIES, stale):
                 self._df[term] = (clock, int(df))
@@ -243,11 +245,15 @@ class PostgresMemoryStore:
             raise ValueError("page starts at 1 and page_size is 1 to 200")
         params = Params()
         where = compile_filter(as_node(filters), params)
+        count_only = f"SELECT count(*) FROM memories m WHERE {where}"
+        query = (f"SELECT {COLUMNS}, count(*) OVER () AS total FROM memories m WHERE {where} "
+                 f"ORDER BY m.created_at, m.seq LIMIT {params.add(page_size)} OFFSET {params.add((page - 1) * page_size)}")
         async with self._conn("list") as conn:
-            count = await conn.fetchval(f"SELECT count(*) FROM memories m WHERE {where}", *params.values)
-            rows = await conn.fetch(
-                f"SELECT {COLUMNS} FROM memories m WHERE {where} ORDER BY m.created_at, m.seq "
-                f"LIMIT {params.add(page_size)} OFFSET {params.add((page - 1) * page_size)}", *params.values)
+            rows = await conn.fetch(query, *params.values)  # the count rides along: one round trip
+            if rows:
+                count = rows[0]["total"]
+            else:
+                count = 0 if page == 1 else await conn.fetchval(count_only, *params.values[:-2])
         return Page(results=[Memory(**_fields(r)) for r in rows], count=count, has_next=page * page_size < count)
 
     async def update(
@@ -256,25 +262,16 @@ class PostgresMemoryStore:
         """Replace the text and/or merge `metadata` into the existing metadata, under the row's lock (two
         members updating one profile never lose a key); recorded in history."""
         vectors = await self._vectors([text]) if text is not None else None
-        now = datetime.now(UTC)
-        async with self._conn("update") as conn, conn.transaction():
-            old = await conn.fetchrow("SELECT seq, memory, metadata FROM memories WHERE id = $1 FOR UPDATE",
-                                      memory_id)
-            if old is None:
-                raise KeyError(f"no memory with id {memory_id}")
-            new_text = old["memory"] if text is None else text
-            new_meta = {**old["metadata"], **(metadata or {})}
-            row = await conn.fetchrow(
-                f"UPDATE memories m SET memory = $2, words = $3, metadata = $4, updated_at = $5 WHERE id = $1 "
-                f"RETURNING {COLUMNS}", memory_id, new_text, len(ranking.words(new_text)), new_meta, now)
-            if vectors:
-                await conn.execute("INSERT INTO embeddings (seq, model, vector) VALUES ($1, $2, $3) ON CONFLICT "
-                                   "(seq) DO UPDATE SET model = excluded.model, vector = excluded.vector",
-                                   old["seq"], self.embedder.model, vectors[0])  # type: ignore[union-attr]
-            await conn.execute(
-                "INSERT INTO history (memory_id, event, old_memory, new_memory, old_metadata, new_metadata, "
-                "created_at) VALUES ($1, 'UPDATE', $2, $3, $4, $5, $6)",
-                memory_id, old["memory"], new_text, old["metadata"], new_meta, now)
+        words = len(ranking.words(text)) if text is not None else None
+        async with self._conn("update") as conn:
+            async with conn.transaction() if vectors else contextlib.nullcontext():
+                row = await conn.fetchrow(UPDATE, memory_id, text, words, metadata or {}, datetime.now(UTC))
+                if row is None:
+                    raise KeyError(f"no memory with id {memory_id}")
+                if vectors:
+                    await conn.execute("INSERT INTO embeddings (seq, model, vector) VALUES ($1, $2, $3) ON "
+                                       "CONFLICT (seq) DO UPDATE SET model = excluded.model, vector = excluded.vector",
+                                       row["seq"], self.embedder.model, vectors[0])  # type: ignore[union-attr]
         return Memory(**_fields(row))
 
     async def delete(self, memory_id: str) -> bool:

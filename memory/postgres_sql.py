@@ -89,6 +89,22 @@ WITH added AS (
     SELECT $13, 'ADD', 'SUCCEEDED', jsonb_build_array(jsonb_build_object('id', id, 'event', 'ADD')), $12 FROM added
 )
 SELECT seq FROM added"""
+# The update: one statement. The row is locked first (a concurrent update waits and is then re-read), the
+# metadata merged into the newest version (jsonb ||: top-level keys, as dict merging), and the history row
+# records exactly the version replaced.
+UPDATE = f"""
+WITH old AS (
+    SELECT seq, memory, metadata FROM memories WHERE id = $1 FOR UPDATE
+), updated AS (
+    UPDATE memories m SET memory = coalesce($2, old.memory), words = coalesce($3, m.words),
+                          metadata = old.metadata || $4::jsonb, updated_at = $5
+    FROM old WHERE m.seq = old.seq
+    RETURNING {COLUMNS}, old.memory AS old_memory, old.metadata AS old_metadata
+), logged AS (
+    INSERT INTO history (memory_id, event, old_memory, new_memory, old_metadata, new_metadata, created_at)
+    SELECT id, 'UPDATE', old_memory, memory, old_metadata, metadata, $5 FROM updated
+)
+SELECT * FROM updated"""
 FIND = f"SELECT id FROM memories WHERE ({ENTITY_KEY}) = ($1, $2, $3, $4) AND idempotency_key = $5"
 SCRUB = ("UPDATE history SET old_memory = NULL, new_memory = NULL, old_metadata = NULL, new_metadata = NULL "
          "WHERE memory_id = ANY($1::text[])")
