@@ -90,7 +90,7 @@ class LocalPostgres:
         return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{DATABASE}"
 
     def bindir(self) -> Path:
-        found = self._bindir or find_bindir()
+        self._bindir = found = self._bindir or find_bindir()
         if found is None:
             raise PostgresError("no PostgreSQL server binaries (initdb, pg_ctl, postgres) found: install the "
                                 "server package (Debian/Ubuntu: apt-get install postgresql) or set "

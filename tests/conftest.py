@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from core.events import TicketEvent
     from tests.fakes.openai_server import FakeOpenAI
 
-_SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_")
+_SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_", "PGPASSWORD")
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +36,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith(_SECRET_PREFIXES) and name != "TICKET_ENRICHER_KAFKA_LIB":
+        if name.startswith(_SECRET_PREFIXES) and name not in ("TICKET_ENRICHER_KAFKA_LIB",
+                                                               "TICKET_ENRICHER_PG_BINDIR"):
             monkeypatch.delenv(name)
 
 
