@@ -124,9 +124,10 @@ class Postgres:
 
     async def naive(self, query: str, account: str) -> None:
         await self.raw.fetch(
-            "SELECT id, ts_rank_cd(tsv, q) AS rank FROM memories, to_tsquery('english', array_to_string(ARRAY("
-            "SELECT quote_literal(t) FROM unnest($1::text[]) t), ' | ')) q WHERE user_id = $2 AND tsv @@ q "
-            "ORDER BY rank DESC LIMIT 10", ranking.query_terms(query), account)
+            "SELECT id, ts_rank_cd(tsv, q) AS rank FROM to_tsquery('english', array_to_string(ARRAY("
+            "SELECT quote_literal(t) FROM unnest($1::text[]) t), ' | ')) q, (SELECT * FROM memories "
+            "WHERE user_id = $2 OFFSET 0) m WHERE tsv @@ q ORDER BY rank DESC LIMIT 10",  # the account first
+            ranking.query_terms(query), account)
 
     def forget_statistics(self) -> None:
         self.store._df.clear()

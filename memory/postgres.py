@@ -31,8 +31,9 @@ from memory.embeddings import Embedder
 from memory.export import project
 from memory.filters import Node, as_node, scoped_entities
 from memory.postgres_pool import create_pool, is_driver_error, migrate, translate
-from memory.postgres_sql import (ADD, ANY_TERM, COLUMNS, DELETED, DOCUMENT_FREQUENCIES, FIND, SCRUB, UPDATE,
-                                 Params, compile_filter)
+from memory.postgres_sql import (ADD, ANY_TERM, COLUMNS, CORPUS_ESTIMATE, CORPUS_EXACT, CORPUS_SAMPLED, DELETED,
+                                 DOCUMENT_FREQUENCIES, FIND, SCRUB, TERM_FREQUENCIES, UPDATE, Params,
+                                 compile_filter)
 from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
 
 log = logging.getLogger("ticket_enricher.memory.postgres")
@@ -67,7 +68,7 @@ class PostgresMemoryStore:
         self._connect_timeout = connect_timeout
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
-        self._corpus: tuple[float, int, int] | None = None  # (counted at, memories, words)
+        self._corpus: tuple[float, int, float] | None = None  # (counted at, memories, average words)
         self._df: dict[str, tuple[float, int]] = {}  # term -> (counted at, memories holding it)
 
     def __repr__(self) -> str:
@@ -184,8 +185,11 @@ class PostgresMemoryStore:
                f"ORDER BY m.created_at DESC LIMIT {recent})")
         if terms:
             match = ANY_TERM.format(param=params.add(terms))
-            sql += (f" UNION ALL (SELECT {COLUMNS}, true FROM memories m WHERE m.tsv @@ {match} AND {where} "
-                    f"LIMIT {_FTS_CANDIDATES})")
+            # the scope first (OFFSET 0 keeps the planner from merging it into one scan with the tsvector
+            # match): an account's rows come from its index and are matched one by one, where a GIN bitmap of
+            # a common term would cover a large part of the table
+            sql += (f" UNION ALL (SELECT {COLUMNS}, true FROM (SELECT * FROM memories m WHERE {where} OFFSET 0) m"
+                    f" WHERE m.tsv @@ {match} LIMIT {_FTS_CANDIDATES})")
         async with self._conn("search") as conn:
             rows: dict[int, asyncpg.Record] = {}
             matched: set[int] = set()
@@ -222,18 +226,22 @@ class PostgresMemoryStore:
         ttl = _STATS_TTL_SMALL_SECONDS if self._corpus is None or self._corpus[1] < _STATS_SMALL \
             else _STATS_TTL_SECONDS
         if self._corpus is None or clock - self._corpus[0] > ttl:
-            docs, words = await conn.fetchrow("SELECT count(*), coalesce(sum(words), 0) FROM memories")
-            self._corpus = (clock, int(docs), int(words))
-        _, docs, words = self._corpus
+            self._corpus = (clock, *await _corpus_size(conn))
+        _, docs, avg_len = self._corpus
         stale = [t for t in terms if t not in self._df or clock - self._df[t][0] > ttl]
+        if stale and docs >= _STATS_SMALL:
+            for term, freq in await conn.fetch(TERM_FREQUENCIES, stale):
+                if freq is not None:
+                    self._df[term] = (clock, round(freq * docs))
+            stale = [t for t in stale if self._df.get(t, (0.0, 0))[0] != clock]
         if stale:
             for term, df in await conn.fetch(DOCUMENT_FREQUENCIES, stale):
                 self._df[term] = (clock, int(df))
-            if len(self._df) > 100_000:
-                self._df = {t: self._df[t] for t in terms}
+        if len(self._df) > 100_000:
+            self._df = {t: self._df[t] for t in terms}
         dfs = {t: self._df[t][1] for t in terms}
         docs = max(docs, *dfs.values()) if dfs else docs
-        return {t: ranking.idf(docs, df) for t, df in dfs.items()}, words / docs if docs else 1.0
+        return {t: ranking.idf(docs, df) for t, df in dfs.items()}, avg_len
 
     async def get(self, memory_id: str) -> Memory | None:
         async with self._conn("get") as conn:
@@ -338,6 +346,17 @@ class PostgresMemoryStore:
                 await asyncio.wait_for(pool.close(), timeout=10.0)
             except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                 pool.terminate()
+
+
+async def _corpus_size(conn: asyncpg.Connection) -> tuple[int, float]:
+    """(memories, average words per memory): exact below _STATS_SMALL, estimated above (see postgres_sql)."""
+    estimate = await conn.fetchval(CORPUS_ESTIMATE)
+    if estimate is not None and estimate >= _STATS_SMALL:
+        sampled = await conn.fetchval(CORPUS_SAMPLED)
+        if sampled is not None:
+            return int(estimate), float(sampled)
+    docs, words = await conn.fetchrow(CORPUS_EXACT)
+    return int(docs), words / docs if docs else 1.0
 
 
 def _fields(row: asyncpg.Record) -> dict[str, object]:

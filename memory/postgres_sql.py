@@ -69,6 +69,19 @@ COLUMNS = "m.seq, m.id, m.user_id, m.agent_id, m.app_id, m.run_id, m.memory, m.m
 # ever parsed as tsquery syntax.
 ANY_TERM = (f"to_tsquery('{TEXT_SEARCH_CONFIG}', array_to_string(ARRAY(SELECT quote_literal(t) "
             "FROM unnest({param}::text[]) AS t), ' | '))")
+# Corpus statistics for BM25. Exact counts on a small table; on a large one, counting a common term means
+# reading its whole posting list (a second at a million memories), so the table's size is the planner's
+# estimate, the average length a 1 % sample, and a term's document frequency the lexeme frequency ANALYZE keeps
+# for the most common lexemes of the tsvector column (exactly the costly ones); rarer terms are counted.
+CORPUS_ESTIMATE = "SELECT reltuples::bigint FROM pg_class WHERE oid = 'memories'::regclass"
+CORPUS_EXACT = "SELECT count(*), coalesce(sum(words), 0)::bigint FROM memories"
+CORPUS_SAMPLED = "SELECT avg(words)::float8 FROM memories TABLESAMPLE SYSTEM (1)"
+TERM_FREQUENCIES = f"""
+SELECT t, (SELECT s.freqs[array_position(s.elems, l.lexeme)]
+           FROM (SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs FROM pg_stats
+                 WHERE schemaname = current_schema() AND tablename = 'memories' AND attname = 'tsv') AS s) AS freq
+FROM unnest($1::text[]) AS t
+LEFT JOIN LATERAL (SELECT lexeme FROM unnest(to_tsvector('{TEXT_SEARCH_CONFIG}', t)) LIMIT 1) AS l ON true"""
 DOCUMENT_FREQUENCIES = (f"SELECT t, (SELECT count(*) FROM memories WHERE tsv @@ "
                         f"to_tsquery('{TEXT_SEARCH_CONFIG}', quote_literal(t))) FROM unnest($1::text[]) AS t")
 # The add: one statement, so the memory, its history row and its event commit together or not at all; a second
