@@ -5,7 +5,8 @@ opens on first use or at `ping()` (the worker's start-up check), which also migr
 (`memory.postgres_pool.migrate`). Idempotency is the database's: a unique index over (entity ids, key) and
 INSERT … ON CONFLICT DO NOTHING, so two members that both run an event (a rebalance overlap, a zombie after
 kill -9) store it once. Search is the embedded store's hybrid (`memory.ranking`): candidates from the scope's
-newest rows and a `tsvector` match, scored in Python with BM25 over corpus statistics read from the database;
+newest rows and a `tsvector` match over the scope's rows, scored in Python with BM25 over corpus statistics
+from the database (exact on a small table, estimated from ANALYZE's statistics on a large one);
 with embeddings, cosine over the candidates' vectors (`real[]`; pgvector is not used). Deletes really delete:
 rows, vectors and the history's text go, and dead row versions are vacuumed after a delete by scope.
 """
@@ -254,8 +255,9 @@ class PostgresMemoryStore:
         params = Params()
         where = compile_filter(as_node(filters), params)
         count_only = f"SELECT count(*) FROM memories m WHERE {where}"
+        limit, offset = params.add(page_size), params.add((page - 1) * page_size)
         query = (f"SELECT {COLUMNS}, count(*) OVER () AS total FROM memories m WHERE {where} "
-                 f"ORDER BY m.created_at, m.seq LIMIT {params.add(page_size)} OFFSET {params.add((page - 1) * page_size)}")
+                 f"ORDER BY m.created_at, m.seq LIMIT {limit} OFFSET {offset}")
         async with self._conn("list") as conn:
             rows = await conn.fetch(query, *params.values)  # the count rides along: one round trip
             if rows:
