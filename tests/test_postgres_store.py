@@ -4,6 +4,7 @@ mapped into the error tree, passwords never shown, deletes that leave no text in
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -114,6 +115,7 @@ async def test_losing_the_server_is_transient_and_the_pool_recovers() -> None:
     finally:
         await store.close()
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 async def test_a_statement_over_the_timeout_is_transient(postgres_dsn: str) -> None:
