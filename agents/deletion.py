@@ -64,6 +64,7 @@ class DeletionTools:
         account = EntityScope(user_id=account_id)
         before = (await self.store.list(filters=account.as_filter(), page_size=1)).count
         report = await delete_and_verify(self.store, account, timeout=self.wait_seconds)
+        await self.index.forget_account(account_id)  # no (person, account) entry may name a deleted account
         return Deleted(before, 1, Verification(
             verified=report.verified, delete_status=report.status,
             remaining_listed=report.remaining_listed, remaining_searched=report.remaining_searched,

@@ -1,14 +1,19 @@
-"""Search latency of the embedded store as it grows: p50/p95 of account-scoped hybrid search at 10k, 100k and
-1M memories over 10k accounts, beside two references measured in the same run on the same file:
+"""Search latency of the embedded store and of PostgreSQL as they grow, side by side in one run: p50/p95 of
+account-scoped hybrid search at 10k, 100k and 1M memories over 10k accounts (the same memories and the same
+queries in both), beside two references measured in the same run on the same data:
 
 - floor: the index lookup `list(user_id=…)` must do anyway (no text scoring at all);
-- naive: the same FTS5 BM25 query without the per-account token, filtered by account after matching.
+- ref: on SQLite the naive query, FTS5's own BM25 without the per-account token, filtered by account after
+  matching; on PostgreSQL ranking in SQL alone (`ts_rank_cd` over the account's `tsvector` matches: no IDF, no
+  entity or recency signal, no Python scoring), the cheapest full-text ranking it offers.
 
 "cold" is the first 50 queries after the store's document-frequency cache is cleared (every query term counted
-over the whole index once); the other columns are warm, as a running worker is.
+over the whole index once); the other columns are warm, as a running worker is. PostgreSQL is a local server
+started for the run from the machine's binaries (default settings, fsync on), reached over loopback TCP, so its
+column includes a network round trip per statement; SQLite is in-process.
 
-Run: `.venv/bin/python -m bench.memory_search [--sizes 10000,100000,1000000] [--queries 400]`.
-Builds its database in a temporary directory (about 1 GB at 1M); prints one table.
+Run: `.venv/bin/python -m bench.memory_search [--sizes 10000,100000,1000000] [--queries 400] [--stores
+sqlite,postgres]`. Builds its databases in a temporary directory (about 1 GB each at 1M); prints one table.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from typing import Any
 
 from memory import ranking
 from memory.sqlite import SqliteMemoryStore
@@ -49,21 +56,20 @@ def _pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-async def _grow(store: SqliteMemoryStore, rng: random.Random, n: int) -> None:
+def _batches(rng: random.Random, n: int) -> list[list[tuple[str, EntityScope, dict[str, object], datetime]]]:
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    batch: list[tuple[str, EntityScope, dict[str, object], datetime]] = []
+    batches, batch = [], []
     for _ in range(n):
         account = f"acct-{rng.randrange(ACCOUNTS)}"
         batch.append((_text(rng), EntityScope(user_id=account), {"kind": "ticket_note"},
                       start + timedelta(minutes=rng.randrange(500_000))))
         if len(batch) == 20_000:
-            await store.add_many(batch)  # type: ignore[arg-type]
+            batches.append(batch)
             batch = []
-    if batch:
-        await store.add_many(batch)  # type: ignore[arg-type]
+    return batches + [batch] if batch else batches
 
 
-def _naive(db: sqlite3.Connection, query: str, account: str) -> None:
+def _naive_sqlite(db: sqlite3.Connection, query: str, account: str) -> None:
     terms = ranking.query_terms(query)
     db.execute(
         "SELECT m.id, f.rank FROM (SELECT rowid, bm25(memories_fts, 0.0, 1.0) AS rank FROM memories_fts "
@@ -71,53 +77,133 @@ def _naive(db: sqlite3.Connection, query: str, account: str) -> None:
         "ORDER BY f.rank LIMIT 10", (ranking.fts_match(terms, None), account)).fetchall()
 
 
-async def main(sizes: list[int], queries: int, seed: int) -> None:
+class Sqlite:
+    name = "sqlite"
+
+    def __init__(self, tmp: Path) -> None:
+        self.path = tmp / "bench.db"
+        self.store = SqliteMemoryStore(self.path)
+        self.raw = sqlite3.connect(self.path)
+
+    async def settle(self) -> None:
+        self.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def naive(self, query: str, account: str) -> None:
+        _naive_sqlite(self.raw, query, account)
+
+    def forget_statistics(self) -> None:
+        self.store._df.clear()
+
+    async def megabytes(self) -> float:
+        return sum(p.stat().st_size for p in self.path.parent.glob("bench.db*")) / 1e6
+
+    async def close(self) -> None:
+        self.raw.close()
+        await self.store.close()
+
+
+class Postgres:
+    name = "postgres"
+
+    async def start(self, tmp: Path) -> Postgres:
+        import asyncpg
+
+        from localpostgres import LocalPostgres
+        from memory.postgres import PostgresMemoryStore
+
+        tmp.chmod(0o755)  # the server may run as the postgres user, who must reach its data dir
+        self.server = LocalPostgres(tmp / "postgres")
+        dsn = self.server.start(say=lambda m: None)
+        self.store = PostgresMemoryStore(dsn)
+        await self.store.ping()
+        self.raw = await asyncpg.connect(dsn)
+        return self
+
+    async def settle(self) -> None:
+        await self.raw.execute("VACUUM ANALYZE memories")  # what autovacuum does after a bulk load
+
+    async def naive(self, query: str, account: str) -> None:
+        await self.raw.fetch(
+            "SELECT id, ts_rank_cd(tsv, q) AS rank FROM to_tsquery('english', array_to_string(ARRAY("
+            "SELECT quote_literal(t) FROM unnest($1::text[]) t), ' | ')) q, (SELECT * FROM memories "
+            "WHERE user_id = $2 OFFSET 0) m WHERE tsv @@ q ORDER BY rank DESC LIMIT 10",  # the account first
+            ranking.query_terms(query), account)
+
+    def forget_statistics(self) -> None:
+        self.store._df.clear()
+        self.store._corpus = None
+
+    async def megabytes(self) -> float:
+        return float(await self.raw.fetchval("SELECT pg_database_size(current_database())")) / 1e6
+
+    async def close(self) -> None:
+        await self.raw.close()
+        await self.store.close()
+        self.server.stop()
+
+
+async def _measure(db: Any, probes: list[tuple[str, str]]) -> tuple[list[float], list[float], list[float],
+                                                                   list[float]]:
+    for account, q in probes[:20]:  # warm the page cache
+        await db.store.search(q, filters={"user_id": account})
+    hybrid, floor, naive = [], [], []
+    for account, q in probes:
+        t = time.perf_counter()
+        await db.store.search(q, filters={"user_id": account}, top_k=10)
+        hybrid.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await db.store.list(filters={"user_id": account}, page_size=10)
+        floor.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        await db.naive(q, account)
+        naive.append(time.perf_counter() - t)
+    db.forget_statistics()  # cold: every query term's document frequency counted afresh
+    cold = []
+    for account, q in probes[:50]:
+        t = time.perf_counter()
+        await db.store.search(q, filters={"user_id": account}, top_k=10)
+        cold.append(time.perf_counter() - t)
+    return hybrid, floor, naive, cold
+
+
+async def main(sizes: list[int], queries: int, seed: int, stores: list[str]) -> None:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.db"
-        store = SqliteMemoryStore(path)
-        raw = sqlite3.connect(path)
+        dbs: list[Any] = []
+        if "sqlite" in stores:
+            dbs.append(Sqlite(Path(tmp)))
+        if "postgres" in stores:
+            dbs.append(await Postgres().start(Path(tmp)))
         have = 0
-        print(f"{'memories':>10} {'per acct':>8} {'search p50':>10} {'p95':>8} {'cold p95':>9} {'floor p95':>9} "
-              f"{'naive p95':>9} {'vs naive':>8} {'index MB':>9} {'build s':>8}")
-        first_p95 = None
-        for size in sizes:
-            t0 = time.perf_counter()
-            await _grow(store, rng, size - have)
-            have = size
-            build = time.perf_counter() - t0
-            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            probes = [(f"acct-{rng.randrange(ACCOUNTS)}", _query(rng)) for _ in range(queries)]
-            for account, q in probes[:20]:  # warm the page cache
-                await store.search(q, filters={"user_id": account})
-            hybrid, floor, naive = [], [], []
-            for account, q in probes:
-                t = time.perf_counter()
-                await store.search(q, filters={"user_id": account}, top_k=10)
-                hybrid.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                await store.list(filters={"user_id": account}, page_size=10)
-                floor.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                _naive(raw, q, account)
-                naive.append(time.perf_counter() - t)
-            store._df.clear()  # cold: every query term's document frequency counted afresh
-            cold = []
-            for account, q in probes[:50]:
-                t = time.perf_counter()
-                await store.search(q, filters={"user_id": account}, top_k=10)
-                cold.append(time.perf_counter() - t)
-            size_mb = sum(p.stat().st_size for p in Path(tmp).glob("bench.db*")) / 1e6
-            p95 = _pct(hybrid, 0.95)
-            first_p95 = first_p95 or p95
-            print(f"{size:>10,} {size / ACCOUNTS:>8.0f} {_pct(hybrid, 0.5):>8.2f}ms {p95:>6.2f}ms "
-                  f"{_pct(cold, 0.95):>7.2f}ms "
-                  f"{_pct(floor, 0.95):>7.2f}ms {_pct(naive, 0.95):>7.2f}ms {_pct(naive, 0.95) / p95:>7.1f}x "
-                  f"{size_mb:>9.0f} {build:>8.1f}")
-        print(f"growth of p95 from {sizes[0]:,} to {sizes[-1]:,} memories ({sizes[-1] // sizes[0]}x data): "
-              f"{p95 / first_p95:.1f}x")
-        raw.close()
-        await store.close()
+        print(f"{'store':>8} {'memories':>10} {'per acct':>8} {'search p50':>10} {'p95':>8} {'cold p95':>9} "
+              f"{'floor p95':>9} {'ref p95':>9} {'ref/ours':>8} {'size MB':>8} {'build s':>8}")
+        first_p95: dict[str, float] = {}
+        p95s: dict[str, float] = {}
+        try:
+            for size in sizes:
+                batches = _batches(rng, size - have)
+                have = size
+                probes = [(f"acct-{rng.randrange(ACCOUNTS)}", _query(rng)) for _ in range(queries)]
+                for db in dbs:
+                    t0 = time.perf_counter()
+                    for batch in batches:
+                        await db.store.add_many(batch)
+                    await db.settle()
+                    build = time.perf_counter() - t0
+                    hybrid, floor, naive, cold = await _measure(db, probes)
+                    p95 = _pct(hybrid, 0.95)
+                    first_p95.setdefault(db.name, p95)
+                    p95s[db.name] = p95
+                    print(f"{db.name:>8} {size:>10,} {size / ACCOUNTS:>8.0f} {_pct(hybrid, 0.5):>8.2f}ms "
+                          f"{p95:>6.2f}ms {_pct(cold, 0.95):>7.2f}ms {_pct(floor, 0.95):>7.2f}ms "
+                          f"{_pct(naive, 0.95):>7.2f}ms {_pct(naive, 0.95) / p95:>7.1f}x "
+                          f"{await db.megabytes():>8.0f} {build:>8.1f}", flush=True)
+            for db in dbs:
+                print(f"{db.name}: growth of p95 from {sizes[0]:,} to {sizes[-1]:,} memories "
+                      f"({sizes[-1] // sizes[0]}x data): {p95s[db.name] / first_p95[db.name]:.1f}x")
+        finally:
+            for db in dbs:
+                await db.close()
 
 
 if __name__ == "__main__":
@@ -125,5 +211,6 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--stores", default="sqlite,postgres")
     args = parser.parse_args()
-    asyncio.run(main([int(s) for s in args.sizes.split(",")], args.queries, args.seed))
+    asyncio.run(main([int(s) for s in args.sizes.split(",")], args.queries, args.seed, args.stores.split(",")))

@@ -14,9 +14,10 @@ N events in flight is min(N, accounts) / L. Configurations:
 The stock runs are cut after --stock-seconds (at 2.5 events/s, 2,000 events would take 13 minutes); their rate
 is measured over the events they finished.
 
-Offline backfill: 10,000 events of 500 accounts through the whole pipeline with the rules model and the SQLite
-store, beside a raw aiokafka consume → produce pass-through of the same topic (idempotent producer, commit per
-batch): the cost of Kafka alone.
+Offline backfill: 10,000 events of 500 accounts through the whole pipeline with the rules model, on the SQLite
+store and on PostgreSQL (a local server started for the run from the machine's binaries, default settings,
+fsync on, over loopback TCP), beside a raw aiokafka consume → produce pass-through of the same topic
+(idempotent producer, commit per batch): the cost of Kafka alone.
 
 Each configuration runs in a fresh process (its own consumer group, output topic and memory file), so RSS is
 that configuration's. Run: `.venv/bin/python -m bench.throughput` (about 3 minutes).
@@ -48,6 +49,7 @@ LATENCY = 0.2
 TURNS = 2
 PARTITIONS = 3
 MODEL_CONFIGS = ["stock", "stock-mw64", "stock-mw64-ackfirst", "ours-16", "ours-64", "ours-256"]
+OFFLINE_CONFIGS = ["offline-64", "offline-64-postgres", "passthrough"]
 
 
 def events(accounts: int, per_account: int) -> list[TicketEvent]:
@@ -113,7 +115,8 @@ def child_settings(args: argparse.Namespace, tmp: Path, n: int) -> Settings:
         kafka={"bootstrap_servers": args.bootstrap, "group_id": f"bench-{args.config}-{run}",
                "client_id": f"bench-{args.config}"},
         topics={"tickets": args.topic, "enriched": f"e-{run}", "dlq": f"d-{run}", "partitions": PARTITIONS},
-        memory={"path": tmp / "memory.db"}, model=model,
+        memory={"path": tmp / "memory.db", **({"backend": "postgres", "dsn": args.dsn} if args.dsn else {})},
+        model=model,
         worker={"max_in_flight": n, "max_buffered": max(1000, 4 * n)},
     )
 
@@ -249,7 +252,7 @@ async def publish(bootstrap: str, topic: str, batch: list[TicketEvent]) -> None:
 
 
 def run_child(config: str, bootstrap: str, topic: str, total: int, llm: str | None, max_seconds: float,
-              tree: Path | None = None) -> dict[str, Any]:
+              tree: Path | None = None, dsn: str | None = None) -> dict[str, Any]:
     """One configuration in a fresh process: of this checkout, or of the checkout `tree` (its own .venv), so
     that two versions of the code run against the same broker, model and topics in one run."""
     python = str(tree / ".venv" / "bin" / "python") if tree else sys.executable
@@ -257,6 +260,8 @@ def run_child(config: str, bootstrap: str, topic: str, total: int, llm: str | No
            "--topic", topic, "--events", str(total), "--max-seconds", str(max_seconds)]
     if llm:
         cmd += ["--llm", llm]
+    if dsn:
+        cmd += ["--dsn", dsn]
     env = os.environ | {"OPENAI_API_KEY": "bench-not-secret"}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=max_seconds + 120, cwd=tree)
     if out.returncode != 0:
@@ -271,6 +276,7 @@ def main() -> None:
     parser.add_argument("--bootstrap", help=argparse.SUPPRESS)
     parser.add_argument("--topic", help=argparse.SUPPRESS)
     parser.add_argument("--llm", help=argparse.SUPPRESS)
+    parser.add_argument("--dsn", help=argparse.SUPPRESS)
     parser.add_argument("--events", type=int, default=2000, help=argparse.SUPPRESS)
     parser.add_argument("--max-seconds", type=float, default=300.0, help=argparse.SUPPRESS)
     parser.add_argument("--stock-seconds", type=float, default=30.0, help="time box for each stock run")
@@ -284,10 +290,13 @@ def main() -> None:
         return
 
     from localkafka import LocalBroker
+    from localpostgres import LocalPostgres
 
     with tempfile.TemporaryDirectory() as tmp:
         broker = LocalBroker(Path(tmp) / "broker")
         bootstrap = broker.start(say=lambda m: None)
+        Path(tmp).chmod(0o755)  # PostgreSQL may run as the postgres user, who must reach its data dir
+        postgres = LocalPostgres(Path(tmp) / "postgres")
         fake = subprocess.Popen([sys.executable, "-m", "bench.fake_llm", "--latency", str(LATENCY)],
                                 stdout=subprocess.PIPE, text=True)
         try:
@@ -305,11 +314,15 @@ def main() -> None:
                     before = run_child(config, bootstrap, "bench-model", len(model_events), llm_url, box,
                                        args.baseline)
                     results.append(before | {"config": f"{config} (before)"})
-            for config in ("offline-64", "passthrough"):
+            for config in OFFLINE_CONFIGS:
                 if args.only and config not in args.only:
                     continue
-                name = "ours-64" if config == "offline-64" else config
-                r = run_child(name, bootstrap, "bench-offline", len(offline_events), None, 300.0)
+                name = "passthrough" if config == "passthrough" else "ours-64"
+                dsn = None
+                if config == "offline-64-postgres":
+                    postgres.start(say=lambda m: None)
+                    dsn = postgres.create_database("bench_offline")
+                r = run_child(name, bootstrap, "bench-offline", len(offline_events), None, 300.0, dsn=dsn)
                 results.append(r | {"config": config})
                 if args.baseline and config == "offline-64":
                     before = run_child(name, bootstrap, "bench-offline", len(offline_events), None, 300.0,
@@ -319,6 +332,7 @@ def main() -> None:
             fake.terminate()
             fake.wait(timeout=10)
             broker.stop()
+            postgres.stop()
     report(results)
 
 
@@ -338,10 +352,11 @@ def report(results: list[dict[str, Any]]) -> None:
         print(f"{config:24} {r['done']:>7} {r['rate']:>8.1f} {bound:>7.1f} {r['rate'] / bound:>8.1%} "
               f"{(r['rate'] / stock if stock else float('nan')):>7.1f}x {r.get('peak_in_flight', '-'):>7} "
               f"{r['violations']:>11} {r['peak_rss_mb']:>12.0f}")
-    if "offline-64" in by or "passthrough" in by:
-        print("\noffline backfill: 10,000 events of 500 accounts, rules model, SQLite store, N = 64")
+    if any(config in by for config in OFFLINE_CONFIGS):
+        print("\noffline backfill: 10,000 events of 500 accounts, rules model, N = 64; offline-64 on the SQLite "
+              "store, offline-64-postgres on PostgreSQL")
         base = by.get("passthrough", {}).get("rate")
-        for config in ("offline-64", "offline-64 (before)", "passthrough"):
+        for config in [c for name in OFFLINE_CONFIGS for c in (name, f"{name} (before)")]:
             r = by.get(config)
             if r is None:
                 continue

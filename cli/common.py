@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from config.settings import ENV_PREFIX, Settings, load_settings
+from memory.dsn import is_dsn, redact
 
 ConfigOpt = Annotated[
     Path | None,
@@ -22,8 +23,10 @@ BootstrapOpt = Annotated[
 ]
 MemoryOpt = Annotated[
     str | None,
-    typer.Option("--memory", "-m", help="`mem0` for Mem0 Platform (key from MEM0_API_KEY), or the path of the "
-                                        "embedded SQLite store (settings: memory.backend, memory.path).",
+    typer.Option("--memory", "-m", help="`mem0` for Mem0 Platform (key from MEM0_API_KEY), "
+                                        "postgresql://USER@HOST:PORT/DB for PostgreSQL (password from PGPASSWORD), "
+                                        "or the path of the embedded SQLite store (settings: memory.backend, "
+                                        "memory.dsn, memory.path).",
                  show_default=False),
 ]
 
@@ -45,9 +48,14 @@ def settings_from(config: Path | None, bootstrap: str | None = None, memory: str
         overrides["kafka"] = {"bootstrap_servers": bootstrap}
     if memory == "mem0":
         overrides["memory"] = {"backend": "mem0"}
+    elif memory and is_dsn(memory):
+        overrides["memory"] = {"backend": "postgres", "dsn": memory}
     elif memory:
         overrides["memory"] = {"backend": "sqlite", "path": Path(memory)}
     try:
         return load_settings(config, **overrides)
     except ValidationError as exc:
-        raise typer.BadParameter(f"invalid settings:\n{exc}") from exc
+        # the fields and problems, never the input values: a DSN may hold a password
+        problems = [f"  {'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+                    for e in exc.errors(include_url=False, include_input=False)]
+        raise typer.BadParameter(redact("invalid settings:\n" + "\n".join(problems))) from None

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli import accounts, acls, broker, demo, dlq, eval as eval_cmd, privacy, replay, sample, status
+from cli import accounts, acls, broker, demo, dlq, eval as eval_cmd, postgres, privacy, replay, sample, status
 from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from cli.logs import say, setup_logging
 
@@ -20,6 +20,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(broker.app, name="broker")
+app.add_typer(postgres.app, name="postgres")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(dlq.app, name="dlq")
 topics_app = typer.Typer(help="Kafka topics named in the configuration.", no_args_is_help=True)

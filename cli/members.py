@@ -15,7 +15,6 @@ import multiprocessing
 import signal
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -34,6 +33,7 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
     /metrics, /healthz and /readyz and keep the consumer-lag gauges current meanwhile."""
     from consumers.worker import Worker
     from core.errors import MemberFailed
+    from memory.factory import describe as describe_memory
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -44,7 +44,7 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
         if announce:
             line = (f"worker running: group {settings.kafka.group_id!r}, {settings.topics.tickets} -> "
                     f"{settings.topics.enriched}, memory "
-                    f"{'mem0' if settings.memory.backend == 'mem0' else Path(settings.memory.path)}, "
+                    f"{describe_memory(settings)}, "
                     f"model {settings.model.name or 'rules (offline)'}, up to {settings.worker.max_in_flight} "
                     "events in flight"
                     + (f", endpoints on :{settings.ops.http_port}" if settings.ops.http_port else ""))

@@ -110,9 +110,13 @@ class WorkerSettings(BaseModel):
 
 
 class MemorySettings(BaseModel):
-    backend: Literal["sqlite", "mem0"]
+    backend: Literal["sqlite", "mem0", "postgres"]
     path: Path
     mem0_base_url: str = Field(pattern=r"^https?://")
+    # A secret because it may hold a password; shown only through memory.dsn.redact().
+    dsn: SecretStr
+    pool_max_size: int = Field(ge=1, le=1000)
+    statement_timeout_seconds: float = Field(gt=0)
     timeout_seconds: float = Field(gt=0)
     embeddings_base_url: str
     embeddings_model: str
@@ -121,6 +125,14 @@ class MemorySettings(BaseModel):
     def _embeddings_complete(self) -> MemorySettings:
         if bool(self.embeddings_base_url) != bool(self.embeddings_model):
             raise ValueError("set both embeddings_base_url and embeddings_model, or neither")
+        return self
+
+    @model_validator(mode="after")
+    def _postgres_has_a_dsn(self) -> MemorySettings:
+        dsn = self.dsn.get_secret_value()
+        if self.backend == "postgres" and not dsn.startswith(("postgresql://", "postgres://")):
+            raise ValueError("memory.backend is postgres but memory.dsn is not a postgresql://USER@HOST:PORT/DB "
+                             "connection string")
         return self
 
 
@@ -233,6 +245,8 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     kafka_sasl_password: SecretStr | None = Field(default=None, validation_alias="KAFKA_SASL_PASSWORD")
     provenance_key: SecretStr | None = Field(default=None, validation_alias="TICKET_ENRICHER_PROVENANCE_KEY")
+    # libpq's variable: the PostgreSQL password when memory.dsn holds none.
+    postgres_password: SecretStr | None = Field(default=None, validation_alias="PGPASSWORD")
 
     def routes(self) -> Routes:
         """Which flow reads which topic, in which group, with which tiers and DLQ (`config.routes`)."""

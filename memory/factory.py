@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from config.settings import Settings
 from core.errors import MemoryConfigError
+from memory.embeddings import Embedder
 from memory.store import MemoryStore
 
 
@@ -28,16 +29,42 @@ def open_store(settings: Settings) -> MemoryStore:
             timeout=memory.timeout_seconds, observe=lambda h: limiter.observe_remaining(remaining_fraction(h)),
         ))
         return LimitedStore(store, limiter) if settings.retry.limiter else store
+    if memory.backend == "postgres":
+        from memory.postgres import PostgresMemoryStore
+
+        password = settings.postgres_password.get_secret_value() if settings.postgres_password else None
+        return PostgresMemoryStore(
+            memory.dsn.get_secret_value(), password=password, embedder=_embedder(settings),
+            # every event in flight may hold a connection for one statement at a time; never fewer than two, so
+            # the deletion flow and the delay tiers are not queued behind the ticket flow
+            pool_max_size=max(2, min(memory.pool_max_size, settings.worker.max_in_flight)),
+            statement_timeout=memory.statement_timeout_seconds, connect_timeout=memory.timeout_seconds,
+        )
     from memory.sqlite import SqliteMemoryStore
 
-    embedder = None
-    if memory.embeddings_base_url:
-        from memory.embeddings import OpenAIEmbedder, embeddings_client
+    return SqliteMemoryStore(memory.path, embedder=_embedder(settings))
 
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        embedder = OpenAIEmbedder(embeddings_client(base_url=memory.embeddings_base_url, api_key=key,
-                                                    timeout=memory.timeout_seconds), model=memory.embeddings_model)
-    return SqliteMemoryStore(memory.path, embedder=embedder)
+
+def _embedder(settings: Settings) -> Embedder | None:
+    memory = settings.memory
+    if not memory.embeddings_base_url:
+        return None
+    from memory.embeddings import OpenAIEmbedder, embeddings_client
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAIEmbedder(embeddings_client(base_url=memory.embeddings_base_url, api_key=key,
+                                            timeout=memory.timeout_seconds), model=memory.embeddings_model)
+
+
+def describe(settings: Settings) -> str:
+    """Where the memory is, for a log line: never a password."""
+    if settings.memory.backend == "mem0":
+        return "mem0"
+    if settings.memory.backend == "postgres":
+        from memory.dsn import redact
+
+        return redact(settings.memory.dsn.get_secret_value())
+    return str(settings.memory.path)
 
 
 async def check_store(store: MemoryStore) -> None:

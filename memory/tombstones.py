@@ -116,6 +116,18 @@ class SubjectIndex:
         entries = await list_all(self.store, filters=_ledger("subject_account", condition))
         return sorted({str(m.metadata["account_id"]) for m in entries})
 
+    async def forget_account(self, account_id: str) -> int:
+        """Drop every (person, account) entry of a deleted account: with its notes gone, they would only keep
+        who wrote there. Returns how many went."""
+        condition = Cond("metadata", "eq", account_id, key="account_id")
+        gone = 0
+        while found := (await self.store.list(filters=_ledger("subject_account", condition),
+                                              page_size=100)).results:
+            for memory in found:
+                gone += await self.store.delete(memory.id)
+        self.seen = {(d, a) for d, a in self.seen if a != account_id}
+        return gone
+
     async def forget(self, user_id: str) -> None:
         condition = Cond("metadata", "eq", subject_hash("user", user_id), key="subject_hash")
         while found := (await self.store.list(filters=_ledger("subject_account", condition),

@@ -20,13 +20,14 @@ from config.settings import Settings, load_settings
 from consumers.operations.topics import create_topics
 from localkafka import LocalBroker
 from memory.sqlite import SqliteMemoryStore
+from tests.postgres_fixtures import postgres_dsn, postgres_server  # noqa: F401 (fixtures)
 
 if TYPE_CHECKING:
     from tests.fakes.mem0_server import FakeMem0
     from core.events import TicketEvent
     from tests.fakes.openai_server import FakeOpenAI
 
-_SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_")
+_SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_", "PGPASSWORD")
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +36,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith(_SECRET_PREFIXES) and name != "TICKET_ENRICHER_KAFKA_LIB":
+        if name.startswith(_SECRET_PREFIXES) and name not in ("TICKET_ENRICHER_KAFKA_LIB",
+                                                               "TICKET_ENRICHER_PG_BINDIR"):
             monkeypatch.delenv(name)
 
 
@@ -195,11 +197,16 @@ def fake_mem0() -> Iterator[FakeMem0]:
     assert not bad, "requests outside Mem0's OpenAPI contract:\n" + "\n".join(bad)
 
 
-@pytest.fixture(params=["sqlite", "mem0"])
+@pytest.fixture(params=["sqlite", "mem0", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[object]:
-    """The same behavioural tests run on the embedded store and on Mem0 Platform (through the fake)."""
+    """The same behavioural tests run on the embedded store, on Mem0 Platform (through the fake) and on a real
+    PostgreSQL (a database of the test's own on the session's server)."""
     if request.param == "sqlite":
         store: object = SqliteMemoryStore(tmp_path / "m.db")
+    elif request.param == "postgres":
+        from memory.postgres import PostgresMemoryStore
+
+        store = PostgresMemoryStore(request.getfixturevalue("postgres_dsn"))
     else:
         from memory.mem0 import Mem0MemoryStore, mem0_client
 

@@ -8,6 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -18,6 +19,7 @@ from config.settings import ENV_PREFIX, Settings, load_settings
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "kubernetes"
+K8S_POSTGRES = K8S / "postgres"
 SECRET_NAME = "ticket-enricher-secrets"
 
 
@@ -255,8 +257,10 @@ def test_secrets_are_referenced_but_no_secret_is_in_the_repository() -> None:
     container = worker_container()
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]
             if "secretKeyRef" in e.get("valueFrom", {})}
-    assert set(refs) == secret_env_names() == {"MEM0_API_KEY", "OPENAI_API_KEY", "KAFKA_SASL_PASSWORD",
-                                               "TICKET_ENRICHER_PROVENANCE_KEY"}
+    # PGPASSWORD is for a DSN without a password; the Postgres variant takes its whole DSN from a Secret instead
+    assert set(refs) == secret_env_names() - {"PGPASSWORD"} == {"MEM0_API_KEY", "OPENAI_API_KEY",
+                                                                   "KAFKA_SASL_PASSWORD",
+                                                                   "TICKET_ENRICHER_PROVENANCE_KEY"}
     assert all(ref["name"] == SECRET_NAME and ref["key"] == name for name, ref in refs.items())
     assert all("value" not in e for e in container["env"]), "secrets only by reference"
     assert not secret_env_names() & configmap_env().keys()
@@ -325,3 +329,58 @@ def test_keda_scales_the_deployment_on_group_lag_up_to_the_partitions() -> None:
 def test_deployment_runs_the_packaged_version() -> None:
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     assert worker_container()["image"] == f"ticket-enricher:{version}"
+
+
+# --- PostgreSQL: the compose service and the Kubernetes variant ------------------------------------------------
+
+
+def test_compose_workers_share_the_postgres_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    services = compose()["services"]
+    postgres, worker = services["postgres"], services["worker"]
+    assert re.fullmatch(r"postgres:\d+", postgres["image"]), "the official image, pinned to a major version"
+    assert worker["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    env = worker["environment"]
+    settings = settings_from_env(monkeypatch, env)
+    assert settings.memory.backend == "postgres"
+    dsn = urlsplit(settings.memory.dsn.get_secret_value())
+    assert dsn.password is None, "the password comes from PGPASSWORD, not the DSN"
+    pg_env = postgres["environment"]
+    assert (dsn.hostname, dsn.port, dsn.username, dsn.path) == (
+        "postgres", 5432, pg_env["POSTGRES_USER"], "/" + pg_env["POSTGRES_DB"])
+    assert env["PGPASSWORD"] == pg_env["POSTGRES_PASSWORD"]
+    assert "ports" not in postgres, "the database is reachable on the compose network only"
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
+
+
+def postgres_overlay() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    kustomization = yaml.safe_load((K8S_POSTGRES / "kustomization.yaml").read_text())
+    return kustomization, [yaml.safe_load((K8S_POSTGRES / p["path"]).read_text())
+                           for p in kustomization["patches"]]
+
+
+def test_postgres_variant_patches_the_base_and_takes_the_dsn_from_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    kustomization, patches = postgres_overlay()
+    assert [(K8S_POSTGRES / r).resolve() for r in kustomization["resources"]] == [K8S.resolve()]
+    assert {p.name for p in K8S_POSTGRES.glob("*.yaml")} == {"kustomization.yaml"} | {
+        p["path"] for p in kustomization["patches"]}
+    base = {(d["kind"], d["metadata"]["name"]): d for d in k8s_documents()}
+    for patch in patches:
+        assert (patch["kind"], patch["metadata"]["name"]) in base, "a patch must name a resource of the base"
+    [config] = [p for p in patches if p["kind"] == "ConfigMap"]
+    [deployment] = [p for p in patches if p["kind"] == "Deployment"]
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["name"] == worker_container()["name"]
+    deleted = {e["name"] for e in container["env"] if e.get("$patch") == "delete"}
+    added = {e["name"]: e for e in container["env"] if "$patch" not in e}
+    assert deleted == {"MEM0_API_KEY"} and set(added) == {f"{ENV_PREFIX}MEMORY__DSN"}
+    ref = added[f"{ENV_PREFIX}MEMORY__DSN"]["valueFrom"]["secretKeyRef"]
+    assert ref["key"] == f"{ENV_PREFIX}MEMORY__DSN" and "value" not in added[f"{ENV_PREFIX}MEMORY__DSN"]
+    assert f"create secret generic {ref['name']}" in (K8S_POSTGRES / "kustomization.yaml").read_text()
+    # What the pod gets: the base ConfigMap with the patch over it, and the DSN from the Secret.
+    env = configmap_env() | config["data"] | {f"{ENV_PREFIX}MEMORY__DSN": "postgresql://te:pw@db:5432/te",
+                                                   "TICKET_ENRICHER_PROVENANCE_KEY": "from-the-secret"}
+    settings = settings_from_env(monkeypatch, env)
+    assert settings.memory.backend == "postgres" and settings.topics == load_settings().topics
+    remaining = {e["name"] for e in worker_container()["env"]} - deleted
+    assert remaining == {"OPENAI_API_KEY", "KAFKA_SASL_PASSWORD", "TICKET_ENRICHER_PROVENANCE_KEY"}

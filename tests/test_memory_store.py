@@ -1,4 +1,4 @@
-"""One behavioural suite for every MemoryStore adapter: the embedded SQLite store and Mem0 Platform (fake)."""
+"""One behavioural suite for every MemoryStore adapter: embedded SQLite, Mem0 Platform (fake) and PostgreSQL (real)."""
 
 from __future__ import annotations
 

@@ -68,3 +68,20 @@ def test_tag_examples_are_short_and_reach_the_guide() -> None:
     with pytest.raises(ValidationError, match="examples must be 1 to 200 characters"):
         load_settings(tags={"churn_risk": {"description": "a tag for the test", "rule": "churn",
                                            "examples_positive": ["x" * 201]}})
+
+
+def test_memory_flag_selects_postgres_by_its_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli.common import settings_from
+
+    monkeypatch.setenv("PGPASSWORD", "from-the-env")
+    s = settings_from(None, memory="postgresql://te@db.internal:5432/memory")
+    assert s.memory.backend == "postgres"
+    assert s.memory.dsn.get_secret_value() == "postgresql://te@db.internal:5432/memory"
+    assert s.postgres_password is not None and s.postgres_password.get_secret_value() == "from-the-env"
+    assert settings_from(None, memory="mem0").memory.backend == "mem0"
+    assert settings_from(None, memory="some/file.db").memory.backend == "sqlite"
+
+
+def test_postgres_without_a_dsn_is_refused() -> None:
+    with pytest.raises(ValidationError, match="memory.dsn"):
+        load_settings(memory={"backend": "postgres"})
