@@ -35,13 +35,13 @@ def build_model(settings: Settings, report: Callable[[float], None] | None = Non
 
 def build_openai(settings: Settings, observe: Callable[[Mapping[str, str]], None] | None = None) -> OpenAIModel:
     """The OpenAI-compatible adapter for `model.name`, without the limiter (the CLI's one-off calls use it)."""
-    from agents.openai_model import OpenAIModel, openai_clients
+    from agents.openai_model import OpenAIModel, openai_wire
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    clients = openai_clients(base_url=settings.model.base_url or settings.openai_base_url or None, api_key=key,
-                             timeout=settings.model.timeout_seconds, concurrency=settings.worker.max_in_flight,
-                             observe=observe)
-    return OpenAIModel(name=settings.model.name, clients=clients, temperature=settings.model.temperature)
+    wire = openai_wire(base_url=settings.model.base_url or settings.openai_base_url or None, api_key=key,
+                       timeout=settings.model.timeout_seconds, concurrency=settings.worker.max_in_flight,
+                       observe=observe)
+    return OpenAIModel(name=settings.model.name, wire=wire, temperature=settings.model.temperature)
 
 
 def planner_fingerprint(settings: Settings, model: Model) -> str:

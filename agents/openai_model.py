@@ -9,16 +9,15 @@ instructions that say it is untrusted.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx2
 import openai
 import orjson
 
 from agents.model import ModelRequest, ModelTurn, ToolCall, ToolSpec, Usage
+from agents.openai_wire import OpenAIWire
 from core.errors import PermanentFailure, RateLimited, TransientError
 from core.ratelimit import retry_after_seconds
 
@@ -46,49 +45,27 @@ def messages_for(request: ModelRequest) -> list[dict[str, Any]]:
     return messages
 
 
-CALLS_PER_CLIENT = 64
-
-
-def openai_clients(*, base_url: str | None, api_key: str | None, timeout: float = 30.0, concurrency: int = 1,
-                   observe: Callable[[Mapping[str, str]], None] | None = None) -> list[openai.AsyncOpenAI]:
-    """The SDK clients for `concurrency` calls at once, on the SDK's own aiohttp transport
-    (`openai.DefaultAioHttpClient`, the `aiohttp` extra): its connection pool costs a fraction of the CPU of
-    httpx's, which scanned every pooled connection for every waiting request (bench/throughput.py). SDK
-    retries are off: the policy owns retries. `observe` sees every response's headers (the limiter reads
-    `ratelimit-remaining` from them)."""
-
-    async def on_response(response: Any) -> None:
-        if observe is not None:
-            observe(response.headers)
-
-    per_client = min(concurrency, CALLS_PER_CLIENT)
-    return [
-        openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout,
-            http_client=openai.DefaultAioHttpClient(
-                timeout=timeout, event_hooks={"response": [on_response]},
-                limits=httpx2.Limits(max_connections=2 * per_client, max_keepalive_connections=per_client)),
-        )
-        for _ in range(max(1, -(-concurrency // CALLS_PER_CLIENT)))
-    ]
+def openai_wire(*, base_url: str | None, api_key: str | None, timeout: float = 30.0, concurrency: int = 1,
+                observe: Callable[[Mapping[str, str]], None] | None = None) -> OpenAIWire:
+    """The SDK client (retries off: the policy owns retries) and the wire that sends its requests
+    (`agents.openai_wire`) for `concurrency` calls at once. `observe` sees every response's headers (the
+    limiter reads `ratelimit-remaining` from them)."""
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout)
+    return OpenAIWire(client, concurrency=concurrency, observe=observe)
 
 
 class OpenAIModel:
-    """An OpenAI-compatible chat model over the official SDK, on the clients it is given (`openai_clients`),
-    which it closes on `close()`.
+    """An OpenAI-compatible chat model over the official SDK's requests (`openai_wire`), which it closes on
+    `close()`.
 
-    Requests go through the SDK's `post()` (its headers, auth, error classes, retries off), with the body
-    serialized here by orjson and the tool schemas serialized once per vocabulary; the answer comes back as
-    bytes and is read by orjson, not built into the SDK's pydantic models: `create()` re-transformed every
-    message and tool schema on each call and the models cost as much again (bench/throughput.py)."""
+    The body is serialized here by orjson with the tool schemas serialized once per vocabulary, and the answer
+    is read by orjson, not built into the SDK's pydantic models: `create()` re-transformed every message and
+    tool schema on each call and the models cost as much again (bench/throughput.py)."""
 
-    def __init__(self, *, name: str, clients: list[openai.AsyncOpenAI], temperature: float = 0.0) -> None:
-        if not clients:
-            raise ValueError("an OpenAI-compatible model needs at least one client")
+    def __init__(self, *, name: str, wire: OpenAIWire, temperature: float = 0.0) -> None:
         self.name = name
         self.temperature = temperature
-        self._clients = clients
-        self._next = itertools.cycle(self._clients)
+        self.wire = wire
         self._tools: dict[tuple[str, ...], orjson.Fragment] = {}
 
     def _tools_json(self, tools: list[ToolSpec]) -> orjson.Fragment:
@@ -132,8 +109,7 @@ class OpenAIModel:
 
     async def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            raw = await next(self._next).post("/chat/completions", cast_to=bytes, content=orjson.dumps(body),
-                                              options={"headers": {"Content-Type": "application/json"}})
+            raw = await self.wire.post("/chat/completions", orjson.dumps(body))
         except openai.RateLimitError as exc:
             raise RateLimited("model", retry_after_seconds(exc.response.headers), str(exc)[:200]) from exc
         except (openai.APITimeoutError, openai.APIConnectionError) as exc:
@@ -151,8 +127,7 @@ class OpenAIModel:
         return answer
 
     async def close(self) -> None:
-        for client in self._clients:
-            await client.close()
+        await self.wire.close()
 
 
 def _message(answer: dict[str, Any]) -> dict[str, Any]:

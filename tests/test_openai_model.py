@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from agents.factory import build_agent, build_model
 from agents.limited import LimitedModel
-from agents.openai_model import OpenAIModel, openai_clients
+from agents.openai_model import OpenAIModel, openai_wire
 from agents.rules import RulesModel
 from agents.notes import read_account_tags
 from config.settings import load_settings
@@ -41,7 +42,7 @@ async def _close_models() -> AsyncIterator[None]:
 
 
 def agent_for(server: FakeOpenAI, store: SqliteMemoryStore):  # type: ignore[no-untyped-def]
-    model = OpenAIModel(name="fake-model", clients=openai_clients(base_url=server.url + "/v1",
+    model = OpenAIModel(name="fake-model", wire=openai_wire(base_url=server.url + "/v1",
                                                                   api_key="test-not-secret", timeout=5))
     _OPEN.append(model)
     return build_agent(CONFIG, store, model)
@@ -116,12 +117,12 @@ async def test_the_model_setting_selects_the_adapter(monkeypatch: pytest.MonkeyP
     assert isinstance(chosen, OpenAIModel)
     unlimited = build_model(load_settings(model={"name": "x"}, retry={"limiter": False}))
     assert not isinstance(unlimited, LimitedModel)
-    # one SDK client (aiohttp transport) per 64 calls in flight, every one without SDK retries
-    assert len(chosen._clients) == 1
-    assert all(str(c.base_url).startswith("http://127.0.0.1:9/v1") and c.max_retries == 0 for c in chosen._clients)
+    # one SDK client, without SDK retries, whose requests the wire sends
+    client = chosen.wire.client
+    assert str(client.base_url).startswith("http://127.0.0.1:9/v1") and client.max_retries == 0
     await limited.close()
     await unlimited.close()
-    assert all(c.is_closed() for c in chosen._clients), "closing the model closes its clients"
+    assert chosen.wire.is_closed(), "closing the model closes its client and session"
 
 
 async def test_the_request_carries_every_tag_definition_with_examples_and_asks_for_evidence_ids(
@@ -148,7 +149,7 @@ async def test_the_request_carries_every_tag_definition_with_examples_and_asks_f
 def test_changing_a_definition_or_an_example_changes_the_planner_fingerprint() -> None:
     from agents.factory import planner_fingerprint
 
-    model = OpenAIModel(name="fake-model", clients=openai_clients(base_url="http://127.0.0.1:9/v1", api_key="x"))
+    model = OpenAIModel(name="fake-model", wire=openai_wire(base_url="http://127.0.0.1:9/v1", api_key="x"))
     _OPEN.append(model)
     base = planner_fingerprint(CONFIG, model)
     churn = CONFIG.tags["churn_risk"]
@@ -156,3 +157,73 @@ def test_changing_a_definition_or_an_example_changes_the_planner_fingerprint() -
                    {"examples_negative": [*churn.examples_negative, "Where is your office?"]}):
         tags = {**CONFIG.tags, "churn_risk": churn.model_copy(update=change)}
         assert planner_fingerprint(CONFIG.model_copy(update={"tags": tags}), model) != base
+
+
+async def test_the_wire_sends_every_header_the_sdk_sends(fake_openai: FakeOpenAI) -> None:
+    """The wire's requests are the SDK's: same method, path and headers (auth, User-Agent, X-Stainless-*) as
+    `client.post()` on the SDK's own aiohttp transport, and the same body bytes."""
+    import openai
+
+    fake_openai.script = lambda body: text_turn("ok")
+    body = b'{"model": "m", "messages": [{"role": "user", "content": "hi"}]}'
+    sdk = openai.AsyncOpenAI(base_url=fake_openai.url + "/v1", api_key="test-not-secret", max_retries=0, timeout=7,
+                             http_client=openai.DefaultAioHttpClient(timeout=7))
+    wire = openai_wire(base_url=fake_openai.url + "/v1", api_key="test-not-secret", timeout=7)
+    try:
+        await sdk.post("/chat/completions", cast_to=bytes, content=body,
+                       options={"headers": {"Content-Type": "application/json"}})
+        answer = await wire.post("/chat/completions", body)
+    finally:
+        await sdk.close()
+        await wire.close()
+    assert json.loads(answer)["choices"][0]["message"]["content"] == "ok"
+    by_sdk, by_wire = fake_openai.requests
+    assert (by_wire.method, by_wire.path, by_wire.body) == (by_sdk.method, by_sdk.path, by_sdk.body) == (
+        "POST", "/v1/chat/completions", body)
+    lower = lambda headers: {k.lower(): v for k, v in headers.items() if k.lower() not in {"host"}}  # noqa: E731
+    assert lower(by_wire.headers) == lower(by_sdk.headers)
+    assert lower(by_wire.headers)["authorization"] == "Bearer test-not-secret"
+    assert lower(by_wire.headers)["x-stainless-retry-count"] == "0"
+    assert lower(by_wire.headers)["user-agent"].startswith("AsyncOpenAI/Python")
+
+
+@pytest.mark.parametrize(("status", "error"), [(429, "RateLimitError"), (400, "BadRequestError"),
+                                                (401, "AuthenticationError"), (500, "InternalServerError")])
+async def test_the_wire_raises_the_sdks_own_error_classes(fake_openai: FakeOpenAI, status: int, error: str) -> None:
+    import openai
+
+    fake_openai.fail_next(1, status, {"retry-after": "3"}, {"error": {"message": "nope", "type": "x"}})
+    wire = openai_wire(base_url=fake_openai.url + "/v1", api_key="k", timeout=5)
+    try:
+        with pytest.raises(openai.APIStatusError) as caught:
+            await wire.post("/chat/completions", b"{}")
+    finally:
+        await wire.close()
+    assert type(caught.value).__name__ == error and caught.value.status_code == status
+    assert caught.value.response.headers["retry-after"] == "3" and "nope" in str(caught.value)
+    assert caught.value.body == {"message": "nope", "type": "x"}
+
+
+async def test_the_wire_raises_the_sdks_connection_error() -> None:
+    import openai
+
+    wire = openai_wire(base_url="http://127.0.0.1:9/v1", api_key="k", timeout=2)
+    try:
+        with pytest.raises(openai.APIConnectionError):
+            await wire.post("/chat/completions", b"{}")
+    finally:
+        await wire.close()
+
+
+def test_the_wire_takes_its_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agents.openai_wire import proxy_for
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert proxy_for("https://api.openai.com/v1/chat/completions") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,.svc.cluster.local")
+    assert proxy_for("https://api.openai.com/v1/chat/completions") == "http://proxy.internal:3128"
+    assert proxy_for("https://llm.ml.svc.cluster.local/v1/chat/completions") is None
+    assert proxy_for("http://api.openai.com/v1") is None, "HTTPS_PROXY is for https URLs"
