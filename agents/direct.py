@@ -34,6 +34,8 @@ class DirectPlanner(Protocol):
 
     name: str
     tags: dict[str, TagSettings]
+    window_days: int  # the churn window
+    search_top_k: int  # how many of an account's notes a judgment reads, as many as the agent's search shows
 
     def note_for(self, event: TicketEvent) -> AddMemoryArgs: ...
 
@@ -99,10 +101,10 @@ def apply(planner: DirectPlanner, fingerprint: str, state: AccountState, event: 
         if state.planners.get(event.event_id) != fingerprint:  # rules or model changed since: re-read, mark it
             writes.changes.append(Change(note_id, {"planner": fingerprint, "signals": signals, "quotes": quotes,
                                                    "previous_planner": state.planners.get(event.event_id)}))
-    state.notes[event.event_id] = Note(
+    state.remember(Note(
         memory_id=note_id, event_id=event.event_id, ticket_id=ticket.id, event_type=event.type,
         occurred_at=event.occurred_at, priority=ticket.priority, signals=frozenset(signals),
-        quotes=tuple(sorted(quotes.items())))
+        quotes=tuple(sorted(quotes.items()))))
     state.planners[event.event_id] = fingerprint
     added, removed, evidence = _judge(planner, state, event, scope, writes)
     return AgentOutcome(
@@ -118,7 +120,8 @@ def _judge(planner: DirectPlanner, state: AccountState, event: TicketEvent, scop
     if through is not None and event.occurred_at < through:
         return [], [], []  # an older event than the tags already reflect: a replay must not rewrite them
     tags = dict(state.tags.tags)
-    notes = list(state.notes.values())
+    horizon = max([planner.window_days, *(r.within_days for r in planner.tags.values())])
+    notes = state.judged(event.occurred_at, horizon, planner.search_top_k)
     added, removed, evidence, cleared = [], [], [], {}
     for name, rule in planner.tags.items():
         decision = planner.judge(name, rule, notes, event.occurred_at, name in tags)

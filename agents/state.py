@@ -18,9 +18,10 @@ The cache holds at most `max_notes` notes, dropping the accounts used longest ag
 
 from __future__ import annotations
 
+import bisect
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agents.notes import NOTE_KIND, AccountTags, account_filter, read_account_tags
 from agents.rules import Note
@@ -41,14 +42,40 @@ def note_of(memory: Memory) -> Note | None:
         return None
 
 
+def _when(note: Note) -> tuple[datetime, str]:
+    return note.occurred_at, note.event_id
+
+
 @dataclass
 class AccountState:
+    """`notes` holds every note by event id (a redelivery finds its own); `recent` the ones a judgment can still
+    read, in time order, so that judging an event costs the same for an account of 5 tickets or 5,000."""
+
     account_id: str
     notes: dict[str, Note] = field(default_factory=dict)  # by event id
     planners: dict[str, str] = field(default_factory=dict)  # event id -> the planner that last judged it
     profile_id: str | None = None
     tags: AccountTags = field(default_factory=AccountTags)
     partition: int | None = None  # of the input topic, for dropping it on a revoke
+    recent: list[Note] = field(default_factory=list)  # by (occurred_at, event id)
+
+    def remember(self, note: Note) -> None:
+        """Add or replace (a redelivery re-read under a new planner) one note."""
+        if self.notes.get(note.event_id) is not None:
+            self.recent = [n for n in self.recent if n.event_id != note.event_id]
+        self.notes[note.event_id] = note
+        bisect.insort(self.recent, note, key=_when)
+
+    def judged(self, now: datetime, horizon_days: int, limit: int) -> list[Note]:
+        """The newest `limit` notes of the last `horizon_days` up to `now`: what the agent's search would show
+        (its `search_top_k`). Older ones are dropped from `recent` for good: tags are only judged for events at
+        or after `evaluated_through`, so a later judgment's window never starts earlier than this one's."""
+        horizon = now - timedelta(days=horizon_days)
+        gone = bisect.bisect_left(self.recent, horizon, key=lambda n: n.occurred_at)
+        if gone:
+            del self.recent[:gone]
+        upto = bisect.bisect_right(self.recent, now, key=lambda n: n.occurred_at)
+        return self.recent[max(0, upto - limit):upto]
 
 
 async def load_state(store: MemoryStore, account_id: str) -> AccountState:
@@ -58,6 +85,7 @@ async def load_state(store: MemoryStore, account_id: str) -> AccountState:
         if note is not None:
             state.notes[note.event_id] = note
             state.planners[note.event_id] = str(memory.metadata.get("planner") or "")
+    state.recent = sorted(state.notes.values(), key=_when)
     profile, state.tags = await read_account_tags(store, account_id)
     state.profile_id = profile.id if profile is not None else None
     return state

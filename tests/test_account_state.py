@@ -1,0 +1,50 @@
+"""The cached account state a judgment reads: bounded by the agent's search size and the longest window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from agents.rules import Note
+from agents.state import AccountState
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def note(i: int, day: float, signals: frozenset[str] = frozenset()) -> Note:
+    return Note(memory_id=f"m{i}", event_id=f"e{i}", ticket_id=f"t{i}", event_type="ticket.created",
+                occurred_at=T0 + timedelta(days=day), priority="normal", signals=signals, quotes=())
+
+
+def test_a_judgment_reads_the_newest_notes_up_to_its_event_in_time_order() -> None:
+    state = AccountState("acct")
+    for i, day in enumerate([5, 1, 3, 9, 7]):  # arriving out of time order
+        state.remember(note(i, day))
+    assert [n.event_id for n in state.judged(T0 + timedelta(days=7), horizon_days=90, limit=10)] == [
+        "e1", "e2", "e0", "e4"]  # days 1, 3, 5, 7; the note of day 9 is later than the event
+    assert [n.event_id for n in state.judged(T0 + timedelta(days=7), horizon_days=90, limit=2)] == ["e0", "e4"]
+
+
+def test_notes_older_than_the_horizon_leave_the_window_but_not_the_index() -> None:
+    state = AccountState("acct")
+    for i in range(10):
+        state.remember(note(i, day=i * 10))  # days 0, 10, ..., 90
+    window = state.judged(T0 + timedelta(days=90), horizon_days=30, limit=50)
+    assert [n.event_id for n in window] == ["e6", "e7", "e8", "e9"]
+    assert len(state.recent) == 4, "dropped for good: no later judgment can reach back further"
+    assert len(state.notes) == 10 and state.notes["e0"].memory_id == "m0", "a redelivery still finds its note"
+
+
+def test_a_re_read_note_replaces_its_old_version() -> None:
+    state = AccountState("acct")
+    state.remember(note(1, 1))
+    state.remember(note(1, 1, frozenset({"outage"})))
+    [only] = state.judged(T0 + timedelta(days=2), horizon_days=90, limit=50)
+    assert only.signals == {"outage"} and len(state.recent) == 1
+
+
+def test_a_hot_account_costs_a_judgment_no_more_than_a_quiet_one() -> None:
+    state = AccountState("hot")
+    for i in range(5000):
+        state.remember(note(i, day=i / 1000))
+    window = state.judged(T0 + timedelta(days=5), horizon_days=90, limit=50)
+    assert len(window) == 50 and window[-1].event_id == "e4999" and window[0].event_id == "e4950"
