@@ -158,12 +158,13 @@ DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "data" / "twcs_dev"
 @pytest.mark.timeout(300)
 def test_the_dev_set_when_it_is_there() -> None:
     """Real support tweets, hand-labelled: the rules model beats the keyword list on every tag, with a floor
-    well below the figures reported in the README (which the holdout split gives)."""
+    well below the figures reported in the README. Scored on the tune split only: a test that every run scores
+    the holdout on would make the holdout a tuning signal (README, "Judgment")."""
     result = run_eval("--events", str(DEV_SET / "events.jsonl"), "--labels", str(DEV_SET / "labels.tsv"),
-                      "--json", "--baseline", "keywords", "--max-errors", "0")
+                      "--split", "tune", "--json", "--baseline", "keywords", "--max-errors", "0")
     assert result.exit_code == 0, result.output[-2000:]
     report = json.loads(result.output)
-    assert report["accounts"] == 373 and report["events"] == 746
+    assert report["accounts"] == 254 and report["events"] == 508
     rules, keywords = report["planners"]
     for tag in ("churn_risk", "billing_dispute", "outage_affected"):
         ours, theirs = rules["scores"][tag], keywords["scores"][tag]
