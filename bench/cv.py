@@ -24,7 +24,9 @@ import argparse
 import asyncio
 import hashlib
 import json
+import re
 import statistics
+from collections import Counter
 from pathlib import Path
 
 from cli.evaluation import Labels, PlannerRun, errors, excerpts, load_events, load_labels, run_flow, run_keywords
@@ -37,6 +39,17 @@ TAGS = ("churn_risk", "billing_dispute", "outage_affected")
 
 def fold_of(account_id: str, folds: int) -> int:
     return int.from_bytes(hashlib.sha256(account_id.encode("utf-8")).digest(), "big") % folds
+
+
+def kind_of(reason: str) -> str:
+    """What a tag's reason says set it: a leave statement, the parts of a churn score, or the signals."""
+    if reason.startswith("said they would leave"):
+        return "leave"
+    if m := re.match(r"score \d+ \(([^)]*)\)", reason):
+        return "+".join(p.strip() for p in m.group(1).split(","))
+    if m := re.match(r"\d+ event\(s\) with ([a-z_, ]+) in", reason):
+        return "+".join(p.strip() for p in m.group(1).split(","))
+    return reason[:30]
 
 
 def _f(value: float | None) -> str:
@@ -99,6 +112,20 @@ def main() -> None:
                       + f"   mean P {row['mean_precision']:.2f} R {row['mean_recall']:.2f}"
                       + f"   tune P {_f(t['precision'])} R {_f(t['recall'])} F1 {t['f1']:.2f} "
                         f"(tp {t['tp']} fp {t['fp']} fn {t['fn']})")
+    if not args.json:
+        print("\nwhy the rules set each tag (counts of true / false positives, by fold group):")
+        for tag in TAGS:
+            for group, folds in (("read", read), ("unread", set(by_fold) - read)):
+                accounts = [a for k in folds for a in by_fold[k]]
+                counts: Counter[tuple[str, bool]] = Counter()
+                for a in accounts:
+                    found = runs[0].found.get(a, {}).get(tag)
+                    if found is not None:
+                        counts[(kind_of(found.reason), labels.accounts[a][tag])] += 1
+                kinds = sorted({k for k, _ in counts})
+                if kinds:
+                    print(f"  {tag:<16} {group:<6} " + "; ".join(f"{k} {counts[(k, True)]}/{counts[(k, False)]}"
+                                                             for k in kinds))
     if read:
         texts = excerpts(lines)
         shown = sorted(a for k in read for a in by_fold[k])

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from agents.baselines import RulesV1Model
 from agents.factory import build_agent
-from agents.language import read_text
 from agents.rules import RulesModel
 from agents.signals import _detect, detect
 from config.settings import load_settings
@@ -67,7 +66,7 @@ def per_event_us(read: Callable[[str], object], texts: list[str], *, clear: Call
 
 async def pipeline_rate(model: RulesModel, events: list[TicketEvent]) -> float:
     """Events per CPU second through the agent and a fresh SQLite store, caches emptied first."""
-    read_text.cache_clear()
+
     _detect.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteMemoryStore(Path(tmp) / "m.db")
@@ -96,7 +95,7 @@ def main() -> None:
     print(f"{'texts':<22} {'events':>6} {'mean chars':>10} {'v1 µs/event':>12} {'v2 µs/event':>12} {'v2 / v1':>8}")
     for name, texts in corpora().items():
         old = per_event_us(v1.read, texts)
-        new = per_event_us(detect, texts, clear=lambda: (read_text.cache_clear(), _detect.cache_clear()))
+        new = per_event_us(detect, texts, clear=_detect.cache_clear)
         chars = sum(map(len, texts)) / len(texts)
         print(f"{name:<22} {len(texts):>6} {chars:>10.0f} {old:>12.1f} {new:>12.1f} {new / old:>7.1f}x")
     print(f"\n{'agent + SQLite':<22} {'events':>6} {'v1 ev/CPU-s':>12} {'v2 ev/CPU-s':>12} {'v2 / v1':>8}")
