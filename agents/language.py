@@ -34,13 +34,13 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 # words (with inner apostrophes: can't, y'all), handles and hashtags, amounts' currency signs, a few emoticons,
 # sentence and clause marks, and any other symbol one character at a time (emoji)
 _TOKEN = re.compile(r"[a-z0-9\u00df-\u024f]+(?:'[a-z]+)*|[@#][a-z0-9_]+|[$\u00a3\u20ac]|[:;=]-?[()/\\|dp]|<3"
-                    r"|[.!?;:,]|[^\x00-\u024f\s]")
+                    r"|[.!?;:,\n]|[^\x00-\u024f\s]")
 _SHOUT = re.compile(r"\b[A-Z]{4,}\b")
 _SHOUT_BANG = re.compile(r"\b[A-Z]{4,}!")
 _NOT_SHOUTING = frozenset({"USA", "ATM", "APP", "DLC", "TV", "PSN", "PIN", "SIM", "USB", "ETA", "FAQ", "CEO",
                            "UPS", "DHL", "LOL", "OMG", "PS4", "HDMI", "BOGO", "NFL", "NBA", "VAT", "ASAP", "XXXX"})
 NEGATORS = frozenset(vader.NEGATE) | {"no", "dont", "didnt", "doesnt", "isnt", "wasnt", "cant", "wont", "never"}
-SENTENCE_END = frozenset({".", "!", "?", ";"})
+SENTENCE_END = frozenset({".", "!", "?", ";", "\n"})
 CLAUSE_END = SENTENCE_END | {",", ":", "but", "though", "however", "although"}
 _BOOSTERS = vader.BOOSTER_DICT
 
@@ -71,13 +71,16 @@ def _analyzer() -> vader.SentimentIntensityAnalyzer:
 
 
 def normalise(text: str) -> str:
-    """HTML entities decoded, NFKC, curly quotes and dashes to ASCII, URLs dropped, whitespace squeezed."""
+    """HTML entities decoded, NFKC, curly quotes and dashes to ASCII, URLs dropped, whitespace squeezed (a line
+    break kept: it ends a sentence, as between a subject and a body)."""
     if "&" in text:
         text = html.unescape(text)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).translate(_FOLD)
     if "http" in text or "www." in text:
         text = _URL.sub(" ", text)
+    if "\n" in text or "\r" in text:
+        return "\n".join(" ".join(line.split()) for line in text.splitlines() if line and not line.isspace())
     return " ".join(text.split())
 
 

@@ -65,7 +65,7 @@ BATTERY = {"battery", "batteries", "charger", "chargers", "charging", "port", "c
 SERVICE = {
     "internet", "wifi", "wi", "fi", "broadband", "fibre", "fiber", "fios", "service", "services", "network",
     "networks", "signal", "reception", "coverage", "connection", "connectivity", "data", "lte", "4g", "3g", "5g",
-    "app", "apps", "application", "website", "websites", "site", "sites", "webpage", "page", "pages", "server",
+    "app", "apps", "website", "websites", "site", "sites", "webpage", "page", "pages", "server",
     "servers", "online", "login", "logins", "log", "portal", "dashboard", "api", "system", "systems", "platform",
     "checkout", "ordering", "orders", "stream", "streaming", "channel", "channels", "tv", "cable", "landline",
     "email", "e-mail", "emails", "psn", "live", "multiplayer", "video", "videos", "calls", "texts", "sms",
@@ -90,8 +90,7 @@ DOWN = forms("crash", "freeze", "lag", "disconnect", "glitch", "fail", "buffer",
 }
 # what a service does when it works: negated ("not working", "won't load"), it is down
 WORKS = forms("work", "load", "connect", "open", "respond", "stream", "play", "sync", "send", "function",
-              "register", "accept", "go", "come", "show", "start", "launch", "refresh", "update", "upload",
-              "download", "process")
+              "launch", "refresh", "upload", "download")
 # what a customer cannot do when a service is down ("can't connect", "unable to log in")
 ACCESS = forms("connect", "access", "load", "login", "log", "sign", "stream", "watch", "play", "order", "call",
                "text", "browse", "download", "upload", "use", "get", "check", "book", "pay", "open", "reach",
@@ -139,11 +138,12 @@ GONE = forms("lose", "delete", "wipe", "erase", "disappear", "corrupt", "vanish"
 # --- leaving ----------------------------------------------------------------------------------------------
 # ending the relationship: a verb of ending with what the customer holds ("close my account")
 END = forms("cancel", "close", "terminate", "end", "quit", "drop", "leave", "discontinue", "delete",
-            "deactivate", "stop", "unsubscribe", "uninstall", "ditch", "dump", "port") | {"left", "quitting"}
+            "deactivate", "stop", "unsubscribe", "uninstall", "ditch", "dump", "port") | {"quitting"}
 HELD = {"account", "accounts", "subscription", "subscriptions", "membership", "memberships", "service",
         "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line", "lines", "internet",
-        "cable", "prime", "card", "cards", "number", "app", "business", "custom", "agreement", "package",
-        "broadband", "phone", "insurance", "loyalty", "everything", "all"}
+        "cable", "prime", "number", "app", "business", "custom", "agreement", "broadband", "phone", "insurance",
+        "everything", "all", "tv", "wifi", "mobile", "cellular", "plans", "package", "bundle", "sky", "netflix",
+        "spotify"}
 # the customer's own, not a one-off: an order, a ride or a booking cancelled is no leaving
 ONE_OFF = {"order", "orders", "ride", "rides", "trip", "trips", "flight", "flights", "booking", "bookings",
            "reservation", "reservations", "appointment", "appointments", "delivery", "request", "payment",

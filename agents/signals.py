@@ -112,6 +112,11 @@ _EMPTY = frozenset({"my", "our", "the", "your", "this", "that", "all", "of", "en
                     "his", "her", "these", "those", "its", "it's", "current", "existing", "family", "joint"})
 
 
+# what goes down without anything being broken: "my score went down", "prices are down"
+_QUANTITY = frozenset({"score", "scores", "price", "prices", "rate", "rates", "balance", "value", "stock", "stocks",
+                       "sales", "numbers", "number", "ratings", "rating", "temperature", "amount", "cost", "costs",
+                       "bill", "payment", "payments", "interest", "volume", "weight", "percentage", "shares"})
+_CREDENTIALS = frozenset({"password", "pin", "code", "otp", "2fa", "verification", "login", "id", "card", "cards"})
 _NOT_A_SERVICE = frozenset({"customer", "client", "guest", "room", "table", "member"})
 
 
@@ -298,11 +303,12 @@ def _device_fails(r: Reading, i: int, s: int) -> bool:
 
 
 def _has_service(r: Reading, s: int) -> bool:
-    """A service named in the sentence, or, when the sentence names nothing, in the text with no device."""
+    """A service named in the sentence, or, when the sentence names nothing, in the sentence before it with no
+    device ("My internet is so slow. It keeps dropping.")."""
     sm = r.smask[s]
     if sm & SERVICE:
         return True
-    return not sm & DEVICE and bool(r.mask & SERVICE) and not r.mask & DEVICE
+    return s > 0 and not sm & DEVICE and bool(r.smask[s - 1] & SERVICE) and not r.smask[s - 1] & DEVICE
 
 
 def outage(r: Reading) -> int:
@@ -323,16 +329,18 @@ def outage(r: Reading) -> int:
                 return i
             continue
         if w == "down":
-            if r.word(i + 1) in _NOT_DOWN_AFTER or r.negated(i):
+            nxt = r.word(i + 1)
+            if nxt in _NOT_DOWN_AFTER or nxt[:1].isdigit() or r.negated(i):
                 continue
-            prev = r.word(i - 1)
-            if prev in _BE or r.cls(i - 1) & SERVICE or r.cls(i - 2) & SERVICE:
-                if not _device_fails(r, i, s):
-                    return i
+            if (r.near(i, SERVICE, 4, 0) >= 0 or r.word(i - 1) in _BE and not any(
+                    words[j] in _QUANTITY for j in range(max(0, i - 4), i))) \
+                    and not _device_fails(r, i, s):
+                return i
             continue
         if m & DOWN and not m & (MONEY | GOODS_BAD):
-            if r.negated(i) or w in ("drop", "drops", "dropped", "dropping") and not r.smask[s] & SERVICE:
-                continue
+            if r.negated(i) or w in ("drop", "drops", "dropped", "dropping") and not r.smask[s] & SERVICE or \
+                    w.startswith("fail") and r.word(i + 1) == "to":
+                continue  # "failed to verify" is someone not doing their job, not a service down
             if _has_service(r, s) and not _device_fails(r, i, s):
                 return i
             continue
@@ -353,8 +361,7 @@ def outage(r: Reading) -> int:
             for j in range(i + 1, min(r.n, i + 4)):
                 x = words[j]
                 if x in ("to", "let", "me", "us", "even", "seem", "get", "being", "able"):
-                    if x != "get" or r.word(j + 1) not in ("on", "online", "onto", "through", "in", "into",
-                                                            "connected"):
+                    if x != "get" or r.word(j + 1) not in ("on", "online", "onto", "in", "into", "connected"):
                         continue
                 c = _CLASS_GET(x, 0)
                 if c & ACCESS:
@@ -393,6 +400,8 @@ def lockout(r: Reading) -> int:
             j = r.near(i, BLOCKED, 5, 8)
             if j >= 0 and not r.negated(j) and not r.negated(i):
                 x = words[j]
+                if x in ("incorrect", "invalid", "expired", "block") and words[i] not in _CREDENTIALS:
+                    continue  # "incorrect information on my account" is a dispute; "password incorrect" a lockout
                 if x in ("hold", "limit", "limits", "flag", "flags", "ban") and r.word(j - 1) not in (
                         "on", "a", "placed", "put"):
                     continue
@@ -536,10 +545,43 @@ def escalation_legal(r: Reading) -> int:
     return -1
 
 
+_NOT_THE_CUSTOMER = frozenset({"you", "they", "you've", "they've", "you'd", "was", "were", "been", "got", "he",
+                               "she", "it", "it's", "driver", "not", "didn't", "u", "ya", "y'all", "is", "being"})
+# what a verb of ending ends when the customer leaves, per verb ("port my number", "delete the app")
+_ENDS_WITH = {"number": ("port",), "app": ("delet", "uninstall", "remov"), "phone": ("cancel",),
+              "everything": ("cancel", "clos", "terminat"), "all": ("cancel", "clos", "terminat")}
+_FIRST_FUTURE = frozenset({"i'm", "im", "we're", "am", "are", "will", "i'll", "we'll", "gonna", "shall"})
+_UNTIL = frozenset({"", "now", "today", "tomorrow", "asap", "soon", "at", "by", "on", "in", "next", "this",
+                    "effective", "from", "when", "if", "unless", "once", "after", "first", "immediately"})
+
+
+_INTENT = frozenset({"want", "wanted", "wanna", "need", "needed", "trying", "tried", "try", "going", "gonna", "have",
+                     "had", "time", "ready", "about", "will", "like", "wish", "plan", "planning", "decided", "please",
+                     "how", "can", "could", "would", "should", "must", "asked", "asking", "request", "requested",
+                     "able", "going", "thinking", "considering", "just"}) | _ME
+_BASE_END = frozenset({"cancel", "close", "terminate", "end", "delete", "deactivate", "stop", "unsubscribe",
+                       "uninstall", "discontinue", "drop", "port", "quit"})
+
+
+def _own_act(r: Reading, i: int) -> bool:
+    """Whether the verb of ending at `i` is the customer's own act: a first person or a word of intent within
+    four words before ("I want to cancel", "how do I close", "please cancel"), or an imperative opening a
+    sentence ("Cancel my account.")."""
+    words = r.words
+    for j in range(i - 1, max(-1, i - 5), -1):
+        w = words[j]
+        if w in SENTENCE_END:
+            break
+        if w in _INTENT:
+            return True
+    return (i == 0 or words[i - 1] in SENTENCE_END or words[i - 1].startswith("@")) and words[i] in _BASE_END
+
+
 def escalation_cancel(r: Reading) -> int:
     """Leaving in everyday words: "cancel my account", "close our contract", "I'm cancelling", "never ordering
     again", "won't renew", "lost me as a customer", "done with you", "taking my business elsewhere", "from now
-    on", "goodbye @x", "delete the app", "not worth the money", "don't recommend"."""
+    on", "goodbye @x", "delete the app", "not worth the money", "don't recommend"; the customer's own act, not
+    the company's ("you closed my account"), nor a one-off ("cancel my order")."""
     words = r.words
     n = r.n
     for i in r.hashtags:
@@ -547,53 +589,56 @@ def escalation_cancel(r: Reading) -> int:
             return i
     if not r.mask & T_CANCEL:
         return -1
-    for i, m, _ in r.hits:
+    for i, m, s in r.hits:
         if not m & T_CANCEL:
             continue
         w = words[i]
+        nxt = r.word(i + 1)
         if m & END:
             prev = {words[j] for j in range(max(0, i - 2), i)}
-            if prev & {"you", "they", "you've", "they've", "was", "were", "been", "got", "he", "she", "it", "it's",
-                       "driver", "not", "didn't"} or r.negated(i, 4):
+            if prev & _NOT_THE_CUSTOMER or r.negated(i, 4) or not _own_act(r, i):
                 continue
-            j = r.next_content(i, _EMPTY | {"out", "down", "off", "up", "with", "from"}, 4)
+            j = r.next_content(i, _EMPTY | {"out", "down", "off", "up", "with", "from", "of"}, 4)
             if j >= 0:
-                c = r.cls(j)
+                c, x = r.cls(j), words[j]
                 if c & ONE_OFF_:
                     continue
-                if c & HELD and not (words[j] in ("phone", "number", "app", "card") and not w.startswith(
-                        ("cancel", "port", "delet", "uninstall", "cut", "shred", "close"))):
-                    if w in ("end", "ending", "ended", "drop", "dropped", "dropping", "left", "leave", "leaving",
-                             "stop", "stopped", "stopping") and c & HELD and words[j] in ("app", "card", "all",
-                                                                                          "phone", "everything"):
-                        continue
+                if c & HELD:
+                    if x not in _ENDS_WITH or w.startswith(_ENDS_WITH[x]):
+                        return i
+                    continue
+                if c & PROVIDER and w.startswith(("leav", "ditch", "dump", "quit")) and x not in (
+                        "store", "stores", "shop", "retailer", "platform"):
                     return i
-                if c & PROVIDER and w.startswith(("leav", "left", "drop", "ditch", "dump", "quit")):
-                    return i
-            # "I'm cancelling", "we will be leaving" at the end of a clause
-            nxt = r.word(i + 1)
-            if (nxt in CLAUSE_END or nxt in ("", "now", "today", "tomorrow", "asap", "soon", "at", "by", "on", "in",
-                                              "next", "this", "effective", "from", "when", "if", "unless", "as",
-                                              "once", "after", "first", "immediately", "and")) and \
-                    prev & {"i'm", "im", "we're", "am", "are", "will", "i'll", "we'll", "gonna", "be"} and \
-                    w.startswith(("cancel", "leav", "quit", "clos")):
+            # "I'm cancelling", "we will be leaving at the end of the month"
+            if (nxt in CLAUSE_END or nxt in _UNTIL) and prev & _FIRST_FUTURE and w.startswith(("cancel", "quit")) \
+                    and not w.endswith("ed"):
                 return i
-        if w == "never" and _never_again(r, i):
-            return i
-        if w in ("won't", "wont") or (w == "not" and r.word(i - 1) in ("will", "am", "i'm", "are", "we're")) or \
-                (w == "longer" and r.word(i - 1) == "no") or (w == "not" and r.word(i + 1) in ("going", "gonna")):
+        elif w == "never":
+            if _never_again(r, i):
+                return i
+        elif w in ("won't", "wont") or w == "not" and (r.word(i - 1) in ("will", "am", "i'm", "are", "we're")
+                                                       or nxt in ("going", "gonna")) or w == "longer" and \
+                r.word(i - 1) == "no":
             for j in range(i + 1, min(n, i + 6)):
                 x = words[j]
                 if x in CLAUSE_END:
                     break
-                if x in ("renew", "renewing", "recommend", "recommending", "return", "returning") or (
+                if x in ("renew", "renewing", "recommend", "recommending") or x in ("return", "returning") and (
+                        r.word(j + 1) in ("", "to", "again", "here", "there", "ever") or r.word(j + 1) in CLAUSE_END
+                        or r.word(j + 1).startswith("@")) or (
                         x == "back" and words[j - 1] in ("be", "come", "coming", "go", "going")) or (
                         x in ("customer", "client", "member", "subscriber") and "be" in words[i + 1:j]) or (
-                        x == "again" and j > i + 1) or (x == "business" and words[j - 1] in ("do", "doing")):
+                        x == "business" and words[j - 1] in ("do", "doing")) or (
+                        _CLASS_GET(x, 0) & NEVER_AGAIN and not x.endswith("ed") and x not in ("go", "come", "set",
+                                                                                           "give", "get")
+                        and "again" in words[j + 1:j + 5]):
                     return i
-        if w in ("lost", "lose", "losing", "loose") and not r.negated(i):
-            nxt = r.word(i + 1)
-            if nxt in ("me", "us") and r.word(i + 2) not in ("in", "on", "at", "the", "a", "my", "our"):
+        elif w in ("lost", "lose", "losing", "loose"):
+            if r.negated(i):
+                continue
+            if nxt in ("me", "us") and (r.word(i + 2) in ("as", "forever", "for", "today", "now", "")
+                                        or r.word(i + 2) in CLAUSE_END):
                 return i
             j = r.next_content(i, _EMPTY | {"another", "one", "loyal", "long", "time", "longtime", "paying",
                                             "valued", "good", "great", "faithful", "very", "regular"}, 4)
@@ -603,57 +648,72 @@ def escalation_cancel(r: Reading) -> int:
             if j >= 0 and (words[j].isdigit() or _CLASS_GET(words[j], 0) & NUMBER) and r.word(j + 1) in (
                     "customers", "clients", "sales", "subscribers", "members", "users"):
                 return i
-        if w == "done" and not r.negated(i):
-            nxt = r.word(i + 1)
-            if nxt == "with" and r.word(i + 2) not in ("it", "that", "this", "the", "my", "work", "them") or \
-                    r.word(i - 1) in ("i'm", "im", "we're", "so", "officially", "completely", "totally") and (
-                    nxt in CLAUSE_END or nxt in ("", "with")):
+        elif w == "done":
+            if not r.negated(i) and (nxt == "with" and (r.word(i + 2) in ("you", "your", "y'all", "u") or
+                                                         r.word(i + 2).startswith("@")) or
+                                      r.word(i - 1) in ("so", "officially", "completely", "totally")):
                 return i
-        if w in ("elsewhere",) or (w == "else" and r.word(i - 1) == "somewhere"):
+        elif w == "elsewhere" or w == "else" and r.word(i - 1) == "somewhere":
             if any(words[j].startswith(("tak", "took", "go", "went", "shop", "look", "fly", "order", "spend",
                                         "mov", "buy", "bank", "book", "us")) for j in range(max(0, i - 5), i)):
                 return i
-        if w == "from" and r.word(i + 1) == "now" and r.word(i + 2) == "on":
+        elif w == "from":
+            if nxt == "now" and r.word(i + 2) == "on" and not r.smask[s] & THANKS:
+                return i
+        elif w in ("goodbye", "bye"):
+            if nxt.startswith("@"):
+                return i
+        elif w.startswith("boycott") or w in ("unsubscribe", "unsubscribed", "unsubscribing"):
             return i
-        if w in ("goodbye", "bye") and r.word(i + 1).startswith("@"):
-            return i
-        if w.startswith(("boycott", "#boycott")) or w in ("unsubscribe", "unsubscribed", "unsubscribing"):
-            return i
-        if w in ("stop", "stopped", "stopping", "quit", "quitting") and r.word(i + 1) in (
-                "using", "buying", "ordering", "shopping", "flying", "paying", "banking"):
-            return i
-        if w == "worth" and r.word(i - 1) == "not" and r.word(i + 1) in ("it", "the", "paying", "my"):
-            return i
-        if w == "waste" and r.word(i + 1) == "of" and r.word(i + 2) in ("money", "my"):
-            return i
-        if w == "recommend" and r.negated(i, 2) and r.word(i - 1) not in ("you", "they"):
-            return i
-        if w in ("regret", "regretting", "regrets") and r.word(i + 1).endswith("ing") or \
-                w == "mistake" and r.word(i - 1) == "biggest":
-            return i
-        if w in ("away", "avoid") and (w == "avoid" and not r.negated(i) or r.word(i - 1) == "stay" and r.word(
-                i + 1) == "from"):
-            return i
-        if w == "last" and r.word(i + 1) == "time" and r.word(i + 2) in ("i", "we", "i'll", "we'll", "ever"):
-            return i
-        if w in ("give", "giving", "gave") and r.word(i + 1) == "up" and r.word(i + 2) == "on":
-            return i
-        if w in ("nunca", "jamas", "jamais") and r.word(i + 1) in ("mas", "m\u00e1s", "plus", "volver"):
-            return i
+        elif w in ("stop", "stopped", "stopping", "quit", "quitting"):
+            if nxt in ("using", "buying", "ordering", "shopping", "flying", "paying", "banking", "booking"):
+                return i
+        elif w == "worth":
+            if r.word(i - 1) == "not" and nxt in ("it", "the", "paying", "my"):
+                return i
+        elif w == "waste":
+            if nxt == "of" and r.word(i + 2) == "money":
+                return i
+        elif w == "recommend":
+            if r.negated(i, 2) and r.word(i - 1) not in ("you", "they"):
+                return i
+        elif w in ("regret", "regretting", "regrets"):
+            if nxt.endswith("ing") or nxt == "ever":
+                return i
+        elif w == "mistake":
+            if r.word(i - 1) == "biggest":
+                return i
+        elif w == "avoid":
+            if not r.negated(i) and (nxt in ("you", "your", "them") or nxt.startswith("@")
+                                     or nxt == "at" and r.word(i + 2) == "all"):
+                return i
+        elif w == "away":
+            if r.word(i - 1) == "stay" and nxt == "from":
+                return i
+        elif w == "last":
+            k = i + 3 if r.word(i + 2) in ("i", "we", "i'll", "we'll") else i + 4 if r.word(i + 2) in (
+                "i", "we") and r.word(i + 3) in ("will", "ever") else -1
+            if nxt == "time" and k > 0 and _CLASS_GET(r.word(k), 0) & NEVER_AGAIN and not r.word(k).endswith("ed") \
+                    and r.word(k) not in ("go", "come", "give", "set", "get", "back"):
+                return i
+        elif w in ("give", "giving", "gave"):
+            if nxt == "up" and r.word(i + 2) == "on":
+                return i
+        elif w in ("nunca", "jamas", "jamais"):
+            if nxt in ("mas", "m\u00e1s", "plus", "volver"):
+                return i
     return -1
 
 
 def _never_again(r: Reading, i: int) -> bool:
-    """ "never ... again" in one clause; "never" with a verb of using in -ing ("never flying with you"), or
-    with a base verb after "will", "'ll", "would" ("I'll never use you"); "never going to" only with such a verb
-    ("never going to shop here", not "never going to get my money back")."""
+    """ "never again"; "never ... again" around a verb of using ("never flying with you again", not "hope it
+    never happens again"); "never" with such a verb in -ing ("never flying with you"), or in the base form after
+    "will", "'ll", "would" ("I'll never use you"); "never going to" only with such a verb ("never going to shop
+    here", not "never going to get my money back")."""
     words = r.words
-    for j in range(i + 1, min(r.n, i + 9)):
-        if words[j] in CLAUSE_END:
-            break
-        if words[j] == "again":
-            return True
     x, prev = r.word(i + 1), r.word(i - 1)
+    if x == "again":
+        return True
     if x == "ever":
         x = r.word(i + 2)
     if x in ("going", "gonna") and r.word(i + 2) in ("to", "back", "") or x == "gonna":
@@ -661,9 +721,16 @@ def _never_again(r: Reading, i: int) -> bool:
         return y in _LEAVE_AFTER_TO or y == "back" or x == "going" and r.word(i + 2) == "back"
     if not _CLASS_GET(x, 0) & NEVER_AGAIN or x in ("set", "back", "again") or x.endswith("ed"):
         return False
+    again = False
+    for j in range(i + 2, min(r.n, i + 9)):
+        if words[j] in CLAUSE_END:
+            break
+        if words[j] == "again":
+            again = True
     if x.endswith("ing"):
-        return x not in ("getting", "using") or r.word(i + 2) in ("you", "your", "this", "it", "them", "@")
-    return prev in ("will", "i'll", "we'll", "would", "i'd", "we'd", "shall") or r.word(i + 2) == "again"
+        return x not in ("getting", "using", "going", "coming", "giving") or again or r.word(i + 2) in (
+            "you", "your", "this", "them", "back") or r.word(i + 2).startswith("@")
+    return again or prev in ("will", "i'll", "we'll", "would", "i'd", "we'd", "shall")
 
 
 _LEAVE_AFTER_TO = frozenset({"use", "buy", "fly", "order", "shop", "return", "recommend", "book", "stay", "eat",
@@ -686,15 +753,15 @@ def escalation_switch(r: Reading) -> int:
         if not m & T_SWITCH:
             continue
         w = words[i]
-        if m & SWITCH and not r.negated(i, 2):
+        if m & SWITCH and not r.negated(i, 2) and not {words[j] for j in range(max(0, i - 2), i)} & _NOT_THE_CUSTOMER:
             j = r.next_content(i, frozenset({"over", "back", "my", "our", "service", "services", "business",
                                              "account", "number", "all", "everything", "provider", "bank"}), 3)
             if j >= 0 and words[j] in ("to", "for"):
                 k = r.next_content(j, frozenset({"a", "an", "the"}), 2)
                 x = r.word(k)
                 if x.startswith("@") and not w.startswith(("go", "went", "gone", "chang", "transfer")) or \
-                        _CLASS_GET(x, 0) & RIVAL and x not in ("elsewhere",) or \
-                        x in ("new", "competitor", "competitors", "rival") or \
+                        x in ("competitor", "competitors", "rival", "rivals", "competition") or \
+                        x in ("another", "different", "other", "new", "a") and r.near(k, PROVIDER, 0, 2) >= 0 or \
                         x.startswith("@") and "instead" in words[k:k + 4]:
                     return i
             if w.startswith("switch") and (r.cls(i + 1) & PROVIDER or words[i + 1:i + 2] == ["providers"]):
@@ -703,20 +770,22 @@ def escalation_switch(r: Reading) -> int:
             k = r.near(i, PROVIDER, 0, 3)
             if k >= 0 and any(words[j].startswith(("switch", "chang", "look", "find", "shop", "get", "try",
                                                    "consider", "search", "go"))
-                              for j in range(max(0, i - 4), i)):
+                              for j in range(max(0, i - 3), i) if words[j] not in ("for", "a", "an", "to")):
                 if words[k] in ("service", "services", "store", "stores", "shop", "platform") and not any(
                         words[j].startswith(("switch", "look", "find", "search")) for j in range(max(0, i - 4), i)):
                     continue
                 return i
-        if w in ("considering", "thinking", "might", "tempted", "planning", "ready", "time", "about") and \
-                not r.negated(i):
+        if (w in ("considering", "thinking", "might", "tempted", "planning") or w in ("ready", "time", "about")
+                and r.word(i + 1) == "to") and not r.negated(i):
             for j in range(i + 1, min(n, i + 6)):
                 x = words[j]
                 if x in CLAUSE_END:
                     break
-                if x.startswith(("switch", "leav")) or x in ("cancelling", "canceling", "elsewhere") or (
-                        x == "new" and r.word(j + 1) in ("phone", "provider", "carrier", "bank", "kind", "isp",
-                                                         "network", "company", "airline", "service")):
+                if x.startswith("switch") or x in ("cancelling", "canceling", "elsewhere") or (
+                        x.startswith("leav") and (r.word(j + 1) in ("you", "your", "u", "them", "")
+                                                  or r.word(j + 1) in CLAUSE_END or r.word(j + 1).startswith("@")
+                                                  or r.cls(r.next_content(j)) & (PROVIDER | HELD))) or (
+                        x == "new" and r.cls(j + 1) & PROVIDER and r.word(j + 1) not in ("service", "store")):
                     return i
         if w in ("wish", "should", "should've", "shoulda", "shouldve") and not r.negated(i, 2):
             for j in range(i + 1, min(n, i + 5)):
@@ -729,7 +798,7 @@ def escalation_switch(r: Reading) -> int:
                         return i
                 if x in CLAUSE_END:
                     break
-        if w in ("competitor", "competitors") and not r.negated(i):
+        if w in ("competitor", "competitors") and not r.negated(i) and r.word(i - 1) not in ("our", "my"):
             return i
         if m & RIVAL and w in ("other", "another") and r.word(i + 1) in (
                 "vendors", "providers", "carriers", "banks", "airlines", "companies", "options", "suppliers",

@@ -44,7 +44,7 @@ def fold_of(account_id: str, folds: int) -> int:
 def kind_of(reason: str) -> str:
     """What a tag's reason says set it: a leave statement, the parts of a churn score, or the signals."""
     if reason.startswith("said they would leave"):
-        return "leave"
+        return "leave(" + "+".join(sorted(set(re.findall(r"(escalation_\w+) \"", reason)))) + ")"
     if m := re.match(r"score \d+ \(([^)]*)\)", reason):
         return "+".join(p.strip() for p in m.group(1).split(","))
     if m := re.match(r"\d+ event\(s\) with ([a-z_, ]+) in", reason):

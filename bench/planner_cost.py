@@ -66,7 +66,6 @@ def per_event_us(read: Callable[[str], object], texts: list[str], *, clear: Call
 
 async def pipeline_rate(model: RulesModel, events: list[TicketEvent]) -> float:
     """Events per CPU second through the agent and a fresh SQLite store, caches emptied first."""
-
     _detect.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteMemoryStore(Path(tmp) / "m.db")
