@@ -58,7 +58,7 @@ DISPUTE_WEAK = forms("promise", "cancel", "owe", "increase", "raise", "force", "
 # a question about how money back works, or money already granted: no dispute by itself
 ROUTINE = {"how", "when", "status", "track", "tracking", "eta", "thanks", "thank", "thx", "appreciate",
            "received", "got", "issued", "processed", "approved", "gave", "given", "getting"}
-BATTERY = {"battery", "batteries", "charger", "chargers", "charging", "port", "cable", "wireless", "plug",
+BATTERY = {"battery", "batteries", "charger", "chargers", "port", "cable", "wireless", "plug",
            "plugged", "power", "%", "percent", "mah"}
 
 # --- service down: the customer's service, down or unusable --------------------------------------------

@@ -74,7 +74,8 @@ def _risk(window: list[Note]) -> tuple[int, list[str], list[Note]]:
     failures = [n for n in window if n.signals & signals.FAILURE]
     kinds = {s for n in failures for s in n.signals & signals.FAILURE}
     parts: list[tuple[str, int, list[Note]]] = []
-    if failures:
+    persistent = any(n.signals & {"unresolved", "repeat_contact"} for n in window)
+    if failures and (kinds - signals.ONE_OFF or persistent):
         parts.append(("failure", 1, failures))
     moody = [n for n in window if n.signals & _MOOD.keys()]
     if moody:

@@ -107,6 +107,14 @@ _DEMAND = frozenset({"want", "need", "expect", "deserve", "owed", "owe", "demand
 _CHARGE_WORDS = frozenset(w for w in L.MONEY if w.startswith(("charg", "overcharg", "surcharg")))
 _CASH = frozenset({"money", "$", "\u00a3", "\u20ac", "cash", "funds", "dollars", "bucks", "euros", "quid", "deposit",
                    "payment", "fare"})
+_NOT_TAKEN = L.forms("order", "authorize", "authorise", "subscribe", "request", "receive", "use", "book",
+                     "purchase", "agree", "consent", "approve") | {"took", "take", "got", "get", "bought", "buy",
+                                                                  "signed", "made", "make"}
+_PAYING = frozenset({"pay", "pays", "paying", "paid", "payment", "payments", "money", "funds", "cash", "credit",
+                     "credits", "deposit", "deposits", "repay", "repaying", "repayment", "prepaid", "prepay"})
+_CREDIT_NOT_MONEY = frozenset({"report", "reports", "score", "scores", "card", "cards", "history", "file", "files",
+                               "bureau", "bureaus", "limit", "union", "check", "checks", "rating", "line", "lines",
+                               "agency", "agencies", "reporting", "monitoring", "profile", "application"})
 _PASSIVE = frozenset({"charged", "billed", "debited", "deducted", "invoiced", "overcharged"})
 _EMPTY = frozenset({"my", "our", "the", "your", "this", "that", "all", "of", "entire", "whole", "a", "an", "their",
                     "his", "her", "these", "those", "its", "it's", "current", "existing", "family", "joint"})
@@ -222,7 +230,7 @@ def _routine(r: Reading, s: int) -> bool:
 def billing_error(r: Reading) -> int:
     """A money word with a word of dispute: strong anywhere in its sentence ("charged twice", "why was I
     billed"), weak only close by ("charged more", "made me pay") and outside a routine question or thanks."""
-    if not r.mask & MONEY or not r.mask & (STRONG | WEAK):
+    if not r.mask & MONEY or not r.mask & (STRONG | WEAK | NEG):
         return -1
     words = r.words
     for i, m, s in r.hits:
@@ -231,8 +239,8 @@ def billing_error(r: Reading) -> int:
         w = words[i]
         if w in _CHARGE_WORDS and (r.smask[s] & BATTERY or r.word(i - 1) in ("in", "of", "free", "per", "full")):
             continue  # a battery's charge, a person in charge, free of charge
-        if r.negated(i):
-            continue
+        if w.startswith("credit") and r.word(i + 1) in _CREDIT_NOT_MONEY or r.negated(i):
+            continue  # a credit report or a credit card is no money of the customer's
         sm = r.smask[s]
         if sm & STRONG:
             j = r.near(i, STRONG, 10, 10)
@@ -243,8 +251,18 @@ def billing_error(r: Reading) -> int:
                     return i
         if sm & WEAK:
             j = r.near(i, WEAK, 3, 3)
-            if j >= 0 and not _routine(r, s) and not (words[j] == "back" and w not in _CASH):
-                return i
+            if j >= 0 and not _routine(r, s) and not (words[j] == "back" and w not in _CASH) and not (
+                    w in _PAYING and words[j] not in ("made", "make", "making", "force", "forced", "back")):
+                return i  # "charged more", "price went up", "made me pay"; not "late with my payment for more"
+        if r.text.compound <= -0.5 and w not in ("pay", "payment", "payments", "paying", "credit") and \
+                not _routine(r, s):
+            return i  # money in an angry message: "$50 for this garbage?"
+        if w in _PASSIVE or w == "paid":
+            # charged for what the customer never ordered, took or received: "charged for a ride I never took"
+            lo, hi = r.span(s)
+            for j in range(i + 2, min(hi, i + 12)):
+                if words[j] in _NOT_TAKEN and r.negated(j, 2):
+                    return i
         if w in _PASSIVE and r.word(i - 1) in ("being", "been", "getting", "keep", "keeps", "kept", "still",
                                                "again", "continue", "continuing"):
             return i  # "I keep getting charged", "still being billed"
@@ -330,12 +348,12 @@ def outage(r: Reading) -> int:
             continue
         if w == "down":
             nxt = r.word(i + 1)
-            if nxt in _NOT_DOWN_AFTER or nxt[:1].isdigit() or r.negated(i):
+            if nxt[:1].isdigit() or r.negated(i) or nxt in ("payment", "to", "the", "with", "by", "from", "here",
+                                                             "there", "into", "a", "my", "your", "and"):
                 continue
-            if (r.near(i, SERVICE, 4, 0) >= 0 or r.word(i - 1) in _BE and not any(
-                    words[j] in _QUANTITY for j in range(max(0, i - 4), i))) \
-                    and not _device_fails(r, i, s):
-                return i
+            if (r.near(i, SERVICE, 4, 0) >= 0 or r.word(i - 1) in _BE and nxt not in _NOT_DOWN_AFTER and not any(
+                    words[j] in _QUANTITY for j in range(max(0, i - 4), i))) and not _device_fails(r, i, s):
+                return i  # "the app is down", "servers down for everyone", "is it down?"
             continue
         if m & DOWN and not m & (MONEY | GOODS_BAD):
             if r.negated(i) or w in ("drop", "drops", "dropped", "dropping") and not r.smask[s] & SERVICE or \
@@ -456,9 +474,12 @@ def delivery_failure(r: Reading) -> int:
         j = r.near(i, GOODS_BAD, 4, 5)
         if j >= 0 and not r.negated(j) and not (words[j] == "never" and not r.cls(j + 1) & ARRIVE):
             return i
-        j = r.near(i, ARRIVE, 6, 5)
-        if j >= 0 and (r.negated(j, 4) or r.word(j - 1) in ("yet", "never")):
-            return i
+        lo, hi = max(0, i - 6), min(r.n, i + 8)
+        for j in range(lo, hi):
+            if words[j] in SENTENCE_END and j > i:
+                break
+            if _CLASS_GET(words[j], 0) & ARRIVE and (r.negated(j, 4) or r.word(j - 1) in ("yet", "never")):
+                return i
         if r.word(i - 2) == "where" or r.word(i - 3) == "where" and r.word(i - 2) in ("is", "'s", "are"):
             return i
     return -1
@@ -942,7 +963,7 @@ def unresolved(r: Reading) -> int:
                 if x in ("answer", "answered", "answering", "respond", "responded", "responding", "reply",
                          "replied", "replying", "resolved", "fixed", "solved", "sorted", "resolve", "fix", "solve",
                          "help", "helping", "helpful", "acknowledged", "heard", "hear", "assist", "assisted",
-                         "returned") or x in ("call", "called", "calling", "get", "got", "gotten", "getting",
+                         "returned") or x in ("return", "returning") and r.word(j + 1) in ("my", "our", "any") or x in ("call", "called", "calling", "get", "got", "gotten", "getting",
                                               "heard", "hear", "followed", "follow", "wrote", "write", "email",
                                               "emailed", "contacted") and r.word(j + 1) in ("back", "up", "from"):
                     if x in ("help", "fix", "resolve", "solve", "assist") and w in ("not", "no") and r.word(
