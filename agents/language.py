@@ -190,33 +190,37 @@ def _sentiment(words: list[str], hits: list[tuple[int, float]], original: str) -
     lexicon words, worst first."""
     if not hits:
         return 0.0, ()
-    lexicon = _vader()[0]
+    modifier = _modifiers()
     n = len(words)
     but_at = words.index("but") if "but" in words else n
-    caps = not original.isupper() and not original.islower()
+    caps = None
     total = 0.0
     negative: list[tuple[float, str]] = []
     for i, v in hits:
         w = words[i]
-        if w == "no" and i + 1 < n and words[i + 1] in lexicon:
+        if w == "no" and i + 1 < n and modifier.get(words[i + 1]) is _LEXICAL:
             continue  # "no" negates the next word rather than counting itself
         if v <= -1.5 and w.isalpha():
             negative.append((v, w))
-        if caps and len(w) > 1 and w.isalpha() and w.upper() in original:
-            v += vader.C_INCR if v > 0 else -vader.C_INCR
-        for back in (1, 2, 3):
+        if len(w) > 1 and w.isalpha() and w.upper() in original:
+            if caps is None:
+                caps = not original.isupper()
+            if caps:
+                v += vader.C_INCR if v > 0 else -vader.C_INCR
+        for back in (1, 2, 3) if i else ():
             j = i - back
             if j < 0:
                 break
-            prev = words[j]
-            if prev not in lexicon:
-                boost = _BOOSTERS.get(prev)
-                if boost is not None:
-                    v += (boost if v >= 0 else -boost) * _DECAY[back]
-                if prev in NEGATORS or prev.endswith("n't"):
-                    v *= 1.25 if back > 1 and prev == "never" and words[j + 1] in ("so", "this") else vader.N_SCALAR
-            elif prev == "no" and back <= 2:
-                v *= vader.N_SCALAR
+            kind = modifier.get(words[j])
+            if kind is None or kind is _LEXICAL:
+                continue
+            if kind is _NEGATION:
+                v *= 1.25 if back > 1 and words[j] == "never" and words[j + 1] in ("so", "this") else vader.N_SCALAR
+            elif kind is _NO:
+                if back <= 2:
+                    v *= vader.N_SCALAR
+            else:
+                v += (kind if v >= 0 else -kind) * _DECAY[back]  # type: ignore[operator]
         total += v * (0.5 if i < but_at else 1.5) if but_at < n else v
     if total:
         bangs = min(original.count("!"), 4) * 0.292
@@ -225,6 +229,23 @@ def _sentiment(words: list[str], hits: list[tuple[int, float]], original: str) -
         total += emphasis if total > 0 else -emphasis
     worst = tuple(dict.fromkeys(w for _, w in sorted(negative)))[:3] if negative else ()
     return total / math.sqrt(total * total + 15), worst
+
+
+_LEXICAL, _NEGATION, _NO = object(), object(), object()
+
+
+@cache
+def _modifiers() -> dict[str, object]:
+    """What a word does to the three words after it, for `_sentiment`: a word of VADER's lexicon does nothing
+    ("no" aside: it negates the next two), a booster adds its value, a negation multiplies by -0.74."""
+    out: dict[str, object] = {w: _LEXICAL for w in _vader()[0]}
+    for w, value in _BOOSTERS.items():
+        out.setdefault(w, value)
+    for w in NEGATORS:
+        if out.get(w) is not _LEXICAL:
+            out[w] = _NEGATION
+    out["no"] = _NO
+    return out
 
 
 _DECAY = (0.0, 1.0, 0.95, 0.9)

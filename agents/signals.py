@@ -51,12 +51,16 @@ _NAMES = ("MONEY", "SEEK", "STRONG", "WEAK", "ROUTINE", "BATTERY", "SERVICE", "D
           "HELD", "ONE_OFF", "NEVER_AGAIN", "SWITCH", "RIVAL", "PROVIDER", "LAW", "THREAT", "NUMBER", "ORDINAL",
           "CONTACTS", "STILL", "STILL_BAD", "ANSWER", "NOBODY", "UNRESOLVED", "CONDEMN", "DISTRESS", "MILD",
           "THANKS", "RESOLVED", "NEG", "ME", "STOP", "ADJUST", "T_CANCEL", "T_SWITCH", "T_REPEAT", "T_UNRESOLVED",
-          "T_SECURITY", "T_OTHER")
+          "T_SECURITY", "T_OTHER", "T_LOCK")
 (MONEY, SEEK, STRONG, WEAK, ROUTINE, BATTERY, SERVICE, DEVICE, DOWN, WORKS, ACCESS, CANNOT, ACCOUNT, BLOCKED, TRIP,
  TRIP_BAD, GOODS, GOODS_BAD, ARRIVE, DATA, GONE, END, HELD, ONE_OFF_, NEVER_AGAIN, SWITCH, RIVAL, PROVIDER, LAW,
  THREAT, NUMBER, ORDINAL, CONTACTS, STILL, STILL_BAD, ANSWER, NOBODY, UNRESOLVED, CONDEMN, DISTRESS, MILD, THANKS,
  RESOLVED, NEG, ME, STOP, ADJUST, T_CANCEL, T_SWITCH, T_REPEAT, T_UNRESOLVED, T_SECURITY,
- T_OTHER) = (1 << i for i in range(len(_NAMES)))
+ T_OTHER, T_LOCK) = (1 << i for i in range(len(_NAMES)))
+# classes that detectors only look up around a word they start from: a word with no other class is not kept
+# among a text's classed words (fewer to walk through: "to", "my", "a")
+_LOOKUP_ONLY = (ROUTINE | ARRIVE | HELD | ONE_OFF_ | NEVER_AGAIN | PROVIDER | THREAT | CONTACTS | STILL | STILL_BAD
+                | ANSWER | ACCESS | BLOCKED | ME | RIVAL | GOODS_BAD)
 _ME = {"i", "i'm", "im", "i've", "ive", "i'd", "i'll", "me", "my", "we", "we're", "we've", "we'd", "we'll", "us",
        "our", "mine", "ours", "myself"}
 _CLASS: dict[str, int] = {}
@@ -88,6 +92,7 @@ for _bit, _words in (
                     "reject", "rejects", "entitled", "waste", "avail", "helpful"} | L.NOBODY | NEGATORS
      | L.UNRESOLVED),
     (T_OTHER, {"board", "boarded", "boarding", "shame"}),
+    (T_LOCK, {"locked", "logged", "lock", "locking", "logging", "kicked"}),
 ):
     for _w in _words:
         _CLASS[_w] = _CLASS.get(_w, 0) | _bit
@@ -146,7 +151,7 @@ class Reading:
         for i, (m, v) in [(i, e) for i, w in enumerate(words) if (e := get(w)) is not None]:
             if v is not None:
                 scored.append((i, v))
-            if not m:
+            if not m & ~_LOOKUP_ONLY:
                 continue
             if m & STOP:
                 ends.append(i)
@@ -395,7 +400,7 @@ def outage(r: Reading) -> int:
 def lockout(r: Reading) -> int:
     """Locked out of an account, or an account, card or payment refused: "locked out", "can't log in",
     "account suspended", "card declined", "password says incorrect", "funds on hold"."""
-    if not r.mask & (BLOCKED | ACCESS | ACCOUNT):
+    if not r.mask & (ACCOUNT | CANNOT | NOBODY | T_LOCK | T_UNRESOLVED):
         return -1
     words = r.words
     for i, m, s in r.hits:
@@ -456,7 +461,8 @@ def trip_disrupted(r: Reading) -> int:
         if w == "late" and r.word(i + 1) in ("night", "notice", "fee", "fees", "payment", "checkout"):
             continue
         j = r.near(i, TRIP, 8, 8)
-        if words[j].endswith("s") and not r.smask[s] & ME:
+        lo, hi = r.span(s)
+        if words[j].endswith("s") and not any(words[k] in _ME for k in range(lo, hi)):
             continue  # "flights have been cancelled": news, not the customer's trip
         return i
     return -1
