@@ -41,6 +41,11 @@ def fold_of(account_id: str, folds: int) -> int:
     return int.from_bytes(hashlib.sha256(account_id.encode("utf-8")).digest(), "big") % folds
 
 
+def tune_only(labels: Labels) -> Labels:
+    """The labels of the tune split's accounts: the holdout is dropped before anything else is read."""
+    return Labels(labels.tags, {a: v for a, v in labels.accounts.items() if split_of(a) == "tune"})
+
+
 def kind_of(reason: str) -> str:
     """What a tag's reason says set it: a leave statement, the parts of a churn score, or the signals."""
     if reason.startswith("said they would leave"):
@@ -68,8 +73,8 @@ def main() -> None:
 
     settings = load_settings()
     labels_all = load_labels(args.labels, list(settings.tags))
-    tune = {a: v for a, v in labels_all.accounts.items() if split_of(a) == "tune"}  # the holdout is dropped here
-    labels = Labels(labels_all.tags, tune)
+    labels = tune_only(labels_all)
+    tune = labels.accounts
     lines = [line for line in load_events(args.events) if line.account_id in tune]
     assert all(split_of(line.account_id) == "tune" for line in lines)
     runs: list[PlannerRun] = [asyncio.run(run_flow(settings, lines)), run_keywords(lines)]

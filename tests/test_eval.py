@@ -171,3 +171,14 @@ def test_the_dev_set_when_it_is_there() -> None:
         assert ours["tp"] + ours["fn"] == theirs["tp"] + theirs["fn"] > 0
         assert ours["f1"] > theirs["f1"], tag
         assert ours["f1"] >= 0.5 and ours["precision"] >= 0.6, (tag, ours)
+
+
+def test_cross_validation_reads_the_tune_split_only() -> None:
+    from bench.cv import fold_of, tune_only
+    from cli.evaluation import Labels
+
+    accounts = {f"acct-{i}": {"churn_risk": False} for i in range(300)}
+    kept = tune_only(Labels(("churn_risk",), accounts)).accounts
+    assert kept and all(split_of(a) == "tune" for a in kept)
+    assert set(kept) == {a for a in accounts if split_of(a) == "tune"}
+    assert {fold_of(a, 5) for a in kept} == set(range(5)) and fold_of("acct-1", 5) == fold_of("acct-1", 5)
