@@ -188,7 +188,7 @@ STILL = {"still", "again", "yet", "repeatedly", "constantly", "continually", "co
 STILL_BAD = {"not", "no", "nothing", "isn't", "hasn't", "haven't", "doesn't", "won't", "can't", "cannot",
              "having", "broken", "down", "waiting", "same", "getting", "happening", "unresolved", "charging",
              "charged", "missing", "stuck", "didn't", "wasn't", "aren't", "don't", "unable", "says", "showing",
-             "shows", "failing", "crashing", "dropping", "problems", "issues", "an", "a", "there", "never"}
+             "shows", "failing", "crashing", "dropping", "problems", "issues", "an", "a", "never"}
 # no answer
 ANSWER = forms("answer", "respond", "reply", "help", "resolve", "fix", "solve", "acknowledge", "contact",
                "assist", "care") | {"response", "responses", "replies", "solution", "resolution", "update",
