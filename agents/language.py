@@ -76,7 +76,9 @@ def normalise(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_FOLD)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        text = text.translate(_FOLD)
     if "http" in text or "www." in text:
         text = _URL.sub(" ", text)
     if "\n" in text or "\r" in text:

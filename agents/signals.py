@@ -51,16 +51,17 @@ _NAMES = ("MONEY", "SEEK", "STRONG", "WEAK", "ROUTINE", "BATTERY", "SERVICE", "D
           "HELD", "ONE_OFF", "NEVER_AGAIN", "SWITCH", "RIVAL", "PROVIDER", "LAW", "THREAT", "NUMBER", "ORDINAL",
           "CONTACTS", "STILL", "STILL_BAD", "ANSWER", "NOBODY", "UNRESOLVED", "CONDEMN", "DISTRESS", "MILD",
           "THANKS", "RESOLVED", "NEG", "ME", "STOP", "ADJUST", "T_CANCEL", "T_SWITCH", "T_REPEAT", "T_UNRESOLVED",
-          "T_SECURITY", "T_OTHER", "T_LOCK")
+          "T_SECURITY", "T_OTHER", "T_LOCK", "T_OUTAGE")
 (MONEY, SEEK, STRONG, WEAK, ROUTINE, BATTERY, SERVICE, DEVICE, DOWN, WORKS, ACCESS, CANNOT, ACCOUNT, BLOCKED, TRIP,
  TRIP_BAD, GOODS, GOODS_BAD, ARRIVE, DATA, GONE, END, HELD, ONE_OFF_, NEVER_AGAIN, SWITCH, RIVAL, PROVIDER, LAW,
  THREAT, NUMBER, ORDINAL, CONTACTS, STILL, STILL_BAD, ANSWER, NOBODY, UNRESOLVED, CONDEMN, DISTRESS, MILD, THANKS,
  RESOLVED, NEG, ME, STOP, ADJUST, T_CANCEL, T_SWITCH, T_REPEAT, T_UNRESOLVED, T_SECURITY,
- T_OTHER, T_LOCK) = (1 << i for i in range(len(_NAMES)))
+ T_OTHER, T_LOCK, T_OUTAGE) = (1 << i for i in range(len(_NAMES)))
 # classes that detectors only look up around a word they start from: a word with no other class is not kept
 # among a text's classed words (fewer to walk through: "to", "my", "a")
 _LOOKUP_ONLY = (ROUTINE | ARRIVE | HELD | ONE_OFF_ | NEVER_AGAIN | PROVIDER | THREAT | CONTACTS | STILL | STILL_BAD
                 | ANSWER | ACCESS | BLOCKED | ME | RIVAL | GOODS_BAD)
+_KEEP = ~_LOOKUP_ONLY
 _ME = {"i", "i'm", "im", "i've", "ive", "i'd", "i'll", "me", "my", "we", "we're", "we've", "we'd", "we'll", "us",
        "our", "mine", "ours", "myself"}
 _CLASS: dict[str, int] = {}
@@ -92,7 +93,9 @@ for _bit, _words in (
                     "reject", "rejects", "entitled", "waste", "avail", "helpful"} | L.NOBODY | NEGATORS
      | L.UNRESOLVED),
     (T_OTHER, {"board", "boarded", "boarding", "shame"}),
-    (T_LOCK, {"locked", "logged", "lock", "locking", "logging", "kicked"}),
+    (T_LOCK, {"locked", "logged", "lock", "locking", "logging", "kicked", "one"}),
+    (T_OUTAGE, {"no", "zero", "outage", "outages", "offline", "down", "trouble", "problems", "issues", "problem",
+                "issue", "difficulty", "difficulties"}),
 ):
     for _w in _words:
         _CLASS[_w] = _CLASS.get(_w, 0) | _bit
@@ -147,18 +150,18 @@ class Reading:
         hits = []
         scored = []
         mask = s = 0
-        get = _WORD_GET
+        get, keep, stop, adjust = _WORD_GET, _KEEP, STOP, ADJUST
         for i, (m, v) in [(i, e) for i, w in enumerate(words) if (e := get(w)) is not None]:
             if v is not None:
                 scored.append((i, v))
-            if not m & ~_LOOKUP_ONLY:
+            if not m & keep:
                 continue
-            if m & STOP:
+            if m & stop:
                 ends.append(i)
                 smask.append(0)
                 s += 1
                 continue
-            if m & ADJUST and i:
+            if m & adjust and i:
                 if m & SERVICE and words[i - 1] in _NOT_A_SERVICE:
                     m &= ~SERVICE  # customer service is people, not a service that can be down
                 elif m & DEVICE and words[i - 1] == "error":
@@ -334,6 +337,9 @@ def _has_service(r: Reading, s: int) -> bool:
     return s > 0 and not sm & DEVICE and bool(r.smask[s - 1] & SERVICE) and not r.smask[s - 1] & DEVICE
 
 
+_OUTAGE_STARTS = DOWN | WORKS | CANNOT | GONE | T_OUTAGE
+
+
 def outage(r: Reading) -> int:
     """A service down or unusable: "outage", "no internet", "site is down", "app not loading", "can't connect",
     a service with an error, lag or crash; not a device ("my keyboard is not working")."""
@@ -341,6 +347,8 @@ def outage(r: Reading) -> int:
         return -1
     words = r.words
     for i, m, s in r.hits:
+        if not m & _OUTAGE_STARTS:
+            continue
         w = words[i]
         if w in ("outage", "outages", "offline") and not r.negated(i):
             return i
@@ -400,10 +408,12 @@ def outage(r: Reading) -> int:
 def lockout(r: Reading) -> int:
     """Locked out of an account, or an account, card or payment refused: "locked out", "can't log in",
     "account suspended", "card declined", "password says incorrect", "funds on hold"."""
-    if not r.mask & (ACCOUNT | CANNOT | NOBODY | T_LOCK | T_UNRESOLVED):
+    if not r.mask & (ACCOUNT | CANNOT | NOBODY | T_LOCK):
         return -1
     words = r.words
     for i, m, s in r.hits:
+        if not m & (ACCOUNT | CANNOT | NOBODY | T_LOCK):
+            continue
         w = words[i]
         if w in ("locked", "logged", "lock", "locking", "logging", "kicked") and r.word(i + 1) in ("out", "me", "us"):
             if r.word(i + 1) == "out" or r.word(i + 2) == "out":
@@ -1088,7 +1098,7 @@ def _mood(r: Reading) -> dict[Signal, str]:
                         w in ("bad", "poor", "sad") and text.compound > -0.3 or w == "mad" and text.compound > 0:
                     continue
                 mild = i
-    for i in [j for j, m, _ in r.hits if m & T_OTHER] + r.hashtags:
+    for i in ([j for j, m, _ in r.hits if m & T_OTHER] if r.mask & T_OTHER else []) + r.hashtags:
         w = words[i]
         if w == "shame" and r.word(i + 1) == "on" or w[0] == "#" and _condemning_hashtag(w):
             if w not in seen:
@@ -1126,20 +1136,38 @@ def detect(raw: str) -> dict[Signal, str]:
     return dict(_detect(raw))
 
 
+# each detector with the classes without which it finds nothing (it is not called when the text has none), and
+# whether hashtags alone can show it
+_PLAN: tuple[tuple[str, Detector, int, bool], ...] = tuple(
+    (signal, DETECTORS[signal], need, tags) for signal, need, tags in (
+        ("escalation_cancel", T_CANCEL, True), ("escalation_switch", T_SWITCH, True),
+        ("escalation_legal", LAW, False), ("escalation_refund", SEEK | MONEY, False),
+        ("billing_error", MONEY, False), ("security", T_SECURITY, False),
+        ("lockout", ACCOUNT | CANNOT | NOBODY | T_LOCK, False),
+        ("outage", DOWN | WORKS | CANNOT | SERVICE, False), ("trip_disrupted", TRIP, False),
+        ("delivery_failure", GOODS, False), ("data_loss", DATA, False), ("repeat_contact", T_REPEAT, False),
+        ("unresolved", T_UNRESOLVED, False), ("satisfied", THANKS | RESOLVED, False),
+    ))
+assert {p[0] for p in _PLAN} == set(DETECTORS)
+_UNSATISFIED = NEGATIVE - {"repeat_contact"}
+
+
 @lru_cache(maxsize=4096)
 def _detect(raw: str) -> dict[Signal, str]:
     """Cached: the rules model reads each event's text twice (its note, then its tag plan)."""
     text = read_text(raw)
     r = Reading(text)
+    mask, tags = r.mask, bool(r.hashtags)
     found: dict[Signal, str] = {}
-    for signal, detector in DETECTORS.items():
-        i = detector(r)
-        if i >= 0:
-            found[signal] = text.quote(i)  # type: ignore[index]
+    for signal, detector, need, by_tags in _PLAN:
+        if mask & need or by_tags and tags:
+            i = detector(r)
+            if i >= 0:
+                found[signal] = text.quote(i)  # type: ignore[index]
     found |= _mood(r)
     if "satisfied" in found:
-        resolved = bool(r.mask & RESOLVED) and any(m & RESOLVED and _resolved_at(r, i) and not r.negated(i)
-                                                   for i, m, _ in r.hits)
-        if text.compound < (0.2 if resolved else 0.4) or found.keys() & (NEGATIVE - {"repeat_contact"}):
+        resolved = bool(mask & RESOLVED) and any(m & RESOLVED and _resolved_at(r, i) and not r.negated(i)
+                                                 for i, m, _ in r.hits)
+        if text.compound < (0.2 if resolved else 0.4) or not found.keys().isdisjoint(_UNSATISFIED):
             del found["satisfied"]
     return found
