@@ -64,7 +64,8 @@ def _risk(window: list[Note]) -> tuple[int, list[str], list[Note]]:
     """The churn score of an account's notes when none states leaving, and the parts that scored with the
     notes that carry them:
 
-    - a failure of service (1);
+    - a failure of service (1); one that is one-off by nature (an outage, a lockout) only when repeated or
+      unanswered, as the label definition says ("repeated outages");
     - the strongest mood (frustration 1, anger 2, hostility 3; anger in two messages counts as hostility);
     - persistence (1): no resolution, or repeats of a serious failure (lost goods, wrong billing, a disrupted
       trip; an app that "still" fails is a one-off issue until nobody answers);
@@ -73,7 +74,8 @@ def _risk(window: list[Note]) -> tuple[int, list[str], list[Note]]:
     failures = [n for n in window if n.signals & signals.FAILURE]
     kinds = {s for n in failures for s in n.signals & signals.FAILURE}
     parts: list[tuple[str, int, list[Note]]] = []
-    if failures:
+    persistent = any(n.signals & {"unresolved", "repeat_contact"} for n in window)
+    if failures and (kinds - signals.ONE_OFF or persistent):
         parts.append(("failure", 1, failures))
     moody = [n for n in window if n.signals & _MOOD.keys()]
     if moody:
@@ -152,7 +154,7 @@ def assess_signals(notes: list[Note], now: datetime, rule: TagSettings, tagged: 
     return TagDecision(False, False, "", [])
 
 
-RULES_VERSION = 2  # raise when the rules below judge differently: a replay then re-evaluates every event
+RULES_VERSION = 3  # raise when the rules below judge differently: a replay then re-evaluates every event
 
 
 class RulesModel:

@@ -1,24 +1,35 @@
-"""What reading one event's text costs the offline planner: rules v1 (plain patterns) against v2 (normalisation,
-VADER, lexicons), in µs per event, measured in one run over the same texts.
+"""What reading one event's text costs the offline planner: rules v1 (plain patterns), v2 (phrase lexicons and
+VADER's `polarity_scores`, as of git commit `V2_REF`) and the current reading (word classes, VADER's lexicon
+looked up in the same pass), in µs per event, measured in one run over the same texts.
 
 Texts: the labelled support tweets in `../shared/data/twcs_dev/events.jsonl` and the CFPB narratives when
-`../shared` is there, else the seeded sample stream. The rules model reads each event twice (the note, then
-the tag plan); v2 caches per text, so the second read is a lookup: both passes are timed.
+`../shared` is there, and the seeded sample stream. The rules model reads each event twice (the note, then the
+tag plan); the reading is cached per text, so the second read is a lookup: both passes are timed, and the
+cache is emptied before each batch.
 
-Then the whole offline path per event (agent, tools, SQLite store; no Kafka) with each planner on the same
-events, in events/s: what a backfill pays.
+v2 is loaded from git (`git show V2_REF:agents/...` into a temporary package), so that before and after are
+timed in the same process on the same texts; without git its column is left out.
+
+Then the whole offline path per event (agent, tools, SQLite store; no Kafka) with v1 and the current planner
+on the same events, in events/s: what a backfill pays.
 
 Times are CPU time of this process (`time.process_time`, SQLite's worker threads included), which other work on a
-shared machine disturbs far less than the wall clock; each figure is the median of interleaved rounds.
+shared machine disturbs far less than the wall clock. Text reading: the texts are cut into batches of 50 and
+every planner reads every batch in turn, `--rounds` times; each batch counts with its fastest round, so a busy
+moment of the machine inflates no planner's figure. The pipeline: the median of interleaved rounds.
 
-Run: `.venv/bin/python -m bench.planner_cost`.
+Run: `.venv/bin/python -m bench.planner_cost [--rounds 9] [--no-pipeline]`.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import importlib
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,7 +37,6 @@ from pathlib import Path
 
 from agents.baselines import RulesV1Model
 from agents.factory import build_agent
-from agents.language import read_text
 from agents.rules import RulesModel
 from agents.signals import _detect, detect
 from config.settings import load_settings
@@ -35,6 +45,8 @@ from memory.sqlite import SqliteMemoryStore
 from samples import generate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+V2_REF = "3b78ce6"  # main when this round started: rules v2 (issue 13)
 
 
 def corpora() -> dict[str, list[str]]:
@@ -50,24 +62,55 @@ def corpora() -> dict[str, list[str]]:
     return out
 
 
-def per_event_us(read: Callable[[str], object], texts: list[str], *, clear: Callable[[], None] | None = None,
-                 rounds: int = 5) -> float:
-    """Median over rounds of (two reads per event) / events, in µs; `clear` empties a cache before each round."""
-    results = []
+Reader = tuple[Callable[[str], object], Callable[[], None] | None]
+
+
+def load_v2(tmp: Path) -> Reader | None:
+    """v2's `detect` from git, as package `agents_v2` under `tmp`; None without git or the commit."""
+    package = tmp / "agents_v2"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name in ("language", "lexicons", "signals"):
+        try:
+            source = subprocess.run(["git", "-C", str(ROOT), "show", f"{V2_REF}:agents/{name}.py"], check=True,
+                                    capture_output=True, text=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        source = source.replace("from agents import", "from agents_v2 import").replace("from agents.",
+                                                                                        "from agents_v2.")
+        (package / f"{name}.py").write_text(source)
+    sys.path.insert(0, str(tmp))
+    signals = importlib.import_module("agents_v2.signals")
+    language = importlib.import_module("agents_v2.language")
+
+    def clear() -> None:
+        language.read_text.cache_clear()
+        signals._detect.cache_clear()
+
+    signals.detect("warm up: load VADER's lexicon once")
+    return signals.detect, clear
+
+
+def per_event_us(readers: dict[str, Reader], texts: list[str], rounds: int) -> dict[str, float]:
+    """µs per event (two reads) for each reader: batches of 50 texts, every reader on every batch in turn,
+    each batch counted with its fastest of `rounds` rounds."""
+    batches = [texts[i:i + 50] for i in range(0, len(texts), 50)]
+    best = {name: [float("inf")] * len(batches) for name in readers}
     for _ in range(rounds):
-        if clear is not None:
-            clear()
-        started = time.process_time()
-        for text in texts:
-            read(text)
-            read(text)
-        results.append((time.process_time() - started) / len(texts) * 1e6)
-    return statistics.median(results)
+        for k, batch in enumerate(batches):
+            for name, (read, clear) in readers.items():
+                if clear is not None:
+                    clear()
+                started = time.process_time()
+                for text in batch:
+                    read(text)
+                    read(text)
+                best[name][k] = min(best[name][k], time.process_time() - started)
+    return {name: sum(b) / len(texts) * 1e6 for name, b in best.items()}
 
 
 async def pipeline_rate(model: RulesModel, events: list[TicketEvent]) -> float:
     """Events per CPU second through the agent and a fresh SQLite store, caches emptied first."""
-    read_text.cache_clear()
     _detect.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteMemoryStore(Path(tmp) / "m.db")
@@ -90,25 +133,40 @@ def pipeline_events() -> dict[str, list[TicketEvent]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--no-pipeline", action="store_true")
+    args = parser.parse_args()
     settings = load_settings()
     v1 = RulesV1Model(settings.tags)
     detect("warm up: load VADER's lexicon once")
-    print(f"{'texts':<22} {'events':>6} {'mean chars':>10} {'v1 µs/event':>12} {'v2 µs/event':>12} {'v2 / v1':>8}")
-    for name, texts in corpora().items():
-        old = per_event_us(v1.read, texts)
-        new = per_event_us(detect, texts, clear=lambda: (read_text.cache_clear(), _detect.cache_clear()))
-        chars = sum(map(len, texts)) / len(texts)
-        print(f"{name:<22} {len(texts):>6} {chars:>10.0f} {old:>12.1f} {new:>12.1f} {new / old:>7.1f}x")
-    print(f"\n{'agent + SQLite':<22} {'events':>6} {'v1 ev/CPU-s':>12} {'v2 ev/CPU-s':>12} {'v2 / v1':>8}")
-    v2 = RulesModel(settings.tags, window_days=settings.agent.history_window_days,
-                    search_top_k=settings.agent.search_top_k)
+    with tempfile.TemporaryDirectory() as tmp:
+        readers: dict[str, Reader] = {"v1": (v1.read, None)}
+        v2 = load_v2(Path(tmp))
+        if v2 is not None:
+            readers["v2"] = v2
+        readers["now"] = (detect, _detect.cache_clear)
+        head = "".join(f"{n + ' µs/event':>15}" for n in readers)
+        print(f"{'texts':<22} {'events':>6} {'mean chars':>10}{head} {'now / v1':>9}"
+              + (f" {'now / v2':>9}" if v2 else ""))
+        for name, texts in corpora().items():
+            us = per_event_us(readers, texts, args.rounds)
+            chars = sum(map(len, texts)) / len(texts)
+            cells = "".join(f"{us[n]:>15.1f}" for n in readers)
+            print(f"{name:<22} {len(texts):>6} {chars:>10.0f}{cells} {us['now'] / us['v1']:>8.2f}x"
+                  + (f" {us['now'] / us['v2']:>8.2f}x" if v2 else ""))
+    if args.no_pipeline:
+        return
+    print(f"\n{'agent + SQLite':<22} {'events':>6} {'v1 ev/CPU-s':>12} {'now ev/CPU-s':>13} {'now / v1':>9}")
+    current = RulesModel(settings.tags, window_days=settings.agent.history_window_days,
+                         search_top_k=settings.agent.search_top_k)
     for name, events in pipeline_events().items():
-        rates: dict[str, list[float]] = {"v1": [], "v2": []}
+        rates: dict[str, list[float]] = {"v1": [], "now": []}
         for _ in range(5):  # interleaved, so that a busy moment of the machine hits both
-            for label, model in (("v1", v1), ("v2", v2)):
+            for label, model in (("v1", v1), ("now", current)):
                 rates[label].append(asyncio.run(pipeline_rate(model, events)))
-        old_rate, new_rate = statistics.median(rates["v1"]), statistics.median(rates["v2"])
-        print(f"{name:<22} {len(events):>6} {old_rate:>12.0f} {new_rate:>12.0f} {new_rate / old_rate:>7.2f}x")
+        old_rate, new_rate = statistics.median(rates["v1"]), statistics.median(rates["now"])
+        print(f"{name:<22} {len(events):>6} {old_rate:>12.0f} {new_rate:>13.0f} {new_rate / old_rate:>8.2f}x")
 
 
 if __name__ == "__main__":

@@ -133,3 +133,13 @@ def test_unknown_signal_names_in_the_vocabulary_fail_at_start() -> None:
 
     with pytest.raises(ValueError, match="unknown signals outages"):
         RulesModel({"outage_affected": _rule(["outages"])})
+
+
+def test_a_one_off_outage_with_anger_needs_repeats_or_no_answer_to_be_churn_risk() -> None:
+    """As the label definition says: repeated outages, not one bad evening, with strong frustration."""
+    once = [note(3, {"outage", "anger"})]
+    assert not assess_churn(once, NOW, 90, tagged=False).applies
+    repeated = [note(3, {"outage", "anger", "repeat_contact"})]
+    assert assess_churn(repeated, NOW, 90, tagged=False).applies
+    lost = [note(3, {"delivery_failure", "anger"})]  # lost goods are serious by themselves
+    assert assess_churn(lost, NOW, 90, tagged=False).applies
