@@ -1,0 +1,536 @@
+"""A peer on the same bench: Pyrallel Consumer 1.0 (PyPI `pyrallel-consumer`) beside our key-ordered engine.
+
+Pyrallel Consumer is a key-ordered parallel consumer for asyncio on confluent-kafka. Its published benchmark
+("sleep" workload: 4 partitions, 2,000 messages over 100 keys, 5 ms of work per message) reports 2,206 msg/s
+for its async engine against 159.7 msg/s for its baseline, 13.8x. This bench runs that workload on one local
+broker, one topic, every configuration in a fresh child process with its own consumer group:
+
+* `baseline`       their baseline's shape: a plain confluent-kafka Consumer, one message per poll, time.sleep(5 ms),
+                   an asynchronous commit every 100 messages (in the peer's virtualenv, which has confluent-kafka)
+* `pyrallel-async` PyrallelConsumer 1.0, async engine, ordering "key_hash", `await asyncio.sleep(0.005)`, set up
+                   as their benchmark does (PYRALLEL_SETTINGS below)
+* `ours-baseline`  the same serial shape on our client (aiokafka: one `getone()` at a time, the handler awaited,
+                   a commit every 100), so that our ratio has a baseline on our own client too
+* `ours-N`         consumers.engine.ordered.KeyOrderedConsumer built the way the worker builds it
+                   (`Deps.consumer`: `_engine_options`, the worker's key order), handler `await asyncio.sleep(0.005)`,
+                   max_in_flight N
+
+Messages look like theirs ({"key", "sequence", "timestamp"} JSON, about 60 bytes; key-i for message i mod 100) and
+are placed the way their librdkafka producer places them (CRC32 of the key mod partitions). Each child counts
+completions per message (a handler that returned), order inversions (a key's message finishing after a later
+message of that key already had), the rate over first start -> last completion, and its peak RSS (VmHWM).
+
+Pyrallel Consumer declares Python >= 3.12; these machines have 3.11. Its virtualenv is built on first use in
+~/.cache/ticket-enricher/ (or --venv DIR) with `pip install --ignore-requires-python pyrallel-consumer==1.0.0`.
+If that fails, or the package cannot run, the bench says so and falls back to "reproduced": its published
+workload with ours only, our ratio to our own baseline set beside their published one.
+
+Run: `.venv/bin/python -m bench.peer` (its own broker; about a minute). The main bench calls `peer_rows(bootstrap)`
+and `report_peer(rows)`. Only the standard library is imported at module level: the children in the peer's
+virtualenv import this module too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PARTITIONS = 4
+KEYS = 100
+WORK_SECONDS = 0.005
+COMMIT_EVERY = 100
+PYRALLEL = "pyrallel-consumer==1.0.0"
+PUBLISHED = {"baseline": 159.69, "pyrallel-async": 2206.35}  # their benchmarks/README.md, sleep workload
+# As their benchmarks/pyrallel_consumer_test.py sets it up (everything else at the library's defaults).
+PYRALLEL_SETTINGS = {"execution.mode": "async", "ordering_mode": "key_hash", "execution.max_in_flight": 2000,
+                     "execution.async_config.task_timeout_ms": 10000, "strict_completion_monitor_enabled": True,
+                     "session_timeout_ms": 6000, "auto_offset_reset": "earliest", "enable_auto_commit": False}
+OURS = (16, 100, 256)
+ROOT = Path(__file__).resolve().parent.parent
+# pydantic-settings in the peer reads these prefixes from the environment; the children get none of them
+_FOREIGN_ENV = ("KAFKA_", "EXECUTION_", "PARALLEL_CONSUMER_", "PROCESS_", "METRICS_", "TICKET_ENRICHER_")
+
+
+# -- the workload ------------------------------------------------------------------------------------------------
+
+
+def partition_of(key: bytes, partitions: int = PARTITIONS) -> int:
+    """Where librdkafka's default partitioner (consistent_random: CRC32 of the key) puts a keyed message, as
+    their producer did."""
+    return zlib.crc32(key) % partitions
+
+
+def workload(total: int, keys: int = KEYS, partitions: int = PARTITIONS) -> list[tuple[int, bytes, bytes]]:
+    """(partition, key, value) for message i: key-(i mod keys), its sequence within the key, a timestamp."""
+    sequences: dict[str, int] = {}
+    out = []
+    for i in range(total):
+        key = f"key-{i % keys}"
+        sequence = sequences.get(key, 0)
+        sequences[key] = sequence + 1
+        value = json.dumps({"key": key, "sequence": sequence, "timestamp": 1_767_225_600_000_000_000 + i})
+        out.append((partition_of(key.encode(), partitions), key.encode(), value.encode()))
+    return out
+
+
+# -- measuring, in every child -------------------------------------------------------------------------------------
+
+
+def rate(done: int, first_start: float | None, last_done: float) -> float:
+    """Messages per second over first start -> last completion (0 when there is no span to measure)."""
+    if first_start is None or done < 1 or last_done <= first_start:
+        return 0.0
+    return done / (last_done - first_start)
+
+
+@dataclass
+class Meter:
+    """Completions per message (key, sequence): distinct ones, repeats, inversions, overlaps, and their span."""
+
+    total: int
+    done: int = 0
+    repeats: int = 0  # a message completed again (a redelivery)
+    inversions: int = 0  # a key's message finishing after a later message of that key had finished
+    overlaps: int = 0  # a message of a key starting while another of that key runs
+    peak_running: int = 0  # messages running at once, across keys
+    first_start: float | None = None
+    last_done: float = 0.0
+    cpu_start: float = 0.0  # this process's CPU seconds (all threads) at the first start
+    cpu_done: float = 0.0  # and at the last completion
+    _now_running: int = 0
+    _finished: set[tuple[str, int]] = field(default_factory=set)
+    _highest: dict[str, int] = field(default_factory=dict)
+    _running: dict[str, int] = field(default_factory=dict)
+    on_complete: Callable[[], None] | None = None
+
+    @staticmethod
+    def identify(value: bytes) -> tuple[str, int]:
+        payload = json.loads(value)
+        return payload["key"], int(payload["sequence"])
+
+    def start(self, key: str, sequence: int, now: float | None = None) -> None:
+        if self.first_start is None:
+            self.first_start = time.perf_counter() if now is None else now
+            self.cpu_start = time.process_time()
+        if self._running.get(key, 0):
+            self.overlaps += 1
+        self._running[key] = self._running.get(key, 0) + 1
+        self._now_running += 1
+        self.peak_running = max(self.peak_running, self._now_running)
+
+    def finish(self, key: str, sequence: int, now: float | None = None) -> None:
+        self._running[key] -= 1
+        self._now_running -= 1
+        if (key, sequence) in self._finished:
+            self.repeats += 1
+            return
+        self._finished.add((key, sequence))
+        if sequence < self._highest.get(key, -1):
+            self.inversions += 1
+        self._highest[key] = max(sequence, self._highest.get(key, -1))
+        self.done += 1
+        self.last_done = time.perf_counter() if now is None else now
+        self.cpu_done = time.process_time()
+        if self.done >= self.total and self.on_complete is not None:
+            self.on_complete()
+
+    @property
+    def rate(self) -> float:
+        return rate(self.done, self.first_start, self.last_done)
+
+    def result(self) -> dict[str, Any]:
+        seconds = self.last_done - self.first_start if self.first_start is not None and self.done else 0.0
+        cpu_ms = 1000 * (self.cpu_done - self.cpu_start) / self.done if self.done else 0.0
+        return {"done": self.done, "repeats": self.repeats, "inversions": self.inversions, "overlaps": self.overlaps,
+                "peak_running": self.peak_running, "seconds": seconds, "rate": self.rate,
+                "cpu_ms_per_msg": cpu_ms, "peak_rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# -- the configurations, each in its child process ------------------------------------------------------------------
+
+
+def run_baseline(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
+    """Their baseline's shape, on confluent-kafka: poll one message, time.sleep(5 ms), commit every 100."""
+    import confluent_kafka
+
+    consumer = confluent_kafka.Consumer({
+        "bootstrap.servers": args.bootstrap, "group.id": args.group, "auto.offset.reset": "earliest",
+        "enable.auto.commit": False, "session.timeout.ms": 6000, "max.poll.interval.ms": 300000,
+        "isolation.level": "read_committed"})
+    consumer.subscribe([args.topic])
+    deadline = time.monotonic() + args.max_seconds
+    try:
+        while meter.done < meter.total and time.monotonic() < deadline:
+            msg = consumer.poll(timeout=1.0)
+            if msg is None or msg.error() or msg.value() is None:
+                continue
+            key, sequence = meter.identify(msg.value())
+            meter.start(key, sequence)
+            msg.value().decode("utf-8")
+            time.sleep(WORK_SECONDS)
+            meter.finish(key, sequence)
+            if meter.done % COMMIT_EVERY == 0:
+                consumer.commit(asynchronous=True)
+        result = meter.result()
+        consumer.commit(asynchronous=False)
+    finally:
+        consumer.close()
+    return result | {"client": f"confluent-kafka {confluent_kafka.__version__}, "
+                               f"librdkafka {confluent_kafka.libversion()[0]}"}
+
+
+async def run_pyrallel(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
+    """PyrallelConsumer 1.0 through its public facade, configured as their benchmark configures it."""
+    from importlib.metadata import version
+
+    import confluent_kafka
+    from pyrallel_consumer import ExecutionMode, KafkaConfig, OrderingMode, PyrallelConsumer, WorkItem
+
+    config = KafkaConfig(BOOTSTRAP_SERVERS=[args.bootstrap], CONSUMER_GROUP=args.group,
+                         AUTO_OFFSET_RESET="earliest", ENABLE_AUTO_COMMIT=False, SESSION_TIMEOUT_MS=6000)
+    config.parallel_consumer.ordering_mode = OrderingMode.KEY_HASH
+    config.parallel_consumer.strict_completion_monitor_enabled = True
+    config.parallel_consumer.execution.mode = ExecutionMode.ASYNC
+    config.parallel_consumer.execution.max_in_flight = 2000
+    config.parallel_consumer.execution.async_config.task_timeout_ms = 10000
+    finished = asyncio.Event()
+    meter.on_complete = finished.set
+
+    async def worker(item: WorkItem) -> None:
+        payload = item.payload or b""
+        key, sequence = meter.identify(payload)
+        meter.start(key, sequence)
+        try:
+            payload.decode("utf-8")
+            await asyncio.sleep(WORK_SECONDS)
+        finally:
+            meter.finish(key, sequence)
+
+    consumer = PyrallelConsumer(config, worker, args.topic)
+    await consumer.start()
+    try:
+        await asyncio.wait_for(finished.wait(), args.max_seconds)
+    except TimeoutError:
+        pass  # reported with the count it reached
+    result = meter.result()
+    note = ""
+    try:
+        await asyncio.wait_for(consumer.stop(), 30)
+    except Exception as exc:  # noqa: BLE001  (the figures stand; the stop is reported)
+        note = f"stop failed: {type(exc).__name__}: {exc}"
+    return result | {"client": f"pyrallel-consumer {version('pyrallel-consumer')}, confluent-kafka "
+                               f"{confluent_kafka.__version__}, librdkafka {confluent_kafka.libversion()[0]}",
+                     **({"note": note} if note else {})}
+
+
+async def run_ours_baseline(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
+    """The serial shape on aiokafka: one record at a time, the 5 ms handler awaited, commit every 100."""
+    import aiokafka
+
+    consumer = aiokafka.AIOKafkaConsumer(args.topic, bootstrap_servers=args.bootstrap, group_id=args.group,
+                                         enable_auto_commit=False, auto_offset_reset="earliest",
+                                         session_timeout_ms=6000)
+    await consumer.start()
+    try:
+        async def loop() -> None:
+            while meter.done < meter.total:
+                record = await consumer.getone()
+                key, sequence = meter.identify(record.value)
+                meter.start(key, sequence)
+                await asyncio.sleep(WORK_SECONDS)
+                meter.finish(key, sequence)
+                if meter.done % COMMIT_EVERY == 0:
+                    await consumer.commit()
+
+        try:
+            await asyncio.wait_for(loop(), args.max_seconds)
+        except TimeoutError:
+            pass
+        result = meter.result()
+        await consumer.commit()
+    finally:
+        await consumer.stop()
+    return result | {"client": f"aiokafka {aiokafka.__version__}"}
+
+
+async def run_ours(args: argparse.Namespace, meter: Meter, n: int) -> dict[str, Any]:
+    """KeyOrderedConsumer as the worker builds it (Deps.consumer), without the flows, store or model."""
+    import aiokafka
+
+    from config.settings import load_settings
+    from consumers.engine.records import Record
+    from consumers.lifespan import Deps
+
+    settings = load_settings(kafka={"bootstrap_servers": args.bootstrap, "group_id": args.group,
+                                    "client_id": "bench-peer"},
+                             worker={"max_in_flight": n, "max_buffered": max(1000, 4 * n)})
+    # Only settings-derived options are read from Deps here; no store, model or producer is needed.
+    deps = Deps(settings=settings, routes=settings.routes(), store=None, raw_store=None,  # type: ignore[arg-type]
+                model=None, publisher=None, signer=None)
+    finished = asyncio.Event()
+    meter.on_complete = finished.set
+
+    async def handler(record: Record) -> None:
+        key, sequence = meter.identify(record.value or b"")
+        meter.start(key, sequence)
+        try:
+            await asyncio.sleep(WORK_SECONDS)
+        finally:
+            meter.finish(key, sequence)
+
+    consumer = deps.consumer(group=args.group, topics=[args.topic], handler=handler, client_id="bench-peer")
+    await consumer.start()
+    try:
+        try:
+            await asyncio.wait_for(finished.wait(), args.max_seconds)
+        except TimeoutError:
+            pass
+        result = meter.result()
+    finally:
+        await consumer.stop()
+    return result | {"client": f"aiokafka {aiokafka.__version__}", "peak_in_flight": consumer.peak_in_flight,
+                     "max_buffered": settings.worker.max_buffered}
+
+
+def child(args: argparse.Namespace) -> None:
+    logging.basicConfig(level=getattr(logging, os.environ.get("BENCH_LOG", "ERROR")))
+    meter = Meter(args.messages)
+    if args.config == "baseline":
+        result = run_baseline(args, meter)
+    elif args.config == "pyrallel-async":
+        result = asyncio.run(run_pyrallel(args, meter))
+    elif args.config == "ours-baseline":
+        result = asyncio.run(run_ours_baseline(args, meter))
+    else:
+        result = asyncio.run(run_ours(args, meter, int(args.config.split("-")[1])))
+    print(json.dumps({"config": args.config, "python": sys.version.split()[0], **result}), flush=True)
+
+
+# -- the peer's virtualenv ------------------------------------------------------------------------------------------
+
+
+def default_venv() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return cache / "ticket-enricher" / f"peer-{PYRALLEL.replace('==', '-')}-py{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def peer_python(venv: Path | None = None, say: Callable[[str], None] = print) -> tuple[Path | None, str]:
+    """The peer virtualenv's interpreter, built on first use; (None, why) when it cannot be built or imported."""
+    venv = (venv or default_venv()).absolute()
+    python = venv / "bin" / "python"
+    stamp = venv / ".complete"
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.with_name(venv.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two benches building it at once wait for each other
+        if not stamp.exists():
+            base = shutil.which("python3.11") or sys.executable
+            say(f"building the peer's virtualenv in {venv} ({PYRALLEL}, --ignore-requires-python; first use only)")
+            shutil.rmtree(venv, ignore_errors=True)
+            steps = [[base, "-m", "venv", str(venv)],
+                     [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                      "--ignore-requires-python", PYRALLEL]]
+            for step in steps:
+                out = subprocess.run(step, capture_output=True, text=True)
+                if out.returncode != 0:
+                    tail = " ".join((out.stdout + out.stderr).split())[-600:]
+                    return None, f"`{' '.join(step[:1] + step[-3:])}` failed: {tail}"
+            freeze = subprocess.run([str(python), "-m", "pip", "freeze"], capture_output=True, text=True).stdout
+            stamp.write_text(freeze)
+    check = subprocess.run([str(python), "-c", "import pyrallel_consumer, confluent_kafka; "
+                                               "print(confluent_kafka.__version__)"],
+                           capture_output=True, text=True)
+    if check.returncode != 0:
+        tail = " ".join(check.stderr.split())[-600:]
+        return None, f"the peer does not import under Python {sys.version.split()[0]}: {tail}"
+    return python, ""
+
+
+# -- the run ---------------------------------------------------------------------------------------------------------
+
+
+async def publish(bootstrap: str, topic: str, batch: Iterable[tuple[int, bytes, bytes]]) -> None:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
+        for _ in range(100):  # until every partition has a leader (else the first sends are refused and retried)
+            described = await admin.describe_topics([topic]) if topic in await admin.list_topics() else []
+            leaders = [p["leader"] for t in described for p in t.get("partitions", [])]
+            if len(leaders) == PARTITIONS and all(leader >= 0 for leader in leaders):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
+    # A partition whose leader the admin already reports may still refuse the first sends for a moment; aiokafka
+    # retries them and warns each time: quiet for the publish only.
+    sender = logging.getLogger("aiokafka.producer.sender")
+    level = sender.level
+    sender.setLevel(logging.ERROR)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=10)
+    await producer.start()
+    try:
+        for partition, key, value in batch:
+            await producer.send(topic, value, key=key, partition=partition)
+        await producer.flush()
+    finally:
+        await producer.stop()
+        sender.setLevel(level)
+
+
+def run_child(python: Path | str, config: str, bootstrap: str, topic: str, total: int,
+              max_seconds: float) -> dict[str, Any]:
+    cmd = [str(python), "-m", "bench.peer", "--child", config, "--bootstrap", bootstrap, "--topic", topic,
+           "--group", f"peer-{config}-{uuid.uuid4().hex[:8]}", "--messages", str(total),
+           "--max-seconds", str(max_seconds)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN_ENV)}
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=max_seconds + 90)
+    except subprocess.TimeoutExpired as exc:
+        return {"config": config, "error": f"no answer within {max_seconds + 90:.0f} s",
+                "stderr": str(exc.stderr or "")[-1500:]}
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {"config": config, "error": f"exit code {out.returncode}", "stderr": out.stderr[-1500:]}
+    result = json.loads(lines[-1])
+    if out.returncode != 0:
+        result["note"] = (result.get("note", "") + f" exit code {out.returncode}").strip()
+    return result
+
+
+def peer_rows(bootstrap: str, messages: int = 2000, *, ours: Iterable[int] = OURS, venv: Path | None = None,
+              max_seconds: float = 180.0, baseline_seconds: float = 60.0,
+              say: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Publish the peer's workload on the broker at `bootstrap` and run every row; the first row says whether the
+    peer ran for real ("ran") or its workload was reproduced with ours only ("reproduced", and why). The serial
+    baselines (~170 msg/s) are cut after `baseline_seconds`, their rate taken over what they finished."""
+    topic = f"peer-{uuid.uuid4().hex[:8]}"
+    asyncio.run(publish(bootstrap, topic, workload(messages)))
+    python, why = peer_python(venv, say)
+    mode = {"config": "mode", "mode": "ran" if python else "reproduced", "why": why, "messages": messages,
+            "topic": topic}
+    rows: list[dict[str, Any]] = [mode]
+    configs: list[tuple[Path | str, str]] = []
+    if python:
+        configs += [(python, "baseline"), (python, "pyrallel-async")]
+    configs += [(sys.executable, "ours-baseline")] + [(sys.executable, f"ours-{n}") for n in ours]
+    for interpreter, config in configs:
+        box = min(max_seconds, baseline_seconds) if config in ("baseline", "ours-baseline") else max_seconds
+        row = run_child(interpreter, config, bootstrap, topic, messages, box)
+        if config == "pyrallel-async" and (row.get("error") or row.get("done") != messages):
+            mode["why"] = (f"pyrallel-async did not finish: {row.get('error') or row.get('done')} of "
+                           f"{messages}")
+        rows.append(row)
+    if not python:
+        rows.append({"config": "pyrallel-async (published)", "rate": PUBLISHED["pyrallel-async"],
+                     "published_baseline": PUBLISHED["baseline"]})
+    return rows
+
+
+def report_peer(rows: list[dict[str, Any]]) -> None:
+    mode = next((r for r in rows if r["config"] == "mode"), {"mode": "?", "why": "", "messages": 0})
+    by = {r["config"]: r for r in rows if r["config"] != "mode"}
+    common = by.get("baseline", {}).get("rate") or by.get("ours-baseline", {}).get("rate")
+    ours_base = by.get("ours-baseline", {}).get("rate")
+    print(f"peer: Pyrallel Consumer 1.0, their 'sleep' workload: {mode['messages']:,} messages, {KEYS} keys, "
+          f"{PARTITIONS} partitions, {WORK_SECONDS * 1000:.0f} ms of work per message")
+    if mode["mode"] == "ran":
+        where = by.get("pyrallel-async", {}).get("python", "?")
+        print(f"pyrallel ran for real under Python {where} (installed with "
+              f"--ignore-requires-python); common baseline: `baseline` (confluent-kafka, their shape)")
+    else:
+        print(f"pyrallel was NOT run: reproduced its workload with ours only ({mode['why']}); common baseline: "
+              f"`ours-baseline`; the published row is their figures, not measured here")
+    print(f"published by them (their machine, their runner): baseline {PUBLISHED['baseline']:.1f} msg/s, "
+          f"pyrallel-async {PUBLISHED['pyrallel-async']:,.0f} msg/s = "
+          f"{PUBLISHED['pyrallel-async'] / PUBLISHED['baseline']:.1f}x")
+    if mode.get("why") and mode["mode"] == "ran":
+        print(f"note: {mode['why']}")
+    print(f"{'configuration':28} {'done':>6} {'msg/s':>8} {'x own base':>10} {'x common':>9} {'inversions':>10} "
+          f"{'overlaps':>8} {'peak running':>12} {'CPU ms/msg':>10} {'peak RSS MB':>11}")
+    for config, r in by.items():
+        if r.get("error"):
+            print(f"{config:28} failed: {r['error']}  {r.get('stderr', '')[-300:]}")
+            continue
+        if "published_baseline" in r:
+            own = r["rate"] / r["published_baseline"]
+            print(f"{config:28} {'-':>6} {r['rate']:>8.0f} {own:>9.1f}x {'-':>9} {'-':>10} {'-':>8} {'-':>12} "
+                  f"{'-':>10} {'-':>11}")
+            continue
+        own_base = by.get("baseline", {}).get("rate") if config in ("baseline", "pyrallel-async") else ours_base
+        own = f"{r['rate'] / own_base:.1f}x" if own_base else "-"
+        vs_common = f"{r['rate'] / common:.1f}x" if common else "-"
+        print(f"{config:28} {r['done']:>6} {r['rate']:>8.0f} {own:>10} {vs_common:>9} {r['inversions']:>10} "
+              f"{r['overlaps']:>8} {r['peak_running']:>12} {r['cpu_ms_per_msg']:>10.2f} {r['peak_rss_mb']:>11.0f}")
+    if mode["mode"] == "ran":
+        print("settings: pyrallel-async " + ", ".join(f"{k}={v}" for k, v in PYRALLEL_SETTINGS.items())
+              + ", the library's other defaults")
+    print("settings: ours-N max_in_flight=N, max_buffered=max(1000, 4N), the worker's other defaults")
+    for config, r in by.items():
+        if r.get("client"):
+            print(f"  {config}: {r['client']}" + (f", peak in flight {r['peak_in_flight']}"
+                                                   if "peak_in_flight" in r else "")
+                  + (f"; {r['note']}" if r.get("note") else "") + (f"; repeats {r['repeats']}"
+                                                                   if r.get("repeats") else ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--bootstrap", help=argparse.SUPPRESS)
+    parser.add_argument("--topic", help=argparse.SUPPRESS)
+    parser.add_argument("--group", help=argparse.SUPPRESS)
+    parser.add_argument("--messages", type=int, default=2000, help="messages on the topic (theirs: 2,000)")
+    parser.add_argument("--max-seconds", type=float, default=180.0, help="time box of each configuration")
+    parser.add_argument("--baseline-seconds", type=float, default=60.0,
+                        help="time box of the two serial baselines (their rate is over what they finished)")
+    parser.add_argument("--ours", type=int, nargs="*", default=list(OURS), help="max_in_flight of the ours-N rows")
+    parser.add_argument("--venv", type=Path, help=f"the peer's virtualenv (default {default_venv()})")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON after the table")
+    args = parser.parse_args()
+    if args.child:
+        args.config = args.child
+        child(args)
+        return
+
+    from localkafka import LocalBroker
+
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = LocalBroker(Path(tmp) / "broker")
+        bootstrap = broker.start(say=lambda m: None)
+        try:
+            rows = peer_rows(bootstrap, args.messages, ours=args.ours, venv=args.venv, max_seconds=args.max_seconds,
+                             baseline_seconds=args.baseline_seconds)
+        finally:
+            broker.stop()
+    report_peer(rows)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
