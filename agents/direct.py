@@ -12,6 +12,7 @@ commit that makes a backfill fast.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -25,7 +26,7 @@ from agents.state import AccountState
 from agents.tools import AddMemoryArgs
 from config.settings import TagSettings
 from core.events import TicketEvent
-from memory.batch import Change, NewMemory
+from memory.batch import Change, NewMemory, planned_id
 from memory.store import EntityScope
 
 
@@ -47,31 +48,68 @@ def is_direct(model: object) -> bool:
 
 
 @dataclass
+class PendingProfile:
+    """An account's profile write of this batch, built once from the account's state when the batch is written:
+    as if every event's write had been merged in order (top-level keys, the last `last_cleared`, the last guard)."""
+
+    state: AccountState
+    vocabulary: tuple[str, ...]
+    create: bool  # the profile did not exist when the batch began: a merging insert, else a change
+    last_cleared: dict[str, JsonValue] | None = None
+
+    def write(self) -> NewMemory | Change:
+        tags, state = self.state.tags, self.state
+        assert tags.evaluated_through is not None
+        through = tags.evaluated_through.isoformat()
+        metadata: dict[str, JsonValue] = {
+            "kind": PROFILE_KIND,
+            "tags": {n: r.model_dump(mode="json") for n, r in tags.tags.items()},
+            "evaluated_through": through,
+            **{f"tag_{n}": n in tags.tags for n in self.vocabulary},
+        }
+        if self.last_cleared is not None:
+            metadata["last_cleared"] = self.last_cleared
+        guard = ("evaluated_through", through)
+        if self.create:
+            return NewMemory(f"Account profile of {state.account_id}", EntityScope(user_id=state.account_id),
+                             PROFILE_KEY, metadata, merge_if_exists=True, not_after=guard)
+        assert state.profile_id is not None
+        return Change(state.profile_id, metadata, guard)
+
+
+@dataclass
 class Writes:
-    """What a batch writes: new memories in order, then changes; one pending profile write per account."""
+    """What a batch writes: new memories in order, then changes; one profile write per account."""
 
     new: list[NewMemory] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
-    profiles: dict[str, NewMemory | Change] = field(default_factory=dict)
+    profiles: dict[str, PendingProfile] = field(default_factory=dict)
     notes_added: int = 0
     indexed: set[tuple[str, str]] = field(default_factory=set)  # (person hash, account) pairs this batch adds
 
-    def profile(self, account: str, write: NewMemory | Change) -> None:
-        """Coalesce the profile writes of one account in a batch: their metadata merged in order, the last guard."""
-        earlier = self.profiles.get(account)
-        if earlier is None:
-            self.profiles[account] = write
-            return
-        merged = {**earlier.metadata, **write.metadata}
-        if isinstance(earlier, NewMemory):
-            self.profiles[account] = NewMemory(earlier.text, earlier.scope, earlier.key, merged,
-                                               merge_if_exists=True, not_after=write.not_after)
-        else:
-            self.profiles[account] = Change(earlier.memory_id, merged, write.not_after)
+    def profile(self, state: AccountState, vocabulary: tuple[str, ...],
+                cleared: dict[str, JsonValue] | None) -> None:
+        pending = self.profiles.get(state.account_id)
+        if pending is None:
+            pending = self.profiles[state.account_id] = PendingProfile(state, vocabulary, state.profile_id is None)
+            if pending.create:
+                state.profile_id = planned_id(EntityScope(user_id=state.account_id), PROFILE_KEY)
+        if cleared:
+            pending.last_cleared = cleared
 
     def all(self) -> tuple[list[NewMemory], list[Change]]:
-        new = self.new + [w for w in self.profiles.values() if isinstance(w, NewMemory)]
-        return new, self.changes + [w for w in self.profiles.values() if isinstance(w, Change)]
+        profiles = [p.write() for p in self.profiles.values()]
+        new = self.new + [w for w in profiles if isinstance(w, NewMemory)]
+        return new, self.changes + [w for w in profiles if isinstance(w, Change)]
+
+
+_NO_USAGE = Usage()
+
+
+@functools.cache
+def horizon_days(planner: DirectPlanner) -> int:
+    """The longest window any tag of the planner reads back."""
+    return max([planner.window_days, *(r.within_days for r in planner.tags.values())])
 
 
 def apply(planner: DirectPlanner, fingerprint: str, state: AccountState, event: TicketEvent,
@@ -106,28 +144,26 @@ def apply(planner: DirectPlanner, fingerprint: str, state: AccountState, event: 
         occurred_at=event.occurred_at, priority=ticket.priority, signals=frozenset(signals),
         quotes=tuple(sorted(quotes.items()))))
     state.planners[event.event_id] = fingerprint
-    added, removed, evidence = _judge(planner, state, event, scope, writes)
+    added, removed, evidence = _judge(planner, state, event, writes)
     return AgentOutcome(
         tags=sorted(state.tags.tags), tags_added=added, tags_removed=removed, memory_ids=[note_id],
         evidence=evidence, summary=f"{planner.name}: {event.type} {ticket.id}", planner=planner.name,
-        usage=Usage(), turns=0, tool_calls=0, model_seconds=[],
+        usage=_NO_USAGE, turns=0, tool_calls=0, model_seconds=[],
     )
 
 
-def _judge(planner: DirectPlanner, state: AccountState, event: TicketEvent, scope: EntityScope,
-           writes: Writes) -> tuple[list[str], list[str], list[str]]:
+def _judge(planner: DirectPlanner, state: AccountState, event: TicketEvent, writes: Writes) -> tuple[list[str], list[str], list[str]]:
     through = state.tags.evaluated_through
     if through is not None and event.occurred_at < through:
         return [], [], []  # an older event than the tags already reflect: a replay must not rewrite them
     tags = dict(state.tags.tags)
-    horizon = max([planner.window_days, *(r.within_days for r in planner.tags.values())])
-    notes = state.judged(event.occurred_at, horizon, planner.search_top_k)
+    notes = state.judged(event.occurred_at, horizon_days(planner), planner.search_top_k)
     added, removed, evidence, cleared = [], [], [], {}
     for name, rule in planner.tags.items():
         decision = planner.judge(name, rule, notes, event.occurred_at, name in tags)
         if decision.applies and name not in tags:
             tags[name] = TagRecord(reason=decision.reason, evidence_memory_ids=decision.evidence,
-                                   event_id=event.event_id, set_at=event.occurred_at)
+                                     event_id=event.event_id, set_at=event.occurred_at)
             added.append(name)
             evidence.append(f"+{name}: {decision.reason}")
         elif decision.clear and name in tags:
@@ -135,23 +171,8 @@ def _judge(planner: DirectPlanner, state: AccountState, event: TicketEvent, scop
             removed.append(name)
             evidence.append(f"-{name}: {decision.reason}")
             cleared[name] = {"reason": decision.reason, "event_id": event.event_id}
-    now_through = max(filter(None, [through, event.occurred_at]))
+    now_through = event.occurred_at if through is None or event.occurred_at > through else through
     if added or removed or now_through != through:
-        metadata: dict[str, JsonValue] = {
-            "kind": PROFILE_KIND,
-            "tags": {n: r.model_dump(mode="json") for n, r in tags.items()},
-            "evaluated_through": now_through.isoformat(),
-            **{f"tag_{n}": n in tags for n in planner.tags},
-        }
-        if cleared:
-            metadata["last_cleared"] = cleared  # type: ignore[assignment]
-        guard = ("evaluated_through", now_through.isoformat())
-        if state.profile_id is None:
-            profile = NewMemory(f"Account profile of {state.account_id}", scope, PROFILE_KEY, metadata,
-                                merge_if_exists=True, not_after=guard)
-            state.profile_id = profile.id
-            writes.profile(state.account_id, profile)
-        else:
-            writes.profile(state.account_id, Change(state.profile_id, metadata, guard))
-        state.tags = state.tags.model_copy(update={"tags": tags, "evaluated_through": now_through})
+        state.tags.tags, state.tags.evaluated_through = tags, now_through  # the cached copy, changed in place
+        writes.profile(state, tuple(planner.tags), cleared)  # type: ignore[arg-type]
     return added, removed, evidence

@@ -56,8 +56,15 @@ class TagDecision:
 
 
 RECENT_DAYS = 30
+_LEAVING = signals.LEAVE | {"escalation_legal"}
 RISK_SCORE = 3
 _MOOD = {"hostility": 3, "anger": 2, "frustration": 1}
+_MOODS = frozenset(_MOOD)
+_PERSISTENT = frozenset({"unresolved", "repeat_contact"})
+
+
+def _when(note: Note) -> tuple[datetime, str]:
+    return note.occurred_at, note.event_id
 
 
 def _risk(window: list[Note]) -> tuple[int, list[str], list[Note]]:
@@ -74,12 +81,12 @@ def _risk(window: list[Note]) -> tuple[int, list[str], list[Note]]:
     failures = [n for n in window if n.signals & signals.FAILURE]
     kinds = {s for n in failures for s in n.signals & signals.FAILURE}
     parts: list[tuple[str, int, list[Note]]] = []
-    persistent = any(n.signals & {"unresolved", "repeat_contact"} for n in window)
+    persistent = any(n.signals & _PERSISTENT for n in window)
     if failures and (kinds - signals.ONE_OFF or persistent):
         parts.append(("failure", 1, failures))
-    moody = [n for n in window if n.signals & _MOOD.keys()]
+    moody = [n for n in window if n.signals & _MOODS]
     if moody:
-        levels = [max(_MOOD[s] for s in n.signals & _MOOD.keys()) for n in moody]
+        levels = [max(_MOOD[s] for s in n.signals & _MOODS) for n in moody]
         level = 3 if sum(1 for x in levels if x >= 2) >= 2 else max(levels)
         parts.append((next(k for k, v in _MOOD.items() if v == level), level, moody))
     unanswered = [n for n in window if "unresolved" in n.signals]
@@ -112,14 +119,12 @@ def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: boo
     third call and no answer). Resolved, and cleared if set: after a leave statement, two satisfied closes with
     none in the last 30 days; otherwise the newest note thanks or says it is fixed.
     """
-    window = sorted(
-        (n for n in notes if now - timedelta(days=window_days) <= n.occurred_at <= now),
-        key=lambda n: (n.occurred_at, n.event_id),
-    )
+    start = now - timedelta(days=window_days)
+    window = sorted((n for n in notes if start <= n.occurred_at <= now), key=_when)
     recent_from = now - timedelta(days=RECENT_DAYS)
-    leave = [n for n in window if n.signals & (signals.LEAVE | {"escalation_legal"})]
+    leave = [n for n in window if n.signals & _LEAVING]
     if leave and leave[-1].occurred_at >= recent_from:
-        quote = _quotes(leave, signals.LEAVE | {"escalation_legal"})
+        quote = _quotes(leave, _LEAVING)
         return TagDecision(True, False, f"said they would leave: {quote}"[:300], [n.memory_id for n in leave][-10:])
     closes = [n for n in window[-2:] if "satisfied" in n.signals]
     thanked = bool(window) and "satisfied" in window[-1].signals
@@ -140,8 +145,8 @@ def assess_signals(notes: list[Note], now: datetime, rule: TagSettings, tagged: 
     """A `signals` tag: set when `min_events` notes within `within_days` carry one of its signals, cleared
     when none has for that long."""
     wanted = frozenset(rule.signals)
-    hits = sorted((n for n in notes if now - timedelta(days=rule.within_days) <= n.occurred_at <= now
-                   and n.signals & wanted), key=lambda n: (n.occurred_at, n.event_id))
+    start = now - timedelta(days=rule.within_days)
+    hits = sorted((n for n in notes if n.signals & wanted and start <= n.occurred_at <= now), key=_when)
     if len(hits) >= rule.min_events:
         kinds = sorted({s for n in hits for s in n.signals & wanted})
         quote = next((q for n in reversed(hits) for s, q in n.quotes if s in wanted), None)
@@ -204,6 +209,5 @@ class RulesModel:
         else:
             categories.append("question")
         return AddMemoryArgs(
-            text=text, categories=categories, signals=names,  # type: ignore[arg-type]
-            quotes={s: found[s][:120] for s in names},
+            text=text, categories=categories, signals=names, quotes={s: found[s][:120] for s in names},  # type: ignore[arg-type]
         )

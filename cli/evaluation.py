@@ -128,6 +128,11 @@ class CollectingPublisher:
                 else "delay")
         self.last[(kind, key)] = (topic, list(headers or []))
 
+    async def send_many(self, messages: list[tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]]
+                        ) -> None:
+        for topic, value, key, headers in messages:
+            await self.send(topic, value=value, key=key, headers=headers)
+
 
 Progress = Callable[[int], None]
 

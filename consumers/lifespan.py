@@ -13,6 +13,7 @@ read they make and need none of this.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
@@ -105,6 +106,7 @@ class Deps:
 async def lifespan(settings: Settings, *, kafka: bool = True, model: bool = True,
                    client_id: str | None = None) -> AsyncIterator[Deps]:
     """Build what is asked for, yield it, close it all (also when the body raises)."""
+    tune_gc(settings.worker.gc_threshold)
     async with AsyncExitStack() as stack:
         raw = open_store(settings)  # a memory setting that cannot work fails first, before any network call
         stack.push_async_callback(raw.close)
@@ -123,6 +125,21 @@ async def lifespan(settings: Settings, *, kafka: bool = True, model: bool = True
             stack.push_async_callback(publisher.stop)
         yield Deps(settings=settings, routes=settings.routes(), store=timed, raw_store=raw, model=the_model,
                    publisher=publisher, signer=signer_from(settings))
+
+
+_FROZEN = False
+
+
+def tune_gc(threshold: int) -> None:
+    """The collector's youngest-generation threshold for this process (`worker.gc_threshold`), and, once per
+    process, everything alive at start-up (modules, settings, compiled patterns) moved out of its sight."""
+    global _FROZEN
+    if threshold:
+        _, middle, oldest = gc.get_threshold()
+        gc.set_threshold(threshold, middle, oldest)
+    if not _FROZEN:
+        gc.freeze()
+        _FROZEN = True
 
 
 def with_group(route: Route, group: str) -> Route:

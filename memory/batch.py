@@ -10,6 +10,7 @@ conditional (the profile's `evaluated_through`): a writer holding older state ne
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,13 +22,19 @@ from pydantic import JsonValue
 from memory.store import EntityScope, MemoryStore
 
 _NAMESPACE = uuid.UUID("6f3a0c52-8d1e-4c7b-9a45-2b1f0e7d9c13")
-_ENTITIES = ("user_id", "agent_id", "app_id", "run_id")
+_NAMESPACE_BYTES = _NAMESPACE.bytes
 
 
 def planned_id(scope: EntityScope, key: str) -> str:
-    """The id of the memory with these entity ids and idempotency key, the same in every process."""
-    entities = "\0".join(f"{name}={getattr(scope, name) or ''}" for name in _ENTITIES)
-    return str(uuid.uuid5(_NAMESPACE, f"{entities}\0{key}"))
+    """The id of the memory with these entity ids and idempotency key, the same in every process: the UUID 5 of
+    them in our namespace (`uuid.uuid5`, computed here without building a UUID object: a note per event)."""
+    name = (f"user_id={scope.user_id or ''}\0agent_id={scope.agent_id or ''}\0app_id={scope.app_id or ''}"
+            f"\0run_id={scope.run_id or ''}\0{key}")
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)

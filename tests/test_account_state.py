@@ -48,3 +48,16 @@ def test_a_hot_account_costs_a_judgment_no_more_than_a_quiet_one() -> None:
         state.remember(note(i, day=i / 1000))
     window = state.judged(T0 + timedelta(days=5), horizon_days=90, limit=50)
     assert len(window) == 50 and window[-1].event_id == "e4999" and window[0].event_id == "e4950"
+
+
+def test_planned_ids_are_the_uuid5_of_the_entity_ids_and_key() -> None:
+    """Every member, of every version, must plan the same id for one memory: pinned to uuid.uuid5."""
+    import uuid
+
+    from memory.batch import _NAMESPACE, planned_id
+    from memory.store import EntityScope
+
+    for scope, key in [(EntityScope(user_id="acct-1"), "ev-1"), (EntityScope(agent_id="ledger"), "subject:x:y"),
+                       (EntityScope(user_id="Zoë", run_id="r-1"), "ключ")]:
+        name = "\0".join(f"{f}={getattr(scope, f) or ''}" for f in ("user_id", "agent_id", "app_id", "run_id"))
+        assert planned_id(scope, key) == str(uuid.uuid5(_NAMESPACE, f"{name}\0{key}"))

@@ -35,5 +35,10 @@ class MemoryPublisher:
             raise KafkaConnectionError("the broker is unreachable (in-memory publisher)")
         self.sent.append(Sent(topic, key, value, list(headers or [])))
 
+    async def send_many(self, messages: list[tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]]
+                        ) -> None:
+        for topic, value, key, headers in messages:
+            await self.send(topic, value=value, key=key, headers=headers)
+
     def on(self, topic: str) -> list[Sent]:
         return [s for s in self.sent if s.topic == topic]
