@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import orjson
 import sqlite3
 import uuid
 from datetime import UTC, datetime
 
+import orjson
 from pydantic import JsonValue
 
 from core.errors import NotFound
@@ -22,46 +22,87 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's limit on bound parameters
+
+
+def _present(db: sqlite3.Connection, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i:i + _CHUNK]
+        marks = ",".join("?" * len(part))
+        found.update(r[0] for r in db.execute(f"SELECT id FROM memories WHERE id IN ({marks})", part))
+    return found
+
+
 def write(db: sqlite3.Connection, new: list[NewMemory], changes: list[Change]) -> Written:
     """Every add and change of a batch in one transaction (see `memory.batch`): an add whose key exists is not
     written again (or, with `merge_if_exists`, merges its metadata), and a guarded change that a later stored
-    time wins over is skipped."""
+    time wins over is skipped.
+
+    Set-based: which planned ids exist is asked once, the adds and their history rows go in with `executemany`,
+    the rows to change are read in one query and each written once with its changes merged in order; the
+    statements per row were most of a backfill's write time."""
     written = Written()
     now = timestamp(datetime.now(UTC))
     merges: list[Change] = []
     db.execute("BEGIN IMMEDIATE")
+    first: dict[str, NewMemory] = {}
     for m in new:
+        if m.id in first:  # the same memory twice in one batch: the later one is an existing memory's
+            if m.merge_if_exists:
+                merges.append(Change(m.id, m.metadata, m.not_after))
+            continue
+        first[m.id] = m
+    before = _present(db, list(first))
+    adding = [m for m in first.values() if m.id not in before]
+    rows = []
+    for m in adding:
         ids, meta = m.scope.ids(), {**m.metadata, "idempotency_key": m.key}
         created = timestamp(m.timestamp or datetime.now(UTC))
-        cur = db.execute(
-            "INSERT OR IGNORE INTO memories (id, user_id, agent_id, app_id, run_id, memory, scope, metadata,"
-            " categories, idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (m.id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"), m.text,
-             " ".join(ranking.scope_token(k, v) for k, v in ids.items()), _dumps(meta),
-             _dumps(m.categories), m.key, created, created))
-        if cur.rowcount:
+        rows.append((m.id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"), m.text,
+                     " ".join(ranking.scope_token(k, v) for k, v in ids.items()), _dumps(meta),
+                     _dumps(m.categories), m.key, created, created))
+    db.executemany(
+        "INSERT OR IGNORE INTO memories (id, user_id, agent_id, app_id, run_id, memory, scope, metadata,"
+        " categories, idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    # an add that was ignored met its key under another id (a memory stored before ids were planned)
+    inserted = _present(db, [m.id for m in adding]) if adding else set()
+    db.executemany("INSERT INTO history (memory_id, event, new_memory, created_at) VALUES (?, 'ADD', ?, ?)",
+                   [(m.id, m.text, now) for m in adding if m.id in inserted])
+    for m in first.values():
+        if m.id in inserted:
             written.ids[m.id] = m.id
             written.created.add(m.id)
-            db.execute("INSERT INTO history (memory_id, event, new_memory, created_at) VALUES (?, 'ADD', ?, ?)",
-                       (m.id, m.text, now))
             continue
-        written.ids[m.id] = find_idempotent(db, ids, m.key) or m.id  # written earlier, maybe by another id
+        written.ids[m.id] = m.id if m.id in before else (find_idempotent(db, m.scope.ids(), m.key) or m.id)
         if m.merge_if_exists:
             merges.append(Change(m.id, m.metadata, m.not_after))
     actual = {p: s for p, s in written.ids.items() if p != s}
-    for change in [*merges, *changes]:
+    todo = [*merges, *changes]
+    targets = list(dict.fromkeys(written.ids.get(c.memory_id, c.memory_id) for c in todo))
+    current: dict[str, tuple[str, dict[str, JsonValue]]] = {}
+    for i in range(0, len(targets), _CHUNK):
+        part = targets[i:i + _CHUNK]
+        marks = ",".join("?" * len(part))
+        for row in db.execute(f"SELECT id, memory, metadata FROM memories WHERE id IN ({marks})", part):
+            current[row["id"]] = (row["memory"], orjson.loads(row["metadata"]))
+    changed: dict[str, None] = {}
+    history = []
+    for change in todo:
         memory_id = written.ids.get(change.memory_id, change.memory_id)
-        row = db.execute("SELECT memory, metadata FROM memories WHERE id = ?", (memory_id,)).fetchone()
-        if row is None:
+        if memory_id not in current:
             raise NotFound(f"no memory with id {memory_id}")
-        old = orjson.loads(row["metadata"])
+        text, old = current[memory_id]
         if change.not_after is not None and newer(old.get(change.not_after[0]), change.not_after[1]):
             written.skipped += 1
             continue
-        merged = _dumps({**old, **remapped(change.metadata, actual)})  # type: ignore[dict-item]
-        db.execute("UPDATE memories SET metadata = ?, updated_at = ? WHERE id = ?", (merged, now, memory_id))
-        db.execute("INSERT INTO history (memory_id, event, old_memory, new_memory, created_at)"
-                   " VALUES (?, 'UPDATE', ?, ?, ?)", (memory_id, row["memory"], row["memory"], now))
+        current[memory_id] = (text, {**old, **remapped(change.metadata, actual)})  # type: ignore[dict-item]
+        changed[memory_id] = None
+        history.append((memory_id, text, text, now))
+    db.executemany("UPDATE memories SET metadata = ?, updated_at = ? WHERE id = ?",
+                   [(_dumps(current[m][1]), now, m) for m in changed])
+    db.executemany("INSERT INTO history (memory_id, event, old_memory, new_memory, created_at)"
+                   " VALUES (?, 'UPDATE', ?, ?, ?)", history)
     db.execute("COMMIT")
     return written
 
