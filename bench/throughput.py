@@ -509,14 +509,14 @@ async def members_run(config: str, run: Run, events_: list[TicketEvent], *, memb
             "members": members}
 
 
-async def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
+async def run_all(args: argparse.Namespace) -> Saved:
     from localkafka import LocalBroker
     from localpostgres import LocalPostgres
 
     def wanted(config: str) -> bool:
         return not args.only or config in args.only
 
-    results: list[dict[str, Any]] = []
+    results = Saved(args.save)
     with tempfile.TemporaryDirectory() as tmp:
         broker = LocalBroker(Path(tmp) / "broker")
         bootstrap = broker.start(say=lambda m: None)
@@ -580,13 +580,31 @@ async def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
                 say("running the peer (bench/peer.py)")
                 from bench.peer import peer_rows
 
-                results.extend(r | {"config": f"peer:{r['config']}"} for r in peer_rows(bootstrap))
+                rows = await asyncio.to_thread(peer_rows, bootstrap)  # it runs its own event loops
+                results.extend(r | {"config": f"peer:{r['config']}"} for r in rows)
         finally:
             fake.terminate()
             await fake.wait()
             broker.stop()
             postgres.stop()
     return results
+
+
+class Saved(list):  # type: ignore[type-arg]
+    """The rows so far, also written to `path` after each one (a failure late in a long run loses nothing:
+    `--report PATH` prints them)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def append(self, row: dict[str, Any]) -> None:
+        super().append(row)
+        self.path.write_text(json.dumps(list(self)))
+
+    def extend(self, rows: Any) -> None:
+        for row in rows:
+            self.append(row)
 
 
 def say(message: str) -> None:
@@ -611,11 +629,17 @@ def main() -> None:
     parser.add_argument("--offline-events", type=int, default=30_000)
     parser.add_argument("--only", nargs="*", help="run only these configurations: " + ", ".join(
         MODEL_CONFIGS + SKEW_CONFIGS + OFFLINE_CONFIGS + ["peer"]))
+    parser.add_argument("--save", type=Path, default=Path(tempfile.gettempdir()) / "bench-throughput.json",
+                        help="where the rows are written as they come (default: %(default)s)")
+    parser.add_argument("--report", type=Path, help="print the table of rows saved by an earlier run, and stop")
     parser.add_argument("--baseline", type=Path, help="another checkout (with its own .venv) to run each of our "
                                                       "closed-loop configurations with too, right after ours")
     args = parser.parse_args()
     if args.child:
         asyncio.run(child(args))
+        return
+    if args.report:
+        report(json.loads(args.report.read_text()), args.offline_events)
         return
     report(asyncio.run(run_all(args)), args.offline_events)
 

@@ -313,6 +313,38 @@ async def test_batch_mode_hands_whole_fetches_over_in_order_and_commits_every_of
     assert await lag_of(kafka_bootstrap, group, topic) == [0, 0], "every offset is committed after a clean stop"
 
 
+async def test_batch_mode_fetches_the_next_batch_while_one_is_written_and_no_more(
+    kafka_bootstrap: str, topic_factory
+) -> None:
+    topic = await topic_factory(1)
+    await publish(kafka_bootstrap, topic, keys=20, per_key=20)
+    release = asyncio.Event()
+    handler = Batched(Recorder())
+
+    async def held(records: list[Record]) -> None:
+        await release.wait()  # the first batch is "being written" until the test lets it go
+        await handler(records)
+
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    consumer = batch_member(kafka_bootstrap, topic, group, handler, max_in_flight=10, max_buffered=50)
+    consumer._batches.handler = held  # type: ignore[union-attr]
+    await consumer.start()
+    try:
+        await wait_until(lambda: consumer.in_flight > 0 and consumer.buffered - consumer.in_flight >= 50)
+        await asyncio.sleep(1.0)  # polls go on meanwhile; back-pressure must hold them
+        assert consumer.in_flight <= 50, "a batch is at most one fetch's worth"
+        assert consumer.buffered - consumer.in_flight <= 50, "fetching went on past max_buffered waiting"
+        release.set()
+        await wait_until(lambda: handler.recorder.total() == 400)
+        await wait_until(lambda: consumer.buffered == 0)
+    finally:
+        release.set()
+        await consumer.stop()
+    assert all(handler.recorder.seen[f"k{k}"] == list(range(20)) for k in range(20)), "a key ran out of order"
+    assert max(handler.sizes) <= 100
+    assert await lag_of(kafka_bootstrap, group, topic) == [0]
+
+
 async def test_batch_mode_retries_a_failing_batch_in_place(kafka_bootstrap: str, topic_factory) -> None:
     topic = await topic_factory(1)
     await publish(kafka_bootstrap, topic, keys=10, per_key=5)

@@ -7,12 +7,12 @@ what Confluent's Parallel Consumer and Karafka's virtual partitions do, once, on
 
 * Records are queued per key (records without a key per partition); one task per busy key runs its records in
   offset order; a semaphore bounds the records in flight across keys to N.
-* Exact offsets (`engine.draining`): a crash replays the records in flight, a graceful hand-over none.
-* Back-pressure: past `max_buffered` unfinished records every partition is paused, and resumed below half of it;
-  the poll loop never stops, so the member is never evicted for a slow model.
+* Exact offsets (`engine.draining`; rebalances: `engine.rebalance`; bounded reads for replays: `engine.bounded`):
+  a crash replays the records in flight, a graceful hand-over none.
+* Back-pressure: past `max_buffered` unfinished records (in batch mode, beside the batch being written) every
+  partition is paused, and resumed below half of it; the poll never stops, so a slow model never evicts a member.
 * A handler that raises (its outcome could not be published) runs again after `retry_wait(attempt)` seconds (the
   policy's `in_place_wait`): its key waits, other keys go on, its partition's commit point stays behind it.
-* Rebalances: `engine.rebalance`; bounded reads for replays: `engine.bounded`.
 
 The engine knows records, keys and handlers: nothing about tickets, settings or the flows.
 """
@@ -87,9 +87,8 @@ class KeyOrderedConsumer(Draining):
         self.max_buffered = max_buffered
         self._connection: dict[str, Any] = {**(connection or {}), "bootstrap_servers": bootstrap_servers}
         self._consumer_options: dict[str, Any] = dict(
-            **self._connection, group_id=group_id, client_id=client_id,
-            enable_auto_commit=False, auto_offset_reset=auto_offset_reset, **(consumer_options or {}),
-        )
+            **self._connection, group_id=group_id, client_id=client_id, enable_auto_commit=False,
+            auto_offset_reset=auto_offset_reset, **(consumer_options or {}))
         self._consumer: AIOKafkaConsumer = None  # type: ignore[assignment]  # made in start(), inside the loop
         self._admin: AIOKafkaAdminClient | None = None  # reads the done-offsets metadata of assigned partitions
         self._keys: dict[Hashable, deque[Record]] = {}
@@ -104,9 +103,8 @@ class KeyOrderedConsumer(Draining):
         self.on_revoke = on_revoke
         self.peak_in_flight = 0
         self.skipped_done = 0  # records a previous owner had finished (from the commit metadata)
-        label = ",".join(self.topics)
-        self._in_flight_gauge = metrics.IN_FLIGHT.labels(label)
-        self._buffered_gauge = metrics.BUFFERED.labels(label)
+        self._in_flight_gauge = metrics.IN_FLIGHT.labels(",".join(self.topics))
+        self._buffered_gauge = metrics.BUFFERED.labels(",".join(self.topics))
         self.assignments = 0  # rebalances this member took part in
 
     @property
@@ -164,7 +162,7 @@ class KeyOrderedConsumer(Draining):
         consumer = self._consumer
         while True:
             self._apply_backpressure()
-            room = max(1, self.max_buffered - self._buffered)
+            room = max(1, self.max_buffered - self._waiting())
             batches = await consumer.getmany(timeout_ms=_POLL_MS, max_records=room)
             for tp, records in batches.items():
                 if tp in self._revoking:
@@ -213,14 +211,18 @@ class KeyOrderedConsumer(Draining):
         if key not in self._key_tasks:
             self._key_tasks[key] = asyncio.create_task(self._run_key(key, queue))
 
+    def _waiting(self) -> int:  # in batch mode the next batch is fetched while one is written (<= 2x max_buffered)
+        return self._buffered - (self._batches.running if self._batches is not None else 0)
+
     def _apply_backpressure(self) -> None:
         assigned = self._consumer.assignment()
-        if self._buffered >= self.max_buffered:
+        waiting = self._waiting()
+        if waiting >= self.max_buffered:
             if not self._paused:
                 log.debug("%d records waiting; pausing fetches", self._buffered)
             self._consumer.pause(*assigned)  # again each round: partitions assigned meanwhile start unpaused
             self._paused = True
-        elif self._paused and self._buffered <= self.max_buffered // 2:
+        elif self._paused and waiting <= self.max_buffered // 2:
             self._consumer.resume(*(assigned - self._held_back()))
             self._paused = False
 
