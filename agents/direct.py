@@ -120,7 +120,7 @@ def apply(planner: DirectPlanner, fingerprint: str, state: AccountState, event: 
     scope = EntityScope(user_id=account)
     args = planner.note_for(event)
     signals, quotes = list(dict.fromkeys(args.signals)), {n: q[:120] for n, q in args.quotes.items()}
-    existing = state.notes.get(event.event_id)
+    existing = state.memory_ids.get(event.event_id)
     if existing is None:
         metadata: dict[str, JsonValue] = {
             "kind": NOTE_KIND, "event_id": event.event_id, "event_type": event.type, "ticket_id": ticket.id,
@@ -135,7 +135,7 @@ def apply(planner: DirectPlanner, fingerprint: str, state: AccountState, event: 
         writes.notes_added += 1
         note_id = note.id
     else:
-        note_id = existing.memory_id
+        note_id = existing
         if state.planners.get(event.event_id) != fingerprint:  # rules or model changed since: re-read, mark it
             writes.changes.append(Change(note_id, {"planner": fingerprint, "signals": signals, "quotes": quotes,
                                                    "previous_planner": state.planners.get(event.event_id)}))

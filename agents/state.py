@@ -46,13 +46,18 @@ def _when(note: Note) -> tuple[datetime, str]:
     return note.occurred_at, note.event_id
 
 
+def _time(note: Note) -> datetime:
+    return note.occurred_at
+
+
 @dataclass
 class AccountState:
-    """`notes` holds every note by event id (a redelivery finds its own); `recent` the ones a judgment can still
-    read, in time order, so that judging an event costs the same for an account of 5 tickets or 5,000."""
+    """`memory_ids` holds every note's memory id by event id (a redelivery finds its own; an id, not the note, so
+    that a long history costs little memory); `recent` the notes a judgment can still read, in time order, so
+    that judging an event costs the same for an account of 5 tickets or 5,000."""
 
     account_id: str
-    notes: dict[str, Note] = field(default_factory=dict)  # by event id
+    memory_ids: dict[str, str] = field(default_factory=dict)  # event id -> the note's memory id
     planners: dict[str, str] = field(default_factory=dict)  # event id -> the planner that last judged it
     profile_id: str | None = None
     tags: AccountTags = field(default_factory=AccountTags)
@@ -61,21 +66,23 @@ class AccountState:
 
     def remember(self, note: Note) -> None:
         """Add or replace (a redelivery re-read under a new planner) one note."""
-        if self.notes.get(note.event_id) is not None:
+        if note.event_id in self.memory_ids:
             self.recent = [n for n in self.recent if n.event_id != note.event_id]
-        self.notes[note.event_id] = note
+        self.memory_ids[note.event_id] = note.memory_id
         bisect.insort(self.recent, note, key=_when)
 
     def judged(self, now: datetime, horizon_days: int, limit: int) -> list[Note]:
         """The newest `limit` notes of the last `horizon_days` up to `now`: what the agent's search would show
         (its `search_top_k`). Older ones are dropped from `recent` for good: tags are only judged for events at
-        or after `evaluated_through`, so a later judgment's window never starts earlier than this one's."""
+        or after `evaluated_through`, so a later judgment's window never starts earlier than this one's, and it
+        reads the newest `limit` of a superset of these notes."""
         horizon = now - timedelta(days=horizon_days)
-        gone = bisect.bisect_left(self.recent, horizon, key=lambda n: n.occurred_at)
-        if gone:
+        upto = bisect.bisect_right(self.recent, now, key=_time)
+        gone = max(bisect.bisect_left(self.recent, horizon, key=_time, hi=upto), upto - limit)
+        if gone > 0:
             del self.recent[:gone]
-        upto = bisect.bisect_right(self.recent, now, key=lambda n: n.occurred_at)
-        return self.recent[max(0, upto - limit):upto]
+            upto -= gone
+        return self.recent[:upto]
 
 
 async def load_state(store: MemoryStore, account_id: str) -> AccountState:
@@ -83,9 +90,10 @@ async def load_state(store: MemoryStore, account_id: str) -> AccountState:
     for memory in await list_all(store, filters=account_filter(account_id, NOTE_KIND), page_size=200):
         note = note_of(memory)
         if note is not None:
-            state.notes[note.event_id] = note
+            state.memory_ids[note.event_id] = note.memory_id
             state.planners[note.event_id] = str(memory.metadata.get("planner") or "")
-    state.recent = sorted(state.notes.values(), key=_when)
+            state.recent.append(note)
+    state.recent.sort(key=_when)
     profile, state.tags = await read_account_tags(store, account_id)
     state.profile_id = profile.id if profile is not None else None
     return state
@@ -113,7 +121,7 @@ class AccountCache:
             if state is None:
                 state = await load_state(self.store, account)
                 self._states[account] = state
-                self._notes += len(state.notes)
+                self._notes += len(state.memory_ids)
             else:
                 self._states.move_to_end(account)
             state.partition = partition
@@ -125,13 +133,13 @@ class AccountCache:
         self._notes += notes
         while self._notes > self.max_notes and len(self._states) > 1:
             _, state = self._states.popitem(last=False)
-            self._notes -= len(state.notes)
+            self._notes -= len(state.memory_ids)
 
     def drop(self, accounts: set[str] | list[str]) -> None:
         for account in accounts:
             state = self._states.pop(account, None)
             if state is not None:
-                self._notes -= len(state.notes)
+                self._notes -= len(state.memory_ids)
 
     def forget_partitions(self, partitions: set[int]) -> None:
         """A rebalance took these partitions of the input topic away: their accounts are another member's now."""

@@ -100,7 +100,7 @@ class WorkerSettings(BaseModel):
     max_in_flight: int = Field(ge=1)
     max_buffered: int = Field(ge=1)
     drain_timeout_seconds: float = Field(gt=0)
-    gc_threshold: int = Field(default=50_000, ge=0)
+    gc_threshold: int = Field(default=5_000, ge=0)
 
     @model_validator(mode="after")
     def _buffer_holds_in_flight(self) -> WorkerSettings:

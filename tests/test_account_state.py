@@ -31,7 +31,7 @@ def test_notes_older_than_the_horizon_leave_the_window_but_not_the_index() -> No
     window = state.judged(T0 + timedelta(days=90), horizon_days=30, limit=50)
     assert [n.event_id for n in window] == ["e6", "e7", "e8", "e9"]
     assert len(state.recent) == 4, "dropped for good: no later judgment can reach back further"
-    assert len(state.notes) == 10 and state.notes["e0"].memory_id == "m0", "a redelivery still finds its note"
+    assert len(state.memory_ids) == 10 and state.memory_ids["e0"] == "m0", "a redelivery still finds its note"
 
 
 def test_a_re_read_note_replaces_its_old_version() -> None:
@@ -48,6 +48,7 @@ def test_a_hot_account_costs_a_judgment_no_more_than_a_quiet_one() -> None:
         state.remember(note(i, day=i / 1000))
     window = state.judged(T0 + timedelta(days=5), horizon_days=90, limit=50)
     assert len(window) == 50 and window[-1].event_id == "e4999" and window[0].event_id == "e4950"
+    assert len(state.recent) == 50, "notes no later judgment can read are not kept"
 
 
 def test_planned_ids_are_the_uuid5_of_the_entity_ids_and_key() -> None:
@@ -61,3 +62,15 @@ def test_planned_ids_are_the_uuid5_of_the_entity_ids_and_key() -> None:
                        (EntityScope(user_id="Zoë", run_id="r-1"), "ключ")]:
         name = "\0".join(f"{f}={getattr(scope, f) or ''}" for f in ("user_id", "agent_id", "app_id", "run_id"))
         assert planned_id(scope, key) == str(uuid.uuid5(_NAMESPACE, f"{name}\0{key}"))
+
+
+def test_a_note_arriving_after_later_ones_were_judged_is_read_only_where_the_newest_would_show_it() -> None:
+    state = AccountState("acct")
+    for i in range(10):
+        state.remember(note(i, day=i))
+    assert [n.event_id for n in state.judged(T0 + timedelta(days=9), 90, limit=3)] == ["e7", "e8", "e9"]
+    state.remember(note(10, day=8.5))  # an older event delivered late
+    state.remember(note(11, day=2))  # older than every note kept: no later window can reach it
+    assert [n.event_id for n in state.judged(T0 + timedelta(days=9), 90, limit=3)] == ["e8", "e10", "e9"]
+    state.remember(note(12, day=10))
+    assert [n.event_id for n in state.judged(T0 + timedelta(days=10), 90, limit=4)] == ["e8", "e10", "e9", "e12"]
