@@ -9,6 +9,7 @@ so nothing it says can steer what is written.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import get_args
@@ -61,10 +62,27 @@ RISK_SCORE = 3
 _MOOD = {"hostility": 3, "anger": 2, "frustration": 1}
 _MOODS = frozenset(_MOOD)
 _PERSISTENT = frozenset({"unresolved", "repeat_contact"})
+_EMPTY: frozenset[str] = frozenset()
 
 
 def _when(note: Note) -> tuple[datetime, str]:
     return note.occurred_at, note.event_id
+
+
+def _time(note: Note) -> datetime:
+    return note.occurred_at
+
+
+class Window(list[Note]):
+    """Notes already in (time, event id) order and none later than the judgment's `now`, as the account state
+    hands them over (`agents.state`): a judgment then neither sorts nor filters them again."""
+
+
+def _since(notes: list[Note], start: datetime, now: datetime) -> list[Note]:
+    """The notes from `start` to `now` in time order."""
+    if isinstance(notes, Window):
+        return notes[bisect.bisect_left(notes, start, key=_time):]
+    return sorted((n for n in notes if start <= n.occurred_at <= now), key=_when)
 
 
 def _risk(window: list[Note]) -> tuple[int, list[str], list[Note]]:
@@ -79,7 +97,7 @@ def _risk(window: list[Note]) -> tuple[int, list[str], list[Note]]:
     - money demanded back after a failure other than the charge itself, or chased without answer (1).
     """
     failures = [n for n in window if n.signals & signals.FAILURE]
-    kinds = {s for n in failures for s in n.signals & signals.FAILURE}
+    kinds = _EMPTY.union(*(n.signals for n in failures)) & signals.FAILURE
     parts: list[tuple[str, int, list[Note]]] = []
     persistent = any(n.signals & _PERSISTENT for n in window)
     if failures and (kinds - signals.ONE_OFF or persistent):
@@ -103,7 +121,7 @@ def _risk(window: list[Note]) -> tuple[int, list[str], list[Note]]:
 def _quotes(notes: list[Note], wanted: frozenset[str] | set[str], limit: int = 3) -> str:
     """The newest quote of each wanted signal, as `signal "words"`; for a reason a person can check."""
     out: dict[str, str] = {}
-    for note in sorted(notes, key=lambda n: n.occurred_at, reverse=True):
+    for note in sorted(notes, key=_time, reverse=True):
         for name, quote in note.quotes:
             if name in wanted and name not in out:
                 out[name] = quote
@@ -119,8 +137,7 @@ def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: boo
     third call and no answer). Resolved, and cleared if set: after a leave statement, two satisfied closes with
     none in the last 30 days; otherwise the newest note thanks or says it is fixed.
     """
-    start = now - timedelta(days=window_days)
-    window = sorted((n for n in notes if start <= n.occurred_at <= now), key=_when)
+    window = _since(notes, now - timedelta(days=window_days), now)
     recent_from = now - timedelta(days=RECENT_DAYS)
     leave = [n for n in window if n.signals & _LEAVING]
     if leave and leave[-1].occurred_at >= recent_from:
@@ -146,14 +163,14 @@ def assess_signals(notes: list[Note], now: datetime, rule: TagSettings, tagged: 
     when none has for that long."""
     wanted = frozenset(rule.signals)
     start = now - timedelta(days=rule.within_days)
-    hits = sorted((n for n in notes if n.signals & wanted and start <= n.occurred_at <= now), key=_when)
+    hits = [n for n in _since(notes, start, now) if n.signals & wanted]
     if len(hits) >= rule.min_events:
-        kinds = sorted({s for n in hits for s in n.signals & wanted})
+        kinds = sorted(_EMPTY.union(*(n.signals for n in hits)) & wanted)
         quote = next((q for n in reversed(hits) for s, q in n.quotes if s in wanted), None)
         reason = f"{len(hits)} event(s) with {', '.join(kinds)} in {rule.within_days}d"
         if quote:
             reason += f': "{quote}"'
-        return TagDecision(True, False, reason, [n.memory_id for n in hits][-10:])
+        return TagDecision(True, False, reason, [n.memory_id for n in hits[-10:]])
     if tagged:
         return TagDecision(False, True, f"no {', '.join(sorted(wanted))} in {rule.within_days}d", [])
     return TagDecision(False, False, "", [])

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from agents.notes import NOTE_KIND, AccountTags, account_filter, read_account_tags
-from agents.rules import Note
+from agents.rules import Note, Window
 from memory.store import Memory, MemoryStore, list_all
 
 
@@ -71,7 +71,7 @@ class AccountState:
         self.memory_ids[note.event_id] = note.memory_id
         bisect.insort(self.recent, note, key=_when)
 
-    def judged(self, now: datetime, horizon_days: int, limit: int) -> list[Note]:
+    def judged(self, now: datetime, horizon_days: int, limit: int) -> Window:
         """The newest `limit` notes of the last `horizon_days` up to `now`: what the agent's search would show
         (its `search_top_k`). Older ones are dropped from `recent` for good: tags are only judged for events at
         or after `evaluated_through`, so a later judgment's window never starts earlier than this one's, and it
@@ -82,7 +82,7 @@ class AccountState:
         if gone > 0:
             del self.recent[:gone]
             upto -= gone
-        return self.recent[:upto]
+        return Window(self.recent[:upto])
 
 
 async def load_state(store: MemoryStore, account_id: str) -> AccountState:
