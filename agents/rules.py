@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 from typing import get_args
 
@@ -18,6 +19,16 @@ from agents import signals
 from agents.tools import AddMemoryArgs
 from config.settings import TagSettings
 from core.events import TicketEvent
+
+_BIT = {name: 1 << i for i, name in enumerate(get_args(signals.Signal))}
+
+
+def signal_mask(names: frozenset[str] | set[str] | tuple[str, ...]) -> int:
+    mask = 0
+    for name in names:
+        mask |= _BIT.get(name, 0)
+    return mask
+
 
 _CATEGORY_OF = {
     "outage": "outage", "data_loss": "data", "billing_error": "billing", "security": "security",
@@ -35,6 +46,11 @@ class Note:
     priority: str
     signals: frozenset[str]
     quotes: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def mask(self) -> int:
+        """The signals as bits (`signal_mask`), for the quick checks of `RulesModel.keeps`."""
+        return signal_mask(self.signals)
 
     @property
     def complaint(self) -> bool:
@@ -63,6 +79,11 @@ _MOOD = {"hostility": 3, "anger": 2, "frustration": 1}
 _MOODS = frozenset(_MOOD)
 _PERSISTENT = frozenset({"unresolved", "repeat_contact"})
 _EMPTY: frozenset[str] = frozenset()
+_LEAVING_MASK = signal_mask(_LEAVING)
+_FAILURE_MASK = signal_mask(signals.FAILURE)
+_SERIOUS_MASK = signal_mask(signals.FAILURE - signals.ONE_OFF)
+_PERSISTENT_MASK = signal_mask(_PERSISTENT)
+_HEATED_MASK = signal_mask({"hostility", "anger"})  # anger twice counts as hostility
 
 
 def _when(note: Note) -> tuple[datetime, str]:
@@ -126,6 +147,22 @@ def _quotes(notes: list[Note], wanted: frozenset[str] | set[str], limit: int = 3
             if name in wanted and name not in out:
                 out[name] = quote
     return "; ".join(f'{name} "{quote}"' for name, quote in list(out.items())[:limit])
+
+
+def _churn_out_of_reach(window: Window, start: datetime) -> bool:
+    """True when no note since `start` states leaving and the signals there cannot add up to `RISK_SCORE`
+    even at their worst (an upper bound on `_risk`'s score from the union of the signals)."""
+    seen = 0
+    for note in reversed(window):
+        if note.occurred_at < start:
+            break
+        seen |= note.mask
+    if seen & _LEAVING_MASK:
+        return False
+    bound = (1 if seen & _FAILURE_MASK and seen & (_SERIOUS_MASK | _PERSISTENT_MASK) else 0)
+    bound += 3 if seen & _HEATED_MASK else 1 if seen & _BIT["frustration"] else 0
+    bound += (1 if seen & _PERSISTENT_MASK else 0) + (1 if seen & _BIT["escalation_refund"] else 0)
+    return bound < RISK_SCORE
 
 
 def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: bool) -> TagDecision:
@@ -198,6 +235,30 @@ class RulesModel:
     def read(self, text: str) -> dict[str, str]:
         """The signals in one ticket's text, each with the phrase that showed it."""
         return dict(signals.detect(text))
+
+    def keeps(self, name: str, rule: TagSettings, notes: list[Note], now: datetime, tagged: bool) -> bool:
+        """True when `judge` would leave this tag as it is (set stays set, unset stays unset), found without
+        judging: most events of a backfill change no tag. False means only "judge it". Needs a `Window`."""
+        if not isinstance(notes, Window) or not notes:
+            return False
+        if rule.rule == "churn":
+            if tagged:  # only a resolution clears it, and a resolution ends with a satisfied note
+                return "satisfied" not in notes[-1].signals
+            return _churn_out_of_reach(notes, now - timedelta(days=self.window_days))
+        start, wanted, enough = now - timedelta(days=rule.within_days), self._masks[name], rule.min_events
+        hits = 0
+        for note in reversed(notes):
+            if note.occurred_at < start:
+                break
+            if note.mask & wanted:
+                hits += 1
+                if hits >= enough:
+                    return tagged  # enough to set it: a set tag stays, an unset one must be judged
+        return not tagged  # too few: an unset tag stays unset, a set one must be judged
+
+    @cached_property
+    def _masks(self) -> dict[str, int]:
+        return {name: signal_mask(rule.signals) for name, rule in self.tags.items()}
 
     def judge(self, name: str, rule: TagSettings, notes: list[Note], now: datetime, tagged: bool) -> TagDecision:
         """One tag's decision from the account's notes as of `now`."""
