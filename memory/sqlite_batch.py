@@ -22,6 +22,12 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
+_INSERT_ROWS = (
+    "INSERT OR IGNORE INTO memories (id, user_id, agent_id, app_id, run_id, memory, scope, metadata, categories,"
+    " idempotency_key, created_at, updated_at) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3,"
+    " value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11"
+    " FROM json_each(?)"
+)
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's limit on bound parameters
 
 
@@ -62,13 +68,14 @@ def write(db: sqlite3.Connection, new: list[NewMemory], changes: list[Change]) -
         rows.append((m.id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"), m.text,
                      " ".join(ranking.scope_token(k, v) for k, v in ids.items()), _dumps(meta),
                      _dumps(m.categories), m.key, created, created))
-    db.executemany(
-        "INSERT OR IGNORE INTO memories (id, user_id, agent_id, app_id, run_id, memory, scope, metadata,"
-        " categories, idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if rows:  # one statement over a JSON array: one call into SQLite, not one per row
+        db.execute(_INSERT_ROWS, (orjson.dumps(rows),))
     # an add that was ignored met its key under another id (a memory stored before ids were planned)
     inserted = _present(db, [m.id for m in adding]) if adding else set()
-    db.executemany("INSERT INTO history (memory_id, event, new_memory, created_at) VALUES (?, 'ADD', ?, ?)",
-                   [(m.id, m.text, now) for m in adding if m.id in inserted])
+    added = [(m.id, m.text) for m in adding if m.id in inserted]
+    if added:
+        db.execute("INSERT INTO history (memory_id, event, new_memory, created_at)"
+                   " SELECT value ->> 0, 'ADD', value ->> 1, ? FROM json_each(?)", (now, orjson.dumps(added)))
     for m in first.values():
         if m.id in inserted:
             written.ids[m.id] = m.id
@@ -98,11 +105,15 @@ def write(db: sqlite3.Connection, new: list[NewMemory], changes: list[Change]) -
             continue
         current[memory_id] = (text, {**old, **remapped(change.metadata, actual)})  # type: ignore[dict-item]
         changed[memory_id] = None
-        history.append((memory_id, text, text, now))
-    db.executemany("UPDATE memories SET metadata = ?, updated_at = ? WHERE id = ?",
-                   [(_dumps(current[m][1]), now, m) for m in changed])
-    db.executemany("INSERT INTO history (memory_id, event, old_memory, new_memory, created_at)"
-                   " VALUES (?, 'UPDATE', ?, ?, ?)", history)
+        history.append((memory_id, text))
+    if changed:
+        db.execute("UPDATE memories SET metadata = j.value ->> 1, updated_at = ? FROM json_each(?) AS j"
+                   " WHERE memories.id = j.value ->> 0", (now, orjson.dumps([(m, _dumps(current[m][1]))
+                                                                            for m in changed])))
+    if history:
+        db.execute("INSERT INTO history (memory_id, event, old_memory, new_memory, created_at)"
+                   " SELECT value ->> 0, 'UPDATE', value ->> 1, value ->> 1, ? FROM json_each(?)",
+                   (now, orjson.dumps(history)))
     db.execute("COMMIT")
     return written
 
