@@ -116,8 +116,7 @@ def apply(planner: DirectPlanner, fingerprint: str, state: AccountState, event: 
           writes: Writes) -> AgentOutcome:
     """Judge one event against its account's state, update the state, add the writes; the outcome as the tool
     loop would report it."""
-    account, ticket = event.account_id, event.ticket
-    scope = EntityScope(user_id=account)
+    ticket, scope = event.ticket, state.scope  # the state is the event account's (`AccountCache.states`)
     args = planner.note_for(event)
     signals, quotes = list(dict.fromkeys(args.signals)), {n: q[:120] for n, q in args.quotes.items()}
     existing = state.memory_ids.get(event.event_id)

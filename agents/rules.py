@@ -153,9 +153,7 @@ def _churn_out_of_reach(window: Window, start: datetime) -> bool:
     """True when no note since `start` states leaving and the signals there cannot add up to `RISK_SCORE`
     even at their worst (an upper bound on `_risk`'s score from the union of the signals)."""
     seen = 0
-    for note in reversed(window):
-        if note.occurred_at < start:
-            break
+    for note in window[bisect.bisect_left(window, start, key=_time):]:
         seen |= note.mask
     if seen & _LEAVING_MASK:
         return False
@@ -247,9 +245,7 @@ class RulesModel:
             return _churn_out_of_reach(notes, now - timedelta(days=self.window_days))
         start, wanted, enough = now - timedelta(days=rule.within_days), self._masks[name], rule.min_events
         hits = 0
-        for note in reversed(notes):
-            if note.occurred_at < start:
-                break
+        for note in reversed(notes[bisect.bisect_left(notes, start, key=_time):]):
             if note.mask & wanted:
                 hits += 1
                 if hits >= enough:

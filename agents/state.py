@@ -22,10 +22,11 @@ import bisect
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from agents.notes import NOTE_KIND, AccountTags, account_filter, read_account_tags
 from agents.rules import Note, Window
-from memory.store import Memory, MemoryStore, list_all
+from memory.store import EntityScope, Memory, MemoryStore, list_all
 
 
 def note_of(memory: Memory) -> Note | None:
@@ -63,6 +64,11 @@ class AccountState:
     tags: AccountTags = field(default_factory=AccountTags)
     partition: int | None = None  # of the input topic, for dropping it on a revoke
     recent: list[Note] = field(default_factory=list)  # by (occurred_at, event id)
+
+    @cached_property
+    def scope(self) -> EntityScope:
+        """The entity scope of the account's memories (built once: a note per event)."""
+        return EntityScope(user_id=self.account_id)
 
     def remember(self, note: Note) -> None:
         """Add or replace (a redelivery re-read under a new planner) one note."""

@@ -20,6 +20,9 @@ from memory.filters import Node, scope
 EventStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED"]
 
 
+_SCOPE_FIELDS = ("user_id", "agent_id", "app_id", "run_id")
+
+
 class EntityScope(BaseModel):
     """The entity ids a memory is written under, or that a delete-by-filter removes; at least one."""
 
@@ -37,7 +40,7 @@ class EntityScope(BaseModel):
         return self
 
     def ids(self) -> dict[str, str]:
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+        return {k: v for k in _SCOPE_FIELDS if (v := getattr(self, k)) is not None}
 
     def as_filter(self) -> Node:
         return scope(**self.ids())
