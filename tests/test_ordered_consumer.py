@@ -393,3 +393,46 @@ async def test_batch_mode_members_joining_and_leaving_never_run_one_key_twice_at
     assert recorder.overlaps == [], "a key ran on two members at once during a hand-over"
     for k in range(60):
         assert recorder.seen[f"k{k}"] == list(range(10)), f"k{k} ran out of order or twice: {recorder.seen[f'k{k}']}"
+
+
+async def test_send_many_puts_each_key_where_send_would_in_order_whatever_the_batch_size(
+    kafka_bootstrap: str, topic_factory
+) -> None:
+    """The publisher builds record batches itself: same partition per key as the producer's `send`, every message
+    once and in order, batches that fill up continued in new ones, and a message no batch holds still refused."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.errors import MessageSizeTooLargeError
+
+    from consumers.engine.publishing import KafkaPublisher
+
+    topic, reference = await topic_factory(5), await topic_factory(5)
+    publisher = KafkaPublisher(kafka_bootstrap, "test-send-many")
+    await publisher.start()
+    try:
+        messages = [(topic, f"{k}:{i}:".encode() + b"x" * 3000, f"k{k}".encode(), [("h", b"1")])
+                    for i in range(40) for k in range(25)]  # 3 MB: many batches per partition (16 KB each)
+        await publisher.send_many(messages)
+        for k in range(25):
+            await publisher.send(reference, value=b"ref", key=f"k{k}".encode())
+        with pytest.raises(MessageSizeTooLargeError):
+            await publisher.send_many([(topic, b"y" * 2_000_000, b"k0", [])])
+    finally:
+        await publisher.stop()
+    consumer = AIOKafkaConsumer(topic, reference, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
+                                group_id=f"g-{uuid.uuid4().hex[:6]}")
+    await consumer.start()
+    seen: dict[str, list[tuple[int, int]]] = defaultdict(list)  # "topic key" -> (partition, i) in arrival order
+    try:
+        deadline = time.monotonic() + 30
+        while sum(len(v) for v in seen.values()) < 1000 + 25 and time.monotonic() < deadline:
+            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                for r in records:
+                    i = int(r.value.split(b":")[1]) if tp.topic == topic else -1
+                    seen[f"{tp.topic} {r.key.decode()}"].append((tp.partition, i))
+                    assert tp.topic == reference or dict(r.headers) == {"h": b"1"}
+    finally:
+        await consumer.stop()
+    for k in range(25):
+        mine, ref = seen[f"{topic} k{k}"], seen[f"{reference} k{k}"]
+        assert [i for _, i in mine] == list(range(40)), f"k{k}: every message once, in order"
+        assert {p for p, _ in mine} == {ref[0][0]}, f"k{k}: on the partition send() chose"

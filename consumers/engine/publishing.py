@@ -7,6 +7,7 @@ import asyncio
 from typing import Any, Protocol
 
 from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.partitioner import DefaultPartitioner
 
 from consumers.engine.records import Record
 
@@ -39,6 +40,7 @@ class KafkaPublisher:
         self.connection = connection if isinstance(connection, dict) else {"bootstrap_servers": connection}
         self.client_id = client_id
         self._producer: Any = None
+        self._partitioner = DefaultPartitioner()  # the producer's own (murmur2 of the key, as Java clients)
 
     async def start(self) -> None:
         from aiokafka import AIOKafkaProducer
@@ -65,10 +67,30 @@ class KafkaPublisher:
         await self._producer.send_and_wait(topic, value=value, key=key, headers=headers or [])
 
     async def send_many(self, messages: list[Message]) -> None:
-        """Every message appended to the producer's batches first, then all acknowledgements awaited at once:
-        one future each, not a task each (`send_and_wait` per message in a gather cost a task per event)."""
-        acks = [await self._producer.send(topic, value=value, key=key, headers=headers)
-                for topic, value, key, headers in messages]
+        """Every message in record batches built here, one per partition at a time (aiokafka's `create_batch` /
+        `send_batch`: one future per batch, not one per message), partitioned by key as `send` does; then every
+        batch's acknowledgement awaited. A message no empty batch can hold goes through `send`, which refuses
+        it with the broker's error."""
+        producer, acks = self._producer, []
+        open_: dict[tuple[str, int], Any] = {}
+        partitions: dict[str, list[int]] = {}
+        for topic, value, key, headers in messages:
+            if topic not in partitions:
+                partitions[topic] = sorted(await producer.partitions_for(topic))
+            tp = (topic, self._partitioner(key, partitions[topic], partitions[topic]))
+            batch = open_.get(tp)
+            if batch is not None and batch.append(timestamp=None, key=key, value=value, headers=headers):
+                continue
+            if batch is not None:  # full: on its way, and a new one for the rest
+                batch.close()
+                acks.append(await producer.send_batch(batch, tp[0], partition=tp[1]))
+            batch = open_[tp] = producer.create_batch()
+            if not batch.append(timestamp=None, key=key, value=value, headers=headers):
+                del open_[tp]
+                acks.append(await producer.send(topic, value=value, key=key, headers=headers))
+        for (topic, partition), batch in open_.items():
+            batch.close()
+            acks.append(await producer.send_batch(batch, topic, partition=partition))
         if acks:
             await asyncio.gather(*acks)
 
