@@ -158,10 +158,9 @@ def _judge(planner: DirectPlanner, state: AccountState, event: TicketEvent, writ
     tags = dict(state.tags.tags)
     notes = state.judged(event.occurred_at, horizon_days(planner), planner.search_top_k)
     added, removed, evidence, cleared = [], [], [], {}
-    keeps = getattr(planner, "keeps", None)  # a quick "no change" (the rules model's), else judge every tag
-    for name, rule in planner.tags.items():
-        if keeps is not None and keeps(name, rule, notes, event.occurred_at, name in tags):
-            continue
+    to_judge = getattr(planner, "to_judge", None)  # the tags that may change (the rules model's quick check)
+    for name in to_judge(notes, event.occurred_at, set(tags)) if to_judge is not None else list(planner.tags):
+        rule = planner.tags[name]
         decision = planner.judge(name, rule, notes, event.occurred_at, name in tags)
         if decision.applies and name not in tags:
             tags[name] = TagRecord(reason=decision.reason, evidence_memory_ids=decision.evidence,

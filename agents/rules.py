@@ -151,10 +151,15 @@ def _quotes(notes: list[Note], wanted: frozenset[str] | set[str], limit: int = 3
 
 def _churn_out_of_reach(window: Window, start: datetime) -> bool:
     """True when no note since `start` states leaving and the signals there cannot add up to `RISK_SCORE`
-    even at their worst (an upper bound on `_risk`'s score from the union of the signals)."""
+    even at their worst."""
     seen = 0
     for note in window[bisect.bisect_left(window, start, key=_time):]:
         seen |= note.mask
+    return _below_risk(seen)
+
+
+def _below_risk(seen: int) -> bool:
+    """An upper bound on `_risk`'s score from the union of the signals, and no leave statement among them."""
     if seen & _LEAVING_MASK:
         return False
     bound = (1 if seen & _FAILURE_MASK and seen & (_SERIOUS_MASK | _PERSISTENT_MASK) else 0)
@@ -251,6 +256,35 @@ class RulesModel:
                 if hits >= enough:
                     return tagged  # enough to set it: a set tag stays, an unset one must be judged
         return not tagged  # too few: an unset tag stays unset, a set one must be judged
+
+    def to_judge(self, notes: list[Note], now: datetime, tagged: set[str]) -> list[str]:
+        """The tags `keeps` would not vouch for, in vocabulary order, from one pass over the notes: the union
+        of their signals over each distinct span answers every tag that needs one event."""
+        if not isinstance(notes, Window) or not notes:
+            return list(self.tags)
+        unions, seen, i = {}, 0, len(notes) - 1
+        for days in self._spans:  # shortest first, walking back from the newest note
+            start = now - timedelta(days=days)
+            while i >= 0 and notes[i].occurred_at >= start:
+                seen |= notes[i].mask
+                i -= 1
+            unions[days] = seen
+        out = []
+        for name, rule in self.tags.items():
+            was = name in tagged
+            if rule.rule == "churn":
+                kept = "satisfied" not in notes[-1].signals if was else _below_risk(unions[self.window_days])
+            elif rule.min_events == 1:
+                kept = bool(unions[rule.within_days] & self._masks[name]) == was
+            else:
+                kept = self.keeps(name, rule, notes, now, was)
+            if not kept:
+                out.append(name)
+        return out
+
+    @cached_property
+    def _spans(self) -> list[int]:
+        return sorted({self.window_days, *(r.within_days for r in self.tags.values())})
 
     @cached_property
     def _masks(self) -> dict[str, int]:

@@ -1,6 +1,6 @@
-"""The rules model's quick "this tag stays as it is" (`RulesModel.keeps`) against its full judgment: over random
-histories, whenever it says a tag stays, judging the tag would not have changed it, and whole runs with and
-without it decide the same tags with the same reasons and evidence."""
+"""The rules model's quick "this tag stays as it is" (`RulesModel.keeps`, and `to_judge`, all tags in one pass)
+against its full judgment: over random histories, whenever it says a tag stays, judging the tag would not have
+changed it, and whole runs with and without it decide the same tags with the same reasons and evidence."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from agents import signals
 from agents.direct import Writes, apply
 from agents.rules import Note, RulesModel
 from agents.state import AccountState
-from config.settings import load_settings
+from config.settings import TagSettings, load_settings
 from core.events import Ticket, TicketEvent
 
 CONFIG = load_settings()
@@ -20,16 +20,20 @@ SIGNALS = list(get_args(signals.Signal))
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+TAGS = {**CONFIG.tags, "repeated_failure": TagSettings(  # a tag that needs three events within 20 days
+    description="Three failures of service within twenty days.", rule="signals", min_events=3, within_days=20,
+    signals=["outage", "delivery_failure", "data_loss", "lockout"])}
+
+
 def rules() -> RulesModel:
-    return RulesModel(CONFIG.tags, window_days=CONFIG.agent.history_window_days,
-                      search_top_k=CONFIG.agent.search_top_k)
+    return RulesModel(TAGS, window_days=CONFIG.agent.history_window_days, search_top_k=CONFIG.agent.search_top_k)
 
 
 class JudgesEverything(RulesModel):
     """The same rules with the quick check switched off."""
 
-    def keeps(self, *args: object) -> bool:
-        return False
+    def to_judge(self, notes: list[Note], now: datetime, tagged: set[str]) -> list[str]:
+        return list(self.tags)
 
 
 def history(rng: random.Random, n: int) -> list[Note]:
@@ -53,6 +57,8 @@ def test_whenever_a_tag_is_kept_judging_it_would_not_have_changed_it() -> None:
         for note in history(rng, rng.randint(1, 60)):
             state.remember(note)
             window = state.judged(note.occurred_at, 120, model.search_top_k)
+            assert model.to_judge(window, note.occurred_at, tagged) == [
+                n for n, r in model.tags.items() if not model.keeps(n, r, window, note.occurred_at, n in tagged)]
             for name, rule in model.tags.items():
                 decision = model.judge(name, rule, window, note.occurred_at, name in tagged)
                 changes = (decision.applies and name not in tagged) or (decision.clear and name in tagged)
@@ -85,7 +91,7 @@ TEXTS = [
 
 def test_runs_with_and_without_the_quick_check_decide_the_same() -> None:
     rng, fingerprint = random.Random(5), "fp"
-    quick, full = rules(), JudgesEverything(CONFIG.tags, window_days=CONFIG.agent.history_window_days,
+    quick, full = rules(), JudgesEverything(TAGS, window_days=CONFIG.agent.history_window_days,
                                             search_top_k=CONFIG.agent.search_top_k)
     changed = {"added": 0, "removed": 0}
     for account in range(60):
