@@ -132,6 +132,12 @@ class Meter:
     last_seq: dict[bytes | None, int] = field(default_factory=dict)
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"hot": [], "others": []})
     finished: asyncio.Event = field(default_factory=asyncio.Event)
+    cpu_first: float = 0.0  # this process's CPU time (all threads) when the first event started ...
+    cpu_last: float = 0.0  # ... and when the last one finished
+
+    def _started(self) -> None:
+        if self.first_start is None:
+            self.first_start, self.cpu_first = time.time(), time.process_time()
 
     def _completed(self, record: Record, now: float) -> None:
         key, seq = record.key, int(json.loads(record.value or b"{}")["event_id"].rsplit("-", 1)[1])
@@ -142,13 +148,13 @@ class Meter:
         if intended is not None:
             self.latencies["hot" if key == self.hot_key else "others"].append(now - float(intended))
         self.done += 1
-        self.last_done = now
+        self.last_done, self.cpu_last = now, time.process_time()
         if self.done >= self.total:
             self.finished.set()
 
     def wrap(self, handler: Any) -> Any:
         async def measured(record: Record) -> object:
-            self.first_start = self.first_start or time.time()
+            self._started()
             if record.key in self.running:
                 self.violations += 1  # two events of one account at once
             self.running.add(record.key)
@@ -163,7 +169,7 @@ class Meter:
 
     def wrap_batch(self, handler: Any) -> Any:
         async def measured(records: list[Record]) -> object:
-            self.first_start = self.first_start or time.time()
+            self._started()
             result = await handler(records)
             now = time.time()
             for record in records:
@@ -283,12 +289,13 @@ async def run_passthrough(settings: Settings, meter: Meter) -> dict[str, Any]:
             batches = await consumer.getmany(timeout_ms=200, max_records=1000)
             futures = [await producer.send(settings.topics.enriched, r.value, key=r.key)
                        for records in batches.values() for r in records]
-            meter.first_start = meter.first_start or (time.time() if futures else None)
+            if futures:
+                meter._started()
             await asyncio.gather(*futures)
             if futures:
                 await consumer.commit()
                 meter.done += len(futures)
-                meter.last_done = time.time()
+                meter.last_done, meter.cpu_last = time.time(), time.process_time()
     finally:
         await producer.stop()
         await consumer.stop()
@@ -325,6 +332,7 @@ async def child(args: argparse.Namespace) -> None:
                           "first_start": meter.first_start, "last_done": meter.last_done,
                           "rate": meter.done / span if span == span and span > 0 else 0.0,
                           "violations": meter.violations, "rss_mb": current, "peak_rss_mb": peak,
+                          "cpu_seconds": meter.cpu_last - meter.cpu_first,
                           "latency": meter.latency(), **extra}))
 
 
@@ -373,6 +381,28 @@ class Run:
     llm: str
     tmp: Path
     dsn: str | None = None
+    others: dict[str, int] = field(default_factory=dict)  # the fake model's and the broker's pids, for their CPU
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc; 0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class OthersCpu:
+    """The CPU the fake model and the broker spent during one row: on this 2-core machine they share the
+    cores with the members, so a row's rate is bounded by the sum of everyone's CPU per event."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.start = {name: cpu_seconds(pid) for name, pid in run.others.items()}
+
+    def spent(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) - self.start[name] for name, pid in self.run.others.items()}
 
 
 async def start_child(config: str, run: Run, topic: str, total: int, *, llm: bool, max_seconds: float,
@@ -440,9 +470,10 @@ async def until(condition: Callable[[], bool], timeout: float, what: str) -> Non
 async def closed_loop(config: str, run: Run, topic: str, total: int, *, llm: bool, max_seconds: float,
                       tree: Path | None = None, dsn: str | None = None) -> dict[str, Any]:
     """One member over a backlog published beforehand; it stops when it has finished `total` events."""
+    others = OthersCpu(run)
     member = Member(await start_child(config, run, topic, total, llm=llm, max_seconds=max_seconds, tree=tree,
                                       dsn=dsn), config)
-    return await member.finish(max_seconds + 120)
+    return await member.finish(max_seconds + 120) | {"others_cpu_seconds": others.spent()}
 
 
 class OutputCount:
@@ -476,6 +507,7 @@ async def members_run(config: str, run: Run, events_: list[TicketEvent], *, memb
     await create_topic(run.bootstrap, topic)
     memory = run.tmp / f"{config}-{tag}.db"  # one store for the group, as on one host
     one = config.split("x")[0]
+    others = OthersCpu(run)
     started = [Member(await start_child(one, run, topic, 10**9, llm=True, max_seconds=max_seconds, group=group,
                                         enriched=enriched, memory=memory, hot_key=hot_key), config)
                for _ in range(members)]
@@ -506,7 +538,8 @@ async def members_run(config: str, run: Run, events_: list[TicketEvent], *, memb
             "violations": sum(r["violations"] for r in results),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
             "peak_in_flight": "+".join(str(r.get("peak_in_flight", "-")) for r in results), "latency": latency,
-            "members": members}
+            "members": members, "cpu_seconds": sum(r.get("cpu_seconds", float("nan")) for r in results),
+            "others_cpu_seconds": others.spent()}
 
 
 async def run_all(args: argparse.Namespace) -> Saved:
@@ -526,7 +559,8 @@ async def run_all(args: argparse.Namespace) -> Saved:
                                                     str(LATENCY), stdout=asyncio.subprocess.PIPE)
         try:
             assert fake.stdout is not None
-            run = Run(bootstrap, (await fake.stdout.readline()).decode().strip(), Path(tmp))
+            run = Run(bootstrap, (await fake.stdout.readline()).decode().strip(), Path(tmp),
+                      others={"model": fake.pid, "broker": broker.status().pid or 0})
             model_events = events(MODEL_ACCOUNTS, 10)
             per = args.offline_events // 500
             offline_events = events(500, per)
@@ -644,6 +678,14 @@ def main() -> None:
     report(asyncio.run(run_all(args)), args.offline_events)
 
 
+def cpu_ms(row: dict[str, Any], whose: str = "ours", scale: float = 1.0) -> str:
+    """CPU per finished event in ms (`scale` 1000: µs): the members' own, or the fake model's or broker's."""
+    spent = row.get("cpu_seconds") if whose == "ours" else row.get("others_cpu_seconds", {}).get(whose)
+    if spent is None or spent != spent or not row.get("done"):
+        return "-"
+    return f"{spent / row['done'] * 1000 * scale:.2f}" if scale == 1 else f"{spent / row['done'] * 1e6:.0f}"
+
+
 def report(results: list[dict[str, Any]], offline_events: int) -> None:
     by = {r["config"]: r for r in results}
     stock = by.get("stock", {}).get("rate")
@@ -651,7 +693,8 @@ def report(results: list[dict[str, Any]], offline_events: int) -> None:
         print(f"model-bound: {MODEL_ACCOUNTS} accounts, 2,000 events, {PARTITIONS} partitions, {TURNS} completions"
               f" x {LATENCY * 1000:.0f} ms per event (L = {TURNS * LATENCY:.1f} s)")
         print(f"{'configuration':24} {'events':>7} {'ev/s':>8} {'bound':>7} {'of bound':>9} {'x stock':>8} "
-              f"{'peak N':>9} {'order viol.':>11} {'peak RSS MB':>12}")
+              f"{'peak N':>9} {'order viol.':>11} {'peak RSS MB':>12} {'CPU ms/ev: ours':>16} {'model':>6} "
+              f"{'broker':>6}")
     for config in [c for name in MODEL_CONFIGS for c in (name, f"{name} (before)")]:
         r = by.get(config)
         if r is None:
@@ -661,7 +704,8 @@ def report(results: list[dict[str, Any]], offline_events: int) -> None:
         bound = min(n * r.get("members", 1), MODEL_ACCOUNTS) / (TURNS * LATENCY)
         print(f"{config:24} {r['done']:>7} {r['rate']:>8.1f} {bound:>7.1f} {r['rate'] / bound:>8.1%} "
               f"{(r['rate'] / stock if stock else float('nan')):>7.1f}x {r.get('peak_in_flight', '-'):>9} "
-              f"{r['violations']:>11} {r['peak_rss_mb']:>12.0f}")
+              f"{r['violations']:>11} {r['peak_rss_mb']:>12.0f} {cpu_ms(r):>16} {cpu_ms(r, 'model'):>6} "
+              f"{cpu_ms(r, 'broker'):>6}")
     if any(c in by for c in SKEW_CONFIGS):
         print(f"\nskewed keys, open loop: {SKEW['events']} events at {SKEW['rate']:.0f}/s over {SKEW['accounts']:,}"
               f" accounts, ours-64 on the model; latency (s) from the intended send instant, p50 / p99")
@@ -687,7 +731,8 @@ def report(results: list[dict[str, Any]], offline_events: int) -> None:
                 continue
             ratio = f"{r['rate'] / base:.1%} of pass-through" if base else ""
             print(f"{config:24} {r['done']:>7} {r['rate']:>8.0f} ev/s  {ratio:24} order viol. {r['violations']}"
-                  f"  peak RSS {r['peak_rss_mb']:.0f} MB")
+                  f"  peak RSS {r['peak_rss_mb']:.0f} MB  CPU/ev ours {cpu_ms(r, scale=1000)} us, broker "
+                  f"{cpu_ms(r, 'broker', scale=1000)} us")
     peers = [r for r in results if r["config"].startswith("peer:")]
     if peers:
         from bench.peer import report_peer
