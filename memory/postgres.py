@@ -212,9 +212,7 @@ class PostgresMemoryStore:
         for seq, row in rows.items():
             signals = {"recency": ranking.recency_score(row["created_at"], now)}
             if seq in matched:
-                text_words = ranking.words(row["memory"])
-                signals["bm25"] = ranking.bm25_score(terms, text_words, idfs, avg_len)
-                signals["entity"] = ranking.entity_score(entities, set(text_words))
+                signals["bm25"], signals["entity"] = ranking.text_match(terms, entities, row["memory"], idfs, avg_len)
             if qvec is not None:
                 signals["semantic"] = ranking.cosine(qvec, vectors[seq]) if seq in vectors else 0.0
             score = ranking.fuse(signals, semantic=qvec is not None)
