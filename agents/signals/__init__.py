@@ -1,0 +1,101 @@
+"""Deterministic reading of customer text: which signals it carries, and the words that showed each.
+
+Written for how customers write to support desks, consumer and business alike (tweets, chats, emails), from
+the tags' definitions rather than from any data set's phrasing. Each signal is words of a few classes
+(`agents.lexicons`) meeting in one sentence, or a few words apart, in the customer's own context:
+
+- a dispute: a money word (charge, bill, fee, price, paid, $...) with a word of dispute (wrong, twice, extra,
+  why, never...), or money sought back (refund, reimburse, compensation, "my money back") that was not simply
+  granted nor asked about routinely ("how long does a refund take");
+- an outage: a service (internet, app, site, signal, network...) with a state of failure (down, error, not
+  loading, can't connect...), unless a device is what fails (a bug, not an outage); a lockout (account, card
+  or payment with locked, declined, suspended...); a disrupted trip (flight, train, ride with delayed,
+  cancelled, stuck...); failed deliveries and lost data are their own signals;
+- leaving: a verb of ending with what the customer holds ("close my account"), "never ... again", "won't
+  renew", "lost me as a customer", "done with you", switching to someone else, legal threats;
+- persistence (repeats counted in numbers, "still", "again"), no answer, and the mood: words against the
+  company, distress, expletives, capitals and "!!" in a negative message, VADER's sentiment.
+
+The text is read once (`agents.language`): words looked up in one dict of word classes, negation within a
+clause ("not looking for a refund", "never had a problem") cancels what it governs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from agents.language import read_text
+from agents.signals.reading import (
+    ACCOUNT, CANNOT, DATA, DOWN, Detector, GOODS, LAW, MONEY, NOBODY, RESOLVED, Reading, SEEK, SERVICE, THANKS, TRIP,
+    T_CANCEL, T_LOCK, T_REPEAT, T_SECURITY, T_SWITCH, T_UNRESOLVED, WORKS)
+from agents.signals.money import billing_error, escalation_refund
+from agents.signals.failures import data_loss, delivery_failure, lockout, outage, security, trip_disrupted
+from agents.signals.leaving import escalation_cancel, escalation_legal, escalation_switch
+from agents.signals.pressure import _mood, _resolved_at, repeat_contact, satisfied, unresolved
+
+
+Signal = Literal[
+    "outage", "lockout", "trip_disrupted", "delivery_failure", "data_loss", "billing_error", "security",
+    "escalation_cancel", "escalation_refund", "escalation_switch", "escalation_legal", "repeat_contact",
+    "unresolved", "hostility", "anger", "frustration", "satisfied",
+]
+
+FAILURE: frozenset[str] = frozenset(
+    {"outage", "lockout", "trip_disrupted", "delivery_failure", "data_loss", "billing_error", "security"})
+ONE_OFF: frozenset[str] = frozenset({"outage", "lockout"})  # serious only when unresolved (see agents.rules)
+LEAVE: frozenset[str] = frozenset({"escalation_cancel", "escalation_switch"})
+ESCALATION: frozenset[str] = frozenset(
+    {"escalation_cancel", "escalation_refund", "escalation_switch", "escalation_legal", "repeat_contact"})
+PRESSURE: frozenset[str] = frozenset({"repeat_contact", "unresolved", "hostility", "anger", "frustration"})
+NEGATIVE: frozenset[str] = FAILURE | ESCALATION | PRESSURE
+
+DETECTORS: dict[str, Detector] = {
+    "escalation_cancel": escalation_cancel, "escalation_switch": escalation_switch,
+    "escalation_legal": escalation_legal, "escalation_refund": escalation_refund, "billing_error": billing_error,
+    "security": security, "lockout": lockout, "outage": outage, "trip_disrupted": trip_disrupted,
+    "delivery_failure": delivery_failure, "data_loss": data_loss, "repeat_contact": repeat_contact,
+    "unresolved": unresolved, "satisfied": satisfied,
+}
+
+
+def detect(raw: str) -> dict[Signal, str]:
+    """Each signal found in `raw`, with a short quote that showed it."""
+    return dict(_detect(raw))
+
+
+# each detector with the classes without which it finds nothing (it is not called when the text has none), and
+# whether hashtags alone can show it
+_PLAN: tuple[tuple[str, Detector, int, bool], ...] = tuple(
+    (signal, DETECTORS[signal], need, tags) for signal, need, tags in (
+        ("escalation_cancel", T_CANCEL, True), ("escalation_switch", T_SWITCH, True),
+        ("escalation_legal", LAW, False), ("escalation_refund", SEEK | MONEY, False),
+        ("billing_error", MONEY, False), ("security", T_SECURITY, False),
+        ("lockout", ACCOUNT | CANNOT | NOBODY | T_LOCK, False),
+        ("outage", DOWN | WORKS | CANNOT | SERVICE, False), ("trip_disrupted", TRIP, False),
+        ("delivery_failure", GOODS, False), ("data_loss", DATA, False), ("repeat_contact", T_REPEAT, False),
+        ("unresolved", T_UNRESOLVED, False), ("satisfied", THANKS | RESOLVED, False),
+    ))
+assert {p[0] for p in _PLAN} == set(DETECTORS)
+_UNSATISFIED = NEGATIVE - {"repeat_contact"}
+
+
+@lru_cache(maxsize=4096)
+def _detect(raw: str) -> dict[Signal, str]:
+    """Cached: the rules model reads each event's text twice (its note, then its tag plan)."""
+    text = read_text(raw)
+    r = Reading(text)
+    mask, tags = r.mask, bool(r.hashtags)
+    found: dict[Signal, str] = {}
+    for signal, detector, need, by_tags in _PLAN:
+        if mask & need or by_tags and tags:
+            i = detector(r)
+            if i >= 0:
+                found[signal] = text.quote(i)  # type: ignore[index]
+    found |= _mood(r)
+    if "satisfied" in found:
+        resolved = bool(mask & RESOLVED) and any(m & RESOLVED and _resolved_at(r, i) and not r.negated(i)
+                                                 for i, m, _ in r.hits)
+        if text.compound < (0.2 if resolved else 0.4) or not found.keys().isdisjoint(_UNSATISFIED):
+            del found["satisfied"]
+    return found

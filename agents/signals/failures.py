@@ -1,0 +1,229 @@
+"""Failures of what the customer pays for: a service down, a lockout, a disrupted trip, goods that never came,
+data gone, a security problem."""
+
+from __future__ import annotations
+
+from agents.language import SENTENCE_END
+from agents.signals.reading import (
+    ACCESS, ACCOUNT, ARRIVE, BLOCKED, CANNOT, DATA, DEVICE, DOWN, GONE, GOODS, GOODS_BAD, MONEY, NOBODY, Reading,
+    SERVICE, TRIP, TRIP_BAD, T_LOCK, T_OTHER, T_OUTAGE, T_SECURITY, WORKS, _BE, _CLASS_GET, _CREDENTIALS, _EMPTY, _ME,
+    _NOT_DOWN_AFTER, _QUANTITY, _SECURITY_ALONE, _SECURITY_PAIRS)
+
+
+def _device_fails(r: Reading, i: int, s: int) -> bool:
+    """Whether a device or a code, not a service, is what fails around word `i`: the sentence names a device
+    and no service, or the device is the nearer of the two."""
+    sm = r.smask[s]
+    if not sm & DEVICE:
+        return False
+    if not sm & SERVICE:
+        return True
+    d, v = r.near(i, DEVICE, 6, 3), r.near(i, SERVICE, 6, 3)
+    return d >= 0 and (v < 0 or abs(d - i) < abs(v - i))
+
+
+def _has_service(r: Reading, s: int) -> bool:
+    """A service named in the sentence, or, when the sentence names nothing, in the sentence before it with no
+    device ("My internet is so slow. It keeps dropping.")."""
+    sm = r.smask[s]
+    if sm & SERVICE:
+        return True
+    return s > 0 and not sm & DEVICE and bool(r.smask[s - 1] & SERVICE) and not r.smask[s - 1] & DEVICE
+
+
+_OUTAGE_STARTS = DOWN | WORKS | CANNOT | GONE | T_OUTAGE
+
+
+def outage(r: Reading) -> int:
+    """A service down or unusable: "outage", "no internet", "site is down", "app not loading", "can't connect",
+    a service with an error, lag or crash; not a device ("my keyboard is not working")."""
+    if not r.mask & (DOWN | WORKS | CANNOT | SERVICE):
+        return -1
+    words = r.words
+    for i, m, s in r.hits:
+        if not m & _OUTAGE_STARTS:
+            continue
+        w = words[i]
+        if w in ("outage", "outages", "offline") and not r.negated(i):
+            return i
+        if w == "no" or w == "zero":
+            j = r.next_content(i, _EMPTY | {"phone", "mobile", "cell", "home", "more"}, 3)
+            if j >= 0 and r.cls(j) & SERVICE and words[j] not in ("one", "live", "chat", "game", "games", "page",
+                                                                    "apps", "app", "email", "emails", "system",
+                                                                    "orders", "texts", "calls", "video", "videos"):
+                return i
+            continue
+        if w == "down":
+            nxt = r.word(i + 1)
+            if nxt[:1].isdigit() or r.negated(i) or nxt in ("payment", "to", "the", "with", "by", "from", "here",
+                                                             "there", "into", "a", "my", "your", "and"):
+                continue
+            if (r.near(i, SERVICE, 4, 0) >= 0 or r.word(i - 1) in _BE and nxt not in _NOT_DOWN_AFTER and not any(
+                    words[j] in _QUANTITY for j in range(max(0, i - 4), i))) and not _device_fails(r, i, s):
+                return i  # "the app is down", "servers down for everyone", "is it down?"
+            continue
+        if m & DOWN and not m & (MONEY | GOODS_BAD):
+            if r.negated(i) or w in ("drop", "drops", "dropped", "dropping") and not r.smask[s] & SERVICE or \
+                    w.startswith("fail") and r.word(i + 1) == "to":
+                continue  # "failed to verify" is someone not doing their job, not a service down
+            if _has_service(r, s) and not _device_fails(r, i, s):
+                return i
+            continue
+        if m & WORKS and (r.negated(i, 2) or r.word(i - 1) in ("stopped", "stops", "keeps", "kept")) \
+                and w not in ("go", "goes", "going", "come", "comes", "coming", "show", "shows", "showing"):
+            if _has_service(r, s) and not _device_fails(r, i, s):
+                return i
+            continue
+        if m & GONE and w.startswith(("los", "lost", "drop")):
+            j = r.next_content(i, _EMPTY | {"internet", "network", "phone", "wifi", "data", "game", "server"}, 3)
+            if j >= 0 and words[j] in ("connection", "signal", "service", "internet", "wifi", "network", "data",
+                                       "reception", "coverage", "power", "connectivity"):
+                return i
+        if w in ("trouble", "problems", "issues", "problem", "issue", "difficulty", "difficulties") and \
+                r.word(i + 1) in ("connecting", "accessing", "loading", "streaming") and not _device_fails(r, i, s):
+            return i
+        if m & CANNOT and w not in ("problem", "problems", "issue", "issues", "not"):
+            for j in range(i + 1, min(r.n, i + 4)):
+                x = words[j]
+                if x in ("to", "let", "me", "us", "even", "seem", "get", "being", "able"):
+                    if x != "get" or r.word(j + 1) not in ("on", "online", "onto", "in", "into", "connected"):
+                        continue
+                c = _CLASS_GET(x, 0)
+                if c & ACCESS:
+                    if x.startswith(("connect", "load", "stream", "brows", "download", "upload")) or x == "get":
+                        if not _device_fails(r, j, s):
+                            return i
+                    elif r.smask[s] & SERVICE and not _device_fails(r, j, s):
+                        return i
+                break
+    return -1
+
+
+def lockout(r: Reading) -> int:
+    """Locked out of an account, or an account, card or payment refused: "locked out", "can't log in",
+    "account suspended", "card declined", "password says incorrect", "funds on hold"."""
+    if not r.mask & (ACCOUNT | CANNOT | NOBODY | T_LOCK):
+        return -1
+    words = r.words
+    for i, m, s in r.hits:
+        if not m & (ACCOUNT | CANNOT | NOBODY | T_LOCK):
+            continue
+        w = words[i]
+        if w in ("locked", "logged", "lock", "locking", "logging", "kicked") and r.word(i + 1) in ("out", "me", "us"):
+            if r.word(i + 1) == "out" or r.word(i + 2) == "out":
+                if not r.negated(i):
+                    return i
+        if m & CANNOT or m & NOBODY or w == "one" and r.word(i - 1) == "no":
+            for j in range(i + 1, min(r.n, i + 4)):
+                x = words[j]
+                if x in ("to", "let", "me", "us", "even", "seem", "able", "get", "into", "my", "the", "can",
+                         "could", "is", "was", "are", "be", "allow", "allowing", "letting", "allowed"):
+                    continue
+                if x in ("log", "login", "sign", "signin", "logon", "access", "logging", "signing"):
+                    if not (r.smask[s] & DEVICE and not r.smask[s] & (SERVICE | ACCOUNT)):
+                        return i
+                break
+        if m & ACCOUNT and not r.in_sentence(i, {"promo", "coupon", "voucher", "discount", "gift", "promotion"}):
+            j = r.near(i, BLOCKED, 5, 8)
+            if j >= 0 and not r.negated(j) and not r.negated(i):
+                x = words[j]
+                if x in ("incorrect", "invalid", "expired", "block") and words[i] not in _CREDENTIALS:
+                    continue  # "incorrect information on my account" is a dispute; "password incorrect" a lockout
+                if x in ("hold", "limit", "limits", "flag", "flags", "ban") and r.word(j - 1) not in (
+                        "on", "a", "placed", "put"):
+                    continue
+                if x == "pending" and not words[i] in ("funds", "money", "payment", "payments", "transaction",
+                                                       "balance", "card"):
+                    continue
+                return i
+    return -1
+
+
+def trip_disrupted(r: Reading) -> int:
+    """A trip delayed, cancelled or stuck: "flight delayed", "train cancelled", "stuck on the tarmac", "ride
+    cancelled on me"; not one the customer cancelled ("I cancelled the ride")."""
+    if not r.mask & TRIP:
+        return -1
+    words = r.words
+    for i, m, _ in r.hits if r.mask & T_OTHER else ():
+        w = words[i]
+        if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in ("the", "a", "your"):
+            return i  # not boarded: "they didn't board us", "wouldn't let us board"
+    if not r.mask & TRIP_BAD:
+        return -1
+    for i, m, s in r.hits:
+        if not m & TRIP_BAD or not r.smask[s] & TRIP:
+            continue
+        w = words[i]
+        if r.negated(i) or r.near(i, TRIP, 8, 8) < 0:
+            continue
+        if w.startswith("cancel") or w in ("miss", "missed", "missing"):
+            before = {words[j] for j in range(max(0, i - 3), i)}
+            if before & {"i", "we", "i've", "we've", "i'd", "we'd", "to", "i'll", "we'll", "please", "me",
+                         "can", "could", "should", "want", "how"}:
+                continue
+        if w == "late" and r.word(i + 1) in ("night", "notice", "fee", "fees", "payment", "checkout"):
+            continue
+        j = r.near(i, TRIP, 8, 8)
+        lo, hi = r.span(s)
+        if words[j].endswith("s") and not any(words[k] in _ME for k in range(lo, hi)):
+            continue  # "flights have been cancelled": news, not the customer's trip
+        return i
+    return -1
+
+
+def delivery_failure(r: Reading) -> int:
+    """Goods lost, missing, late, wrong or damaged, or never arrived: "my parcel never arrived", "lost my bags",
+    "order was wrong", "where is my package"."""
+    if not r.mask & GOODS:
+        return -1
+    words = r.words
+    for i, m, s in r.hits:
+        if not m & GOODS:
+            continue
+        j = r.near(i, GOODS_BAD, 4, 5)
+        if j >= 0 and not r.negated(j) and not (words[j] == "never" and not r.cls(j + 1) & ARRIVE):
+            return i
+        lo, hi = max(0, i - 6), min(r.n, i + 8)
+        for j in range(lo, hi):
+            if words[j] in SENTENCE_END and j > i:
+                break
+            if _CLASS_GET(words[j], 0) & ARRIVE and (r.negated(j, 4) or r.word(j - 1) in ("yet", "never")):
+                return i
+        if r.word(i - 2) == "where" or r.word(i - 3) == "where" and r.word(i - 2) in ("is", "'s", "are"):
+            return i
+    return -1
+
+
+def data_loss(r: Reading) -> int:
+    """Data gone: "lost all my photos", "files deleted", "save data wiped", "the sync drops records"."""
+    if not r.mask & DATA or not r.mask & GONE:
+        return -1
+    for i, m, s in r.hits:
+        if m & DATA and r.word(i + 1) not in ("connection", "signal", "service", "plan", "speed", "speeds"):
+            j = r.near(i, GONE, 4, 4)
+            if j >= 0 and not r.negated(j):
+                return i
+    return -1
+
+
+
+def security(r: Reading) -> int:
+    """A security problem: hacked, compromised, phishing, fraud, identity theft, unauthorized access,
+    suspicious log-ins."""
+    if not r.mask & T_SECURITY:
+        return -1
+    words = r.words
+    for i, m, _ in r.hits:
+        if not m & T_SECURITY:
+            continue
+        w = words[i]
+        if w in _SECURITY_ALONE:
+            if not r.negated(i):
+                return i
+        else:
+            pair = _SECURITY_PAIRS.get(w)
+            if pair is not None and (r.word(i + 1) in pair or r.word(i + 2) in pair or r.word(i - 1) in pair) \
+                    and not r.negated(i):
+                return i
+    return -1

@@ -1,0 +1,297 @@
+"""Leaving in everyday words: ending what the customer holds, never again, switching to someone else, legal
+threats; always the customer's own act."""
+
+from __future__ import annotations
+
+from agents.language import CLAUSE_END, SENTENCE_END
+from agents.signals.reading import (
+    END, HELD, LAW, NEVER_AGAIN, NUMBER, ONE_OFF_, PROVIDER, RIVAL, Reading, SWITCH, THANKS, THREAT, T_CANCEL, T_SWITCH,
+    _CLASS_GET, _EMPTY, _ME)
+
+
+def escalation_legal(r: Reading) -> int:
+    """A legal threat, not a mention: "my lawyer", "I will sue", "see you in court", "report you to the FCC"."""
+    if not r.mask & LAW:
+        return -1
+    words = r.words
+    for i, m, s in r.hits:
+        if not m & LAW:
+            continue
+        w = words[i]
+        if w == "legal" and r.word(i + 1) not in ("action", "team", "department", "advice", "counsel", "route",
+                                                  "proceedings", "aid", "help", "steps", "options"):
+            continue
+        if w == "court" and r.word(i - 1) in ("food",):
+            continue
+        if r.negated(i, 4):
+            continue
+        if w in ("sue", "suing") or r.near(i, THREAT, 4, 0) >= 0:
+            return i
+    return -1
+
+
+_NOT_THE_CUSTOMER = frozenset({"you", "they", "you've", "they've", "you'd", "was", "were", "been", "got", "he",
+                               "she", "it", "it's", "driver", "not", "didn't", "u", "ya", "y'all", "is", "being"})
+# what a verb of ending ends when the customer leaves, per verb ("port my number", "delete the app")
+_ENDS_WITH = {"number": ("port",), "app": ("delet", "uninstall", "remov"), "phone": ("cancel",),
+              "everything": ("cancel", "clos", "terminat"), "all": ("cancel", "clos", "terminat")}
+_FIRST_FUTURE = frozenset({"i'm", "im", "we're", "am", "are", "will", "i'll", "we'll", "gonna", "shall"})
+_UNTIL = frozenset({"", "now", "today", "tomorrow", "asap", "soon", "at", "by", "on", "in", "next", "this",
+                    "effective", "from", "when", "if", "unless", "once", "after", "first", "immediately"})
+
+
+_INTENT = frozenset({"want", "wanted", "wanna", "need", "needed", "trying", "tried", "try", "going", "gonna", "have",
+                     "had", "time", "ready", "about", "will", "like", "wish", "plan", "planning", "decided", "please",
+                     "how", "can", "could", "would", "should", "must", "asked", "asking", "request", "requested",
+                     "able", "going", "thinking", "considering", "just"}) | _ME
+_BASE_END = frozenset({"cancel", "close", "terminate", "end", "delete", "deactivate", "stop", "unsubscribe",
+                       "uninstall", "discontinue", "drop", "port", "quit"})
+
+
+def _own_act(r: Reading, i: int) -> bool:
+    """Whether the verb of ending at `i` is the customer's own act: a first person or a word of intent within
+    four words before ("I want to cancel", "how do I close", "please cancel"), or an imperative opening a
+    sentence ("Cancel my account.")."""
+    words = r.words
+    for j in range(i - 1, max(-1, i - 5), -1):
+        w = words[j]
+        if w in SENTENCE_END:
+            break
+        if w in _INTENT:
+            return True
+    return (i == 0 or words[i - 1] in SENTENCE_END or words[i - 1].startswith("@")) and words[i] in _BASE_END
+
+
+def escalation_cancel(r: Reading) -> int:
+    """Leaving in everyday words: "cancel my account", "close our contract", "I'm cancelling", "never ordering
+    again", "won't renew", "lost me as a customer", "done with you", "taking my business elsewhere", "from now
+    on", "goodbye @x", "delete the app", "not worth the money", "don't recommend"; the customer's own act, not
+    the company's ("you closed my account"), nor a one-off ("cancel my order")."""
+    words = r.words
+    n = r.n
+    for i in r.hashtags:
+        if words[i].startswith("#boycott"):
+            return i
+    if not r.mask & T_CANCEL:
+        return -1
+    for i, m, s in r.hits:
+        if not m & T_CANCEL:
+            continue
+        w = words[i]
+        nxt = r.word(i + 1)
+        if m & END:
+            prev = {words[j] for j in range(max(0, i - 2), i)}
+            if prev & _NOT_THE_CUSTOMER or r.negated(i, 4) or not _own_act(r, i):
+                continue
+            j = r.next_content(i, _EMPTY | {"out", "down", "off", "up", "with", "from", "of"}, 4)
+            if j >= 0:
+                c, x = r.cls(j), words[j]
+                if c & ONE_OFF_:
+                    continue
+                if c & HELD:
+                    if x not in _ENDS_WITH or w.startswith(_ENDS_WITH[x]):
+                        return i
+                    continue
+                if c & PROVIDER and w.startswith(("leav", "ditch", "dump", "quit")) and x not in (
+                        "store", "stores", "shop", "retailer", "platform"):
+                    return i
+            # "I'm cancelling", "we will be leaving at the end of the month"
+            if (nxt in CLAUSE_END or nxt in _UNTIL) and prev & _FIRST_FUTURE and w.startswith(("cancel", "quit")) \
+                    and not w.endswith("ed"):
+                return i
+        elif w == "never":
+            if _never_again(r, i):
+                return i
+        elif w in ("won't", "wont") or w == "not" and (r.word(i - 1) in ("will", "am", "i'm", "are", "we're")
+                                                       or nxt in ("going", "gonna")) or w == "longer" and \
+                r.word(i - 1) == "no":
+            for j in range(i + 1, min(n, i + 6)):
+                x = words[j]
+                if x in CLAUSE_END:
+                    break
+                if x in ("renew", "renewing", "recommend", "recommending") or x in ("return", "returning") and (
+                        r.word(j + 1) in ("", "to", "again", "here", "there", "ever") or r.word(j + 1) in CLAUSE_END
+                        or r.word(j + 1).startswith("@")) or (
+                        x == "back" and words[j - 1] in ("be", "come", "coming", "go", "going")) or (
+                        x in ("customer", "client", "member", "subscriber") and "be" in words[i + 1:j]) or (
+                        x == "business" and words[j - 1] in ("do", "doing")) or (
+                        _CLASS_GET(x, 0) & NEVER_AGAIN and not x.endswith("ed") and x not in ("go", "come", "set",
+                                                                                           "give", "get")
+                        and "again" in words[j + 1:j + 5]):
+                    return i
+        elif w in ("lost", "lose", "losing", "loose"):
+            if r.negated(i):
+                continue
+            if nxt in ("me", "us") and (r.word(i + 2) in ("as", "forever", "for", "today", "now", "")
+                                        or r.word(i + 2) in CLAUSE_END):
+                return i
+            j = r.next_content(i, _EMPTY | {"another", "one", "loyal", "long", "time", "longtime", "paying",
+                                            "valued", "good", "great", "faithful", "very", "regular"}, 4)
+            if j >= 0 and (words[j] in ("customer", "customers", "client", "clients", "business", "custom",
+                                        "subscriber", "subscribers") and words[j - 1] != "customer"):
+                return i
+            if j >= 0 and (words[j].isdigit() or _CLASS_GET(words[j], 0) & NUMBER) and r.word(j + 1) in (
+                    "customers", "clients", "sales", "subscribers", "members", "users"):
+                return i
+        elif w == "done":
+            if not r.negated(i) and (nxt == "with" and (r.word(i + 2) in ("you", "your", "y'all", "u") or
+                                                         r.word(i + 2).startswith("@")) or
+                                      r.word(i - 1) in ("so", "officially", "completely", "totally")):
+                return i
+        elif w == "elsewhere" or w == "else" and r.word(i - 1) == "somewhere":
+            if any(words[j].startswith(("tak", "took", "go", "went", "shop", "look", "fly", "order", "spend",
+                                        "mov", "buy", "bank", "book", "us")) for j in range(max(0, i - 5), i)):
+                return i
+        elif w == "from":
+            if nxt == "now" and r.word(i + 2) == "on" and not r.smask[s] & THANKS:
+                return i
+        elif w in ("goodbye", "bye"):
+            if nxt.startswith("@"):
+                return i
+        elif w.startswith("boycott") or w in ("unsubscribe", "unsubscribed", "unsubscribing"):
+            return i
+        elif w in ("stop", "stopped", "stopping", "quit", "quitting"):
+            if nxt in ("using", "buying", "ordering", "shopping", "flying", "paying", "banking", "booking"):
+                return i
+        elif w == "worth":
+            if r.word(i - 1) == "not" and nxt in ("it", "the", "paying", "my"):
+                return i
+        elif w == "waste":
+            if nxt == "of" and r.word(i + 2) == "money":
+                return i
+        elif w == "recommend":
+            if r.negated(i, 2) and r.word(i - 1) not in ("you", "they"):
+                return i
+        elif w in ("regret", "regretting", "regrets"):
+            if nxt.endswith("ing") or nxt == "ever":
+                return i
+        elif w == "mistake":
+            if r.word(i - 1) == "biggest":
+                return i
+        elif w == "avoid":
+            if not r.negated(i) and (nxt in ("you", "your", "them") or nxt.startswith("@")
+                                     or nxt == "at" and r.word(i + 2) == "all"):
+                return i
+        elif w == "away":
+            if r.word(i - 1) == "stay" and nxt == "from":
+                return i
+        elif w == "last":
+            k = i + 3 if r.word(i + 2) in ("i", "we", "i'll", "we'll") else i + 4 if r.word(i + 2) in (
+                "i", "we") and r.word(i + 3) in ("will", "ever") else -1
+            if nxt == "time" and k > 0 and _CLASS_GET(r.word(k), 0) & NEVER_AGAIN and not r.word(k).endswith("ed") \
+                    and r.word(k) not in ("go", "come", "give", "set", "get", "back"):
+                return i
+        elif w in ("give", "giving", "gave"):
+            if nxt == "up" and r.word(i + 2) == "on":
+                return i
+        elif w in ("nunca", "jamas", "jamais"):
+            if nxt in ("mas", "m\u00e1s", "plus", "volver"):
+                return i
+    return -1
+
+
+def _never_again(r: Reading, i: int) -> bool:
+    """ "never again"; "never ... again" around a verb of using ("never flying with you again", not "hope it
+    never happens again"); "never" with such a verb in -ing ("never flying with you"), or in the base form after
+    "will", "'ll", "would" ("I'll never use you"); "never going to" only with such a verb ("never going to shop
+    here", not "never going to get my money back")."""
+    words = r.words
+    x, prev = r.word(i + 1), r.word(i - 1)
+    if x == "again":
+        return True
+    if x == "ever":
+        x = r.word(i + 2)
+    if x in ("going", "gonna") and r.word(i + 2) in ("to", "back", "") or x == "gonna":
+        y = r.word(i + 3) if r.word(i + 2) == "to" else r.word(i + 2)
+        return y in _LEAVE_AFTER_TO or y == "back" or x == "going" and r.word(i + 2) == "back"
+    if not _CLASS_GET(x, 0) & NEVER_AGAIN or x in ("set", "back", "again") or x.endswith("ed"):
+        return False
+    again = False
+    for j in range(i + 2, min(r.n, i + 9)):
+        if words[j] in CLAUSE_END:
+            break
+        if words[j] == "again":
+            again = True
+    if x.endswith("ing"):
+        return x not in ("getting", "using", "going", "coming", "giving") or again or r.word(i + 2) in (
+            "you", "your", "this", "them", "back") or r.word(i + 2).startswith("@")
+    return again or prev in ("will", "i'll", "we'll", "would", "i'd", "we'd", "shall")
+
+
+_LEAVE_AFTER_TO = frozenset({"use", "buy", "fly", "order", "shop", "return", "recommend", "book", "stay", "eat",
+                             "deal", "trust", "renew", "choose", "pick", "purchase", "visit", "travel", "come", "go",
+                             "be", "spend", "ride", "rent", "subscribe"})
+
+
+def escalation_switch(r: Reading) -> int:
+    """Moving to someone else: "switching to @x", "move to another provider", "looking for a new carrier",
+    "thinking of leaving", "wish I had used @x", "#flyXinstead", "competitors"."""
+    words = r.words
+    n = r.n
+    for i in r.hashtags:
+        w = words[i]
+        if w.endswith("instead") and len(w) > 8:
+            return i
+    if not r.mask & T_SWITCH:
+        return -1
+    for i, m, _ in r.hits:
+        if not m & T_SWITCH:
+            continue
+        w = words[i]
+        if m & SWITCH and not r.negated(i, 2) and not {words[j] for j in range(max(0, i - 2), i)} & _NOT_THE_CUSTOMER:
+            j = r.next_content(i, frozenset({"over", "back", "my", "our", "service", "services", "business",
+                                             "account", "number", "all", "everything", "provider", "bank"}), 3)
+            if j >= 0 and words[j] in ("to", "for"):
+                k = r.next_content(j, frozenset({"a", "an", "the"}), 2)
+                x = r.word(k)
+                if x.startswith("@") and not w.startswith(("go", "went", "gone", "chang", "transfer")) or \
+                        x in ("competitor", "competitors", "rival", "rivals", "competition") or \
+                        x in ("another", "different", "other", "new", "a") and r.near(k, PROVIDER, 0, 2) >= 0 or \
+                        x.startswith("@") and "instead" in words[k:k + 4]:
+                    return i
+            if w.startswith("switch") and (r.cls(i + 1) & PROVIDER or words[i + 1:i + 2] == ["providers"]):
+                return i
+        if w in ("new", "another", "different", "better", "other"):
+            k = r.near(i, PROVIDER, 0, 3)
+            if k >= 0 and any(words[j].startswith(("switch", "chang", "look", "find", "shop", "get", "try",
+                                                   "consider", "search", "go"))
+                              for j in range(max(0, i - 3), i) if words[j] not in ("for", "a", "an", "to")):
+                if words[k] in ("service", "services", "store", "stores", "shop", "platform") and not any(
+                        words[j].startswith(("switch", "look", "find", "search")) for j in range(max(0, i - 4), i)):
+                    continue
+                return i
+        if (w in ("considering", "thinking", "might", "tempted", "planning") or w in ("ready", "time", "about")
+                and r.word(i + 1) == "to") and not r.negated(i):
+            for j in range(i + 1, min(n, i + 6)):
+                x = words[j]
+                if x in CLAUSE_END:
+                    break
+                if x.startswith("switch") or x in ("cancelling", "canceling", "elsewhere") or (
+                        x.startswith("leav") and (r.word(j + 1) in ("you", "your", "u", "them", "")
+                                                  or r.word(j + 1) in CLAUSE_END or r.word(j + 1).startswith("@")
+                                                  or r.cls(r.next_content(j)) & (PROVIDER | HELD))) or (
+                        x == "new" and r.cls(j + 1) & PROVIDER and r.word(j + 1) not in ("service", "store")):
+                    return i
+        if w in ("wish", "should", "should've", "shoulda", "shouldve") and not r.negated(i, 2):
+            for j in range(i + 1, min(n, i + 5)):
+                x = words[j]
+                if x in ("used", "chosen", "picked", "stayed", "flown", "booked", "bought", "gone", "went",
+                         "ordered", "stuck"):
+                    nx = r.word(j + 1)
+                    if x in ("used", "chosen", "picked") and (nx.startswith("@") or r.cls(j + 1) & RIVAL) or \
+                            nx in ("with", "from", "to") and (r.word(j + 2).startswith("@") or r.cls(j + 2) & RIVAL):
+                        return i
+                if x in CLAUSE_END:
+                    break
+        if w in ("competitor", "competitors") and not r.negated(i) and r.word(i - 1) not in ("our", "my"):
+            return i
+        if m & RIVAL and w in ("other", "another") and r.word(i + 1) in (
+                "vendors", "providers", "carriers", "banks", "airlines", "companies", "options", "suppliers",
+                "networks", "insurers", "isps") and any(words[j].startswith((
+                    "look", "consider", "evaluat", "try", "go", "talk", "explor", "shop", "check", "switch"))
+                    for j in range(max(0, i - 4), i)):
+            return i
+        if w == "instead" and r.word(i - 1).startswith("@") and i >= 2 and r.word(i - 2).startswith((
+                "us", "fly", "go", "try", "order", "buy", "stick", "with", "from", "book", "shop", "choos")):
+            return i
+    return -1

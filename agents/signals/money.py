@@ -1,0 +1,105 @@
+"""Money in dispute: a charge the customer contests, or money sought back that was not simply granted."""
+
+from __future__ import annotations
+
+from agents.language import CLAUSE_END
+from agents.signals.reading import (
+    BATTERY, MONEY, NEG, Reading, SEEK, STRONG, WEAK, _CASH, _CHARGE_WORDS, _CREDIT_NOT_MONEY, _DEMAND, _GRANTED,
+    _NOT_TAKEN, _PASSIVE, _PAYING, _WANT)
+
+
+def _routine(r: Reading, s: int) -> bool:
+    """A routine question about money or a thank-you in sentence `s`: "how long does a refund take", "when will
+    I get it", "thanks for the refund"."""
+    lo, hi = r.span(s)
+    words = r.words
+    for j in range(lo, hi):
+        w = words[j]
+        if w == "how" and r.word(j + 1) in ("long", "soon", "do", "does", "can", "to", "much", "many", "would"):
+            return True
+        if w == "when" and r.word(j + 1) in ("will", "do", "does", "can", "is", "should", "would", "are", "might"):
+            return True
+        if w in ("status", "track", "tracking", "eta", "thanks", "thank", "thx", "appreciate"):
+            return True
+    return False
+
+
+def billing_error(r: Reading) -> int:
+    """A money word with a word of dispute: strong anywhere in its sentence ("charged twice", "why was I
+    billed"), weak only close by ("charged more", "made me pay") and outside a routine question or thanks."""
+    if not r.mask & MONEY or not r.mask & (STRONG | WEAK | NEG):
+        return -1
+    words = r.words
+    for i, m, s in r.hits:
+        if not m & MONEY or m & SEEK:
+            continue
+        w = words[i]
+        if w in _CHARGE_WORDS and (r.smask[s] & BATTERY or r.word(i - 1) in ("in", "of", "free", "per", "full")):
+            continue  # a battery's charge, a person in charge, free of charge
+        if w.startswith("credit") and r.word(i + 1) in _CREDIT_NOT_MONEY or r.negated(i):
+            continue  # a credit report or a credit card is no money of the customer's
+        sm = r.smask[s]
+        if sm & STRONG:
+            j = r.near(i, STRONG, 10, 10)
+            if j >= 0:
+                x = words[j]
+                soft = x in ("still", "again", "never", "without", "why")
+                if not (soft and _routine(r, s)) and not (x == "why" and w.startswith("pay")):
+                    return i
+        if sm & WEAK:
+            j = r.near(i, WEAK, 3, 3)
+            if j >= 0 and not _routine(r, s) and not (words[j] == "back" and w not in _CASH) and not (
+                    w in _PAYING and words[j] not in ("made", "make", "making", "force", "forced", "back")):
+                return i  # "charged more", "price went up", "made me pay"; not "late with my payment for more"
+        if r.text.compound <= -0.5 and w not in ("pay", "payment", "payments", "paying", "credit") and \
+                not _routine(r, s):
+            return i  # money in an angry message: "$50 for this garbage?"
+        if w in _PASSIVE or w == "paid":
+            # charged for what the customer never ordered, took or received: "charged for a ride I never took"
+            lo, hi = r.span(s)
+            for j in range(i + 2, min(hi, i + 12)):
+                if words[j] in _NOT_TAKEN and r.negated(j, 2):
+                    return i
+        if w in _PASSIVE and r.word(i - 1) in ("being", "been", "getting", "keep", "keeps", "kept", "still",
+                                               "again", "continue", "continuing"):
+            return i  # "I keep getting charged", "still being billed"
+    return -1
+
+
+def escalation_refund(r: Reading) -> int:
+    """Money sought back that was not simply granted: "I want a refund", "still not reimbursed", "no refund",
+    "my $13 back", "want to be credited"; not "got my refund, thanks", "how long does a refund take", nor "not
+    looking for a refund"."""
+    if not r.mask & (SEEK | MONEY):
+        return -1
+    words = r.words
+    for i, m, s in r.hits:
+        w = words[i]
+        if m & SEEK:
+            if r.negated(i, 4):
+                lo = max(0, i - 4)
+                if any(words[j] in _WANT for j in range(lo, i)):
+                    continue  # "not looking for a refund", "don't want compensation"
+                return i  # "no refund", "haven't been refunded", "never got my refund"
+            before = {words[j] for j in range(max(0, i - 3), i)}
+            if before & _GRANTED and not before & _WANT and not r.smask[s] & STRONG:
+                continue  # "got my refund", "was refunded", "refund was issued" (below)
+            if w.endswith("ed") and r.word(i - 1) in ("been", "was", "were", "got", "be"):
+                continue
+            if r.word(i + 1) in ("was", "has", "is", "have") and r.word(i + 2) in ("issued", "processed",
+                                                                                     "approved", "been", "sent"):
+                continue
+            if _routine(r, s) and not r.smask[s] & STRONG:
+                continue
+            return i
+        if m & MONEY:
+            if w in _CASH:
+                for j in range(i + 1, min(r.n, i + 4)):
+                    if words[j] == "back" and not r.negated(i):
+                        return i
+                    if words[j] in CLAUSE_END:
+                        break
+            elif w.startswith("credit") and not r.word(i + 1) in ("card", "cards", "score", "report", "union"):
+                if any(words[j] in _DEMAND for j in range(max(0, i - 4), i)) and not _routine(r, s):
+                    return i
+    return -1
