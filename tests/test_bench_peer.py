@@ -1,4 +1,5 @@
-"""bench/peer.py without a broker or the peer: the workload, the meter, the rate and the table (no timing)."""
+"""bench/peer.py and bench/peer_child.py without a broker or the peer: the workload, the meter, the rate and the
+table (no timing)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from bench import peer
+from bench import peer, peer_child
 
 
 def test_the_workload_spreads_100_keys_over_4_partitions_like_their_producer() -> None:
-    batch = peer.workload(2000)
+    batch = peer_child.workload(2000)
     assert len(batch) == 2000
     keys = Counter(key for _, key, _ in batch)
     assert len(keys) == 100 and set(keys.values()) == {20}
@@ -23,11 +24,11 @@ def test_the_workload_spreads_100_keys_over_4_partitions_like_their_producer() -
     per_partition = Counter(p.pop() for p in partitions_of_key.values())
     assert set(per_partition) == {0, 1, 2, 3} and min(per_partition.values()) >= 20
     # librdkafka's default partitioner (their producer's): the standard CRC-32 of the key (check value 0xCBF43926)
-    assert peer.partition_of(b"123456789", 0xCBF43926 + 1) == 0xCBF43926
+    assert peer_child.partition_of(b"123456789", 0xCBF43926 + 1) == 0xCBF43926
 
 
 def test_sequences_count_up_per_key_in_offset_order_with_their_payload_shape() -> None:
-    batch = peer.workload(300, keys=7, partitions=3)
+    batch = peer_child.workload(300, keys=7, partitions=3)
     seen: dict[str, int] = {}
     for partition, key, value in batch:
         payload = json.loads(value)
@@ -39,7 +40,7 @@ def test_sequences_count_up_per_key_in_offset_order_with_their_payload_shape() -
 
 
 def test_the_meter_counts_inversions_overlaps_and_repeats() -> None:
-    m = peer.Meter(total=4)
+    m = peer_child.Meter(total=4)
     m.start("a", 0, now=1.0)
     m.start("a", 1, now=1.0)  # a second message of "a" while the first runs
     m.start("b", 0, now=1.0)
@@ -58,7 +59,7 @@ def test_the_meter_counts_inversions_overlaps_and_repeats() -> None:
 
 def test_in_order_completions_have_no_inversions() -> None:
     done: list[int] = []
-    m = peer.Meter(total=6, on_complete=lambda: done.append(m.done))
+    m = peer_child.Meter(total=6, on_complete=lambda: done.append(m.done))
     for sequence in range(3):
         for key in ("x", "y"):
             m.start(key, sequence, now=float(sequence))
@@ -68,10 +69,10 @@ def test_in_order_completions_have_no_inversions() -> None:
 
 
 def test_rate_is_over_first_start_to_last_completion() -> None:
-    assert peer.rate(2000, 10.0, 12.0) == pytest.approx(1000.0)
-    assert peer.rate(0, None, 0.0) == 0.0
-    assert peer.rate(1, 5.0, 5.0) == 0.0  # no span to measure
-    m = peer.Meter(total=2)
+    assert peer_child.rate(2000, 10.0, 12.0) == pytest.approx(1000.0)
+    assert peer_child.rate(0, None, 0.0) == 0.0
+    assert peer_child.rate(1, 5.0, 5.0) == 0.0  # no span to measure
+    m = peer_child.Meter(total=2)
     m.start("k", 0, now=100.0)
     m.finish("k", 0, now=100.5)
     m.start("k", 1, now=100.5)
@@ -107,7 +108,8 @@ def test_the_module_imports_nothing_beyond_the_standard_library_at_top_level() -
     """Its children run in the peer's virtualenv, which has neither aiokafka nor this project's dependencies."""
     import subprocess
 
-    code = ("import sys, bench.peer; bad = [m for m in ('aiokafka', 'pydantic', 'config', 'consumers') "
+    code = ("import sys, bench.peer, bench.peer_child; "
+            "bad = [m for m in ('aiokafka', 'pydantic', 'config', 'consumers') "
             "if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=peer.ROOT)
