@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
+from core.errors import EvalInputError
+
 if TYPE_CHECKING:
     from agents.model import Model
     from config.settings import Settings
@@ -37,10 +39,6 @@ def split_of(account_id: str) -> Split:
     """`holdout` when sha256(account_id) mod 3 == 0, else `tune`. Never change it: figures depend on it."""
     digest = int.from_bytes(hashlib.sha256(account_id.encode("utf-8")).digest(), "big")
     return "holdout" if digest % 3 == 0 else "tune"
-
-
-class EvalInputError(ValueError):
-    """Raised when the events or labels file cannot be evaluated (named column, line or tag)."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@
     │   ├── KafkaSecurityError      Kafka security settings that cannot work (no password, unreadable file)
     │   ├── LiveGroup               a replay asked to run in a live worker group
     │   ├── EndpointError           the HTTP endpoints cannot listen
-    │   └── LocalServerError        a local broker or database could not be resolved, started or stopped
+    │   ├── LocalServerError        a local broker or database could not be resolved, started or stopped
+    │   └── EvalInputError          the labelled events or labels given to `eval` cannot be evaluated
     ├── UnknownEventType            not an error: a well-formed event of a type this worker does not handle
     ├── ToolArgumentError           the model called a tool wrongly: goes back to the model, never to the consumer
     └── MemberFailed                a consumer stopped polling or committing: the process exits to be restarted
@@ -132,6 +133,10 @@ class EndpointError(ConfigurationError):
 
 class LocalServerError(ConfigurationError, RuntimeError):
     """Raised when a local broker or database could not be resolved, formatted, started or stopped."""
+
+
+class EvalInputError(ConfigurationError, ValueError):
+    """Raised when the events or labels file given to `eval` cannot be evaluated (names the column, line or tag)."""
 
 
 class UnknownEventType(EnricherError):
