@@ -14,10 +14,10 @@ from rich.table import Table
 
 from cli.common import ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from cli.evaluation import (
-    EvalInputError, Labels, Line, PlannerRun, errors, excerpts, load_events, load_labels, run_flow, run_keywords,
-    score, split_of,
+    Labels, Line, PlannerRun, errors, excerpts, load_events, load_labels, run_flow, run_keywords, score, split_of,
 )
 from config.settings import Settings
+from core.errors import EvalInputError
 
 Baseline = Literal["keywords", "rules-v1"]
 
