@@ -10,8 +10,9 @@ so nothing it says can steer what is written.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import cached_property, reduce
+from operator import or_
 from datetime import datetime, timedelta
 from typing import get_args
 
@@ -46,11 +47,10 @@ class Note:
     priority: str
     signals: frozenset[str]
     quotes: tuple[tuple[str, str], ...]
+    mask: int = field(init=False, repr=False, compare=False)  # the signals as bits, for the quick checks
 
-    @cached_property
-    def mask(self) -> int:
-        """The signals as bits (`signal_mask`), for the quick checks of `RulesModel.keeps`."""
-        return signal_mask(self.signals)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mask", signal_mask(self.signals))
 
     @property
     def complaint(self) -> bool:
@@ -262,12 +262,12 @@ class RulesModel:
         of their signals over each distinct span answers every tag that needs one event."""
         if not isinstance(notes, Window) or not notes:
             return list(self.tags)
-        unions, seen, i = {}, 0, len(notes) - 1
-        for days in self._spans:  # shortest first, walking back from the newest note
-            start = now - timedelta(days=days)
-            while i >= 0 and notes[i].occurred_at >= start:
-                seen |= notes[i].mask
-                i -= 1
+        unions, seen, hi = {}, 0, len(notes)
+        for days in self._spans:  # shortest first: each span adds the notes between its start and the last's
+            lo = bisect.bisect_left(notes, now - timedelta(days=days), hi=hi, key=_time)
+            if lo < hi:
+                seen = reduce(or_, [n.mask for n in notes[lo:hi]], seen)
+                hi = lo
             unions[days] = seen
         out = []
         for name, rule in self.tags.items():
