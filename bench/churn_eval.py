@@ -23,6 +23,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from agents.enrichment import Enrichment
 from agents.factory import build_agent
 from agents.notes import read_account_tags
 from config.settings import load_settings
@@ -42,9 +43,9 @@ async def generator(seeds: range, accounts: int) -> None:
         stream = generate(seed=seed, accounts=accounts, injections=True)
         with tempfile.TemporaryDirectory() as tmp:
             store = SqliteMemoryStore(Path(tmp) / "m.db")
-            agent = build_agent(SETTINGS, store)
+            agent = Enrichment(build_agent(SETTINGS, store), store)
             for event in stream.events:
-                await agent.run(event)
+                await agent.enrich(event)
             events += len(stream.events)
             for account, expected in stream.truth.items():
                 got = "churn_risk" in (await read_account_tags(store, account))[1].tags
@@ -88,10 +89,10 @@ async def cfpb() -> None:
     events = cfpb_events()
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteMemoryStore(Path(tmp) / "cfpb.db")
-        agent = build_agent(SETTINGS, store)
+        agent = Enrichment(build_agent(SETTINGS, store), store)
         started = time.perf_counter()
         for event in events:
-            await agent.run(event)
+            await agent.enrich(event)
         elapsed = time.perf_counter() - started
         accounts = sorted({e.account_id for e in events})
         counts: Counter[str] = Counter()
