@@ -216,7 +216,7 @@ def assess_signals(notes: list[Note], now: datetime, rule: TagSettings, tagged: 
     return TagDecision(False, False, "", [])
 
 
-RULES_VERSION = 3  # raise when the rules below judge differently: a replay then re-evaluates every event
+RULES_VERSION = 4  # raise when the rules below judge differently: a replay then re-evaluates every event
 
 
 class RulesModel:

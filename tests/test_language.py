@@ -200,6 +200,17 @@ def test_every_signal_has_a_detector_or_comes_from_the_mood() -> None:
     ("Not happy at all", {"frustration"}, {"satisfied"}),
     ("Thanks so much, all sorted now!", {"satisfied"}, set()),
     ("The sync dropped 300 records overnight", {"data_loss"}, set()),
+    ("Our VPN has been on and off all week", {"outage"}, set()),
+    ("The lights in the lobby go on and off", set(), {"outage"}),
+    ("Still having problems with the network after the reboot", {"outage"}, set()),
+    ("The game is causing issues with my TV", set(), {"outage"}),
+    ("No trains to the airport tonight, had to get a cab", {"trip_disrupted"}, set()),
+    ("I have a problem with the late fee on my last invoice", {"billing_error"}, set()),
+    ("Quick question about my bill: when is it due?", set(), {"billing_error"}),
+    ("We are shopping for a new phone and internet provider", {"escalation_switch"}, set()),
+    ("Guess I'll have to cancel everything and go elsewhere", {"escalation_cancel"}, set()),
+    ("Please cancel all my orders from yesterday", set(), {"escalation_cancel"}),
+    ("Jam\u00e1s volver\u00e9 a comprar aqu\u00ed", {"escalation_cancel"}, set()),
 ])
 def test_hand_written_sentences(text: str, wanted: set[str], unwanted: set[str]) -> None:
     found = set(detect(text))

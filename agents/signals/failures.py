@@ -3,6 +3,8 @@ data gone, a security problem."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from agents.language import SENTENCE_END
 from agents.signals.reading import (
     ACCESS, ACCOUNT, ARRIVE, BLOCKED, CANNOT, DATA, DEVICE, DOWN, GONE, GOODS, GOODS_BAD, MONEY, NOBODY, Reading,
@@ -32,6 +34,9 @@ def _has_service(r: Reading, s: int) -> bool:
 
 
 _OUTAGE_STARTS = DOWN | WORKS | CANNOT | GONE | T_OUTAGE
+_FLICKER = frozenset({("on", "off"), ("off", "on"), ("in", "out")})
+_HAVING = frozenset({"having", "have", "had", "has", "experiencing", "constant", "any", "still", "ongoing",
+                     "major", "serious", "big", "some", "getting", "continuous", "more", "persistent"})
 
 
 def outage(r: Reading) -> int:
@@ -40,6 +45,12 @@ def outage(r: Reading) -> int:
     if not r.mask & (DOWN | WORKS | CANNOT | SERVICE):
         return -1
     words = r.words
+    if " and " in r.text.lower:
+        for i in range(1, r.n - 1):  # "my service is always on and off", "the signal keeps cutting in and out"
+            if words[i] == "and" and (words[i - 1], words[i + 1]) in _FLICKER:
+                s = bisect_right(r.ends, i) if r.ends else 0
+                if r.near(i - 1, SERVICE, 6, 0) >= 0 and not _device_fails(r, i, s):
+                    return i - 1
     for i, m, s in r.hits:
         if not m & _OUTAGE_STARTS:
             continue
@@ -82,6 +93,12 @@ def outage(r: Reading) -> int:
         if w in ("trouble", "problems", "issues", "problem", "issue", "difficulty", "difficulties") and \
                 r.word(i + 1) in ("connecting", "accessing", "loading", "streaming") and not _device_fails(r, i, s):
             return i
+        if w in ("trouble", "problems", "issues", "difficulties") and r.word(i + 1) == "with" and \
+                r.word(i - 1) in _HAVING and not r.negated(i):
+            j = r.near(i + 1, SERVICE, 0, 4)  # a brand may come between: "trouble with their Boost Mobile network"
+            if j >= 0 and not r.cls(j) & DEVICE and not any(r.cls(k) & DEVICE for k in range(i + 2, j)) and \
+                    not _device_fails(r, j, s):
+                return i  # "having trouble with the network", "constant issues with the app"
         if m & CANNOT and w not in ("problem", "problems", "issue", "issues", "not"):
             for j in range(i + 1, min(r.n, i + 4)):
                 x = words[j]
@@ -139,6 +156,9 @@ def lockout(r: Reading) -> int:
     return -1
 
 
+_RUNNING = frozenset({"trains", "buses", "flights", "trams", "ferries", "planes", "coaches", "tubes"})
+
+
 def trip_disrupted(r: Reading) -> int:
     """A trip delayed, cancelled or stuck: "flight delayed", "train cancelled", "stuck on the tarmac", "ride
     cancelled on me"; not one the customer cancelled ("I cancelled the ride")."""
@@ -149,6 +169,9 @@ def trip_disrupted(r: Reading) -> int:
         w = words[i]
         if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in ("the", "a", "your"):
             return i  # not boarded: "they didn't board us", "wouldn't let us board"
+    for i, m, _ in r.hits:
+        if words[i] == "no" and r.word(i + 1) in _RUNNING:
+            return i  # "no trains into Preston for a few hours", "no buses tonight"
     if not r.mask & TRIP_BAD:
         return -1
     for i, m, s in r.hits:

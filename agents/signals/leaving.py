@@ -83,6 +83,10 @@ def escalation_cancel(r: Reading) -> int:
             prev = {words[j] for j in range(max(0, i - 2), i)}
             if prev & _NOT_THE_CUSTOMER or r.negated(i, 4) or not _own_act(r, i):
                 continue
+            if nxt in ("all", "everything") and w.startswith(_ENDS_WITH["all"]):
+                k = r.next_content(i + 1, _EMPTY | {"of"}, 3)
+                if k < 0 or not r.cls(k) & ONE_OFF_:
+                    return i  # "I'll have to cancel all of it", not "cancel all my orders"
             j = r.next_content(i, _EMPTY | {"out", "down", "off", "up", "with", "from", "of"}, 4)
             if j >= 0:
                 c, x = r.cls(j), words[j]
@@ -184,8 +188,8 @@ def escalation_cancel(r: Reading) -> int:
         elif w in ("give", "giving", "gave"):
             if nxt == "up" and r.word(i + 2) == "on":
                 return i
-        elif w in ("nunca", "jamas", "jamais"):
-            if nxt in ("mas", "m\u00e1s", "plus", "volver"):
+        elif w in ("nunca", "jamas", "jam\u00e1s", "jamais"):
+            if nxt in ("mas", "m\u00e1s", "plus") or nxt.startswith(("volv", "compr")):  # "jamas volvere a comprar"
                 return i
     return -1
 
@@ -252,7 +256,7 @@ def escalation_switch(r: Reading) -> int:
             if w.startswith("switch") and (r.cls(i + 1) & PROVIDER or words[i + 1:i + 2] == ["providers"]):
                 return i
         if w in ("new", "another", "different", "better", "other"):
-            k = r.near(i, PROVIDER, 0, 3)
+            k = r.near(i, PROVIDER, 0, 4)  # "look around for new cable and internet provider"
             if k >= 0 and any(words[j].startswith(("switch", "chang", "look", "find", "shop", "get", "try",
                                                    "consider", "search", "go"))
                               for j in range(max(0, i - 3), i) if words[j] not in ("for", "a", "an", "to")):

@@ -24,10 +24,13 @@ def _routine(r: Reading, s: int) -> bool:
     return False
 
 
+_TROUBLE = frozenset({"problem", "problems", "issue", "issues", "trouble", "complaint", "dispute"})
+
+
 def billing_error(r: Reading) -> int:
     """A money word with a word of dispute: strong anywhere in its sentence ("charged twice", "why was I
     billed"), weak only close by ("charged more", "made me pay") and outside a routine question or thanks."""
-    if not r.mask & MONEY or not r.mask & (STRONG | WEAK | NEG):
+    if not r.mask & MONEY or not r.mask & (STRONG | WEAK | NEG) and _TROUBLE.isdisjoint(r.words):
         return -1
     words = r.words
     for i, m, s in r.hits:
@@ -60,6 +63,9 @@ def billing_error(r: Reading) -> int:
             for j in range(i + 2, min(hi, i + 12)):
                 if words[j] in _NOT_TAKEN and r.negated(j, 2):
                     return i
+        if w not in _PAYING and any(words[j] in _TROUBLE and r.word(j + 1) in ("with", "about", "regarding")
+                                    and not r.negated(j) for j in range(max(0, i - 5), i)) and not _routine(r, s):
+            return i  # "a problem with a cancellation fee", "an issue with my bill"
         if w in _PASSIVE and r.word(i - 1) in ("being", "been", "getting", "keep", "keeps", "kept", "still",
                                                "again", "continue", "continuing"):
             return i  # "I keep getting charged", "still being billed"

@@ -145,9 +145,10 @@ def unresolved(r: Reading) -> int:
                 if x in ("answer", "answered", "answering", "respond", "responded", "responding", "reply",
                          "replied", "replying", "resolved", "fixed", "solved", "sorted", "resolve", "fix", "solve",
                          "help", "helping", "helpful", "acknowledged", "heard", "hear", "assist", "assisted",
-                         "returned") or x in ("return", "returning") and r.word(j + 1) in ("my", "our", "any") or x in ("call", "called", "calling", "get", "got", "gotten", "getting",
-                                              "heard", "hear", "followed", "follow", "wrote", "write", "email",
-                                              "emailed", "contacted") and r.word(j + 1) in ("back", "up", "from"):
+                         "returned") or x in ("return", "returning") and r.word(j + 1) in ("my", "our", "any") or \
+                        x in ("call", "called", "calling", "get", "got", "gotten", "getting", "heard", "hear",
+                              "followed", "follow", "wrote", "write", "email", "emailed", "contacted") and \
+                        r.word(j + 1) in ("back", "up", "from"):
                     if x in ("help", "fix", "resolve", "solve", "assist") and w in ("not", "no") and r.word(
                             i - 1) in ("if", "whether", "might", "could", "may"):
                         break
