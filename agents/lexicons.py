@@ -51,7 +51,7 @@ DISPUTE_STRONG = forms("overcharge", "dispute", "steal", "rob", "scam", "refuse"
     "denied", "scam", "scams", "scammed", "crooks", "thieves", "robbery", "illegal", "illegally", "unlawful",
     "authorize", "authorise", "authorized", "authorised", "consent", "permission", "overpriced",
 }
-DISPUTE_WEAK = forms("promise", "cancel", "owe", "increase", "raise", "force", "keep") | {
+DISPUTE_WEAK = forms("promise", "cancel", "owe", "increase", "raise", "force", "keep", "stop") | {
     "supposed", "should", "shouldn't", "instead", "more", "than", "made", "make", "making", "kept", "keeps",
     "went", "up", "higher", "back", "whole", "entire",
 }

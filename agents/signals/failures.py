@@ -7,8 +7,8 @@ from bisect import bisect_right
 
 from agents.language import SENTENCE_END
 from agents.signals.reading import (
-    ACCESS, ACCOUNT, ARRIVE, BLOCKED, CANNOT, DATA, DEVICE, DOWN, GONE, GOODS, GOODS_BAD, MONEY, NOBODY, Reading,
-    SERVICE, TRIP, TRIP_BAD, T_LOCK, T_OTHER, T_OUTAGE, T_SECURITY, WORKS, _BE, _CLASS_GET, _CREDENTIALS, _EMPTY, _ME,
+    ACCESS, ACCOUNT, ARRIVE, BATTERY, BLOCKED, CANNOT, DATA, DEVICE, DOWN, GONE, GOODS, GOODS_BAD, MONEY, NOBODY,
+    Reading, SERVICE, TRIP, TRIP_BAD, T_LOCK, T_OTHER, T_OUTAGE, T_SECURITY, WORKS, _BE, _CLASS_GET, _CREDENTIALS, _EMPTY, _ME,
     _NOT_DOWN_AFTER, _QUANTITY, _SECURITY_ALONE, _SECURITY_PAIRS)
 
 
@@ -39,13 +39,48 @@ _HAVING = frozenset({"having", "have", "had", "has", "experiencing", "constant",
                      "major", "serious", "big", "some", "getting", "continuous", "more", "persistent"})
 
 
+_SHOWS = frozenset({"getting", "get", "got", "gets", "gives", "giving", "gave", "shows", "showing", "says", "keep",
+                    "keeps", "throws", "pops", "receive", "receiving"})
+_OUT_AFTER = _BE | {"is", "been", "was", "went", "goes", "go"}
+_NOT_OUT_AFTER = frozenset({"of", "for", "to", "with", "there", "here", "and", "now", "loud", "front", "back",
+                            "on", "at", "in", "early", "late", "soon", "shopping", "today"})
+
+
+def _phrase_outage(r: Reading) -> int:
+    """Outages said in phrases rather than words of failure: a service "out" ("the internet is out again",
+    "power's been out since 6"), "something went wrong" on a service, "stuck on the loading screen"."""
+    words = r.words
+    for i in range(r.n):
+        w = words[i]
+        if w == "out" and r.word(i - 1) in _OUT_AFTER and r.word(i + 1) not in _NOT_OUT_AFTER:
+            k = r.near(i, SERVICE | BATTERY, 4, 0)
+            if k >= 0 and (words[k] == "power" or r.cls(k) & SERVICE) and not r.negated(i):
+                return k
+        elif w == "wrong" and words[i - 1] == "went" and r.word(i - 2) == "something":
+            s = bisect_right(r.ends, i) if r.ends else 0
+            if _has_service(r, s) and not _device_fails(r, i, s):
+                return i - 2
+        elif w == "stuck" and r.word(i + 1) in ("on", "at", "in") and "loading" in words[i + 2:i + 5]:
+            return i
+        elif w in ("timing", "timed", "times") and r.word(i + 1) == "out":
+            s = bisect_right(r.ends, i) if r.ends else 0
+            if _has_service(r, s) and not _device_fails(r, i, s):
+                return i  # "the website keeps timing out"
+    return -1
+
+
 def outage(r: Reading) -> int:
     """A service down or unusable: "outage", "no internet", "site is down", "app not loading", "can't connect",
     a service with an error, lag or crash; not a device ("my keyboard is not working")."""
     if not r.mask & (DOWN | WORKS | CANNOT | SERVICE):
         return -1
     words = r.words
-    if " and " in r.text.lower:
+    lower = r.text.lower
+    if " out" in lower or "wrong" in lower or "stuck" in lower:
+        i = _phrase_outage(r)
+        if i >= 0:
+            return i
+    if " and " in lower:
         for i in range(1, r.n - 1):  # "my service is always on and off", "the signal keeps cutting in and out"
             if words[i] == "and" and (words[i - 1], words[i + 1]) in _FLICKER:
                 s = bisect_right(r.ends, i) if r.ends else 0
@@ -73,12 +108,17 @@ def outage(r: Reading) -> int:
                     words[j] in _QUANTITY for j in range(max(0, i - 4), i))) and not _device_fails(r, i, s):
                 return i  # "the app is down", "servers down for everyone", "is it down?"
             continue
-        if m & DOWN and not m & (MONEY | GOODS_BAD):
+        if m & DOWN and (not m & (MONEY | GOODS_BAD) or r.word(i - 1) in _BE and r.near(i, SERVICE, 3, 0) >= 0
+                         and not r.near(i, GOODS, 3, 0) >= 0 and not m & MONEY):  # "your app is broken"
             if r.negated(i) or w in ("drop", "drops", "dropped", "dropping") and not r.smask[s] & SERVICE or \
                     w.startswith("fail") and r.word(i + 1) == "to":
                 continue  # "failed to verify" is someone not doing their job, not a service down
             if _has_service(r, s) and not _device_fails(r, i, s):
                 return i
+            if w in ("error", "errors") and r.word(i - 1 - (r.word(i - 1) in ("an", "the", "this", "same"))) in (
+                    _SHOWS) and not _device_fails(r, i, s) and any(
+                    words[j] in ("try", "trying", "tried", "attempt") for j in range(i + 1, min(r.n, i + 8))):
+                return i  # "an error every time I try to pay": unusable, whatever it is called
             continue
         if m & WORKS and (r.negated(i, 2) or r.word(i - 1) in ("stopped", "stops", "keeps", "kept")) \
                 and w not in ("go", "goes", "going", "come", "comes", "coming", "show", "shows", "showing"):
@@ -156,6 +196,7 @@ def lockout(r: Reading) -> int:
     return -1
 
 
+_COMES = frozenset({"bus", "train", "taxi", "cab", "driver", "ride", "coach", "shuttle", "pickup", "uber", "car"})
 _RUNNING = frozenset({"trains", "buses", "flights", "trams", "ferries", "planes", "coaches", "tubes"})
 
 
@@ -172,6 +213,11 @@ def trip_disrupted(r: Reading) -> int:
     for i, m, _ in r.hits:
         if words[i] == "no" and r.word(i + 1) in _RUNNING:
             return i  # "no trains into Preston for a few hours", "no buses tonight"
+        if m & TRIP and words[i] in _COMES:
+            for j in range(i + 1, min(r.n, i + 5)):
+                if words[j] in ("showed", "show", "turned", "came", "come", "arrived", "arrive") and (
+                        r.word(j - 1) in ("never", "yet") or r.negated(j, 2)):
+                    return i  # "the bus never showed up", "my driver didn't turn up"
     if not r.mask & TRIP_BAD:
         return -1
     for i, m, s in r.hits:

@@ -48,6 +48,11 @@ _BASE_END = frozenset({"cancel", "close", "terminate", "end", "delete", "deactiv
                        "uninstall", "discontinue", "drop", "port", "quit"})
 
 
+_MAILINGS = frozenset({"email", "emails", "e-mails", "newsletter", "newsletters", "texts", "messages", "marketing",
+                       "mailing", "notifications", "list", "promotions", "promos", "sms"})
+_USING = frozenset({"using", "buying", "ordering", "shopping", "flying", "banking", "booking"})  # not "paying"
+
+
 def _own_act(r: Reading, i: int) -> bool:
     """Whether the verb of ending at `i` is the customer's own act: a first person or a word of intent within
     four words before ("I want to cancel", "how do I close", "please cancel"), or an imperative opening a
@@ -59,7 +64,8 @@ def _own_act(r: Reading, i: int) -> bool:
             break
         if w in _INTENT:
             return True
-    return (i == 0 or words[i - 1] in SENTENCE_END or words[i - 1].startswith("@")) and words[i] in _BASE_END
+    opens = i == 0 or words[i - 1] in SENTENCE_END or words[i - 1].startswith("@")
+    return opens and (words[i] in _BASE_END or words[i].endswith("ing"))  # "Cancel my account", "Deleting the app"
 
 
 def escalation_cancel(r: Reading) -> int:
@@ -81,7 +87,13 @@ def escalation_cancel(r: Reading) -> int:
         nxt = r.word(i + 1)
         if m & END:
             prev = {words[j] for j in range(max(0, i - 2), i)}
-            if prev & _NOT_THE_CUSTOMER or r.negated(i, 4) or not _own_act(r, i):
+            if prev & _NOT_THE_CUSTOMER or r.negated(i, 4):
+                continue
+            if w.startswith("unsubscrib") and not any(words[j] in _MAILINGS for j in range(i + 1, min(r.n, i + 5))):
+                return i  # "unsubscribing right now"; not "unsubscribe me from your emails"
+            if w in ("stop", "stopped", "stopping", "quit", "quitting") and nxt in _USING:
+                return i  # "I quit using your service", "stopped ordering from them"
+            if not _own_act(r, i):
                 continue
             if nxt in ("all", "everything") and w.startswith(_ENDS_WITH["all"]):
                 k = r.next_content(i + 1, _EMPTY | {"of"}, 3)
@@ -139,7 +151,9 @@ def escalation_cancel(r: Reading) -> int:
                 return i
         elif w == "done":
             if not r.negated(i) and (nxt == "with" and (r.word(i + 2) in ("you", "your", "y'all", "u") or
-                                                         r.word(i + 2).startswith("@")) or
+                                                         r.word(i + 2).startswith("@") or
+                                                         r.word(i + 2) in ("this", "that") and r.cls(i + 3) & PROVIDER)
+                                     or
                                       r.word(i - 1) in ("so", "officially", "completely", "totally")):
                 return i
         elif w == "elsewhere" or w == "else" and r.word(i - 1) == "somewhere":
@@ -258,7 +272,7 @@ def escalation_switch(r: Reading) -> int:
         if w in ("new", "another", "different", "better", "other"):
             k = r.near(i, PROVIDER, 0, 4)  # "look around for new cable and internet provider"
             if k >= 0 and any(words[j].startswith(("switch", "chang", "look", "find", "shop", "get", "try",
-                                                   "consider", "search", "go"))
+                                                   "consider", "search", "go", "leav", "mov"))
                               for j in range(max(0, i - 3), i) if words[j] not in ("for", "a", "an", "to")):
                 if words[k] in ("service", "services", "store", "stores", "shop", "platform") and not any(
                         words[j].startswith(("switch", "look", "find", "search")) for j in range(max(0, i - 4), i)):

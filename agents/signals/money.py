@@ -24,6 +24,16 @@ def _routine(r: Reading, s: int) -> bool:
     return False
 
 
+_DISCOUNTS = frozenset({"promo", "promotion", "discount", "discounted", "coupon", "voucher", "code", "sale", "deal",
+                        "offer", "advertised"})
+_ASKING = frozenset({"can", "could", "may", "please", "i'd", "would", "should"})  # "can I get compensation?"
+
+
+def _no_reason(r: Reading, s: int) -> bool:
+    lo, hi = r.span(s)
+    return any(r.words[j] == "reason" and r.words[j - 1] in ("no", "any", "apparent") for j in range(max(lo, 1), hi))
+
+
 _TROUBLE = frozenset({"problem", "problems", "issue", "issues", "trouble", "complaint", "dispute"})
 
 
@@ -42,6 +52,12 @@ def billing_error(r: Reading) -> int:
         if w.startswith("credit") and r.word(i + 1) in _CREDIT_NOT_MONEY or r.negated(i):
             continue  # a credit report or a credit card is no money of the customer's
         sm = r.smask[s]
+        if m & STRONG and w not in ("credit", "credits"):
+            return i  # a money word that disputes by itself: "you overcharged me", "overbilled again"
+        if w in ("price", "prices") and r.word(i - 1) == "full" and r.in_sentence(i, _DISCOUNTS):
+            return i  # "the promo code didn't apply and I was charged full price"
+        if w in _CHARGE_WORDS | _PASSIVE and r.in_sentence(i, {"reason"}) and _no_reason(r, s):
+            return i  # "charged a late fee for no reason"
         if sm & STRONG:
             j = r.near(i, STRONG, 10, 10)
             if j >= 0:
@@ -88,7 +104,7 @@ def escalation_refund(r: Reading) -> int:
                     continue  # "not looking for a refund", "don't want compensation"
                 return i  # "no refund", "haven't been refunded", "never got my refund"
             before = {words[j] for j in range(max(0, i - 3), i)}
-            if before & _GRANTED and not before & _WANT and not r.smask[s] & STRONG:
+            if before & _GRANTED and not before & (_WANT | _ASKING) and not r.smask[s] & STRONG:
                 continue  # "got my refund", "was refunded", "refund was issued" (below)
             if w.endswith("ed") and r.word(i - 1) in ("been", "was", "were", "got", "be"):
                 continue
