@@ -8,8 +8,8 @@ from bisect import bisect_right
 from agents.language import SENTENCE_END
 from agents.signals.reading import (
     ACCESS, ACCOUNT, ARRIVE, BATTERY, BLOCKED, CANNOT, DATA, DEVICE, DOWN, GONE, GOODS, GOODS_BAD, MONEY, NOBODY,
-    Reading, SERVICE, TRIP, TRIP_BAD, T_LOCK, T_OTHER, T_OUTAGE, T_SECURITY, WORKS, _BE, _CLASS_GET, _CREDENTIALS, _EMPTY, _ME,
-    _NOT_DOWN_AFTER, _QUANTITY, _SECURITY_ALONE, _SECURITY_PAIRS)
+    Reading, SERVICE, TRIP, TRIP_BAD, T_LOCK, T_OTHER, T_OUTAGE, T_SECURITY, WORKS, _BE, _CLASS_GET, _CREDENTIALS,
+    _EMPTY, _ME, _NOT_DOWN_AFTER, _QUANTITY, _SECURITY_ALONE, _SECURITY_PAIRS)
 
 
 def _device_fails(r: Reading, i: int, s: int) -> bool:
