@@ -112,7 +112,7 @@ TRIP = {"flight", "flights", "train", "trains", "bus", "buses", "coach", "plane"
         "trip", "trips", "journey", "journeys", "departure", "arrival", "boarding", "gate", "tarmac", "layover",
         "ride", "rides", "pickup", "taxi", "cab", "driver", "route", "platform", "connecting", "transfer",
         "cruise", "airport", "station", "booking", "reservation",
-        "tube", "metro", "subway", "underground"}
+        "tube", "metro", "subway", "underground", "connection", "connections"}
 TRIP_BAD = forms("delay", "cancel", "strand", "divert", "ground", "overbook", "oversell", "bump", "reroute",
                  "terminate", "strike") | {
     "late", "stuck", "cancellation", "cancellations", "cancelation", "canceled", "oversold", "stranded",
@@ -139,11 +139,11 @@ GONE = forms("lose", "delete", "wipe", "erase", "disappear", "corrupt", "vanish"
 # ending the relationship: a verb of ending with what the customer holds ("close my account")
 END = forms("cancel", "close", "terminate", "end", "quit", "drop", "leave", "discontinue", "delete",
             "deactivate", "stop", "unsubscribe", "uninstall", "ditch", "dump", "port") | {"quitting"}
-HELD = {"account", "accounts", "subscription", "subscriptions", "membership", "memberships", "service",
-        "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line", "lines", "internet",
-        "cable", "prime", "number", "app", "business", "custom", "agreement", "broadband", "phone", "insurance",
-        "everything", "all", "tv", "wifi", "mobile", "cellular", "plans", "package", "bundle", "sky", "netflix",
-        "spotify"}
+HELD = {"account", "accounts", "acct", "sub", "subs", "subscription", "subscriptions", "membership", "memberships",
+        "service", "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line", "lines",
+        "internet", "cable", "prime", "number", "app", "business", "custom", "agreement", "broadband", "phone",
+        "insurance", "everything", "all", "tv", "wifi", "mobile", "cellular", "plans", "package", "bundle", "sky",
+        "netflix", "spotify"}
 # the customer's own, not a one-off: an order, a ride or a booking cancelled is no leaving
 ONE_OFF = {"order", "orders", "ride", "rides", "trip", "trips", "flight", "flights", "booking", "bookings",
            "reservation", "reservations", "appointment", "appointments", "delivery", "request", "payment",
@@ -156,6 +156,11 @@ NEVER_AGAIN = forms("use", "buy", "fly", "order", "shop", "return", "recommend",
 # moving to someone else
 SWITCH = forms("switch", "move", "change", "port", "jump", "go", "defect", "migrate", "transfer") | {
     "went", "gone"}
+# competitors customers name when they leave, as they write them (no @): carriers, banks, airlines, platforms
+BRANDS = {"verizon", "att", "at&t", "tmobile", "t-mobile", "sprint", "comcast", "xfinity", "spectrum", "cox", "boost",
+          "cricket", "metro", "vodafone", "ee", "o2", "three", "sky", "bt", "virgin", "lyft", "uber", "netflix", "hulu",
+          "spotify", "amazon", "walmart", "target", "delta", "united", "southwest", "jetblue", "ryanair", "easyjet",
+          "chase", "paypal", "venmo", "android", "samsung", "google", "apple", "iphone", "pixel"}
 RIVAL = {"another", "different", "other", "others", "competitor", "competitors", "competition", "rival",
          "rivals", "elsewhere", "somewhere"}
 PROVIDER = {"provider", "providers", "carrier", "carriers", "company", "companies", "bank", "banks", "airline",

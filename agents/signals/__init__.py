@@ -28,7 +28,7 @@ from typing import Literal
 from agents.language import read_text
 from agents.signals.reading import (
     ACCOUNT, CANNOT, DATA, DOWN, Detector, GOODS, LAW, MONEY, NOBODY, RESOLVED, Reading, SEEK, SERVICE, THANKS, TRIP,
-    T_CANCEL, T_LOCK, T_REPEAT, T_SECURITY, T_SWITCH, T_UNRESOLVED, WORKS)
+    T_CANCEL, T_LOCK, T_OUTAGE, T_REPEAT, T_SECURITY, T_SWITCH, T_UNRESOLVED, WORKS)
 from agents.signals.money import billing_error, escalation_refund
 from agents.signals.failures import data_loss, delivery_failure, lockout, outage, security, trip_disrupted
 from agents.signals.leaving import escalation_cancel, escalation_legal, escalation_switch
@@ -72,7 +72,7 @@ _PLAN: tuple[tuple[str, Detector, int, bool], ...] = tuple(
         ("escalation_legal", LAW, False), ("escalation_refund", SEEK | MONEY, False),
         ("billing_error", MONEY, False), ("security", T_SECURITY, False),
         ("lockout", ACCOUNT | CANNOT | NOBODY | T_LOCK, False),
-        ("outage", DOWN | WORKS | CANNOT | SERVICE, False), ("trip_disrupted", TRIP, False),
+        ("outage", DOWN | WORKS | CANNOT | SERVICE | T_OUTAGE, False), ("trip_disrupted", TRIP, False),
         ("delivery_failure", GOODS, False), ("data_loss", DATA, False), ("repeat_contact", T_REPEAT, False),
         ("unresolved", T_UNRESOLVED, False), ("satisfied", THANKS | RESOLVED, False),
     ))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from agents.lexicons import TRIP as L_TRIP
 from agents.language import SENTENCE_END
 from agents.signals.reading import (
     ACCESS, ACCOUNT, ARRIVE, BATTERY, BLOCKED, CANNOT, DATA, DEVICE, DOWN, GONE, GOODS, GOODS_BAD, MONEY, NOBODY,
@@ -41,6 +42,9 @@ _HAVING = frozenset({"having", "have", "had", "has", "experiencing", "constant",
 
 _SHOWS = frozenset({"getting", "get", "got", "gets", "gives", "giving", "gave", "shows", "showing", "says", "keep",
                     "keeps", "throws", "pops", "receive", "receiving"})
+_TIME_UNITS = frozenset({"hrs", "hr", "hours", "hour", "mins", "min", "minutes", "days", "day", "weeks", "h"})
+_UTILITIES = frozenset({"power", "electricity", "electric", "heating", "heat", "gas", "dial", "landline", "hot"})
+_SIGN_IN = frozenset({"password", "passwords", "pin", "login", "otp", "2fa", "card", "cards"})  # not a promo "code"
 _OUT_AFTER = _BE | {"is", "been", "was", "went", "goes", "go"}
 _NOT_OUT_AFTER = frozenset({"of", "for", "to", "with", "there", "here", "and", "now", "loud", "front", "back",
                             "on", "at", "in", "early", "late", "soon", "shopping", "today"})
@@ -60,8 +64,10 @@ def _phrase_outage(r: Reading) -> int:
             s = bisect_right(r.ends, i) if r.ends else 0
             if _has_service(r, s) and not _device_fails(r, i, s):
                 return i - 2
-        elif w == "stuck" and r.word(i + 1) in ("on", "at", "in") and "loading" in words[i + 2:i + 5]:
-            return i
+        elif w == "stuck" and r.word(i + 1) in ("on", "at", "in") and ("loading" in words[i + 2:i + 5] or any(
+                x in ("queue", "queues", "queuing", "waiting") for x in words[i + 2:i + 5]) and r.near(i, SERVICE, 0, 7)
+                >= 0):
+            return i  # "stuck on the loading screen", "stuck in a queue on your website for 40 mins"
         elif w in ("timing", "timed", "times") and r.word(i + 1) == "out":
             s = bisect_right(r.ends, i) if r.ends else 0
             if _has_service(r, s) and not _device_fails(r, i, s):
@@ -72,7 +78,7 @@ def _phrase_outage(r: Reading) -> int:
 def outage(r: Reading) -> int:
     """A service down or unusable: "outage", "no internet", "site is down", "app not loading", "can't connect",
     a service with an error, lag or crash; not a device ("my keyboard is not working")."""
-    if not r.mask & (DOWN | WORKS | CANNOT | SERVICE):
+    if not r.mask & (DOWN | WORKS | CANNOT | SERVICE | T_OUTAGE):
         return -1
     words = r.words
     lower = r.text.lower
@@ -92,6 +98,9 @@ def outage(r: Reading) -> int:
         w = words[i]
         if w in ("outage", "outages", "offline") and not r.negated(i):
             return i
+        if w == "no" and r.word(i + 1) in _UTILITIES or w in ("error", "errors") and r.word(i + 1)[:1].isdigit() \
+                and not _device_fails(r, i, s):
+            return i  # "no power", "no heating", "getting error 503"
         if w == "no" or w == "zero":
             j = r.next_content(i, _EMPTY | {"phone", "mobile", "cell", "home", "more"}, 3)
             if j >= 0 and r.cls(j) & SERVICE and words[j] not in ("one", "live", "chat", "game", "games", "page",
@@ -101,6 +110,8 @@ def outage(r: Reading) -> int:
             continue
         if w == "down":
             nxt = r.word(i + 1)
+            if nxt[:1].isdigit() and r.word(i + 2) in _TIME_UNITS and r.near(i, SERVICE, 4, 0) >= 0:
+                return i  # "internet been down 3 hrs"
             if nxt[:1].isdigit() or r.negated(i) or nxt in ("payment", "to", "the", "with", "by", "from", "here",
                                                              "there", "into", "a", "my", "your", "and"):
                 continue
@@ -165,6 +176,9 @@ def lockout(r: Reading) -> int:
     for i, m, s in r.hits:
         if not m & (ACCOUNT | CANNOT | NOBODY | T_LOCK):
             continue
+        if words[i] in _SIGN_IN and any(_CLASS_GET(words[j], 0) & WORKS and r.negated(j, 2)
+                                            for j in range(i + 1, min(r.n, i + 5))):
+            return i  # "password reset link doesn't work", "my login isn't working"
         w = words[i]
         if w in ("locked", "logged", "lock", "locking", "logging", "kicked") and r.word(i + 1) in ("out", "me", "us"):
             if r.word(i + 1) == "out" or r.word(i + 2) == "out":
@@ -210,6 +224,10 @@ def trip_disrupted(r: Reading) -> int:
         w = words[i]
         if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in ("the", "a", "your"):
             return i  # not boarded: "they didn't board us", "wouldn't let us board"
+    if "moving" in words:
+        i = words.index("moving")
+        if r.negated(i, 2) and r.in_sentence(i, L_TRIP):
+            return i  # "sat on this train for an hour not moving"
     for i, m, _ in r.hits:
         if words[i] == "no" and r.word(i + 1) in _RUNNING:
             return i  # "no trains into Preston for a few hours", "no buses tonight"
@@ -226,6 +244,9 @@ def trip_disrupted(r: Reading) -> int:
         w = words[i]
         if r.negated(i) or r.near(i, TRIP, 8, 8) < 0:
             continue
+        if r.word(i - 1) == "be" and r.word(i - 2 - (r.word(i - 2) in ("my", "the", "it", "flight", "train"))) in (
+                "will", "might", "could", "would", "may") or "will" in words[max(0, i - 5):i] and "?" in words[i:]:
+            continue  # a question about what may happen: "will my flight be delayed?"
         if w.startswith("cancel") or w in ("miss", "missed", "missing"):
             before = {words[j] for j in range(max(0, i - 3), i)}
             if before & {"i", "we", "i've", "we've", "i'd", "we'd", "to", "i'll", "we'll", "please", "me",

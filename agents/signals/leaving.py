@@ -3,6 +3,7 @@ threats; always the customer's own act."""
 
 from __future__ import annotations
 
+from agents import lexicons as L
 from agents.language import CLAUSE_END, SENTENCE_END
 from agents.signals.reading import (
     END, HELD, LAW, NEVER_AGAIN, NUMBER, ONE_OFF_, PROVIDER, RIVAL, Reading, SWITCH, THANKS, THREAT, T_CANCEL, T_SWITCH,
@@ -112,9 +113,9 @@ def escalation_cancel(r: Reading) -> int:
                         "store", "stores", "shop", "retailer", "platform"):
                     return i
             # "I'm cancelling", "we will be leaving at the end of the month"
-            if (nxt in CLAUSE_END or nxt in _UNTIL) and prev & _FIRST_FUTURE and w.startswith(("cancel", "quit")) \
-                    and not w.endswith("ed"):
-                return i
+            if (nxt in CLAUSE_END or nxt in _UNTIL) and (prev & _FIRST_FUTURE or r.word(i - 1) in CLAUSE_END) and \
+                    w.startswith(("cancel", "quit")) and not w.endswith("ed"):
+                return i  # also "I'm done, cancelling tomorrow"
         elif w == "never":
             if _never_again(r, i):
                 return i
@@ -194,6 +195,10 @@ def escalation_cancel(r: Reading) -> int:
             if r.word(i - 1) == "stay" and nxt == "from":
                 return i
         elif w == "last":
+            with_you = r.word(i + 3) in ("you", "u", "y'all") or r.word(i + 3).startswith("@")
+            if r.word(i - 1) in ("my", "our") and nxt in ("month", "year", "week", "day", "bill", "payment") and \
+                    r.word(i + 2) == "with" and with_you:
+                return i  # "this is my last month with you"
             k = i + 3 if r.word(i + 2) in ("i", "we", "i'll", "we'll") else i + 4 if r.word(i + 2) in (
                 "i", "we") and r.word(i + 3) in ("will", "ever") else -1
             if nxt == "time" and k > 0 and _CLASS_GET(r.word(k), 0) & NEVER_AGAIN and not r.word(k).endswith("ed") \
@@ -262,7 +267,8 @@ def escalation_switch(r: Reading) -> int:
             if j >= 0 and words[j] in ("to", "for"):
                 k = r.next_content(j, frozenset({"a", "an", "the"}), 2)
                 x = r.word(k)
-                if x.startswith("@") and not w.startswith(("go", "went", "gone", "chang", "transfer")) or \
+                if (x.startswith("@") or x in L.BRANDS) and not w.startswith(("go", "went", "gone", "chang",
+                                                                                 "transfer")) or \
                         x in ("competitor", "competitors", "rival", "rivals", "competition") or \
                         x in ("another", "different", "other", "new", "a") and r.near(k, PROVIDER, 0, 2) >= 0 or \
                         x.startswith("@") and "instead" in words[k:k + 4]:

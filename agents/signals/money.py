@@ -19,6 +19,10 @@ def _routine(r: Reading, s: int) -> bool:
             return True
         if w == "when" and r.word(j + 1) in ("will", "do", "does", "can", "is", "should", "would", "are", "might"):
             return True
+        if w in ("does", "do", "will", "would") and j == lo and any(
+                x in ("go", "goes", "take", "takes", "arrive", "appear", "show", "come", "process", "post")
+                for x in words[j + 1:j + 6]):
+            return True  # how the money moves: "does the refund go back to my card?"
         if w in ("status", "track", "tracking", "eta", "thanks", "thank", "thx", "appreciate"):
             return True
     return False
@@ -26,7 +30,8 @@ def _routine(r: Reading, s: int) -> bool:
 
 _DISCOUNTS = frozenset({"promo", "promotion", "discount", "discounted", "coupon", "voucher", "code", "sale", "deal",
                         "offer", "advertised"})
-_ASKING = frozenset({"can", "could", "may", "please", "i'd", "would", "should"})  # "can I get compensation?"
+_ASKING = frozenset({"can", "could", "may", "please", "i'd", "would", "should", "promised", "supposed", "told",
+                     "owed", "owe"})  # "can I get compensation?"
 
 
 def _no_reason(r: Reading, s: int) -> bool:
@@ -34,13 +39,15 @@ def _no_reason(r: Reading, s: int) -> bool:
     return any(r.words[j] == "reason" and r.words[j - 1] in ("no", "any", "apparent") for j in range(max(lo, 1), hi))
 
 
+_TAKEN = frozenset({"took", "taken", "stole", "withdrew", "withdrawn"})
 _TROUBLE = frozenset({"problem", "problems", "issue", "issues", "trouble", "complaint", "dispute"})
 
 
 def billing_error(r: Reading) -> int:
     """A money word with a word of dispute: strong anywhere in its sentence ("charged twice", "why was I
     billed"), weak only close by ("charged more", "made me pay") and outside a routine question or thanks."""
-    if not r.mask & MONEY or not r.mask & (STRONG | WEAK | NEG) and _TROUBLE.isdisjoint(r.words):
+    if not r.mask & MONEY or not r.mask & (STRONG | WEAK | NEG) and _TROUBLE.isdisjoint(r.words) and \
+            _TAKEN.isdisjoint(r.words):
         return -1
     words = r.words
     for i, m, s in r.hits:
@@ -73,12 +80,18 @@ def billing_error(r: Reading) -> int:
         if r.text.compound <= -0.5 and w not in ("pay", "payment", "payments", "paying", "credit") and \
                 not _routine(r, s):
             return i  # money in an angry message: "$50 for this garbage?"
-        if w in _PASSIVE or w == "paid":
+        if w in _CASH and any(x in _TAKEN for x in words[max(0, i - 3):i]) \
+                and "from" in words[i + 1:i + 6] and not _routine(r, s):
+            return i  # "you took $50 from my account"
+        if w in _PASSIVE or w == "paid" or w in _CHARGE_WORDS:
             # charged for what the customer never ordered, took or received: "charged for a ride I never took"
             lo, hi = r.span(s)
             for j in range(i + 2, min(hi, i + 12)):
                 if words[j] in _NOT_TAKEN and r.negated(j, 2):
                     return i
+                if words[j] in ("after", "though", "although", "despite") and any(
+                        x.startswith("cancel") for x in words[j + 1:j + 5]):
+                    return i  # "charged my card after I cancelled", "a fee even though the driver cancelled"
         if w not in _PAYING and any(words[j] in _TROUBLE and r.word(j + 1) in ("with", "about", "regarding")
                                     and not r.negated(j) for j in range(max(0, i - 5), i)) and not _routine(r, s):
             return i  # "a problem with a cancellation fee", "an issue with my bill"
@@ -115,6 +128,8 @@ def escalation_refund(r: Reading) -> int:
                 continue
             return i
         if m & MONEY:
+            if w in ("pay", "paying") and r.word(i + 1) in ("me", "us") and r.word(i + 2) == "back":
+                return i  # "pay me back for the hotel"
             if w in _CASH:
                 for j in range(i + 1, min(r.n, i + 4)):
                     if words[j] == "back" and not r.negated(i):
