@@ -36,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agents.baselines import RulesV1Model
+from agents.enrichment import Enrichment
 from agents.factory import build_agent
 from agents.rules import RulesModel
 from agents.signals import _detect, detect
@@ -114,10 +115,10 @@ async def pipeline_rate(model: RulesModel, events: list[TicketEvent]) -> float:
     _detect.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteMemoryStore(Path(tmp) / "m.db")
-        agent = build_agent(load_settings(), store, model)
+        agent = Enrichment(build_agent(load_settings(), store, model), store)
         started = time.process_time()
         for event in events:
-            await agent.run(event)
+            await agent.enrich(event)
         elapsed = time.process_time() - started
         await store.close()
     return len(events) / elapsed
