@@ -100,3 +100,28 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> No
 
 async def lag_of(bootstrap: str, group: str, topic: str) -> list[int]:
     return [p.lag for p in await group_lag(bootstrap, group, [topic])]
+
+
+async def hand_over(bootstrap: str, group: str, topic: str, a: KeyOrderedConsumer, b: KeyOrderedConsumer,
+                    recorder: Recorder) -> None:
+    """60 keys x 10 records through two members of one group: B joins while A runs, then A leaves gracefully
+    (drains its in-flight records and commits before B takes over). Every key ran in order, once each, never on
+    both members at once, and the group's lag ends at 0."""
+    await a.start()
+    try:
+        await wait_until(lambda: recorder.total() >= 100)
+        await b.start()
+        await wait_until(lambda: b.assignment != set() and len(a.assignment) < 3)
+        await wait_until(lambda: recorder.total() >= 300)
+        await a.stop()
+        await wait_until(lambda: len(b.assignment) == 3)
+        await wait_until(lambda: all(len(set(recorder.seen[f"k{k}"])) == 10 for k in range(60)))
+        await wait_until(lambda: b.buffered == 0)
+        await asyncio.sleep(0.3)
+        assert await lag_of(bootstrap, group, topic) == [0, 0, 0]
+    finally:
+        await a.stop()
+        await b.stop()
+    assert recorder.overlaps == [], "a key ran on two members at once during a hand-over"
+    for k in range(60):
+        assert recorder.seen[f"k{k}"] == list(range(10)), f"k{k} ran out of order or twice: {recorder.seen[f'k{k}']}"

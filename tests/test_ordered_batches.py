@@ -13,7 +13,7 @@ import pytest
 
 from consumers.engine.ordered import KeyOrderedConsumer
 from consumers.engine.records import Record
-from tests.ordered_helpers import Recorder, lag_of, publish, retry_wait, wait_until
+from tests.ordered_helpers import Recorder, hand_over, lag_of, publish, retry_wait, wait_until
 from tests.ordered_helpers import topic_factory  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.kafka
@@ -125,24 +125,7 @@ async def test_batch_mode_members_joining_and_leaving_never_run_one_key_twice_at
                      max_buffered=50)
     b = batch_member(kafka_bootstrap, topic, group, Batched(recorder), client_id="b", max_in_flight=50,
                      max_buffered=50)
-    await a.start()
-    try:
-        await wait_until(lambda: recorder.total() >= 100)
-        await b.start()
-        await wait_until(lambda: b.assignment != set() and len(a.assignment) < 3)
-        await wait_until(lambda: recorder.total() >= 300)
-        await a.stop()
-        await wait_until(lambda: len(b.assignment) == 3)
-        await wait_until(lambda: all(len(set(recorder.seen[f"k{k}"])) == 10 for k in range(60)))
-        await wait_until(lambda: b.buffered == 0)
-        await asyncio.sleep(0.3)
-        assert await lag_of(kafka_bootstrap, group, topic) == [0, 0, 0]
-    finally:
-        await a.stop()
-        await b.stop()
-    assert recorder.overlaps == [], "a key ran on two members at once during a hand-over"
-    for k in range(60):
-        assert recorder.seen[f"k{k}"] == list(range(10)), f"k{k} ran out of order or twice: {recorder.seen[f'k{k}']}"
+    await hand_over(kafka_bootstrap, group, topic, a, b, recorder)
 
 
 async def test_send_many_puts_each_key_where_send_would_in_order_whatever_the_batch_size(

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from consumers.engine.ordered import KeyOrderedConsumer
 from consumers.engine.records import Record
-from tests.ordered_helpers import Recorder, lag_of, member, publish, retry_wait, wait_until
+from tests.ordered_helpers import Recorder, hand_over, lag_of, member, publish, retry_wait, wait_until
 from tests.ordered_helpers import topic_factory  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.kafka
@@ -97,24 +97,7 @@ async def test_members_joining_and_leaving_never_run_one_key_twice_at_once(
     group = f"g-{uuid.uuid4().hex[:6]}"
     a = member(kafka_bootstrap, topic, group, handler, max_in_flight=8, client_id="a")
     b = member(kafka_bootstrap, topic, group, handler, max_in_flight=8, client_id="b")
-    await a.start()
-    try:
-        await wait_until(lambda: handler.total() >= 100)
-        await b.start()
-        await wait_until(lambda: b.assignment != set() and len(a.assignment) < 3)
-        await wait_until(lambda: handler.total() >= 300)
-        await a.stop()  # graceful leave: drains its in-flight records and commits before B takes over
-        await wait_until(lambda: len(b.assignment) == 3)
-        await wait_until(lambda: all(len(set(handler.seen[f"k{k}"])) == 10 for k in range(60)))
-        await wait_until(lambda: b.buffered == 0)
-        await asyncio.sleep(0.3)
-        assert await lag_of(kafka_bootstrap, group, topic) == [0, 0, 0]
-    finally:
-        await a.stop()
-        await b.stop()
-    assert handler.overlaps == [], "a key ran on two members at once during a hand-over"
-    for k in range(60):
-        assert handler.seen[f"k{k}"] == list(range(10)), f"k{k} ran out of order or twice: {handler.seen[f'k{k}']}"
+    await hand_over(kafka_bootstrap, group, topic, a, b, handler)
 
 
 async def test_a_record_waiting_for_its_due_time_holds_no_slot(kafka_bootstrap: str, topic_factory) -> None:

@@ -297,7 +297,6 @@ def data_loss(r: Reading) -> int:
     return -1
 
 
-
 def security(r: Reading) -> int:
     """A security problem: hacked, compromised, phishing, fraud, identity theft, unauthorized access,
     suspicious log-ins."""

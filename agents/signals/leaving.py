@@ -167,11 +167,8 @@ def escalation_cancel(r: Reading) -> int:
         elif w in ("goodbye", "bye"):
             if nxt.startswith("@"):
                 return i
-        elif w.startswith("boycott") or w in ("unsubscribe", "unsubscribed", "unsubscribing"):
+        elif w.startswith("boycott"):  # unsubscribing, stopping and quitting are verbs of ending: above
             return i
-        elif w in ("stop", "stopped", "stopping", "quit", "quitting"):
-            if nxt in ("using", "buying", "ordering", "shopping", "flying", "paying", "banking", "booking"):
-                return i
         elif w == "worth":
             if r.word(i - 1) == "not" and nxt in ("it", "the", "paying", "my"):
                 return i

@@ -63,7 +63,7 @@ def billing_error(r: Reading) -> int:
             return i  # a money word that disputes by itself: "you overcharged me", "overbilled again"
         if w in ("price", "prices") and r.word(i - 1) == "full" and r.in_sentence(i, _DISCOUNTS):
             return i  # "the promo code didn't apply and I was charged full price"
-        if w in _CHARGE_WORDS | _PASSIVE and r.in_sentence(i, {"reason"}) and _no_reason(r, s):
+        if (w in _CHARGE_WORDS or w in _PASSIVE) and _no_reason(r, s):
             return i  # "charged a late fee for no reason"
         if sm & STRONG:
             j = r.near(i, STRONG, 10, 10)
