@@ -21,6 +21,7 @@ from consumers.operations.topics import create_topics
 from localkafka import LocalBroker
 from memory.sqlite import SqliteMemoryStore
 from tests.postgres_fixtures import postgres_dsn, postgres_server  # noqa: F401 (fixtures)
+from tests.ordered_helpers import topic_factory  # noqa: F401 (a fixture)
 
 if TYPE_CHECKING:
     from tests.fakes.mem0_server import FakeMem0

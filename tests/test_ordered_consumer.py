@@ -13,7 +13,6 @@ from aiokafka import AIOKafkaProducer
 from consumers.engine.ordered import KeyOrderedConsumer
 from consumers.engine.records import Record
 from tests.ordered_helpers import Recorder, hand_over, lag_of, member, publish, retry_wait, wait_until
-from tests.ordered_helpers import topic_factory  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.kafka
 
