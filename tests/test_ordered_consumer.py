@@ -162,3 +162,34 @@ async def test_the_next_owner_skips_what_was_finished_beyond_the_commit_point(
     finally:
         await b.stop()
     assert dict(second.seen) == {"k0": [0]}, "the next owner ran records the first had finished"
+
+
+async def test_a_member_draining_past_its_session_timeout_stays_in_the_rebalance(
+    kafka_bootstrap: str, topic_factory
+) -> None:
+    """A revoke waits up to `drain_timeout` for the records in flight, which can take longer than the session
+    timeout (a model call of seconds). The group must wait for that member, not expel it: expelled, its commit is
+    refused, the next owner runs the same records again while they are still running, and the expelled member's
+    rejoin starts the next rebalance (a storm, once several members drain slowly)."""
+    topic = await topic_factory(2)
+    await publish(kafka_bootstrap, topic, keys=4, per_key=1)
+    handler = Recorder(delay=lambda: 9.0)  # longer than the 6 s session timeout
+    group = f"g-{uuid.uuid4().hex[:6]}"
+    options = {"consumer_options": {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1500}}
+    a = member(kafka_bootstrap, topic, group, handler, max_in_flight=4, drain_timeout_seconds=20, client_id="a",
+               **options)
+    b = member(kafka_bootstrap, topic, group, handler, max_in_flight=4, drain_timeout_seconds=20, client_id="b",
+               **options)
+    await a.start()
+    try:
+        await wait_until(lambda: len(handler.running) == 4)
+        await b.start()  # a rebalance while A's four records have about 9 s to go
+        await wait_until(lambda: handler.total() >= 4 and not handler.running, timeout=60)
+        await wait_until(lambda: len(a.assignment) == 1 and len(b.assignment) == 1, timeout=30)
+        await asyncio.sleep(1.0)
+        assert await lag_of(kafka_bootstrap, group, topic) == [0, 0], "A's commit in its revoke was refused"
+    finally:
+        await a.stop()
+        await b.stop()
+    assert handler.overlaps == [], "B ran records that A was still running"
+    assert dict(handler.seen) == {f"k{k}": [0] for k in range(4)}, "a record ran twice"

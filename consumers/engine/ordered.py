@@ -34,7 +34,7 @@ from consumers.engine.batches import BatchHandler, Batches
 from consumers.engine.draining import Draining
 from consumers.engine.offsets import PartitionOffsets
 from consumers.engine.records import Record
-from consumers.engine.rebalance import Rebalance
+from consumers.engine.rebalance import Rebalance, group_timing
 
 log = logging.getLogger("ticket_enricher.ordered")
 
@@ -88,7 +88,7 @@ class KeyOrderedConsumer(Draining):
         self._connection: dict[str, Any] = {**(connection or {}), "bootstrap_servers": bootstrap_servers}
         self._consumer_options: dict[str, Any] = dict(
             **self._connection, group_id=group_id, client_id=client_id, enable_auto_commit=False,
-            auto_offset_reset=auto_offset_reset, **(consumer_options or {}))
+            auto_offset_reset=auto_offset_reset, **{**group_timing(drain_timeout_seconds), **(consumer_options or {})})
         self._consumer: AIOKafkaConsumer = None  # type: ignore[assignment]  # made in start(), inside the loop
         self._admin: AIOKafkaAdminClient | None = None  # reads the done-offsets metadata of assigned partitions
         self._keys: dict[Hashable, deque[Record]] = {}

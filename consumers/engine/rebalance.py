@@ -20,6 +20,17 @@ if TYPE_CHECKING:
     from consumers.engine.ordered import KeyOrderedConsumer
 
 log = logging.getLogger("ticket_enricher.ordered")
+_COMMIT_SLACK_MS = 10_000  # beyond drain_timeout, for the revoke's final commit
+
+
+def group_timing(drain_timeout_seconds: float) -> dict[str, int]:
+    """A revoke finishes the records in flight (up to `drain_timeout`) and commits before the rebalance goes on,
+    so the group must wait that long for this member. aiokafka's default rebalance timeout is the session timeout:
+    a member draining a model call of seconds past it is expelled, its commit refused, its records run again
+    beside it on the next owner, and its rejoin starts another rebalance. The broker holds the JoinGroup request
+    for up to the rebalance timeout, so the request timeout must be longer (as the Java client does)."""
+    rebalance_ms = int(drain_timeout_seconds * 1000) + _COMMIT_SLACK_MS
+    return {"rebalance_timeout_ms": rebalance_ms, "request_timeout_ms": max(40_000, rebalance_ms + 5_000)}
 
 
 class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
