@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 
 from config.settings import Settings
 from consumers.operations.lag import group_lag
+from consumers.operations.status import describe_groups, watched_groups
 from core.events import Ticket, TicketEvent
 from samples.publish import publish_events
 from tests.conftest import TopicReader, command_env
@@ -58,8 +59,9 @@ class Members:
     def start(self, *args: str) -> subprocess.Popen[str]:
         log = Path(self.settings.memory.path).with_name(f"member-{len(self.procs)}.log")
         self.logs.append(log)
+        env = self.env | {"TICKET_ENRICHER_KAFKA__CLIENT_ID": log.stem}  # who holds what, should a test fail
         with log.open("w") as err:
-            proc = subprocess.Popen([CLI, "run", "--log-level", "WARNING", *args], env=self.env, text=True,
+            proc = subprocess.Popen([CLI, "run", "--log-level", "WARNING", *args], env=env, text=True,
                                     stdout=subprocess.DEVNULL, stderr=err)
         self.procs.append(proc)
         return proc
@@ -94,8 +96,13 @@ async def wait_for(reader: TopicReader, settings: Settings, event_ids: set[str],
         if loop.time() > deadline:
             lag = await group_lag(settings.kafka.bootstrap_servers, settings.kafka.group_id,
                                   [settings.topics.tickets])
+            try:
+                groups: object = await describe_groups(settings, list(watched_groups(settings)))
+            except Exception as error:  # the lag and the logs still say a lot
+                groups = error
             raise AssertionError(f"{len(event_ids - set(seen))} events never enriched; group lag "
-                                 f"{[(p.partition, p.committed, p.end) for p in lag]}\n{members.stderr()}")
+                                 f"{[(p.partition, p.committed, p.end) for p in lag]}; groups {groups}\n"
+                                 f"{members.stderr()}")
         await asyncio.sleep(0.5)
 
 
