@@ -15,7 +15,7 @@ test: $(STAMP) broker-jars
 
 # The AsyncAPI document of every topic and payload, from consumers/operations/asyncapi.py (tests/test_asyncapi.py checks it).
 docs: $(STAMP)
-	$(BIN)/faststream docs gen consumers.operations.asyncapi:app --yaml --out docs/asyncapi.yaml
+	$(BIN)/faststream docs gen ticket_enricher.consumers.operations.asyncapi:app --yaml --out docs/asyncapi.yaml
 
 install: $(STAMP)
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from agents.notes import NOTE_KIND, TagRecord, account_filter, read_account_tags
-from memory.store import Memory, MemoryStore, list_all
+from ticket_enricher.agents.notes import NOTE_KIND, TagRecord, account_filter, read_account_tags
+from ticket_enricher.memory.store import Memory, MemoryStore, list_all
 
 
 class AccountReport(BaseModel):

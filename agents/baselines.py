@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from agents.rules import Note, RulesModel, TagDecision, assess_signals
-from config.settings import TagSettings
-from core.events import TicketEvent
+from ticket_enricher.agents.rules import Note, RulesModel, TagDecision, assess_signals
+from ticket_enricher.config.settings import TagSettings
+from ticket_enricher.core.events import TicketEvent
 
 _V1_SEVERE = frozenset({"outage", "data_loss", "billing_error", "security"})
 _V1_ESCALATION = frozenset({"escalation_cancel", "escalation_refund", "escalation_switch", "escalation_legal",

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 
 from pydantic import JsonValue
 
-from agents.notes import read_account_tags
+from ticket_enricher.agents.notes import read_account_tags
 
-from core.errors import NotVerified
-from core.events import DeletionRequest, Subject, Verification
-from memory.events import delete_and_verify
-from memory.filters import Cond, Node, all_of, scope
-from memory.store import EntityScope, Memory, MemoryStore, list_all
-from memory.tombstones import SubjectIndex, Tombstones, subject_hash
+from ticket_enricher.core.errors import NotVerified
+from ticket_enricher.core.events import DeletionRequest, Subject, Verification
+from ticket_enricher.memory.events import delete_and_verify
+from ticket_enricher.memory.filters import Cond, Node, all_of, scope
+from ticket_enricher.memory.store import EntityScope, Memory, MemoryStore, list_all
+from ticket_enricher.memory.tombstones import SubjectIndex, Tombstones, subject_hash
 
 
 @dataclass

@@ -18,16 +18,16 @@ from typing import Protocol
 
 from pydantic import JsonValue
 
-from agents.loop import AgentOutcome
-from agents.model import Usage
-from agents.notes import NOTE_KIND, PROFILE_KEY, PROFILE_KIND, TagRecord
-from agents.rules import Note, TagDecision
-from agents.state import AccountState
-from agents.tools import AddMemoryArgs
-from config.settings import TagSettings
-from core.events import TicketEvent
-from memory.batch import Change, NewMemory, planned_id
-from memory.store import EntityScope
+from ticket_enricher.agents.loop import AgentOutcome
+from ticket_enricher.agents.model import Usage
+from ticket_enricher.agents.notes import NOTE_KIND, PROFILE_KEY, PROFILE_KIND, TagRecord
+from ticket_enricher.agents.rules import Note, TagDecision
+from ticket_enricher.agents.state import AccountState
+from ticket_enricher.agents.tools import AddMemoryArgs
+from ticket_enricher.config.settings import TagSettings
+from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.memory.batch import Change, NewMemory, planned_id
+from ticket_enricher.memory.store import EntityScope
 
 
 class DirectPlanner(Protocol):

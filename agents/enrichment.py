@@ -17,14 +17,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from agents.direct import DirectPlanner, Writes, apply, is_direct
-from agents.loop import Agent, AgentOutcome
-from agents.notes import note_of
-from agents.state import AccountCache, AccountState
-from core.events import TicketEvent
-from memory.batch import NewMemory, write_batch
-from memory.store import EntityScope, MemoryStore
-from memory.tombstones import LEDGER_AGENT, SubjectIndex, Tombstones, subject_hash
+from ticket_enricher.agents.direct import DirectPlanner, Writes, apply, is_direct
+from ticket_enricher.agents.loop import Agent, AgentOutcome
+from ticket_enricher.agents.notes import note_of
+from ticket_enricher.agents.state import AccountCache, AccountState
+from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.memory.batch import NewMemory, write_batch
+from ticket_enricher.memory.store import EntityScope, MemoryStore
+from ticket_enricher.memory.tombstones import LEDGER_AGENT, SubjectIndex, Tombstones, subject_hash
 
 Status = Literal["processed", "forgotten", "already_done", "would_process"]
 BeforeRun = Callable[[], Awaitable[object]]

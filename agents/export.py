@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from pydantic import JsonValue
 
-from memory.store import Memory
+from ticket_enricher.memory.store import Memory
 
 INSTRUCTIONS = """\
 You fill a JSON object that follows the given JSON Schema from the memories of one customer account.

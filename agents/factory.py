@@ -7,17 +7,17 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from agents.limited import LimitedModel
-from agents.loop import INSTRUCTIONS, Agent, instructions_for
-from agents.model import Model
-from agents.rules import RULES_VERSION, RulesModel
-from config.settings import Settings
-from core.limiter import AdaptiveLimiter
-from core.ratelimit import remaining_fraction
-from memory.store import MemoryStore
+from ticket_enricher.agents.limited import LimitedModel
+from ticket_enricher.agents.loop import INSTRUCTIONS, Agent, instructions_for
+from ticket_enricher.agents.model import Model
+from ticket_enricher.agents.rules import RULES_VERSION, RulesModel
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.core.limiter import AdaptiveLimiter
+from ticket_enricher.core.ratelimit import remaining_fraction
+from ticket_enricher.memory.store import MemoryStore
 
 if TYPE_CHECKING:
-    from agents.openai_model import OpenAIModel
+    from ticket_enricher.agents.openai_model import OpenAIModel
 
 
 def build_model(settings: Settings, report: Callable[[float], None] | None = None) -> Model:
@@ -35,7 +35,7 @@ def build_model(settings: Settings, report: Callable[[float], None] | None = Non
 
 def build_openai(settings: Settings, observe: Callable[[Mapping[str, str]], None] | None = None) -> OpenAIModel:
     """The OpenAI-compatible adapter for `model.name`, without the limiter (the CLI's one-off calls use it)."""
-    from agents.openai_model import OpenAIModel, openai_wire
+    from ticket_enricher.agents.openai_model import OpenAIModel, openai_wire
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     wire = openai_wire(base_url=settings.model.base_url or settings.openai_base_url or None, api_key=key,

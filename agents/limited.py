@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agents.model import Model, ModelRequest, ModelTurn
-from core.limiter import AdaptiveLimiter
+from ticket_enricher.agents.model import Model, ModelRequest, ModelTurn
+from ticket_enricher.core.limiter import AdaptiveLimiter
 
 
 class LimitedModel:

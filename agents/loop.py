@@ -10,13 +10,13 @@ import time
 
 from pydantic import BaseModel
 
-from agents.model import Exchange, Model, ModelRequest, ToolResult, Usage
-from agents.notes import read_account_tags
-from agents.tools import AccountTools
-from config.settings import AgentSettings, TagSettings
-from core.errors import ModelMisbehaved
-from core.events import TicketEvent
-from memory.store import MemoryStore
+from ticket_enricher.agents.model import Exchange, Model, ModelRequest, ToolResult, Usage
+from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.agents.tools import AccountTools
+from ticket_enricher.config.settings import AgentSettings, TagSettings
+from ticket_enricher.core.errors import ModelMisbehaved
+from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.memory.store import MemoryStore
 
 INSTRUCTIONS = """\
 You maintain long-term memory and tags for one customer account of a support desk.

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field, JsonValue
 
-from core.events import TicketEvent
+from ticket_enricher.core.events import TicketEvent
 
 
 class ToolSpec(BaseModel):

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from memory.filters import Cond, Node, all_of, scope
-from memory.store import Memory, MemoryStore
+from ticket_enricher.memory.filters import Cond, Node, all_of, scope
+from ticket_enricher.memory.store import Memory, MemoryStore
 
 PROFILE_KIND = "account_profile"
 NOTE_KIND = "ticket_note"

@@ -16,10 +16,10 @@ from typing import Any
 import openai
 import orjson
 
-from agents.model import ModelRequest, ModelTurn, ToolCall, ToolSpec, Usage
-from agents.openai_wire import OpenAIWire
-from core.errors import PermanentFailure, RateLimited, TransientError
-from core.ratelimit import retry_after_seconds
+from ticket_enricher.agents.model import ModelRequest, ModelTurn, ToolCall, ToolSpec, Usage
+from ticket_enricher.agents.openai_wire import OpenAIWire
+from ticket_enricher.core.errors import PermanentFailure, RateLimited, TransientError
+from ticket_enricher.core.ratelimit import retry_after_seconds
 
 
 def messages_for(request: ModelRequest) -> list[dict[str, Any]]:

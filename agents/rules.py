@@ -16,10 +16,10 @@ from operator import or_
 from datetime import datetime, timedelta
 from typing import get_args
 
-from agents import signals
-from agents.tools import AddMemoryArgs
-from config.settings import TagSettings
-from core.events import TicketEvent
+from ticket_enricher.agents import signals
+from ticket_enricher.agents.tools import AddMemoryArgs
+from ticket_enricher.config.settings import TagSettings
+from ticket_enricher.core.events import TicketEvent
 
 _BIT = {name: 1 << i for i, name in enumerate(get_args(signals.Signal))}
 

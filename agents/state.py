@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from agents.notes import NOTE_KIND, AccountTags, account_filter, read_account_tags
-from agents.rules import Note, Window
-from memory.store import EntityScope, Memory, MemoryStore, list_all
+from ticket_enricher.agents.notes import NOTE_KIND, AccountTags, account_filter, read_account_tags
+from ticket_enricher.agents.rules import Note, Window
+from ticket_enricher.memory.store import EntityScope, Memory, MemoryStore, list_all
 
 
 def note_of(memory: Memory) -> Note | None:

@@ -18,13 +18,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
-from agents.model import ToolCall, ToolResult, ToolSpec
-from agents.signals import Signal
-from core.errors import InvalidFilter, ToolArgumentError
-from core.events import TicketEvent
-from agents.notes import NOTE_KIND, PROFILE_KEY, PROFILE_KIND, TagRecord, read_account_tags
-from memory.filters import ENTITY_FIELDS, And, Cond, Node, parse_filters, scope
-from memory.store import EntityScope, Memory, MemoryStore
+from ticket_enricher.agents.model import ToolCall, ToolResult, ToolSpec
+from ticket_enricher.agents.signals import Signal
+from ticket_enricher.core.errors import InvalidFilter, ToolArgumentError
+from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.agents.notes import NOTE_KIND, PROFILE_KEY, PROFILE_KIND, TagRecord, read_account_tags
+from ticket_enricher.memory.filters import ENTITY_FIELDS, And, Cond, Node, parse_filters, scope
+from ticket_enricher.memory.store import EntityScope, Memory, MemoryStore
 
 Category = Literal["complaint", "question", "feedback", "billing", "outage", "security", "data", "resolution"]
 _UUID = re.compile(r"^[0-9a-fA-F-]{36}$")

@@ -23,13 +23,13 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agents.enrichment import Enrichment
-from agents.factory import build_agent
-from agents.notes import read_account_tags
-from config.settings import load_settings
-from core.events import TicketEvent
-from memory.sqlite import SqliteMemoryStore
-from samples import generate
+from ticket_enricher.agents.enrichment import Enrichment
+from ticket_enricher.agents.factory import build_agent
+from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.config.settings import load_settings
+from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.memory.sqlite import SqliteMemoryStore
+from ticket_enricher.samples import generate
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cfpb_complaints_sample_2015_2020.csv"
 SETTINGS = load_settings()

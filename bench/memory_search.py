@@ -29,9 +29,9 @@ from pathlib import Path
 
 from typing import Any
 
-from memory import ranking
-from memory.sqlite import SqliteMemoryStore
-from memory.store import EntityScope
+from ticket_enricher.memory import ranking
+from ticket_enricher.memory.sqlite import SqliteMemoryStore
+from ticket_enricher.memory.store import EntityScope
 
 ACCOUNTS = 10_000
 WORDS = ("outage dashboard invoice charged twice refund cancel subscription export report login password api "
@@ -108,8 +108,8 @@ class Postgres:
     async def start(self, tmp: Path) -> Postgres:
         import asyncpg
 
-        from localpostgres import LocalPostgres
-        from memory.postgres import PostgresMemoryStore
+        from ticket_enricher.localpostgres import LocalPostgres
+        from ticket_enricher.memory.postgres import PostgresMemoryStore
 
         tmp.chmod(0o755)  # the server may run as the postgres user, who must reach its data dir
         self.server = LocalPostgres(tmp / "postgres")

@@ -240,7 +240,7 @@ def main() -> None:
         child(args)
         return
 
-    from localkafka import LocalBroker
+    from ticket_enricher.localkafka import LocalBroker
 
     with tempfile.TemporaryDirectory() as tmp:
         broker = LocalBroker(Path(tmp) / "broker")

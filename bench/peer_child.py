@@ -246,9 +246,9 @@ async def run_ours(args: argparse.Namespace, meter: Meter, n: int) -> dict[str, 
     """KeyOrderedConsumer as the worker builds it (Deps.consumer), without the flows, store or model."""
     import aiokafka
 
-    from config.settings import load_settings
-    from consumers.engine.records import Record
-    from consumers.lifespan import Deps
+    from ticket_enricher.config.settings import load_settings
+    from ticket_enricher.consumers.engine.records import Record
+    from ticket_enricher.consumers.lifespan import Deps
 
     settings = load_settings(kafka={"bootstrap_servers": args.bootstrap, "group_id": args.group,
                                     "client_id": "bench-peer"},

@@ -35,15 +35,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from agents.baselines import RulesV1Model
-from agents.enrichment import Enrichment
-from agents.factory import build_agent
-from agents.rules import RulesModel
-from agents.signals import _detect, detect
-from config.settings import load_settings
-from core.events import TicketEvent
-from memory.sqlite import SqliteMemoryStore
-from samples import generate
+from ticket_enricher.agents.baselines import RulesV1Model
+from ticket_enricher.agents.enrichment import Enrichment
+from ticket_enricher.agents.factory import build_agent
+from ticket_enricher.agents.rules import RulesModel
+from ticket_enricher.agents.signals import _detect, detect
+from ticket_enricher.config.settings import load_settings
+from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.memory.sqlite import SqliteMemoryStore
+from ticket_enricher.samples import generate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from config.settings import Settings, load_settings
-from core.events import Ticket, TicketEvent
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.core.events import Ticket, TicketEvent
 
 ACCOUNTS, PER_ACCOUNT, PARTITIONS = 250, 20, 3
 BODIES = ["The export failed again and we lost data.", "Thanks, that fixed it.",
@@ -80,8 +80,8 @@ async def raw_read(settings: Settings, since: datetime) -> tuple[int, float]:
 
 
 async def measure(bootstrap: str, tmp: Path) -> None:
-    from cli.replay import run_replay
-    from consumers.operations.topics import create_topics
+    from ticket_enricher.cli.replay import run_replay
+    from ticket_enricher.consumers.operations.topics import create_topics
 
     run = uuid.uuid4().hex[:6]
     settings = load_settings(
@@ -114,7 +114,7 @@ async def measure(bootstrap: str, tmp: Path) -> None:
 
 
 def main() -> None:
-    from localkafka import LocalBroker
+    from ticket_enricher.localkafka import LocalBroker
 
     with tempfile.TemporaryDirectory() as tmp:
         broker = LocalBroker(Path(tmp) / "broker")

@@ -19,9 +19,9 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from memory import ranking
-from memory.sqlite import SqliteMemoryStore
-from memory.store import EntityScope
+from ticket_enricher.memory import ranking
+from ticket_enricher.memory.sqlite import SqliteMemoryStore
+from ticket_enricher.memory.store import EntityScope
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cfpb_complaints_sample_2015_2020.csv"
 

@@ -27,13 +27,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from config.settings import Settings, load_settings
-from consumers.operations.topics import create_topics
-from consumers.worker import Worker
-from core.events import TicketEvent
-from localkafka import LocalBroker
-from samples import generate
-from samples.publish import publish_events
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.operations.topics import create_topics
+from ticket_enricher.consumers.worker import Worker
+from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.localkafka import LocalBroker
+from ticket_enricher.samples import generate
+from ticket_enricher.samples.publish import publish_events
 from tests.fakes.openai_server import FakeOpenAI, diligent, ticket_of
 
 TIERS = [1, 3, 6]

@@ -57,7 +57,7 @@ from bench.throughput_child import child
 from bench.throughput_report import Saved, report
 from bench.workload import (INTENDED, LATENCY, MODEL_ACCOUNTS, MODEL_CONFIGS, OFFLINE_CONFIGS, PARTITIONS, SKEW,
                             SKEW_CONFIGS, ZIPF_ACCOUNTS, events, keyed_events, uniform_accounts, zipf_accounts)
-from core.events import TicketEvent
+from ticket_enricher.core.events import TicketEvent
 
 
 # -- the run: broker, fake model, topics, children, table -------------------------------------------------------
@@ -267,8 +267,8 @@ async def members_run(config: str, run: Run, events_: list[TicketEvent], *, memb
 
 
 async def run_all(args: argparse.Namespace) -> Saved:
-    from localkafka import LocalBroker
-    from localpostgres import LocalPostgres
+    from ticket_enricher.localkafka import LocalBroker
+    from ticket_enricher.localpostgres import LocalPostgres
 
     def wanted(config: str) -> bool:
         return not args.only or config in args.only

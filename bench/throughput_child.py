@@ -18,8 +18,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.workload import INTENDED, PARTITIONS
-from config.settings import Settings, load_settings
-from consumers.engine.records import Record
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.engine.records import Record
 
 # -- one configuration, in a child process ----------------------------------------------------------------------
 
@@ -124,8 +124,8 @@ async def announce_assignment(consumer: Any, stop: asyncio.Event) -> None:
 
 async def run_ours(settings: Settings, meter: Meter) -> dict[str, Any]:
     """The whole worker (its deletion consumer and delay tiers idle beside it), the ticket handler metered."""
-    from consumers.lifespan import lifespan
-    from consumers.worker import Worker
+    from ticket_enricher.consumers.lifespan import lifespan
+    from ticket_enricher.consumers.worker import Worker
 
     async with lifespan(settings) as deps:
         make = deps.consumer
@@ -156,8 +156,8 @@ async def run_stock(settings: Settings, meter: Meter, max_workers: int, ack_firs
     from faststream.kafka import KafkaBroker
     from faststream.kafka.annotations import KafkaMessage
 
-    from consumers.flows.provenance import arrival
-    from consumers.lifespan import lifespan
+    from ticket_enricher.consumers.flows.provenance import arrival
+    from ticket_enricher.consumers.lifespan import lifespan
 
     async with lifespan(settings) as deps:  # for the flow, publisher and store; no consumer of ours runs
         flow = deps.ticket_flow()
@@ -217,7 +217,7 @@ async def child(args: argparse.Namespace) -> None:
     n = int(n_text.split("x")[0]) if kind in {"ours", "uniform", "zipf"} else 64
     with tempfile.TemporaryDirectory() as tmp:
         settings = child_settings(args, Path(tmp), n)
-        from consumers.operations.topics import create_topics
+        from ticket_enricher.consumers.operations.topics import create_topics
 
         await create_topics(settings)
         meter = Meter(args.events, hot_key=args.hot_key.encode() if args.hot_key else None)

@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 
-from core.events import Ticket, TicketEvent
+from ticket_enricher.core.events import Ticket, TicketEvent
 
 LATENCY = 0.2
 TURNS = 2

@@ -9,15 +9,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agents.accounts import AccountReport, account_report
-from cli.common import ConfigOpt, MemoryOpt, settings_from
-from config.settings import Settings
+from ticket_enricher.agents.accounts import AccountReport, account_report
+from ticket_enricher.cli.common import ConfigOpt, MemoryOpt, settings_from
+from ticket_enricher.config.settings import Settings
 
 app = typer.Typer(help="Accounts as the worker sees them: tags, evidence, memories.", no_args_is_help=True)
 
 
 async def _load(settings: Settings, account_id: str) -> AccountReport:
-    from consumers.lifespan import lifespan
+    from ticket_enricher.consumers.lifespan import lifespan
 
     async with lifespan(settings, kafka=False, model=False) as deps:
         return await account_report(deps.store, account_id)

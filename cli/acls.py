@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import BootstrapOpt, ConfigOpt, settings_from
+from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, settings_from
 
 
 def acls(
@@ -27,7 +27,7 @@ def acls(
     groups from the routes. Run it as an administrator after `topics create`; running it again is harmless. The
     broker needs an authorizer (KRaft: StandardAuthorizer) for ACLs to mean anything; see README, "Security model".
     """
-    from consumers.operations.acls import apply as create, bindings
+    from ticket_enricher.consumers.operations.acls import apply as create, bindings
 
     settings = settings_from(config, bootstrap_servers)
     wanted = bindings(settings)

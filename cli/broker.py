@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from localkafka import BrokerError, LocalBroker, ensure_jars
+from ticket_enricher.localkafka import BrokerError, LocalBroker, ensure_jars
 
 app = typer.Typer(help="A local Apache Kafka broker (KRaft, single node) from Maven Central; no Docker.",
                   no_args_is_help=True)

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from config.settings import ENV_PREFIX, Settings, load_settings
-from memory.dsn import is_dsn, redact
+from ticket_enricher.config.settings import ENV_PREFIX, Settings, load_settings
+from ticket_enricher.memory.dsn import is_dsn, redact
 
 ConfigOpt = Annotated[
     Path | None,

@@ -22,12 +22,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agents.accounts import account_report
-from cli.logs import setup_logging
-from config.settings import Settings, load_settings
-from localkafka import BrokerError, LocalBroker
-from samples import SampleStream, generate
-from samples.publish import publish_events
+from ticket_enricher.agents.accounts import account_report
+from ticket_enricher.cli.logs import setup_logging
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.localkafka import BrokerError, LocalBroker
+from ticket_enricher.samples import SampleStream, generate
+from ticket_enricher.samples.publish import publish_events
 
 MALFORMED = [b"this is not json", b'{"event_id": "broken-1", "type": "ticket.created", "account_id": 42}']
 
@@ -72,9 +72,9 @@ def demo(
 async def _run(settings: Settings, stream: SampleStream, console: Console, timeout: float) -> bool:
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-    from consumers.engine.connection import client_options
-    from consumers.operations.topics import create_topics
-    from consumers.worker import Worker
+    from ticket_enricher.consumers.engine.connection import client_options
+    from ticket_enricher.consumers.operations.topics import create_topics
+    from ticket_enricher.consumers.worker import Worker
 
     main = asyncio.current_task()
     assert main is not None

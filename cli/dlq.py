@@ -12,10 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import BootstrapOpt, ConfigOpt, settings_from
-from config.settings import Settings
-from consumers.engine.connection import client_options
-from consumers.operations.dlq_tools import DeadLetter, Selection, purge, read_dead_letters, redrive
+from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, settings_from
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.consumers.operations.dlq_tools import DeadLetter, Selection, purge, read_dead_letters, redrive
 
 
 class Flow(str, Enum):
@@ -92,7 +92,7 @@ def redrive_(reason: ReasonOpt = None, account: AccountOpt = None, since: SinceO
              dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be sent.")] = False,
              config: ConfigOpt = None, bootstrap_servers: BootstrapOpt = None) -> None:
     """Send the selected dead letters back to their flow's input topic with a fresh attempt count."""
-    from consumers.engine.publishing import KafkaPublisher
+    from ticket_enricher.consumers.engine.publishing import KafkaPublisher
 
     settings = settings_from(config, bootstrap_servers)
 

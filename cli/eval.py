@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cli.common import ConfigOpt, MemoryOpt, ModelOpt, settings_from
-from cli.evaluation import (
+from ticket_enricher.cli.common import ConfigOpt, MemoryOpt, ModelOpt, settings_from
+from ticket_enricher.cli.evaluation import (
     Labels, Line, PlannerRun, errors, excerpts, load_events, load_labels, run_flow, run_keywords, score, split_of,
 )
-from config.settings import Settings
-from core.errors import EvalInputError
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.core.errors import EvalInputError
 
 Baseline = Literal["keywords", "rules-v1"]
 
@@ -82,8 +82,8 @@ def evaluate(
 
 async def _run_all(settings: Settings, lines: list[Line], baselines: list[str], own_memory: bool,
                    concurrency: int, quiet: bool) -> list[PlannerRun]:
-    from agents.baselines import RulesV1Model
-    from memory.factory import check_store, open_store
+    from ticket_enricher.agents.baselines import RulesV1Model
+    from ticket_enricher.memory.factory import check_store, open_store
 
     flows = 1 + ("rules-v1" in baselines)
     console = Console(stderr=True)

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
-from core.errors import EvalInputError
+from ticket_enricher.core.errors import EvalInputError
 
 if TYPE_CHECKING:
-    from agents.model import Model
-    from config.settings import Settings
-    from memory.store import MemoryStore
+    from ticket_enricher.agents.model import Model
+    from ticket_enricher.config.settings import Settings
+    from ticket_enricher.memory.store import MemoryStore
 
 Split = Literal["tune", "holdout"]
 
@@ -140,13 +140,13 @@ async def run_flow(settings: Settings, lines: list[Line], store: MemoryStore | N
                    sleep: Callable[[float], object] = asyncio.sleep) -> PlannerRun:
     """Every line through the worker's ticket flow, in file order per account, `concurrency` accounts at once;
     on a fresh temporary SQLite store unless `store` is given."""
-    from agents.factory import build_model
-    from agents.notes import NOTE_KIND, account_filter, read_account_tags
-    from consumers.engine.records import Record
-    from consumers.flows.provenance import arrival, due_ms, from_tier
-    from consumers.lifespan import Deps
-    from memory.sqlite import SqliteMemoryStore
-    from memory.store import list_all
+    from ticket_enricher.agents.factory import build_model
+    from ticket_enricher.agents.notes import NOTE_KIND, account_filter, read_account_tags
+    from ticket_enricher.consumers.engine.records import Record
+    from ticket_enricher.consumers.flows.provenance import arrival, due_ms, from_tier
+    from ticket_enricher.consumers.lifespan import Deps
+    from ticket_enricher.memory.sqlite import SqliteMemoryStore
+    from ticket_enricher.memory.store import list_all
 
     tmp = tempfile.TemporaryDirectory(prefix="ticket-enricher-eval-")
     own: MemoryStore = store or SqliteMemoryStore(Path(tmp.name) / "eval.db")
@@ -212,8 +212,8 @@ async def run_flow(settings: Settings, lines: list[Line], store: MemoryStore | N
 
 def run_keywords(lines: list[Line]) -> PlannerRun:
     """The keyword baseline (`agents.baselines.KEYWORDS`) over the same events."""
-    from agents.baselines import keyword_tags
-    from core.events import TicketEvent
+    from ticket_enricher.agents.baselines import keyword_tags
+    from ticket_enricher.core.events import TicketEvent
 
     started = time.perf_counter()
     run = PlannerRun(name="keywords", planner="keywords (10 words per tag)")

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from cli import accounts, acls, broker, demo, dlq, eval as eval_cmd, postgres, privacy, replay, sample, status
-from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
-from cli.logs import say, setup_logging
+from ticket_enricher.cli import accounts, acls, broker, demo, dlq, eval as eval_cmd, postgres, privacy, replay, sample, status
+from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
+from ticket_enricher.cli.logs import say, setup_logging
 
 app = typer.Typer(
     help="Enrich support-ticket events from Kafka with long-term account memory and churn tags.\n\n"
@@ -38,7 +38,7 @@ app.command("eval")(eval_cmd.evaluate)
 @topics_app.command("create")
 def topics_create(config: ConfigOpt = None, bootstrap_servers: BootstrapOpt = None) -> None:
     """Create every topic the configuration names (input, output, dead-letter). Safe to run again."""
-    from consumers.operations.topics import create_topics
+    from ticket_enricher.consumers.operations.topics import create_topics
 
     settings = settings_from(config, bootstrap_servers)
     created, existing = asyncio.run(create_topics(settings))
@@ -74,8 +74,8 @@ def run(
     On SIGTERM or Ctrl-C each stops fetching, finishes its in-flight events (worker.drain_timeout_seconds),
     commits and leaves the group.
     """
-    from cli.members import serve, supervise
-    from core.errors import EnricherError
+    from ticket_enricher.cli.members import serve, supervise
+    from ticket_enricher.core.errors import EnricherError
 
     settings = settings_from(config, bootstrap_servers, memory, model)
     if max_in_flight is not None:
@@ -102,7 +102,7 @@ def main() -> None:
     """The console script: a Kafka connection failure anywhere ends in one clear line, not a traceback."""
     from aiokafka.errors import KafkaError
 
-    from core.errors import EnricherError
+    from ticket_enricher.core.errors import EnricherError
 
     try:
         app()

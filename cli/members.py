@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cli.logs import say, setup_logging
-from config.settings import Settings
+from ticket_enricher.cli.logs import say, setup_logging
+from ticket_enricher.config.settings import Settings
 
 if TYPE_CHECKING:
-    from consumers.worker import Worker
+    from ticket_enricher.consumers.worker import Worker
 
 log = logging.getLogger("ticket_enricher.members")
 
@@ -31,9 +31,9 @@ log = logging.getLogger("ticket_enricher.members")
 async def serve(settings: Settings, *, announce: bool = True) -> None:
     """Run one member until SIGTERM or SIGINT, then drain and leave the group. With `ops.http_port`, serve
     /metrics, /healthz and /readyz and keep the consumer-lag gauges current meanwhile."""
-    from consumers.worker import Worker
-    from core.errors import MemberFailed
-    from memory.factory import describe as describe_memory
+    from ticket_enricher.consumers.worker import Worker
+    from ticket_enricher.core.errors import MemberFailed
+    from ticket_enricher.memory.factory import describe as describe_memory
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -66,11 +66,11 @@ async def _operations(settings: Settings, worker: Worker) -> AsyncIterator[None]
     if settings.ops.http_port == 0:
         yield
         return
-    from consumers import metrics
-    from consumers.engine.connection import client_options
-    from consumers.operations.endpoints import Endpoints, Readiness
-    from consumers.operations.lag import LagMonitor
-    from consumers.operations.status import watched_groups
+    from ticket_enricher.consumers import metrics
+    from ticket_enricher.consumers.engine.connection import client_options
+    from ticket_enricher.consumers.operations.endpoints import Endpoints, Readiness
+    from ticket_enricher.consumers.operations.lag import LagMonitor
+    from ticket_enricher.consumers.operations.status import watched_groups
 
     group = settings.kafka.group_id
     monitor = LagMonitor(
@@ -106,7 +106,7 @@ def _member(settings: Settings, log_level: str, index: int) -> None:
     })
     from aiokafka.errors import KafkaError
 
-    from core.errors import EnricherError
+    from ticket_enricher.core.errors import EnricherError
 
     try:
         asyncio.run(serve(settings, announce=False))

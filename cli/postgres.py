@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from localpostgres import LocalPostgres, PostgresError
+from ticket_enricher.localpostgres import LocalPostgres, PostgresError
 
 app = typer.Typer(help="A local PostgreSQL (the machine's server package, e.g. Debian's `postgresql`) for "
                        "`--memory postgresql://...`; no Docker.", no_args_is_help=True)

@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
-from config.settings import Settings
-from core.events import DeletionCompleted, DeletionRequest, Subject
+from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.core.events import DeletionCompleted, DeletionRequest, Subject
 
 
 def forget(
@@ -68,9 +68,9 @@ def forget(
 
 async def send_request(settings: Settings, request: DeletionRequest, wait: float) -> DeletionCompleted | None:
     """Publish the request; with `wait`, read the completions topic from now on until this request's arrives."""
-    from consumers.engine.connection import client_options
-    from consumers.flows.deletions import request_json
-    from memory.tombstones import subject_hash
+    from ticket_enricher.consumers.engine.connection import client_options
+    from ticket_enricher.consumers.flows.deletions import request_json
+    from ticket_enricher.memory.tombstones import subject_hash
 
     options = client_options(settings)
     consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, client_id=f"{settings.kafka.client_id}-forget")
@@ -108,8 +108,8 @@ async def send_request(settings: Settings, request: DeletionRequest, wait: float
 
 
 async def lift_tombstones(settings: Settings, subject: Subject) -> int:
-    from consumers.lifespan import lifespan
-    from memory.tombstones import Tombstones, subject_hash
+    from ticket_enricher.consumers.lifespan import lifespan
+    from ticket_enricher.memory.tombstones import Tombstones, subject_hash
 
     async with lifespan(settings, kafka=False, model=False) as deps:
         tombstones = Tombstones(deps.store)
@@ -156,8 +156,8 @@ def export(
 
 
 async def export_account(settings: Settings, account: str, schema: dict[str, object] | None) -> str:
-    from consumers.lifespan import lifespan
-    from memory.store import EntityScope, list_all
+    from ticket_enricher.consumers.lifespan import lifespan
+    from ticket_enricher.memory.store import EntityScope, list_all
 
     by_model = schema is not None and settings.memory.backend != "mem0" and bool(settings.model.name)
     async with lifespan(settings, kafka=False, model=by_model) as deps:
@@ -168,7 +168,7 @@ async def export_account(settings: Settings, account: str, schema: dict[str, obj
         memories = await list_all(deps.store, filters=scope)
         memories.sort(key=lambda m: (m.created_at, m.id))
         if schema is not None:  # the embedded store with a configured model: the model fills the schema
-            from agents.export import model_export
+            from ticket_enricher.agents.export import model_export
 
             filled = await model_export(deps.model, schema, memories, account)  # type: ignore[arg-type]
             return json.dumps(filled, indent=2, ensure_ascii=False) + "\n"

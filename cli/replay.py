@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
-from config.settings import Settings
+from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
+from ticket_enricher.config.settings import Settings
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -66,8 +66,8 @@ def replay(
     and stops there. Events already processed by the current model and rules are skipped; events of forgotten
     subjects stay forgotten. Ctrl-C finishes the events in flight and commits; the same command resumes.
     """
-    from consumers.flows.replay import check_group, default_group
-    from core.errors import LiveGroup
+    from ticket_enricher.consumers.flows.replay import check_group, default_group
+    from ticket_enricher.core.errors import LiveGroup
 
     settings = settings_from(config, bootstrap_servers, memory, model)
     start, end = parse_when(since), parse_when(until) if until else None
@@ -94,9 +94,9 @@ class ReplayReport:
 async def run_replay(settings: Settings, group: str, since: datetime, until: datetime | None,
                      accounts: frozenset[str] = frozenset(), rate: float = 0.0,
                      dry_run: bool = False) -> ReplayReport:
-    from consumers.flows.replay import ReplayFlow, plan, wait_or_interrupt
-    from consumers.lifespan import lifespan, with_group
-    from consumers.operations.topics import check_topics
+    from ticket_enricher.consumers.flows.replay import ReplayFlow, plan, wait_or_interrupt
+    from ticket_enricher.consumers.lifespan import lifespan, with_group
+    from ticket_enricher.consumers.operations.topics import check_topics
 
     console = Console(stderr=True)
     await check_topics(settings)

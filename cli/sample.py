@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from cli.common import BootstrapOpt, ConfigOpt, settings_from
-from samples import generate
-from samples.publish import publish_events
+from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, settings_from
+from ticket_enricher.samples import generate
+from ticket_enricher.samples.publish import publish_events
 
 
 def sample(
@@ -31,7 +31,7 @@ def sample(
     async def publish() -> None:
         from aiokafka import AIOKafkaProducer
 
-        from consumers.engine.connection import client_options
+        from ticket_enricher.consumers.engine.connection import client_options
 
         producer = AIOKafkaProducer(**client_options(settings), linger_ms=10)
         await producer.start()

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import BootstrapOpt, ConfigOpt, settings_from
+from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, settings_from
 
 
 def status(
@@ -22,7 +22,7 @@ def status(
 
     Covers the worker's three groups (input, delay tiers, deletion requests): who holds which partitions,
     committed and end offsets, and how many records wait on the dead-letter topic."""
-    from consumers.operations.status import status as read_status
+    from ticket_enricher.consumers.operations.status import status as read_status
 
     settings = settings_from(config, bootstrap_servers)
     now = asyncio.run(read_status(settings))

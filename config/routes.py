@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from config.settings import Settings
+    from ticket_enricher.config.settings import Settings
 
 FlowName = Literal["tickets", "deletions"]
 
@@ -91,7 +91,7 @@ class Routes:
 
 def build_routes(settings: Settings) -> Routes:
     """The routing table of `settings`; raises ValueError when two roles would share a topic or a name is illegal."""
-    from config.settings import legal_topic
+    from ticket_enricher.config.settings import legal_topic
 
     topics, group = settings.topics, settings.kafka.group_id
 

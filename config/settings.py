@@ -17,7 +17,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from config.routes import Routes, build_routes
+from ticket_enricher.config.routes import Routes, build_routes
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 ENV_PREFIX = "TICKET_ENRICHER_"

@@ -19,27 +19,27 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from agents.deletion import Forgetting
-from agents.enrichment import Enrichment
-from agents.factory import build_agent, build_model
-from agents.model import Model
-from config.routes import Route, Routes
-from config.settings import Settings
-from consumers import metrics
-from consumers.engine.bounded import BoundedConsumer
-from consumers.engine.connection import client_options
-from consumers.engine.ordered import KeyOrderedConsumer
-from consumers.engine.publishing import KafkaPublisher, Publisher
-from consumers.engine.records import Record
-from consumers.flows.deletions import DeletionFlow
-from consumers.flows.failures import Failures
-from consumers.flows.policy import in_place_wait
-from consumers.flows.provenance import Signer
-from consumers.flows.tickets import TicketFlow
-from consumers.operations.topics import check_topics
-from memory.factory import check_store, open_store
-from memory.store import MemoryStore
-from memory.timed import TimedStore
+from ticket_enricher.agents.deletion import Forgetting
+from ticket_enricher.agents.enrichment import Enrichment
+from ticket_enricher.agents.factory import build_agent, build_model
+from ticket_enricher.agents.model import Model
+from ticket_enricher.config.routes import Route, Routes
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers import metrics
+from ticket_enricher.consumers.engine.bounded import BoundedConsumer
+from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
+from ticket_enricher.consumers.engine.publishing import KafkaPublisher, Publisher
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.deletions import DeletionFlow
+from ticket_enricher.consumers.flows.failures import Failures
+from ticket_enricher.consumers.flows.policy import in_place_wait
+from ticket_enricher.consumers.flows.provenance import Signer
+from ticket_enricher.consumers.flows.tickets import TicketFlow
+from ticket_enricher.consumers.operations.topics import check_topics
+from ticket_enricher.memory.factory import check_store, open_store
+from ticket_enricher.memory.store import MemoryStore
+from ticket_enricher.memory.timed import TimedStore
 
 
 def signer_from(settings: Settings) -> Signer | None:

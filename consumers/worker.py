@@ -14,16 +14,16 @@ import asyncio
 import logging
 from contextlib import AbstractAsyncContextManager
 
-from config.settings import Settings
-from consumers.engine.ordered import KeyOrderedConsumer
-from consumers.engine.publishing import Publisher
-from consumers.engine.records import Record
-from consumers.flows.deletions import DeletionFlow
-from consumers.flows.delays import DelayTiers
-from consumers.flows.provenance import arrival
-from consumers.flows.tickets import TicketFlow
-from consumers.lifespan import Deps, lifespan
-from memory.store import MemoryStore
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
+from ticket_enricher.consumers.engine.publishing import Publisher
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.deletions import DeletionFlow
+from ticket_enricher.consumers.flows.delays import DelayTiers
+from ticket_enricher.consumers.flows.provenance import arrival
+from ticket_enricher.consumers.flows.tickets import TicketFlow
+from ticket_enricher.consumers.lifespan import Deps, lifespan
+from ticket_enricher.memory.store import MemoryStore
 
 log = logging.getLogger("ticket_enricher.worker")
 

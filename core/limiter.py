@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from core.errors import RateLimited
+from ticket_enricher.core.errors import RateLimited
 
 NEAR_ZERO = 0.05
 

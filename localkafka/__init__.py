@@ -1,5 +1,5 @@
 """A real single-node Apache Kafka broker (KRaft) started from the official jars on Maven Central."""
 
-from localkafka.broker import BrokerError, BrokerStatus, LocalBroker, ensure_jars
+from ticket_enricher.localkafka.broker import BrokerError, BrokerStatus, LocalBroker, ensure_jars
 
 __all__ = ["BrokerError", "BrokerStatus", "LocalBroker", "ensure_jars"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from core.errors import LocalServerError
+from ticket_enricher.core.errors import LocalServerError
 
 KAFKA_VERSION = "4.3.1"
 READY_MARKER = "Kafka Server started"

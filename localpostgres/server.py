@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import LocalServerError
-from localkafka.broker import free_port
+from ticket_enricher.core.errors import LocalServerError
+from ticket_enricher.localkafka.broker import free_port
 
 SUPERUSER = "ticket_enricher"
 DATABASE = "ticket_enricher"

@@ -1,5 +1,5 @@
 """Long-term memory: the `MemoryStore` port and its adapters (embedded SQLite by default)."""
 
-from memory.store import AddResult, Memory, MemoryStore, ScoredMemory
+from ticket_enricher.memory.store import AddResult, Memory, MemoryStore, ScoredMemory
 
 __all__ = ["AddResult", "Memory", "MemoryStore", "ScoredMemory"]

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from pydantic import JsonValue
 
-from memory.store import EntityScope, MemoryStore
+from ticket_enricher.memory.store import EntityScope, MemoryStore
 
 _NAMESPACE = uuid.UUID("6f3a0c52-8d1e-4c7b-9a45-2b1f0e7d9c13")
 _NAMESPACE_BYTES = _NAMESPACE.bytes

@@ -10,8 +10,8 @@ from typing import Protocol
 
 import openai
 
-from core.errors import PermanentFailure, RateLimited, TransientError
-from core.ratelimit import retry_after_seconds
+from ticket_enricher.core.errors import PermanentFailure, RateLimited, TransientError
+from ticket_enricher.core.ratelimit import retry_after_seconds
 
 
 class Embedder(Protocol):

@@ -12,8 +12,8 @@ import time
 
 from pydantic import BaseModel
 
-from core.errors import TransientError
-from memory.store import EntityScope, MemoryEvent, MemoryStore
+from ticket_enricher.core.errors import TransientError
+from ticket_enricher.memory.store import EntityScope, MemoryEvent, MemoryStore
 
 
 class DeletionReport(BaseModel):

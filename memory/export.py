@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pydantic import JsonValue
 
-from core.errors import InvalidRequest
-from memory.store import Memory
+from ticket_enricher.core.errors import InvalidRequest
+from ticket_enricher.memory.store import Memory
 
 _SUMMARY_NAMES = ("summary", "overview", "description", "notes")
 

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from config.settings import Settings
-from core.errors import MemoryConfigError
-from memory.embeddings import Embedder
-from memory.store import MemoryStore
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.core.errors import MemoryConfigError
+from ticket_enricher.memory.embeddings import Embedder
+from ticket_enricher.memory.store import MemoryStore
 
 
 def open_store(settings: Settings) -> MemoryStore:
     memory = settings.memory
     if memory.backend == "mem0":
-        from memory.mem0 import Mem0MemoryStore
+        from ticket_enricher.memory.mem0 import Mem0MemoryStore
 
         if settings.mem0_api_key is None or not settings.mem0_api_key.get_secret_value():
             raise MemoryConfigError("memory backend is mem0 but MEM0_API_KEY is not set")
-        from core.limiter import AdaptiveLimiter
-        from core.ratelimit import remaining_fraction
-        from memory.limited import LimitedStore
+        from ticket_enricher.core.limiter import AdaptiveLimiter
+        from ticket_enricher.core.ratelimit import remaining_fraction
+        from ticket_enricher.memory.limited import LimitedStore
 
         limiter = AdaptiveLimiter("mem0", max_wait=settings.retry.limiter_max_wait_seconds,
                                   initial=settings.worker.max_in_flight,
                                   maximum=settings.worker.max_in_flight)
-        from memory.mem0 import mem0_client
+        from ticket_enricher.memory.mem0 import mem0_client
 
         store: MemoryStore = Mem0MemoryStore(mem0_client(
             api_key=settings.mem0_api_key.get_secret_value(), base_url=memory.mem0_base_url,
@@ -30,7 +30,7 @@ def open_store(settings: Settings) -> MemoryStore:
         ))
         return LimitedStore(store, limiter) if settings.retry.limiter else store
     if memory.backend == "postgres":
-        from memory.postgres import PostgresMemoryStore
+        from ticket_enricher.memory.postgres import PostgresMemoryStore
 
         password = settings.postgres_password.get_secret_value() if settings.postgres_password else None
         return PostgresMemoryStore(
@@ -40,7 +40,7 @@ def open_store(settings: Settings) -> MemoryStore:
             pool_max_size=max(2, min(memory.pool_max_size, settings.worker.max_in_flight)),
             statement_timeout=memory.statement_timeout_seconds, connect_timeout=memory.timeout_seconds,
         )
-    from memory.sqlite import SqliteMemoryStore
+    from ticket_enricher.memory.sqlite import SqliteMemoryStore
 
     return SqliteMemoryStore(memory.path, embedder=_embedder(settings))
 
@@ -49,7 +49,7 @@ def _embedder(settings: Settings) -> Embedder | None:
     memory = settings.memory
     if not memory.embeddings_base_url:
         return None
-    from memory.embeddings import OpenAIEmbedder, embeddings_client
+    from ticket_enricher.memory.embeddings import OpenAIEmbedder, embeddings_client
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return OpenAIEmbedder(embeddings_client(base_url=memory.embeddings_base_url, api_key=key,
@@ -61,7 +61,7 @@ def describe(settings: Settings) -> str:
     if settings.memory.backend == "mem0":
         return "mem0"
     if settings.memory.backend == "postgres":
-        from memory.dsn import redact
+        from ticket_enricher.memory.dsn import redact
 
         return redact(settings.memory.dsn.get_secret_value())
     return str(settings.memory.path)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal, Union
 
-from core.errors import InvalidFilter
+from ticket_enricher.core.errors import InvalidFilter
 
 ENTITY_FIELDS = ("user_id", "agent_id", "app_id", "run_id")
 TIME_FIELDS = ("created_at", "updated_at")

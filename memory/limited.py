@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from core.limiter import AdaptiveLimiter
-from memory.filters import Node, as_node, scoped_entities
-from memory.store import EntityScope, MemoryStore
-from memory.wrapper import StoreWrapper
+from ticket_enricher.core.limiter import AdaptiveLimiter
+from ticket_enricher.memory.filters import Node, as_node, scoped_entities
+from ticket_enricher.memory.store import EntityScope, MemoryStore
+from ticket_enricher.memory.wrapper import StoreWrapper
 
 T = TypeVar("T")
 _SHARED = "*"

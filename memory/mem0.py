@@ -19,11 +19,11 @@ from typing import TypeVar
 
 from pydantic import BaseModel, JsonValue, ValidationError
 
-from core.errors import InvalidRequest, MemoryConfigError, NotFound, PermanentFailure, RateLimited, TransientError
-from core.ratelimit import retry_after_seconds
-from memory.events import wait_for_event
-from memory.filters import And, Cond, Node, as_node, to_json
-from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory
+from ticket_enricher.core.errors import InvalidRequest, MemoryConfigError, NotFound, PermanentFailure, RateLimited, TransientError
+from ticket_enricher.core.ratelimit import retry_after_seconds
+from ticket_enricher.memory.events import wait_for_event
+from ticket_enricher.memory.filters import And, Cond, Node, as_node, to_json
+from ticket_enricher.memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory
 
 DEFAULT_BASE_URL = "https://api.mem0.ai"
 

@@ -25,18 +25,18 @@ from typing import Any
 import asyncpg
 from pydantic import JsonValue
 
-from core.errors import InvalidRequest, MemoryConfigError, NotFound, TransientError
-from memory import ranking
-from memory.batch import planned_id
-from memory.dsn import has_password, is_dsn, redact
-from memory.embeddings import Embedder
-from memory.export import project
-from memory.filters import Node, as_node, scoped_entities
-from memory.postgres_pool import create_pool, is_driver_error, migrate, translate
-from memory.postgres_sql import (ADD, ANY_TERM, COLUMNS, CORPUS_ESTIMATE, CORPUS_EXACT, CORPUS_SAMPLED, DELETED,
+from ticket_enricher.core.errors import InvalidRequest, MemoryConfigError, NotFound, TransientError
+from ticket_enricher.memory import ranking
+from ticket_enricher.memory.batch import planned_id
+from ticket_enricher.memory.dsn import has_password, is_dsn, redact
+from ticket_enricher.memory.embeddings import Embedder
+from ticket_enricher.memory.export import project
+from ticket_enricher.memory.filters import Node, as_node, scoped_entities
+from ticket_enricher.memory.postgres_pool import create_pool, is_driver_error, migrate, translate
+from ticket_enricher.memory.postgres_sql import (ADD, ANY_TERM, COLUMNS, CORPUS_ESTIMATE, CORPUS_EXACT, CORPUS_SAMPLED, DELETED,
                                  DOCUMENT_FREQUENCIES, FIND, SCRUB, TERM_FREQUENCIES, UPDATE, Params,
                                  compile_filter)
-from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
+from ticket_enricher.memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
 
 log = logging.getLogger("ticket_enricher.memory.postgres")
 _FTS_CANDIDATES = 500

@@ -16,9 +16,9 @@ import logging
 
 import asyncpg
 
-from core.errors import EnricherError, PermanentFailure, TransientError
-from memory.dsn import redact
-from memory.postgres_sql import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, VERSIONS_TABLE
+from ticket_enricher.core.errors import EnricherError, PermanentFailure, TransientError
+from ticket_enricher.memory.dsn import redact
+from ticket_enricher.memory.postgres_sql import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION, VERSIONS_TABLE
 
 log = logging.getLogger("ticket_enricher.memory.postgres")
 _TRANSIENT_CLASSES = ("08", "40", "53", "57", "58")

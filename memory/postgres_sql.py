@@ -7,7 +7,7 @@ Only ever append to MIGRATIONS; a database newer than this code is refused.
 
 from __future__ import annotations
 
-from memory.filters import ENTITY_FIELDS, TIME_FIELDS, And, Cond, Node, Not, Or
+from ticket_enricher.memory.filters import ENTITY_FIELDS, TIME_FIELDS, And, Cond, Node, Not, Or
 
 # An arbitrary constant: pg_advisory_xact_lock's key for "migrating the ticket-enricher schema".
 MIGRATION_LOCK = 0x7E_5C_4E_3A

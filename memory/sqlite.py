@@ -22,17 +22,17 @@ from typing import Any, TypeVar
 
 from pydantic import JsonValue
 
-from core.errors import InvalidRequest, MemoryConfigError, NotFound, TransientError
-from memory import ranking
-from memory.embeddings import Embedder
-from memory.export import project
-from memory import sqlite_batch
-from memory.batch import Change, NewMemory, Written, planned_id
-from memory.filters import Node, as_node, scoped_entities
-from memory.sqlite_sql import (MIGRATIONS, SCHEMA, SCHEMA_VERSION, compile_filter, delete_ids, find_idempotent,
+from ticket_enricher.core.errors import InvalidRequest, MemoryConfigError, NotFound, TransientError
+from ticket_enricher.memory import ranking
+from ticket_enricher.memory.embeddings import Embedder
+from ticket_enricher.memory.export import project
+from ticket_enricher.memory import sqlite_batch
+from ticket_enricher.memory.batch import Change, NewMemory, Written, planned_id
+from ticket_enricher.memory.filters import Node, as_node, scoped_entities
+from ticket_enricher.memory.sqlite_sql import (MIGRATIONS, SCHEMA, SCHEMA_VERSION, compile_filter, delete_ids, find_idempotent,
                                fts_totals, record_event, row_fields)
-from memory.sqlite_sql import timestamp as _ts
-from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
+from ticket_enricher.memory.sqlite_sql import timestamp as _ts
+from ticket_enricher.memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
 
 
 def _dumps(value: object) -> str:

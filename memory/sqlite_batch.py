@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import orjson
 from pydantic import JsonValue
 
-from core.errors import NotFound
-from memory import ranking
-from memory.batch import Change, NewMemory, Written, newer, remapped
-from memory.sqlite_sql import find_idempotent, timestamp
-from memory.store import EntityScope
+from ticket_enricher.core.errors import NotFound
+from ticket_enricher.memory import ranking
+from ticket_enricher.memory.batch import Change, NewMemory, Written, newer, remapped
+from ticket_enricher.memory.sqlite_sql import find_idempotent, timestamp
+from ticket_enricher.memory.store import EntityScope
 
 
 def _dumps(value: object) -> str:

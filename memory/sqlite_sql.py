@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from pydantic import JsonValue
 
-from memory.filters import ENTITY_FIELDS, TIME_FIELDS, And, Cond, Node, Not, Or
+from ticket_enricher.memory.filters import ENTITY_FIELDS, TIME_FIELDS, And, Cond, Node, Not, Or
 
 
 def _dumps(value: object) -> str:

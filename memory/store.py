@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from memory.filters import Node, scope
+from ticket_enricher.memory.filters import Node, scope
 
 EventStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED"]
 

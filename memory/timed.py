@@ -10,9 +10,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from memory.filters import Node
-from memory.store import EntityScope, MemoryStore
-from memory.wrapper import StoreWrapper
+from ticket_enricher.memory.filters import Node
+from ticket_enricher.memory.store import EntityScope, MemoryStore
+from ticket_enricher.memory.wrapper import StoreWrapper
 
 T = TypeVar("T")
 

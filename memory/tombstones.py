@@ -20,8 +20,8 @@ import hashlib
 import time
 from typing import Literal
 
-from memory.filters import Cond, Node, Or, all_of, scope
-from memory.store import EntityScope, MemoryStore, list_all
+from ticket_enricher.memory.filters import Cond, Node, Or, all_of, scope
+from ticket_enricher.memory.store import EntityScope, MemoryStore, list_all
 
 LEDGER_AGENT = "ticket-enricher.privacy"
 SubjectKind = Literal["account", "user"]

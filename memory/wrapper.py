@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 from pydantic import JsonValue
 
-from memory.batch import Change, NewMemory, Written, write_batch
-from memory.filters import Node
-from memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, MemoryStore, Page, ScoredMemory
+from ticket_enricher.memory.batch import Change, NewMemory, Written, write_batch
+from ticket_enricher.memory.filters import Node
+from ticket_enricher.memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, MemoryStore, Page, ScoredMemory
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
 
-from core.events import TicketEvent
+from ticket_enricher.core.events import TicketEvent
 
 
 async def publish_events(producer: AIOKafkaProducer, topic: str, events: Iterable[TicketEvent]) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from core.events import TicketEvent
+from ticket_enricher.core.events import TicketEvent
 
 Persona = Literal["at_risk", "healthy", "bumpy", "recovered"]
 GRADED: frozenset[str] = frozenset({"churn_risk"})  # the tags the personas define; others depend on chance text

@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from config.settings import Settings, load_settings
-from consumers.operations.topics import create_topics
-from localkafka import LocalBroker
-from memory.sqlite import SqliteMemoryStore
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.operations.topics import create_topics
+from ticket_enricher.localkafka import LocalBroker
+from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from tests.postgres_fixtures import postgres_dsn, postgres_server  # noqa: F401 (fixtures)
 from tests.ordered_helpers import topic_factory  # noqa: F401 (a fixture)
 
 if TYPE_CHECKING:
     from tests.fakes.mem0_server import FakeMem0
-    from core.events import TicketEvent
+    from ticket_enricher.core.events import TicketEvent
     from tests.fakes.openai_server import FakeOpenAI
 
 _SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_", "PGPASSWORD")
@@ -205,11 +205,11 @@ async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     if request.param == "sqlite":
         store: object = SqliteMemoryStore(tmp_path / "m.db")
     elif request.param == "postgres":
-        from memory.postgres import PostgresMemoryStore
+        from ticket_enricher.memory.postgres import PostgresMemoryStore
 
         store = PostgresMemoryStore(request.getfixturevalue("postgres_dsn"))
     else:
-        from memory.mem0 import Mem0MemoryStore, mem0_client
+        from ticket_enricher.memory.mem0 import Mem0MemoryStore, mem0_client
 
         server = request.getfixturevalue("fake_mem0")
         store = Mem0MemoryStore(mem0_client(api_key=server.api_key, base_url=server.url))
@@ -255,7 +255,7 @@ def slow_model() -> Iterator[FakeOpenAI]:
 async def enriched(settings: Settings, expected: int, timeout: float = 90) -> int:
     """How many records the output topic holds, read over `settings`' own connection (security included),
     waiting up to `timeout` for `expected`."""
-    from consumers.engine.connection import client_options
+    from ticket_enricher.consumers.engine.connection import client_options
 
     consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
     await consumer.start()
@@ -273,8 +273,8 @@ async def enriched(settings: Settings, expected: int, timeout: float = 90) -> in
 
 async def publish_over(settings: Settings, events: list[TicketEvent]) -> None:
     """Publish `events` to the input topic over `settings`' own connection (security included)."""
-    from consumers.engine.connection import client_options
-    from samples.publish import publish_events
+    from ticket_enricher.consumers.engine.connection import client_options
+    from ticket_enricher.samples.publish import publish_events
 
     producer = AIOKafkaProducer(**client_options(settings))
     await producer.start()

@@ -11,11 +11,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from config.settings import load_settings
-from consumers.engine.ordered import KeyOrderedConsumer
-from consumers.engine.records import Record
-from consumers.flows.policy import in_place_wait
-from consumers.operations.lag import group_lag
+from ticket_enricher.config.settings import load_settings
+from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.policy import in_place_wait
+from ticket_enricher.consumers.operations.lag import group_lag
 
 RETRY = load_settings().retry
 

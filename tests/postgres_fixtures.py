@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from localpostgres import LocalPostgres, find_bindir
+from ticket_enricher.localpostgres import LocalPostgres, find_bindir
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agents.rules import Note
-from agents.state import AccountState
+from ticket_enricher.agents.rules import Note
+from ticket_enricher.agents.state import AccountState
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -55,8 +55,8 @@ def test_planned_ids_are_the_uuid5_of_the_entity_ids_and_key() -> None:
     """Every member, of every version, must plan the same id for one memory: pinned to uuid.uuid5."""
     import uuid
 
-    from memory.batch import _NAMESPACE, planned_id
-    from memory.store import EntityScope
+    from ticket_enricher.memory.batch import _NAMESPACE, planned_id
+    from ticket_enricher.memory.store import EntityScope
 
     for scope, key in [(EntityScope(user_id="acct-1"), "ev-1"), (EntityScope(agent_id="ledger"), "subject:x:y"),
                        (EntityScope(user_id="Zoë", run_id="r-1"), "ключ")]:

@@ -22,16 +22,16 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
-from cli.privacy import send_request
-from cli.replay import run_replay
-from config.settings import Settings, load_settings
-from consumers.engine.connection import client_options
-from consumers.operations.dlq_tools import read_dead_letters
-from consumers.operations.status import status
-from consumers.worker import Worker
-from core.events import DeletionRequest, Subject
-from localkafka import LocalBroker
-from samples import generate
+from ticket_enricher.cli.privacy import send_request
+from ticket_enricher.cli.replay import run_replay
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.consumers.operations.dlq_tools import read_dead_letters
+from ticket_enricher.consumers.operations.status import status
+from ticket_enricher.consumers.worker import Worker
+from ticket_enricher.core.events import DeletionRequest, Subject
+from ticket_enricher.localkafka import LocalBroker
+from ticket_enricher.samples import generate
 from tests.conftest import enriched, publish_over
 from tests.fakes.openai_server import FakeOpenAI, diligent, ticket_of
 

@@ -9,17 +9,17 @@ import pytest
 
 from pathlib import Path
 
-from agents.enrichment import Enrichment
-from agents.factory import build_agent
-from agents.loop import Agent, AgentOutcome
-from core.errors import ModelMisbehaved
-from agents.model import ModelRequest, ModelTurn, ToolCall
-from agents.notes import read_account_tags
-from config.settings import load_settings
-from core.events import TicketEvent
-from memory.sqlite import SqliteMemoryStore
-from memory.store import EntityScope, MemoryStore
-from samples import generate
+from ticket_enricher.agents.enrichment import Enrichment
+from ticket_enricher.agents.factory import build_agent
+from ticket_enricher.agents.loop import Agent, AgentOutcome
+from ticket_enricher.core.errors import ModelMisbehaved
+from ticket_enricher.agents.model import ModelRequest, ModelTurn, ToolCall
+from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.config.settings import load_settings
+from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.memory.sqlite import SqliteMemoryStore
+from ticket_enricher.memory.store import EntityScope, MemoryStore
+from ticket_enricher.samples import generate
 
 CONFIG = load_settings()
 SETTINGS = CONFIG.agent

@@ -19,9 +19,9 @@ from faststream.cli import cli
 from pydantic import create_model
 from typer.testing import CliRunner
 
-from config.settings import load_settings
-from consumers.operations import asyncapi
-from core.events import TicketEvent
+from ticket_enricher.config.settings import load_settings
+from ticket_enricher.consumers.operations import asyncapi
+from ticket_enricher.core.events import TicketEvent
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "asyncapi.yaml"
@@ -54,7 +54,7 @@ def test_cli_writes_exactly_what_the_test_renders(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(sys, "path", list(sys.path))  # the CLI inserts --app-dir into sys.path
     out = tmp_path / "asyncapi.yaml"
     result = CliRunner().invoke(
-        cli, ["docs", "gen", "consumers.operations.asyncapi:app", "--yaml", "--out", str(out), "--app-dir", str(ROOT)]
+        cli, ["docs", "gen", "ticket_enricher.consumers.operations.asyncapi:app", "--yaml", "--out", str(out), "--app-dir", str(ROOT)]
     )
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == render(asyncapi.app).encode("utf-8")

@@ -8,9 +8,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
-from config.settings import Settings
-from consumers.worker import Worker
-from samples import generate
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.worker import Worker
+from ticket_enricher.samples import generate
 from tests.conftest import TopicReader
 
 pytestmark = pytest.mark.kafka

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from consumers.flows.decode import decode_ticket_event
-from core.errors import UnknownEventType
-from consumers.engine.records import Record
-from core.errors import InvalidEvent
+from ticket_enricher.consumers.flows.decode import decode_ticket_event
+from ticket_enricher.core.errors import UnknownEventType
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.core.errors import InvalidEvent
 from tests.test_events import VALID
 
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.enrichment import Enrichment
-from agents.factory import build_agent
-from agents.notes import read_account_tags
-from agents.signals import detect
-from config.settings import load_settings
-from core.events import TicketEvent
-from memory.sqlite import SqliteMemoryStore
+from ticket_enricher.agents.enrichment import Enrichment
+from ticket_enricher.agents.factory import build_agent
+from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.agents.signals import detect
+from ticket_enricher.config.settings import load_settings
+from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.memory.sqlite import SqliteMemoryStore
 
 CONFIG = load_settings()
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

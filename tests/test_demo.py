@@ -34,7 +34,7 @@ def test_demo_stops_its_broker_when_terminated_mid_stream(tmp_path: Path) -> Non
     import signal
     import time
 
-    from localkafka import LocalBroker
+    from ticket_enricher.localkafka import LocalBroker
 
     workdir = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MEM0_"))}

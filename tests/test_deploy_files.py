@@ -14,7 +14,7 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
-from config.settings import ENV_PREFIX, Settings, load_settings
+from ticket_enricher.config.settings import ENV_PREFIX, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -47,7 +47,7 @@ def test_compose_names_the_configured_group_and_a_real_listener() -> None:
 
 
 def test_compose_broker_version_matches_the_local_broker() -> None:
-    from localkafka.broker import KAFKA_VERSION
+    from ticket_enricher.localkafka.broker import KAFKA_VERSION
 
     image = compose()["services"]["kafka"]["image"]
     assert image == f"apache/kafka:{KAFKA_VERSION}"
@@ -57,9 +57,9 @@ def test_compose_broker_version_matches_the_local_broker() -> None:
 
 def test_dockerfile_copies_every_package_and_runs_as_non_root() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-    for package in sorted({p.split(".")[0] for p in packages}):  # a sub-package is copied with its parent
-        assert re.search(rf"^COPY {package} {package}$", dockerfile, re.M), package
+    folders = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"].values()
+    for folder in sorted({f.split("/")[0] for f in folders}):  # a sub-package is copied with its parent's folder
+        assert re.search(rf"^COPY {folder} {folder}$", dockerfile, re.M), folder
     user = re.findall(r"^USER (\S+)$", dockerfile, re.M)
     assert user and user[-1] not in {"root", "0"}
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cli.evaluation import split_of
-from cli.main import app
+from ticket_enricher.cli.evaluation import split_of
+from ticket_enricher.cli.main import app
 from tests.fakes.openai_server import FakeOpenAI, diligent
 
 # account -> (its messages, labels churn_risk / billing_dispute / outage_affected)
@@ -175,7 +175,7 @@ def test_the_dev_set_when_it_is_there() -> None:
 
 def test_cross_validation_reads_the_tune_split_only() -> None:
     from bench.cv import fold_of, tune_only
-    from cli.evaluation import Labels
+    from ticket_enricher.cli.evaluation import Labels
 
     accounts = {f"acct-{i}": {"churn_risk": False} for i in range(300)}
     kept = tune_only(Labels(("churn_risk",), accounts)).accounts

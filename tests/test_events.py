@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from core.events import TicketEvent
+from ticket_enricher.core.events import TicketEvent
 
 VALID = {
     "event_id": "e-1", "type": "ticket.created", "occurred_at": "2026-03-01T10:00:00+01:00",

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from cli.privacy import export_account
-from config.settings import Settings, load_settings
-from memory.factory import open_store
-from memory.store import EntityScope
+from ticket_enricher.cli.privacy import export_account
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.memory.factory import open_store
+from ticket_enricher.memory.store import EntityScope
 from tests.fakes.mem0_server import FakeMem0
 from tests.fakes.openai_server import FakeOpenAI, text_turn
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.errors import InvalidFilter
-from memory.filters import And, Cond, Or, is_scoped, parse_filters, scoped_entities, to_json
+from ticket_enricher.core.errors import InvalidFilter
+from ticket_enricher.memory.filters import And, Cond, Or, is_scoped, parse_filters, scoped_entities, to_json
 
 
 def test_implicit_and_and_nesting() -> None:

@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaConnectionError
 
-from config.settings import Settings, load_settings
-from consumers.engine.records import Record
-from consumers.flows.provenance import arrival, due_ms, from_tier
-from consumers.flows.replay import ReplayFlow
-from consumers.lifespan import Deps, lifespan
-from core.events import DeletionRequest, Subject
-from memory.filters import scope
-from samples import generate
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.provenance import arrival, due_ms, from_tier
+from ticket_enricher.consumers.flows.replay import ReplayFlow
+from ticket_enricher.consumers.lifespan import Deps, lifespan
+from ticket_enricher.core.events import DeletionRequest, Subject
+from ticket_enricher.memory.filters import scope
+from ticket_enricher.samples import generate
 from tests.fakes.openai_server import FakeOpenAI, diligent, ticket_of
 from tests.fakes.publisher import MemoryPublisher, Sent
 
@@ -183,8 +183,8 @@ async def test_a_replay_skips_what_the_planner_did_and_a_dry_run_changes_nothing
 async def test_forgetting_a_person_scrubs_their_words_from_the_accounts_tag_reasons(deps: Deps) -> None:
     """Tags describe the account and stay, but a reason may quote the person's ticket; after the person's notes
     are deleted no reason quotes them, and no evidence names a deleted note."""
-    from agents.notes import read_account_tags
-    from core.events import Requester, Ticket, TicketEvent
+    from ticket_enricher.agents.notes import read_account_tags
+    from ticket_enricher.core.events import Requester, Ticket, TicketEvent
 
     texts = ["Since 9:00 our dashboard is down for the whole team, every page returns 503 errors.",
              "This is the third time this month. If this is not fixed by Friday we will cancel our subscription "

@@ -13,13 +13,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
-from config.settings import Settings, load_settings
-from consumers.operations.topics import create_topics
-from consumers.worker import Worker
-from core.events import Ticket, TicketEvent
-from memory.filters import scope
-from samples import generate
-from samples.publish import publish_events
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.operations.topics import create_topics
+from ticket_enricher.consumers.worker import Worker
+from ticket_enricher.core.events import Ticket, TicketEvent
+from ticket_enricher.memory.filters import scope
+from ticket_enricher.samples import generate
+from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader, outputs_by_event
 from tests.fakes.openai_server import FakeOpenAI, diligent, ticket_of
 

@@ -17,13 +17,13 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from prometheus_client import REGISTRY
 
-from config.settings import Settings, load_settings
-from consumers.operations.lag import group_lag
-from consumers.operations.status import watched_groups
-from consumers.operations.topics import create_topics
-from consumers.worker import Worker
-from core.events import DeletionRequest, Subject, Ticket, TicketEvent
-from memory.filters import scope
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.operations.lag import group_lag
+from ticket_enricher.consumers.operations.status import watched_groups
+from ticket_enricher.consumers.operations.topics import create_topics
+from ticket_enricher.consumers.worker import Worker
+from ticket_enricher.core.events import DeletionRequest, Subject, Ticket, TicketEvent
+from ticket_enricher.memory.filters import scope
 from tests.conftest import TopicReader, outputs_by_event
 from tests.fakes.openai_server import FakeOpenAI, diligent, ticket_of
 
@@ -57,7 +57,7 @@ def nearly_too_large(key: bytes, value: bytes) -> list[tuple[str, bytes]]:
 
 
 async def lags(settings: Settings) -> dict[str, int]:
-    from consumers.engine.connection import client_options
+    from ticket_enricher.consumers.engine.connection import client_options
 
     return {group: sum(p.lag for p in await group_lag(client_options(settings), group, topics))
             for group, topics in watched_groups(settings).items()}

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import Settings, load_settings
-from localkafka import LocalBroker
-from samples import generate
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.localkafka import LocalBroker
+from ticket_enricher.samples import generate
 from tests.conftest import command_env, enriched, publish_over
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agents.enrichment import Enrichment
-from agents.factory import build_agent
-from agents.language import normalise, read_text
-from agents.signals import detect
-from agents.notes import read_account_tags
-from config.settings import load_settings
-from core.events import TicketEvent
-from memory.sqlite import SqliteMemoryStore
+from ticket_enricher.agents.enrichment import Enrichment
+from ticket_enricher.agents.factory import build_agent
+from ticket_enricher.agents.language import normalise, read_text
+from ticket_enricher.agents.signals import detect
+from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.config.settings import load_settings
+from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.memory.sqlite import SqliteMemoryStore
 
 CONFIG = load_settings()
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -138,7 +138,7 @@ def test_business_tickets_read_as_well_as_consumer_tweets(text: str, signals: se
 def test_every_signal_has_a_detector_or_comes_from_the_mood() -> None:
     from typing import get_args
 
-    from agents.signals import DETECTORS, Signal
+    from ticket_enricher.agents.signals import DETECTORS, Signal
 
     assert set(DETECTORS) | {"hostility", "anger", "frustration"} == set(get_args(Signal))
     for name, rule in CONFIG.tags.items():
@@ -220,8 +220,8 @@ def test_hand_written_sentences(text: str, wanted: set[str], unwanted: set[str])
 def test_the_sentiment_is_vaders_from_its_lexicon() -> None:
     """`Text.compound` applies VADER's lexicon and rules word by word instead of calling `polarity_scores`: on
     hand-written messages and the seeded sample stream it agrees with VADER itself."""
-    from agents.language import analyzer
-    from samples import generate
+    from ticket_enricher.agents.language import analyzer
+    from ticket_enricher.samples import generate
 
     texts = [
         "Thank you so much, great help!", "This is the worst service I have ever had", "not bad at all",

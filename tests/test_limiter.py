@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from core.errors import RateLimited, TransientError
-from core.limiter import AdaptiveLimiter
+from ticket_enricher.core.errors import RateLimited, TransientError
+from ticket_enricher.core.limiter import AdaptiveLimiter
 
 
 class Clock:
@@ -82,8 +82,8 @@ async def test_concurrency_never_exceeds_the_limit() -> None:
 
 
 def test_a_refusal_by_our_own_limiter_is_not_an_attempt() -> None:
-    from config.settings import load_settings
-    from consumers.flows.policy import decide
+    from ticket_enricher.config.settings import load_settings
+    from ticket_enricher.consumers.flows.policy import decide
 
     settings = load_settings()
     held = RateLimited("model", 3.0, held_back=True)
@@ -95,9 +95,9 @@ def test_a_refusal_by_our_own_limiter_is_not_an_attempt() -> None:
 
 
 async def test_memory_calls_to_mem0_are_paced_per_account(fake_mem0) -> None:  # type: ignore[no-untyped-def]
-    from memory.limited import LimitedStore
-    from memory.mem0 import Mem0MemoryStore, mem0_client
-    from memory.store import EntityScope
+    from ticket_enricher.memory.limited import LimitedStore
+    from ticket_enricher.memory.mem0 import Mem0MemoryStore, mem0_client
+    from ticket_enricher.memory.store import EntityScope
 
     limiter = AdaptiveLimiter("mem0", max_wait=0)
     store = LimitedStore(Mem0MemoryStore(mem0_client(api_key=fake_mem0.api_key, base_url=fake_mem0.url)),
@@ -117,8 +117,8 @@ async def test_memory_calls_to_mem0_are_paced_per_account(fake_mem0) -> None:  #
 
 
 async def test_near_zero_remaining_from_mem0_headers_lowers_the_limit(fake_mem0) -> None:  # type: ignore[no-untyped-def]
-    from core.ratelimit import remaining_fraction
-    from memory.mem0 import Mem0MemoryStore, mem0_client
+    from ticket_enricher.core.ratelimit import remaining_fraction
+    from ticket_enricher.memory.mem0 import Mem0MemoryStore, mem0_client
 
     limiter = AdaptiveLimiter("mem0", initial=8)
     store = Mem0MemoryStore(mem0_client(api_key=fake_mem0.api_key, base_url=fake_mem0.url,

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from core.errors import PermanentFailure, RateLimited, TransientError
-from memory.events import delete_and_verify
-from memory.mem0 import Mem0MemoryStore, mem0_client
-from memory.store import EntityScope
+from ticket_enricher.core.errors import PermanentFailure, RateLimited, TransientError
+from ticket_enricher.memory.events import delete_and_verify
+from ticket_enricher.memory.mem0 import Mem0MemoryStore, mem0_client
+from ticket_enricher.memory.store import EntityScope
 from tests.fakes.contract import violations
 from tests.fakes.http import Recorded
 from tests.fakes.mem0_server import FakeMem0

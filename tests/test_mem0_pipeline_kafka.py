@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from config.settings import Settings, load_settings
-from consumers.worker import Worker
-from samples import generate
-from samples.publish import publish_events
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.worker import Worker
+from ticket_enricher.samples import generate
+from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader, outputs_by_event
 from tests.fakes.mem0_server import FakeMem0
 
@@ -36,7 +36,7 @@ async def test_mem0_backend_gives_the_same_tags(
 
 
 async def test_mem0_backend_without_a_key_fails_at_start(kafka_settings: Settings) -> None:
-    from core.errors import MemoryConfigError
+    from ticket_enricher.core.errors import MemoryConfigError
 
     settings = load_settings(kafka=kafka_settings.kafka.model_dump(), memory={"backend": "mem0"})
     with pytest.raises(MemoryConfigError, match="MEM0_API_KEY"):

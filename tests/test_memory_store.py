@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from memory.events import delete_and_verify, wait_for_event
-from core.errors import InvalidFilter, InvalidRequest, NotFound
-from memory.store import EntityScope
+from ticket_enricher.memory.events import delete_and_verify, wait_for_event
+from ticket_enricher.core.errors import InvalidFilter, InvalidRequest, NotFound
+from ticket_enricher.memory.store import EntityScope
 
 ACME = EntityScope(user_id="acme")
 GLOBEX = EntityScope(user_id="globex")
@@ -180,7 +180,7 @@ async def test_a_batch_is_written_once_whoever_writes_it_and_never_rewinds(any_s
     """Group commit (`memory.batch`): notes named by their planned ids before they exist, a profile that cites
     them, the same batch written again (a redelivery, or a zombie member), and a stale writer that must not
     rewind the profile: on SQLite in one transaction, on Mem0 call by call with its own ids remapped."""
-    from memory.batch import Change, NewMemory, write_batch
+    from ticket_enricher.memory.batch import Change, NewMemory, write_batch
 
     notes = [NewMemory(f"note {i}", ACME, f"ev-{i}", {"kind": "ticket_note", "event_id": f"ev-{i}"},
                        timestamp=datetime(2026, 1, 1 + i, tzinfo=UTC)) for i in range(3)]

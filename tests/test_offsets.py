@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from consumers.engine.offsets import PartitionOffsets, decode_done, encode_done
+from ticket_enricher.consumers.engine.offsets import PartitionOffsets, decode_done, encode_done
 
 
 def test_nothing_to_commit_before_a_record_is_done() -> None:

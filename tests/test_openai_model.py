@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from agents.factory import build_agent, build_model
-from agents.limited import LimitedModel
-from agents.openai_model import OpenAIModel, openai_wire
-from agents.rules import RulesModel
-from agents.notes import read_account_tags
-from config.settings import load_settings
-from core.errors import PermanentFailure, RateLimited, TransientError
-from memory.sqlite import SqliteMemoryStore
-from samples import generate
+from ticket_enricher.agents.factory import build_agent, build_model
+from ticket_enricher.agents.limited import LimitedModel
+from ticket_enricher.agents.openai_model import OpenAIModel, openai_wire
+from ticket_enricher.agents.rules import RulesModel
+from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.config.settings import load_settings
+from ticket_enricher.core.errors import PermanentFailure, RateLimited, TransientError
+from ticket_enricher.memory.sqlite import SqliteMemoryStore
+from ticket_enricher.samples import generate
 from tests.fakes.openai_server import FakeOpenAI, diligent, text_turn, tool_results, tool_turn
 
 CONFIG = load_settings()
@@ -147,7 +147,7 @@ async def test_the_request_carries_every_tag_definition_with_examples_and_asks_f
 
 
 def test_changing_a_definition_or_an_example_changes_the_planner_fingerprint() -> None:
-    from agents.factory import planner_fingerprint
+    from ticket_enricher.agents.factory import planner_fingerprint
 
     model = OpenAIModel(name="fake-model", wire=openai_wire(base_url="http://127.0.0.1:9/v1", api_key="x"))
     _OPEN.append(model)
@@ -216,7 +216,7 @@ async def test_the_wire_raises_the_sdks_connection_error() -> None:
 
 
 def test_the_wire_takes_its_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from agents.openai_wire import proxy_for
+    from ticket_enricher.agents.openai_wire import proxy_for
 
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
                  "no_proxy"):

@@ -17,9 +17,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from config.settings import Settings
-from core.events import Ticket, TicketEvent
-from samples.publish import publish_events
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.core.events import Ticket, TicketEvent
+from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader, command_env
 from tests.fakes.openai_server import FakeOpenAI
 

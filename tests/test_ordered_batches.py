@@ -11,8 +11,8 @@ from collections import defaultdict
 
 import pytest
 
-from consumers.engine.ordered import KeyOrderedConsumer
-from consumers.engine.records import Record
+from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
+from ticket_enricher.consumers.engine.records import Record
 from tests.ordered_helpers import Recorder, hand_over, lag_of, publish, retry_wait, wait_until
 
 pytestmark = pytest.mark.kafka
@@ -135,7 +135,7 @@ async def test_send_many_puts_each_key_where_send_would_in_order_whatever_the_ba
     from aiokafka import AIOKafkaConsumer
     from aiokafka.errors import MessageSizeTooLargeError
 
-    from consumers.engine.publishing import KafkaPublisher
+    from ticket_enricher.consumers.engine.publishing import KafkaPublisher
 
     topic, reference = await topic_factory(5), await topic_factory(5)
     publisher = KafkaPublisher(kafka_bootstrap, "test-send-many")

@@ -10,8 +10,8 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from consumers.engine.ordered import KeyOrderedConsumer
-from consumers.engine.records import Record
+from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
+from ticket_enricher.consumers.engine.records import Record
 from tests.ordered_helpers import Recorder, hand_over, lag_of, member, publish, retry_wait, wait_until
 
 pytestmark = pytest.mark.kafka

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from config.settings import Settings
-from consumers.worker import Worker
-from samples import generate
-from samples.publish import publish_events
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.worker import Worker
+from ticket_enricher.samples import generate
+from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader, outputs_by_event
 
 pytestmark = pytest.mark.kafka

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from config.settings import load_settings
-from consumers.flows.policy import backoff_seconds, decide
-from core.errors import InvalidEvent, PermanentFailure, RateLimited, TransientError
+from ticket_enricher.config.settings import load_settings
+from ticket_enricher.consumers.flows.policy import backoff_seconds, decide
+from ticket_enricher.core.errors import InvalidEvent, PermanentFailure, RateLimited, TransientError
 
 S = load_settings()  # tiers 5, 30, 300 s; 5 attempts
 TICKETS = S.routes().tickets

@@ -15,12 +15,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
-from cli.privacy import send_request
-from cli.replay import run_replay
-from config.settings import Settings
-from core.events import DeletionRequest, Requester, Subject, Ticket, TicketEvent
-from memory.tombstones import subject_hash
-from samples.publish import publish_events
+from ticket_enricher.cli.privacy import send_request
+from ticket_enricher.cli.replay import run_replay
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.core.events import DeletionRequest, Requester, Subject, Ticket, TicketEvent
+from ticket_enricher.memory.tombstones import subject_hash
+from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader
 from tests.fakes.openai_server import FakeOpenAI
 from tests.test_scaling_kafka import IN_FLIGHT, Members, assert_drained, enriched_ids, wait_for

@@ -13,15 +13,15 @@ import asyncpg
 import pytest
 import typer
 
-from cli.common import settings_from
-from config.settings import load_settings
-from core.errors import PermanentFailure, TransientError
-from localpostgres import LocalPostgres
-from memory.embeddings import OpenAIEmbedder, embeddings_client
-from memory.factory import describe, open_store
-from memory.postgres import PostgresMemoryStore
-from memory.postgres_sql import SCHEMA_VERSION
-from memory.store import EntityScope
+from ticket_enricher.cli.common import settings_from
+from ticket_enricher.config.settings import load_settings
+from ticket_enricher.core.errors import PermanentFailure, TransientError
+from ticket_enricher.localpostgres import LocalPostgres
+from ticket_enricher.memory.embeddings import OpenAIEmbedder, embeddings_client
+from ticket_enricher.memory.factory import describe, open_store
+from ticket_enricher.memory.postgres import PostgresMemoryStore
+from ticket_enricher.memory.postgres_sql import SCHEMA_VERSION
+from ticket_enricher.memory.store import EntityScope
 from tests.fakes.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.postgres

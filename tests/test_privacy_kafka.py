@@ -16,16 +16,16 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
-from cli.privacy import lift_tombstones, send_request
-from cli.replay import run_replay
-from config.settings import Settings, load_settings
-from consumers.operations.topics import create_topics
-from consumers.worker import Worker
-from core.events import DeletionCompleted, DeletionRequest, Requester, Subject, Ticket, TicketEvent
-from memory.factory import open_store
-from memory.filters import Cond, all_of, scope
-from memory.store import MemoryStore
-from memory.tombstones import subject_hash
+from ticket_enricher.cli.privacy import lift_tombstones, send_request
+from ticket_enricher.cli.replay import run_replay
+from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.operations.topics import create_topics
+from ticket_enricher.consumers.worker import Worker
+from ticket_enricher.core.events import DeletionCompleted, DeletionRequest, Requester, Subject, Ticket, TicketEvent
+from ticket_enricher.memory.factory import open_store
+from ticket_enricher.memory.filters import Cond, all_of, scope
+from ticket_enricher.memory.store import MemoryStore
+from ticket_enricher.memory.tombstones import subject_hash
 from tests.conftest import TopicReader
 from tests.fakes.mem0_server import FakeMem0
 

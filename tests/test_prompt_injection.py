@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from agents.factory import build_agent
-from core.errors import ModelMisbehaved
-from agents.openai_model import OpenAIModel, openai_wire
-from agents.notes import read_account_tags
-from config.settings import load_settings
-from memory.sqlite import SqliteMemoryStore
-from memory.store import EntityScope
-from samples import generate
+from ticket_enricher.agents.factory import build_agent
+from ticket_enricher.core.errors import ModelMisbehaved
+from ticket_enricher.agents.openai_model import OpenAIModel, openai_wire
+from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.config.settings import load_settings
+from ticket_enricher.memory.sqlite import SqliteMemoryStore
+from ticket_enricher.memory.store import EntityScope
+from ticket_enricher.samples import generate
 from tests.fakes.openai_server import FakeOpenAI, text_turn, ticket_of, tool_turn
 
 CONFIG = load_settings()

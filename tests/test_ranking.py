@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from memory import ranking
+from ticket_enricher.memory import ranking
 
 VOCAB = ("outage the is back and our team cannot work İstanbul billing refund refunded charged twice Dashboard "
          "down again ÄÖÜ straße 5th-time don't").split()

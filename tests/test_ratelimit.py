@@ -6,7 +6,7 @@ from email.utils import formatdate
 
 import pytest
 
-from core.ratelimit import remaining_fraction, retry_after_seconds
+from ticket_enricher.core.ratelimit import remaining_fraction, retry_after_seconds
 
 NOW = 1_800_000_000.0
 

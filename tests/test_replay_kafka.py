@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from cli.replay import parse_when, run_replay
-from config.settings import Settings
-from consumers.flows.replay import plan
-from core.errors import LiveGroup
-from core.events import Requester, Ticket, TicketEvent
+from ticket_enricher.cli.replay import parse_when, run_replay
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.flows.replay import plan
+from ticket_enricher.core.errors import LiveGroup
+from ticket_enricher.core.events import Requester, Ticket, TicketEvent
 from tests.conftest import TopicReader, command_env
 
 pytestmark = pytest.mark.kafka

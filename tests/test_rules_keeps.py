@@ -8,12 +8,12 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import get_args
 
-from agents import signals
-from agents.direct import Writes, apply
-from agents.rules import Note, RulesModel
-from agents.state import AccountState
-from config.settings import TagSettings, load_settings
-from core.events import Ticket, TicketEvent
+from ticket_enricher.agents import signals
+from ticket_enricher.agents.direct import Writes, apply
+from ticket_enricher.agents.rules import Note, RulesModel
+from ticket_enricher.agents.state import AccountState
+from ticket_enricher.config.settings import TagSettings, load_settings
+from ticket_enricher.core.events import Ticket, TicketEvent
 
 CONFIG = load_settings()
 SIGNALS = list(get_args(signals.Signal))

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from config.settings import Settings
-from consumers.operations.lag import group_lag
-from consumers.operations.status import describe_groups, watched_groups
-from core.events import Ticket, TicketEvent
-from samples.publish import publish_events
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.operations.lag import group_lag
+from ticket_enricher.consumers.operations.status import describe_groups, watched_groups
+from ticket_enricher.core.events import Ticket, TicketEvent
+from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader, command_env
 from tests.fakes.openai_server import FakeOpenAI
 

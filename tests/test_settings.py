@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from config.settings import load_settings
+from ticket_enricher.config.settings import load_settings
 
 
 def test_defaults_come_from_the_default_file() -> None:
@@ -71,7 +71,7 @@ def test_tag_examples_are_short_and_reach_the_guide() -> None:
 
 
 def test_memory_flag_selects_postgres_by_its_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cli.common import settings_from
+    from ticket_enricher.cli.common import settings_from
 
     monkeypatch.setenv("PGPASSWORD", "from-the-env")
     s = settings_from(None, memory="postgresql://te@db.internal:5432/memory")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import MemoryConfigError
+from ticket_enricher.core.errors import MemoryConfigError
 
-from memory.embeddings import OpenAIEmbedder, embeddings_client
-from memory.sqlite import SqliteMemoryStore
-from memory.store import EntityScope
+from ticket_enricher.memory.embeddings import OpenAIEmbedder, embeddings_client
+from ticket_enricher.memory.sqlite import SqliteMemoryStore
+from ticket_enricher.memory.store import EntityScope
 from tests.fakes.openai_server import FakeOpenAI
 
 ACME = EntityScope(user_id="acme")

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from aiokafka import TopicPartition
 
 if TYPE_CHECKING:
-    from consumers.engine.ordered import KeyOrderedConsumer
-    from consumers.engine.records import Record
+    from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
+    from ticket_enricher.consumers.engine.records import Record
 
 log = logging.getLogger("ticket_enricher.ordered")
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from consumers.engine.ordered import KeyOrderedConsumer
-from consumers.engine.rebalance import Rebalance
+from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
+from ticket_enricher.consumers.engine.rebalance import Rebalance
 
 
 class BoundedConsumer(KeyOrderedConsumer):

@@ -12,8 +12,8 @@ from typing import Any
 
 from aiokafka.helpers import create_ssl_context
 
-from config.settings import Settings
-from core.errors import KafkaSecurityError
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.core.errors import KafkaSecurityError
 
 
 def client_options(settings: Settings) -> dict[str, Any]:

@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING
 from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
-from consumers.engine.offsets import PartitionOffsets
+from ticket_enricher.consumers.engine.offsets import PartitionOffsets
 
 if TYPE_CHECKING:
     from aiokafka import AIOKafkaConsumer
     from aiokafka.admin import AIOKafkaAdminClient
     from prometheus_client import Gauge
 
-    from consumers.engine.batches import Batches
-    from consumers.engine.records import Record
+    from ticket_enricher.consumers.engine.batches import Batches
+    from ticket_enricher.consumers.engine.records import Record
 
 log = logging.getLogger("ticket_enricher.ordered")
 

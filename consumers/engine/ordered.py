@@ -29,12 +29,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from consumers import metrics
-from consumers.engine.batches import BatchHandler, Batches
-from consumers.engine.draining import Draining
-from consumers.engine.offsets import PartitionOffsets
-from consumers.engine.records import Record
-from consumers.engine.rebalance import Rebalance, group_timing
+from ticket_enricher.consumers import metrics
+from ticket_enricher.consumers.engine.batches import BatchHandler, Batches
+from ticket_enricher.consumers.engine.draining import Draining
+from ticket_enricher.consumers.engine.offsets import PartitionOffsets
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.engine.rebalance import Rebalance, group_timing
 
 log = logging.getLogger("ticket_enricher.ordered")
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
 
-from consumers.engine.records import Record
+from ticket_enricher.consumers.engine.records import Record
 
 # (topic, value, key, headers)
 Message = tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]

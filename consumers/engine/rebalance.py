@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 
-from consumers.engine.offsets import PartitionOffsets, decode_done
+from ticket_enricher.consumers.engine.offsets import PartitionOffsets, decode_done
 
 if TYPE_CHECKING:
-    from consumers.engine.ordered import KeyOrderedConsumer
+    from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 
 log = logging.getLogger("ticket_enricher.ordered")
 _COMMIT_SLACK_MS = 10_000  # beyond drain_timeout, for the revoke's final commit

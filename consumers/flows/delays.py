@@ -24,15 +24,15 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING
 
-from config.routes import Route, Tier
-from consumers import metrics
-from consumers.engine import ordered
-from consumers.engine.records import Record
-from consumers.flows import provenance
-from consumers.flows.provenance import Provenance
+from ticket_enricher.config.routes import Route, Tier
+from ticket_enricher.consumers import metrics
+from ticket_enricher.consumers.engine import ordered
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows import provenance
+from ticket_enricher.consumers.flows.provenance import Provenance
 
 if TYPE_CHECKING:
-    from consumers.lifespan import Deps
+    from ticket_enricher.consumers.lifespan import Deps
 
 FlowHandler = Callable[[Record, Provenance], Awaitable[object]]
 

@@ -25,15 +25,15 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from agents.deletion import Forgetting
-from config.routes import Route
-from consumers import metrics
-from consumers.engine.publishing import Publisher
-from consumers.engine.records import Record
-from consumers.flows.failures import Failures
-from consumers.flows.provenance import Provenance
-from core.errors import ForgedProvenance, InvalidEvent
-from core.events import DeletionCompleted, DeletionRequest
+from ticket_enricher.agents.deletion import Forgetting
+from ticket_enricher.config.routes import Route
+from ticket_enricher.consumers import metrics
+from ticket_enricher.consumers.engine.publishing import Publisher
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.failures import Failures
+from ticket_enricher.consumers.flows.provenance import Provenance
+from ticket_enricher.core.errors import ForgedProvenance, InvalidEvent
+from ticket_enricher.core.events import DeletionCompleted, DeletionRequest
 
 log = logging.getLogger("ticket_enricher.deletions")
 

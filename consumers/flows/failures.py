@@ -23,14 +23,14 @@ import logging
 import time
 from typing import Literal
 
-from config.routes import Route
-from config.settings import RetrySettings
-from consumers import metrics
-from consumers.engine.publishing import Publisher, send_copy
-from consumers.engine.records import Record
-from consumers.flows.policy import decide
-from consumers.flows.provenance import RETRY, Provenance, Signer, delay_headers, producer_headers
-from core.errors import PermanentFailure, RateLimited
+from ticket_enricher.config.routes import Route
+from ticket_enricher.config.settings import RetrySettings
+from ticket_enricher.consumers import metrics
+from ticket_enricher.consumers.engine.publishing import Publisher, send_copy
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.policy import decide
+from ticket_enricher.consumers.flows.provenance import RETRY, Provenance, Signer, delay_headers, producer_headers
+from ticket_enricher.core.errors import PermanentFailure, RateLimited
 
 PREFIX = "x-dlq-"
 log = logging.getLogger("ticket_enricher.failures")

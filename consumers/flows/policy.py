@@ -16,9 +16,9 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from config.routes import Route
-from config.settings import RetrySettings
-from core.errors import PermanentFailure, RateLimited, RetryableError
+from ticket_enricher.config.routes import Route
+from ticket_enricher.config.settings import RetrySettings
+from ticket_enricher.core.errors import PermanentFailure, RateLimited, RetryableError
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,10 @@ import json
 import logging
 from dataclasses import dataclass
 
-from config.routes import Route, Tier
-from consumers import metrics
-from consumers.flows.policy import Decision
-from consumers.engine.records import Record
+from ticket_enricher.config.routes import Route, Tier
+from ticket_enricher.consumers import metrics
+from ticket_enricher.consumers.flows.policy import Decision
+from ticket_enricher.consumers.engine.records import Record
 
 log = logging.getLogger("ticket_enricher.provenance")
 

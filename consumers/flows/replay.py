@@ -26,12 +26,12 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from aiolimiter import AsyncLimiter
 
-from config.settings import Settings
-from consumers.engine.connection import client_options
-from consumers.flows.provenance import arrival
-from consumers.engine.records import Record
-from consumers.flows.tickets import TicketFlow
-from core.errors import LiveGroup, MissingTopics
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.consumers.flows.provenance import arrival
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.tickets import TicketFlow
+from ticket_enricher.core.errors import LiveGroup, MissingTopics
 
 
 def default_group(settings: Settings, since: datetime, until: datetime | None) -> str:

@@ -17,17 +17,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from agents.enrichment import Enriched, Enrichment
-from agents.loop import AgentOutcome
-from config.routes import Route
-from consumers import metrics
-from consumers.engine.publishing import Publisher
-from consumers.engine.records import Record
-from consumers.flows.decode import decode_ticket_event
-from consumers.flows.failures import Failures
-from consumers.flows.provenance import Provenance
-from core.errors import ForgedProvenance, InvalidEvent, UnknownEventType
-from core.events import EnrichedAccountEvent, TicketEvent
+from ticket_enricher.agents.enrichment import Enriched, Enrichment
+from ticket_enricher.agents.loop import AgentOutcome
+from ticket_enricher.config.routes import Route
+from ticket_enricher.consumers import metrics
+from ticket_enricher.consumers.engine.publishing import Publisher
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.decode import decode_ticket_event
+from ticket_enricher.consumers.flows.failures import Failures
+from ticket_enricher.consumers.flows.provenance import Provenance
+from ticket_enricher.core.errors import ForgedProvenance, InvalidEvent, UnknownEventType
+from ticket_enricher.core.events import EnrichedAccountEvent, TicketEvent
 
 log = logging.getLogger("ticket_enricher.tickets")
 

@@ -22,8 +22,8 @@ from aiokafka.errors import for_code
 from aiokafka.protocol.admin import CreateAclsRequest_v0, CreateAclsRequest_v1
 from aiokafka.protocol.api import Request
 
-from config.settings import Settings
-from consumers.engine.connection import client_options
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.engine.connection import client_options
 
 Resource = Literal["topic", "group"]
 Operation = Literal["read", "write", "describe", "delete"]

@@ -24,8 +24,8 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
 
-from config.settings import DEFAULTS_FILE, Settings, load_settings
-from core.events import DeletionCompleted, DeletionRequest, EnrichedAccountEvent, TicketEvent
+from ticket_enricher.config.settings import DEFAULTS_FILE, Settings, load_settings
+from ticket_enricher.core.events import DeletionCompleted, DeletionRequest, EnrichedAccountEvent, TicketEvent
 
 TITLE = "ticket-enricher"
 DESCRIPTION = (

@@ -19,12 +19,12 @@ from datetime import datetime
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
-from config.routes import Route
-from config.settings import Settings
-from consumers.engine.connection import client_options
-from consumers.flows.provenance import producer_headers
-from consumers.engine.publishing import Publisher
-from consumers.engine.records import Record
+from ticket_enricher.config.routes import Route
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.consumers.flows.provenance import producer_headers
+from ticket_enricher.consumers.engine.publishing import Publisher
+from ticket_enricher.consumers.engine.records import Record
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import make_wsgi_app
 
-from core.errors import EndpointError
+from ticket_enricher.core.errors import EndpointError
 
 log = logging.getLogger("ticket_enricher.endpoints")
 

@@ -15,9 +15,9 @@ from aiokafka.coordinator.protocol import ConsumerProtocol
 from aiokafka.protocol.admin import DescribeGroupsRequest_v0, DescribeGroupsRequest_v1, DescribeGroupsRequest_v2
 from aiokafka.protocol.api import Request
 
-from config.settings import Settings
-from consumers.engine.connection import client_options
-from consumers.operations.lag import PartitionLag, group_lag
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.consumers.operations.lag import PartitionLag, group_lag
 
 
 class _DescribeGroups(Request[DescribeGroupsRequest_v0 | DescribeGroupsRequest_v1 | DescribeGroupsRequest_v2]):

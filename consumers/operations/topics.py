@@ -6,9 +6,9 @@ import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from config.settings import Settings
-from consumers.engine.connection import client_options
-from core.errors import MissingTopics
+from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.core.errors import MissingTopics
 
 
 async def create_topics(settings: Settings) -> tuple[list[str], list[str]]:
