@@ -19,9 +19,9 @@ class AccountReport(BaseModel):
     notes: list[Memory]
 
     def evidence_line(self) -> str:
+        """The headline: churn_risk's reason when set, else the first tag's."""
         if not self.tags:
             return ""
-        """The headline: churn_risk's reason when set, else the first tag's."""
         name = "churn_risk" if "churn_risk" in self.tags else sorted(self.tags)[0]
         return f"{name}: {self.tags[name].reason}"
 

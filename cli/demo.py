@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ticket_enricher.agents.accounts import account_report
+from ticket_enricher.agents.accounts import AccountReport, account_report
 from ticket_enricher.cli.logs import setup_logging
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.localkafka import BrokerError, LocalBroker
@@ -126,24 +126,7 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
             await reader.stop()
         reports = [await account_report(worker.store, account) for account in stream.accounts]
 
-    table = Table(title="accounts after the stream", caption="✓ = churn_risk as the sample's ground truth says")
-    account_width = max(len(r.account_id) for r in reports)
-    room = max(24, console.width - account_width - 66)  # what the other columns and borders leave
-    table.add_column("account", no_wrap=True, min_width=account_width)
-    table.add_column("tickets", justify="right", no_wrap=True, min_width=7)
-    table.add_column("events", justify="right", no_wrap=True, min_width=6)
-    table.add_column("tags", overflow="fold", min_width=10, max_width=34)
-    table.add_column("", no_wrap=True, min_width=1, width=1)
-    table.add_column("evidence", no_wrap=True)
-    matches = 0
-    for report in reports:
-        got = set(report.tags)
-        expected = stream.truth[report.account_id]
-        matches += stream.graded(got) == expected
-        mark = ("[green]✓[/]" if stream.graded(got) == expected
-                else f"[red]✗ expected {', '.join(sorted(expected)) or 'no churn_risk'}[/]")
-        table.add_row(report.account_id, str(report.tickets), str(report.events),
-                      ", ".join(sorted(got)) or "-", mark, _clip(report.evidence_line() or "-", room))
+    table, matches = result_table(reports, stream.truth, console.width)
     console.print(table)
     console.print(
         f"{len(outputs)}/{len(stream.events)} events enriched, {len(dead)} dead-lettered "
@@ -153,6 +136,33 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
     console.print("look closer: ticket-enricher accounts show ACCOUNT --memory "
                   f"{settings.memory.path}")
     return len(outputs) == len(stream.events) and matches == len(reports)
+
+
+def result_table(reports: list[AccountReport], truth: dict[str, frozenset[str]], width: int) -> tuple[Table, int]:
+    """Each account's tags (one per line, never split), whether the graded ones match the ground truth, and its
+    headline evidence in the room the terminal leaves (two lines of it at 80 columns); and how many matched."""
+    account_width = max(len(r.account_id) for r in reports)
+    tag_width = max([len("tags"), *(len(t) for r in reports for t in r.tags)])
+    room = max(20, width - account_width - tag_width - 6 - 1 - 16)  # events, mark and 5 columns' padding/borders
+    table = Table(title="accounts after the stream", caption="✓ = churn_risk as the sample's ground truth says",
+                  expand=False)
+    table.add_column("account", no_wrap=True, min_width=account_width)
+    table.add_column("events", justify="right", no_wrap=True, min_width=6)
+    table.add_column("tags", no_wrap=True, min_width=tag_width)
+    table.add_column("", no_wrap=True, width=1)
+    table.add_column("evidence", overflow="fold", max_width=room)
+    matches = 0
+    for report in reports:
+        got, expected = frozenset(report.tags), truth[report.account_id]
+        ok = SampleStream.graded(got) == expected
+        matches += ok
+        tags = "\n".join(sorted(got)) or "-"
+        if not ok:
+            tags += "\n[red]expected:[/]\n" + ("\n".join(sorted(expected)) or "[red]no churn_risk[/]")
+        lines = max(2, len(got))
+        table.add_row(report.account_id, str(report.events), tags, "[green]✓[/]" if ok else "[red]✗[/]",
+                      _clip(report.evidence_line() or "-", room * lines))
+    return table, matches
 
 
 def _clip(text: str, width: int) -> str:

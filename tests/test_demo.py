@@ -15,7 +15,7 @@ CLI = str(Path(sys.executable).with_name("ticket-enricher"))
 @pytest.mark.kafka
 @pytest.mark.timeout(240)
 def test_demo_runs_end_to_end_and_matches_ground_truth(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MEM0_"))} | {"COLUMNS": "160"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MEM0_"))} | {"COLUMNS": "80"}
     result = subprocess.run(
         [CLI, "demo", "--accounts", "8", "--workdir", str(tmp_path / "demo")],
         capture_output=True, text=True, timeout=200, env=env,
@@ -25,6 +25,8 @@ def test_demo_runs_end_to_end_and_matches_ground_truth(tmp_path: Path) -> None:
     assert "churn_risk matches the ground truth for 8/8 accounts" in out
     assert "dead-lettered (invalid_json, schema)" in out
     assert "churn_risk" in out
+    table = [line for line in out.splitlines() if line.startswith(("┃", "│", "┏", "└"))]
+    assert table and max(len(line) for line in table) <= 80, "the result table is wider than the terminal"
     assert not list((tmp_path / "demo" / "broker").glob("broker.json")), "the demo must stop its broker"
 
 
