@@ -13,6 +13,7 @@ COPY localkafka localkafka
 COPY localpostgres localpostgres
 COPY memory memory
 COPY samples samples
+COPY testing testing
 COPY ticket_enricher ticket_enricher
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /data --create-home enricher

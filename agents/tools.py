@@ -9,7 +9,6 @@ No delete tool exists in the ticket flow.
 from __future__ import annotations
 
 import functools
-
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -18,13 +17,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
-from ticket_enricher.agents.model import ToolCall, ToolResult, ToolSpec
-from ticket_enricher.agents.signals import Signal
+from ticket_enricher.agents.models import ToolCall, ToolResult, ToolSpec
+from ticket_enricher.agents.rules.signals import Signal
 from ticket_enricher.core.errors import InvalidFilter, ToolArgumentError
 from ticket_enricher.core.events import TicketEvent
-from ticket_enricher.agents.notes import NOTE_KIND, PROFILE_KEY, PROFILE_KIND, TagRecord, read_account_tags
+from ticket_enricher.agents.notes import (
+    PROFILE_KIND, NoteDraft, TagRecord, new_note, new_profile, planner_mark, profile_metadata, read_account_tags,
+)
 from ticket_enricher.memory.filters import ENTITY_FIELDS, And, Cond, Node, parse_filters, scope
-from ticket_enricher.memory.store import EntityScope, Memory, MemoryStore
+from ticket_enricher.memory.batch import Change, write_batch
+from ticket_enricher.memory.store import Memory, MemoryStore
 
 Category = Literal["complaint", "question", "feedback", "billing", "outage", "security", "data", "resolution"]
 _UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
@@ -209,25 +211,11 @@ class AccountTools:
         return tags.model_dump(mode="json")
 
     async def _add_memory(self, args: AddMemoryArgs) -> JsonValue:
-        ev, ticket = self.event, self.event.ticket
-        metadata: dict[str, JsonValue] = {
-            "kind": NOTE_KIND,
-            "event_id": ev.event_id,
-            "event_type": ev.type,
-            "ticket_id": ticket.id,
-            "occurred_at": ev.occurred_at.isoformat(),
-            "priority": ticket.priority,
-            "channel": ticket.channel,
-            "signals": list(dict.fromkeys(args.signals)),
-            "quotes": {name: phrase[:120] for name, phrase in args.quotes.items()},
-            "planner": self.planner,
-        }
-        if ticket.requester is not None:
-            metadata["requester_id"] = ticket.requester.id
-        result = await self.store.add(
-            args.text, scope=EntityScope(user_id=self.account_id), metadata=metadata,
-            categories=list(dict.fromkeys(args.categories)), idempotency_key=ev.event_id, timestamp=ev.occurred_at,
-        )
+        draft = NoteDraft(text=args.text, categories=args.categories, signals=args.signals, quotes=args.quotes)
+        note = new_note(self.event, draft, self.planner)
+        result = await self.store.add(note.text, scope=note.scope, metadata=note.metadata,
+                                      categories=note.categories, idempotency_key=note.key,
+                                      timestamp=note.timestamp)
         if not result.created:
             await self._mark_reprocessed(result.id)
         if result.id not in self.effects.memory_ids:
@@ -239,8 +227,7 @@ class AccountTools:
         is recorded on it, so the note says which planner last judged the event and which did before."""
         note = await self.store.get(memory_id)
         if note is not None and note.metadata.get("planner") != self.planner:
-            await self.store.update(memory_id, metadata={"planner": self.planner,
-                                                         "previous_planner": note.metadata.get("planner")})
+            await self.store.update(memory_id, metadata=planner_mark(self.planner, note.metadata.get("planner")))
 
     async def _update_memory(self, args: UpdateMemoryArgs) -> JsonValue:
         memory = await self._own_memory(args.memory_id)
@@ -279,27 +266,14 @@ class AccountTools:
                 self.effects.evidence.append(f"-{clear.tag}: {clear.reason}")
         through = max(filter(None, [current.evaluated_through, self.event.occurred_at]))
         if added or removed or through != current.evaluated_through:
-            metadata: dict[str, JsonValue] = {
-                "kind": PROFILE_KIND,
-                "tags": {name: rec.model_dump(mode="json") for name, rec in tags.items()},
-                "evaluated_through": through.isoformat(),
-                # top-level scalars, so that a Mem0 filter can find every account with a tag
-                **{f"tag_{name}": name in tags for name in self.vocabulary},
-            }
-            if removed:
-                metadata["last_cleared"] = {
-                    c.tag: {"reason": c.reason, "event_id": self.event.event_id} for c in args.clear
-                    if c.tag in removed
-                }
+            cleared: dict[str, JsonValue] = {c.tag: {"reason": c.reason, "event_id": self.event.event_id}
+                                             for c in args.clear if c.tag in removed}
+            metadata = profile_metadata(tags, through, self.vocabulary, cleared)
             if profile is None:
-                created = await self.store.add(
-                    f"Account profile of {self.account_id}", scope=EntityScope(user_id=self.account_id),
-                    metadata=metadata, idempotency_key=PROFILE_KEY,
-                )
-                if not created.created:
-                    await self.store.update(created.id, metadata=metadata)
+                await write_batch(self.store, [new_profile(self.account_id, metadata)], [])
             else:
-                await self.store.update(profile.id, metadata=metadata)
+                await write_batch(self.store, [], [Change(profile.id, metadata,
+                                                          ("evaluated_through", through.isoformat()))])
         self.effects.tags_added.extend(t for t in added if t not in self.effects.tags_added)
         self.effects.tags_removed.extend(t for t in removed if t not in self.effects.tags_removed)
         return {"tags": sorted(tags), "added": added, "removed": removed}

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ticket_enricher.agents.enrichment import Enrichment
-from ticket_enricher.agents.factory import build_agent
+from ticket_enricher.agents.factory import build_planner
 from ticket_enricher.agents.notes import read_account_tags
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.core.events import TicketEvent
@@ -43,9 +43,9 @@ async def generator(seeds: range, accounts: int) -> None:
         stream = generate(seed=seed, accounts=accounts, injections=True)
         with tempfile.TemporaryDirectory() as tmp:
             store = SqliteMemoryStore(Path(tmp) / "m.db")
-            agent = Enrichment(build_agent(SETTINGS, store), store)
+            agent = Enrichment(build_planner(SETTINGS, store), store)
             for event in stream.events:
-                await agent.enrich(event)
+                await agent.enrich([event])
             events += len(stream.events)
             for account, expected in stream.truth.items():
                 got = "churn_risk" in (await read_account_tags(store, account))[1].tags
@@ -89,10 +89,10 @@ async def cfpb() -> None:
     events = cfpb_events()
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteMemoryStore(Path(tmp) / "cfpb.db")
-        agent = Enrichment(build_agent(SETTINGS, store), store)
+        agent = Enrichment(build_planner(SETTINGS, store), store)
         started = time.perf_counter()
         for event in events:
-            await agent.enrich(event)
+            await agent.enrich([event])
         elapsed = time.perf_counter() - started
         accounts = sorted({e.account_id for e in events})
         counts: Counter[str] = Counter()

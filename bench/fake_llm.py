@@ -1,4 +1,4 @@
-"""The fake OpenAI-compatible server from tests/fakes, served by asyncio in a process of its own.
+"""The fake OpenAI-compatible server from ticket_enricher.testing, served by asyncio in a process of its own.
 
 The tests' fake answers from a thread per connection; at 64 concurrent 200 ms calls its threads' GIL hand-offs
 alone held it to ~250 of the 320 calls/s asked for, which would have measured the fake instead of the worker.
@@ -18,8 +18,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.http import FakeServer, Recorded
-from tests.fakes.openai_server import FakeOpenAI, text_turn, tool_turn
+from ticket_enricher.testing.http import FakeServer, Recorded
+from ticket_enricher.testing.openai_server import FakeOpenAI, text_turn, tool_turn
 
 
 def search_then_note(body: dict[str, Any]) -> dict[str, Any]:

@@ -255,7 +255,7 @@ async def run_ours(args: argparse.Namespace, meter: Meter, n: int) -> dict[str, 
                              worker={"max_in_flight": n, "max_buffered": max(1000, 4 * n)})
     # Only settings-derived options are read from Deps here; no store, model or producer is needed.
     deps = Deps(settings=settings, routes=settings.routes(), store=None, raw_store=None,  # type: ignore[arg-type]
-                model=None, publisher=None, signer=None)
+                enrichment=None, publisher=None, signer=None)  # type: ignore[arg-type]
     finished = asyncio.Event()
     meter.on_complete = finished.set
 

@@ -35,11 +35,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ticket_enricher.agents.baselines import RulesV1Model
+from ticket_enricher.agents.rules.baselines import RulesV1Model
 from ticket_enricher.agents.enrichment import Enrichment
-from ticket_enricher.agents.factory import build_agent
-from ticket_enricher.agents.rules import RulesModel
-from ticket_enricher.agents.signals import _detect, detect
+from ticket_enricher.agents.factory import build_planner
+from ticket_enricher.agents.rules.model import RulesModel
+from ticket_enricher.agents.rules.signals import _detect, detect
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.core.events import TicketEvent
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
@@ -115,10 +115,10 @@ async def pipeline_rate(model: RulesModel, events: list[TicketEvent]) -> float:
     _detect.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteMemoryStore(Path(tmp) / "m.db")
-        agent = Enrichment(build_agent(load_settings(), store, model), store)
+        agent = Enrichment(build_planner(load_settings(), store, rules=model), store)
         started = time.process_time()
         for event in events:
-            await agent.enrich(event)
+            await agent.enrich([event])
         elapsed = time.process_time() - started
         await store.close()
     return len(events) / elapsed

@@ -8,7 +8,7 @@
    40 accounts is compared with a no-storm baseline in the same run (goal ≥ 95 %), and wasted model calls (429
    answers per processed event) with and without the adaptive limiter.
 
-Uses the fake OpenAI-compatible server from tests/fakes (5 ms per completion) and a local broker it starts.
+Uses the fake OpenAI-compatible server from ticket_enricher.testing (5 ms per completion) and a local broker it starts.
 Run: `.venv/bin/python -m bench.retry_timing`.
 """
 
@@ -34,7 +34,7 @@ from ticket_enricher.core.events import TicketEvent
 from ticket_enricher.localkafka import LocalBroker
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
-from tests.fakes.openai_server import FakeOpenAI, diligent, ticket_of
+from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
 
 TIERS = [1, 3, 6]
 

@@ -17,10 +17,10 @@ app = typer.Typer(help="Accounts as the worker sees them: tags, evidence, memori
 
 
 async def _load(settings: Settings, account_id: str) -> AccountReport:
-    from ticket_enricher.consumers.lifespan import lifespan
+    from ticket_enricher.consumers.lifespan import memory_store
 
-    async with lifespan(settings, kafka=False, model=False) as deps:
-        return await account_report(deps.store, account_id)
+    async with memory_store(settings) as store:
+        return await account_report(store, account_id)
 
 
 @app.command()

@@ -82,7 +82,7 @@ def evaluate(
 
 async def _run_all(settings: Settings, lines: list[Line], baselines: list[str], own_memory: bool,
                    concurrency: int, quiet: bool) -> list[PlannerRun]:
-    from ticket_enricher.agents.baselines import RulesV1Model
+    from ticket_enricher.agents.rules.baselines import RulesV1Model
     from ticket_enricher.memory.factory import check_store, open_store
 
     flows = 1 + ("rules-v1" in baselines)
@@ -107,7 +107,7 @@ async def _run_all(settings: Settings, lines: list[Line], baselines: list[str], 
             if name == "rules-v1":
                 v1 = RulesV1Model(settings.tags, window_days=settings.agent.history_window_days,
                                   search_top_k=settings.agent.search_top_k)
-                runs.append(await run_flow(rules, lines, model=v1, concurrency=concurrency, progress=advance))
+                runs.append(await run_flow(rules, lines, rules=v1, concurrency=concurrency, progress=advance))
             else:
                 runs.append(run_keywords(lines))
     return runs

@@ -28,7 +28,9 @@ from pydantic import BaseModel
 from ticket_enricher.core.errors import EvalInputError
 
 if TYPE_CHECKING:
-    from ticket_enricher.agents.model import Model
+    from ticket_enricher.agents.models import Model
+    from ticket_enricher.agents.rules.model import RulesModel
+    from ticket_enricher.consumers.lifespan import Deps
     from ticket_enricher.config.settings import Settings
     from ticket_enricher.memory.store import MemoryStore
 
@@ -136,27 +138,35 @@ Progress = Callable[[int], None]
 
 
 async def run_flow(settings: Settings, lines: list[Line], store: MemoryStore | None = None, *,
-                   model: Model | None = None, concurrency: int = 1, progress: Progress | None = None,
-                   sleep: Callable[[float], object] = asyncio.sleep) -> PlannerRun:
+                   model: Model | None = None, rules: RulesModel | None = None, concurrency: int = 1,
+                   progress: Progress | None = None, sleep: Callable[[float], object] = asyncio.sleep) -> PlannerRun:
     """Every line through the worker's ticket flow, in file order per account, `concurrency` accounts at once;
-    on a fresh temporary SQLite store unless `store` is given."""
-    from ticket_enricher.agents.factory import build_model
+    on a fresh temporary SQLite store unless `store` is given. The planner is the configured one, or the agent on
+    `model`, or the rules planner on `rules` (a baseline)."""
+    from ticket_enricher.consumers.lifespan import lifespan
+    from ticket_enricher.memory.sqlite import SqliteMemoryStore
+
+    with tempfile.TemporaryDirectory(prefix="ticket-enricher-eval-") as tmp:
+        own: MemoryStore = store or SqliteMemoryStore(Path(tmp) / "eval.db")
+        try:
+            publisher = CollectingPublisher(settings)
+            async with lifespan(settings, publisher=publisher, store=own, model=model, rules=rules) as deps:
+                return await _run(deps, publisher, lines, own, concurrency, progress, sleep)
+        finally:
+            if store is None:
+                await own.close()  # a store the caller gave stays open: the caller closes it
+
+
+async def _run(deps: Deps, publisher: CollectingPublisher, lines: list[Line], own: MemoryStore, concurrency: int,
+               progress: Progress | None, sleep: Callable[[float], object]) -> PlannerRun:
     from ticket_enricher.agents.notes import NOTE_KIND, account_filter, read_account_tags
     from ticket_enricher.consumers.engine.records import Record
     from ticket_enricher.consumers.flows.provenance import arrival, due_ms, from_tier
-    from ticket_enricher.consumers.lifespan import Deps
-    from ticket_enricher.memory.sqlite import SqliteMemoryStore
     from ticket_enricher.memory.store import list_all
 
-    tmp = tempfile.TemporaryDirectory(prefix="ticket-enricher-eval-")
-    own: MemoryStore = store or SqliteMemoryStore(Path(tmp.name) / "eval.db")
-    publisher = CollectingPublisher(settings)
-    routes = settings.routes()
-    planner = model or build_model(settings)  # one built here (the configured model) is closed here
-    deps = Deps(settings=settings, routes=routes, store=own, raw_store=own, model=planner, publisher=publisher,
-                signer=None)
+    routes = deps.routes
     flow = deps.ticket_flow()  # the worker's own flow and enrichment service, on an in-memory publisher
-    run = PlannerRun(name=flow.enrichment.agent.model.name, planner=flow.enrichment.planner)
+    run = PlannerRun(name=deps.enrichment.planner.name, planner=deps.enrichment.fingerprint)
     by_account: dict[str, list[Line]] = {}
     for line in lines:
         by_account.setdefault(line.account_id, []).append(line)
@@ -167,7 +177,7 @@ async def run_flow(settings: Settings, lines: list[Line], store: MemoryStore | N
         record, provenance = arrival(Record(topic=routes.tickets.topic, partition=0, offset=line.number,
                                             timestamp_ms=int(time.time() * 1000), key=key, value=line.value))
         while True:
-            status = (await flow.process(record, provenance)).status
+            status = await flow.handle(record, provenance)
             if status != "delayed":
                 break
             topic, headers = publisher.last[("delay", key)]
@@ -192,27 +202,20 @@ async def run_flow(settings: Settings, lines: list[Line], store: MemoryStore | N
                 await one(line)
 
     started = time.perf_counter()
-    try:
-        await asyncio.gather(*(account(items) for items in by_account.values()))
-        run.seconds = time.perf_counter() - started
-        for account_id in by_account:
-            _, tags = await read_account_tags(own, account_id)
-            run.found[account_id] = {name: Finding(reason=rec.reason, evidence=rec.evidence_memory_ids)
-                                     for name, rec in tags.tags.items()}
-            notes = await list_all(own, filters=account_filter(account_id, NOTE_KIND))
-            run.noticed[account_id] = sorted({str(s) for n in notes for s in n.metadata.get("signals") or []})
-    finally:
-        if store is None:
-            await own.close()  # a store the caller gave stays open: the caller closes it
-        if model is None:
-            await planner.close()
-        tmp.cleanup()
+    await asyncio.gather(*(account(items) for items in by_account.values()))
+    run.seconds = time.perf_counter() - started
+    for account_id in by_account:
+        _, tags = await read_account_tags(own, account_id)
+        run.found[account_id] = {name: Finding(reason=rec.reason, evidence=rec.evidence_memory_ids)
+                                 for name, rec in tags.tags.items()}
+        notes = await list_all(own, filters=account_filter(account_id, NOTE_KIND))
+        run.noticed[account_id] = sorted({str(s) for n in notes for s in n.metadata.get("signals") or []})
     return run
 
 
 def run_keywords(lines: list[Line]) -> PlannerRun:
     """The keyword baseline (`agents.baselines.KEYWORDS`) over the same events."""
-    from ticket_enricher.agents.baselines import keyword_tags
+    from ticket_enricher.agents.rules.baselines import keyword_tags
     from ticket_enricher.core.events import TicketEvent
 
     started = time.perf_counter()

@@ -108,11 +108,11 @@ async def send_request(settings: Settings, request: DeletionRequest, wait: float
 
 
 async def lift_tombstones(settings: Settings, subject: Subject) -> int:
-    from ticket_enricher.consumers.lifespan import lifespan
+    from ticket_enricher.consumers.lifespan import memory_store
     from ticket_enricher.memory.tombstones import Tombstones, subject_hash
 
-    async with lifespan(settings, kafka=False, model=False) as deps:
-        tombstones = Tombstones(deps.store)
+    async with memory_store(settings) as store:
+        tombstones = Tombstones(store)
         lifted = 0
         if subject.account_id is not None:
             lifted += await tombstones.lift(subject_hash("account", subject.account_id))
@@ -156,20 +156,25 @@ def export(
 
 
 async def export_account(settings: Settings, account: str, schema: dict[str, object] | None) -> str:
-    from ticket_enricher.consumers.lifespan import lifespan
+    from ticket_enricher.consumers.lifespan import memory_store
     from ticket_enricher.memory.store import EntityScope, list_all
 
     by_model = schema is not None and settings.memory.backend != "mem0" and bool(settings.model.name)
-    async with lifespan(settings, kafka=False, model=by_model) as deps:
+    async with memory_store(settings) as store:
         scope = EntityScope(user_id=account).as_filter()
         if schema is not None and not by_model:
-            structured = await deps.store.export(schema, filters=scope)  # type: ignore[arg-type]
+            structured = await store.export(schema, filters=scope)  # type: ignore[arg-type]
             return json.dumps(structured, indent=2, ensure_ascii=False) + "\n"
-        memories = await list_all(deps.store, filters=scope)
+        memories = await list_all(store, filters=scope)
         memories.sort(key=lambda m: (m.created_at, m.id))
         if schema is not None:  # the embedded store with a configured model: the model fills the schema
             from ticket_enricher.agents.export import model_export
+            from ticket_enricher.agents.factory import build_openai
 
-            filled = await model_export(deps.model, schema, memories, account)  # type: ignore[arg-type]
+            model = build_openai(settings)
+            try:
+                filled = await model_export(model, schema, memories, account)
+            finally:
+                await model.close()
             return json.dumps(filled, indent=2, ensure_ascii=False) + "\n"
         return "".join(m.model_dump_json(exclude_none=True) + "\n" for m in memories)

@@ -117,8 +117,7 @@ async def run_replay(settings: Settings, group: str, since: datetime, until: dat
         consumer = deps.bounded(group=group, bounds=the_plan.bounds, handler=flow.handle, client_id=client,
                                 commit=not dry_run,
                                 # whole fetches at once, unless paced: a paced batch would hold an interrupt
-                                batch_handler=flow.handle_batch if flow.flow.enrichment.batches and not rate
-                                else None)
+                                batch_handler=flow.handle_batch if flow.whole_batches else None)
         interrupted = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,14 +1,15 @@
 """The one composition root: every long-lived client is built here once, handed down as typed dependencies
-(`Deps`), and closed here in reverse order, the model too. The worker, `run --processes` members, replays, the
-demo and the CLI tools all enter it, asking only for the parts they need.
+(`Deps`, every field required), and closed here in reverse order. The worker, `run --processes` members,
+replays, the demo, `eval` and the benchmarks all enter `lifespan`; CLI tools that only read or write memory enter
+`memory_store`.
 
-    store      the memory adapter (SQLite, Mem0 over its one httpx client, ...), timed for the metrics
-    model      the rules model or the OpenAI-compatible adapter over its SDK clients, behind the limiter
-    publisher  one idempotent aiokafka producer (acks=all)
+    store       the memory adapter (SQLite, PostgreSQL, Mem0 over its one httpx client), timed for the metrics
+    model       the OpenAI-compatible adapter over its SDK client, behind the limiter (none for the rules)
+    enrichment  the enrichment service on the configured planner (`agents.factory.build_planner`)
+    publisher   one idempotent aiokafka producer (acks=all), or the one passed in (then no broker is needed)
 
 With Kafka, the topics the routes name are checked first; the store is pinged (a wrong Mem0 key fails at start,
-not on the first event). One-shot readers (`dlq list`, `status`) open and close their own consumer around the one
-read they make and need none of this.
+not on the first event). What is passed in (a store, a model, a publisher) is its owner's to close.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Any
 
 from ticket_enricher.agents.deletion import Forgetting
 from ticket_enricher.agents.enrichment import Enrichment
-from ticket_enricher.agents.factory import build_agent, build_model
-from ticket_enricher.agents.model import Model
+from ticket_enricher.agents.factory import build_model, build_planner
+from ticket_enricher.agents.models import Model
+from ticket_enricher.agents.rules.model import RulesModel
 from ticket_enricher.config.routes import Route, Routes
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers import metrics
@@ -55,25 +57,19 @@ class Deps:
     routes: Routes
     store: MemoryStore  # timed: every operation feeds ticket_enricher_memory_call_seconds
     raw_store: MemoryStore  # the adapter itself (adapter-specific reads, e.g. in benchmarks)
-    model: Model | None
-    publisher: Publisher | None
+    enrichment: Enrichment
+    publisher: Publisher
     signer: Signer | None
-
-    def enrichment(self) -> Enrichment:
-        assert self.model is not None, "enter the lifespan with model=True"
-        return Enrichment(build_agent(self.settings, self.store, self.model), self.store)
 
     def ticket_flow(self, route: Route | None = None) -> TicketFlow:
         """The ticket flow; `route` replaces the live one (a replay names its own group in the headers)."""
-        assert self.publisher is not None, "enter the lifespan with kafka=True"
-        return TicketFlow(enrichment=self.enrichment(), publisher=self.publisher,
+        return TicketFlow(enrichment=self.enrichment, publisher=self.publisher,
                           failures=Failures(self.publisher, route or self.routes.tickets, self.settings.retry,
                                             self.signer),
                           enriched_topic=self.routes.enriched,
                           max_message_bytes=self.settings.worker.max_message_bytes)
 
     def deletion_flow(self) -> DeletionFlow:
-        assert self.publisher is not None, "enter the lifespan with kafka=True"
         return DeletionFlow(forgetting=Forgetting(self.store, wait_seconds=self.settings.privacy.delete_wait_seconds),
                             publisher=self.publisher,
                             failures=Failures(self.publisher, self.routes.deletions, self.settings.retry,
@@ -103,28 +99,43 @@ class Deps:
 
 
 @asynccontextmanager
-async def lifespan(settings: Settings, *, kafka: bool = True, model: bool = True,
+async def lifespan(settings: Settings, *, publisher: Publisher | None = None, store: MemoryStore | None = None,
+                   model: Model | None = None, rules: RulesModel | None = None,
                    client_id: str | None = None) -> AsyncIterator[Deps]:
-    """Build what is asked for, yield it, close it all (also when the body raises)."""
+    """Build what is not passed in, yield it all, close what was built (also when the body raises). Without a
+    `publisher`, the worker's Kafka producer (the topics are checked first); `rules`: another rules model for the
+    rules planner (`eval`'s baselines)."""
     tune_gc(settings.worker.gc_threshold)
     async with AsyncExitStack() as stack:
-        raw = open_store(settings)  # a memory setting that cannot work fails first, before any network call
-        stack.push_async_callback(raw.close)
-        if kafka:
+        raw = store if store is not None else await stack.enter_async_context(memory_store(settings, check=False))
+        if publisher is None:
             await check_topics(settings)
         await check_store(raw)
         timed = TimedStore(raw, lambda operation, seconds: metrics.MEMORY_LATENCY.labels(operation).observe(seconds))
-        the_model = None
-        if model:
-            the_model = build_model(settings, metrics.LIMITER_LEVEL.labels("model").set)
-            stack.push_async_callback(the_model.close)
-        publisher = None
-        if kafka:
-            publisher = KafkaPublisher(client_options(settings), client_id or settings.kafka.client_id)
-            await publisher.start()
-            stack.push_async_callback(publisher.stop)
-        yield Deps(settings=settings, routes=settings.routes(), store=timed, raw_store=raw, model=the_model,
-                   publisher=publisher, signer=signer_from(settings))
+        if model is None and settings.model.name:
+            model = build_model(settings, metrics.LIMITER_LEVEL.labels("model").set)
+            if model is not None:
+                stack.push_async_callback(model.close)
+        planner = build_planner(settings, timed, model=model, rules=rules)
+        if publisher is None:
+            producer = KafkaPublisher(client_options(settings), client_id or settings.kafka.client_id)
+            await producer.start()
+            stack.push_async_callback(producer.stop)
+            publisher = producer
+        yield Deps(settings=settings, routes=settings.routes(), store=timed, raw_store=raw,
+                   enrichment=Enrichment(planner, timed), publisher=publisher, signer=signer_from(settings))
+
+
+@asynccontextmanager
+async def memory_store(settings: Settings, *, check: bool = True) -> AsyncIterator[MemoryStore]:
+    """The configured memory store alone (CLI tools that read or write memory and nothing else), closed after."""
+    store = open_store(settings)  # a memory setting that cannot work fails first, before any network call
+    try:
+        if check:
+            await check_store(store)
+        yield store
+    finally:
+        await store.close()
 
 
 _FROZEN = False

@@ -64,9 +64,7 @@ class Worker:
             return await self.flow.handle(*arrival(record))
 
         async def tickets(records: list[Record]) -> object:
-            return await self.flow.process_batch([arrival(r) for r in records])
-
-        cache = self.flow.enrichment.cache
+            return await self.flow.process([arrival(r) for r in records])
 
         async def deletion(record: Record) -> object:
             return await self.deletion_flow.handle(*arrival(record))
@@ -75,8 +73,8 @@ class Worker:
         self.tickets: KeyOrderedConsumer = deps.consumer(
             group=routes.tickets.group, topics=[routes.tickets.topic], handler=ticket, client_id=client,
             auto_offset_reset=self.settings.kafka.auto_offset_reset,
-            batch_handler=tickets if self.flow.enrichment.batches else None,
-            on_revoke=(lambda tps: cache.forget_partitions({tp.partition for tp in tps})) if cache else None)
+            batch_handler=tickets if self.flow.whole_batches else None,
+            on_revoke=lambda _: self.flow.revoked())
         self.deletions: KeyOrderedConsumer = deps.consumer(
             group=routes.deletions.group, topics=[routes.deletions.topic], handler=deletion,
             client_id=f"{client}-privacy")

@@ -20,6 +20,7 @@ import hashlib
 import time
 from typing import Literal
 
+from ticket_enricher.memory.batch import NewMemory, write_batch
 from ticket_enricher.memory.filters import Cond, Node, Or, all_of, scope
 from ticket_enricher.memory.store import EntityScope, MemoryStore, list_all
 
@@ -94,22 +95,24 @@ class Tombstones:
 
 
 class SubjectIndex:
-    """(person hash, account) pairs; `record` is idempotent and remembered per process."""
+    """(person hash, account) pairs; `record_all` is idempotent and remembered per process."""
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
         self.seen: set[tuple[str, str]] = set()  # pairs written by this process (or found written)
 
-    async def record(self, user_id: str, account_id: str) -> None:
-        digest = subject_hash("user", user_id)
-        if (digest, account_id) in self.seen:
-            return
-        await self.store.add(
-            "subject account", scope=EntityScope(agent_id=LEDGER_AGENT),
-            metadata={"kind": "subject_account", "subject_hash": digest, "account_id": account_id},
-            idempotency_key=f"subject:{digest}:{account_id}",
-        )
-        self.seen.add((digest, account_id))
+    async def record_all(self, pairs: list[tuple[str, str]]) -> None:
+        """(person id, account) pairs not recorded yet, in one batch (one transaction where the store can)."""
+        new: dict[tuple[str, str], NewMemory] = {}
+        for user_id, account_id in pairs:
+            digest = subject_hash("user", user_id)
+            if (digest, account_id) not in self.seen and (digest, account_id) not in new:
+                new[(digest, account_id)] = NewMemory(
+                    "subject account", EntityScope(agent_id=LEDGER_AGENT), f"subject:{digest}:{account_id}",
+                    {"kind": "subject_account", "subject_hash": digest, "account_id": account_id})
+        if new:
+            await write_batch(self.store, list(new.values()), [])
+            self.seen |= set(new)
 
     async def accounts(self, user_id: str) -> list[str]:
         condition = Cond("metadata", "eq", subject_hash("user", user_id), key="subject_hash")

@@ -1,4 +1,4 @@
-"""Check recorded requests against Mem0's published OpenAPI spec, kept byte for byte in `tests/contracts/` with its
+"""Check recorded requests against Mem0's published OpenAPI spec, kept byte for byte in `testing/contracts/` with its
 provenance (`mem0-platform-openapi.NOTE.md`), so the check runs on a fresh clone."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.http import Recorded
+from ticket_enricher.testing.http import Recorded
 
-SPEC = Path(__file__).resolve().parents[1] / "contracts" / "mem0-platform-openapi.json"
+SPEC = Path(__file__).resolve().parent / "contracts" / "mem0-platform-openapi.json"
 
 
 @cache

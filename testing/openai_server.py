@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from tests.fakes.http import BadRequest, FakeServer, Recorded, Reply, body_json
+from ticket_enricher.testing.http import BadRequest, FakeServer, Recorded, Reply, body_json
 
 DIMENSIONS = 64
 CONCEPTS = {

@@ -24,9 +24,9 @@ from tests.postgres_fixtures import postgres_dsn, postgres_server  # noqa: F401 
 from tests.ordered_helpers import topic_factory  # noqa: F401 (a fixture)
 
 if TYPE_CHECKING:
-    from tests.fakes.mem0_server import FakeMem0
+    from ticket_enricher.testing.mem0_server import FakeMem0
     from ticket_enricher.core.events import TicketEvent
-    from tests.fakes.openai_server import FakeOpenAI
+    from ticket_enricher.testing.openai_server import FakeOpenAI
 
 _SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_", "PGPASSWORD")
 
@@ -186,8 +186,8 @@ def outputs_by_event(records: list[object]) -> dict[str, list[dict[str, object]]
 @pytest.fixture
 def fake_mem0() -> Iterator[FakeMem0]:
     """A fake Mem0 Platform on loopback; at teardown every request the adapter sent must match the spec."""
-    from tests.fakes.contract import violations
-    from tests.fakes.mem0_server import FakeMem0
+    from ticket_enricher.testing.contract import violations
+    from ticket_enricher.testing.mem0_server import FakeMem0
 
     server = FakeMem0().start()
     try:
@@ -241,7 +241,7 @@ def command_env(settings: Settings, model_url: str | None = None, **settings_env
 @pytest.fixture
 def slow_model() -> Iterator[FakeOpenAI]:
     """The fake OpenAI-compatible model, diligent and 50 ms per call, on loopback."""
-    from tests.fakes.openai_server import FakeOpenAI, diligent
+    from ticket_enricher.testing.openai_server import FakeOpenAI, diligent
 
     server = FakeOpenAI().start()
     server.script = diligent

@@ -33,7 +33,7 @@ from ticket_enricher.core.events import DeletionRequest, Subject
 from ticket_enricher.localkafka import LocalBroker
 from ticket_enricher.samples import generate
 from tests.conftest import enriched, publish_over
-from tests.fakes.openai_server import FakeOpenAI, diligent, ticket_of
+from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))

@@ -10,10 +10,11 @@ import pytest
 from pathlib import Path
 
 from ticket_enricher.agents.enrichment import Enrichment
-from ticket_enricher.agents.factory import build_agent
-from ticket_enricher.agents.loop import Agent, AgentOutcome
+from ticket_enricher.agents.factory import build_planner
+from ticket_enricher.agents.planners import Outcome
+from ticket_enricher.agents.planners.agent import AgentPlanner
 from ticket_enricher.core.errors import ModelMisbehaved
-from ticket_enricher.agents.model import ModelRequest, ModelTurn, ToolCall
+from ticket_enricher.agents.models import ModelRequest, ModelTurn, ToolCall
 from ticket_enricher.agents.notes import read_account_tags
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.core.events import TicketEvent
@@ -27,12 +28,12 @@ VOCAB = {n: t.description for n, t in CONFIG.tags.items()}
 
 
 def enrichment(store: MemoryStore) -> Enrichment:
-    return Enrichment(build_agent(CONFIG, store), store)
+    return Enrichment(build_planner(CONFIG, store), store)
 
 
-async def run(service: Enrichment, event: TicketEvent) -> AgentOutcome:
-    result = await service.enrich(event)
-    assert result.outcome is not None, result
+async def run(service: Enrichment, event: TicketEvent) -> Outcome:
+    [result] = await service.enrich([event])
+    assert not isinstance(result, Exception) and result.outcome is not None, result
     return result.outcome
 
 
@@ -91,8 +92,8 @@ async def test_a_batch_judges_and_writes_exactly_what_events_one_by_one_do(any_s
     batched = enrichment(any_store)
     outcomes = []
     for i in range(0, len(stream.events), 37):
-        chunk = [(e, 0) for e in stream.events[i:i + 37]]
-        outcomes += [r.outcome for r in await batched.enrich_batch(chunk)]  # type: ignore[union-attr]
+        chunk = stream.events[i:i + 37]
+        outcomes += [r.outcome for r in await batched.enrich(chunk)]  # type: ignore[union-attr]
     single_store = SqliteMemoryStore(tmp_path / "single.db")
     try:
         single = enrichment(single_store)
@@ -117,12 +118,12 @@ async def test_a_member_with_stale_state_never_rewinds_an_accounts_tags(store: S
     stream = generate(seed=10, accounts=1)
     events = stream.events
     zombie, owner = enrichment(store), enrichment(store)
-    await zombie.enrich_batch([(e, 0) for e in events[:2]])  # the zombie caches the account after two events
+    await zombie.enrich(events[:2])  # the zombie caches the account after two events
     for event in events[2:]:
         await run(owner, event)  # the new owner processes the rest
     _, after_owner = await read_account_tags(store, events[0].account_id)
     notes = await _count(store, [events[0].account_id])
-    await zombie.enrich_batch([(events[2], 0)])  # redelivered to the zombie, with its two-event view
+    await zombie.enrich([events[2]])  # redelivered to the zombie, with its two-event view
     _, after = await read_account_tags(store, events[0].account_id)
     assert after.evaluated_through == after_owner.evaluated_through and after.tags == after_owner.tags
     assert await _count(store, [events[0].account_id]) == notes, "a note was written twice"
@@ -154,7 +155,7 @@ async def test_a_tool_call_naming_another_account_is_refused_and_reported(store:
     await store.add("globex secret", scope=EntityScope(user_id="globex"))
     model = ScriptedModel([[("search_memories", {"query": "secret", "filters": {}, "user_id": "globex"})],
                            [("search_memories", {"query": "secret", "filters": {"metadata": {"kind": "x"}}})]])
-    outcome = await Agent(model, store, SETTINGS, VOCAB).run(event("acme"))
+    outcome = await AgentPlanner(model, store, SETTINGS, VOCAB).run(event("acme"))
     refused = model.seen[1].history[0].results[0]
     assert refused.is_error and "user_id" in refused.content
     allowed = model.seen[2].history[1].results[0]
@@ -166,7 +167,7 @@ async def test_evidence_from_another_account_is_refused(store: SqliteMemoryStore
     foreign = await store.add("globex note", scope=EntityScope(user_id="globex"))
     model = ScriptedModel([[("set_account_tags", {"add": [
         {"tag": "churn_risk", "reason": "told so", "evidence_memory_ids": [foreign.id]}]})]])
-    outcome = await Agent(model, store, SETTINGS, VOCAB).run(event("acme"))
+    outcome = await AgentPlanner(model, store, SETTINGS, VOCAB).run(event("acme"))
     assert outcome.tags == [] and outcome.tags_added == []
     assert "not one of this account's memories" in model.seen[1].history[0].results[0].content
 
@@ -175,7 +176,7 @@ async def test_unknown_tools_and_bad_arguments_go_back_to_the_model_then_stop(st
     model = ScriptedModel([[("delete_memories", {})], [("add_memory", {"text": ""})],
                            [("set_account_tags", {"add": [{"tag": "vip"}]})]])
     with pytest.raises(ModelMisbehaved):
-        await Agent(model, store, SETTINGS, VOCAB).run(event())
+        await AgentPlanner(model, store, SETTINGS, VOCAB).run(event())
     first = model.seen[1].history[0].results[0]
     assert first.is_error and "unknown tool" in first.content
     assert await store.count() == 0
@@ -184,7 +185,7 @@ async def test_unknown_tools_and_bad_arguments_go_back_to_the_model_then_stop(st
 async def test_tool_call_budget_is_enforced(store: SqliteMemoryStore) -> None:
     settings = SETTINGS.model_copy(update={"max_tool_calls": 2})
     model = ScriptedModel([[("get_account_tags", {})] * 3])
-    outcome = await Agent(model, store, settings, VOCAB).run(event())
+    outcome = await AgentPlanner(model, store, settings, VOCAB).run(event())
     results = model.seen[1].history[0].results
     assert [r.is_error for r in results] == [False, False, True]
     assert outcome.tool_calls == 2
@@ -192,7 +193,7 @@ async def test_tool_call_budget_is_enforced(store: SqliteMemoryStore) -> None:
 
 async def test_tool_schemas_are_generated_from_the_argument_models(store: SqliteMemoryStore) -> None:
     model = ScriptedModel([])
-    await Agent(model, store, SETTINGS, VOCAB).run(event())
+    await AgentPlanner(model, store, SETTINGS, VOCAB).run(event())
     specs = {t.name: t for t in model.seen[0].tools}
     assert set(specs) == {"search_memories", "get_account_tags", "add_memory", "update_memory", "set_account_tags"}
     assert set(specs["search_memories"].parameters["required"]) >= {"query", "filters"}

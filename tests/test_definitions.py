@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ticket_enricher.agents.enrichment import Enrichment
-from ticket_enricher.agents.factory import build_agent
+from ticket_enricher.agents.factory import build_planner
 from ticket_enricher.agents.notes import read_account_tags
-from ticket_enricher.agents.signals import detect
+from ticket_enricher.agents.rules.signals import detect
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.core.events import TicketEvent
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
@@ -328,13 +328,14 @@ _CHURN_HISTORIES = [
 async def test_churn_histories_from_the_definition(tmp_path, history: tuple[str, str], churn: bool) -> None:
     store = SqliteMemoryStore(tmp_path / "memory.db")
     try:
-        agent = Enrichment(build_agent(CONFIG, store), store)
+        agent = Enrichment(build_planner(CONFIG, store), store)
         for i, body in enumerate(history):
-            await agent.enrich(TicketEvent.model_validate({
+            results = await agent.enrich([TicketEvent.model_validate({
                 "event_id": f"h-{i}", "type": "ticket.created", "occurred_at": START + timedelta(hours=i),
                 "account_id": "acct", "ticket": {"id": f"T-{i}", "subject": body[:60], "body": body,
                                                  "priority": "normal", "channel": "social"},
-            }))
+            })])
+            assert not any(isinstance(r, Exception) for r in results), results
         _, tags = await read_account_tags(store, "acct")
     finally:
         await store.close()

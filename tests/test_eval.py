@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from ticket_enricher.cli.evaluation import split_of
 from ticket_enricher.cli.main import app
-from tests.fakes.openai_server import FakeOpenAI, diligent
+from ticket_enricher.testing.openai_server import FakeOpenAI, diligent
 
 # account -> (its messages, labels churn_risk / billing_dispute / outage_affected)
 FIXTURE: dict[str, tuple[list[str], tuple[int, int, int]]] = {

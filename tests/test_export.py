@@ -13,8 +13,8 @@ from ticket_enricher.cli.privacy import export_account
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.memory.factory import open_store
 from ticket_enricher.memory.store import EntityScope
-from tests.fakes.mem0_server import FakeMem0
-from tests.fakes.openai_server import FakeOpenAI, text_turn
+from ticket_enricher.testing.mem0_server import FakeMem0
+from ticket_enricher.testing.openai_server import FakeOpenAI, text_turn
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

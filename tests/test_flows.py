@@ -7,7 +7,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,8 @@ from ticket_enricher.consumers.lifespan import Deps, lifespan
 from ticket_enricher.core.events import DeletionRequest, Subject
 from ticket_enricher.memory.filters import scope
 from ticket_enricher.samples import generate
-from tests.fakes.openai_server import FakeOpenAI, diligent, ticket_of
-from tests.fakes.publisher import MemoryPublisher, Sent
+from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
+from ticket_enricher.testing.publisher import MemoryPublisher, Sent
 
 
 @pytest.fixture
@@ -34,8 +33,8 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def deps(settings: Settings) -> AsyncIterator[Deps]:
-    async with lifespan(settings, kafka=False) as built:
-        yield replace(built, publisher=MemoryPublisher())
+    async with lifespan(settings, publisher=MemoryPublisher()) as built:
+        yield built
 
 
 def published(deps: Deps) -> MemoryPublisher:
@@ -114,8 +113,7 @@ async def test_a_429_sends_the_record_to_a_tier_whose_copy_then_completes_it(tmp
     settings = load_settings(memory={"path": tmp_path / "m.db"}, retry={"tiers_seconds": [1, 2]},
                              model={"name": "fake-llm", "base_url": llm.url + "/v1"})
     try:
-        async with lifespan(settings, kafka=False) as built:
-            deps = replace(built, publisher=MemoryPublisher())
+        async with lifespan(settings, publisher=MemoryPublisher()) as deps:
             flow, route = deps.ticket_flow(), deps.routes.tickets
             value, key = event.model_dump_json().encode(), event.account_id.encode()
             assert await flow.handle(*arriving(deps, 3, value, key)) == "delayed"

@@ -25,7 +25,7 @@ from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.core.events import DeletionRequest, Subject, Ticket, TicketEvent
 from ticket_enricher.memory.filters import scope
 from tests.conftest import TopicReader, outputs_by_event
-from tests.fakes.openai_server import FakeOpenAI, diligent, ticket_of
+from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 YEAR_3000_MS = b"32503680000000"

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ticket_enricher.agents.enrichment import Enrichment
-from ticket_enricher.agents.factory import build_agent
-from ticket_enricher.agents.language import normalise, read_text
-from ticket_enricher.agents.signals import detect
+from ticket_enricher.agents.factory import build_planner
+from ticket_enricher.agents.rules.language import normalise, read_text
+from ticket_enricher.agents.rules.signals import detect
 from ticket_enricher.agents.notes import read_account_tags
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.core.events import TicketEvent
@@ -22,13 +22,14 @@ START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 async def tags_after(store: SqliteMemoryStore, *messages: str, account: str = "acct") -> dict[str, str]:
     """Each message as one ticket event of `account`, an hour apart; the tags set afterwards, with reasons."""
-    agent = Enrichment(build_agent(CONFIG, store), store)
+    agent = Enrichment(build_planner(CONFIG, store), store)
     for i, body in enumerate(messages):
-        await agent.enrich(TicketEvent.model_validate({
+        results = await agent.enrich([TicketEvent.model_validate({
             "event_id": f"{account}-{i}", "type": "ticket.created", "occurred_at": START + timedelta(hours=i),
             "account_id": account, "ticket": {"id": f"T-{i}", "subject": body[:60], "body": body,
                                               "priority": "normal", "channel": "social"},
-        }))
+        })])
+        assert not any(isinstance(r, Exception) for r in results), results
     _, tags = await read_account_tags(store, account)
     return {name: record.reason for name, record in tags.tags.items()}
 
@@ -138,7 +139,7 @@ def test_business_tickets_read_as_well_as_consumer_tweets(text: str, signals: se
 def test_every_signal_has_a_detector_or_comes_from_the_mood() -> None:
     from typing import get_args
 
-    from ticket_enricher.agents.signals import DETECTORS, Signal
+    from ticket_enricher.agents.rules.signals import DETECTORS, Signal
 
     assert set(DETECTORS) | {"hostility", "anger", "frustration"} == set(get_args(Signal))
     for name, rule in CONFIG.tags.items():
@@ -220,7 +221,7 @@ def test_hand_written_sentences(text: str, wanted: set[str], unwanted: set[str])
 def test_the_sentiment_is_vaders_from_its_lexicon() -> None:
     """`Text.compound` applies VADER's lexicon and rules word by word instead of calling `polarity_scores`: on
     hand-written messages and the seeded sample stream it agrees with VADER itself."""
-    from ticket_enricher.agents.language import analyzer
+    from ticket_enricher.agents.rules.language import analyzer
     from ticket_enricher.samples import generate
 
     texts = [

@@ -13,9 +13,9 @@ from ticket_enricher.core.errors import PermanentFailure, RateLimited, Transient
 from ticket_enricher.memory.events import delete_and_verify
 from ticket_enricher.memory.mem0 import Mem0MemoryStore, mem0_client
 from ticket_enricher.memory.store import EntityScope
-from tests.fakes.contract import violations
-from tests.fakes.http import Recorded
-from tests.fakes.mem0_server import FakeMem0
+from ticket_enricher.testing.contract import violations
+from ticket_enricher.testing.http import Recorded
+from ticket_enricher.testing.mem0_server import FakeMem0
 
 ACME = EntityScope(user_id="acme")
 

@@ -10,7 +10,7 @@ from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader, outputs_by_event
-from tests.fakes.mem0_server import FakeMem0
+from ticket_enricher.testing.mem0_server import FakeMem0
 
 pytestmark = pytest.mark.kafka
 

@@ -21,7 +21,7 @@ from ticket_enricher.config.settings import Settings
 from ticket_enricher.core.events import Ticket, TicketEvent
 from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader, command_env
-from tests.fakes.openai_server import FakeOpenAI
+from ticket_enricher.testing.openai_server import FakeOpenAI
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))

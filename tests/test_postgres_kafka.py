@@ -22,7 +22,7 @@ from ticket_enricher.core.events import DeletionRequest, Requester, Subject, Tic
 from ticket_enricher.memory.tombstones import subject_hash
 from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader
-from tests.fakes.openai_server import FakeOpenAI
+from ticket_enricher.testing.openai_server import FakeOpenAI
 from tests.test_scaling_kafka import IN_FLIGHT, Members, assert_drained, enriched_ids, wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(300)]

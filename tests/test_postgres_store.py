@@ -22,7 +22,7 @@ from ticket_enricher.memory.factory import describe, open_store
 from ticket_enricher.memory.postgres import PostgresMemoryStore
 from ticket_enricher.memory.postgres_sql import SCHEMA_VERSION
 from ticket_enricher.memory.store import EntityScope
-from tests.fakes.openai_server import FakeOpenAI
+from ticket_enricher.testing.openai_server import FakeOpenAI
 
 pytestmark = pytest.mark.postgres
 ACME = EntityScope(user_id="acme")

@@ -27,7 +27,7 @@ from ticket_enricher.memory.filters import Cond, all_of, scope
 from ticket_enricher.memory.store import MemoryStore
 from ticket_enricher.memory.tombstones import subject_hash
 from tests.conftest import TopicReader
-from tests.fakes.mem0_server import FakeMem0
+from ticket_enricher.testing.mem0_server import FakeMem0
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 # recent: a broker deletes records older than its retention (7 days by default), whatever a test expects

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from ticket_enricher.agents.factory import build_agent
+from ticket_enricher.agents.factory import build_planner
 from ticket_enricher.core.errors import ModelMisbehaved
-from ticket_enricher.agents.openai_model import OpenAIModel, openai_wire
+from ticket_enricher.agents.models.openai import OpenAIModel, openai_wire
 from ticket_enricher.agents.notes import read_account_tags
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from ticket_enricher.memory.store import EntityScope
 from ticket_enricher.samples import generate
-from tests.fakes.openai_server import FakeOpenAI, text_turn, ticket_of, tool_turn
+from ticket_enricher.testing.openai_server import FakeOpenAI, text_turn, ticket_of, tool_turn
 
 CONFIG = load_settings()
 VICTIM = "victim-corp"
@@ -78,7 +78,7 @@ async def test_an_obeyed_injection_has_no_effect_outside_the_account(
         model = OpenAIModel(name="obedient", wire=openai_wire(base_url=server.url + "/v1",
                                                                     api_key="test-not-secret"))
         try:
-            outcome = await build_agent(CONFIG, store, model).run(event)
+            outcome = await build_planner(CONFIG, store, model).run(event)
         except ModelMisbehaved:
             outcome = None
         finally:

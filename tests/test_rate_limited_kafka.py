@@ -19,7 +19,7 @@ from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader, outputs_by_event
-from tests.fakes.openai_server import FakeOpenAI, diligent, ticket_of
+from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
 
 pytestmark = pytest.mark.kafka
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ticket_enricher.agents.rules import Note, assess_churn
+from ticket_enricher.agents.rules.judgment import Note, assess_churn
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -102,7 +102,7 @@ def _rule(signals: list[str], within: int = 30, min_events: int = 1):  # type: i
 
 
 def test_a_signals_tag_applies_within_its_window_and_quotes_the_evidence() -> None:
-    from ticket_enricher.agents.rules import assess_signals
+    from ticket_enricher.agents.rules.judgment import assess_signals
 
     d = assess_signals([note(40, {"billing_error"}), note(3, {"billing_error", "outage"})], NOW,
                        _rule(["billing_error"]), tagged=False)
@@ -111,7 +111,7 @@ def test_a_signals_tag_applies_within_its_window_and_quotes_the_evidence() -> No
 
 
 def test_a_signals_tag_clears_when_its_window_is_quiet() -> None:
-    from ticket_enricher.agents.rules import assess_signals
+    from ticket_enricher.agents.rules.judgment import assess_signals
 
     quiet = assess_signals([note(40, {"security"})], NOW, _rule(["security"]), tagged=True)
     assert quiet.clear and "no security in 30d" in quiet.reason
@@ -120,7 +120,7 @@ def test_a_signals_tag_clears_when_its_window_is_quiet() -> None:
 
 
 def test_min_events_is_honoured() -> None:
-    from ticket_enricher.agents.rules import assess_signals
+    from ticket_enricher.agents.rules.judgment import assess_signals
 
     d = assess_signals([note(3, {"outage"})], NOW, _rule(["outage"], min_events=2), tagged=False)
     assert not d.applies
@@ -129,7 +129,7 @@ def test_min_events_is_honoured() -> None:
 def test_unknown_signal_names_in_the_vocabulary_fail_at_start() -> None:
     import pytest
 
-    from ticket_enricher.agents.rules import RulesModel
+    from ticket_enricher.agents.rules.model import RulesModel
 
     with pytest.raises(ValueError, match="unknown signals outages"):
         RulesModel({"outage_affected": _rule(["outages"])})

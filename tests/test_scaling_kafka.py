@@ -26,7 +26,7 @@ from ticket_enricher.consumers.operations.status import describe_groups, watched
 from ticket_enricher.core.events import Ticket, TicketEvent
 from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader, command_env
-from tests.fakes.openai_server import FakeOpenAI
+from ticket_enricher.testing.openai_server import FakeOpenAI
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))

@@ -12,7 +12,7 @@ from ticket_enricher.core.errors import MemoryConfigError
 from ticket_enricher.memory.embeddings import OpenAIEmbedder, embeddings_client
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from ticket_enricher.memory.store import EntityScope
-from tests.fakes.openai_server import FakeOpenAI
+from ticket_enricher.testing.openai_server import FakeOpenAI
 
 ACME = EntityScope(user_id="acme")
 ACME_ONLY = {"user_id": "acme"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ticket_enricher.agents.model import Model, ModelRequest, ModelTurn
+from ticket_enricher.agents.models import Model, ModelRequest, ModelTurn
 from ticket_enricher.core.limiter import AdaptiveLimiter
 
 

@@ -2,8 +2,8 @@
 
 Works with any endpoint that speaks the Chat Completions API (OpenAI, Azure, vLLM, Ollama, LiteLLM). The SDK's own
 retries are off: a 429 becomes one `RateLimited` (wait read from `Retry-After`, `retry-after-ms`,
-`x-ratelimit-reset-*` or `ratelimit-reset`), 5xx, timeouts and dropped connections become `TransientError`, and
-the consumer's retry policy decides. The ticket goes to the model as data inside a delimited block, after
+`x-ratelimit-reset-*` or `ratelimit-reset`), 5xx, timeouts and dropped connections become `TransientError`
+(`agents.models.openai_wire`), and the consumer's retry policy decides. The ticket goes to the model as data inside a delimited block, after
 instructions that say it is untrusted.
 """
 
@@ -16,10 +16,9 @@ from typing import Any
 import openai
 import orjson
 
-from ticket_enricher.agents.model import ModelRequest, ModelTurn, ToolCall, ToolSpec, Usage
-from ticket_enricher.agents.openai_wire import OpenAIWire
-from ticket_enricher.core.errors import PermanentFailure, RateLimited, TransientError
-from ticket_enricher.core.ratelimit import retry_after_seconds
+from ticket_enricher.agents.models import ModelRequest, ModelTurn, ToolCall, ToolSpec, Usage
+from ticket_enricher.agents.models.openai_wire import OpenAIWire
+from ticket_enricher.core.errors import PermanentFailure, TransientError
 
 
 def messages_for(request: ModelRequest) -> list[dict[str, Any]]:
@@ -108,16 +107,7 @@ class OpenAIModel:
         return value
 
     async def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            raw = await self.wire.post("/chat/completions", orjson.dumps(body))
-        except openai.RateLimitError as exc:
-            raise RateLimited("model", retry_after_seconds(exc.response.headers), str(exc)[:200]) from exc
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise TransientError(f"model: {type(exc).__name__}") from exc
-        except openai.APIStatusError as exc:
-            if exc.status_code >= 500 or exc.status_code in (401, 403, 408, 409):
-                raise TransientError(f"model: HTTP {exc.status_code}") from exc
-            raise PermanentFailure(f"model: HTTP {exc.status_code}: {str(exc)[:200]}") from exc
+        raw = await self.wire.post("/chat/completions", orjson.dumps(body))  # failures: `openai_wire.status_error`
         try:
             answer = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:

@@ -1,17 +1,19 @@
-"""The agent loop: ask the model, run its tool calls against the tenant-bound tools, repeat, then report.
+"""The agent planner: an LLM through the tool loop. Per event: ask the model, run its tool calls against the tools
+bound to the event's account (`agents.tools`), repeat, then report.
 
 The outcome is built from what the tools did (`Effects`), not from what the model claims. Infrastructure errors
-raised by a tool leave the loop untouched so that the consumer's retry policy sees them.
+raised by a tool leave the loop untouched so that the consumer's retry policy sees them. Events are judged one at
+a time (`whole_batches` is False): the Kafka layer keeps many accounts in flight instead.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Collection, Sequence
 
-from pydantic import BaseModel
-
-from ticket_enricher.agents.model import Exchange, Model, ModelRequest, ToolResult, Usage
-from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.agents.models import Exchange, Model, ModelRequest, ToolResult, Usage
+from ticket_enricher.agents.notes import note_of, read_account_tags
+from ticket_enricher.agents.planners import Outcome, Pace
 from ticket_enricher.agents.tools import AccountTools
 from ticket_enricher.config.settings import AgentSettings, TagSettings
 from ticket_enricher.core.errors import ModelMisbehaved
@@ -36,32 +38,47 @@ def instructions_for(tags: dict[str, TagSettings]) -> str:
 MAX_ARGUMENT_ERRORS = 3
 
 
-class AgentOutcome(BaseModel):
-    tags: list[str]
-    tags_added: list[str]
-    tags_removed: list[str]
-    memory_ids: list[str]
-    evidence: list[str]
-    summary: str
-    planner: str
-    usage: Usage
-    turns: int
-    tool_calls: int
-    model_seconds: list[float]  # each model call's duration, for the latency histogram
+class AgentPlanner:
+    whole_batches = False
 
-
-class Agent:
     def __init__(self, model: Model, store: MemoryStore, settings: AgentSettings,
-                 vocabulary: dict[str, str], planner: str | None = None, instructions: str = INSTRUCTIONS) -> None:
+                 vocabulary: dict[str, str], fingerprint: str | None = None, instructions: str = INSTRUCTIONS) -> None:
         self.model = model
         self.store = store
         self.settings = settings
         self.vocabulary = vocabulary
-        self.planner = planner or model.name
+        self.fingerprint = fingerprint or model.name
         self.instructions = instructions
 
-    async def run(self, event: TicketEvent) -> AgentOutcome:
-        tools = AccountTools(event=event, store=self.store, vocabulary=self.vocabulary, planner=self.planner)
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    async def judged(self, events: Sequence[TicketEvent]) -> set[str]:
+        done = set()
+        for event in events:
+            note = await note_of(self.store, event.account_id, event.event_id)
+            if note is not None and note.metadata.get("planner") == self.fingerprint:
+                done.add(event.event_id)
+        return done
+
+    async def judge(self, events: Sequence[TicketEvent], pace: Pace | None = None) -> list[Outcome | Exception]:
+        results: list[Outcome | Exception] = []
+        for event in events:
+            if pace is not None:
+                await pace()
+            try:
+                results.append(await self.run(event))
+            except Exception as error:  # noqa: BLE001 - the flow's policy decides what it means
+                results.append(error)
+        return results
+
+    def release(self, accounts: Collection[str] | None = None) -> None:
+        """Nothing cached: every event reads its account from the store."""
+
+    async def run(self, event: TicketEvent) -> Outcome:
+        """One event through the tool loop."""
+        tools = AccountTools(event=event, store=self.store, vocabulary=self.vocabulary, planner=self.fingerprint)
         request = ModelRequest(instructions=self.instructions, ticket=event, tools=tools.specs())
         usage, calls, argument_errors, summary = Usage(), 0, 0, ""
         durations: list[float] = []
@@ -88,7 +105,7 @@ class Agent:
             request.history.append(Exchange(turn=turn, results=results))
         _, tags = await read_account_tags(self.store, event.account_id)
         effects = tools.effects
-        return AgentOutcome(
+        return Outcome(
             tags=sorted(tags.tags), tags_added=effects.tags_added, tags_removed=effects.tags_removed,
             memory_ids=effects.memory_ids, evidence=effects.evidence, summary=summary,
             planner=self.model.name, usage=usage, turns=len(request.history) + 1, tool_calls=calls,

@@ -1,11 +1,11 @@
-"""Each account's state as the offline planner needs it, cached in the member that owns the account's partition.
+"""Each account's state as the rules planner needs it, cached in the member that handles the account's events.
 
 The state of an account is its ticket notes as the rules weigh them (signals, quotes, times, the planner that
 last judged each) and its profile (tags, `evaluated_through`). It is read from the store once, when an event of
 the account is first seen, and kept current by the writes the member makes itself, so a backfill reads each
-account once instead of twice per event. It stays true because one member at a time owns a partition:
+account once instead of twice per event. It stays true because one member at a time owns an account's partition:
 
-* a rebalance drops the accounts of the partitions it takes away (`forget_partitions`);
+* a rebalance empties it (the Kafka side tells the enrichment service, which releases the planner's cache);
 * a deletion anywhere (any member, any host) writes a tombstone first, and every batch compares the number of
   tombstones with the one the cache was filled under (`valid_for`): when it moved, the cache is emptied, so a
   deleted person's notes cannot come back from memory;
@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
 from ticket_enricher.agents.notes import NOTE_KIND, AccountTags, account_filter, read_account_tags
-from ticket_enricher.agents.rules import Note, Window
+from ticket_enricher.agents.rules.judgment import Note, Window
 from ticket_enricher.memory.store import EntityScope, Memory, MemoryStore, list_all
 
 
-def note_of(memory: Memory) -> Note | None:
+def note_from(memory: Memory) -> Note | None:
     """A ticket note as the rules weigh it; None for a memory something else wrote."""
     meta = memory.metadata
     try:
@@ -62,7 +63,6 @@ class AccountState:
     planners: dict[str, str] = field(default_factory=dict)  # event id -> the planner that last judged it
     profile_id: str | None = None
     tags: AccountTags = field(default_factory=AccountTags)
-    partition: int | None = None  # of the input topic, for dropping it on a revoke
     recent: list[Note] = field(default_factory=list)  # by (occurred_at, event id)
 
     @cached_property
@@ -94,7 +94,7 @@ class AccountState:
 async def load_state(store: MemoryStore, account_id: str) -> AccountState:
     state = AccountState(account_id)
     for memory in await list_all(store, filters=account_filter(account_id, NOTE_KIND), page_size=200):
-        note = note_of(memory)
+        note = note_from(memory)
         if note is not None:
             state.memory_ids[note.event_id] = note.memory_id
             state.planners[note.event_id] = str(memory.metadata.get("planner") or "")
@@ -119,10 +119,10 @@ class AccountCache:
             self.clear()
         self._version = version
 
-    async def states(self, accounts: dict[str, int | None]) -> dict[str, AccountState]:
-        """The state of each account (account -> its partition), read from the store where not cached."""
+    async def states(self, accounts: Iterable[str]) -> dict[str, AccountState]:
+        """The state of each account, read from the store where not cached."""
         found: dict[str, AccountState] = {}
-        for account, partition in accounts.items():
+        for account in accounts:
             state = self._states.get(account)
             if state is None:
                 state = await load_state(self.store, account)
@@ -130,7 +130,6 @@ class AccountCache:
                 self._notes += len(state.memory_ids)
             else:
                 self._states.move_to_end(account)
-            state.partition = partition
             found[account] = state
         return found
 
@@ -141,15 +140,11 @@ class AccountCache:
             _, state = self._states.popitem(last=False)
             self._notes -= len(state.memory_ids)
 
-    def drop(self, accounts: set[str] | list[str]) -> None:
+    def drop(self, accounts: Iterable[str]) -> None:
         for account in accounts:
             state = self._states.pop(account, None)
             if state is not None:
                 self._notes -= len(state.memory_ids)
-
-    def forget_partitions(self, partitions: set[int]) -> None:
-        """A rebalance took these partitions of the input topic away: their accounts are another member's now."""
-        self.drop([a for a, s in self._states.items() if s.partition is None or s.partition in partitions])
 
     def clear(self) -> None:
         self._states.clear()

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ticket_enricher.agents.rules import Note, RulesModel, TagDecision, assess_signals
+from ticket_enricher.agents.rules.judgment import Note, TagDecision, assess_signals
+from ticket_enricher.agents.rules.model import RulesModel
 from ticket_enricher.config.settings import TagSettings
 from ticket_enricher.core.events import TicketEvent
 

@@ -1,25 +1,17 @@
-"""The offline rules model: deterministic, no network. It reads each ticket's text for signals (`agents.signals`),
-writes one note per event, and judges every tag of the vocabulary from the account's notes as of the event.
-
-It is our own code, not a model to distrust, so it does not go through the tool loop: the enrichment service
-applies its note and its decisions directly to the account's cached state and writes a whole batch at once
-(`agents.direct`), with the effects the tools would have. The ticket text is only ever matched against patterns,
-so nothing it says can steer what is written.
+"""How the rules judge a tag from an account's notes: churn risk by a score of failures, mood, persistence and
+leave statements; the other tags by counting notes that carry their signals within a window. Pure functions of
+the notes as of an event, so a replay judges the same way; `agents.rules.model` applies them per event.
 """
 
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from functools import cached_property, reduce
-from operator import or_
 from datetime import datetime, timedelta
 from typing import get_args
 
-from ticket_enricher.agents import signals
-from ticket_enricher.agents.tools import AddMemoryArgs
+from ticket_enricher.agents.rules import signals
 from ticket_enricher.config.settings import TagSettings
-from ticket_enricher.core.events import TicketEvent
 
 _BIT = {name: 1 << i for i, name in enumerate(get_args(signals.Signal))}
 
@@ -29,12 +21,6 @@ def signal_mask(names: frozenset[str] | set[str] | tuple[str, ...]) -> int:
     for name in names:
         mask |= _BIT.get(name, 0)
     return mask
-
-
-_CATEGORY_OF = {
-    "outage": "outage", "data_loss": "data", "billing_error": "billing", "security": "security",
-    "escalation_refund": "billing",
-}
 
 
 @dataclass(frozen=True)
@@ -90,7 +76,7 @@ def _when(note: Note) -> tuple[datetime, str]:
     return note.occurred_at, note.event_id
 
 
-def _time(note: Note) -> datetime:
+def note_time(note: Note) -> datetime:
     return note.occurred_at
 
 
@@ -102,7 +88,7 @@ class Window(list[Note]):
 def _since(notes: list[Note], start: datetime, now: datetime) -> list[Note]:
     """The notes from `start` to `now` in time order."""
     if isinstance(notes, Window):
-        return notes[bisect.bisect_left(notes, start, key=_time):]
+        return notes[bisect.bisect_left(notes, start, key=note_time):]
     return sorted((n for n in notes if start <= n.occurred_at <= now), key=_when)
 
 
@@ -142,23 +128,23 @@ def _risk(window: list[Note]) -> tuple[int, list[str], list[Note]]:
 def _quotes(notes: list[Note], wanted: frozenset[str] | set[str], limit: int = 3) -> str:
     """The newest quote of each wanted signal, as `signal "words"`; for a reason a person can check."""
     out: dict[str, str] = {}
-    for note in sorted(notes, key=_time, reverse=True):
+    for note in sorted(notes, key=note_time, reverse=True):
         for name, quote in note.quotes:
             if name in wanted and name not in out:
                 out[name] = quote
     return "; ".join(f'{name} "{quote}"' for name, quote in list(out.items())[:limit])
 
 
-def _churn_out_of_reach(window: Window, start: datetime) -> bool:
+def churn_out_of_reach(window: Window, start: datetime) -> bool:
     """True when no note since `start` states leaving and the signals there cannot add up to `RISK_SCORE`
     even at their worst."""
     seen = 0
-    for note in window[bisect.bisect_left(window, start, key=_time):]:
+    for note in window[bisect.bisect_left(window, start, key=note_time):]:
         seen |= note.mask
-    return _below_risk(seen)
+    return below_risk(seen)
 
 
-def _below_risk(seen: int) -> bool:
+def below_risk(seen: int) -> bool:
     """An upper bound on `_risk`'s score from the union of the signals, and no leave statement among them."""
     if seen & _LEAVING_MASK:
         return False
@@ -214,108 +200,3 @@ def assess_signals(notes: list[Note], now: datetime, rule: TagSettings, tagged: 
     if tagged:
         return TagDecision(False, True, f"no {', '.join(sorted(wanted))} in {rule.within_days}d", [])
     return TagDecision(False, False, "", [])
-
-
-RULES_VERSION = 4  # raise when the rules below judge differently: a replay then re-evaluates every event
-
-
-class RulesModel:
-    """Deterministic planner used when no LLM is configured."""
-
-    name = "rules"
-
-    def __init__(self, tags: dict[str, TagSettings], *, window_days: int = 90, search_top_k: int = 50) -> None:
-        known = set(get_args(signals.Signal))
-        for name, rule in tags.items():
-            unknown = set(rule.signals) - known
-            if unknown:
-                raise ValueError(f"tag {name}: unknown signals {', '.join(sorted(unknown))}; known: "
-                                 f"{', '.join(sorted(known))}")
-        self.tags = tags
-        self.window_days = window_days
-        self.search_top_k = search_top_k
-
-    def read(self, text: str) -> dict[str, str]:
-        """The signals in one ticket's text, each with the phrase that showed it."""
-        return dict(signals.detect(text))
-
-    def keeps(self, name: str, rule: TagSettings, notes: list[Note], now: datetime, tagged: bool) -> bool:
-        """True when `judge` would leave this tag as it is (set stays set, unset stays unset), found without
-        judging: most events of a backfill change no tag. False means only "judge it". Needs a `Window`."""
-        if not isinstance(notes, Window) or not notes:
-            return False
-        if rule.rule == "churn":
-            if tagged:  # only a resolution clears it, and a resolution ends with a satisfied note
-                return "satisfied" not in notes[-1].signals
-            return _churn_out_of_reach(notes, now - timedelta(days=self.window_days))
-        start, wanted, enough = now - timedelta(days=rule.within_days), self._masks[name], rule.min_events
-        hits = 0
-        for note in reversed(notes[bisect.bisect_left(notes, start, key=_time):]):
-            if note.mask & wanted:
-                hits += 1
-                if hits >= enough:
-                    return tagged  # enough to set it: a set tag stays, an unset one must be judged
-        return not tagged  # too few: an unset tag stays unset, a set one must be judged
-
-    def to_judge(self, notes: list[Note], now: datetime, tagged: set[str]) -> list[str]:
-        """The tags `keeps` would not vouch for, in vocabulary order, from one pass over the notes: the union
-        of their signals over each distinct span answers every tag that needs one event."""
-        if not isinstance(notes, Window) or not notes:
-            return list(self.tags)
-        unions, seen, hi = {}, 0, len(notes)
-        for days in self._spans:  # shortest first: each span adds the notes between its start and the last's
-            lo = bisect.bisect_left(notes, now - timedelta(days=days), hi=hi, key=_time)
-            if lo < hi:
-                seen = reduce(or_, [n.mask for n in notes[lo:hi]], seen)
-                hi = lo
-            unions[days] = seen
-        out = []
-        for name, rule in self.tags.items():
-            was = name in tagged
-            if rule.rule == "churn":
-                kept = "satisfied" not in notes[-1].signals if was else _below_risk(unions[self.window_days])
-            elif rule.min_events == 1:
-                kept = bool(unions[rule.within_days] & self._masks[name]) == was
-            else:
-                kept = self.keeps(name, rule, notes, now, was)
-            if not kept:
-                out.append(name)
-        return out
-
-    @cached_property
-    def _spans(self) -> list[int]:
-        return sorted({self.window_days, *(r.within_days for r in self.tags.values())})
-
-    @cached_property
-    def _masks(self) -> dict[str, int]:
-        return {name: signal_mask(rule.signals) for name, rule in self.tags.items()}
-
-    def judge(self, name: str, rule: TagSettings, notes: list[Note], now: datetime, tagged: bool) -> TagDecision:
-        """One tag's decision from the account's notes as of `now`."""
-        if rule.rule == "churn":
-            return assess_churn(notes, now, self.window_days, tagged)
-        return assess_signals(notes, now, rule, tagged)
-
-    async def close(self) -> None:
-        """Nothing to release: no network."""
-
-    def note_for(self, event: TicketEvent) -> AddMemoryArgs:
-        """The note of one event: a line of what happened, the signals its text carries and their quotes."""
-        t = event.ticket
-        found = self.read(t.body if t.body.startswith(t.subject) else f"{t.subject}\n{t.body}")
-        names = sorted(found)
-        first_line = " ".join(t.body.split())[:160].rstrip(" .")
-        text = (
-            f"[{event.occurred_at:%Y-%m-%d}] {event.type} {t.id} ({t.priority}, {t.channel}): {t.subject}"
-            f" - {first_line}. Signals: {', '.join(names) or 'none'}."
-        )
-        categories = sorted({_CATEGORY_OF[s] for s in names if s in _CATEGORY_OF})
-        if set(names) & signals.NEGATIVE:
-            categories.append("complaint")
-        elif event.type == "ticket.closed":
-            categories.append("resolution")
-        else:
-            categories.append("question")
-        return AddMemoryArgs(
-            text=text, categories=categories, signals=names, quotes={s: found[s][:120] for s in names},  # type: ignore[arg-type]
-        )

@@ -26,6 +26,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from aiolimiter import AsyncLimiter
 
+from ticket_enricher.agents.planners import RunOptions
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers.engine.connection import client_options
 from ticket_enricher.consumers.flows.provenance import arrival
@@ -130,37 +131,34 @@ class ReplayFlow:
                  rate: float = 0.0) -> None:
         self.flow = flow
         self.accounts = accounts
-        self.dry_run = dry_run
-        self.limiter = AsyncLimiter(rate, 1.0) if rate > 0 else None
+        limiter = AsyncLimiter(rate, 1.0) if rate > 0 else None
+        self.options = RunOptions(skip_done=True, dry_run=dry_run, pace=limiter.acquire if limiter else None)
         self.tally = Tally()
 
+    @property
+    def whole_batches(self) -> bool:
+        """Whole fetches at once for a planner that writes batches, unless paced (`--rate` spaces single events)."""
+        return self.flow.whole_batches and self.options.pace is None
+
     async def handle_batch(self, records: list[Record]) -> list[str]:
-        """A whole fetch (the engine's batch mode, for a planner that writes batches)."""
+        """A whole fetch, or one record (`handle`): what became of each, in order."""
         arrived = [arrival(r) for r in records]
-        mine = [(r, p) for r, p in arrived
-                if not self.accounts or (r.key or b"").decode("utf-8", "replace") in self.accounts]
-        results = await self.flow.process_batch(mine, skip_done=True, dry_run=self.dry_run,
-                                                before_run=self.limiter.acquire if self.limiter else None)
-        if len(mine) < len(arrived):
-            self.tally.outcomes["outside_accounts"] += len(arrived) - len(mine)
-        for result in results:
-            self.tally.outcomes[result.status] += 1
-            if result.enriched is not None and (result.enriched.tags_added or result.enriched.tags_removed):
+        # the key is the account id (a record whose key differs is invalid, and dead-lettered if it is ours)
+        mine = [not self.accounts or (r.key or b"").decode("utf-8", "replace") in self.accounts for r, _ in arrived]
+        results = iter(await self.flow.process([a for a, ok in zip(arrived, mine, strict=True) if ok], self.options)
+                       if any(mine) else [])
+        statuses = []
+        for ok in mine:
+            result = next(results) if ok else None
+            statuses.append(result.status if result is not None else "outside_accounts")
+            if result is not None and result.enriched is not None and (result.enriched.tags_added
+                                                                       or result.enriched.tags_removed):
                 self.tally.tagged += 1
-        return [r.status for r in results]
+        self.tally.outcomes.update(statuses)
+        return statuses
 
     async def handle(self, record: Record) -> str:
-        record, provenance = arrival(record)
-        if self.accounts and (record.key or b"").decode("utf-8", "replace") not in self.accounts:
-            outcome = "outside_accounts"  # the key is the account id (a record whose key differs is invalid)
-        else:
-            result = await self.flow.process(record, provenance, skip_done=True, dry_run=self.dry_run,
-                                             before_run=self.limiter.acquire if self.limiter else None)
-            if result.enriched is not None and (result.enriched.tags_added or result.enriched.tags_removed):
-                self.tally.tagged += 1
-            outcome = result.status
-        self.tally.outcomes[outcome] += 1
-        return outcome
+        return (await self.handle_batch([record]))[0]
 
 
 async def wait_or_interrupt(task: asyncio.Future[None], interrupted: asyncio.Event) -> bool:

@@ -12,13 +12,12 @@ replays; what it knows of a record's past (attempts, where it first arrived) com
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
 from ticket_enricher.agents.enrichment import Enriched, Enrichment
-from ticket_enricher.agents.loop import AgentOutcome
+from ticket_enricher.agents.planners import LIVE, Outcome, RunOptions
 from ticket_enricher.config.routes import Route
 from ticket_enricher.consumers import metrics
 from ticket_enricher.consumers.engine.publishing import Publisher
@@ -54,62 +53,68 @@ class TicketFlow:
     def route(self) -> Route:
         return self.failures.route
 
+    @property
+    def whole_batches(self) -> bool:
+        """Whether the engine should hand over whole fetches (the planner writes batches) or records one by one."""
+        return self.enrichment.whole_batches
+
+    def revoked(self) -> None:
+        """The group moved partitions away: what the enrichment service cached of their accounts is stale."""
+        self.enrichment.release()
+
     async def handle(self, record: Record, provenance: Provenance) -> Handled:
-        """Process one record. Raises only if publishing its outcome fails: then it is retried in place."""
-        return (await self.process(record, provenance)).status
+        """One record. Raises only if publishing its outcome fails: then it is retried in place."""
+        return (await self.process([(record, provenance)]))[0].status
 
-    async def process(self, record: Record, provenance: Provenance, *, skip_done: bool = False,
-                      dry_run: bool = False, before_run: Callable[[], Awaitable[object]] | None = None) -> FlowResult:
-        """`handle`, with the enriched event when one was published; replays pass `skip_done`, `dry_run` and
-        their rate limit (`before_run`) through to the enrichment service."""
-        decoded = await self._decode(record, provenance, dry_run)
-        if isinstance(decoded, FlowResult):
-            return decoded
-        event = decoded
-        where: dict[str, object] = {"partition": record.partition, "offset": record.offset}
-        where |= {"event_id": event.event_id, "account_id": event.account_id, "ticket_id": event.ticket.id}
-        try:
-            result: Enriched | Exception = await self.enrichment.enrich(
-                event, skip_done=skip_done, dry_run=dry_run, before_run=before_run, partition=record.partition)
-        except Exception as error:
-            result = error
-        return await self._outcome(record, provenance, event, result, where, logging.INFO)
-
-    async def process_batch(self, items: list[tuple[Record, Provenance]], *, skip_done: bool = False,
-                            dry_run: bool = False, before_run: Callable[[], Awaitable[object]] | None = None
-                            ) -> list[FlowResult]:
-        """A whole fetch at once (the engine's batch mode, for a planner that writes batches): decoded, judged
-        by one `enrich_batch` (one store transaction), and every outcome and copy published, all before it
-        returns. A store failure raises for the whole batch (retried in place); one event's failure takes its
-        own path (a delay tier or the DLQ). Lines about single events are logged at DEBUG, one per batch at INFO."""
+    async def process(self, items: list[tuple[Record, Provenance]], options: RunOptions = LIVE) -> list[FlowResult]:
+        """Records with what is known of their past, in order: decoded, judged by one call of the enrichment
+        service (one store transaction for a planner that writes batches), and every outcome and copy published,
+        all before it returns. One event's failure takes its own path (a delay tier or the DLQ); a failure of
+        the whole batch (the store) raises and the batch is retried in place, unless the batch is that one
+        event. Lines about single events are logged at INFO for a batch of one, else at DEBUG with one line per
+        batch at INFO."""
         results: list[FlowResult | None] = [None] * len(items)
         judged: list[tuple[int, TicketEvent]] = []
         for i, (record, provenance) in enumerate(items):
-            decoded = await self._decode(record, provenance, dry_run)
+            decoded = await self._decode(record, provenance, options.dry_run)
             if isinstance(decoded, FlowResult):
                 results[i] = decoded
             else:
                 judged.append((i, decoded))
-        outcomes = await self.enrichment.enrich_batch(
-            [(event, items[i][0].partition) for i, event in judged], skip_done=skip_done, dry_run=dry_run,
-            before_run=before_run)
-        sends, counted = [], []
+        level = logging.INFO if len(items) == 1 else logging.DEBUG
+        outcomes: list[Enriched | Exception]
+        try:
+            outcomes = await self.enrichment.enrich([event for _, event in judged], options) if judged else []
+        except Exception as error:
+            if len(judged) != 1:
+                raise
+            outcomes = [error]
+        sends: list[tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]] = []
+        counted: list[Outcome] = []
         for (i, event), result in zip(judged, outcomes, strict=True):
             record, provenance = items[i]
-            if isinstance(result, Exception) or result.outcome is None:  # a failure, a skip: its own path
-                where = {"partition": record.partition, "offset": record.offset, "event_id": event.event_id,
-                         "account_id": event.account_id, "ticket_id": event.ticket.id}
-                results[i] = await self._outcome(record, provenance, event, result, where, logging.DEBUG)
+            where = {"partition": record.partition, "offset": record.offset, "event_id": event.event_id,
+                     "account_id": event.account_id, "ticket_id": event.ticket.id}
+            if isinstance(result, Exception):
+                results[i] = FlowResult(await self.failures.failed(record, provenance, result, where))
+                continue
+            if result.status == "forgotten":
+                metrics.EVENTS_FORGOTTEN.inc()
+                log.log(level, "skipped: its subject was forgotten", extra=where)
+            if result.outcome is None:
+                results[i] = FlowResult(result.status)
                 continue
             enriched = _enriched(event, result.outcome)
             sends.append((self.enriched_topic, enriched.model_dump_json().encode(), event.account_id.encode(),
                           _JSON))
             counted.append(result.outcome)
             results[i] = FlowResult("processed", enriched)
+            log.log(level, "enriched: +%s -%s", result.outcome.tags_added, result.outcome.tags_removed,
+                    extra=where)
         await self.publisher.send_many(sends)  # every outcome acknowledged before the batch counts as done
         _count(counted)
         done = [r for r in results if r is not None]
-        if judged:
+        if judged and level != logging.INFO:
             log.info("batch of %d: %d enriched, %d tags changed", len(items),
                      sum(r.status == "processed" for r in done),
                      sum(len(r.enriched.tags_added) + len(r.enriched.tags_removed) for r in done if r.enriched))
@@ -133,29 +138,11 @@ class TicketFlow:
             return FlowResult(await self.failures.dead_letter(record, provenance, invalid,
                                                               attempts=provenance.attempts + 1))
 
-    async def _outcome(self, record: Record, provenance: Provenance, event: TicketEvent,
-                       result: Enriched | Exception, where: dict[str, object], level: int) -> FlowResult:
-        """What one judged event becomes: a delay or a dead letter, a skip, or its enriched event published."""
-        if isinstance(result, Exception):
-            return FlowResult(await self.failures.failed(record, provenance, result, where))
-        if result.status == "forgotten":
-            metrics.EVENTS_FORGOTTEN.inc()
-            log.log(level, "skipped: its subject was forgotten", extra=where)
-        if result.outcome is None:
-            return FlowResult(result.status)
-        outcome = result.outcome
-        enriched = _enriched(event, outcome)
-        await self.publisher.send(self.enriched_topic, value=enriched.model_dump_json().encode(),
-                                  key=event.account_id.encode(), headers=_JSON)
-        _count([outcome])
-        log.log(level, "enriched: +%s -%s", outcome.tags_added, outcome.tags_removed, extra=where)
-        return FlowResult("processed", enriched)
-
 
 _JSON = [("content-type", b"application/json")]
 
 
-def _enriched(event: TicketEvent, outcome: AgentOutcome) -> EnrichedAccountEvent:
+def _enriched(event: TicketEvent, outcome: Outcome) -> EnrichedAccountEvent:
     """The output event (validated all the same: pydantic-core validates faster than `model_construct` builds)."""
     return EnrichedAccountEvent(
         event_id=event.event_id, account_id=event.account_id, ticket_id=event.ticket.id,
@@ -165,11 +152,11 @@ def _enriched(event: TicketEvent, outcome: AgentOutcome) -> EnrichedAccountEvent
     )
 
 
-def _count(outcomes: list[AgentOutcome]) -> None:
+def _count(outcomes: list[Outcome]) -> None:
     """The metrics of a batch's outcomes, one increment per series (not one per event)."""
     if not outcomes:
         return
-    by_planner: dict[str, list[AgentOutcome]] = {}
+    by_planner: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_planner.setdefault(outcome.planner, []).append(outcome)
     for planner, some in by_planner.items():

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from ticket_enricher.agents.lexicons import TRIP as L_TRIP
-from ticket_enricher.agents.language import SENTENCE_END
-from ticket_enricher.agents.signals.reading import (
+from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
+from ticket_enricher.agents.rules.language import SENTENCE_END
+from ticket_enricher.agents.rules.signals.reading import (
     ACCESS, ACCOUNT, ARRIVE, BATTERY, BLOCKED, CANNOT, DATA, DEVICE, DOWN, GONE, GOODS, GOODS_BAD, MONEY, NOBODY,
     Reading, SERVICE, TRIP, TRIP_BAD, T_LOCK, T_OTHER, T_OUTAGE, T_SECURITY, WORKS, _BE, _CLASS_GET, _CREDENTIALS,
     _EMPTY, _ME, _NOT_DOWN_AFTER, _QUANTITY, _SECURITY_ALONE, _SECURITY_PAIRS)

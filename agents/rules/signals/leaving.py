@@ -3,9 +3,9 @@ threats; always the customer's own act."""
 
 from __future__ import annotations
 
-from ticket_enricher.agents import lexicons as L
-from ticket_enricher.agents.language import CLAUSE_END, SENTENCE_END
-from ticket_enricher.agents.signals.reading import (
+from ticket_enricher.agents.rules import lexicons as L
+from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
+from ticket_enricher.agents.rules.signals.reading import (
     END, HELD, LAW, NEVER_AGAIN, NUMBER, ONE_OFF_, PROVIDER, RIVAL, Reading, SWITCH, THANKS, THREAT, T_CANCEL, T_SWITCH,
     _CLASS_GET, _EMPTY, _ME)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ticket_enricher.agents.language import CLAUSE_END
-from ticket_enricher.agents.signals.reading import (
+from ticket_enricher.agents.rules.language import CLAUSE_END
+from ticket_enricher.agents.rules.signals.reading import (
     BATTERY, MONEY, NEG, Reading, SEEK, STRONG, WEAK, _CASH, _CHARGE_WORDS, _CREDIT_NOT_MONEY, _DEMAND, _GRANTED,
     _NOT_TAKEN, _PASSIVE, _PAYING, _WANT)
 

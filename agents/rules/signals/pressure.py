@@ -5,14 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ticket_enricher.agents import lexicons as L
-from ticket_enricher.agents.language import CLAUSE_END
-from ticket_enricher.agents.signals.reading import (
+from ticket_enricher.agents.rules import lexicons as L
+from ticket_enricher.agents.rules.language import CLAUSE_END
+from ticket_enricher.agents.rules.signals.reading import (
     ACCOUNT, BLOCKED, CONDEMN, DISTRESS, DOWN, GONE, MILD, NEG, NOBODY, NUMBER, ORDINAL, RESOLVED, Reading,
     SERVICE, STILL_BAD, THANKS, TRIP_BAD, T_OTHER, T_REPEAT, T_UNRESOLVED, UNRESOLVED, _CLASS_GET)
 
 if TYPE_CHECKING:
-    from ticket_enricher.agents.signals import Signal
+    from ticket_enricher.agents.rules.signals import Signal
 
 
 def repeat_contact(r: Reading) -> int:

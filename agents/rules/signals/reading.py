@@ -6,8 +6,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 
-from ticket_enricher.agents import lexicons as L
-from ticket_enricher.agents.language import CLAUSE_END, NEGATORS, SENTENCE_END, Text, scored_words
+from ticket_enricher.agents.rules import lexicons as L
+from ticket_enricher.agents.rules.language import CLAUSE_END, NEGATORS, SENTENCE_END, Text, scored_words
 
 
 # word classes, one bit each

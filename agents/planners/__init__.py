@@ -1,0 +1,90 @@
+"""The planner port: what judges ticket events, a batch at a time, and what it reports of each.
+
+The enrichment service (`agents.enrichment`) gates a batch (forgotten subjects, events already judged) and hands
+the rest to one `Planner`; the Kafka layer only ever sees the service. The batch is the only primitive: one event
+is a batch of one. Adapters:
+
+    rules.py   the offline rules model on each account's cached state, a whole batch written in one transaction
+    agent.py   an LLM through the tool loop, each event on its own (tools bound to the event's account)
+
+A planner that combines others (a cascade: rules first, the model where they are unsure) is a third adapter of the
+same port and needs nothing else changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from ticket_enricher.agents.models import Usage
+from ticket_enricher.core.events import TicketEvent
+
+Pace = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run treats its events: live by default; a replay skips what the current planner already judged
+    (`skip_done`), may decide without changing anything (`dry_run`), and may pace the events it judges
+    (`pace` is awaited before each one: `replay --rate`)."""
+
+    skip_done: bool = False
+    dry_run: bool = False
+    pace: Pace | None = None
+
+
+LIVE = RunOptions()
+
+
+class Outcome(BaseModel):
+    """What judging one event did, built from the effects (never from a model's say-so)."""
+
+    tags: list[str]
+    tags_added: list[str]
+    tags_removed: list[str]
+    memory_ids: list[str]
+    evidence: list[str]
+    summary: str
+    planner: str
+    usage: Usage = Field(default_factory=Usage)
+    turns: int = 0
+    tool_calls: int = 0
+    model_seconds: list[float] = Field(default_factory=list)  # each model call's duration, for the histogram
+
+
+class Planner(Protocol):
+    """Judges events: writes each event's note, sets and clears its account's tags, reports the outcome."""
+
+    @property
+    def name(self) -> str:
+        """Short, for metrics and the enriched event (`rules`, the model's name)."""
+        ...
+
+    @property
+    def fingerprint(self) -> str:
+        """What judges, down to its rules and instructions (`agents.factory.planner_fingerprint`): a note records
+        it, and a replay skips events whose note carries the current one."""
+        ...
+
+    @property
+    def whole_batches(self) -> bool:
+        """True: give it whole fetches (it writes a batch at once). False: one event at a time, many accounts in
+        flight (a model call takes seconds)."""
+        ...
+
+    async def judged(self, events: Sequence[TicketEvent]) -> set[str]:
+        """The ids of those events this very planner already judged (their note carries its fingerprint)."""
+        ...
+
+    async def judge(self, events: Sequence[TicketEvent], pace: Pace | None = None) -> list[Outcome | Exception]:
+        """Judge the events in order (each account's in offset order); an event whose judgment failed has its
+        error in its place and the rest go on. Raises only when the batch as a whole failed (its writes)."""
+        ...
+
+    def release(self, accounts: Collection[str] | None = None) -> None:
+        """Forget what is cached of these accounts (all when None): they moved to another member, or their
+        subject was forgotten."""
+        ...

@@ -1,0 +1,128 @@
+"""The offline rules model: deterministic, no network. It reads each ticket's text for signals
+(`agents.rules.signals`), drafts one note per event, and judges every tag of the vocabulary from the account's
+notes as of the event (`agents.rules.judgment`). The ticket text is only ever matched against patterns, so
+nothing it says can steer what is written. The rules planner (`agents.planners.rules`) applies its decisions.
+"""
+
+from __future__ import annotations
+
+import bisect
+from datetime import datetime, timedelta
+from functools import cached_property, reduce
+from operator import or_
+from typing import get_args
+
+from ticket_enricher.agents.notes import NoteDraft
+from ticket_enricher.agents.rules import signals
+from ticket_enricher.agents.rules.judgment import (
+    Note, TagDecision, Window, below_risk, churn_out_of_reach, note_time, assess_churn, assess_signals,
+    signal_mask,
+)
+from ticket_enricher.config.settings import TagSettings
+from ticket_enricher.core.events import TicketEvent
+
+_CATEGORY_OF = {
+    "outage": "outage", "data_loss": "data", "billing_error": "billing", "security": "security",
+    "escalation_refund": "billing",
+}
+
+
+RULES_VERSION = 4  # raise when the rules below judge differently: a replay then re-evaluates every event
+
+
+class RulesModel:
+    """The deterministic judge used when no LLM is configured (through `agents.planners.rules`)."""
+
+    name = "rules"
+
+    def __init__(self, tags: dict[str, TagSettings], *, window_days: int = 90, search_top_k: int = 50) -> None:
+        known = set(get_args(signals.Signal))
+        for name, rule in tags.items():
+            unknown = set(rule.signals) - known
+            if unknown:
+                raise ValueError(f"tag {name}: unknown signals {', '.join(sorted(unknown))}; known: "
+                                 f"{', '.join(sorted(known))}")
+        self.tags = tags
+        self.window_days = window_days
+        self.search_top_k = search_top_k
+
+    def read(self, text: str) -> dict[str, str]:
+        """The signals in one ticket's text, each with the phrase that showed it."""
+        return dict(signals.detect(text))
+
+    def keeps(self, name: str, rule: TagSettings, notes: list[Note], now: datetime, tagged: bool) -> bool:
+        """True when `judge` would leave this tag as it is (set stays set, unset stays unset), found without
+        judging: most events of a backfill change no tag. False means only "judge it". Needs a `Window`."""
+        if not isinstance(notes, Window) or not notes:
+            return False
+        if rule.rule == "churn":
+            if tagged:  # only a resolution clears it, and a resolution ends with a satisfied note
+                return "satisfied" not in notes[-1].signals
+            return churn_out_of_reach(notes, now - timedelta(days=self.window_days))
+        start, wanted, enough = now - timedelta(days=rule.within_days), self._masks[name], rule.min_events
+        hits = 0
+        for note in reversed(notes[bisect.bisect_left(notes, start, key=note_time):]):
+            if note.mask & wanted:
+                hits += 1
+                if hits >= enough:
+                    return tagged  # enough to set it: a set tag stays, an unset one must be judged
+        return not tagged  # too few: an unset tag stays unset, a set one must be judged
+
+    def to_judge(self, notes: list[Note], now: datetime, tagged: set[str]) -> list[str]:
+        """The tags `keeps` would not vouch for, in vocabulary order, from one pass over the notes: the union
+        of their signals over each distinct span answers every tag that needs one event."""
+        if not isinstance(notes, Window) or not notes:
+            return list(self.tags)
+        unions, seen, hi = {}, 0, len(notes)
+        for days in self._spans:  # shortest first: each span adds the notes between its start and the last's
+            lo = bisect.bisect_left(notes, now - timedelta(days=days), hi=hi, key=note_time)
+            if lo < hi:
+                seen = reduce(or_, [n.mask for n in notes[lo:hi]], seen)
+                hi = lo
+            unions[days] = seen
+        out = []
+        for name, rule in self.tags.items():
+            was = name in tagged
+            if rule.rule == "churn":
+                kept = "satisfied" not in notes[-1].signals if was else below_risk(unions[self.window_days])
+            elif rule.min_events == 1:
+                kept = bool(unions[rule.within_days] & self._masks[name]) == was
+            else:
+                kept = self.keeps(name, rule, notes, now, was)
+            if not kept:
+                out.append(name)
+        return out
+
+    @cached_property
+    def _spans(self) -> list[int]:
+        return sorted({self.window_days, *(r.within_days for r in self.tags.values())})
+
+    @cached_property
+    def _masks(self) -> dict[str, int]:
+        return {name: signal_mask(rule.signals) for name, rule in self.tags.items()}
+
+    def judge(self, name: str, rule: TagSettings, notes: list[Note], now: datetime, tagged: bool) -> TagDecision:
+        """One tag's decision from the account's notes as of `now`."""
+        if rule.rule == "churn":
+            return assess_churn(notes, now, self.window_days, tagged)
+        return assess_signals(notes, now, rule, tagged)
+
+    def note_for(self, event: TicketEvent) -> NoteDraft:
+        """The note of one event: a line of what happened, the signals its text carries and their quotes."""
+        t = event.ticket
+        found = self.read(t.body if t.body.startswith(t.subject) else f"{t.subject}\n{t.body}")
+        names = sorted(found)
+        first_line = " ".join(t.body.split())[:160].rstrip(" .")
+        text = (
+            f"[{event.occurred_at:%Y-%m-%d}] {event.type} {t.id} ({t.priority}, {t.channel}): {t.subject}"
+            f" - {first_line}. Signals: {', '.join(names) or 'none'}."
+        )
+        categories = sorted({_CATEGORY_OF[s] for s in names if s in _CATEGORY_OF})
+        if set(names) & signals.NEGATIVE:
+            categories.append("complaint")
+        elif event.type == "ticket.closed":
+            categories.append("resolution")
+        else:
+            categories.append("question")
+        return NoteDraft(text=text, categories=tuple(categories), signals=tuple(names),
+                         quotes={s: found[s][:120] for s in names})
