@@ -10,6 +10,7 @@ COPY config config
 COPY consumers consumers
 COPY core core
 COPY localkafka localkafka
+COPY localmodel localmodel
 COPY localpostgres localpostgres
 COPY memory memory
 COPY samples samples

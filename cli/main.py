@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ticket_enricher.cli import accounts, acls, broker, demo, dlq, eval as eval_cmd, postgres, privacy, replay, sample, status
+from ticket_enricher.cli import (accounts, acls, broker, demo, dlq, eval as eval_cmd, model_server, postgres, privacy,
+                                 replay, sample, status)
 from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from ticket_enricher.cli.logs import say, setup_logging
 
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(broker.app, name="broker")
 app.add_typer(postgres.app, name="postgres")
+app.add_typer(model_server.app, name="model-server")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(dlq.app, name="dlq")
 topics_app = typer.Typer(help="Kafka topics named in the configuration.", no_args_is_help=True)

@@ -20,6 +20,7 @@
     │   ├── LiveGroup               a replay asked to run in a live worker group
     │   ├── EndpointError           the HTTP endpoints cannot listen
     │   ├── LocalServerError        a local broker or database could not be resolved, started or stopped
+    │   │   └── ModelServerError    the local model server could not be fetched, built, verified or started
     │   └── EvalInputError          the labelled events or labels given to `eval` cannot be evaluated
     ├── UnknownEventType            not an error: a well-formed event of a type this worker does not handle
     ├── ToolArgumentError           the model called a tool wrongly: goes back to the model, never to the consumer
@@ -133,6 +134,12 @@ class EndpointError(ConfigurationError):
 
 class LocalServerError(ConfigurationError, RuntimeError):
     """Raised when a local broker or database could not be resolved, formatted, started or stopped."""
+
+
+class ModelServerError(LocalServerError):
+    """Raised when the local model server (llama.cpp's, from PyPI) could not be built, its model file could not
+    be fetched or did not verify, or the server died or did not answer in time; the message ends with the tail of
+    pip's or the server's log."""
 
 
 class EvalInputError(ConfigurationError, ValueError):

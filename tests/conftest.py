@@ -20,6 +20,7 @@ from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.localkafka import LocalBroker
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
+from tests.model_server_fixtures import model_server  # noqa: F401 (a fixture)
 from tests.postgres_fixtures import postgres_dsn, postgres_server  # noqa: F401 (fixtures)
 from tests.ordered_helpers import topic_factory  # noqa: F401 (a fixture)
 
@@ -38,7 +39,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for name in list(os.environ):
         if name.startswith(_SECRET_PREFIXES) and name not in ("TICKET_ENRICHER_KAFKA_LIB",
-                                                               "TICKET_ENRICHER_PG_BINDIR"):
+                                                               "TICKET_ENRICHER_PG_BINDIR",
+                                                               "TICKET_ENRICHER_MODEL_SERVER_DIR"):
             monkeypatch.delenv(name)
 
 
