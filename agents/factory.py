@@ -8,12 +8,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ticket_enricher.agents.models import Model
-from ticket_enricher.agents.models.limited import LimitedModel
+from ticket_enricher.agents.models.limited import LimitedModel, ModelObserver
 from ticket_enricher.agents.planners import Planner
 from ticket_enricher.agents.planners.agent import INSTRUCTIONS, AgentPlanner, instructions_for
 from ticket_enricher.agents.planners.rules import RulesPlanner
 from ticket_enricher.agents.rules.model import RULES_VERSION, RulesModel
 from ticket_enricher.config.settings import Settings
+from ticket_enricher.core.breaker import Breaker
 from ticket_enricher.core.limiter import AdaptiveLimiter
 from ticket_enricher.core.ratelimit import remaining_fraction
 from ticket_enricher.memory.store import MemoryStore
@@ -22,15 +23,21 @@ if TYPE_CHECKING:
     from ticket_enricher.agents.models.openai import OpenAIModel
 
 
-def build_model(settings: Settings, report: Callable[[float], None] | None = None) -> Model | None:
-    """The OpenAI-compatible adapter behind the limiter when `model.name` is set; None for the offline rules.
-    `report` is told the limiter's level after each call (the worker feeds a metric with it)."""
-    if not settings.model.name:
+def build_model(settings: Settings, observer: ModelObserver | None = None) -> LimitedModel | None:
+    """The OpenAI-compatible adapter behind the breaker and (unless `retry.limiter` is off) the adaptive limiter
+    when `model.name` is set; None for the offline rules. `observer` sees every paid call and every time the
+    breaker opens or closes (the worker's metrics)."""
+    m = settings.model
+    if not m.name:
         return None
     limiter = AdaptiveLimiter("model", max_wait=settings.retry.limiter_max_wait_seconds,
                               initial=settings.worker.max_in_flight, maximum=settings.worker.max_in_flight)
     model = build_openai(settings, observe=lambda headers: limiter.observe_remaining(remaining_fraction(headers)))
-    return LimitedModel(model, limiter, report) if settings.retry.limiter else model
+    breaker = Breaker("model", failures=m.breaker_failures, probe_seconds=m.breaker_probe_seconds,
+                      max_probe_seconds=m.breaker_max_probe_seconds,
+                      on_change=observer.breaker if observer is not None else None)
+    return LimitedModel(model, breaker, limiter if settings.retry.limiter else None, observer=observer,
+                        price=m.prices.get(m.name))
 
 
 def build_openai(settings: Settings, observe: Callable[[Mapping[str, str]], None] | None = None) -> OpenAIModel:
@@ -38,10 +45,12 @@ def build_openai(settings: Settings, observe: Callable[[Mapping[str, str]], None
     from ticket_enricher.agents.models.openai import OpenAIModel, openai_wire
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    wire = openai_wire(base_url=settings.model.base_url or settings.openai_base_url or None, api_key=key,
-                       timeout=settings.model.timeout_seconds, concurrency=settings.worker.max_in_flight,
-                       observe=observe)
-    return OpenAIModel(name=settings.model.name, wire=wire, temperature=settings.model.temperature)
+    base_url = settings.model.base_url or settings.openai_base_url or None
+    wire = openai_wire(base_url=base_url, api_key=key, timeout=settings.model.timeout_seconds,
+                       concurrency=settings.worker.max_in_flight, observe=observe)
+    return OpenAIModel(name=settings.model.name, wire=wire, temperature=settings.model.temperature,
+                       max_output_tokens=settings.model.max_output_tokens,
+                       output_tokens_param=settings.model.tokens_param(base_url))
 
 
 def rules_model(settings: Settings) -> RulesModel:
@@ -68,8 +77,11 @@ def build_planner(settings: Settings, store: MemoryStore, model: Model | None = 
     (the configured rules model by default), which holds no connection."""
     if model is not None:
         vocabulary = {name: tag.description for name, tag in settings.tags.items()}
+        m = settings.model
+        parameters = json.dumps({"max_output_tokens": m.max_output_tokens, "temperature": m.temperature})
         return AgentPlanner(model, store, settings.agent, vocabulary, planner_fingerprint(settings, model.name),
-                            instructions_for(settings.tags))
+                            instructions_for(settings.tags), parameters=parameters, price=m.prices.get(model.name),
+                            keep_turns_days=m.turn_record_days)
     if settings.model.name:
         raise ValueError("pass the model the lifespan built: an OpenAI-compatible model holds connections")
     rules = rules or rules_model(settings)

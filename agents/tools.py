@@ -22,7 +22,7 @@ from ticket_enricher.agents.rules.signals import Signal
 from ticket_enricher.core.errors import InvalidFilter, ToolArgumentError
 from ticket_enricher.core.events import TicketEvent
 from ticket_enricher.agents.notes import (
-    PROFILE_KIND, NoteDraft, TagRecord, new_note, new_profile, planner_mark, profile_metadata, read_account_tags,
+    NOTE_KIND, PROFILE_KIND, NoteDraft, TagRecord, new_note, new_profile, planner_mark, profile_metadata, read_account_tags,
 )
 from ticket_enricher.memory.filters import ENTITY_FIELDS, And, Cond, Node, parse_filters, scope
 from ticket_enricher.memory.batch import Change, write_batch
@@ -37,7 +37,7 @@ class _Args(BaseModel):
 
 
 class SearchMemoriesArgs(_Args):
-    """Search this account's prior ticket notes, most relevant and recent first. `filters` uses Mem0's grammar
+    """Search this account's prior ticket notes (only notes), most relevant and recent first. `filters` uses Mem0's grammar
     (AND/OR/NOT, created_at gt/gte/lt/lte, categories in/contains, metadata eq/ne/contains) and is applied
     within this account; use {"AND": [{"metadata": {"kind": "ticket_note"}}]} for all notes."""
 
@@ -119,7 +119,7 @@ def bounded_filter(account_id: str, raw: dict[str, JsonValue]) -> Node:
             if not allowed:
                 raise ToolArgumentError("filters may not name other entities: this tool only ever reads the "
                                         "current account's memories")
-    return And((scope(user_id=account_id), node))
+    return And((scope(user_id=account_id), Cond("metadata", "eq", NOTE_KIND, key="kind"), node))
 
 
 def _conditions(node: Node) -> list[Cond]:
@@ -194,8 +194,10 @@ class AccountTools:
         return ToolResult(call_id=call.id, name=call.name, content=json.dumps(content, default=str))
 
     async def _own_memory(self, memory_id: str) -> Memory:
+        """One of this account's ticket notes, or its profile (refused by the callers that may not touch it)."""
         memory = await self.store.get(memory_id) if _UUID.match(memory_id) else None
-        if memory is None or memory.user_id != self.account_id:
+        if memory is None or memory.user_id != self.account_id or memory.metadata.get("kind") not in (NOTE_KIND,
+                                                                                                    PROFILE_KIND):
             raise ToolArgumentError(f"memory {memory_id!r} is not one of this account's memories")
         return memory
 

@@ -120,6 +120,7 @@ def report(runs: list[PlannerRun], labels: Labels, accounts: list[str], texts: d
         "split": split, "accounts": len(accounts), "events": events, "tags": list(labels.tags),
         "planners": [{
             "name": run.name, "planner": run.planner, "seconds": round(run.seconds, 3),
+            "per_1000_events": run.per_thousand(),
             "scores": {t: s.model_dump() for t, s in score(run, labels, accounts).items()},
             "failures": [f.model_dump() for f in run.failures],
             "errors": [e.model_dump() for e in errors(run, labels, accounts, texts)[:max_errors]],
@@ -149,6 +150,11 @@ def _print(console: Console, runs: list[PlannerRun], labels: Labels, accounts: l
     for run in runs:
         console.print(f"{run.name} ({run.planner}): {events} events in {run.seconds:.1f}s"
                       + (f", [red]{len(run.failures)} failed[/]" if run.failures else ""))
+        if (k := run.per_thousand()) is not None:
+            cost = f"${k['cost_usd']:.4f}" if k["cost_usd"] is not None else "no price in model.prices"
+            console.print(f"  per 1,000 events: {k['model_calls']:.0f} model calls, {k['input_tokens']:,.0f} input "
+                          f"tokens ({k['cached_input_tokens']:,.0f} cached), {k['output_tokens']:,.0f} output "
+                          f"tokens, {cost}")
         for failure in run.failures:
             console.print(f"  [red]failed[/] line {failure.line}: {failure.reason}")
     for run in runs:

@@ -25,16 +25,17 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
-from ticket_enricher.core.errors import EvalInputError
+from ticket_enricher.core.errors import EvalInputError, ModelUnavailable
 
 if TYPE_CHECKING:
-    from ticket_enricher.agents.models import Model
+    from ticket_enricher.agents.models import Model, Usage
     from ticket_enricher.agents.rules.model import RulesModel
     from ticket_enricher.consumers.lifespan import Deps
     from ticket_enricher.config.settings import Settings
     from ticket_enricher.memory.store import MemoryStore
 
 Split = Literal["tune", "holdout"]
+TRANSIENT_WAIT_SECONDS = 2.0  # the longest eval waits before trying a transient failure again (429s: the server's)
 
 
 def split_of(account_id: str) -> Split:
@@ -112,6 +113,19 @@ class PlannerRun:
     noticed: dict[str, list[str]] = field(default_factory=dict)  # per account: signals its notes carry
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
+    events: int = 0
+    usage: Usage | None = None  # the model calls paid for (None: no model)
+    cost_usd: float | None = None  # by `model.prices` (None: no model, or no price for it)
+
+    def per_thousand(self) -> dict[str, float | None] | None:
+        """Model calls, tokens and cost per 1,000 events; None without a model."""
+        if self.usage is None or not self.events:
+            return None
+        k = 1000 / self.events
+        u = self.usage
+        return {"model_calls": u.calls * k, "input_tokens": u.input_tokens * k,
+                "cached_input_tokens": u.cached_input_tokens * k, "output_tokens": u.output_tokens * k,
+                "cost_usd": self.cost_usd * k if self.cost_usd is not None else None}
 
 
 class CollectingPublisher:
@@ -143,15 +157,20 @@ async def run_flow(settings: Settings, lines: list[Line], store: MemoryStore | N
     """Every line through the worker's ticket flow, in file order per account, `concurrency` accounts at once;
     on a fresh temporary SQLite store unless `store` is given. The planner is the configured one, or the agent on
     `model`, or the rules planner on `rules` (a baseline)."""
+    from ticket_enricher.agents.models.limited import Tally
     from ticket_enricher.consumers.lifespan import lifespan
     from ticket_enricher.memory.sqlite import SqliteMemoryStore
 
     with tempfile.TemporaryDirectory(prefix="ticket-enricher-eval-") as tmp:
         own: MemoryStore = store or SqliteMemoryStore(Path(tmp) / "eval.db")
         try:
-            publisher = CollectingPublisher(settings)
-            async with lifespan(settings, publisher=publisher, store=own, model=model, rules=rules) as deps:
-                return await _run(deps, publisher, lines, own, concurrency, progress, sleep)
+            publisher, tally = CollectingPublisher(settings), Tally()
+            async with lifespan(settings, publisher=publisher, store=own, model=model, rules=rules,
+                                observer=tally) as deps:
+                run = await _run(deps, publisher, lines, own, concurrency, progress, sleep)
+            run.usage = tally.usage  # nothing for the rules; a model passed in reports to its own observer
+            run.cost_usd = tally.cost if tally.usage.calls else 0.0
+            return run
         finally:
             if store is None:
                 await own.close()  # a store the caller gave stays open: the caller closes it
@@ -166,18 +185,25 @@ async def _run(deps: Deps, publisher: CollectingPublisher, lines: list[Line], ow
 
     routes = deps.routes
     flow = deps.ticket_flow()  # the worker's own flow and enrichment service, on an in-memory publisher
-    run = PlannerRun(name=deps.enrichment.planner.name, planner=deps.enrichment.fingerprint)
+    run = PlannerRun(name=deps.enrichment.planner.name, planner=deps.enrichment.fingerprint, events=len(lines))
     by_account: dict[str, list[Line]] = {}
     for line in lines:
         by_account.setdefault(line.account_id, []).append(line)
     gate = asyncio.Semaphore(concurrency)
+
+    unavailable: list[str] = []  # set once the model's breaker opened: the run stops, reported at once
 
     async def one(line: Line) -> None:
         key = line.account_id.encode()
         record, provenance = arrival(Record(topic=routes.tickets.topic, partition=0, offset=line.number,
                                             timestamp_ms=int(time.time() * 1000), key=key, value=line.value))
         while True:
-            status = await flow.handle(record, provenance)
+            try:
+                status = await flow.handle(record, provenance)
+            except ModelUnavailable as error:
+                unavailable.append(str(error))
+                run.failures.append(Failure(line=line.number, reason=f"model_unavailable: {error}"[:300]))
+                return
             if status != "delayed":
                 break
             topic, headers = publisher.last[("delay", key)]
@@ -187,7 +213,10 @@ async def _run(deps: Deps, publisher: CollectingPublisher, lines: list[Line], ow
             assert tier is not None
             provenance = from_tier(record, routes.tickets)
             due = due_ms(record, routes.tickets, tier, int(time.time() * 1000))
-            await sleep(max(0.0, due / 1000 - time.time()))  # as the delay tier would
+            wait = max(0.0, due / 1000 - time.time())
+            if dict(headers).get("x-retry-error-class") != b"RateLimited":
+                wait = min(wait, TRANSIENT_WAIT_SECONDS)  # a measurement, not a stream: no ladder to wait out
+            await sleep(wait)
         if status == "dead_lettered":
             _, headers = publisher.last[("dlq", key)]
             why = dict(headers)
@@ -199,6 +228,10 @@ async def _run(deps: Deps, publisher: CollectingPublisher, lines: list[Line], ow
     async def account(items: list[Line]) -> None:
         async with gate:
             for line in items:
+                if unavailable:
+                    run.failures.append(Failure(line=line.number, reason="model_unavailable: not run, the "
+                                                                         f"model's breaker opened ({unavailable[0]})"[:300]))
+                    continue
                 await one(line)
 
     started = time.perf_counter()

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -211,14 +211,39 @@ class TagSettings(BaseModel):
         return self
 
 
+class Price(BaseModel):
+    """What a model's tokens cost, in US dollars per million tokens; cached prompt tokens at `input` when the
+    provider gives no cached price."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+
+
 class ModelSettings(BaseModel):
     """The LLM: empty `name` means the offline rules model. Key from OPENAI_API_KEY, base URL from `base_url`
-    or OPENAI_BASE_URL (any OpenAI-compatible endpoint: OpenAI, Azure, vLLM, Ollama, LiteLLM)."""
+    or OPENAI_BASE_URL (any OpenAI-compatible endpoint: OpenAI, Azure, vLLM, Ollama, llama.cpp, LiteLLM)."""
 
     name: str
     base_url: str
     timeout_seconds: float = Field(gt=0)
     temperature: float = Field(ge=0, le=2)
+    max_output_tokens: int = Field(ge=1)
+    output_tokens_param: Literal["auto", "max_tokens", "max_completion_tokens"]
+    breaker_failures: int = Field(ge=1)
+    breaker_probe_seconds: float = Field(gt=0)
+    breaker_max_probe_seconds: float = Field(gt=0)
+    turn_record_days: float = Field(gt=0)
+    prices: dict[str, Price]
+
+    def tokens_param(self, base_url: str | None) -> str:
+        """`max_completion_tokens` for OpenAI's own API (its newer models refuse `max_tokens`), `max_tokens` for
+        every other server (llama.cpp, Ollama and older vLLM know only that one), unless set."""
+        if self.output_tokens_param != "auto":
+            return self.output_tokens_param
+        return "max_completion_tokens" if not base_url or "api.openai.com" in base_url else "max_tokens"
 
 
 class Settings(BaseSettings):

@@ -24,6 +24,7 @@ from ticket_enricher.agents.deletion import Forgetting
 from ticket_enricher.agents.enrichment import Enrichment
 from ticket_enricher.agents.factory import build_model, build_planner
 from ticket_enricher.agents.models import Model
+from ticket_enricher.agents.models.limited import ModelObserver
 from ticket_enricher.agents.rules.model import RulesModel
 from ticket_enricher.config.routes import Route, Routes
 from ticket_enricher.config.settings import Settings
@@ -101,10 +102,10 @@ class Deps:
 @asynccontextmanager
 async def lifespan(settings: Settings, *, publisher: Publisher | None = None, store: MemoryStore | None = None,
                    model: Model | None = None, rules: RulesModel | None = None,
-                   client_id: str | None = None) -> AsyncIterator[Deps]:
+                   observer: ModelObserver | None = None, client_id: str | None = None) -> AsyncIterator[Deps]:
     """Build what is not passed in, yield it all, close what was built (also when the body raises). Without a
     `publisher`, the worker's Kafka producer (the topics are checked first); `rules`: another rules model for the
-    rules planner (`eval`'s baselines)."""
+    rules planner (`eval`'s baselines); `observer`: who is told of each paid model call (the metrics by default)."""
     tune_gc(settings.worker.gc_threshold)
     async with AsyncExitStack() as stack:
         raw = store if store is not None else await stack.enter_async_context(memory_store(settings, check=False))
@@ -113,7 +114,7 @@ async def lifespan(settings: Settings, *, publisher: Publisher | None = None, st
         await check_store(raw)
         timed = TimedStore(raw, lambda operation, seconds: metrics.MEMORY_LATENCY.labels(operation).observe(seconds))
         if model is None and settings.model.name:
-            model = build_model(settings, metrics.LIMITER_LEVEL.labels("model").set)
+            model = build_model(settings, observer or metrics.ModelMetrics())
             if model is not None:
                 stack.push_async_callback(model.close)
         planner = build_planner(settings, timed, model=model, rules=rules)

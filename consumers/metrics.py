@@ -3,7 +3,12 @@ tests)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import Counter, Gauge, Histogram
+
+if TYPE_CHECKING:
+    from ticket_enricher.agents.models import Usage
 
 EVENTS_PROCESSED = Counter("ticket_enricher_events_processed", "Ticket events enriched and published", ["planner"])
 EVENTS_SKIPPED = Counter("ticket_enricher_events_skipped", "Well-formed events of types not handled", ["type"])
@@ -14,7 +19,13 @@ EVENTS_DELAYED = Counter("ticket_enricher_events_delayed", "Records sent to a de
 EVENTS_RETRIED = Counter("ticket_enricher_events_retried", "Delayed records processed again when due", ["tier"])
 RATE_LIMITED = Counter("ticket_enricher_rate_limited", "HTTP 429 answers seen", ["source"])
 TAGS_CHANGED = Counter("ticket_enricher_tags_changed", "Account tags set or cleared", ["tag", "change"])
-MODEL_TOKENS = Counter("ticket_enricher_model_tokens", "Model tokens used", ["planner", "kind"])
+MODEL_TOKENS = Counter("ticket_enricher_model_tokens", "Model tokens paid for (input includes cached_input)",
+                       ["planner", "kind"])
+MODEL_COST = Counter("ticket_enricher_model_cost_usd", "What model calls cost, by model.prices", ["planner"])
+MODEL_TURNS_REPLAYED = Counter("ticket_enricher_model_turns_replayed",
+                               "Model turns replayed from their record instead of paid for again", ["planner"])
+MODEL_BREAKER_OPEN = Gauge("ticket_enricher_model_breaker_open",
+                           "1 while the model's breaker is open (model work paused), else 0")
 MODEL_TOOL_CALLS = Counter("ticket_enricher_model_tool_calls", "Tool calls the model made", ["planner"])
 LIMITER_LEVEL = Gauge("ticket_enricher_limiter_level", "Concurrent calls the adaptive limiter allows", ["source"])
 IN_FLIGHT = Gauge("ticket_enricher_in_flight", "Records being processed right now", ["topic"])
@@ -27,3 +38,23 @@ MEMORY_LATENCY = Histogram("ticket_enricher_memory_call_seconds", "Memory-store 
                            ["operation"], buckets=(0.0005, 0.002, 0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5))
 FOREIGN_PROVENANCE = Counter("ticket_enricher_foreign_provenance",
                              "Records on an input topic carrying the worker's own headers (ignored)", ["topic"])
+
+
+class ModelMetrics:
+    """The model's side of the metrics, fed per call by `agents.models.limited` (a call counts when it is paid
+    for, whatever becomes of its event) and by the breaker when it opens or closes."""
+
+    def limit(self, level: float) -> None:
+        LIMITER_LEVEL.labels("model").set(level)
+
+    def called(self, model: str, usage: Usage, seconds: float, cost: float | None) -> None:
+        MODEL_LATENCY.labels(model).observe(seconds)
+        for kind, tokens in (("input", usage.input_tokens), ("cached_input", usage.cached_input_tokens),
+                             ("output", usage.output_tokens)):
+            if tokens:
+                MODEL_TOKENS.labels(model, kind).inc(tokens)
+        if cost:
+            MODEL_COST.labels(model).inc(cost)
+
+    def breaker(self, is_open: bool, reason: str) -> None:
+        MODEL_BREAKER_OPEN.set(1 if is_open else 0)

@@ -4,12 +4,13 @@
     EnricherError
     ├── RetryableError              try again later; the message is kept (a delay tier)
     │   ├── RateLimited             HTTP 429 (retry_after seconds when the server said)
-    │   └── TransientError          5xx, timeouts, dropped connections, a locked or restarting database
-    │       └── NotVerified         a delete that list or search does not confirm yet
+    │   ├── TransientError          5xx, timeouts, dropped connections, a locked or restarting database
+    │   │   └── NotVerified         a delete that list or search does not confirm yet
+    │   └── ModelUnavailable        the model's breaker is open: the work is held in place, never an attempt
     ├── PermanentFailure            retrying cannot help: dead-letter at once, with `reason`
     │   ├── InvalidEvent            the record is not a valid event of its contract (reason names the check)
     │   ├── ForgedProvenance        a delay-tier record's signed provenance does not verify
-    │   ├── ModelMisbehaved         the model keeps calling tools with bad arguments
+    │   ├── ModelMisbehaved         bad tool arguments again and again, an answer cut at its token bound
     │   ├── InvalidFilter           a filter outside Mem0's grammar (checked before any I/O)
     │   ├── InvalidRequest          a memory operation the port does not allow (page size, empty query, ...)
     │   └── NotFound                a memory or event id the store does not hold
@@ -54,6 +55,17 @@ class TransientError(RetryableError):
     """Raised for failures that usually pass: 5xx, timeouts, dropped connections, a busy database."""
 
 
+class ModelUnavailable(RetryableError):
+    """Raised instead of calling a dependency whose breaker is open (`core.breaker`), and for the failure that
+    opened it: the record waits in place (partitions paused) for `retry_after` seconds, no attempt is counted
+    and nothing goes to a delay tier or the dead-letter topic."""
+
+    def __init__(self, source: str, retry_after: float, detail: str = "") -> None:
+        self.source = source
+        self.retry_after = retry_after
+        super().__init__(f"{source} unavailable, probing again in {retry_after:.1f}s{': ' + detail if detail else ''}")
+
+
 class NotVerified(TransientError):
     """Raised when list or search still return memories of a subject after its delete settled."""
 
@@ -80,7 +92,8 @@ class ForgedProvenance(PermanentFailure):
 
 
 class ModelMisbehaved(PermanentFailure):
-    """Raised when the model keeps calling tools with bad arguments; retrying the same input will not help."""
+    """Raised when the model keeps calling tools with bad arguments, its answer ran past `model.max_output_tokens`
+    or is malformed; asking again the same way will not help."""
 
     reason = "model_misbehaved"
 

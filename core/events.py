@@ -60,11 +60,26 @@ class TicketEvent(BaseModel):
     ticket: Ticket
 
 
+class ModelCost(BaseModel):
+    """What judging one event cost in model calls made this time: tokens as the server reported them, priced by
+    `model.prices` (`cost_usd` is null for a model without a price). Turns replayed from the event's record (a
+    retry, a redelivery) cost nothing again and are counted in `replayed_turns`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model_calls: int = 0
+    replayed_turns: int = 0
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+
+
 class EnrichedAccountEvent(BaseModel):
     """One per processed input on `support.accounts.enriched`; key `account_id`.
 
     `event_id` is the input's, so consumers can de-duplicate: delivery is at-least-once, and a redelivered input
-    yields the same `memory_ids` and an empty `tags_added`.
+    yields the same `memory_ids` and an empty `tags_added`. `cost` is null for the offline rules model.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -79,6 +94,7 @@ class EnrichedAccountEvent(BaseModel):
     evidence: list[str]
     planner: str
     processed_at: datetime
+    cost: ModelCost | None = None
 
 
 class Subject(BaseModel):

@@ -2,8 +2,9 @@
 
 Embeddings: words map to concepts through a small synonym table, so "unavailable" and "outage" land close
 together: a semantic signal that BM25 alone cannot see. Chat: a test scripts the model with `self.script`, a
-function from the request body to the next assistant turn (`tool_turn(...)` or `text_turn(...)`); the server checks
-the request shape (model, messages, tool results answering earlier tool calls) and answers 400 otherwise.
+function from the request body to the next assistant turn (`tool_turn(...)` or `text_turn(...)`, with an optional
+`finish_reason` key to override the one the server reports, e.g. "length"); the server checks the request shape
+(model, messages, tool results answering earlier tool calls) and answers 400 otherwise.
 """
 
 from __future__ import annotations
@@ -89,11 +90,11 @@ class FakeOpenAI(FakeServer):
         refusal = self.refuse(body)
         if refusal is not None:
             return Reply(429, {"error": {"message": "Rate limit reached", "type": "requests"}}, refusal)
-        message = self.script(body)
+        message = dict(self.script(body))
+        finish = message.pop("finish_reason", None) or ("tool_calls" if message.get("tool_calls") else "stop")
         return Reply(200, delay_seconds=self.latency_seconds, body={
             "id": "chatcmpl-fake", "object": "chat.completion", "created": 1_800_000_000, "model": body["model"],
-            "choices": [{"index": 0, "message": message,
-                         "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": {"prompt_tokens": 100 + len(json.dumps(body)) // 4, "completion_tokens": 20,
                       "total_tokens": 120 + len(json.dumps(body)) // 4},
         })
@@ -113,6 +114,13 @@ class FakeOpenAI(FakeServer):
 def ticket_of(body: dict[str, Any]) -> dict[str, Any]:
     """The ticket data the adapter put between its markers in the first user message."""
     return json.loads(body["messages"][1]["content"].split("<<<TICKET\n")[1].split("\nTICKET>>>")[0])
+
+
+def brief(body: dict[str, Any]) -> dict[str, Any]:
+    """A two-turn LLM: one note, then the answer."""
+    if not any(m["role"] == "assistant" for m in body["messages"]):
+        return tool_turn(("add_memory", {"text": "Customer wrote in", "categories": ["question"]}))
+    return text_turn("Noted.")
 
 
 def diligent(body: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from ticket_enricher.cli.evaluation import split_of
 from ticket_enricher.cli.main import app
+from ticket_enricher.config.settings import load_settings
 from ticket_enricher.testing.openai_server import FakeOpenAI, diligent
 
 # account -> (its messages, labels churn_risk / billing_dispute / outage_affected)
@@ -139,7 +140,9 @@ def test_a_configured_model_runs_through_the_same_flow_and_waits_out_a_429(tmp_p
 def test_events_that_keep_failing_are_reported_not_dropped(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     events, labels = write_fixture(tmp_path)
     config = tmp_path / "fast-retries.toml"
-    config.write_text("[retry]\ntiers_seconds = [1]\nmax_attempts = 2\nlimiter = false\n")
+    # the breaker out of the way: this is about the attempt limit
+    config.write_text("[retry]\ntiers_seconds = [1]\nmax_attempts = 2\nlimiter = false\n"
+                      "[model]\nbreaker_failures = 100\n")
     fake_openai.script = diligent
     fake_openai.fail_next(100, 503, body={"error": {"message": "overloaded"}})
     env = {"OPENAI_BASE_URL": fake_openai.url + "/v1", "OPENAI_API_KEY": "test-not-secret"}
@@ -149,6 +152,24 @@ def test_events_that_keep_failing_are_reported_not_dropped(tmp_path: Path, fake_
     (planner,) = json.loads(result.output)["planners"]
     assert len(planner["failures"]) == 7
     assert all(f["reason"].startswith("max_attempts") for f in planner["failures"])
+
+
+def test_a_failing_model_is_reported_after_a_few_calls_not_after_the_delay_ladder(tmp_path: Path,
+                                                                                fake_openai: FakeOpenAI) -> None:
+    """A model that answers 503 to everything: the breaker opens after `model.breaker_failures` failed calls in
+    a row and every event not done yet is reported at once as model_unavailable, instead of each one making its
+    `retry.max_attempts` calls through the delay tiers (5 s, 30 s, 300 s)."""
+    events, labels = write_fixture(tmp_path)
+    fake_openai.script = diligent
+    fake_openai.fail_next(1000, 503, body={"error": {"message": "overloaded"}})
+    env = {"OPENAI_BASE_URL": fake_openai.url + "/v1", "OPENAI_API_KEY": "test-not-secret"}
+    result = run_eval("--events", str(events), "--labels", str(labels), "--json", "--model", "fake-model", env=env)
+    assert result.exit_code == 1, result.output
+    (planner,) = json.loads(result.output)["planners"]
+    reasons = [f["reason"] for f in planner["failures"]]
+    assert len(reasons) == len([line for line in events.read_text().splitlines() if line.strip()]), "one per event"
+    assert all(r.startswith("model_unavailable") for r in reasons), reasons
+    assert len(fake_openai.chat_bodies()) == load_settings().model.breaker_failures, "calls after the breaker opened"
 
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "data" / "twcs_dev"

@@ -116,7 +116,7 @@ async def test_the_model_setting_selects_the_adapter(monkeypatch: pytest.MonkeyP
     chosen = limited.model
     assert isinstance(chosen, OpenAIModel)
     unlimited = build_model(load_settings(model={"name": "x"}, retry={"limiter": False}))
-    assert not isinstance(unlimited, LimitedModel)
+    assert isinstance(unlimited, LimitedModel) and unlimited.limiter is None, "the breaker stays, the limiter goes"
     # one SDK client, without SDK retries, whose requests the wire sends
     client = chosen.wire.client
     assert str(client.base_url).startswith("http://127.0.0.1:9/v1") and client.max_retries == 0

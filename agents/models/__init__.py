@@ -1,6 +1,7 @@
 """The model port: one request in (instructions, the untrusted ticket, the transcript, tool specs), one turn out.
 
-Adapters (the offline rules model; an OpenAI-compatible API) implement `Model`; the loop never knows which.
+Adapters implement `Model`: `openai.py` (any OpenAI-compatible chat API), behind `limited.py` (the adaptive
+limiter and the breaker). The agent planner never knows which; the tests script models of their own.
 """
 
 from __future__ import annotations
@@ -32,22 +33,31 @@ class ToolResult(BaseModel):
 
 
 class Usage(BaseModel):
+    """Tokens of model calls as the server reported them: `input_tokens` includes `cached_input_tokens` (the part
+    of the prompt the server says it served from its cache, billed lower by most providers)."""
+
+    calls: int = 0
     input_tokens: int = 0
+    cached_input_tokens: int = 0
     output_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
+            calls=self.calls + other.calls,
             input_tokens=self.input_tokens + other.input_tokens,
+            cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
         )
 
 
 class ModelTurn(BaseModel):
-    """Either tool calls to run, or (no calls) the final answer in `text`."""
+    """Either tool calls to run, or (no calls) the final answer in `text`. `finish_reason` as the server gave it
+    (`stop`, `tool_calls`, `length`, ...); `usage` is this one call's."""
 
     text: str | None = None
     tool_calls: list[ToolCall] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
+    finish_reason: str | None = None
 
 
 class Exchange(BaseModel):

@@ -1,34 +1,105 @@
-"""The model behind the adaptive limiter: every call takes a slot for the event's account (see `core.limiter`)."""
+"""The model as the worker calls it: behind the breaker (`core.breaker`) and, unless switched off, the adaptive
+limiter (`core.limiter`: every call takes a slot for the event's account), every call observed (tokens, cost,
+duration) so that what the model costs is counted when it is paid, whatever becomes of the event.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import asyncio
+import time
+from typing import Any, Protocol
 
-from ticket_enricher.agents.models import Model, ModelRequest, ModelTurn
+from ticket_enricher.agents.models import Model, ModelRequest, ModelTurn, Usage
+from ticket_enricher.agents.models.costs import cost_usd
+from ticket_enricher.config.settings import Price
+from ticket_enricher.core.breaker import Breaker
+from ticket_enricher.core.errors import EnricherError, RateLimited, TransientError
 from ticket_enricher.core.limiter import AdaptiveLimiter
 
 
+class ModelObserver(Protocol):
+    """Told of every paid call and of the breaker (the worker's metrics; `eval`'s tally)."""
+
+    def limit(self, level: float) -> None: ...
+
+    def called(self, model: str, usage: Usage, seconds: float, cost: float | None) -> None: ...
+
+    def breaker(self, is_open: bool, reason: str) -> None: ...
+
+
+class Tally:
+    """A `ModelObserver` that adds up what was paid: `eval` reports it per 1,000 events."""
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+        self.cost: float | None = None
+        self.seconds = 0.0
+        self.breaker_opened = 0
+
+    def limit(self, level: float) -> None:
+        """Not needed for a tally."""
+
+    def called(self, model: str, usage: Usage, seconds: float, cost: float | None) -> None:
+        self.usage = self.usage + usage
+        self.seconds += seconds
+        if cost is not None:
+            self.cost = (self.cost or 0.0) + cost
+
+    def breaker(self, is_open: bool, reason: str) -> None:
+        self.breaker_opened += is_open
+
+
 class LimitedModel:
-    def __init__(self, model: Model, limiter: AdaptiveLimiter,
-                 report: Callable[[float], None] | None = None) -> None:
+    def __init__(self, model: Model, breaker: Breaker, limiter: AdaptiveLimiter | None = None, *,
+                 observer: ModelObserver | None = None, price: Price | None = None) -> None:
         self.model = model
+        self.breaker = breaker
         self.limiter = limiter
         self.name = model.name
-        self._report = report
+        self.observer = observer
+        self.price = price
 
     async def close(self) -> None:
         await self.model.close()
 
     async def fill(self, schema: dict[str, Any], instructions: str, content: str) -> dict[str, Any]:
         """A structured export through the model (`agents.export`), in the limiter's shared slot."""
+        fill = getattr(self.model, "fill")
+        if self.limiter is None:
+            return await fill(schema, instructions, content)  # type: ignore[no-any-return]
         async with self.limiter.slot("*"):
-            return await self.model.fill(schema, instructions, content)  # type: ignore[attr-defined, no-any-return]
+            return await fill(schema, instructions, content)  # type: ignore[no-any-return]
 
     async def respond(self, request: ModelRequest) -> ModelTurn:
+        self.breaker.admit()  # raises ModelUnavailable while the breaker is open
+        started = time.perf_counter()
         try:
-            async with self.limiter.slot(request.ticket.account_id):
-                return await self.model.respond(request)
+            if self.limiter is None:
+                turn = await self.model.respond(request)
+            else:
+                async with self.limiter.slot(request.ticket.account_id):
+                    turn = await self.model.respond(request)
+        except TransientError as error:
+            held = self.breaker.failed(error)
+            if held is not None:
+                raise held from error
+            raise
+        except RateLimited as error:
+            if error.held_back:  # our own limiter refused before any call
+                self.breaker.abandoned()
+            else:
+                self.breaker.succeeded()  # the server answered: it is up
+            raise
+        except EnricherError:
+            self.breaker.succeeded()  # the server answered (a refusal, a bad answer): it is up
+            raise
+        except (Exception, asyncio.CancelledError):
+            self.breaker.abandoned()
+            raise
         finally:
-            if self._report is not None:
-                self._report(self.limiter.limit)
+            if self.observer is not None and self.limiter is not None:
+                self.observer.limit(self.limiter.limit)
+        self.breaker.succeeded()
+        if self.observer is not None:
+            self.observer.called(self.name, turn.usage, time.perf_counter() - started, cost_usd(turn.usage, self.price))
+        return turn

@@ -18,7 +18,7 @@ import orjson
 
 from ticket_enricher.agents.models import ModelRequest, ModelTurn, ToolCall, ToolSpec, Usage
 from ticket_enricher.agents.models.openai_wire import OpenAIWire
-from ticket_enricher.core.errors import PermanentFailure, TransientError
+from ticket_enricher.core.errors import ModelMisbehaved, PermanentFailure, TransientError
 
 
 def messages_for(request: ModelRequest) -> list[dict[str, Any]]:
@@ -35,8 +35,8 @@ def messages_for(request: ModelRequest) -> list[dict[str, Any]]:
                                     + json.dumps(data, ensure_ascii=False) + "\nTICKET>>>"},
     ]
     for exchange in request.history:
-        messages.append({
-            "role": "assistant", "content": exchange.turn.text,
+        messages.append({  # "" rather than null beside tool calls: llama.cpp's server (and others) refuse null
+            "role": "assistant", "content": exchange.turn.text or "",
             "tool_calls": [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
                            for c in exchange.turn.tool_calls],
         })
@@ -61,10 +61,13 @@ class OpenAIModel:
     is read by orjson, not built into the SDK's pydantic models: `create()` re-transformed every message and
     tool schema on each call and the models cost as much again (bench/throughput.py)."""
 
-    def __init__(self, *, name: str, wire: OpenAIWire, temperature: float = 0.0) -> None:
+    def __init__(self, *, name: str, wire: OpenAIWire, temperature: float = 0.0, max_output_tokens: int = 1024,
+                 output_tokens_param: str = "max_tokens") -> None:
         self.name = name
         self.temperature = temperature
         self.wire = wire
+        self.max_output_tokens = max_output_tokens
+        self.output_tokens_param = output_tokens_param  # `max_tokens`, or `max_completion_tokens` (OpenAI's newer)
         self._tools: dict[tuple[str, ...], orjson.Fragment] = {}
 
     def _tools_json(self, tools: list[ToolSpec]) -> orjson.Fragment:
@@ -73,21 +76,22 @@ class OpenAIModel:
         if cached is None:
             cached = self._tools[key] = orjson.Fragment(orjson.dumps([
                 {"type": "function", "function": {"name": t.name, "description": t.description,
-                                                  "parameters": t.parameters}} for t in tools]))
+                                                  "parameters": compilable(t.parameters)}} for t in tools]))
         return cached
 
     async def respond(self, request: ModelRequest) -> ModelTurn:
         answer = await self._complete({"model": self.name, "messages": messages_for(request),
                                        "tools": self._tools_json(request.tools), "tool_choice": "auto",
-                                       "temperature": self.temperature})
+                                       "temperature": self.temperature,
+                                       self.output_tokens_param: self.max_output_tokens})
         message = _message(answer)
-        calls = [ToolCall(id=str(c["id"]), name=str(c["function"]["name"]),
-                          arguments=c["function"].get("arguments") or "{}")
-                 for c in message.get("tool_calls") or [] if c.get("type", "function") == "function"]
-        usage = answer.get("usage") or {}
-        return ModelTurn(text=message.get("content"), tool_calls=calls,
-                         usage=Usage(input_tokens=int(usage.get("prompt_tokens") or 0),
-                                     output_tokens=int(usage.get("completion_tokens") or 0)))
+        finish = _choice(answer).get("finish_reason")
+        if finish == "length":
+            raise ModelMisbehaved(f"the answer ran past {self.max_output_tokens} output tokens "
+                                  "(model.max_output_tokens) and was cut off")
+        return ModelTurn(text=message.get("content") if isinstance(message.get("content"), str) else None,
+                         tool_calls=_tool_calls(message), usage=usage_of(answer),
+                         finish_reason=finish if isinstance(finish, str) else None)
 
     async def fill(self, schema: dict[str, Any], instructions: str, content: str) -> dict[str, Any]:
         """One JSON object shaped by `schema` (structured outputs), from `content`; used for exports."""
@@ -120,12 +124,62 @@ class OpenAIModel:
         await self.wire.close()
 
 
-def _message(answer: dict[str, Any]) -> dict[str, Any]:
-    """The first choice's message of a completion; one without choices is worth another try."""
+def _choice(answer: dict[str, Any]) -> dict[str, Any]:
+    """The first choice of a completion; one without choices is worth another try."""
     choices = answer.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise TransientError("model: a completion without choices")
-    message = choices[0].get("message")
+    return choices[0]
+
+
+def _message(answer: dict[str, Any]) -> dict[str, Any]:
+    message = _choice(answer).get("message")
     if not isinstance(message, dict):
         raise TransientError("model: a completion without a message")
     return message
+
+
+def _tool_calls(message: dict[str, Any]) -> list[ToolCall]:
+    """The turn's function calls, however the server shaped them (arguments as JSON text, or as an object as some
+    servers send); a call without a function name is the model misbehaving, not ours to guess."""
+    calls = []
+    for i, raw in enumerate(message.get("tool_calls") or []):
+        if not isinstance(raw, dict) or raw.get("type", "function") != "function":
+            continue
+        function = raw.get("function")
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise ModelMisbehaved("model: a tool call without a function name")
+        arguments = function.get("arguments")
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments) if arguments is not None else "{}"
+        calls.append(ToolCall(id=str(raw.get("id") or f"call_{i}"), name=function["name"],
+                              arguments=arguments or "{}"))
+    return calls
+
+
+def usage_of(answer: dict[str, Any]) -> Usage:
+    """One call's tokens as the server reported them (cached prompt tokens where it says: OpenAI's
+    `prompt_tokens_details.cached_tokens`)."""
+    usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else {}
+    details = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
+    return Usage(calls=1, input_tokens=_int(usage.get("prompt_tokens")), output_tokens=_int(usage.get("completion_tokens")),
+                 cached_input_tokens=_int(details.get("cached_tokens")))
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+# Length and count bounds a grammar-constrained server turns into repetitions it may not be able to compile
+# (llama.cpp: a `maxLength` of 1,024 or more fails with "failed to parse grammar" and takes the server down).
+# The arguments are validated by our pydantic models all the same; the server only needs the shape.
+_BOUNDS = frozenset({"maxLength", "minLength", "maxItems", "minItems", "maxProperties", "minProperties", "pattern"})
+
+
+def compilable(schema: Any) -> Any:
+    """A tool's JSON schema without length, count and pattern bounds."""
+    if isinstance(schema, dict):
+        return {k: compilable(v) for k, v in schema.items() if k not in _BOUNDS}
+    if isinstance(schema, list):
+        return [compilable(v) for v in schema]
+    return schema

@@ -49,10 +49,16 @@ class Outcome(BaseModel):
     evidence: list[str]
     summary: str
     planner: str
-    usage: Usage = Field(default_factory=Usage)
+    usage: Usage = Field(default_factory=Usage)  # of the model calls made this time
     turns: int = 0
+    replayed_turns: int = 0  # turns answered before (a retry, a redelivery) and replayed from their record
     tool_calls: int = 0
     model_seconds: list[float] = Field(default_factory=list)  # each model call's duration, for the histogram
+    cost_usd: float | None = None  # of `usage`, by `model.prices`; None without a price or a model
+
+    @property
+    def by_model(self) -> bool:
+        return self.turns > 0
 
 
 class Planner(Protocol):

@@ -14,8 +14,10 @@ from collections.abc import Collection, Sequence
 from ticket_enricher.agents.models import Exchange, Model, ModelRequest, ToolResult, Usage
 from ticket_enricher.agents.notes import note_of, read_account_tags
 from ticket_enricher.agents.planners import Outcome, Pace
+from ticket_enricher.agents.models.costs import cost_usd
 from ticket_enricher.agents.tools import AccountTools
-from ticket_enricher.config.settings import AgentSettings, TagSettings
+from ticket_enricher.agents.turns import Conversation, conversation_key
+from ticket_enricher.config.settings import AgentSettings, Price, TagSettings
 from ticket_enricher.core.errors import ModelMisbehaved
 from ticket_enricher.core.events import TicketEvent
 from ticket_enricher.memory.store import MemoryStore
@@ -42,13 +44,19 @@ class AgentPlanner:
     whole_batches = False
 
     def __init__(self, model: Model, store: MemoryStore, settings: AgentSettings,
-                 vocabulary: dict[str, str], fingerprint: str | None = None, instructions: str = INSTRUCTIONS) -> None:
+                 vocabulary: dict[str, str], fingerprint: str | None = None, instructions: str = INSTRUCTIONS, *,
+                 parameters: str = "", price: Price | None = None, keep_turns_days: float | None = None) -> None:
+        """`parameters`: the call parameters a recorded turn must match (max tokens, temperature); `price`: what
+        the model's tokens cost; `keep_turns_days`: how long turns stay recorded (None: none are recorded)."""
         self.model = model
         self.store = store
         self.settings = settings
         self.vocabulary = vocabulary
         self.fingerprint = fingerprint or model.name
         self.instructions = instructions
+        self.parameters = parameters
+        self.price = price
+        self.keep_turns_days = keep_turns_days
 
     @property
     def name(self) -> str:
@@ -82,11 +90,21 @@ class AgentPlanner:
         request = ModelRequest(instructions=self.instructions, ticket=event, tools=tools.specs())
         usage, calls, argument_errors, summary = Usage(), 0, 0, ""
         durations: list[float] = []
-        for _ in range(self.settings.max_turns):
-            started = time.perf_counter()
-            turn = await self.model.respond(request)
-            durations.append(time.perf_counter() - started)
-            usage = usage + turn.usage
+        conversation = None
+        if self.keep_turns_days is not None:
+            key = conversation_key(event, self.fingerprint, self.parameters)
+            conversation = Conversation(self.store, event, key, self.keep_turns_days)
+        recorded = await conversation.recorded() if conversation is not None else []
+        for index in range(self.settings.max_turns):
+            if index < len(recorded):
+                turn = recorded[index]  # answered before: replayed, never paid for again
+            else:
+                started = time.perf_counter()
+                turn = await self.model.respond(request)
+                durations.append(time.perf_counter() - started)
+                usage = usage + turn.usage
+                if conversation is not None:
+                    await conversation.record(index, turn)
             if not turn.tool_calls:
                 summary = turn.text or ""
                 break
@@ -109,5 +127,6 @@ class AgentPlanner:
             tags=sorted(tags.tags), tags_added=effects.tags_added, tags_removed=effects.tags_removed,
             memory_ids=effects.memory_ids, evidence=effects.evidence, summary=summary,
             planner=self.model.name, usage=usage, turns=len(request.history) + 1, tool_calls=calls,
-            model_seconds=durations,
+            replayed_turns=min(len(recorded), len(request.history) + 1), model_seconds=durations,
+            cost_usd=cost_usd(usage, self.price),
         )

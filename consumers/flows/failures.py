@@ -63,11 +63,15 @@ class Failures:
 
     async def failed(self, record: Record, provenance: Provenance, error: Exception,
                      where: dict[str, object]) -> Failed:
-        """Delay or dead-letter the record as the policy decides; returns which."""
+        """Delay or dead-letter the record as the policy decides; returns which. A record the policy holds in
+        place (the model's breaker is open) raises `error` again, so the engine runs it again later."""
         if isinstance(error, RateLimited):
             metrics.RATE_LIMITED.labels(error.source).inc()
         decision = decide(error, attempt=provenance.attempts + 1, route=self.route, retry=self.retry,
                           now_ms=int(time.time() * 1000))
+        if decision.action == "hold":
+            log.info("held in place: %s", error, extra=where)
+            raise error
         if decision.action == "dead_letter":
             if decision.reason == "unhandled":
                 log.error("%s flow failed", self.route.flow, exc_info=error, extra=where)

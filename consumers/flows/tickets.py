@@ -26,7 +26,7 @@ from ticket_enricher.consumers.flows.decode import decode_ticket_event
 from ticket_enricher.consumers.flows.failures import Failures
 from ticket_enricher.consumers.flows.provenance import Provenance
 from ticket_enricher.core.errors import ForgedProvenance, InvalidEvent, UnknownEventType
-from ticket_enricher.core.events import EnrichedAccountEvent, TicketEvent
+from ticket_enricher.core.events import EnrichedAccountEvent, ModelCost, TicketEvent
 
 log = logging.getLogger("ticket_enricher.tickets")
 
@@ -148,8 +148,17 @@ def _enriched(event: TicketEvent, outcome: Outcome) -> EnrichedAccountEvent:
         event_id=event.event_id, account_id=event.account_id, ticket_id=event.ticket.id,
         tags=outcome.tags, tags_added=outcome.tags_added, tags_removed=outcome.tags_removed,
         memory_ids=outcome.memory_ids, evidence=outcome.evidence, planner=outcome.planner,
-        processed_at=datetime.now(UTC),
+        processed_at=datetime.now(UTC), cost=_cost(outcome),
     )
+
+
+def _cost(outcome: Outcome) -> ModelCost | None:
+    if not outcome.by_model:
+        return None
+    usage = outcome.usage
+    return ModelCost(model_calls=usage.calls, replayed_turns=outcome.replayed_turns, input_tokens=usage.input_tokens,
+                     cached_input_tokens=usage.cached_input_tokens, output_tokens=usage.output_tokens,
+                     cost_usd=outcome.cost_usd)
 
 
 def _count(outcomes: list[Outcome]) -> None:
@@ -159,20 +168,14 @@ def _count(outcomes: list[Outcome]) -> None:
     by_planner: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_planner.setdefault(outcome.planner, []).append(outcome)
-    for planner, some in by_planner.items():
+    for planner, some in by_planner.items():  # tokens, cost and call durations: per call, as they are paid
         metrics.EVENTS_PROCESSED.labels(planner).inc(len(some))
-        tokens_in = sum(o.usage.input_tokens for o in some)
-        tokens_out = sum(o.usage.output_tokens for o in some)
-        if tokens_in or tokens_out:
-            metrics.MODEL_TOKENS.labels(planner, "input").inc(tokens_in)
-            metrics.MODEL_TOKENS.labels(planner, "output").inc(tokens_out)
         calls = sum(o.tool_calls for o in some)
         if calls:
             metrics.MODEL_TOOL_CALLS.labels(planner).inc(calls)
-        latency = metrics.MODEL_LATENCY.labels(planner)
-        for outcome in some:
-            for seconds in outcome.model_seconds:
-                latency.observe(seconds)
+        replayed = sum(o.replayed_turns for o in some)
+        if replayed:
+            metrics.MODEL_TURNS_REPLAYED.labels(planner).inc(replayed)
     changed: dict[tuple[str, str], int] = {}
     for outcome in outcomes:
         for tag in outcome.tags_added:

@@ -1,0 +1,98 @@
+"""Model turns already paid for, recorded per event in the account's memory: no turn is paid for twice.
+
+A *conversation* is one event judged by one planner. Its key is a digest of the planner's fingerprint (model,
+instructions, tags, limits), the call parameters and the event itself (id and content), so a changed event, model
+or configuration starts a new conversation. Turn i of a conversation is recorded right after the model answered
+it and before its tool calls run (write-ahead). When the event runs again (a retry from a delay tier, a
+redelivery after a crash or a rebalance, a redrive from the dead-letter topic), recorded turns are replayed
+instead of asked again: their tool calls run again (the tools are idempotent per event), and the model is only
+called for the turns it never answered. What a crash can still cost is the turns in flight at the kill: answered
+but not yet recorded.
+
+Where the records live: in the memory store, as memories of the account (`user_id`, `metadata.kind =
+"model_turn"`, `requester_id` when the ticket names one), with an idempotency key per turn. So they are shared
+exactly as far as the account's memory is (one SQLite file, a PostgreSQL database across hosts, one Mem0
+project), an account deletion (delete by `user_id`) and a person deletion (the account's memories with their
+`requester_id`) remove them with everything else, and the model never sees them (its search reads ticket notes
+only). Bounded: a record holds one turn (at most `model.max_output_tokens` of answer), a conversation at most
+`agent.max_turns` records, and records older than `model.turn_record_days` are pruned when the account's next
+conversation starts (a redelivery later than that pays again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from pydantic import ValidationError
+
+from ticket_enricher.agents.models import ModelTurn
+from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.memory.filters import Cond, all_of, scope
+from ticket_enricher.memory.store import EntityScope, MemoryStore
+
+TURN_KIND = "model_turn"
+_PRUNE_PAGE = 100
+
+
+def conversation_key(event: TicketEvent, fingerprint: str, parameters: str) -> str:
+    """The digest of what a conversation depends on: the planner, the call parameters, the event."""
+    material = b"\0".join([fingerprint.encode(), parameters.encode(), event.model_dump_json().encode()])
+    return hashlib.sha256(material).hexdigest()[:32]
+
+
+class Conversation:
+    """The recorded turns of one event under one planner."""
+
+    def __init__(self, store: MemoryStore, event: TicketEvent, key: str, keep_days: float) -> None:
+        self.store = store
+        self.event = event
+        self.key = key
+        self.keep_days = keep_days
+
+    @property
+    def _scope(self) -> EntityScope:
+        return EntityScope(user_id=self.event.account_id)
+
+    async def recorded(self) -> list[ModelTurn]:
+        """The turns recorded so far, in order, up to the first gap (a record that cannot be read ends them)."""
+        found = await self.store.list(filters=all_of(scope(user_id=self.event.account_id),
+                                                     Cond("metadata", "eq", TURN_KIND, key="kind"),
+                                                     Cond("metadata", "eq", self.key, key="conversation")),
+                                      page_size=100)
+        by_index: dict[int, ModelTurn] = {}
+        for memory in found.results:
+            index, raw = memory.metadata.get("turn"), memory.metadata.get("response")
+            if not isinstance(index, int) or not isinstance(raw, str):
+                continue
+            try:
+                by_index[index] = ModelTurn.model_validate_json(raw)
+            except ValidationError:
+                continue
+        turns = []
+        while len(turns) in by_index:
+            turns.append(by_index[len(turns)])
+        return turns
+
+    async def record(self, index: int, turn: ModelTurn) -> None:
+        """Turn `index` as the model answered it (idempotent: recording it again changes nothing)."""
+        if index == 0:
+            await self._prune()
+        metadata: dict[str, object] = {
+            "kind": TURN_KIND, "conversation": self.key, "turn": index, "event_id": self.event.event_id,
+            "response": turn.model_dump_json(),
+        }
+        if self.event.ticket.requester is not None:
+            metadata["requester_id"] = self.event.ticket.requester.id
+        await self.store.add(f"model turn {index} of event {self.event.event_id}", scope=self._scope,
+                             metadata=metadata,  # type: ignore[arg-type]
+                             idempotency_key=f"turn:{self.key}:{index}")
+
+    async def _prune(self) -> None:
+        """Drop this account's records older than `keep_days` (a page at a time; the next conversation goes on)."""
+        cutoff = datetime.now(UTC) - timedelta(days=self.keep_days)
+        old = await self.store.list(filters=all_of(scope(user_id=self.event.account_id),
+                                                   Cond("metadata", "eq", TURN_KIND, key="kind"),
+                                                   Cond("created_at", "lt", cutoff)), page_size=_PRUNE_PAGE)
+        for memory in old.results:
+            await self.store.delete(memory.id)
