@@ -20,6 +20,7 @@
     │   ├── LiveGroup               a replay asked to run in a live worker group
     │   ├── EndpointError           the HTTP endpoints cannot listen
     │   ├── LocalServerError        a local broker or database could not be resolved, started or stopped
+    │   │   └── BrokerError         the local Kafka broker (`localkafka`): no Java or Maven, jars, format, start
     │   └── EvalInputError          the labelled events or labels given to `eval` cannot be evaluated
     ├── UnknownEventType            not an error: a well-formed event of a type this worker does not handle
     ├── ToolArgumentError           the model called a tool wrongly: goes back to the model, never to the consumer
@@ -133,6 +134,10 @@ class EndpointError(ConfigurationError):
 
 class LocalServerError(ConfigurationError, RuntimeError):
     """Raised when a local broker or database could not be resolved, formatted, started or stopped."""
+
+
+class BrokerError(LocalServerError):
+    """Raised when the local KRaft broker (`localkafka`) could not be resolved, formatted, started or stopped."""
 
 
 class EvalInputError(ConfigurationError, ValueError):
