@@ -67,14 +67,14 @@ async def _operations(settings: Settings, worker: Worker) -> AsyncIterator[None]
         yield
         return
     from ticket_enricher.consumers import metrics
-    from ticket_enricher.consumers.engine.connection import client_options
+    from ticket_enricher.consumers.engine.clients import KafkaClients
     from ticket_enricher.consumers.operations.endpoints import Endpoints, Readiness
     from ticket_enricher.consumers.operations.lag import LagMonitor
     from ticket_enricher.consumers.operations.status import watched_groups
 
     group = settings.kafka.group_id
     monitor = LagMonitor(
-        client_options(settings), watched_groups(settings), settings.ops.lag_interval_seconds,
+        KafkaClients.from_settings(settings), watched_groups(settings), settings.ops.lag_interval_seconds,
         lambda g, topic, partition, lag: metrics.CONSUMER_LAG.labels(g, topic, str(partition)).set(lag),
     )
 

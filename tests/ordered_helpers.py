@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from ticket_enricher.config.settings import load_settings
+from ticket_enricher.consumers.engine.clients import KafkaClients
 from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 from ticket_enricher.consumers.engine.records import Record
 from ticket_enricher.consumers.flows.policy import in_place_wait
@@ -99,7 +100,7 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> No
 
 
 async def lag_of(bootstrap: str, group: str, topic: str) -> list[int]:
-    return [p.lag for p in await group_lag(bootstrap, group, [topic])]
+    return [p.lag for p in await group_lag(KafkaClients.plaintext(bootstrap), group, [topic])]
 
 
 async def hand_over(bootstrap: str, group: str, topic: str, a: KeyOrderedConsumer, b: KeyOrderedConsumer,
