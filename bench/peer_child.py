@@ -267,7 +267,7 @@ async def run_ours(args: argparse.Namespace, meter: Meter, n: int) -> dict[str, 
         finally:
             meter.finish(key, sequence)
 
-    consumer = deps.consumer(group=args.group, topics=[args.topic], handler=handler, client_id="bench-peer")
+    consumer = deps.consumer(group=args.group, topics=[args.topic], handler=handler)  # client id bench-peer
     await consumer.start()
     try:
         try:

@@ -4,11 +4,12 @@ demo and the CLI tools all enter it, asking only for the parts they need.
 
     store      the memory adapter (SQLite, Mem0 over its one httpx client, ...), timed for the metrics
     model      the rules model or the OpenAI-compatible adapter over its SDK clients, behind the limiter
+    clients    the Kafka client factory (`consumers.engine.clients`): the worker's consumers and the publisher
     publisher  one idempotent aiokafka producer (acks=all)
 
 With Kafka, the topics the routes name are checked first; the store is pinged (a wrong Mem0 key fails at start,
-not on the first event). One-shot readers (`dlq list`, `status`) open and close their own consumer around the one
-read they make and need none of this.
+not on the first event). One-shot readers (`dlq list`, `status`) open and close their own clients (from the same
+factory) around the one read they make and need none of this.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ticket_enricher.config.routes import Route, Routes
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers import metrics
 from ticket_enricher.consumers.engine.bounded import BoundedConsumer
-from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.consumers.engine.clients import KafkaClients
 from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 from ticket_enricher.consumers.engine.publishing import KafkaPublisher, Publisher
 from ticket_enricher.consumers.engine.records import Record
@@ -58,6 +59,13 @@ class Deps:
     model: Model | None
     publisher: Publisher | None
     signer: Signer | None
+    clients: KafkaClients | None = None  # the lifespan's; None without Kafka, or in a Deps made by hand
+
+    def kafka_clients(self) -> KafkaClients:
+        """The lifespan's Kafka client factory (for a Deps made by hand, one built from the settings)."""
+        if self.clients is None:
+            self.clients = KafkaClients.from_settings(self.settings)
+        return self.clients
 
     def enrichment(self) -> Enrichment:
         assert self.model is not None, "enter the lifespan with model=True"
@@ -81,20 +89,21 @@ class Deps:
                             completed_topic=self.routes.deletion_completed)
 
     def consumer(self, *, group: str, topics: Iterable[str], handler: Callable[[Record], Awaitable[object]],
-                 client_id: str, auto_offset_reset: str = "earliest", **options: Any) -> KeyOrderedConsumer:
-        """A key-ordered group member sized and timed by `worker.*`, `kafka.*` and the in-place retry policy."""
-        return KeyOrderedConsumer(group_id=group, topics=topics, handler=handler, client_id=client_id,
-                                  auto_offset_reset=auto_offset_reset, **self._engine_options(), **options)
+                 role: str | None = None, auto_offset_reset: str = "earliest", **options: Any) -> KeyOrderedConsumer:
+        """A key-ordered group member sized and timed by `worker.*`, `kafka.*` and the in-place retry policy; its
+        clients are named `<client_id>[-<lifespan role>][-<role>]`."""
+        return KeyOrderedConsumer(group_id=group, topics=topics, handler=handler,
+                                  auto_offset_reset=auto_offset_reset, **self._engine_options(role), **options)
 
     def bounded(self, *, group: str, bounds: dict[Any, tuple[int, int]], handler: Callable[[Record], Awaitable[object]],
-                client_id: str, commit: bool = True, **options: Any) -> BoundedConsumer:
+                role: str | None = None, commit: bool = True, **options: Any) -> BoundedConsumer:
         """A reader of exactly `bounds` (partition -> start, stop), committing in `group`'s name unless a dry run."""
-        return BoundedConsumer(bounds=bounds, commit=commit, group_id=group, handler=handler, client_id=client_id,
-                               **self._engine_options(), **options)
+        return BoundedConsumer(bounds=bounds, commit=commit, group_id=group, handler=handler,
+                               **self._engine_options(role), **options)
 
-    def _engine_options(self) -> dict[str, Any]:
+    def _engine_options(self, role: str | None) -> dict[str, Any]:
         s = self.settings
-        return {"bootstrap_servers": s.kafka.bootstrap_servers, "connection": client_options(s),
+        return {"clients": self.kafka_clients().scoped(role),
                 "retry_wait": lambda attempt: in_place_wait(attempt, s.retry),
                 "max_in_flight": s.worker.max_in_flight, "max_buffered": s.worker.max_buffered,
                 "drain_timeout_seconds": s.worker.drain_timeout_seconds,
@@ -104,8 +113,9 @@ class Deps:
 
 @asynccontextmanager
 async def lifespan(settings: Settings, *, kafka: bool = True, model: bool = True,
-                   client_id: str | None = None) -> AsyncIterator[Deps]:
-    """Build what is asked for, yield it, close it all (also when the body raises)."""
+                   role: str | None = None) -> AsyncIterator[Deps]:
+    """Build what is asked for, yield it, close it all (also when the body raises). `role` names this process's
+    Kafka clients `<client_id>-<role>` (a replay's), the worker's are `<client_id>`."""
     tune_gc(settings.worker.gc_threshold)
     async with AsyncExitStack() as stack:
         raw = open_store(settings)  # a memory setting that cannot work fails first, before any network call
@@ -118,13 +128,14 @@ async def lifespan(settings: Settings, *, kafka: bool = True, model: bool = True
         if model:
             the_model = build_model(settings, metrics.LIMITER_LEVEL.labels("model").set)
             stack.push_async_callback(the_model.close)
-        publisher = None
+        publisher, clients = None, None
         if kafka:
-            publisher = KafkaPublisher(client_options(settings), client_id or settings.kafka.client_id)
+            clients = KafkaClients.from_settings(settings).scoped(role)
+            publisher = KafkaPublisher(clients)
             await publisher.start()
             stack.push_async_callback(publisher.stop)
         yield Deps(settings=settings, routes=settings.routes(), store=timed, raw_store=raw, model=the_model,
-                   publisher=publisher, signer=signer_from(settings))
+                   publisher=publisher, signer=signer_from(settings), clients=clients)
 
 
 _FROZEN = False

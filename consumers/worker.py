@@ -71,15 +71,13 @@ class Worker:
         async def deletion(record: Record) -> object:
             return await self.deletion_flow.handle(*arrival(record))
 
-        client = self.settings.kafka.client_id
         self.tickets: KeyOrderedConsumer = deps.consumer(
-            group=routes.tickets.group, topics=[routes.tickets.topic], handler=ticket, client_id=client,
+            group=routes.tickets.group, topics=[routes.tickets.topic], handler=ticket,
             auto_offset_reset=self.settings.kafka.auto_offset_reset,
             batch_handler=tickets if self.flow.enrichment.batches else None,
             on_revoke=(lambda tps: cache.forget_partitions({tp.partition for tp in tps})) if cache else None)
         self.deletions: KeyOrderedConsumer = deps.consumer(
-            group=routes.deletions.group, topics=[routes.deletions.topic], handler=deletion,
-            client_id=f"{client}-privacy")
+            group=routes.deletions.group, topics=[routes.deletions.topic], handler=deletion, role="privacy")
         try:
             await self.tickets.start()
             await self.deletions.start()

@@ -23,6 +23,7 @@
     │   │   └── BrokerError         the local Kafka broker (`localkafka`): no Java or Maven, jars, format, start
     │   └── EvalInputError          the labelled events or labels given to `eval` cannot be evaluated
     ├── UnknownEventType            not an error: a well-formed event of a type this worker does not handle
+    ├── EngineMisuse                the Kafka engine was used against its contract (a bug, never a record's fault)
     ├── ToolArgumentError           the model called a tool wrongly: goes back to the model, never to the consumer
     └── MemberFailed                a consumer stopped polling or committing: the process exits to be restarted
 """
@@ -150,6 +151,11 @@ class UnknownEventType(EnricherError):
     def __init__(self, event_type: str) -> None:
         self.event_type = event_type
         super().__init__(event_type)
+
+
+class EngineMisuse(EnricherError, ValueError):
+    """Raised by the Kafka engine when used against its contract: limits that cannot hold (max_in_flight above
+    max_buffered), a partition's offsets handed to its tracker out of order."""
 
 
 class ToolArgumentError(EnricherError):
