@@ -51,6 +51,7 @@ class LagMonitor:
         self.set_lag = set_lag  # (group, topic, partition, lag)
         self.last_ok: float | None = None
         self.last_error = "not read yet"
+        self.quiet = False  # failures logged at debug only (the worker is still starting and reports for itself)
 
     def broker_ok(self) -> bool:
         return self.last_ok is not None and time.monotonic() - self.last_ok < 3 * self.interval
@@ -62,7 +63,8 @@ class LagMonitor:
                     self.set_lag(group, p.topic, p.partition, p.lag)
         except Exception as error:  # reported by /readyz; the next round tries again
             self.last_error = f"{type(error).__name__}: {error}"[:300]
-            log.warning("could not read consumer lag: %s", self.last_error)
+            log.log(logging.DEBUG if self.quiet else logging.WARNING, "could not read consumer lag: %s",
+                    self.last_error)
             return
         self.last_ok = time.monotonic()
 
