@@ -216,10 +216,12 @@ async def run_ours_baseline(args: argparse.Namespace, meter: Meter) -> dict[str,
     """The serial shape on aiokafka: one record at a time, the 5 ms handler awaited, commit every 100."""
     import aiokafka
 
-    consumer = aiokafka.AIOKafkaConsumer(args.topic, bootstrap_servers=args.bootstrap, group_id=args.group,
-                                         enable_auto_commit=False, auto_offset_reset="earliest",
-                                         session_timeout_ms=6000)
-    await consumer.start()
+    from ticket_enricher.consumers.engine.clients import KafkaClients, started
+
+    consumer = KafkaClients.plaintext(args.bootstrap, "bench-peer").consumer(
+        "baseline", group_id=args.group, auto_offset_reset="earliest", session_timeout_ms=6000)
+    consumer.subscribe([args.topic])
+    await started(consumer)
     try:
         async def loop() -> None:
             while meter.done < meter.total:

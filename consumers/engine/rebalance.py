@@ -64,7 +64,8 @@ class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         starts: dict[TopicPartition, tuple[int, set[int]]] = {}
         for tp in assigned:
             c = committed.get(tp)
-            starts[tp] = (c.offset, decode_done(c.offset, c.metadata)) if c is not None and c.offset >= 0 else (0, set())
+            known = c is not None and c.offset >= 0
+            starts[tp] = (c.offset, decode_done(c.offset, c.metadata)) if known else (0, set())
         self._state.assign(starts)
         if assigned:
             log.info("partitions assigned: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
