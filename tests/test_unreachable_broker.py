@@ -43,4 +43,5 @@ def test_members_that_cannot_start_end_the_supervisor_with_an_error(tmp_path: Pa
     result = run(tmp_path, "--processes", "2", "--http-port", "0")
     assert result.returncode != 0, result.stderr
     assert_clean(result.stderr)
-    assert result.stderr.count("cannot start: KafkaConnectionError") == 2, result.stderr
+    # the first member that fails has the supervisor stop the other, which may not get as far as saying why
+    assert "cannot start: KafkaConnectionError" in result.stderr, result.stderr

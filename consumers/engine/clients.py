@@ -14,6 +14,7 @@ before it is started, with `opened` (stopped on the way out) or `started` (stopp
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -80,6 +81,9 @@ async def started(client: Client) -> Client:
     """`client`, started; when its start fails, stopped before the error goes on."""
     try:
         await client.start()
+        # let the tasks the start created run to their first wait: a consumer without a group stopped before its
+        # committed-offsets task ever ran raises CancelledError from stop() (aiokafka 0.14, NoGroupCoordinator)
+        await asyncio.sleep(0)
     except BaseException:
         await close(client)
         raise
