@@ -12,8 +12,8 @@ broker, one topic, every configuration in a fresh child process with its own con
 * `ours-baseline`  the same serial shape on our client (aiokafka: one `getone()` at a time, the handler awaited,
                    a commit every 100), so that our ratio has a baseline on our own client too
 * `ours-N`         consumers.engine.ordered.KeyOrderedConsumer built the way the worker builds it
-                   (`Deps.consumer`: `_engine_options`, the worker's key order), handler `await asyncio.sleep(0.005)`,
-                   max_in_flight N
+                   (`consumers.lifespan.key_ordered`: the worker's options and key order), handler
+                   `await asyncio.sleep(0.005)`, max_in_flight N
 
 Messages look like theirs ({"key", "sequence", "timestamp"} JSON, about 60 bytes; key-i for message i mod 100) and
 are placed the way their librdkafka producer places them (CRC32 of the key mod partitions). Each child counts
@@ -94,12 +94,12 @@ def peer_python(venv: Path | None = None, say: Callable[[str], None] = print) ->
 
 
 async def publish(bootstrap: str, topic: str, batch: Iterable[tuple[int, bytes, bytes]]) -> None:
-    from aiokafka import AIOKafkaProducer
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.admin import NewTopic
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
+    from ticket_enricher.consumers.engine.clients import KafkaClients, opened
+
+    clients = KafkaClients.plaintext(bootstrap, "bench-peer")
+    async with opened(clients.admin("setup")) as admin:
         await admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
         for _ in range(100):  # until every partition has a leader (else the first sends are refused and retried)
             described = await admin.describe_topics([topic]) if topic in await admin.list_topics() else []
@@ -107,21 +107,17 @@ async def publish(bootstrap: str, topic: str, batch: Iterable[tuple[int, bytes, 
             if len(leaders) == PARTITIONS and all(leader >= 0 for leader in leaders):
                 break
             await asyncio.sleep(0.1)
-    finally:
-        await admin.close()
     # A partition whose leader the admin already reports may still refuse the first sends for a moment; aiokafka
     # retries them and warns each time: quiet for the publish only.
     sender = logging.getLogger("aiokafka.producer.sender")
     level = sender.level
     sender.setLevel(logging.ERROR)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=10)
-    await producer.start()
     try:
-        for partition, key, value in batch:
-            await producer.send(topic, value, key=key, partition=partition)
-        await producer.flush()
+        async with opened(clients.producer("setup", linger_ms=10)) as producer:
+            for partition, key, value in batch:
+                await producer.send(topic, value, key=key, partition=partition)
+            await producer.flush()
     finally:
-        await producer.stop()
         sender.setLevel(level)
 
 

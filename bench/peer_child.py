@@ -216,10 +216,12 @@ async def run_ours_baseline(args: argparse.Namespace, meter: Meter) -> dict[str,
     """The serial shape on aiokafka: one record at a time, the 5 ms handler awaited, commit every 100."""
     import aiokafka
 
-    consumer = aiokafka.AIOKafkaConsumer(args.topic, bootstrap_servers=args.bootstrap, group_id=args.group,
-                                         enable_auto_commit=False, auto_offset_reset="earliest",
-                                         session_timeout_ms=6000)
-    await consumer.start()
+    from ticket_enricher.consumers.engine.clients import KafkaClients, started
+
+    consumer = KafkaClients.plaintext(args.bootstrap, "bench-peer").consumer(
+        "baseline", group_id=args.group, auto_offset_reset="earliest", session_timeout_ms=6000)
+    consumer.subscribe([args.topic])
+    await started(consumer)
     try:
         async def loop() -> None:
             while meter.done < meter.total:
@@ -243,19 +245,18 @@ async def run_ours_baseline(args: argparse.Namespace, meter: Meter) -> dict[str,
 
 
 async def run_ours(args: argparse.Namespace, meter: Meter, n: int) -> dict[str, Any]:
-    """KeyOrderedConsumer as the worker builds it (Deps.consumer), without the flows, store or model."""
+    """KeyOrderedConsumer as the worker builds it (`consumers.lifespan.key_ordered`), without the flows, store
+    or model."""
     import aiokafka
 
     from ticket_enricher.config.settings import load_settings
     from ticket_enricher.consumers.engine.records import Record
-    from ticket_enricher.consumers.lifespan import Deps
+    from ticket_enricher.consumers.engine.clients import KafkaClients
+    from ticket_enricher.consumers.lifespan import key_ordered
 
     settings = load_settings(kafka={"bootstrap_servers": args.bootstrap, "group_id": args.group,
                                     "client_id": "bench-peer"},
                              worker={"max_in_flight": n, "max_buffered": max(1000, 4 * n)})
-    # Only settings-derived options are read from Deps here; no store, model or producer is needed.
-    deps = Deps(settings=settings, routes=settings.routes(), store=None, raw_store=None,  # type: ignore[arg-type]
-                enrichment=None, publisher=None, signer=None)  # type: ignore[arg-type]
     finished = asyncio.Event()
     meter.on_complete = finished.set
 
@@ -267,7 +268,8 @@ async def run_ours(args: argparse.Namespace, meter: Meter, n: int) -> dict[str, 
         finally:
             meter.finish(key, sequence)
 
-    consumer = deps.consumer(group=args.group, topics=[args.topic], handler=handler, client_id="bench-peer")
+    consumer = key_ordered(settings, KafkaClients.from_settings(settings), group=args.group, topics=[args.topic],
+                           handler=handler)  # client id bench-peer
     await consumer.start()
     try:
         try:

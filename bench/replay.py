@@ -22,9 +22,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.engine.clients import KafkaClients, opened
 from ticket_enricher.core.events import Ticket, TicketEvent
 
 ACCOUNTS, PER_ACCOUNT, PARTITIONS = 250, 20, 3
@@ -45,21 +46,15 @@ def stream(now: datetime) -> list[TicketEvent]:
 
 
 async def publish(settings: Settings, events: list[TicketEvent]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=20)
-    await producer.start()
-    try:
+    async with opened(KafkaClients.from_settings(settings).producer("bench", linger_ms=20)) as producer:
         for e in events:
             await producer.send(settings.topics.tickets, e.model_dump_json().encode(), key=e.account_id.encode(),
                                 timestamp_ms=int(e.occurred_at.timestamp() * 1000))
         await producer.flush()
-    finally:
-        await producer.stop()
 
 
 async def raw_read(settings: Settings, since: datetime) -> tuple[int, float]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
-    try:
+    async with opened(KafkaClients.from_settings(settings).consumer("bench")) as consumer:
         began = time.perf_counter()
         tps = [TopicPartition(settings.topics.tickets, p) for p in range(PARTITIONS)]
         consumer.assign(tps)
@@ -75,8 +70,6 @@ async def raw_read(settings: Settings, since: datetime) -> tuple[int, float]:
                 if await consumer.position(tp) >= ends[tp]:
                     left.discard(tp)
         return count, time.perf_counter() - began
-    finally:
-        await consumer.stop()
 
 
 async def measure(bootstrap: str, tmp: Path) -> None:

@@ -25,9 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.engine.clients import KafkaClients, close, opened, started
 from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.core.events import TicketEvent
@@ -60,14 +59,14 @@ def one_event_per_account(n: int, seed: int) -> list[TicketEvent]:
 async def run(settings: Settings, events: list[TicketEvent]) -> tuple[dict[str, float], Worker]:
     """Publish, run one worker until every event has an output; returns event_id -> processed_at (epoch s)."""
     await create_topics(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=5)
-    await producer.start()
-    await publish_events(producer, settings.topics.tickets, events)
-    await producer.stop()
+    clients = KafkaClients.from_settings(settings)
+    async with opened(clients.producer("bench", linger_ms=5)) as producer:
+        await publish_events(producer, settings.topics.tickets, events)
     done: dict[str, float] = {}
-    reader = AIOKafkaConsumer(settings.topics.enriched, bootstrap_servers=settings.kafka.bootstrap_servers,
-                              auto_offset_reset="earliest", group_id=f"{settings.kafka.group_id}-reader")
-    await reader.start()
+    reader = clients.consumer("bench-reader", auto_offset_reset="earliest", enable_auto_commit=True,
+                              group_id=f"{settings.kafka.group_id}-reader")
+    reader.subscribe([settings.topics.enriched])
+    await started(reader)
     async with Worker(settings) as worker:
         deadline = time.monotonic() + 180
         while len(done) < len(events) and time.monotonic() < deadline:
@@ -76,7 +75,7 @@ async def run(settings: Settings, events: list[TicketEvent]) -> tuple[dict[str, 
                     out = json.loads(r.value)
                     done[out["event_id"]] = datetime.fromisoformat(out["processed_at"]).timestamp()
         await asyncio.sleep(0.5)  # the last retry's bookkeeping follows its output
-    await reader.stop()
+    await close(reader)
     return done, worker
 
 

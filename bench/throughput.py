@@ -50,13 +50,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import TopicPartition
+from aiokafka.admin import NewTopic
 
 from bench.throughput_child import child
 from bench.throughput_report import Saved, report
 from bench.workload import (INTENDED, LATENCY, MODEL_ACCOUNTS, MODEL_CONFIGS, OFFLINE_CONFIGS, PARTITIONS, SKEW,
                             SKEW_CONFIGS, ZIPF_ACCOUNTS, events, keyed_events, uniform_accounts, zipf_accounts)
+from ticket_enricher.consumers.engine.clients import KafkaClients, close, opened, started
 from ticket_enricher.core.events import TicketEvent
 
 
@@ -64,25 +65,20 @@ from ticket_enricher.core.events import TicketEvent
 
 
 async def create_topic(bootstrap: str, topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
+    async with opened(KafkaClients.plaintext(bootstrap, "bench").admin("setup")) as admin:
         await admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
         for _ in range(100):
             if topic in await admin.list_topics():
                 break
             await asyncio.sleep(0.1)
-    finally:
-        await admin.close()
 
 
 async def publish(bootstrap: str, topic: str, batch: list[TicketEvent], rate: float | None = None) -> None:
     """All at once (`rate` None: a backlog), or on a schedule of `rate` events/s, each stamped with the instant
     it was meant to go out: a send that runs late keeps its intended time (no coordinated omission)."""
     await create_topic(bootstrap, topic)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20 if rate is None else 0)
-    await producer.start()
-    try:
+    producer = KafkaClients.plaintext(bootstrap, "bench").producer("load", linger_ms=20 if rate is None else 0)
+    async with opened(producer):
         start = time.time()
         for i, e in enumerate(batch):
             headers = []
@@ -93,8 +89,6 @@ async def publish(bootstrap: str, topic: str, batch: list[TicketEvent], rate: fl
                 headers = [(INTENDED, repr(intended).encode())]
             await producer.send(topic, e.model_dump_json().encode(), key=e.account_id.encode(), headers=headers)
         await producer.flush()
-    finally:
-        await producer.stop()
 
 
 @dataclass
@@ -205,14 +199,14 @@ class OutputCount:
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.topic = topic
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+        self.clients = KafkaClients.plaintext(bootstrap, "bench")
 
     async def __aenter__(self) -> OutputCount:
-        await self.consumer.start()
+        self.consumer = await started(self.clients.consumer("output"))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.consumer.stop()
+        await close(self.consumer)
 
     async def count(self) -> int:
         try:

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from bench.workload import INTENDED, PARTITIONS
 from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.engine.clients import KafkaClients, opened
 from ticket_enricher.consumers.engine.records import Record
 
 # -- one configuration, in a child process ----------------------------------------------------------------------
@@ -184,14 +183,11 @@ async def run_stock(settings: Settings, meter: Meter, max_workers: int, ack_firs
 
 async def run_passthrough(settings: Settings, meter: Meter) -> dict[str, Any]:
     """Consume, produce each record to another topic (idempotent, acks=all), commit per batch."""
-    consumer = AIOKafkaConsumer(settings.topics.tickets, bootstrap_servers=settings.kafka.bootstrap_servers,
-                                group_id=settings.kafka.group_id, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all",
-                                enable_idempotence=True, linger_ms=5)
-    await consumer.start()
-    await producer.start()
-    try:
+    clients = KafkaClients.from_settings(settings)
+    consumer = clients.consumer("passthrough", group_id=settings.kafka.group_id, auto_offset_reset="earliest")
+    consumer.subscribe([settings.topics.tickets])
+    async with opened(consumer), opened(clients.producer("passthrough", acks="all", enable_idempotence=True,
+                                                         linger_ms=5)) as producer:
         while meter.done < meter.total and not meter.finished.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=1000)
             futures = [await producer.send(settings.topics.enriched, r.value, key=r.key)
@@ -203,9 +199,6 @@ async def run_passthrough(settings: Settings, meter: Meter) -> dict[str, Any]:
                 await consumer.commit()
                 meter.done += len(futures)
                 meter.last_done, meter.cpu_last = time.time(), time.process_time()
-    finally:
-        await producer.stop()
-        await consumer.stop()
     return {}
 
 

@@ -70,9 +70,9 @@ def demo(
 
 
 async def _run(settings: Settings, stream: SampleStream, console: Console, timeout: float) -> bool:
-    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+    from aiokafka import TopicPartition
 
-    from ticket_enricher.consumers.engine.connection import client_options
+    from ticket_enricher.consumers.engine.clients import KafkaClients, opened
     from ticket_enricher.consumers.operations.topics import create_topics
     from ticket_enricher.consumers.worker import Worker
 
@@ -86,16 +86,13 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
     async with Worker(settings) as worker:
         console.print(f"worker joined group [bold]{settings.kafka.group_id}[/] with memory "
                       f"{settings.memory.path}")
-        reader = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
-        await reader.start()
-        try:
+        clients = KafkaClients.from_settings(settings)
+        async with opened(clients.consumer("demo")) as reader:
             parts = [TopicPartition(t, p) for t in (settings.topics.enriched, settings.topics.dlq)
                      for p in range(settings.topics.partitions)]
             reader.assign(parts)
             await reader.seek_to_beginning(*parts)
-            producer = AIOKafkaProducer(**client_options(settings), linger_ms=10)
-            await producer.start()
-            try:
+            async with opened(clients.producer("demo", linger_ms=10)) as producer:
                 await publish_events(producer, settings.topics.tickets, stream.events)
                 for raw in stream.unknown:
                     await producer.send(settings.topics.tickets, json.dumps(raw).encode(),
@@ -103,8 +100,6 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
                 for bad in MALFORMED:
                     await producer.send(settings.topics.tickets, bad, key=b"demo-malformed")
                 await producer.flush()
-            finally:
-                await producer.stop()
             total = len(stream.events)
             console.print(f"published {total} ticket events for {len(stream.truth)} accounts, "
                           f"{len(stream.unknown)} of unknown types and {len(MALFORMED)} malformed records")
@@ -122,8 +117,6 @@ async def _run(settings: Settings, stream: SampleStream, console: Console, timeo
                                 out = json.loads(rec.value)
                                 outputs[str(out["event_id"])] = out
                     progress.update(task, completed=len(outputs))
-        finally:
-            await reader.stop()
         reports = [await account_report(worker.store, account) for account in stream.accounts]
 
     table, matches = result_table(reports, stream.truth, console.width)

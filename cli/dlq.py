@@ -14,7 +14,7 @@ from rich.table import Table
 
 from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, settings_from
 from ticket_enricher.config.settings import Settings
-from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.consumers.engine.clients import KafkaClients
 from ticket_enricher.consumers.operations.dlq_tools import DeadLetter, Selection, purge, read_dead_letters, redrive
 
 
@@ -100,7 +100,7 @@ def redrive_(reason: ReasonOpt = None, account: AccountOpt = None, since: SinceO
         letters = await _collect(settings, _selection(reason, account, since, until, flow))
         if dry_run:
             return len(letters)
-        publisher = KafkaPublisher(client_options(settings), f"{settings.kafka.client_id}-redrive")
+        publisher = KafkaPublisher(KafkaClients.from_settings(settings), "redrive")
         await publisher.start()
         try:
             for letter in letters:

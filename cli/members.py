@@ -14,7 +14,7 @@ import logging
 import multiprocessing
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 import typer
@@ -40,7 +40,8 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     worker = Worker(settings)
-    async with _operations(settings, worker), worker:  # /healthz answers during a slow start too
+    async with _operations(settings, worker) as worker_started, worker:  # /healthz answers during a slow start
+        worker_started()
         if announce:
             line = (f"worker running: group {settings.kafka.group_id!r}, {settings.topics.tickets} -> "
                     f"{settings.topics.enriched}, memory "
@@ -61,20 +62,22 @@ async def serve(settings: Settings, *, announce: bool = True) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _operations(settings: Settings, worker: Worker) -> AsyncIterator[None]:
-    """The HTTP endpoints and the lag monitor, for as long as the worker runs."""
+async def _operations(settings: Settings, worker: Worker) -> AsyncIterator[Callable[[], None]]:
+    """The HTTP endpoints and the lag monitor, for as long as the worker runs. Until the yielded function is called
+    (the worker started), lag that cannot be read is logged at debug only: a worker that cannot reach the broker
+    says so itself, in one line."""
     if settings.ops.http_port == 0:
-        yield
+        yield lambda: None
         return
     from ticket_enricher.consumers import metrics
-    from ticket_enricher.consumers.engine.connection import client_options
+    from ticket_enricher.consumers.engine.clients import KafkaClients
     from ticket_enricher.consumers.operations.endpoints import Endpoints, Readiness
     from ticket_enricher.consumers.operations.lag import LagMonitor
     from ticket_enricher.consumers.operations.status import watched_groups
 
     group = settings.kafka.group_id
     monitor = LagMonitor(
-        client_options(settings), watched_groups(settings), settings.ops.lag_interval_seconds,
+        KafkaClients.from_settings(settings), watched_groups(settings), settings.ops.lag_interval_seconds,
         lambda g, topic, partition, lag: metrics.CONSUMER_LAG.labels(g, topic, str(partition)).set(lag),
     )
 
@@ -88,11 +91,17 @@ async def _operations(settings: Settings, worker: Worker) -> AsyncIterator[None]
         return Readiness(True, f"member of {group} with {partitions} partition(s)")
 
     endpoints = Endpoints(settings.ops.http_host, settings.ops.http_port, readiness).start()
+    monitor.quiet = True
     lag = asyncio.create_task(monitor.run(), name="lag-monitor")
+
+    def started() -> None:
+        monitor.quiet = False
+
     try:
-        yield
+        yield started
     finally:
         lag.cancel()
+        await asyncio.gather(lag, return_exceptions=True)
         endpoints.stop()
 
 
@@ -143,6 +152,8 @@ def supervise(settings: Settings, log_level: str, processes: int) -> int:
                     code = p.exitcode if p.exitcode > 0 else 1
                     relay(signal.SIGTERM, None)
             time.sleep(0.2)
+        if code == 0 and not stopping:  # every member died between two looks (none could start, say)
+            code = next((p.exitcode if p.exitcode > 0 else 1 for p in members if p.exitcode not in (0, None)), 0)
         return code
     finally:
         for sig, handler in previous.items():

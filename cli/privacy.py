@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from ticket_enricher.config.settings import Settings
@@ -68,30 +68,23 @@ def forget(
 
 async def send_request(settings: Settings, request: DeletionRequest, wait: float) -> DeletionCompleted | None:
     """Publish the request; with `wait`, read the completions topic from now on until this request's arrives."""
-    from ticket_enricher.consumers.engine.connection import client_options
+    from ticket_enricher.consumers.engine.clients import KafkaClients, opened
     from ticket_enricher.consumers.flows.deletions import request_json
     from ticket_enricher.memory.tombstones import subject_hash
 
-    options = client_options(settings)
-    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, client_id=f"{settings.kafka.client_id}-forget")
-    await consumer.start()
-    try:
+    clients = KafkaClients.from_settings(settings)
+    async with opened(clients.consumer("forget")) as consumer:
         topic = settings.topics.deletion_completed
         parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or
                                                           range(settings.topics.partitions))]
         consumer.assign(parts)
         for tp, end in (await consumer.end_offsets(parts)).items():
             consumer.seek(tp, end)
-        producer = AIOKafkaProducer(**options, client_id=f"{settings.kafka.client_id}-forget",
-                                    acks="all", enable_idempotence=True)
-        await producer.start()
-        try:
+        async with opened(clients.producer("forget", acks="all", enable_idempotence=True)) as producer:
             s = request.subject
             key = subject_hash("user", s.user_id) if s.user_id else subject_hash("account", str(s.account_id))
             await producer.send_and_wait(settings.topics.deletion_requests, request_json(request),
                                          key=key.encode())
-        finally:
-            await producer.stop()
         if wait == 0:
             return None
         loop = asyncio.get_running_loop()
@@ -103,8 +96,6 @@ async def send_request(settings: Settings, request: DeletionRequest, wait: float
                     if done.request_id == request.request_id:
                         return done
         return None
-    finally:
-        await consumer.stop()
 
 
 async def lift_tombstones(settings: Settings, subject: Subject) -> int:

@@ -110,12 +110,10 @@ async def run_replay(settings: Settings, group: str, since: datetime, until: dat
         console.print("nothing to replay" + (": this group already finished the window; pass another --group "
                                              "to run it again" if the_plan.resumed else ""))
         return ReplayReport(True, 0, {}, 0)
-    client = f"{settings.kafka.client_id}-replay"
-    async with lifespan(settings, client_id=client) as deps:
+    async with lifespan(settings, role="replay") as deps:  # its clients: <client_id>-replay
         flow = ReplayFlow(deps.ticket_flow(with_group(tickets, group)), accounts=accounts, dry_run=dry_run,
                           rate=rate)
-        consumer = deps.bounded(group=group, bounds=the_plan.bounds, handler=flow.handle, client_id=client,
-                                commit=not dry_run,
+        consumer = deps.bounded(group=group, bounds=the_plan.bounds, handler=flow.handle, commit=not dry_run,
                                 # whole fetches at once, unless paced: a paced batch would hold an interrupt
                                 batch_handler=flow.handle_batch if flow.whole_batches else None)
         interrupted = asyncio.Event()

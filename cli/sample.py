@@ -29,16 +29,10 @@ def sample(
     settings = settings_from(config, bootstrap_servers)
 
     async def publish() -> None:
-        from aiokafka import AIOKafkaProducer
+        from ticket_enricher.consumers.engine.clients import KafkaClients, opened
 
-        from ticket_enricher.consumers.engine.connection import client_options
-
-        producer = AIOKafkaProducer(**client_options(settings), linger_ms=10)
-        await producer.start()
-        try:
+        async with opened(KafkaClients.from_settings(settings).producer("sample", linger_ms=10)) as producer:
             await publish_events(producer, settings.topics.tickets, stream.events)
-        finally:
-            await producer.stop()
 
     asyncio.run(publish())
     typer.echo(f"published {len(stream.events)} events for {accounts} accounts to {settings.topics.tickets}")

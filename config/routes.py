@@ -1,6 +1,7 @@
 """Routes: which flow reads which topic, in which consumer group, with which delay tiers, dead-letter topic and
-attempt limit (Karafka's routing table). Built once from the settings and checked at start; every topic and group
-name the worker uses comes from here.
+attempt limit (Karafka's routing table). Built once, when the settings are validated (`Settings.routes()` returns
+that one table), and so checked at start; every topic and group name the worker uses comes from here. This module
+imports nothing of the settings: they import it.
 
 A record's flow is decided by the topic it was read from, never by a header: each flow has delay tiers of its own
 (`<topic>.delay.<N>s`), so a ticket can only ever reach the ticket flow, and the deletion flow only ever sees
@@ -13,12 +14,10 @@ records read from `privacy.deletion-requests` and its own tiers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from ticket_enricher.config.settings import Settings
+from typing import Literal
 
 FlowName = Literal["tickets", "deletions"]
 
@@ -89,23 +88,30 @@ class Routes:
         return f"{self.replay_prefix}{since:%Y%m%dT%H%M%SZ}-{end}"
 
 
-def build_routes(settings: Settings) -> Routes:
-    """The routing table of `settings`; raises ValueError when two roles would share a topic or a name is illegal."""
-    from ticket_enricher.config.settings import legal_topic
+def legal_topic(name: str) -> str:
+    """`name` when Kafka accepts it as a topic name, else ValueError."""
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+    if not name or len(name) > 249 or set(name) - allowed or name in {".", ".."}:
+        raise ValueError(f"{name!r} is not a legal Kafka topic name")
+    return name
 
-    topics, group = settings.topics, settings.kafka.group_id
 
-    def tiers(source: str, seconds: list[int]) -> tuple[Tier, ...]:
+def build_routes(*, group: str, tickets: str, enriched: str, dlq: str, deletion_requests: str,
+                 deletion_completed: str, deletion_dlq: str, ticket_tiers: Sequence[int],
+                 deletion_tiers: Sequence[int], max_attempts: int, max_wait_seconds: float) -> Routes:
+    """The routing table (`Settings.routes()` holds the one built from the settings); raises ValueError when two
+    roles would share a topic or a name is illegal. `deletion_dlq` empty: "<deletion_requests>.dlq"."""
+
+    def tiers(source: str, seconds: Sequence[int]) -> tuple[Tier, ...]:
         return tuple(Tier(legal_topic(f"{source}.delay.{s}s"), s) for s in seconds)
 
     routes = Routes(
-        tickets=Route("tickets", topics.tickets, group, tiers(topics.tickets, settings.retry.tiers_seconds),
-                      f"{group}.delays", topics.dlq, settings.retry.max_attempts, settings.retry.max_wait_seconds),
-        deletions=Route("deletions", topics.deletion_requests, f"{group}.privacy",
-                        tiers(topics.deletion_requests, settings.privacy.tiers_seconds), f"{group}.privacy.delays",
-                        legal_topic(topics.deletion_dlq or f"{topics.deletion_requests}.dlq"), None,
-                        settings.retry.max_wait_seconds),
-        enriched=topics.enriched, deletion_completed=topics.deletion_completed, replay_prefix=f"{group}.replay.",
+        tickets=Route("tickets", tickets, group, tiers(tickets, ticket_tiers), f"{group}.delays", dlq, max_attempts,
+                      max_wait_seconds),
+        deletions=Route("deletions", deletion_requests, f"{group}.privacy", tiers(deletion_requests, deletion_tiers),
+                        f"{group}.privacy.delays", legal_topic(deletion_dlq or f"{deletion_requests}.dlq"), None,
+                        max_wait_seconds),
+        enriched=enriched, deletion_completed=deletion_completed, replay_prefix=f"{group}.replay.",
     )
     names = routes.topic_names()
     shared = sorted({n for n in names if names.count(n) > 1})

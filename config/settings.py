@@ -6,10 +6,11 @@ Built once at start-up and passed down; nothing below the CLI reads the environm
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -17,7 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from ticket_enricher.config.routes import Routes, build_routes
+from ticket_enricher.config.routes import Routes, build_routes, legal_topic
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 ENV_PREFIX = "TICKET_ENRICHER_"
@@ -68,13 +69,6 @@ class RetrySettings(BaseModel):
     sign_provenance: bool
 
     _tiers = field_validator("tiers_seconds")(_ascending)
-
-
-def legal_topic(name: str) -> str:
-    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-    if not name or len(name) > 249 or set(name) - allowed or name in {".", ".."}:
-        raise ValueError(f"{name!r} is not a legal Kafka topic name")
-    return name
 
 
 class TopicSettings(BaseModel):
@@ -274,17 +268,27 @@ class Settings(BaseSettings):
     # libpq's variable: the PostgreSQL password when memory.dsn holds none.
     postgres_password: SecretStr | None = Field(default=None, validation_alias="PGPASSWORD")
 
+    _routes: Routes = PrivateAttr()  # built once per settings object, by validation or `model_copy`
+
     def routes(self) -> Routes:
-        """Which flow reads which topic, in which group, with which tiers and DLQ (`config.routes`)."""
-        return build_routes(self)
+        """Which flow reads which topic, in which group, with which tiers and DLQ (`config.routes`): the one table
+        built when these settings were validated."""
+        return self._routes
 
     def topic_names(self) -> list[str]:
         """Every topic the worker reads or writes: inputs, outputs, dead-letter topics and every delay tier."""
-        return self.routes().topic_names()
+        return self._routes.topic_names()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Settings:
+        """A copy with its own routes: pydantic copies private attributes as they are, and an update may change the
+        topics, the group or the tiers they are built from."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied._routes = _build_routes(copied)
+        return copied
 
     @model_validator(mode="after")
     def _routes_and_secrets(self) -> Settings:
-        self.routes()  # raises on two roles sharing a topic, an illegal derived name, ...
+        self._routes = _build_routes(self)  # raises on two roles sharing a topic, an illegal derived name, ...
         if self.retry.sign_provenance and not (self.provenance_key and self.provenance_key.get_secret_value()):
             raise ValueError("retry.sign_provenance is on but TICKET_ENRICHER_PROVENANCE_KEY is not set")
         return self
@@ -314,6 +318,15 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=user_file))
         sources.append(TomlConfigSettingsSource(settings_cls, toml_file=DEFAULTS_FILE))
         return tuple(sources)
+
+
+def _build_routes(settings: Settings) -> Routes:
+    topics = settings.topics
+    return build_routes(group=settings.kafka.group_id, tickets=topics.tickets, enriched=topics.enriched,
+                        dlq=topics.dlq, deletion_requests=topics.deletion_requests,
+                        deletion_completed=topics.deletion_completed, deletion_dlq=topics.deletion_dlq,
+                        ticket_tiers=settings.retry.tiers_seconds, deletion_tiers=settings.privacy.tiers_seconds,
+                        max_attempts=settings.retry.max_attempts, max_wait_seconds=settings.retry.max_wait_seconds)
 
 
 _USER_FILE: dict[type[BaseSettings], Path] = {}

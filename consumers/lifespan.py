@@ -4,12 +4,16 @@ replays, the demo, `eval` and the benchmarks all enter `lifespan`; CLI tools tha
 `memory_store`.
 
     store       the memory adapter (SQLite, PostgreSQL, Mem0 over its one httpx client), timed for the metrics
-    model       the OpenAI-compatible adapter over its SDK client, behind the limiter (none for the rules)
+    model       the OpenAI-compatible adapter over its SDK client, behind the breaker and the limiter (none for
+                the rules)
     enrichment  the enrichment service on the configured planner (`agents.factory.build_planner`)
+    clients     the Kafka client factory (`consumers.engine.clients`): the worker's consumers and the publisher
     publisher   one idempotent aiokafka producer (acks=all), or the one passed in (then no broker is needed)
 
 With Kafka, the topics the routes name are checked first; the store is pinged (a wrong Mem0 key fails at start,
-not on the first event). What is passed in (a store, a model, a publisher) is its owner's to close.
+not on the first event). What is passed in (a store, a model, a publisher) is its owner's to close. One-shot
+readers (`dlq list`, `status`) open and close their own clients (from the same factory) around the one read they
+make and need none of this.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from ticket_enricher.config.routes import Route, Routes
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers import metrics
 from ticket_enricher.consumers.engine.bounded import BoundedConsumer
-from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.consumers.engine.clients import KafkaClients
 from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 from ticket_enricher.consumers.engine.publishing import KafkaPublisher, Publisher
 from ticket_enricher.consumers.engine.records import Record
@@ -61,6 +65,7 @@ class Deps:
     enrichment: Enrichment
     publisher: Publisher
     signer: Signer | None
+    clients: KafkaClients  # builds the consumers (nothing connects until one starts)
 
     def ticket_flow(self, route: Route | None = None) -> TicketFlow:
         """The ticket flow; `route` replaces the live one (a replay names its own group in the headers)."""
@@ -78,34 +83,45 @@ class Deps:
                             completed_topic=self.routes.deletion_completed)
 
     def consumer(self, *, group: str, topics: Iterable[str], handler: Callable[[Record], Awaitable[object]],
-                 client_id: str, auto_offset_reset: str = "earliest", **options: Any) -> KeyOrderedConsumer:
-        """A key-ordered group member sized and timed by `worker.*`, `kafka.*` and the in-place retry policy."""
-        return KeyOrderedConsumer(group_id=group, topics=topics, handler=handler, client_id=client_id,
-                                  auto_offset_reset=auto_offset_reset, **self._engine_options(), **options)
+                 role: str | None = None, **options: Any) -> KeyOrderedConsumer:
+        """A key-ordered group member (`key_ordered`) on the lifespan's clients."""
+        return key_ordered(self.settings, self.clients, group=group, topics=topics, handler=handler, role=role,
+                           **options)
 
     def bounded(self, *, group: str, bounds: dict[Any, tuple[int, int]], handler: Callable[[Record], Awaitable[object]],
-                client_id: str, commit: bool = True, **options: Any) -> BoundedConsumer:
+                role: str | None = None, commit: bool = True, **options: Any) -> BoundedConsumer:
         """A reader of exactly `bounds` (partition -> start, stop), committing in `group`'s name unless a dry run."""
-        return BoundedConsumer(bounds=bounds, commit=commit, group_id=group, handler=handler, client_id=client_id,
-                               **self._engine_options(), **options)
+        return BoundedConsumer(bounds=bounds, commit=commit, group_id=group, handler=handler,
+                               **_engine_options(self.settings, self.clients, role), **options)
 
-    def _engine_options(self) -> dict[str, Any]:
-        s = self.settings
-        return {"bootstrap_servers": s.kafka.bootstrap_servers, "connection": client_options(s),
-                "retry_wait": lambda attempt: in_place_wait(attempt, s.retry),
-                "max_in_flight": s.worker.max_in_flight, "max_buffered": s.worker.max_buffered,
-                "drain_timeout_seconds": s.worker.drain_timeout_seconds,
-                "consumer_options": {"session_timeout_ms": s.kafka.session_timeout_ms,
-                                     "heartbeat_interval_ms": max(100, s.kafka.session_timeout_ms // 4)}}
+
+def key_ordered(settings: Settings, clients: KafkaClients, *, group: str, topics: Iterable[str],
+                handler: Callable[[Record], Awaitable[object]], role: str | None = None,
+                auto_offset_reset: str = "earliest", **options: Any) -> KeyOrderedConsumer:
+    """A key-ordered group member sized and timed by `worker.*`, `kafka.*` and the in-place retry policy; its
+    clients are named `<client_id>[-<lifespan role>][-<role>]`."""
+    return KeyOrderedConsumer(group_id=group, topics=topics, handler=handler, auto_offset_reset=auto_offset_reset,
+                              **_engine_options(settings, clients, role), **options)
+
+
+def _engine_options(settings: Settings, clients: KafkaClients, role: str | None) -> dict[str, Any]:
+    s = settings
+    return {"clients": clients.scoped(role),
+            "retry_wait": lambda attempt: in_place_wait(attempt, s.retry),
+            "max_in_flight": s.worker.max_in_flight, "max_buffered": s.worker.max_buffered,
+            "drain_timeout_seconds": s.worker.drain_timeout_seconds,
+            "consumer_options": {"session_timeout_ms": s.kafka.session_timeout_ms,
+                                 "heartbeat_interval_ms": max(100, s.kafka.session_timeout_ms // 4)}}
 
 
 @asynccontextmanager
 async def lifespan(settings: Settings, *, publisher: Publisher | None = None, store: MemoryStore | None = None,
                    model: Model | None = None, rules: RulesModel | None = None,
-                   observer: ModelObserver | None = None, client_id: str | None = None) -> AsyncIterator[Deps]:
+                   observer: ModelObserver | None = None, role: str | None = None) -> AsyncIterator[Deps]:
     """Build what is not passed in, yield it all, close what was built (also when the body raises). Without a
     `publisher`, the worker's Kafka producer (the topics are checked first); `rules`: another rules model for the
-    rules planner (`eval`'s baselines); `observer`: who is told of each paid model call (the metrics by default)."""
+    rules planner (`eval`'s baselines); `observer`: who is told of each paid model call (the metrics by default);
+    `role` names this process's Kafka clients `<client_id>-<role>` (a replay's), the worker's are `<client_id>`."""
     tune_gc(settings.worker.gc_threshold)
     async with AsyncExitStack() as stack:
         raw = store if store is not None else await stack.enter_async_context(memory_store(settings, check=False))
@@ -118,13 +134,15 @@ async def lifespan(settings: Settings, *, publisher: Publisher | None = None, st
             if model is not None:
                 stack.push_async_callback(model.close)
         planner = build_planner(settings, timed, model=model, rules=rules)
+        clients = KafkaClients.from_settings(settings).scoped(role)
         if publisher is None:
-            producer = KafkaPublisher(client_options(settings), client_id or settings.kafka.client_id)
+            producer = KafkaPublisher(clients)
             await producer.start()
             stack.push_async_callback(producer.stop)
             publisher = producer
         yield Deps(settings=settings, routes=settings.routes(), store=timed, raw_store=raw,
-                   enrichment=Enrichment(planner, timed), publisher=publisher, signer=signer_from(settings))
+                   enrichment=Enrichment(planner, timed), publisher=publisher, signer=signer_from(settings),
+                   clients=clients)
 
 
 @asynccontextmanager

@@ -69,15 +69,13 @@ class Worker:
         async def deletion(record: Record) -> object:
             return await self.deletion_flow.handle(*arrival(record))
 
-        client = self.settings.kafka.client_id
         self.tickets: KeyOrderedConsumer = deps.consumer(
-            group=routes.tickets.group, topics=[routes.tickets.topic], handler=ticket, client_id=client,
+            group=routes.tickets.group, topics=[routes.tickets.topic], handler=ticket,
             auto_offset_reset=self.settings.kafka.auto_offset_reset,
             batch_handler=tickets if self.flow.whole_batches else None,
             on_revoke=lambda _: self.flow.revoked())
         self.deletions: KeyOrderedConsumer = deps.consumer(
-            group=routes.deletions.group, topics=[routes.deletions.topic], handler=deletion,
-            client_id=f"{client}-privacy")
+            group=routes.deletions.group, topics=[routes.deletions.topic], handler=deletion, role="privacy")
         try:
             await self.tickets.start()
             await self.deletions.start()

@@ -21,9 +21,11 @@
     │   ├── LiveGroup               a replay asked to run in a live worker group
     │   ├── EndpointError           the HTTP endpoints cannot listen
     │   ├── LocalServerError        a local broker or database could not be resolved, started or stopped
+    │   │   ├── BrokerError         the local Kafka broker (`localkafka`): no Java or Maven, jars, format, start
     │   │   └── ModelServerError    the local model server could not be fetched, built, verified or started
     │   └── EvalInputError          the labelled events or labels given to `eval` cannot be evaluated
     ├── UnknownEventType            not an error: a well-formed event of a type this worker does not handle
+    ├── EngineMisuse                the Kafka engine was used against its contract (a bug, never a record's fault)
     ├── ToolArgumentError           the model called a tool wrongly: goes back to the model, never to the consumer
     └── MemberFailed                a consumer stopped polling or committing: the process exits to be restarted
 """
@@ -149,6 +151,10 @@ class LocalServerError(ConfigurationError, RuntimeError):
     """Raised when a local broker or database could not be resolved, formatted, started or stopped."""
 
 
+class BrokerError(LocalServerError):
+    """Raised when the local KRaft broker (`localkafka`) could not be resolved, formatted, started or stopped."""
+
+
 class ModelServerError(LocalServerError):
     """Raised when the local model server (llama.cpp's, from PyPI) could not be built, its model file could not
     be fetched or did not verify, or the server died or did not answer in time; the message ends with the tail of
@@ -165,6 +171,11 @@ class UnknownEventType(EnricherError):
     def __init__(self, event_type: str) -> None:
         self.event_type = event_type
         super().__init__(event_type)
+
+
+class EngineMisuse(EnricherError, ValueError):
+    """Raised by the Kafka engine when used against its contract: limits that cannot hold (max_in_flight above
+    max_buffered), a partition's offsets handed to its tracker out of order."""
 
 
 class ToolArgumentError(EnricherError):

@@ -18,14 +18,10 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from ticket_enricher.core.errors import LocalServerError
+from ticket_enricher.core.errors import BrokerError
 
 KAFKA_VERSION = "4.3.1"
 READY_MARKER = "Kafka Server started"
-
-
-class BrokerError(LocalServerError):
-    """The local broker could not be resolved, formatted, started or stopped."""
 
 
 def default_lib_dir() -> Path:

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from ticket_enricher.config.settings import load_settings
+from ticket_enricher.consumers.engine.clients import KafkaClients
 from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 from ticket_enricher.consumers.engine.records import Record
 from ticket_enricher.consumers.flows.policy import in_place_wait
@@ -85,9 +86,14 @@ async def publish(bootstrap: str, topic: str, keys: int, per_key: int, partition
         await p.stop()
 
 
-def member(bootstrap: str, topic: str, group: str, handler: Recorder, **kwargs: object) -> KeyOrderedConsumer:
-    return KeyOrderedConsumer(bootstrap_servers=bootstrap, group_id=group, topics=[topic], handler=handler,
-                              retry_wait=retry_wait, **kwargs)  # type: ignore[arg-type]
+def clients(bootstrap: str, client_id: str = "ticket-enricher") -> KafkaClients:
+    return KafkaClients.plaintext(bootstrap, client_id)
+
+
+def member(bootstrap: str, topic: str, group: str, handler: Recorder, client_id: str = "ticket-enricher",
+           **kwargs: object) -> KeyOrderedConsumer:
+    return KeyOrderedConsumer(clients=clients(bootstrap, client_id), group_id=group, topics=[topic],
+                              handler=handler, retry_wait=retry_wait, **kwargs)  # type: ignore[arg-type]
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -99,7 +105,7 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> No
 
 
 async def lag_of(bootstrap: str, group: str, topic: str) -> list[int]:
-    return [p.lag for p in await group_lag(bootstrap, group, [topic])]
+    return [p.lag for p in await group_lag(clients(bootstrap), group, [topic])]
 
 
 async def hand_over(bootstrap: str, group: str, topic: str, a: KeyOrderedConsumer, b: KeyOrderedConsumer,

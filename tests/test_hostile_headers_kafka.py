@@ -57,9 +57,9 @@ def nearly_too_large(key: bytes, value: bytes) -> list[tuple[str, bytes]]:
 
 
 async def lags(settings: Settings) -> dict[str, int]:
-    from ticket_enricher.consumers.engine.connection import client_options
+    from ticket_enricher.consumers.engine.clients import KafkaClients
 
-    return {group: sum(p.lag for p in await group_lag(client_options(settings), group, topics))
+    return {group: sum(p.lag for p in await group_lag(KafkaClients.from_settings(settings), group, topics))
             for group, topics in watched_groups(settings).items()}
 
 

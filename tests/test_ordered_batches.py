@@ -8,12 +8,13 @@ import random
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 from ticket_enricher.consumers.engine.records import Record
-from tests.ordered_helpers import Recorder, hand_over, lag_of, publish, retry_wait, wait_until
+from tests.ordered_helpers import Recorder, clients, hand_over, lag_of, publish, retry_wait, wait_until
 
 pytestmark = pytest.mark.kafka
 
@@ -35,12 +36,14 @@ class Batched:
         self.sizes.append(len(records))
 
 
-def batch_member(bootstrap: str, topic: str, group: str, handler: Batched, **kwargs: object) -> KeyOrderedConsumer:
+def batch_member(bootstrap: str, topic: str, group: str, handler: Callable[[list[Record]], Awaitable[None]],
+                 client_id: str = "ticket-enricher", **kwargs: object) -> KeyOrderedConsumer:
     async def unused(record: Record) -> None:
         raise AssertionError("batch mode runs the batch handler only")
 
-    return KeyOrderedConsumer(bootstrap_servers=bootstrap, group_id=group, topics=[topic], handler=unused,
-                              batch_handler=handler, retry_wait=retry_wait, **kwargs)  # type: ignore[arg-type]
+    return KeyOrderedConsumer(clients=clients(bootstrap, client_id), group_id=group, topics=[topic],
+                              handler=unused, batch_handler=handler, retry_wait=retry_wait,
+                              **kwargs)  # type: ignore[arg-type]
 
 
 async def test_batch_mode_hands_whole_fetches_over_in_order_and_commits_every_offset(
@@ -75,8 +78,7 @@ async def test_batch_mode_fetches_the_next_batch_while_one_is_written_and_no_mor
         await handler(records)
 
     group = f"g-{uuid.uuid4().hex[:6]}"
-    consumer = batch_member(kafka_bootstrap, topic, group, handler, max_in_flight=10, max_buffered=50)
-    consumer._batches.handler = held  # type: ignore[union-attr]
+    consumer = batch_member(kafka_bootstrap, topic, group, held, max_in_flight=10, max_buffered=50)
     await consumer.start()
     try:
         await wait_until(lambda: consumer.in_flight > 0 and consumer.buffered - consumer.in_flight >= 50)
@@ -138,7 +140,7 @@ async def test_send_many_puts_each_key_where_send_would_in_order_whatever_the_ba
     from ticket_enricher.consumers.engine.publishing import KafkaPublisher
 
     topic, reference = await topic_factory(5), await topic_factory(5)
-    publisher = KafkaPublisher(kafka_bootstrap, "test-send-many")
+    publisher = KafkaPublisher(clients(kafka_bootstrap, "test-send-many"))
     await publisher.start()
     try:
         messages = [(topic, f"{k}:{i}:".encode() + b"x" * 3000, f"k{k}".encode(), [("h", b"1")])

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 from ticket_enricher.consumers.engine.records import Record
-from tests.ordered_helpers import Recorder, hand_over, lag_of, member, publish, retry_wait, wait_until
+from tests.ordered_helpers import Recorder, clients, hand_over, lag_of, member, publish, retry_wait, wait_until
 
 pytestmark = pytest.mark.kafka
 
@@ -49,7 +49,7 @@ async def test_fetching_pauses_at_the_buffer_limit_and_the_member_stays_in_the_g
     try:
         while handler.total() < 240:
             peak_buffered = max(peak_buffered, consumer.buffered)
-            paused_seen |= bool(consumer._consumer.paused())
+            paused_seen |= bool(consumer.paused)
             await asyncio.sleep(0.005)
     finally:
         await consumer.stop()
@@ -115,7 +115,7 @@ async def test_a_record_waiting_for_its_due_time_holds_no_slot(kafka_bootstrap: 
         started.setdefault((record.key or b"").decode(), time.time())
         await handler(record)
 
-    consumer = KeyOrderedConsumer(bootstrap_servers=kafka_bootstrap, group_id=f"g-{uuid.uuid4().hex[:6]}",
+    consumer = KeyOrderedConsumer(clients=clients(kafka_bootstrap), group_id=f"g-{uuid.uuid4().hex[:6]}",
                                   topics=[topic], handler=timed, max_in_flight=1, retry_wait=retry_wait,
                                   due_ms=lambda r: int(r.header("due") or 0))
     await consumer.start()
@@ -143,7 +143,7 @@ async def test_the_next_owner_skips_what_was_finished_beyond_the_commit_point(
             await asyncio.sleep(3600)
         await first(record)
 
-    a = KeyOrderedConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, topics=[topic], handler=stuck_on_k0,
+    a = KeyOrderedConsumer(clients=clients(kafka_bootstrap), group_id=group, topics=[topic], handler=stuck_on_k0,
                            max_in_flight=4, drain_timeout_seconds=0.5, retry_wait=retry_wait)
     await a.start()
     try:

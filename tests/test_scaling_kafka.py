@@ -21,6 +21,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from ticket_enricher.config.settings import Settings
+from ticket_enricher.consumers.engine.clients import KafkaClients
 from ticket_enricher.consumers.operations.lag import group_lag
 from ticket_enricher.consumers.operations.status import describe_groups, watched_groups
 from ticket_enricher.core.events import Ticket, TicketEvent
@@ -94,7 +95,7 @@ async def wait_for(reader: TopicReader, settings: Settings, event_ids: set[str],
         if event_ids <= set(seen):
             return seen
         if loop.time() > deadline:
-            lag = await group_lag(settings.kafka.bootstrap_servers, settings.kafka.group_id,
+            lag = await group_lag(KafkaClients.from_settings(settings), settings.kafka.group_id,
                                   [settings.topics.tickets])
             try:
                 groups: object = await describe_groups(settings, list(watched_groups(settings)))
@@ -126,7 +127,7 @@ async def assert_drained(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
     while True:
-        lag = await group_lag(settings.kafka.bootstrap_servers, settings.kafka.group_id, [settings.topics.tickets])
+        lag = await group_lag(KafkaClients.from_settings(settings), settings.kafka.group_id, [settings.topics.tickets])
         if lag and all(p.lag == 0 for p in lag):
             return
         assert loop.time() < deadline, f"lag stays {[(p.partition, p.lag) for p in lag]}"

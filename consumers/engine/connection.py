@@ -17,7 +17,7 @@ from ticket_enricher.core.errors import KafkaSecurityError
 
 
 def client_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for any aiokafka client: `AIOKafkaConsumer(**client_options(s), group_id=...)`."""
+    """Keyword arguments every aiokafka client takes; `engine.clients.KafkaClients` builds the clients with them."""
     kafka = settings.kafka
     options: dict[str, Any] = {"bootstrap_servers": kafka.bootstrap_servers,
                                "security_protocol": kafka.security_protocol}

@@ -16,6 +16,8 @@ import base64
 import zlib
 from collections import deque
 
+from ticket_enricher.core.errors import EngineMisuse
+
 METADATA_PREFIX = "te1:"
 MAX_METADATA_CHARS = 3500  # brokers refuse more than offset.metadata.max.bytes (4096 by default)
 
@@ -57,7 +59,7 @@ class PartitionOffsets:
 
     def fetched(self, offset: int) -> None:
         if self.last_fetched is not None and offset <= self.last_fetched:
-            raise ValueError(f"offset {offset} fetched after {self.last_fetched}; offsets must increase")
+            raise EngineMisuse(f"offset {offset} fetched after {self.last_fetched}; offsets must increase")
         self._pending.append(offset)
         if self.first_fetched is None:
             self.first_fetched = offset

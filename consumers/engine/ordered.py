@@ -3,16 +3,19 @@
 Why not a FastStream subscriber: it runs one record at a time per subscriber, or with `max_workers` either one
 consumer per partition or, with ack-first, any order and offsets committed before the work is done. An LLM call
 takes seconds, so the first caps a member at partitions ÷ latency and the second loses order and events. This does
-what Confluent's Parallel Consumer and Karafka's virtual partitions do, once, on aiokafka:
+what Confluent's Parallel Consumer and Karafka's virtual partitions do, once, on aiokafka.
 
-* Records are queued per key (records without a key per partition); one task per busy key runs its records in
-  offset order; a semaphore bounds the records in flight across keys to N.
-* Exact offsets (`engine.draining`; rebalances: `engine.rebalance`; bounded reads for replays: `engine.bounded`):
-  a crash replays the records in flight, a graceful hand-over none.
+One consumer, in parts that share one explicit `PartitionState` (`engine.partitions`) and nothing else:
+
+    this module          start and stop, the poll loop, back-pressure
+    engine.dispatch      records queued per key, one task per busy key, N in flight (or engine.batches)
+    engine.committer     exact offsets: commit points with the done-bitmap metadata
+    engine.draining      giving partitions up: on a revoke, and on stop within `drain_timeout`
+    engine.rebalance     the group's rebalances (engine.bounded: a replay's fixed partitions instead)
+
 * Back-pressure: past `max_buffered` unfinished records (in batch mode, beside the batch being written) every
   partition is paused, and resumed below half of it; the poll never stops, so a slow model never evicts a member.
-* A handler that raises (its outcome could not be published) runs again after `retry_wait(attempt)` seconds (the
-  policy's `in_place_wait`): its key waits, other keys go on, its partition's commit point stays behind it.
+* A crash replays the records in flight, a graceful hand-over none.
 
 The engine knows records, keys and handlers: nothing about tickets, settings or the flows.
 """
@@ -21,42 +24,51 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Hashable, Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from ticket_enricher.consumers import metrics
 from ticket_enricher.consumers.engine.batches import BatchHandler, Batches
-from ticket_enricher.consumers.engine.draining import Draining
-from ticket_enricher.consumers.engine.offsets import PartitionOffsets
+from ticket_enricher.consumers.engine.clients import KafkaClients, close, started
+from ticket_enricher.consumers.engine.committer import Committer
+from ticket_enricher.consumers.engine.dispatch import Handler, KeyDispatch, ordering_key
+from ticket_enricher.consumers.engine.draining import drain
+from ticket_enricher.consumers.engine.failure import Failure
+from ticket_enricher.consumers.engine.partitions import PartitionState
+from ticket_enricher.consumers.engine.rebalance import GroupSubscription, Rebalance, group_timing
 from ticket_enricher.consumers.engine.records import Record
-from ticket_enricher.consumers.engine.rebalance import Rebalance, group_timing
+from ticket_enricher.core.errors import EngineMisuse
 
 log = logging.getLogger("ticket_enricher.ordered")
 
-Handler = Callable[[Record], Awaitable[object]]
 _POLL_MS = 100
-_DUE_CHECK_SECONDS = 0.5  # a waiting record notices a revoke or stop this soon
 
 
-def ordering_key(record: Record) -> Hashable:
-    return record.key if record.key is not None else (record.topic, record.partition)
+class Reading(Protocol):
+    """Which partitions a member reads and how far: the group's (`engine.rebalance.GroupSubscription`), or
+    fixed ones up to fixed offsets (`engine.bounded.Bounds`)."""
+
+    async def join(self, consumer: AIOKafkaConsumer, listener: Rebalance) -> None: ...
+
+    def stop_offset(self, tp: TopicPartition) -> int | None: ...
+
+    async def fetched(self, consumer: AIOKafkaConsumer) -> bool: ...
+
+    def held_back(self) -> set[TopicPartition]: ...
 
 
-class KeyOrderedConsumer(Draining):
+class KeyOrderedConsumer:
     def __init__(
         self,
         *,
-        bootstrap_servers: str,
+        clients: KafkaClients,
         group_id: str,
         topics: Iterable[str],
         handler: Handler,
         retry_wait: Callable[[int], float],
-        client_id: str = "ticket-enricher",
         max_in_flight: int = 64,
         max_buffered: int = 1000,
         drain_timeout_seconds: float = 30.0,
@@ -64,114 +76,181 @@ class KeyOrderedConsumer(Draining):
         consumer_options: dict[str, Any] | None = None,
         key_of: Callable[[Record], Hashable] = ordering_key,
         due_ms: Callable[[Record], int] | None = None,
-        connection: dict[str, Any] | None = None,
         batch_handler: BatchHandler | None = None,
         on_revoke: Callable[[set[TopicPartition]], None] | None = None,
+        reading: Reading | None = None,
+        commits: bool = True,
     ) -> None:
-        """`due_ms`: a record is not started before this time (epoch ms); its account waits for it without
+        """`clients`: its consumer is `clients.consumer()`, the admin client reading commit metadata
+        `clients.admin("offsets")` (scope the factory to name them: `clients.scoped("privacy")`).
+        `due_ms`: a record is not started before this time (epoch ms); its account waits for it without
         holding a slot. Records of one key must come due in offset order (true of one delay tier).
         `retry_wait(attempt)`: seconds before a handler that raised is run again on the same record.
-        `connection`: security options for the consumer and its admin client (`consumers.engine.connection`).
-        `batch_handler`: batch mode (`consumers.engine.batches`): every fetch goes to it at once, `handler` unused.
-        `on_revoke`: told which partitions a rebalance took away, once they are drained (a handler's cache)."""
+        `batch_handler`: batch mode (`engine.batches`): every fetch goes to it at once, `handler` unused.
+        `on_revoke`: told which partitions a rebalance took away, once they are drained (a handler's cache).
+        `reading`: the group's partitions (default), or a replay's (`engine.bounded`).
+        `commits`: False for a dry run that commits nothing."""
         if max_in_flight < 1 or max_buffered < max_in_flight:
-            raise ValueError("need 1 <= max_in_flight <= max_buffered")
-        super().__init__(drain_timeout_seconds)
+            raise EngineMisuse("need 1 <= max_in_flight <= max_buffered")
         self.topics = list(topics)
         self.group_id = group_id
-        self.handler = handler
-        self.retry_wait = retry_wait
-        self.key_of = key_of
-        self.due_ms = due_ms
-        self.max_in_flight = max_in_flight
         self.max_buffered = max_buffered
-        self._connection: dict[str, Any] = {**(connection or {}), "bootstrap_servers": bootstrap_servers}
-        self._consumer_options: dict[str, Any] = dict(
-            **self._connection, group_id=group_id, client_id=client_id, enable_auto_commit=False,
-            auto_offset_reset=auto_offset_reset, **{**group_timing(drain_timeout_seconds), **(consumer_options or {})})
-        self._consumer: AIOKafkaConsumer = None  # type: ignore[assignment]  # made in start(), inside the loop
+        self.drain_timeout = drain_timeout_seconds
+        self.on_revoke = on_revoke
+        self._clients = clients
+        self._reading: Reading = reading or GroupSubscription(self.topics)
+        self._options: dict[str, Any] = dict(
+            group_id=group_id, auto_offset_reset=auto_offset_reset,
+            **{**group_timing(drain_timeout_seconds), **(consumer_options or {})})
+        self._commits = commits
+        self._state = PartitionState()
+        self._failure = Failure()
+        label = ",".join(self.topics)
+        self._in_flight_gauge = metrics.IN_FLIGHT.labels(label)
+        self._buffered_gauge = metrics.BUFFERED.labels(label)
+        self._work: KeyDispatch | Batches = (
+            Batches(self._state, batch_handler, retry_wait=retry_wait, name=group_id,
+                    in_flight_gauge=self._in_flight_gauge) if batch_handler is not None else
+            KeyDispatch(self._state, handler, retry_wait=retry_wait, max_in_flight=max_in_flight, key_of=key_of,
+                        due_ms=due_ms, failure=self._failure, in_flight_gauge=self._in_flight_gauge))
+        self._consumer: AIOKafkaConsumer | None = None  # made in start(), inside the loop
         self._admin: AIOKafkaAdminClient | None = None  # reads the done-offsets metadata of assigned partitions
-        self._keys: dict[Hashable, deque[Record]] = {}
-        self._key_tasks: dict[Hashable, asyncio.Task[None]] = {}
-        self._slots = asyncio.Semaphore(max_in_flight)
-        self._buffered = 0
+        self._committer: Committer | None = None
         self._paused = False
         self._started = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._failure: asyncio.Future[BaseException] | None = None
-        self._batches = Batches(self, batch_handler) if batch_handler is not None else None
-        self.on_revoke = on_revoke
-        self.peak_in_flight = 0
-        self.skipped_done = 0  # records a previous owner had finished (from the commit metadata)
-        self._in_flight_gauge = metrics.IN_FLIGHT.labels(",".join(self.topics))
-        self._buffered_gauge = metrics.BUFFERED.labels(",".join(self.topics))
-        self.assignments = 0  # rebalances this member took part in
+
+    # -- what it holds ----------------------------------------------------------------------------------------
+
+    @property
+    def partitions(self) -> PartitionState:
+        return self._state
 
     @property
     def in_flight(self) -> int:
-        return self._batches.running if self._batches is not None else len(self._running)
+        return self._work.in_flight
+
+    @property
+    def peak_in_flight(self) -> int:
+        return self._work.peak_in_flight
 
     @property
     def buffered(self) -> int:
         """Records fetched and not done: running or waiting for their key or a slot."""
-        return self._buffered
+        return self._work.buffered
+
+    @property
+    def skipped_done(self) -> int:
+        """Records a previous owner had finished (from the commit metadata)."""
+        return self._state.skipped_done
+
+    @property
+    def assignments(self) -> int:
+        """Rebalances this member took part in."""
+        return self._state.assignments
 
     @property
     def assignment(self) -> set[TopicPartition]:
-        return set(self._consumer.assignment()) if self._started else set()
+        return set(self._consumer.assignment()) if self._started and self._consumer is not None else set()
+
+    @property
+    def paused(self) -> set[TopicPartition]:
+        """Partitions whose fetching is paused now (back-pressure, or read to their stop)."""
+        return set(self._consumer.paused()) if self._started and self._consumer is not None else set()
+
+    # -- start and stop ---------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._admin = AIOKafkaAdminClient(**self._connection, client_id=f"{self._consumer_options['client_id']}"
-                                                                        "-offsets")
-        await self._admin.start()
-        self._consumer = AIOKafkaConsumer(**self._consumer_options)
-        await self._join()
+        """Connect and join (or, bounded, assign); on failure every client made is closed before the error goes
+        on, and `stop()` has nothing to do."""
+        self._admin = await started(self._clients.admin("offsets"))
+        self._consumer = consumer = self._clients.consumer(**self._options)
+        self._committer = Committer(self._state, consumer, enabled=self._commits)
+        listener = Rebalance(self._state, drain=self._drain, read_committed=self._read_committed,
+                             on_revoke=self.on_revoke)
+        try:
+            await self._reading.join(consumer, listener)
+        except BaseException:
+            await self._close_clients()
+            raise
         self._started = True
-        self._failure = asyncio.get_running_loop().create_future()
-        self._tasks = [asyncio.create_task(self._poll(), name=f"{self.group_id}-poll")]
-        if self.commits:
-            self._tasks.append(asyncio.create_task(self._committer(), name=f"{self.group_id}-commit"))
-        if self._batches is not None:
-            self._tasks.append(asyncio.create_task(self._batches.run(), name=f"{self.group_id}-batches"))
+        self._failure.arm()
+        work = [(f"{self.group_id}-poll", self._poll)]
+        if self._commits:
+            work.append((f"{self.group_id}-commit", self._committer.run))
+        self._tasks = [asyncio.create_task(run(), name=name) for name, run in work + self._work.background()]
         for task in self._tasks:
-            task.add_done_callback(self._watch)
+            task.add_done_callback(self._failure.watch)
 
-    async def _join(self) -> None:
-        """Subscribe as a member of the group (the bounded reader assigns its partitions instead)."""
-        self._consumer.subscribe(self.topics, listener=Rebalance(self))
-        await self._consumer.start()
-
-    def _watch(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and (error := task.exception()) is not None:
-            self._fail(error, task.get_name())
-
-    def _fail(self, error: BaseException, where: str) -> None:
-        log.error("%s failed; this member can no longer make progress", where, exc_info=error)
-        if self._failure is not None and not self._failure.done():
-            self._failure.set_result(error)
+    async def stop(self) -> None:
+        """Stop fetching, let in-flight records finish (up to `drain_timeout`), commit, leave the group."""
+        if not self._started:
+            return
+        self._state.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        try:
+            try:
+                await self._drain(self._state.held)
+            finally:
+                self._state.closed()
+            await self._work.close()
+        finally:
+            self._started = False
+            await self._close_clients()
+            self._in_flight_gauge.set(0)
+            self._buffered_gauge.set(0)
 
     async def failed(self) -> BaseException:
         """Returns the error once a background task died: a member that stopped polling or committing
         still heartbeats and would hold its partitions forever, so its owner must stop it."""
-        assert self._failure is not None, "start() first"
-        return await asyncio.shield(self._failure)
+        return await self._failure.wait()
+
+    @property
+    def error(self) -> BaseException | None:
+        """The error a background task died of, if one did."""
+        return self._failure.error
+
+    async def commit(self) -> None:
+        """Commit what is done of every partition held (the bounded reader, at its end)."""
+        assert self._committer is not None, "start() first"
+        await self._committer.commit(self._state.holding())
+
+    async def _close_clients(self) -> None:
+        try:
+            if self._consumer is not None:
+                await close(self._consumer)
+        finally:
+            if self._admin is not None:
+                await close(self._admin)
+
+    async def _drain(self, partitions: set[TopicPartition]) -> None:
+        assert self._committer is not None
+        await drain(partitions, state=self._state, work=self._work, committer=self._committer,
+                    timeout=self.drain_timeout)
+
+    async def _read_committed(self, partitions: set[TopicPartition]) -> dict[TopicPartition, Any]:
+        assert self._admin is not None
+        return await self._admin.list_consumer_group_offsets(self.group_id, partitions=list(partitions))
 
     # -- fetching ---------------------------------------------------------------------------------------------
 
     async def _poll(self) -> None:
-        consumer = self._consumer
+        consumer, state, work, reading = self._consumer, self._state, self._work, self._reading
+        assert consumer is not None
         while True:
-            self._apply_backpressure()
-            room = max(1, self.max_buffered - self._waiting())
+            self._apply_backpressure(consumer)
+            room = max(1, self.max_buffered - work.waiting)
             batches = await consumer.getmany(timeout_ms=_POLL_MS, max_records=room)
             for tp, records in batches.items():
-                if tp in self._revoking:
+                if state.is_revoking(tp):
                     continue  # fetched just before the partition moved; its next owner reads these
-                if tp not in self._offsets:  # assigned, but what its last owner finished is still loading
+                offsets = state.offsets(tp)
+                if offsets is None:  # assigned, but what its last owner finished is still loading
                     consumer.seek(tp, records[0].offset)
                     continue
-                offsets = self._offsets[tp]
-                stop = self._stop_offset(tp)
+                stop = reading.stop_offset(tp)
                 seen = offsets.last_fetched
                 if seen is not None and records[0].offset <= seen:
                     log.warning("%s[%d] fetched again from %d after %d; skipping what is already taken",
@@ -179,122 +258,21 @@ class KeyOrderedConsumer(Draining):
                 for raw in records:
                     if stop is not None and raw.offset >= stop:
                         break
-                    if seen is None or raw.offset > seen:
-                        self._accept(offsets, Record.from_kafka(raw))
-            await self._fetched()
-            self._buffered_gauge.set(self._buffered)
+                    if (seen is None or raw.offset > seen) and state.fetched(offsets, raw.offset):
+                        work.accept(Record.from_kafka(raw))
+            if await reading.fetched(consumer):
+                state.progressed()
+            self._buffered_gauge.set(work.buffered)
 
-    def _stop_offset(self, tp: TopicPartition) -> int | None:
-        """Where reading `tp` ends (excluded); None: never (a group member reads on)."""
-        return None
-
-    async def _fetched(self) -> None:
-        """After each poll (the bounded reader pauses partitions that reached their stop)."""
-
-    def _accept(self, offsets: PartitionOffsets, record: Record) -> None:
-        offsets.fetched(record.offset)
-        if record.offset in offsets.already_done:
-            offsets.already_done.discard(record.offset)
-            offsets.done(record.offset)
-            self.skipped_done += 1
-            self._dirty.set()
-            return
-        self._buffered += 1
-        if self._batches is not None:
-            self._batches.accept(record)
-            return
-        key = self.key_of(record)
-        queue = self._keys.get(key)
-        if queue is None:
-            queue = self._keys[key] = deque()
-        queue.append(record)
-        if key not in self._key_tasks:
-            self._key_tasks[key] = asyncio.create_task(self._run_key(key, queue))
-
-    def _waiting(self) -> int:  # in batch mode the next batch is fetched while one is written (<= 2x max_buffered)
-        return self._buffered - (self._batches.running if self._batches is not None else 0)
-
-    def _apply_backpressure(self) -> None:
-        assigned = self._consumer.assignment()
-        waiting = self._waiting()
+    def _apply_backpressure(self, consumer: AIOKafkaConsumer) -> None:
+        assigned = consumer.assignment()
+        waiting = self._work.waiting
         if waiting >= self.max_buffered:
             if not self._paused:
-                log.debug("%d records waiting; pausing fetches", self._buffered)
-            self._consumer.pause(*assigned)  # again each round: partitions assigned meanwhile start unpaused
+                log.debug("%d records waiting; pausing fetches", self._work.buffered)
+            consumer.pause(*assigned)  # again each round: partitions assigned meanwhile start unpaused
             self._paused = True
         elif self._paused and waiting <= self.max_buffered // 2:
-            self._consumer.resume(*(assigned - self._held_back()))
+            consumer.resume(*(assigned - self._reading.held_back()))
             self._paused = False
 
-    def _held_back(self) -> set[TopicPartition]:
-        """Partitions back-pressure must not resume (the bounded reader's, once read to their stop)."""
-        return set()
-
-    # -- processing -------------------------------------------------------------------------------------------
-
-    async def _run_key(self, key: Hashable, queue: deque[Record]) -> None:
-        try:
-            while queue and not self._stopping:
-                record = queue[0]
-                tp = TopicPartition(record.topic, record.partition)
-                if self._gone(tp):
-                    queue.popleft()
-                    self._buffered -= 1
-                    continue
-                if self.due_ms is not None and not await self._wait_until_due(record, tp):
-                    continue
-                async with self._slots:
-                    if self._stopping or not queue or queue[0] is not record or self._gone(tp):
-                        continue  # the member stops, or a revoke dropped this record while it waited for a slot
-                    self._running[key] = tp
-                    self.peak_in_flight = max(self.peak_in_flight, len(self._running))
-                    self._in_flight_gauge.set(len(self._running))
-                    try:
-                        finished = await self._handle(record, tp)
-                    finally:
-                        del self._running[key]
-                        self._in_flight_gauge.set(len(self._running))
-                        self._progress.set()
-                    if not finished:
-                        continue
-                    queue.popleft()
-                    self._buffered -= 1
-                    self._offsets[tp].done(record.offset)
-                    self._dirty.set()
-        except Exception as error:
-            self._fail(error, f"the task of key {key!r}")
-        finally:
-            if self._key_tasks.get(key) is asyncio.current_task():
-                del self._key_tasks[key]
-                if not queue:
-                    self._keys.pop(key, None)
-                elif not self._stopping and not (self._failure and self._failure.done()):
-                    # cancelled while records wait behind: hand them to a new task
-                    self._key_tasks[key] = asyncio.create_task(self._run_key(key, queue))
-
-    async def _wait_until_due(self, record: Record, tp: TopicPartition) -> bool:
-        """Sleep until the record is due; False if the member stops or loses the partition meanwhile. The due
-        time is asked once per wait: a bound relative to "now" (`consumers.flows.provenance.due_ms`) stays put."""
-        assert self.due_ms is not None
-        due = self.due_ms(record) / 1000
-        while (wait := due - time.time()) > 0:
-            if self._stopping or self._gone(tp):
-                return False
-            await asyncio.sleep(min(wait, _DUE_CHECK_SECONDS))
-        return not (self._stopping or self._gone(tp))
-
-    async def _handle(self, record: Record, tp: TopicPartition) -> bool:
-        """Run the handler until it succeeds; False when the partition was lost or the member stops meanwhile."""
-        attempt = 1
-        while True:
-            try:
-                await self.handler(record)
-                return True
-            except Exception:
-                wait = self.retry_wait(attempt)
-                log.exception("handler failed; retrying in %.1fs", wait,
-                              extra={"partition": record.partition, "offset": record.offset})
-            if self._stopping or self._gone(tp):
-                return False
-            await asyncio.sleep(wait)
-            attempt += 1

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
 
+from ticket_enricher.consumers.engine.clients import KafkaClients, started
 from ticket_enricher.consumers.engine.records import Record
 
 # (topic, value, key, headers)
@@ -35,21 +36,16 @@ class Publisher(Protocol):
 class KafkaPublisher:
     """`Publisher` over one idempotent aiokafka producer (acks=all), started and stopped by the worker."""
 
-    def __init__(self, connection: dict[str, Any] | str, client_id: str) -> None:
-        """`connection`: `consumers.engine.connection.client_options(settings)`, or just bootstrap servers."""
-        self.connection = connection if isinstance(connection, dict) else {"bootstrap_servers": connection}
-        self.client_id = client_id
+    def __init__(self, clients: KafkaClients, role: str | None = None) -> None:
+        """The producer is `clients.producer(role)`: client id `<client_id>` or `<client_id>-<role>`."""
+        self.clients = clients
+        self.role = role
         self._producer: Any = None
         self._partitioner = DefaultPartitioner()  # the producer's own (murmur2 of the key, as Java clients)
 
     async def start(self) -> None:
-        from aiokafka import AIOKafkaProducer
-
-        self._producer = AIOKafkaProducer(
-            **self.connection, client_id=self.client_id, acks="all",
-            enable_idempotence=True, linger_ms=5,
-        )
-        await self._producer.start()
+        self._producer = await started(self.clients.producer(self.role, acks="all", enable_idempotence=True,
+                                                             linger_ms=5))
 
     async def stop(self) -> None:
         if self._producer is not None:

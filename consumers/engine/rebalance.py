@@ -1,4 +1,4 @@
-"""What a key-ordered consumer does when the group moves partitions.
+"""What a key-ordered consumer does when the group moves partitions, and how a group member joins.
 
 On revoke: drain the lost partitions (finish or cancel their in-flight records, commit what is done) before the
 rebalance goes on. A member that is stopping holds the rebalance until its own final drain and commit are over,
@@ -10,17 +10,19 @@ metadata) and what this member finished itself before a refused commit, so those
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
-from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
-from ticket_enricher.consumers.engine.offsets import PartitionOffsets, decode_done
-
-if TYPE_CHECKING:
-    from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
+from ticket_enricher.consumers.engine.offsets import decode_done
+from ticket_enricher.consumers.engine.partitions import PartitionState
 
 log = logging.getLogger("ticket_enricher.ordered")
 _COMMIT_SLACK_MS = 10_000  # beyond drain_timeout, for the revoke's final commit
+
+# the group's committed offsets (offset and metadata) of these partitions
+ReadCommitted = Callable[[set[TopicPartition]], Awaitable[dict[TopicPartition, Any]]]
 
 
 def group_timing(drain_timeout_seconds: float) -> dict[str, int]:
@@ -34,36 +36,60 @@ def group_timing(drain_timeout_seconds: float) -> dict[str, int]:
 
 
 class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, owner: KeyOrderedConsumer) -> None:
-        self.owner = owner
+    def __init__(self, state: PartitionState, *, drain: Callable[[set[TopicPartition]], Awaitable[None]],
+                 read_committed: ReadCommitted,
+                 on_revoke: Callable[[set[TopicPartition]], None] | None = None) -> None:
+        """`on_revoke`: told which partitions a rebalance took away, once they are drained."""
+        self._state = state
+        self._drain = drain
+        self._read_committed = read_committed
+        self._on_revoke = on_revoke
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        if self.owner._stopping:
-            await self.owner._stop_drained.wait()
+        if self._state.closing:
+            await self._state.wait_closed()
         elif revoked:
             log.info("partitions revoked: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in revoked))
-            await self.owner._drain(set(revoked))
-            if self.owner.on_revoke is not None:
-                self.owner.on_revoke(set(revoked))
+            await self._drain(set(revoked))
+            if self._on_revoke is not None:
+                self._on_revoke(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        owner = self.owner
-        owner.assignments += 1
         committed: dict[TopicPartition, Any] = {}
-        if assigned and owner._admin is not None:
+        if assigned:
             try:
-                committed = await owner._admin.list_consumer_group_offsets(owner.group_id,
-                                                                           partitions=list(assigned))
+                committed = await self._read_committed(set(assigned))
             except Exception as error:  # not fatal: finished records are then simply run again (idempotent)
                 log.warning("could not read which records the previous owner finished: %s", error)
-        unsaved, owner._unsaved = owner._unsaved, {}
+        starts: dict[TopicPartition, tuple[int, set[int]]] = {}
         for tp in assigned:
             c = committed.get(tp)
-            start = c.offset if c is not None and c.offset >= 0 else 0
-            done = decode_done(c.offset, c.metadata) if c is not None and c.offset >= 0 else set()
-            if tp in unsaved:  # ours again: what this member finished is done, committed or not
-                done |= unsaved[tp].finished_since(start)
-            owner._offsets[tp] = PartitionOffsets(already_done=done)
-            owner._revoking.discard(tp)
+            known = c is not None and c.offset >= 0
+            starts[tp] = (c.offset, decode_done(c.offset, c.metadata)) if known else (0, set())
+        self._state.assign(starts)
         if assigned:
             log.info("partitions assigned: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+
+
+class GroupSubscription:
+    """How a group member reads: it subscribes to its topics, the group assigns the partitions (with `Rebalance`),
+    and it reads on for as long as it runs. The bounded reader (`engine.bounded.Bounds`) reads otherwise."""
+
+    def __init__(self, topics: Iterable[str]) -> None:
+        self.topics = list(topics)
+
+    async def join(self, consumer: AIOKafkaConsumer, listener: Rebalance) -> None:
+        consumer.subscribe(self.topics, listener=listener)
+        await consumer.start()
+
+    def stop_offset(self, tp: TopicPartition) -> int | None:
+        """Where reading `tp` ends (excluded): never."""
+        return None
+
+    async def fetched(self, consumer: AIOKafkaConsumer) -> bool:
+        """After each poll; True when a partition was read to its end: never."""
+        return False
+
+    def held_back(self) -> set[TopicPartition]:
+        """Partitions back-pressure must not resume: none."""
+        return set()

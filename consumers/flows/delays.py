@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ticket_enricher.config.routes import Route, Tier
 from ticket_enricher.consumers import metrics
-from ticket_enricher.consumers.engine import ordered
+from ticket_enricher.consumers.engine.dispatch import ordering_key
 from ticket_enricher.consumers.engine.records import Record
 from ticket_enricher.consumers.flows import provenance
 from ticket_enricher.consumers.flows.provenance import Provenance
@@ -38,7 +38,7 @@ FlowHandler = Callable[[Record, Provenance], Awaitable[object]]
 
 
 def _tier_key(record: Record) -> Hashable:
-    return (record.topic, ordered.ordering_key(record))
+    return (record.topic, ordering_key(record))
 
 
 class DelayTiers:
@@ -49,8 +49,7 @@ class DelayTiers:
         self.lateness_ms: list[tuple[str, int]] = []  # (tier topic, start of processing minus due time)
         self.tiers = [
             deps.consumer(group=route.tier_group, topics=[tier.topic], handler=self._handler(tier),
-                          client_id=f"{deps.settings.kafka.client_id}-{route.flow}-delays",
-                          key_of=_tier_key, due_ms=self._due(tier))
+                          role=f"{route.flow}-delays", key_of=_tier_key, due_ms=self._due(tier))
             for tier in route.tiers
         ]
 

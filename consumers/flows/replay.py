@@ -3,9 +3,10 @@
 * A consumer group of its own, never the live one (whose committed offsets are the live position): by default
   `<group_id>.replay.<since>-<until>`, so an interrupted replay rerun with the same window resumes where it
   stopped (records finished beyond the commit point travel in the commit's metadata, as in the live worker).
-* Each partition starts at the first offset at or after `since` (`offsets_for_times`), or at the group's
-  committed offset when it has one further on, and stops before the first offset at or after `until`, or at the
-  end offset snapshotted at start: events published meanwhile are the live worker's.
+* Each partition starts at the first offset at or after `since`, or at the group's committed offset when it has
+  one further on, and stops before the first offset at or after `until`, or at the end offset snapshotted at
+  start: events published meanwhile are the live worker's (`consumers.engine.bounded.plan_bounds` plans it, and
+  its `BoundedConsumer` reads it).
 * Per event: outside `--accounts` → counted and left; subject forgotten → no-op; already processed by the
   current planner (its note carries the same `planner` fingerprint) → skipped; else the ticket flow runs it
   (idempotent writes; a different planner re-evaluates and records it on the note). `--dry-run` decides the
@@ -20,19 +21,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
-from aiokafka.structs import OffsetAndMetadata
+from aiokafka import TopicPartition
 from aiolimiter import AsyncLimiter
 
 from ticket_enricher.agents.planners import RunOptions
 from ticket_enricher.config.settings import Settings
-from ticket_enricher.consumers.engine.connection import client_options
-from ticket_enricher.consumers.flows.provenance import arrival
+from ticket_enricher.consumers.engine.bounded import plan_bounds
+from ticket_enricher.consumers.engine.clients import KafkaClients
 from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.provenance import arrival
 from ticket_enricher.consumers.flows.tickets import TicketFlow
-from ticket_enricher.core.errors import LiveGroup, MissingTopics
+from ticket_enricher.core.errors import LiveGroup
 
 
 def default_group(settings: Settings, since: datetime, until: datetime | None) -> str:
@@ -59,56 +58,10 @@ class Plan:
 async def plan(settings: Settings, group: str, since: datetime, until: datetime | None) -> Plan:
     """Where each partition of the ticket topic starts and stops for this window and group."""
     check_group(settings, group)
-    options = client_options(settings)
-    consumer = AIOKafkaConsumer(**options, client_id=f"{settings.kafka.client_id}-replay", enable_auto_commit=False)
-    admin = AIOKafkaAdminClient(**options, client_id=f"{settings.kafka.client_id}-replay")
-    await consumer.start()
-    await admin.start()
-    try:
-        topic = settings.routes().tickets.topic
-        numbers = consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)
-        tps = [TopicPartition(topic, p) for p in sorted(numbers)]
-        ends = await consumer.end_offsets(tps)
-        at_since = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
-        at_until = (await consumer.offsets_for_times({tp: int(until.timestamp() * 1000) for tp in tps})
-                    if until is not None else {})
-        committed = await _committed(admin, group, tps)
-    finally:
-        await admin.close()
-        await consumer.stop()
-    bounds: dict[TopicPartition, tuple[int, int]] = {}
-    resumed = 0
-    for tp in tps:
-        first = at_since[tp].offset if at_since.get(tp) is not None else ends[tp]
-        stop = min(ends[tp], at_until[tp].offset if at_until.get(tp) is not None else ends[tp])
-        done = committed[tp].offset if tp in committed and committed[tp].offset >= 0 else -1
-        start = first
-        if done > first:
-            start, resumed = min(done, max(stop, first)), resumed + 1
-        bounds[tp] = (start, max(start, stop))
+    bounds, resumed = await plan_bounds(KafkaClients.from_settings(settings), group, settings.routes().tickets.topic,
+                                        int(since.timestamp() * 1000),
+                                        int(until.timestamp() * 1000) if until is not None else None)
     return Plan(group, bounds, resumed)
-
-
-async def _committed(admin: AIOKafkaAdminClient, group: str, tps: list[TopicPartition],
-                     patience: float = 30.0) -> dict[TopicPartition, OffsetAndMetadata]:
-    """The group's committed offsets; a broker still electing its group coordinator is waited for."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + patience
-    while True:
-        try:
-            return await admin.list_consumer_group_offsets(group, partitions=tps)
-        except KafkaError as error:
-            if not error.retriable or loop.time() > deadline:
-                raise
-            await asyncio.sleep(0.5)
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # the topic may not be in the first metadata answer
-    numbers = consumer.partitions_for_topic(topic)
-    if not numbers:
-        raise MissingTopics(f"topic {topic!r} does not exist; create it with `ticket-enricher topics create`")
-    return set(numbers)
 
 
 @dataclass

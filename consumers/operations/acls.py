@@ -9,7 +9,8 @@ admin API (`ticket-enricher acls --apply`).
 
 Read, write and delete imply describe in Kafka, so describe is granted only where nothing else is. Creating the
 topics and these ACLs is an administrator's job (Create and Alter on the cluster), not one of these principals'.
-The CreateAcls request is sent through aiokafka's client directly: its admin client has no ACL methods.
+aiokafka's admin client has no ACL methods: the CreateAcls request is built here and sent by
+`consumers.engine.raw_requests`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import for_code
 from aiokafka.protocol.admin import CreateAclsRequest_v0, CreateAclsRequest_v1
 from aiokafka.protocol.api import Request
 
 from ticket_enricher.config.settings import Settings
-from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.consumers.engine import raw_requests
+from ticket_enricher.consumers.engine.clients import KafkaClients, opened
 
 Resource = Literal["topic", "group"]
 Operation = Literal["read", "write", "describe", "delete"]
@@ -97,12 +98,8 @@ class _CreateAcls(Request[CreateAclsRequest_v0 | CreateAclsRequest_v1]):
 
 async def apply(settings: Settings, wanted: list[Binding]) -> int:
     """Create `wanted` (creating an existing ACL again is harmless); returns how many the broker accepted."""
-    admin = AIOKafkaAdminClient(**client_options(settings), client_id=f"{settings.kafka.client_id}-acls")
-    await admin.start()
-    try:
-        response = await admin._send_request(_CreateAcls(wanted))
-    finally:
-        await admin.close()
+    async with opened(KafkaClients.from_settings(settings).admin("acls")) as admin:
+        response = await raw_requests.send(admin, _CreateAcls(wanted))
     failures = [(b, code, message) for b, (code, message) in zip(wanted, response.creation_responses, strict=True)
                 if code != 0]
     if failures:

@@ -16,15 +16,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+from aiokafka import TopicPartition
+from aiokafka.admin import RecordsToDelete
 
 from ticket_enricher.config.routes import Route
 from ticket_enricher.config.settings import Settings
-from ticket_enricher.consumers.engine.connection import client_options
-from ticket_enricher.consumers.flows.provenance import producer_headers
+from ticket_enricher.consumers.engine.clients import KafkaClients, opened
+from ticket_enricher.consumers.engine.positions import Positions
 from ticket_enricher.consumers.engine.publishing import Publisher
 from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.provenance import producer_headers
+
+_ROLE = "dlq-tools"
 
 
 @dataclass(frozen=True)
@@ -82,31 +85,17 @@ class Selection:
                 and (self.until is None or letter.failed_at < self.until))
 
 
-async def _partitions(settings: Settings, topics: list[str]) -> list[TopicPartition]:
-    """The DLQs' partitions as the broker has them (a consumer without a subscription knows no metadata)."""
-    admin = AIOKafkaAdminClient(**client_options(settings))
-    await admin.start()
-    try:
-        described = await admin.describe_topics(topics)
-    finally:
-        await admin.close()
-    return [TopicPartition(topic["topic"], p["partition"])
-            for topic in described if topic.get("topic") in topics and topic.get("error_code", 0) == 0
-            for p in sorted(topic.get("partitions", []), key=lambda p: p["partition"])]
-
-
 async def read_dead_letters(settings: Settings, selection: Selection = Selection()) -> AsyncIterator[DeadLetter]:
     routes = {r.dlq: r for r in selection.routes(settings)}
-    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False,
-                                client_id=f"{settings.kafka.client_id}-dlq-tools")
-    await consumer.start()
-    try:
-        tps = await _partitions(settings, list(routes))
+    clients = KafkaClients.from_settings(settings)
+    async with Positions(clients, _ROLE) as at:
+        tps = await at.partitions(routes)
         if not tps:
             return
+        starts = await at.beginnings(tps)
+        ends = await at.ends(tps)
+    async with opened(clients.consumer(_ROLE)) as consumer:
         consumer.assign(tps)
-        starts = await consumer.beginning_offsets(tps)
-        ends = await consumer.end_offsets(tps)
         for tp in tps:
             consumer.seek(tp, starts[tp])
         remaining = {tp for tp in tps if ends[tp] > starts[tp]}
@@ -122,8 +111,6 @@ async def read_dead_letters(settings: Settings, selection: Selection = Selection
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
-    finally:
-        await consumer.stop()
 
 
 async def redrive(publisher: Publisher, letter: DeadLetter) -> str:
@@ -137,23 +124,16 @@ async def redrive(publisher: Publisher, letter: DeadLetter) -> str:
 async def purge(settings: Settings, *, before: datetime | None, dry_run: bool,
                 flow: str | None = None) -> dict[TopicPartition, int]:
     """Delete dead letters older than `before` (all when None); returns records deleted (or to delete) a partition."""
-    consumer = AIOKafkaConsumer(**client_options(settings), enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = await _partitions(settings, [r.dlq for r in Selection(flow=flow).routes(settings)])
-        starts = await consumer.beginning_offsets(tps)
-        cuts = await consumer.end_offsets(tps)
+    clients = KafkaClients.from_settings(settings)
+    async with Positions(clients, _ROLE) as at:
+        tps = await at.partitions([r.dlq for r in Selection(flow=flow).routes(settings)])
+        starts = await at.beginnings(tps)
+        cuts = await at.ends(tps)
         if before is not None:
-            found = await consumer.offsets_for_times({tp: int(before.timestamp() * 1000) for tp in tps})
-            cuts = {tp: (found[tp].offset if found.get(tp) else cuts[tp]) for tp in tps}
-    finally:
-        await consumer.stop()
+            found = await at.at_time(tps, int(before.timestamp() * 1000))
+            cuts = {tp: (found[tp] if found[tp] is not None else cuts[tp]) for tp in tps}
     counts = {tp: max(0, cuts[tp] - starts[tp]) for tp in tps}
     if not dry_run and any(counts.values()):
-        admin = AIOKafkaAdminClient(**client_options(settings))
-        await admin.start()
-        try:
+        async with opened(clients.admin(_ROLE)) as admin:
             await admin.delete_records({tp: RecordsToDelete(cuts[tp]) for tp in tps if counts[tp]})
-        finally:
-            await admin.close()
     return counts

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from ticket_enricher.consumers.engine.clients import KafkaClients
+from ticket_enricher.consumers.engine.positions import Positions
 
 
 @dataclass(frozen=True)
@@ -25,27 +24,16 @@ class PartitionLag:
         return self.end - (self.committed or 0)
 
 
-async def group_lag(connection: dict[str, Any] | str, group_id: str, topics: Iterable[str],
-                    client_id: str = "ticket-enricher-lag") -> list[PartitionLag]:
-    """Lag of `group_id` on every partition of `topics`, without joining the group. `connection`:
-    `consumers.engine.connection.client_options(settings)`, or just bootstrap servers."""
-    options = connection if isinstance(connection, dict) else {"bootstrap_servers": connection}
-    admin = AIOKafkaAdminClient(**options, client_id=client_id)
-    consumer = AIOKafkaConsumer(**options, client_id=client_id, enable_auto_commit=False)
-    await admin.start()
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(d["topic"], p["partition"])
-                      for d in await admin.describe_topics(list(topics)) if d["error_code"] == 0
-                      for p in sorted(d["partitions"], key=lambda p: p["partition"])]
-        committed = await admin.list_consumer_group_offsets(group_id, partitions=partitions)
-        ends = await consumer.end_offsets(partitions)
-        return [PartitionLag(tp.topic, tp.partition,
-                             committed[tp].offset if tp in committed and committed[tp].offset >= 0 else None,
-                             ends[tp]) for tp in partitions]
-    finally:
-        await consumer.stop()
-        await admin.close()
+async def group_lag(clients: KafkaClients, group_id: str, topics: Iterable[str],
+                    role: str = "lag") -> list[PartitionLag]:
+    """Lag of `group_id` on every partition of `topics`, without joining the group."""
+    async with Positions(clients, role) as at:
+        partitions = await at.partitions(topics)
+        committed = await at.committed(group_id, partitions)
+        ends = await at.ends(partitions)
+    return [PartitionLag(tp.topic, tp.partition,
+                         committed[tp].offset if tp in committed and committed[tp].offset >= 0 else None,
+                         ends[tp]) for tp in partitions]
 
 
 log = logging.getLogger("ticket_enricher.lag")
@@ -55,14 +43,15 @@ class LagMonitor:
     """Reads the lag of the worker's consumer groups every `interval` seconds into a gauge
     (`ticket_enricher_consumer_lag{group,topic,partition}`), and remembers when the broker last answered."""
 
-    def __init__(self, connection: dict[str, Any], groups: dict[str, list[str]], interval: float,
-                 set_lag: Any) -> None:
-        self.connection = connection
+    def __init__(self, clients: KafkaClients, groups: dict[str, list[str]], interval: float,
+                 set_lag: Callable[[str, str, int, int], object]) -> None:
+        self.clients = clients
         self.groups = groups
         self.interval = interval
-        self.set_lag = set_lag  # (group, topic, partition, lag) -> None
+        self.set_lag = set_lag  # (group, topic, partition, lag)
         self.last_ok: float | None = None
         self.last_error = "not read yet"
+        self.quiet = False  # failures logged at debug only (the worker is still starting and reports for itself)
 
     def broker_ok(self) -> bool:
         return self.last_ok is not None and time.monotonic() - self.last_ok < 3 * self.interval
@@ -70,11 +59,12 @@ class LagMonitor:
     async def refresh(self) -> None:
         try:
             for group, topics in self.groups.items():
-                for p in await group_lag(self.connection, group, topics):
+                for p in await group_lag(self.clients, group, topics):
                     self.set_lag(group, p.topic, p.partition, p.lag)
         except Exception as error:  # reported by /readyz; the next round tries again
             self.last_error = f"{type(error).__name__}: {error}"[:300]
-            log.warning("could not read consumer lag: %s", self.last_error)
+            log.log(logging.DEBUG if self.quiet else logging.WARNING, "could not read consumer lag: %s",
+                    self.last_error)
             return
         self.last_ok = time.monotonic()
 

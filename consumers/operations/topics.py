@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 
 from ticket_enricher.config.settings import Settings
-from ticket_enricher.consumers.engine.connection import client_options
+from ticket_enricher.consumers.engine.clients import KafkaClients, opened
 from ticket_enricher.core.errors import MissingTopics
 
 
 async def create_topics(settings: Settings) -> tuple[list[str], list[str]]:
     """Returns (created, already existing)."""
-    admin = AIOKafkaAdminClient(**client_options(settings), client_id=f"{settings.kafka.client_id}-admin")
-    await admin.start()
-    try:
+    async with opened(KafkaClients.from_settings(settings).admin("admin")) as admin:
         existing = set(await admin.list_topics())
         wanted = settings.topic_names()
         missing = [t for t in wanted if t not in existing]
@@ -31,17 +29,11 @@ async def create_topics(settings: Settings) -> tuple[list[str], list[str]]:
                     break
                 await asyncio.sleep(0.1)
         return missing, [t for t in wanted if t in existing]
-    finally:
-        await admin.close()
 
 
 async def check_topics(settings: Settings) -> None:
-    admin = AIOKafkaAdminClient(**client_options(settings), client_id=f"{settings.kafka.client_id}-admin")
-    await admin.start()
-    try:
+    async with opened(KafkaClients.from_settings(settings).admin("admin")) as admin:
         missing = sorted(set(settings.topic_names()) - set(await admin.list_topics()))
-    finally:
-        await admin.close()
     if missing:
         raise MissingTopics(f"missing topics: {', '.join(missing)}; create them with `ticket-enricher topics "
                             "create` (same settings)")
