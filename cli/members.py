@@ -84,6 +84,10 @@ async def _operations(settings: Settings, worker: Worker) -> AsyncIterator[Calla
     def readiness() -> Readiness:
         if not monitor.broker_ok():
             return Readiness(False, f"broker not answering: {monitor.last_error}")
+        breaker = worker.model_breaker
+        if breaker is not None and breaker.is_open:
+            return Readiness(False, f"model unavailable, model work paused (probing again in "
+                                    f"{breaker.retry_in():.0f}s): {breaker.reason}")
         partitions = len(worker.tickets.assignment)
         if partitions == 0:
             return Readiness(False, f"no partition of {settings.topics.tickets} assigned yet (joining, "

@@ -21,7 +21,8 @@ def status(
     """One screen: group members, lag per partition, delay tier depths, DLQ depth.
 
     Covers the worker's three groups (input, delay tiers, deletion requests): who holds which partitions,
-    committed and end offsets, and how many records wait on the dead-letter topic."""
+    committed and end offsets, how many records wait on the dead-letter topic, and with a model (model.name) each
+    member's model breaker as it last recorded it in the shared memory store (open: model work paused)."""
     from ticket_enricher.consumers.operations.status import status as read_status
 
     settings = settings_from(config, bootstrap_servers)
@@ -43,3 +44,9 @@ def status(
         console.print(lag)
     for topic, depth in now.dlq_depths.items():
         console.print(f"dead-letter topic {topic}: {depth} record(s)")
+    for health in now.model:
+        if health.state == "open":
+            console.print(f"[red]model unavailable[/] on {health.member} since {health.since}: model work paused "
+                          f"(breaker open: {health.reason})")
+        else:
+            console.print(f"model answering on {health.member} since {health.since}")

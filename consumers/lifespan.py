@@ -19,6 +19,7 @@ make and need none of this.
 from __future__ import annotations
 
 import gc
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
@@ -28,7 +29,8 @@ from ticket_enricher.agents.deletion import Forgetting
 from ticket_enricher.agents.enrichment import Enrichment
 from ticket_enricher.agents.factory import build_model, build_planner
 from ticket_enricher.agents.models import Model
-from ticket_enricher.agents.models.limited import ModelObserver
+from ticket_enricher.agents.models.health import HealthLedger
+from ticket_enricher.agents.models.limited import LimitedModel, ModelObserver
 from ticket_enricher.agents.rules.model import RulesModel
 from ticket_enricher.config.routes import Route, Routes
 from ticket_enricher.config.settings import Settings
@@ -44,6 +46,7 @@ from ticket_enricher.consumers.flows.policy import in_place_wait
 from ticket_enricher.consumers.flows.provenance import Signer
 from ticket_enricher.consumers.flows.tickets import TicketFlow
 from ticket_enricher.consumers.operations.topics import check_topics
+from ticket_enricher.core.breaker import Breaker
 from ticket_enricher.memory.factory import check_store, open_store
 from ticket_enricher.memory.store import MemoryStore
 from ticket_enricher.memory.timed import TimedStore
@@ -66,6 +69,7 @@ class Deps:
     publisher: Publisher
     signer: Signer | None
     clients: KafkaClients  # builds the consumers (nothing connects until one starts)
+    breaker: Breaker | None  # the model's (its `retry_in` is the gate of the ticket consumers); None: no model
 
     def ticket_flow(self, route: Route | None = None) -> TicketFlow:
         """The ticket flow; `route` replaces the live one (a replay names its own group in the headers)."""
@@ -130,7 +134,9 @@ async def lifespan(settings: Settings, *, publisher: Publisher | None = None, st
         await check_store(raw)
         timed = TimedStore(raw, lambda operation, seconds: metrics.MEMORY_LATENCY.labels(operation).observe(seconds))
         if model is None and settings.model.name:
-            model = build_model(settings, observer or metrics.ModelMetrics())
+            health = HealthLedger(timed, f"{socket.gethostname()}/{settings.kafka.client_id}")
+            stack.push_async_callback(health.flush)
+            model = build_model(settings, observer or metrics.ModelMetrics(also=health.changed))
             if model is not None:
                 stack.push_async_callback(model.close)
         planner = build_planner(settings, timed, model=model, rules=rules)
@@ -142,7 +148,7 @@ async def lifespan(settings: Settings, *, publisher: Publisher | None = None, st
             publisher = producer
         yield Deps(settings=settings, routes=settings.routes(), store=timed, raw_store=raw,
                    enrichment=Enrichment(planner, timed), publisher=publisher, signer=signer_from(settings),
-                   clients=clients)
+                   clients=clients, breaker=model.breaker if isinstance(model, LimitedModel) else None)
 
 
 @asynccontextmanager

@@ -3,6 +3,7 @@ tests)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -42,7 +43,10 @@ FOREIGN_PROVENANCE = Counter("ticket_enricher_foreign_provenance",
 
 class ModelMetrics:
     """The model's side of the metrics, fed per call by `agents.models.limited` (a call counts when it is paid
-    for, whatever becomes of its event) and by the breaker when it opens or closes."""
+    for, whatever becomes of its event) and by the breaker when it opens or closes (`also` is told too)."""
+
+    def __init__(self, also: Callable[[bool, str], None] | None = None) -> None:
+        self.also = also
 
     def limit(self, level: float) -> None:
         LIMITER_LEVEL.labels("model").set(level)
@@ -58,3 +62,5 @@ class ModelMetrics:
 
     def breaker(self, is_open: bool, reason: str) -> None:
         MODEL_BREAKER_OPEN.set(1 if is_open else 0)
+        if self.also is not None:
+            self.also(is_open, reason)

@@ -15,6 +15,7 @@ import logging
 from contextlib import AbstractAsyncContextManager
 
 from ticket_enricher.config.settings import Settings
+from ticket_enricher.core.breaker import Breaker
 from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 from ticket_enricher.consumers.engine.publishing import Publisher
 from ticket_enricher.consumers.engine.records import Record
@@ -47,8 +48,12 @@ class Worker:
 
     @property
     def publisher(self) -> Publisher:
-        assert self.deps.publisher is not None
         return self.deps.publisher
+
+    @property
+    def model_breaker(self) -> Breaker | None:
+        """The model's breaker once started (None before, or for the rules)."""
+        return self._deps.breaker if self._deps is not None else None
 
     async def start(self) -> None:
         if self._deps is None:
@@ -57,7 +62,7 @@ class Worker:
         deps, routes = self._deps, self._deps.routes
         self.flow: TicketFlow = deps.ticket_flow()
         self.deletion_flow: DeletionFlow = deps.deletion_flow()
-        self.delays = DelayTiers(deps, routes.tickets, self.flow.handle)
+        self.delays = DelayTiers(deps, routes.tickets, self.flow.handle, gate=deps.breaker.retry_in if deps.breaker else None)
         self.deletion_delays = DelayTiers(deps, routes.deletions, self.deletion_flow.handle)
 
         async def ticket(record: Record) -> object:
@@ -73,7 +78,7 @@ class Worker:
             group=routes.tickets.group, topics=[routes.tickets.topic], handler=ticket,
             auto_offset_reset=self.settings.kafka.auto_offset_reset,
             batch_handler=tickets if self.flow.whole_batches else None,
-            on_revoke=lambda _: self.flow.revoked())
+            on_revoke=lambda _: self.flow.revoked(), gate=deps.breaker.retry_in if deps.breaker else None)
         self.deletions: KeyOrderedConsumer = deps.consumer(
             group=routes.deletions.group, topics=[routes.deletions.topic], handler=deletion, role="privacy")
         try:

@@ -6,7 +6,8 @@
     │   ├── RateLimited             HTTP 429 (retry_after seconds when the server said)
     │   ├── TransientError          5xx, timeouts, dropped connections, a locked or restarting database
     │   │   └── NotVerified         a delete that list or search does not confirm yet
-    │   └── ModelUnavailable        the model's breaker is open: the work is held in place, never an attempt
+    │   └── Held                    hold the record in place: no attempt, no copy; the engine runs it again
+    │       └── ModelUnavailable    the model's breaker is open
     ├── PermanentFailure            retrying cannot help: dead-letter at once, with `reason`
     │   ├── InvalidEvent            the record is not a valid event of its contract (reason names the check)
     │   ├── ForgedProvenance        a delay-tier record's signed provenance does not verify
@@ -57,7 +58,14 @@ class TransientError(RetryableError):
     """Raised for failures that usually pass: 5xx, timeouts, dropped connections, a busy database."""
 
 
-class ModelUnavailable(RetryableError):
+class Held(RetryableError):
+    """Raised to have the engine hold a record in place for `retry_after` seconds and run it again: not an
+    attempt, no delay-tier copy, no dead letter (`consumers.flows.policy` decides so)."""
+
+    retry_after: float
+
+
+class ModelUnavailable(Held):
     """Raised instead of calling a dependency whose breaker is open (`core.breaker`), and for the failure that
     opened it: the record waits in place (partitions paused) for `retry_after` seconds, no attempt is counted
     and nothing goes to a delay tier or the dead-letter topic."""

@@ -97,6 +97,12 @@ class FakeServer:
         with self._lock:
             self._failures.extend(Reply(status, body or {"error": "rate limited"}, headers or {}) for _ in range(times))
 
+    def clear_failures(self) -> int:
+        """Serve normally from now on; returns how many failures were still queued."""
+        with self._lock:
+            left, self._failures = len(self._failures), []
+        return left
+
     def _dispatch(self, request: Recorded) -> Reply:
         with self._lock:
             if self.keep_requests:

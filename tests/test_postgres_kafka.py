@@ -23,7 +23,7 @@ from ticket_enricher.memory.tombstones import subject_hash
 from ticket_enricher.samples.publish import publish_events
 from tests.conftest import TopicReader
 from ticket_enricher.testing.openai_server import FakeOpenAI
-from tests.test_scaling_kafka import IN_FLIGHT, Members, assert_drained, enriched_ids, wait_for
+from tests.test_scaling_kafka import IN_FLIGHT, TURNS, Members, assert_drained, enriched_ids, wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(300)]
 ACCOUNTS, PER_ACCOUNT = 30, 20
@@ -64,6 +64,11 @@ async def check_one_memory_per_event(dsn: str, events: list[TicketEvent]) -> Non
     profiles = await rows(dsn, "SELECT user_id, count(*) AS n FROM memories "
                                "WHERE metadata->>'kind' = 'account_profile' GROUP BY user_id")
     assert {r["user_id"]: r["n"] for r in profiles} == {e.account_id: 1 for e in events}
+    turns = await rows(dsn, "SELECT metadata->>'event_id' AS event_id, metadata->>'turn' AS turn FROM memories "
+                            "WHERE metadata->>'kind' = 'model_turn'")
+    recorded = Counter((r["event_id"], r["turn"]) for r in turns)
+    assert set(e for e, _ in recorded) == {e.event_id for e in events}, "an event's model turns went unrecorded"
+    assert max(recorded.values()) == 1, "a model turn was recorded twice"
 
 
 async def traces_of_the_subject(dsn: str) -> dict[str, int]:
@@ -117,7 +122,8 @@ async def test_two_members_on_one_database_lose_and_duplicate_nothing_and_forget
                                   requested_at=datetime.now(UTC))
         completed = await send_request(settings, request, wait=90)  # handled by the surviving member
         assert completed is not None and completed.verification.verified, completed
-        assert completed.memories_deleted == PER_ACCOUNT + 1  # the notes and the profile
+        # the notes, the profile, and each event's recorded model turns
+        assert completed.memories_deleted == PER_ACCOUNT + 1 + TURNS * PER_ACCOUNT
     finally:
         members.stop_all()
     assert await traces_of_the_subject(postgres_dsn) == {}

@@ -32,6 +32,7 @@ from ticket_enricher.testing.openai_server import FakeOpenAI
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))
 IN_FLIGHT = 8  # per member; with 4 model calls of 50 ms per event, ~40 events/s per member
+TURNS = 4  # model turns per event of the fake (`diligent`)
 
 
 def make_events(accounts: int, per_account: int) -> list[TicketEvent]:
@@ -108,18 +109,23 @@ async def wait_for(reader: TopicReader, settings: Settings, event_ids: set[str],
 
 
 def check_memory(path: Path, events: list[TicketEvent]) -> None:
-    """One note per event, one profile per account, no tag twice: redeliveries changed nothing."""
+    """One note per event, one profile per account, no tag twice, each model turn recorded once: redeliveries
+    changed nothing."""
     db = sqlite3.connect(path)
     rows = db.execute("SELECT user_id, metadata FROM memories").fetchall()
     db.close()
     notes = Counter(json.loads(m)["event_id"] for _, m in rows if json.loads(m)["kind"] == "ticket_note")
     assert set(notes) == {e.event_id for e in events}, "an event left no note"
     assert max(notes.values()) == 1, f"duplicated notes: {[k for k, v in notes.items() if v > 1][:5]}"
-    profiles = [(u, json.loads(m)) for u, m in rows if json.loads(m)["kind"] != "ticket_note"]
+    profiles = [(u, json.loads(m)) for u, m in rows if json.loads(m)["kind"] == "account_profile"]
     assert Counter(u for u, _ in profiles) == Counter({e.account_id: 1 for e in events})
     for _, meta in profiles:
         tags = [t if isinstance(t, str) else t["tag"] for t in meta.get("tags", [])]
         assert len(tags) == len(set(tags)), f"a tag recorded twice: {tags}"
+    turns = Counter((json.loads(m)["event_id"], json.loads(m)["turn"]) for _, m in rows
+                    if json.loads(m)["kind"] == "model_turn")
+    assert {e for e, _ in turns} == {e.event_id for e in events}, "an event's model turns went unrecorded"
+    assert max(turns.values()) == 1, "a model turn was recorded twice"
 
 
 async def assert_drained(settings: Settings) -> None:
@@ -158,8 +164,13 @@ async def test_kill_9_mid_stream_repeatedly_loses_and_duplicates_nothing(
     finally:
         members.stop_all()
     redelivered = sum(seen.values()) - len(events)
-    print(f"kill -9 x3: {len(events)} events, {redelivered} enriched again after redelivery")
+    calls = len(slow_model.chat_bodies())
+    print(f"kill -9 x3: {len(events)} events, {redelivered} enriched again after redelivery, {calls} model calls "
+          f"for {TURNS * len(events)} turns")
     assert redelivered <= 3 * IN_FLIGHT, f"{redelivered} events enriched twice; at most those in flight may be"
+    # every turn a model answered is recorded before its tool calls run, so a redelivered event replays what it
+    # got and pays again only for a turn answered but not yet recorded at the kill: one per event in flight
+    assert calls <= TURNS * len(events) + 3 * IN_FLIGHT, f"{calls} model calls for {TURNS * len(events)} turns"
     check_memory(Path(kafka_settings.memory.path), events)
 
 

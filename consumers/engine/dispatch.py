@@ -4,7 +4,9 @@ Records are queued per key; one task per busy key runs its records in offset ord
 records in flight across keys to N. A record with a due time (`due_ms`, a delay tier's) is not started before it:
 its key waits for it without holding a slot. A handler that raises (its outcome could not be published) runs again
 after `retry_wait(attempt)` seconds: its key waits, other keys go on, its partition's commit point stays behind
-it. A record of a partition that is being given up (`PartitionState.gone`) is not started.
+it. A record of a partition that is being given up (`PartitionState.gone`) is not started, nor is any record
+while the consumer's gate is shut (the model's breaker is open); one held in place by its handler (`Held`) waits
+for the gate.
 
 Batch mode (`engine.batches`) offers the same interface to the consumer: `accept`, `drop_waiting`, `cancel`,
 `close` and the counts.
@@ -22,6 +24,7 @@ from aiokafka import TopicPartition
 from prometheus_client import Gauge
 
 from ticket_enricher.consumers.engine.failure import Failure
+from ticket_enricher.core.errors import Held
 from ticket_enricher.consumers.engine.partitions import PartitionState
 from ticket_enricher.consumers.engine.records import Record
 
@@ -39,7 +42,8 @@ def ordering_key(record: Record) -> Hashable:
 class KeyDispatch:
     def __init__(self, state: PartitionState, handler: Handler, *, retry_wait: Callable[[int], float],
                  max_in_flight: int, key_of: Callable[[Record], Hashable] = ordering_key,
-                 due_ms: Callable[[Record], int] | None = None, failure: Failure, in_flight_gauge: Gauge) -> None:
+                 due_ms: Callable[[Record], int] | None = None, failure: Failure, in_flight_gauge: Gauge,
+                 gate: Callable[[], float] | None = None) -> None:
         self._state = state
         self.handler = handler
         self._retry_wait = retry_wait
@@ -47,6 +51,7 @@ class KeyDispatch:
         self._due_ms = due_ms
         self._failure = failure
         self._gauge = in_flight_gauge
+        self._gate = gate
         self._keys: dict[Hashable, deque[Record]] = {}
         self._tasks: dict[Hashable, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(max_in_flight)
@@ -110,6 +115,8 @@ class KeyDispatch:
                     continue
                 if self._due_ms is not None and not await self._wait_until_due(record, tp):
                     continue
+                if self._gate is not None and not await self._wait_for_gate(tp):
+                    continue
                 async with self._slots:
                     if state.closing or not queue or queue[0] is not record or state.gone(tp):
                         continue  # the member stops, or a revoke dropped this record while it waited for a slot
@@ -149,18 +156,33 @@ class KeyDispatch:
             await asyncio.sleep(min(wait, _DUE_CHECK_SECONDS))
         return not (state.closing or state.gone(tp))
 
+    async def _wait_for_gate(self, tp: TopicPartition) -> bool:
+        """Sleep while the gate is shut; False if the member stops or loses the partition meanwhile."""
+        assert self._gate is not None
+        state = self._state
+        while (wait := self._gate()) > 0:
+            if state.closing or state.gone(tp):
+                return False
+            await asyncio.sleep(min(wait, _DUE_CHECK_SECONDS))
+        return not (state.closing or state.gone(tp))
+
     async def _handle(self, record: Record, tp: TopicPartition) -> bool:
-        """Run the handler until it succeeds; False when the partition was lost or the member stops meanwhile."""
+        """Run the handler until it succeeds; False when the partition was lost or the member stops meanwhile.
+        A handler that raises `Held` (the policy holds the record in place) waits for its `retry_after` and the
+        gate, is not counted as failed and logs no traceback."""
         attempt = 1
+        where = {"partition": record.partition, "offset": record.offset}
         while True:
             try:
                 await self.handler(record)
                 return True
+            except Held as held:
+                wait = max(held.retry_after, self._gate() if self._gate is not None else 0.0)
+                log.debug("held in place for %.1fs: %s", wait, held, extra=where)
             except Exception:
                 wait = self._retry_wait(attempt)
-                log.exception("handler failed; retrying in %.1fs", wait,
-                              extra={"partition": record.partition, "offset": record.offset})
+                attempt += 1
+                log.exception("handler failed; retrying in %.1fs", wait, extra=where)
             if self._state.closing or self._state.gone(tp):
                 return False
             await asyncio.sleep(wait)
-            attempt += 1

@@ -80,6 +80,7 @@ class KeyOrderedConsumer:
         on_revoke: Callable[[set[TopicPartition]], None] | None = None,
         reading: Reading | None = None,
         commits: bool = True,
+        gate: Callable[[], float] | None = None,
     ) -> None:
         """`clients`: its consumer is `clients.consumer()`, the admin client reading commit metadata
         `clients.admin("offsets")` (scope the factory to name them: `clients.scoped("privacy")`).
@@ -89,7 +90,9 @@ class KeyOrderedConsumer:
         `batch_handler`: batch mode (`engine.batches`): every fetch goes to it at once, `handler` unused.
         `on_revoke`: told which partitions a rebalance took away, once they are drained (a handler's cache).
         `reading`: the group's partitions (default), or a replay's (`engine.bounded`).
-        `commits`: False for a dry run that commits nothing."""
+        `commits`: False for a dry run that commits nothing.
+        `gate()`: seconds until records may start (0: now); while it is shut no record starts and every partition
+        is paused, the poll loop still running (a dependency every record needs is down: the model's breaker)."""
         if max_in_flight < 1 or max_buffered < max_in_flight:
             raise EngineMisuse("need 1 <= max_in_flight <= max_buffered")
         self.topics = list(topics)
@@ -103,6 +106,7 @@ class KeyOrderedConsumer:
             group_id=group_id, auto_offset_reset=auto_offset_reset,
             **{**group_timing(drain_timeout_seconds), **(consumer_options or {})})
         self._commits = commits
+        self._gate = gate
         self._state = PartitionState()
         self._failure = Failure()
         label = ",".join(self.topics)
@@ -112,7 +116,7 @@ class KeyOrderedConsumer:
             Batches(self._state, batch_handler, retry_wait=retry_wait, name=group_id,
                     in_flight_gauge=self._in_flight_gauge) if batch_handler is not None else
             KeyDispatch(self._state, handler, retry_wait=retry_wait, max_in_flight=max_in_flight, key_of=key_of,
-                        due_ms=due_ms, failure=self._failure, in_flight_gauge=self._in_flight_gauge))
+                        due_ms=due_ms, failure=self._failure, in_flight_gauge=self._in_flight_gauge, gate=gate))
         self._consumer: AIOKafkaConsumer | None = None  # made in start(), inside the loop
         self._admin: AIOKafkaAdminClient | None = None  # reads the done-offsets metadata of assigned partitions
         self._committer: Committer | None = None
@@ -267,9 +271,10 @@ class KeyOrderedConsumer:
     def _apply_backpressure(self, consumer: AIOKafkaConsumer) -> None:
         assigned = consumer.assignment()
         waiting = self._work.waiting
-        if waiting >= self.max_buffered:
+        shut = self._gate is not None and self._gate() > 0
+        if waiting >= self.max_buffered or shut:
             if not self._paused:
-                log.debug("%d records waiting; pausing fetches", self._work.buffered)
+                log.debug("%s; pausing fetches", "the gate is shut" if shut else f"{waiting} records waiting")
             consumer.pause(*assigned)  # again each round: partitions assigned meanwhile start unpaused
             self._paused = True
         elif self._paused and waiting <= self.max_buffered // 2:

@@ -42,14 +42,16 @@ def _tier_key(record: Record) -> Hashable:
 
 
 class DelayTiers:
-    def __init__(self, deps: Deps, route: Route, handle: FlowHandler) -> None:
+    def __init__(self, deps: Deps, route: Route, handle: FlowHandler,
+                 gate: Callable[[], float] | None = None) -> None:
+        """`gate`: the flow's dependency every record needs (the model's breaker): no record starts while shut."""
         self.route = route
         self.handle = handle
         self.signer = deps.signer
         self.lateness_ms: list[tuple[str, int]] = []  # (tier topic, start of processing minus due time)
         self.tiers = [
             deps.consumer(group=route.tier_group, topics=[tier.topic], handler=self._handler(tier),
-                          role=f"{route.flow}-delays", key_of=_tier_key, due_ms=self._due(tier))
+                          role=f"{route.flow}-delays", key_of=_tier_key, due_ms=self._due(tier), gate=gate)
             for tier in route.tiers
         ]
 

@@ -7,8 +7,8 @@ else exponential back-off with jitter. The due time is now + that tier's delay (
 the largest tier), so records in one tier come due in the order they were written and waiting on the head is
 correct. After the route's `max_attempts`, or at once for a permanent error, the record is dead-lettered with its
 reason; a route without a limit (deletion requests) retries for as long as it takes. A refusal by our own limiter
-(no call made) does not count as an attempt. While the model's breaker is open (`ModelUnavailable`) the record is
-held in place: no attempt, no copy anywhere; the engine runs it again when the breaker lets calls through.
+(no call made) does not count as an attempt. While the model's breaker is open (`ModelUnavailable`, a `Held`) the
+record is held in place: no attempt, no copy anywhere; the engine runs it again when the breaker lets calls through.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Literal
 
 from ticket_enricher.config.routes import Route
 from ticket_enricher.config.settings import RetrySettings
-from ticket_enricher.core.errors import ModelUnavailable, PermanentFailure, RateLimited, RetryableError
+from ticket_enricher.core.errors import Held, PermanentFailure, RateLimited, RetryableError
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,8 @@ def decide(
     now_ms: int,
     rng: random.Random | None = None,
 ) -> Decision:
-    if isinstance(error, ModelUnavailable):
-        return Decision("hold", "model_unavailable", attempt - 1, wait_seconds=error.retry_after)
+    if isinstance(error, Held):
+        return Decision("hold", type(error).__name__, attempt - 1, wait_seconds=error.retry_after)
     if isinstance(error, RateLimited) and error.held_back:
         attempt -= 1  # our own limiter refused before any call: the event has not been tried again
     if isinstance(error, RetryableError):

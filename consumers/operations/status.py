@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 
 from aiokafka.coordinator.protocol import ConsumerProtocol
 
+from ticket_enricher.agents.models.health import MemberHealth, read_health
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers.engine.clients import KafkaClients, opened
 from ticket_enricher.consumers.engine.positions import Positions
 from ticket_enricher.consumers.engine.raw_requests import describe_group
 from ticket_enricher.consumers.operations.lag import PartitionLag, group_lag
+from ticket_enricher.memory.factory import open_store
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class GroupStatus:
 class Status:
     groups: list[GroupStatus] = field(default_factory=list)
     dlq_depths: dict[str, int] = field(default_factory=dict)  # dead-letter topic -> records (end minus start)
+    model: list[MemberHealth] = field(default_factory=list)  # each member's model breaker, as it last recorded it
 
     @property
     def dlq_depth(self) -> int:
@@ -51,6 +54,7 @@ class Status:
                         "lag": [{"topic": p.topic, "partition": p.partition, "committed": p.committed,
                                  "end": p.end, "lag": p.lag} for p in g.lag]} for g in self.groups],
             "dlq_depth": self.dlq_depth, "dlq_depths": self.dlq_depths,
+            "model": [h.__dict__ for h in self.model],
         }
 
 
@@ -100,4 +104,10 @@ async def status(settings: Settings) -> Status:
         state, members = described.get(name, ("Dead", []))
         result.groups.append(GroupStatus(name, state, members, await group_lag(clients, name, topics, "status")))
     result.dlq_depths = {r.dlq: await topic_depth(clients, r.dlq) for r in settings.routes().all}
+    if settings.model.name:
+        store = open_store(settings)
+        try:
+            result.model = await read_health(store)
+        finally:
+            await store.close()
     return result
