@@ -26,8 +26,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.model_server]
 
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))
 # Bounded so that a 135M model on two shared cores finishes in a few minutes: 4 turns, 160 output tokens a call.
-MODEL_ENV = {"AGENT__MAX_TURNS": "4", "MODEL__MAX_OUTPUT_TOKENS": "160", "MODEL__TIMEOUT_SECONDS": "90",
-             "RETRY__TIERS_SECONDS": "[1, 2]"}
+MODEL_ENV = {"AGENT__MAX_TURNS": "4", "MODEL__MAX_OUTPUT_TOKENS": "160", "MODEL__TIMEOUT_SECONDS": "90"}
 MISBEHAVIOUR = {"model_misbehaved"}
 
 
@@ -44,8 +43,10 @@ def model_env(settings: Settings, server: LocalModelServer) -> dict[str, str]:
     return env | {"TICKET_ENRICHER_MODEL__NAME": server.model, "TICKET_ENRICHER_MODEL__BASE_URL": server.base_url}
 
 
-async def outcomes(settings: Settings, wanted: set[str], timeout: float) -> tuple[dict[str, dict], dict[str, str]]:  # type: ignore[type-arg]
-    """Enriched events and dead-letter reasons by event id, read until every wanted id is one or the other."""
+async def outcomes(settings: Settings, wanted: set[str], timeout: float,
+                   worker: subprocess.Popen[str]) -> tuple[dict[str, dict], dict[str, str]]:  # type: ignore[type-arg]
+    """Enriched events and dead-letter reasons by event id, read until every wanted id is one or the other (or
+    the worker exits)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     enriched: dict[str, dict] = {}  # type: ignore[type-arg]
@@ -56,7 +57,8 @@ async def outcomes(settings: Settings, wanted: set[str], timeout: float) -> tupl
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         deadline = asyncio.get_running_loop().time() + timeout
-        while wanted - set(enriched) - set(dead) and asyncio.get_running_loop().time() < deadline:
+        while (wanted - set(enriched) - set(dead) and asyncio.get_running_loop().time() < deadline
+               and worker.poll() is None):
             for tp, records in (await consumer.getmany(timeout_ms=500)).items():
                 for record in records:
                     body = json.loads(record.value)
@@ -92,10 +94,10 @@ async def test_run_with_a_real_model_ends_every_event_and_keeps_the_server_up(
     try:
         await publish_over(kafka_settings, events)
         wanted = {e.event_id for e in events}
-        enriched, dead = await outcomes(kafka_settings, wanted, timeout=480)
+        enriched, dead = await outcomes(kafka_settings, wanted, timeout=480, worker=worker)
+        assert worker.poll() is None, "the worker died"
         assert wanted == set(enriched) | set(dead), f"lost: {wanted - set(enriched) - set(dead)}"
         assert set(dead.values()) <= MISBEHAVIOUR, dead
-        assert worker.poll() is None, "the worker died"
         for out in enriched.values():
             cost = out["cost"]
             assert cost["model_calls"] + cost["replayed_turns"] >= 1 and cost["input_tokens"] > 0, out
@@ -103,8 +105,10 @@ async def test_run_with_a_real_model_ends_every_event_and_keeps_the_server_up(
         assert httpx.get(model_server.base_url + "/models", timeout=30).status_code == 200, "the server died"
         assert model_server.running()
     finally:
-        worker.send_signal(signal.SIGTERM)
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
         out, _ = worker.communicate(timeout=90)
+        print(out[-3000:])
     assert worker.returncode == 0, out[-3000:]
     await no_memory_crosses_accounts(kafka_settings.memory.path, {e.account_id for e in events}, enriched)
 
