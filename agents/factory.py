@@ -81,7 +81,7 @@ def build_planner(settings: Settings, store: MemoryStore, model: Model | None = 
         parameters = json.dumps({"max_output_tokens": m.max_output_tokens, "temperature": m.temperature})
         return AgentPlanner(model, store, settings.agent, vocabulary, planner_fingerprint(settings, model.name),
                             instructions_for(settings.tags), parameters=parameters, price=m.prices.get(model.name),
-                            keep_turns_days=m.turn_record_days)
+                            keep_turns_days=m.turn_record_days or None)
     if settings.model.name:
         raise ValueError("pass the model the lifespan built: an OpenAI-compatible model holds connections")
     rules = rules or rules_model(settings)

@@ -16,23 +16,41 @@ project), an account deletion (delete by `user_id`) and a person deletion (the a
 `requester_id`) remove them with everything else, and the model never sees them (its search reads ticket notes
 only). Bounded: a record holds one turn (at most `model.max_output_tokens` of answer), a conversation at most
 `agent.max_turns` records, and records older than `model.turn_record_days` are pruned when the account's next
-conversation starts (a redelivery later than that pays again).
+conversation starts, at most once an hour per account and member (a redelivery later than that pays again).
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
-from pydantic import ValidationError
+from pydantic import JsonValue, ValidationError
 
 from ticket_enricher.agents.models import ModelTurn
 from ticket_enricher.core.events import TicketEvent
+from ticket_enricher.memory.batch import NewMemory, write_batch
 from ticket_enricher.memory.filters import Cond, all_of, scope
 from ticket_enricher.memory.store import EntityScope, MemoryStore
 
 TURN_KIND = "model_turn"
 _PRUNE_PAGE = 100
+_PRUNE_EVERY_SECONDS = 3600.0  # per account and process: records live days, a query per event would be waste
+_PRUNED: OrderedDict[str, float] = OrderedDict()  # account -> when this process last pruned it (monotonic)
+_PRUNED_MAX = 100_000
+
+
+def _prune_due(account_id: str) -> bool:
+    now = time.monotonic()
+    last = _PRUNED.get(account_id)
+    if last is not None and now - last < _PRUNE_EVERY_SECONDS:
+        return False
+    _PRUNED[account_id] = now
+    _PRUNED.move_to_end(account_id)
+    while len(_PRUNED) > _PRUNED_MAX:
+        _PRUNED.popitem(last=False)
+    return True
 
 
 def conversation_key(event: TicketEvent, fingerprint: str, parameters: str) -> str:
@@ -75,21 +93,22 @@ class Conversation:
         return turns
 
     async def record(self, index: int, turn: ModelTurn) -> None:
-        """Turn `index` as the model answered it (idempotent: recording it again changes nothing)."""
-        if index == 0:
+        """Turn `index` as the model answered it (idempotent: recording it again changes nothing). Written as a
+        batch of one: one transaction, and no embedding of the record where the store embeds what it adds."""
+        if index == 0 and _prune_due(self.event.account_id):
             await self._prune()
-        metadata: dict[str, object] = {
+        metadata: dict[str, JsonValue] = {
             "kind": TURN_KIND, "conversation": self.key, "turn": index, "event_id": self.event.event_id,
             "response": turn.model_dump_json(),
         }
         if self.event.ticket.requester is not None:
             metadata["requester_id"] = self.event.ticket.requester.id
-        await self.store.add(f"model turn {index} of event {self.event.event_id}", scope=self._scope,
-                             metadata=metadata,  # type: ignore[arg-type]
-                             idempotency_key=f"turn:{self.key}:{index}")
+        record = NewMemory(f"model turn {index} of event {self.event.event_id}", self._scope,
+                           f"turn:{self.key}:{index}", metadata)
+        await write_batch(self.store, [record], [])
 
     async def _prune(self) -> None:
-        """Drop this account's records older than `keep_days` (a page at a time; the next conversation goes on)."""
+        """Drop this account's records older than `keep_days` (a page at a time; the next prune goes on)."""
         cutoff = datetime.now(UTC) - timedelta(days=self.keep_days)
         old = await self.store.list(filters=all_of(scope(user_id=self.event.account_id),
                                                    Cond("metadata", "eq", TURN_KIND, key="kind"),

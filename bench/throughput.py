@@ -30,7 +30,9 @@ consume -> produce pass-through of the same topic (idempotent producer, acks=all
 of Kafka alone.
 
 Each configuration runs in fresh processes (their own consumer group, output topic and memory file), so RSS is
-that configuration's; `--baseline DIR` runs our closed-loop rows with another checkout (its own .venv) too.
+that configuration's; `--baseline DIR` runs our closed-loop rows with another checkout (its own .venv) too, and
+our model-bound rows once more without the records of model turns (`model.turn_record_days = 0`), so that the
+records' price and the rest of the code are each compared with the baseline in one run.
 Run: `.venv/bin/python -m bench.throughput` (about 6 minutes).
 """
 
@@ -58,6 +60,8 @@ from bench.throughput_report import Saved, report
 from bench.workload import (INTENDED, LATENCY, MODEL_ACCOUNTS, MODEL_CONFIGS, OFFLINE_CONFIGS, PARTITIONS, SKEW,
                             SKEW_CONFIGS, ZIPF_ACCOUNTS, events, keyed_events, uniform_accounts, zipf_accounts)
 from ticket_enricher.consumers.engine.clients import KafkaClients, close, opened, started
+
+NO_TURN_RECORDS = {"TICKET_ENRICHER_MODEL__TURN_RECORD_DAYS": "0"}  # our rows without the records of model turns
 from ticket_enricher.core.events import TicketEvent
 
 
@@ -126,7 +130,8 @@ class OthersCpu:
 async def start_child(config: str, run: Run, topic: str, total: int, *, llm: bool, max_seconds: float,
                       tree: Path | None = None, dsn: str | None = None, group: str | None = None,
                       enriched: str | None = None, memory: Path | None = None,
-                      hot_key: str | None = None) -> asyncio.subprocess.Process:
+                      hot_key: str | None = None, settings_env: dict[str, str] | None = None
+                      ) -> asyncio.subprocess.Process:
     """One member in a fresh process: of this checkout, or of the checkout `tree` (its own .venv), so that two
     versions of the code run against the same broker, model and topics in one run (closed-loop rows only: an
     older checkout's child knows only these first flags)."""
@@ -141,7 +146,7 @@ async def start_child(config: str, run: Run, topic: str, total: int, *, llm: boo
                         ("--hot-key", hot_key)):
         if value is not None:
             cmd += [flag, str(value)]
-    env = os.environ | {"OPENAI_API_KEY": "bench-not-secret"}
+    env = os.environ | {"OPENAI_API_KEY": "bench-not-secret"} | (settings_env or {})
     return await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.PIPE, env=env, cwd=tree)
 
@@ -186,11 +191,12 @@ async def until(condition: Callable[[], bool], timeout: float, what: str) -> Non
 
 
 async def closed_loop(config: str, run: Run, topic: str, total: int, *, llm: bool, max_seconds: float,
-                      tree: Path | None = None, dsn: str | None = None) -> dict[str, Any]:
+                      tree: Path | None = None, dsn: str | None = None,
+                      settings_env: dict[str, str] | None = None) -> dict[str, Any]:
     """One member over a backlog published beforehand; it stops when it has finished `total` events."""
     others = OthersCpu(run)
     member = Member(await start_child(config, run, topic, total, llm=llm, max_seconds=max_seconds, tree=tree,
-                                      dsn=dsn), config)
+                                      dsn=dsn, settings_env=settings_env), config)
     return await member.finish(max_seconds + 120) | {"others_cpu_seconds": others.spent()}
 
 
@@ -300,6 +306,9 @@ async def run_all(args: argparse.Namespace) -> Saved:
                 results.append(await closed_loop(config, run, "bench-model", len(model_events), llm=True,
                                                  max_seconds=box))
                 if args.baseline and config.startswith("ours"):
+                    bare = await closed_loop(config, run, "bench-model", len(model_events), llm=True,
+                                             max_seconds=box, settings_env=NO_TURN_RECORDS)
+                    results.append(bare | {"config": f"{config} (no turn records)"})
                     before = await closed_loop(config, run, "bench-model", len(model_events), llm=True,
                                                max_seconds=box, tree=args.baseline)
                     results.append(before | {"config": f"{config} (before)"})

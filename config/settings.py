@@ -229,7 +229,7 @@ class ModelSettings(BaseModel):
     breaker_failures: int = Field(ge=1)
     breaker_probe_seconds: float = Field(gt=0)
     breaker_max_probe_seconds: float = Field(gt=0)
-    turn_record_days: float = Field(gt=0)
+    turn_record_days: float = Field(ge=0)
     prices: dict[str, Price]
 
     def tokens_param(self, base_url: str | None) -> str:
