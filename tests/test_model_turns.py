@@ -77,10 +77,22 @@ async def test_requests_carry_no_null_content_a_token_bound_and_schemas_a_gramma
     for body in bodies:
         assert body["max_tokens"] == 333 and "max_completion_tokens" not in body
         assert all(m.get("content") is not None for m in body["messages"]), "null content beside tool calls"
-        text = json.dumps(body["tools"])
-        assert "maxLength" not in text and "maxItems" not in text and "minLength" not in text
+        bounds = [b for tool in body["tools"] for b in bounds_of(tool["function"]["parameters"])]
+        assert ("maxLength", 500) in bounds, "the 2,000 of add_memory's text, capped where a grammar compiles"
+        assert all(value <= 500 for key, value in bounds if key == "maxLength")
+        assert all(value <= 20 for key, value in bounds if key == "maxItems")
     assistant = [m for m in bodies[-1]["messages"] if m["role"] == "assistant"]
     assert assistant and all(m["content"] == "" and m["tool_calls"] for m in assistant)
+
+
+def bounds_of(schema: Any) -> list[tuple[str, int]]:
+    """Every (maxLength | maxItems, value) in a JSON schema."""
+    if isinstance(schema, dict):
+        found = [(k, v) for k, v in schema.items() if k in ("maxLength", "maxItems") and isinstance(v, int)]
+        return found + [b for v in schema.values() for b in bounds_of(v)]
+    if isinstance(schema, list):
+        return [b for v in schema for b in bounds_of(v)]
+    return []
 
 
 async def test_openai_itself_gets_max_completion_tokens(tmp_path: Path, llm: FakeOpenAI) -> None:

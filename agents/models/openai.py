@@ -170,16 +170,29 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) and value >= 0 else 0
 
 
-# Length and count bounds a grammar-constrained server turns into repetitions it may not be able to compile
-# (llama.cpp: a `maxLength` of 1,024 or more fails with "failed to parse grammar" and takes the server down).
-# The arguments are validated by our pydantic models all the same; the server only needs the shape.
-_BOUNDS = frozenset({"maxLength", "minLength", "maxItems", "minItems", "maxProperties", "minProperties", "pattern"})
+# A grammar-constrained server (llama.cpp) turns a tool's JSON schema into a grammar, and for the tool calls of
+# `tool_choice: "auto"` that grammar is the only bound on the arguments it generates (its function-calling handler
+# ignores `max_tokens` there). But a bound of 1,024 or more cannot be compiled ("failed to parse grammar", and the
+# server dies). So the model sees the bounds capped to what compiles; our pydantic models still validate the real
+# ones, and a refusal goes back to the model as a tool result.
+MAX_STRING_BOUND = 500
+MAX_ITEMS_BOUND = 20
 
 
 def compilable(schema: Any) -> Any:
-    """A tool's JSON schema without length, count and pattern bounds."""
+    """A tool's JSON schema with length and count bounds capped (kept, so that generation stays bounded) and
+    patterns dropped (a regular expression is the grammar compiler's to get wrong)."""
     if isinstance(schema, dict):
-        return {k: compilable(v) for k, v in schema.items() if k not in _BOUNDS}
+        out = {}
+        for key, value in schema.items():
+            if key == "pattern":
+                continue
+            if key == "maxLength" and isinstance(value, int):
+                value = min(value, MAX_STRING_BOUND)
+            elif key == "maxItems" and isinstance(value, int):
+                value = min(value, MAX_ITEMS_BOUND)
+            out[key] = compilable(value)
+        return out
     if isinstance(schema, list):
         return [compilable(v) for v in schema]
     return schema
