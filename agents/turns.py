@@ -21,6 +21,7 @@ conversation starts, at most once an hour per account and member (a redelivery l
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import OrderedDict
@@ -59,14 +60,52 @@ def conversation_key(event: TicketEvent, fingerprint: str, parameters: str) -> s
     return hashlib.sha256(material).hexdigest()[:32]
 
 
+class GroupWrites:
+    """Records written by many events at once go to the store together (group commit): a write joins the batch
+    being gathered while the previous one is written, and returns once its batch is stored. One record costs a
+    transaction of its own only when nothing else is being written (on SQLite: ~420 µs alone, ~60 in a batch
+    of 32). Shared by every conversation of a planner."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self._pending: dict[str, tuple[NewMemory, list[asyncio.Future[None]]]] = {}
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def write(self, record: NewMemory) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = self._pending.setdefault(record.key, (record, []))
+        entry[1].append(future)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush(), name="turn-records")
+        await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, {}
+            try:
+                await write_batch(self.store, [record for record, _ in batch.values()], [])
+            except Exception as error:  # noqa: BLE001 - each writer gets it; the next batch goes on
+                for _, futures in batch.values():
+                    for future in futures:
+                        if not future.done():
+                            future.set_exception(error)
+                continue
+            for _, futures in batch.values():
+                for future in futures:
+                    if not future.done():
+                        future.set_result(None)
+
+
 class Conversation:
     """The recorded turns of one event under one planner."""
 
-    def __init__(self, store: MemoryStore, event: TicketEvent, key: str, keep_days: float) -> None:
+    def __init__(self, store: MemoryStore, event: TicketEvent, key: str, keep_days: float,
+                 writes: GroupWrites | None = None) -> None:
         self.store = store
         self.event = event
         self.key = key
         self.keep_days = keep_days
+        self.writes = writes or GroupWrites(store)
 
     @property
     def _scope(self) -> EntityScope:
@@ -93,8 +132,9 @@ class Conversation:
         return turns
 
     async def record(self, index: int, turn: ModelTurn) -> None:
-        """Turn `index` as the model answered it (idempotent: recording it again changes nothing). Written as a
-        batch of one: one transaction, and no embedding of the record where the store embeds what it adds."""
+        """Turn `index` as the model answered it (idempotent: recording it again changes nothing), stored before
+        this returns: in a batch with the turns of other events answered meanwhile (`GroupWrites`), without
+        embedding the record where the store embeds what it adds."""
         if index == 0 and _prune_due(self.event.account_id):
             await self._prune()
         metadata: dict[str, JsonValue] = {
@@ -105,7 +145,7 @@ class Conversation:
             metadata["requester_id"] = self.event.ticket.requester.id
         record = NewMemory(f"model turn {index} of event {self.event.event_id}", self._scope,
                            f"turn:{self.key}:{index}", metadata)
-        await write_batch(self.store, [record], [])
+        await self.writes.write(record)
 
     async def _prune(self) -> None:
         """Drop this account's records older than `keep_days` (a page at a time; the next prune goes on)."""

@@ -16,7 +16,7 @@ from ticket_enricher.agents.notes import note_of, read_account_tags
 from ticket_enricher.agents.planners import Outcome, Pace
 from ticket_enricher.agents.models.costs import cost_usd
 from ticket_enricher.agents.tools import AccountTools
-from ticket_enricher.agents.turns import Conversation, conversation_key
+from ticket_enricher.agents.turns import Conversation, GroupWrites, conversation_key
 from ticket_enricher.config.settings import AgentSettings, Price, TagSettings
 from ticket_enricher.core.errors import ModelMisbehaved
 from ticket_enricher.core.events import TicketEvent
@@ -57,6 +57,7 @@ class AgentPlanner:
         self.parameters = parameters
         self.price = price
         self.keep_turns_days = keep_turns_days
+        self.turn_writes = GroupWrites(store)
 
     @property
     def name(self) -> str:
@@ -93,7 +94,7 @@ class AgentPlanner:
         conversation = None
         if self.keep_turns_days is not None:
             key = conversation_key(event, self.fingerprint, self.parameters)
-            conversation = Conversation(self.store, event, key, self.keep_turns_days)
+            conversation = Conversation(self.store, event, key, self.keep_turns_days, self.turn_writes)
         recorded = await conversation.recorded() if conversation is not None else []
         for index in range(self.settings.max_turns):
             if index < len(recorded):
