@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pydantic import JsonValue
 
 from ticket_enricher.agents.notes import read_account_tags
-
 from ticket_enricher.core.errors import NotVerified
 from ticket_enricher.core.events import DeletionRequest, Subject, Verification
 from ticket_enricher.memory.events import delete_and_verify

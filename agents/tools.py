@@ -18,14 +18,22 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from ticket_enricher.agents.models import ToolCall, ToolResult, ToolSpec
+from ticket_enricher.agents.notes import (
+    NOTE_KIND,
+    PROFILE_KIND,
+    NoteDraft,
+    TagRecord,
+    new_note,
+    new_profile,
+    planner_mark,
+    profile_metadata,
+    read_account_tags,
+)
 from ticket_enricher.agents.rules.signals import Signal
 from ticket_enricher.core.errors import InvalidFilter, ToolArgumentError
 from ticket_enricher.core.events import TicketEvent
-from ticket_enricher.agents.notes import (
-    NOTE_KIND, PROFILE_KIND, NoteDraft, TagRecord, new_note, new_profile, planner_mark, profile_metadata, read_account_tags,
-)
-from ticket_enricher.memory.filters import ENTITY_FIELDS, And, Cond, Node, parse_filters, scope
 from ticket_enricher.memory.batch import Change, write_batch
+from ticket_enricher.memory.filters import ENTITY_FIELDS, And, Cond, Node, parse_filters, scope
 from ticket_enricher.memory.store import Memory, MemoryStore
 
 Category = Literal["complaint", "question", "feedback", "billing", "outage", "security", "data", "resolution"]

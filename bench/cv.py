@@ -29,8 +29,18 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from ticket_enricher.cli.evaluation import Labels, PlannerRun, errors, excerpts, load_events, load_labels, run_flow, run_keywords
-from ticket_enricher.cli.evaluation import score, split_of
+from ticket_enricher.cli.evaluation import (
+    Labels,
+    PlannerRun,
+    errors,
+    excerpts,
+    load_events,
+    load_labels,
+    run_flow,
+    run_keywords,
+    score,
+    split_of,
+)
 from ticket_enricher.config.settings import load_settings
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "data" / "twcs_dev"

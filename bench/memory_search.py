@@ -26,7 +26,6 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
 from typing import Any
 
 from ticket_enricher.memory import ranking

@@ -47,9 +47,19 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench.peer_child import (KEYS, OURS, PARTITIONS, PUBLISHED, PYRALLEL, PYRALLEL_SETTINGS, ROOT, WORK_SECONDS,
-                              _FOREIGN_ENV, child, workload)
-
+from bench.peer_child import (
+    _FOREIGN_ENV,
+    KEYS,
+    OURS,
+    PARTITIONS,
+    PUBLISHED,
+    PYRALLEL,
+    PYRALLEL_SETTINGS,
+    ROOT,
+    WORK_SECONDS,
+    child,
+    workload,
+)
 
 # -- the peer's virtualenv ------------------------------------------------------------------------------------------
 

@@ -250,8 +250,8 @@ async def run_ours(args: argparse.Namespace, meter: Meter, n: int) -> dict[str, 
     import aiokafka
 
     from ticket_enricher.config.settings import load_settings
-    from ticket_enricher.consumers.engine.records import Record
     from ticket_enricher.consumers.engine.clients import KafkaClients
+    from ticket_enricher.consumers.engine.records import Record
     from ticket_enricher.consumers.lifespan import key_ordered
 
     settings = load_settings(kafka={"bootstrap_servers": args.bootstrap, "group_id": args.group,

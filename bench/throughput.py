@@ -55,11 +55,23 @@ from aiokafka.admin import NewTopic
 
 from bench.throughput_child import child
 from bench.throughput_report import Saved, report
-from bench.workload import (INTENDED, LATENCY, MODEL_ACCOUNTS, MODEL_CONFIGS, OFFLINE_CONFIGS, PARTITIONS, SKEW,
-                            SKEW_CONFIGS, ZIPF_ACCOUNTS, events, keyed_events, uniform_accounts, zipf_accounts)
+from bench.workload import (
+    INTENDED,
+    LATENCY,
+    MODEL_ACCOUNTS,
+    MODEL_CONFIGS,
+    OFFLINE_CONFIGS,
+    PARTITIONS,
+    SKEW,
+    SKEW_CONFIGS,
+    ZIPF_ACCOUNTS,
+    events,
+    keyed_events,
+    uniform_accounts,
+    zipf_accounts,
+)
 from ticket_enricher.consumers.engine.clients import KafkaClients, close, opened, started
 from ticket_enricher.core.events import TicketEvent
-
 
 # -- the run: broker, fake model, topics, children, table -------------------------------------------------------
 

@@ -6,9 +6,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.workload import (LATENCY, MODEL_ACCOUNTS, MODEL_CONFIGS, OFFLINE_CONFIGS, PARTITIONS, SKEW, SKEW_CONFIGS,
-                            TURNS, ZIPF_ACCOUNTS, percentile)
-
+from bench.workload import (
+    LATENCY,
+    MODEL_ACCOUNTS,
+    MODEL_CONFIGS,
+    OFFLINE_CONFIGS,
+    PARTITIONS,
+    SKEW,
+    SKEW_CONFIGS,
+    TURNS,
+    ZIPF_ACCOUNTS,
+    percentile,
+)
 
 
 class Saved(list):  # type: ignore[type-arg]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-
 from ticket_enricher.core.events import Ticket, TicketEvent
 
 LATENCY = 0.2

@@ -30,8 +30,8 @@ from ticket_enricher.core.errors import EvalInputError, ModelUnavailable
 if TYPE_CHECKING:
     from ticket_enricher.agents.models import Model, Usage
     from ticket_enricher.agents.rules.model import RulesModel
-    from ticket_enricher.consumers.lifespan import Deps
     from ticket_enricher.config.settings import Settings
+    from ticket_enricher.consumers.lifespan import Deps
     from ticket_enricher.memory.store import MemoryStore
 
 Split = Literal["tune", "holdout"]

@@ -12,14 +12,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from typing import TypeVar
-
 from pydantic import BaseModel, JsonValue, ValidationError
 
-from ticket_enricher.core.errors import InvalidRequest, MemoryConfigError, NotFound, PermanentFailure, RateLimited, TransientError
+from ticket_enricher.core.errors import (
+    InvalidRequest,
+    MemoryConfigError,
+    NotFound,
+    PermanentFailure,
+    RateLimited,
+    TransientError,
+)
 from ticket_enricher.core.ratelimit import retry_after_seconds
 from ticket_enricher.memory.events import wait_for_event
 from ticket_enricher.memory.filters import And, Cond, Node, as_node, to_json

@@ -33,10 +33,32 @@ from ticket_enricher.memory.embeddings import Embedder
 from ticket_enricher.memory.export import project
 from ticket_enricher.memory.filters import Node, as_node, scoped_entities
 from ticket_enricher.memory.postgres_pool import create_pool, is_driver_error, migrate, translate
-from ticket_enricher.memory.postgres_sql import (ADD, ANY_TERM, COLUMNS, CORPUS_ESTIMATE, CORPUS_EXACT, CORPUS_SAMPLED, DELETED,
-                                 DOCUMENT_FREQUENCIES, FIND, SCRUB, TERM_FREQUENCIES, UPDATE, Params,
-                                 compile_filter)
-from ticket_enricher.memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
+from ticket_enricher.memory.postgres_sql import (
+    ADD,
+    ANY_TERM,
+    COLUMNS,
+    CORPUS_ESTIMATE,
+    CORPUS_EXACT,
+    CORPUS_SAMPLED,
+    DELETED,
+    DOCUMENT_FREQUENCIES,
+    FIND,
+    SCRUB,
+    TERM_FREQUENCIES,
+    UPDATE,
+    Params,
+    compile_filter,
+)
+from ticket_enricher.memory.store import (
+    AddResult,
+    EntityScope,
+    HistoryEntry,
+    Memory,
+    MemoryEvent,
+    Page,
+    ScoredMemory,
+    list_all,
+)
 
 log = logging.getLogger("ticket_enricher.memory.postgres")
 _FTS_CANDIDATES = 500

@@ -9,7 +9,6 @@ memory, history keeps only that an ADD/UPDATE/DELETE happened (no text), and fre
 from __future__ import annotations
 
 import asyncio
-import orjson
 import sqlite3
 import struct
 import threading
@@ -20,19 +19,37 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import JsonValue
 
 from ticket_enricher.core.errors import InvalidRequest, MemoryConfigError, NotFound, TransientError
-from ticket_enricher.memory import ranking
+from ticket_enricher.memory import ranking, sqlite_batch
+from ticket_enricher.memory.batch import Change, NewMemory, Written, planned_id
 from ticket_enricher.memory.embeddings import Embedder
 from ticket_enricher.memory.export import project
-from ticket_enricher.memory import sqlite_batch
-from ticket_enricher.memory.batch import Change, NewMemory, Written, planned_id
 from ticket_enricher.memory.filters import Node, as_node, scoped_entities
-from ticket_enricher.memory.sqlite_sql import (MIGRATIONS, SCHEMA, SCHEMA_VERSION, compile_filter, delete_ids, find_idempotent,
-                               fts_totals, record_event, row_fields)
+from ticket_enricher.memory.sqlite_sql import (
+    MIGRATIONS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    compile_filter,
+    delete_ids,
+    find_idempotent,
+    fts_totals,
+    record_event,
+    row_fields,
+)
 from ticket_enricher.memory.sqlite_sql import timestamp as _ts
-from ticket_enricher.memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
+from ticket_enricher.memory.store import (
+    AddResult,
+    EntityScope,
+    HistoryEntry,
+    Memory,
+    MemoryEvent,
+    Page,
+    ScoredMemory,
+    list_all,
+)
 
 
 def _dumps(value: object) -> str:

@@ -3,10 +3,10 @@ statements several operations share (idempotent lookup, deletes that leave no te
 
 from __future__ import annotations
 
-import orjson
 import sqlite3
 from datetime import UTC, datetime
 
+import orjson
 from pydantic import JsonValue
 
 from ticket_enricher.memory.filters import ENTITY_FIELDS, TIME_FIELDS, And, Cond, Node, Not, Or

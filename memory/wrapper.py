@@ -11,7 +11,16 @@ from pydantic import JsonValue
 
 from ticket_enricher.memory.batch import Change, NewMemory, Written, write_batch
 from ticket_enricher.memory.filters import Node
-from ticket_enricher.memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, MemoryStore, Page, ScoredMemory
+from ticket_enricher.memory.store import (
+    AddResult,
+    EntityScope,
+    HistoryEntry,
+    Memory,
+    MemoryEvent,
+    MemoryStore,
+    Page,
+    ScoredMemory,
+)
 
 T = TypeVar("T")
 

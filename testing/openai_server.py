@@ -10,8 +10,8 @@ function from the request body to the next assistant turn (`tool_turn(...)` or `
 from __future__ import annotations
 
 import hashlib
-import math
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any

@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from tests.model_server_fixtures import model_server  # noqa: F401 (a fixture)
+from tests.ordered_helpers import topic_factory  # noqa: F401 (a fixture)
+from tests.postgres_fixtures import postgres_dsn, postgres_server  # noqa: F401 (fixtures)
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.localkafka import LocalBroker
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
-from tests.model_server_fixtures import model_server  # noqa: F401 (a fixture)
-from tests.postgres_fixtures import postgres_dsn, postgres_server  # noqa: F401 (fixtures)
-from tests.ordered_helpers import topic_factory  # noqa: F401 (a fixture)
 
 if TYPE_CHECKING:
-    from ticket_enricher.testing.mem0_server import FakeMem0
     from ticket_enricher.core.events import TicketEvent
+    from ticket_enricher.testing.mem0_server import FakeMem0
     from ticket_enricher.testing.openai_server import FakeOpenAI
 
 _SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_", "PGPASSWORD")

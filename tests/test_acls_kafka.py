@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
+from tests.conftest import enriched, publish_over
 from ticket_enricher.cli.privacy import send_request
 from ticket_enricher.cli.replay import run_replay
 from ticket_enricher.config.settings import Settings, load_settings
@@ -32,7 +33,6 @@ from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.core.events import DeletionRequest, Subject
 from ticket_enricher.localkafka import LocalBroker
 from ticket_enricher.samples import generate
-from tests.conftest import enriched, publish_over
 from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]

@@ -4,19 +4,18 @@ right tags, idempotent, the same whether events come one by one or in batches, t
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from pathlib import Path
-
 from ticket_enricher.agents.enrichment import Enrichment
 from ticket_enricher.agents.factory import build_planner
-from ticket_enricher.agents.planners import Outcome
-from ticket_enricher.agents.planners.agent import AgentPlanner
-from ticket_enricher.core.errors import ModelMisbehaved
 from ticket_enricher.agents.models import ModelRequest, ModelTurn, ToolCall
 from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.agents.planners import Outcome
+from ticket_enricher.agents.planners.agent import AgentPlanner
 from ticket_enricher.config.settings import load_settings
+from ticket_enricher.core.errors import ModelMisbehaved
 from ticket_enricher.core.events import TicketEvent
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from ticket_enricher.memory.store import EntityScope, MemoryStore

@@ -8,10 +8,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
+from tests.conftest import TopicReader
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.samples import generate
-from tests.conftest import TopicReader
 
 pytestmark = pytest.mark.kafka
 

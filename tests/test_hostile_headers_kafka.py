@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from prometheus_client import REGISTRY
 
+from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.consumers.operations.lag import group_lag
 from ticket_enricher.consumers.operations.status import watched_groups
@@ -24,7 +25,6 @@ from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.core.events import DeletionRequest, Subject, Ticket, TicketEvent
 from ticket_enricher.memory.filters import scope
-from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
-from email.utils import formatdate
 import time
+from email.utils import formatdate
 
 import pytest
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ticket_enricher.memory.events import delete_and_verify, wait_for_event
 from ticket_enricher.core.errors import InvalidFilter, InvalidRequest, NotFound
+from ticket_enricher.memory.events import delete_and_verify, wait_for_event
 from ticket_enricher.memory.store import EntityScope
 
 ACME = EntityScope(user_id="acme")

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, command_env
+from tests.test_operations_kafka import free_port, get, samples, value
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
 from ticket_enricher.testing.openai_server import FakeOpenAI, brief
-from tests.conftest import TopicReader, command_env
-from tests.test_operations_kafka import free_port, get, samples, value
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-
 from typing import Any
 
 import pytest
@@ -12,8 +11,8 @@ import pytest
 from ticket_enricher.agents.factory import build_model, build_planner
 from ticket_enricher.agents.models.limited import LimitedModel
 from ticket_enricher.agents.models.openai import OpenAIModel, openai_wire
-from ticket_enricher.agents.planners.rules import RulesPlanner
 from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.agents.planners.rules import RulesPlanner
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.core.errors import PermanentFailure, RateLimited, TransientError
 from ticket_enricher.memory.sqlite import SqliteMemoryStore

@@ -17,10 +17,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import TopicReader, command_env
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.core.events import Ticket, TicketEvent
 from ticket_enricher.samples.publish import publish_events
-from tests.conftest import TopicReader, command_env
 from ticket_enricher.testing.openai_server import FakeOpenAI
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]

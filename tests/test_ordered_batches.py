@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from tests.ordered_helpers import Recorder, clients, hand_over, lag_of, publish, retry_wait, wait_until
 from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 from ticket_enricher.consumers.engine.records import Record
-from tests.ordered_helpers import Recorder, clients, hand_over, lag_of, publish, retry_wait, wait_until
 
 pytestmark = pytest.mark.kafka
 

@@ -9,11 +9,11 @@ import random
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.samples import generate
-from tests.conftest import TopicReader, outputs_by_event
 
 pytestmark = pytest.mark.kafka
 MAX_BYTES = 4096

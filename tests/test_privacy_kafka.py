@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
+from tests.conftest import TopicReader
 from ticket_enricher.cli.privacy import lift_tombstones, send_request
 from ticket_enricher.cli.replay import run_replay
 from ticket_enricher.config.settings import Settings, load_settings
@@ -26,7 +27,6 @@ from ticket_enricher.memory.factory import open_store
 from ticket_enricher.memory.filters import Cond, all_of, scope
 from ticket_enricher.memory.store import MemoryStore
 from ticket_enricher.memory.tombstones import subject_hash
-from tests.conftest import TopicReader
 from ticket_enricher.testing.mem0_server import FakeMem0
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from ticket_enricher.agents.factory import build_planner
-from ticket_enricher.core.errors import ModelMisbehaved
 from ticket_enricher.agents.models.openai import OpenAIModel, openai_wire
 from ticket_enricher.agents.notes import read_account_tags
 from ticket_enricher.config.settings import load_settings
+from ticket_enricher.core.errors import ModelMisbehaved
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from ticket_enricher.memory.store import EntityScope
 from ticket_enricher.samples import generate

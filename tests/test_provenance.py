@@ -8,10 +8,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from ticket_enricher.config.settings import load_settings
+from ticket_enricher.consumers.engine.records import Record
 from ticket_enricher.consumers.flows import provenance
 from ticket_enricher.consumers.flows.policy import decide
 from ticket_enricher.consumers.flows.provenance import Signer, arrival, delay_headers, due_ms, from_tier
-from ticket_enricher.consumers.engine.records import Record
 from ticket_enricher.core.errors import RateLimited
 
 S = load_settings(retry={"tiers_seconds": [5, 30, 300], "max_attempts": 5, "max_wait_seconds": 3600})

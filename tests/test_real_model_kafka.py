@@ -16,11 +16,11 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from tests.conftest import command_env, publish_over
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.localmodel import LocalModelServer
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from ticket_enricher.samples import generate
-from tests.conftest import command_env, publish_over
 
 pytestmark = [pytest.mark.kafka, pytest.mark.model_server]
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, command_env
 from ticket_enricher.cli.replay import parse_when, run_replay
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers.flows.replay import plan
 from ticket_enricher.core.errors import LiveGroup
 from ticket_enricher.core.events import Requester, Ticket, TicketEvent
-from tests.conftest import TopicReader, command_env
 
 pytestmark = pytest.mark.kafka
 # recent: a broker deletes records older than its retention (7 days by default), whatever a test expects

@@ -8,12 +8,12 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import get_args
 
-from ticket_enricher.agents.rules import signals
 from ticket_enricher.agents.planners.rules import apply
+from ticket_enricher.agents.planners.state import AccountState
 from ticket_enricher.agents.planners.writes import Writes
+from ticket_enricher.agents.rules import signals
 from ticket_enricher.agents.rules.judgment import Note
 from ticket_enricher.agents.rules.model import RulesModel
-from ticket_enricher.agents.planners.state import AccountState
 from ticket_enricher.config.settings import TagSettings, load_settings
 from ticket_enricher.core.events import Ticket, TicketEvent
 

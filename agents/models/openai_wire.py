@@ -69,7 +69,7 @@ class OpenAIWire:
                                                 proxy=self._proxies[url]) as response:
                 content = await response.read()
                 status, answer_headers = response.status, response.headers
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             raise TransientError("model: APITimeoutError (no answer in time)") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise TransientError(f"model: APIConnectionError ({type(exc).__name__})") from exc

@@ -15,7 +15,14 @@ from typing import get_args
 from ticket_enricher.agents.notes import NoteDraft
 from ticket_enricher.agents.rules import signals
 from ticket_enricher.agents.rules.judgment import (
-    Note, TagDecision, Window, below_risk, churn_out_of_reach, note_time, assess_churn, assess_signals,
+    Note,
+    TagDecision,
+    Window,
+    assess_churn,
+    assess_signals,
+    below_risk,
+    churn_out_of_reach,
+    note_time,
     signal_mask,
 )
 from ticket_enricher.config.settings import TagSettings

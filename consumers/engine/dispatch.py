@@ -24,9 +24,9 @@ from aiokafka import TopicPartition
 from prometheus_client import Gauge
 
 from ticket_enricher.consumers.engine.failure import Failure
-from ticket_enricher.core.errors import Held
 from ticket_enricher.consumers.engine.partitions import PartitionState
 from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.core.errors import Held
 
 log = logging.getLogger("ticket_enricher.ordered")
 

@@ -31,7 +31,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from ticket_enricher.consumers import metrics
-from ticket_enricher.consumers.engine.batches import BatchHandler, Batches
+from ticket_enricher.consumers.engine.batches import Batches, BatchHandler
 from ticket_enricher.consumers.engine.clients import KafkaClients, close, started
 from ticket_enricher.consumers.engine.committer import Committer
 from ticket_enricher.consumers.engine.dispatch import Handler, KeyDispatch, ordering_key

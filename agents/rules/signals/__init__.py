@@ -26,14 +26,42 @@ from functools import lru_cache
 from typing import Literal
 
 from ticket_enricher.agents.rules.language import read_text
-from ticket_enricher.agents.rules.signals.reading import (
-    ACCOUNT, CANNOT, DATA, DOWN, Detector, GOODS, LAW, MONEY, NOBODY, RESOLVED, Reading, SEEK, SERVICE, THANKS, TRIP,
-    T_CANCEL, T_LOCK, T_OUTAGE, T_REPEAT, T_SECURITY, T_SWITCH, T_UNRESOLVED, WORKS)
-from ticket_enricher.agents.rules.signals.money import billing_error, escalation_refund
-from ticket_enricher.agents.rules.signals.failures import data_loss, delivery_failure, lockout, outage, security, trip_disrupted
+from ticket_enricher.agents.rules.signals.failures import (
+    data_loss,
+    delivery_failure,
+    lockout,
+    outage,
+    security,
+    trip_disrupted,
+)
 from ticket_enricher.agents.rules.signals.leaving import escalation_cancel, escalation_legal, escalation_switch
+from ticket_enricher.agents.rules.signals.money import billing_error, escalation_refund
 from ticket_enricher.agents.rules.signals.pressure import _mood, _resolved_at, repeat_contact, satisfied, unresolved
-
+from ticket_enricher.agents.rules.signals.reading import (
+    ACCOUNT,
+    CANNOT,
+    DATA,
+    DOWN,
+    GOODS,
+    LAW,
+    MONEY,
+    NOBODY,
+    RESOLVED,
+    SEEK,
+    SERVICE,
+    T_CANCEL,
+    T_LOCK,
+    T_OUTAGE,
+    T_REPEAT,
+    T_SECURITY,
+    T_SWITCH,
+    T_UNRESOLVED,
+    THANKS,
+    TRIP,
+    WORKS,
+    Detector,
+    Reading,
+)
 
 Signal = Literal[
     "outage", "lockout", "trip_disrupted", "delivery_failure", "data_loss", "billing_error", "security",

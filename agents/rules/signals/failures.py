@@ -5,12 +5,42 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
 from ticket_enricher.agents.rules.language import SENTENCE_END
+from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
 from ticket_enricher.agents.rules.signals.reading import (
-    ACCESS, ACCOUNT, ARRIVE, BATTERY, BLOCKED, CANNOT, DATA, DEVICE, DOWN, GONE, GOODS, GOODS_BAD, MONEY, NOBODY,
-    Reading, SERVICE, TRIP, TRIP_BAD, T_LOCK, T_OTHER, T_OUTAGE, T_SECURITY, WORKS, _BE, _CLASS_GET, _CREDENTIALS,
-    _EMPTY, _ME, _NOT_DOWN_AFTER, _QUANTITY, _SECURITY_ALONE, _SECURITY_PAIRS)
+    _BE,
+    _CLASS_GET,
+    _CREDENTIALS,
+    _EMPTY,
+    _ME,
+    _NOT_DOWN_AFTER,
+    _QUANTITY,
+    _SECURITY_ALONE,
+    _SECURITY_PAIRS,
+    ACCESS,
+    ACCOUNT,
+    ARRIVE,
+    BATTERY,
+    BLOCKED,
+    CANNOT,
+    DATA,
+    DEVICE,
+    DOWN,
+    GONE,
+    GOODS,
+    GOODS_BAD,
+    MONEY,
+    NOBODY,
+    SERVICE,
+    T_LOCK,
+    T_OTHER,
+    T_OUTAGE,
+    T_SECURITY,
+    TRIP,
+    TRIP_BAD,
+    WORKS,
+    Reading,
+)
 
 
 def _device_fails(r: Reading, i: int, s: int) -> bool:
@@ -203,7 +233,7 @@ def lockout(r: Reading) -> int:
                 if x in ("hold", "limit", "limits", "flag", "flags", "ban") and r.word(j - 1) not in (
                         "on", "a", "placed", "put"):
                     continue
-                if x == "pending" and not words[i] in ("funds", "money", "payment", "payments", "transaction",
+                if x == "pending" and words[i] not in ("funds", "money", "payment", "payments", "transaction",
                                                        "balance", "card"):
                     continue
                 return i

@@ -8,8 +8,29 @@ from typing import TYPE_CHECKING
 from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END
 from ticket_enricher.agents.rules.signals.reading import (
-    ACCOUNT, BLOCKED, CONDEMN, DISTRESS, DOWN, GONE, MILD, NEG, NOBODY, NUMBER, ORDINAL, RESOLVED, Reading,
-    SERVICE, STILL_BAD, THANKS, TRIP_BAD, T_OTHER, T_REPEAT, T_UNRESOLVED, UNRESOLVED, _CLASS_GET)
+    _CLASS_GET,
+    ACCOUNT,
+    BLOCKED,
+    CONDEMN,
+    DISTRESS,
+    DOWN,
+    GONE,
+    MILD,
+    NEG,
+    NOBODY,
+    NUMBER,
+    ORDINAL,
+    RESOLVED,
+    SERVICE,
+    STILL_BAD,
+    T_OTHER,
+    T_REPEAT,
+    T_UNRESOLVED,
+    THANKS,
+    TRIP_BAD,
+    UNRESOLVED,
+    Reading,
+)
 
 if TYPE_CHECKING:
     from ticket_enricher.agents.rules.signals import Signal
