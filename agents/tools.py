@@ -44,10 +44,11 @@ class _Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A tool's docstring is its description in every request to the model (`tool_specs`): rewrapping it changes the prompt.
 class SearchMemoriesArgs(_Args):
     """Search this account's prior ticket notes (only notes), most relevant and recent first. `filters` uses Mem0's grammar
     (AND/OR/NOT, created_at gt/gte/lt/lte, categories in/contains, metadata eq/ne/contains) and is applied
-    within this account; use {"AND": [{"metadata": {"kind": "ticket_note"}}]} for all notes."""
+    within this account; use {"AND": [{"metadata": {"kind": "ticket_note"}}]} for all notes."""  # noqa: E501 (see above)
 
     query: str = Field(min_length=1, max_length=500)
     filters: dict[str, JsonValue] = Field(description="required; nested Mem0 filter, within this account only")

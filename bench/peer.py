@@ -66,7 +66,8 @@ from bench.peer_child import (
 
 def default_venv() -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "ticket-enricher" / f"peer-{PYRALLEL.replace('==', '-')}-py{sys.version_info[0]}.{sys.version_info[1]}"
+    python = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+    return cache / "ticket-enricher" / f"peer-{PYRALLEL.replace('==', '-')}-{python}"
 
 
 def peer_python(venv: Path | None = None, say: Callable[[str], None] = print) -> tuple[Path | None, str]:

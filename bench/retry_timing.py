@@ -134,7 +134,9 @@ async def storm(bootstrap: str, tmp: Path) -> None:
         refusals = [0]
         account_of = {(e.ticket.id, e.occurred_at.isoformat()): e.account_id for e in events}
 
-        def refuse(body: dict[str, Any], storming: bool = storming) -> dict[str, str] | None:
+        def refuse(body: dict[str, Any], storming: bool = storming, started: float = started,
+                   refusals: list[int] = refusals, account_of: dict[tuple[str, str], str] = account_of,
+                   ) -> dict[str, str] | None:
             data = ticket_of(body)
             if storming and account_of[(data["ticket_id"], data["occurred_at"])] in stormy \
                     and time.time() - started < 6:

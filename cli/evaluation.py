@@ -229,8 +229,8 @@ async def _run(deps: Deps, publisher: CollectingPublisher, lines: list[Line], ow
         async with gate:
             for line in items:
                 if unavailable:
-                    run.failures.append(Failure(line=line.number, reason="model_unavailable: not run, the "
-                                                                         f"model's breaker opened ({unavailable[0]})"[:300]))
+                    reason = f"model_unavailable: not run, the model's breaker opened ({unavailable[0]})"
+                    run.failures.append(Failure(line=line.number, reason=reason[:300]))
                     continue
                 await one(line)
 

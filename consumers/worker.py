@@ -62,7 +62,8 @@ class Worker:
         deps, routes = self._deps, self._deps.routes
         self.flow: TicketFlow = deps.ticket_flow()
         self.deletion_flow: DeletionFlow = deps.deletion_flow()
-        self.delays = DelayTiers(deps, routes.tickets, self.flow.handle, gate=deps.breaker.retry_in if deps.breaker else None)
+        self.delays = DelayTiers(deps, routes.tickets, self.flow.handle,
+                                 gate=deps.breaker.retry_in if deps.breaker else None)
         self.deletion_delays = DelayTiers(deps, routes.deletions, self.deletion_flow.handle)
 
         async def ticket(record: Record) -> object:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Literal, Union
+from typing import Literal
 
 from ticket_enricher.core.errors import InvalidFilter
 
@@ -27,7 +27,7 @@ TIME_FIELDS = ("created_at", "updated_at")
 LOGICAL = ("AND", "OR", "NOT")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 
-Scalar = Union[str, int, float, bool]
+Scalar = str | int | float | bool
 Op = Literal["eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "any"]
 
 
@@ -54,7 +54,7 @@ class Not:
     items: tuple[Node, ...]
 
 
-Node = Union[Cond, And, Or, Not]
+Node = Cond | And | Or | Not
 
 
 def parse_filters(raw: object, *, require_scope: bool = True) -> Node:

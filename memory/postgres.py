@@ -164,18 +164,17 @@ class PostgresMemoryStore:
         event_id = str(uuid.uuid4())
         args = (memory_id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"), text,
                 len(ranking.words(text)), meta, categories or [], idempotency_key, created, now, event_id)
-        async with self._conn("add") as conn:
-            # one statement commits on its own; a vector makes it two, in one transaction
-            async with conn.transaction() if vectors else contextlib.nullcontext():
-                seq = await conn.fetchval(ADD, *args)
-                if seq is None:  # another member stored this key first; ON CONFLICT waited for it to commit
-                    found = await conn.fetchval(FIND, *key, idempotency_key)
-                    if found is None:
-                        raise TransientError("the memory holding this idempotency key was deleted meanwhile")
-                    return AddResult(id=found, event_id=None, created=False)
-                if vectors:
-                    await conn.execute("INSERT INTO embeddings (seq, model, vector) VALUES ($1, $2, $3)",
-                                       seq, self.embedder.model, vectors[0])  # type: ignore[union-attr]
+        # one statement commits on its own; a vector makes it two, in one transaction
+        async with self._conn("add") as conn, conn.transaction() if vectors else contextlib.nullcontext():
+            seq = await conn.fetchval(ADD, *args)
+            if seq is None:  # another member stored this key first; ON CONFLICT waited for it to commit
+                found = await conn.fetchval(FIND, *key, idempotency_key)
+                if found is None:
+                    raise TransientError("the memory holding this idempotency key was deleted meanwhile")
+                return AddResult(id=found, event_id=None, created=False)
+            if vectors:
+                await conn.execute("INSERT INTO embeddings (seq, model, vector) VALUES ($1, $2, $3)",
+                                   seq, self.embedder.model, vectors[0])  # type: ignore[union-attr]
         return AddResult(id=memory_id, event_id=event_id, created=True)
 
     async def add_many(self, items: list[tuple[str, EntityScope, dict[str, JsonValue], datetime]]) -> int:
@@ -296,15 +295,14 @@ class PostgresMemoryStore:
         members updating one profile never lose a key); recorded in history."""
         vectors = await self._vectors([text]) if text is not None else None
         words = len(ranking.words(text)) if text is not None else None
-        async with self._conn("update") as conn:
-            async with conn.transaction() if vectors else contextlib.nullcontext():
-                row = await conn.fetchrow(UPDATE, memory_id, text, words, metadata or {}, datetime.now(UTC))
-                if row is None:
-                    raise NotFound(f"no memory with id {memory_id}")
-                if vectors:
-                    await conn.execute("INSERT INTO embeddings (seq, model, vector) VALUES ($1, $2, $3) ON "
-                                       "CONFLICT (seq) DO UPDATE SET model = excluded.model, vector = excluded.vector",
-                                       row["seq"], self.embedder.model, vectors[0])  # type: ignore[union-attr]
+        async with self._conn("update") as conn, conn.transaction() if vectors else contextlib.nullcontext():
+            row = await conn.fetchrow(UPDATE, memory_id, text, words, metadata or {}, datetime.now(UTC))
+            if row is None:
+                raise NotFound(f"no memory with id {memory_id}")
+            if vectors:
+                await conn.execute("INSERT INTO embeddings (seq, model, vector) VALUES ($1, $2, $3) ON "
+                                   "CONFLICT (seq) DO UPDATE SET model = excluded.model, vector = excluded.vector",
+                                   row["seq"], self.embedder.model, vectors[0])  # type: ignore[union-attr]
         return Memory(**_fields(row))
 
     async def delete(self, memory_id: str) -> bool:

@@ -241,7 +241,8 @@ class SqliteMemoryStore:
             for rowid, row in rows.items():
                 signals = {"recency": ranking.recency_score(datetime.fromisoformat(row["created_at"]), now)}
                 if rowid in matched:
-                    signals["bm25"], signals["entity"] = ranking.text_match(terms, entities, row["memory"], idfs, avg_len)
+                    signals["bm25"], signals["entity"] = ranking.text_match(terms, entities, row["memory"], idfs,
+                                                                            avg_len)
                 if qvec is not None:
                     signals["semantic"] = ranking.cosine(qvec, vectors[rowid]) if rowid in vectors else 0.0
                 score = ranking.fuse(signals, semantic=qvec is not None)

@@ -18,7 +18,6 @@ wait, 5xx, 401/403/408/409, timeouts and dropped connections → `TransientError
 
 from __future__ import annotations
 
-import asyncio
 import urllib.request
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit

@@ -250,7 +250,7 @@ def trip_disrupted(r: Reading) -> int:
     if not r.mask & TRIP:
         return -1
     words = r.words
-    for i, m, _ in r.hits if r.mask & T_OTHER else ():
+    for i, _, _ in r.hits if r.mask & T_OTHER else ():
         w = words[i]
         if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in ("the", "a", "your"):
             return i  # not boarded: "they didn't board us", "wouldn't let us board"
@@ -298,7 +298,7 @@ def delivery_failure(r: Reading) -> int:
     if not r.mask & GOODS:
         return -1
     words = r.words
-    for i, m, s in r.hits:
+    for i, m, _ in r.hits:
         if not m & GOODS:
             continue
         j = r.near(i, GOODS_BAD, 4, 5)
@@ -319,7 +319,7 @@ def data_loss(r: Reading) -> int:
     """Data gone: "lost all my photos", "files deleted", "save data wiped", "the sync drops records"."""
     if not r.mask & DATA or not r.mask & GONE:
         return -1
-    for i, m, s in r.hits:
+    for i, m, _ in r.hits:
         if m & DATA and r.word(i + 1) not in ("connection", "signal", "service", "plan", "speed", "speeds"):
             j = r.near(i, GONE, 4, 4)
             if j >= 0 and not r.negated(j):

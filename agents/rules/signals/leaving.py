@@ -31,7 +31,7 @@ def escalation_legal(r: Reading) -> int:
     if not r.mask & LAW:
         return -1
     words = r.words
-    for i, m, s in r.hits:
+    for i, m, _ in r.hits:
         if not m & LAW:
             continue
         w = words[i]

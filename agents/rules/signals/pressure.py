@@ -230,7 +230,7 @@ def satisfied(r: Reading) -> int:
     if not r.mask & (THANKS | RESOLVED):
         return -1
     words = r.words
-    for i, m, s in r.hits:
+    for i, m, _ in r.hits:
         if not m & (THANKS | RESOLVED) or r.negated(i):
             continue
         w = words[i]
@@ -267,7 +267,7 @@ def _mood(r: Reading) -> dict[Signal, str]:
     seen: set[str] = set()
     distress = mild = -1
     if r.mask & (CONDEMN | DISTRESS | MILD):
-        for i, m, s in r.hits:
+        for i, m, _ in r.hits:
             w = words[i]
             if m & CONDEMN and w not in seen and not r.negated(i):
                 condemned.append(i)
