@@ -9,6 +9,7 @@ memory, history keeps only that an ADD/UPDATE/DELETE happened (no text), and fre
 from __future__ import annotations
 
 import asyncio
+import builtins
 import sqlite3
 import struct
 import threading
@@ -176,9 +177,9 @@ class SqliteMemoryStore:
                 (memory_id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"), text,
                  tokens, _dumps(meta), _dumps(categories or []), idempotency_key, created, created),
             )
-            if vectors:
+            if vectors and self.embedder is not None:  # vectors come from the embedder
                 db.execute("INSERT INTO embeddings (rowid, model, vector) VALUES (?, ?, ?)",
-                           (cur.lastrowid, self.embedder.model, vectors[0]))  # type: ignore[union-attr]
+                           (cur.lastrowid, self.embedder.model, vectors[0]))
             db.execute("INSERT INTO history (memory_id, event, new_memory, created_at) VALUES (?, 'ADD', ?, ?)",
                        (memory_id, text, now))
             record_event(db, event_id, "ADD", [{"id": memory_id, "event": "ADD"}], now)
@@ -263,7 +264,7 @@ class SqliteMemoryStore:
         cached = self._df.get(term)
         if cached is not None and now - cached[0] < _DF_TTL_SECONDS:
             return cached[1]
-        df = db.execute("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?",
+        df: int = db.execute("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?",
                         (ranking.fts_match([term], None),)).fetchone()[0]
         if len(self._df) > _DF_CACHE_SIZE:
             self._df.clear()
@@ -307,9 +308,9 @@ class SqliteMemoryStore:
             now = _ts(datetime.now(UTC))
             db.execute("UPDATE memories SET memory = ?, metadata = ?, updated_at = ? WHERE id = ?",
                        (new_text, _dumps(new_meta), now, memory_id))
-            if vectors:
+            if vectors and self.embedder is not None:
                 db.execute("INSERT OR REPLACE INTO embeddings (rowid, model, vector) VALUES (?, ?, ?)",
-                           (row["rowid"], self.embedder.model, vectors[0]))  # type: ignore[union-attr]
+                           (row["rowid"], self.embedder.model, vectors[0]))
             db.execute("INSERT INTO history (memory_id, event, old_memory, new_memory, created_at)"
                        " VALUES (?, 'UPDATE', ?, ?, ?)", (memory_id, row["memory"], new_text, now))
             db.execute("COMMIT")
@@ -343,7 +344,7 @@ class SqliteMemoryStore:
 
         return await self._run(delete_all)
 
-    async def history(self, memory_id: str) -> list[HistoryEntry]:
+    async def history(self, memory_id: str) -> builtins.list[HistoryEntry]:
         def history(db: sqlite3.Connection) -> list[HistoryEntry]:
             rows = db.execute("SELECT * FROM history WHERE memory_id = ? ORDER BY id", (memory_id,))
             return [HistoryEntry(memory_id=r["memory_id"], event=r["event"], old_memory=r["old_memory"],
