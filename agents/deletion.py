@@ -47,8 +47,11 @@ class DeletionTools:
     @property
     def hashes(self) -> list[str]:
         s = self.subject
-        return ([subject_hash("user", s.user_id)] if s.user_id is not None
-                else [subject_hash("account", s.account_id)])  # type: ignore[arg-type]
+        if s.user_id is not None:
+            return [subject_hash("user", s.user_id)]
+        if s.account_id is not None:
+            return [subject_hash("account", s.account_id)]
+        raise ValueError("a subject needs account_id, user_id or both")  # what Subject's validator enforces
 
     async def entomb(self, request_id: str) -> None:
         for digest in self.hashes:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from pydantic import ValidationError
+from pydantic import JsonValue, ValidationError
 
 from ticket_enricher.agents.models import ModelTurn
 from ticket_enricher.core.events import TicketEvent
@@ -69,7 +69,7 @@ class Conversation:
                 by_index[index] = ModelTurn.model_validate_json(raw)
             except ValidationError:
                 continue
-        turns = []
+        turns: list[ModelTurn] = []
         while len(turns) in by_index:
             turns.append(by_index[len(turns)])
         return turns
@@ -78,14 +78,14 @@ class Conversation:
         """Turn `index` as the model answered it (idempotent: recording it again changes nothing)."""
         if index == 0:
             await self._prune()
-        metadata: dict[str, object] = {
+        metadata: dict[str, JsonValue] = {
             "kind": TURN_KIND, "conversation": self.key, "turn": index, "event_id": self.event.event_id,
             "response": turn.model_dump_json(),
         }
         if self.event.ticket.requester is not None:
             metadata["requester_id"] = self.event.ticket.requester.id
         await self.store.add(f"model turn {index} of event {self.event.event_id}", scope=self._scope,
-                             metadata=metadata,  # type: ignore[arg-type]
+                             metadata=metadata,
                              idempotency_key=f"turn:{self.key}:{index}")
 
     async def _prune(self) -> None:

@@ -117,7 +117,8 @@ def _message(content: bytes) -> str:
 def proxy_for(url: str) -> str | None:
     """The proxy the environment names for `url` (`HTTP(S)_PROXY`, `ALL_PROXY`, `NO_PROXY`), as httpx reads it."""
     parts = urlsplit(url)
-    if not parts.hostname or urllib.request.proxy_bypass_environment(parts.hostname):
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # undocumented: not in typeshed
+    if not parts.hostname or bypass(parts.hostname):
         return None
     proxies = urllib.request.getproxies_environment()
     return proxies.get(parts.scheme) or proxies.get("all")

@@ -55,7 +55,7 @@ class RulesModel:
 
     def read(self, text: str) -> dict[str, str]:
         """The signals in one ticket's text, each with the phrase that showed it."""
-        return dict(signals.detect(text))
+        return dict(signals.detect(text).items())
 
     def keeps(self, name: str, rule: TagSettings, notes: list[Note], now: datetime, tagged: bool) -> bool:
         """True when `judge` would leave this tag as it is (set stays set, unset stays unset), found without
