@@ -18,7 +18,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from ticket_enricher.testing.http import BadRequest, FakeServer, Recorded, Reply, body_json
+from ticket_enricher.core.errors import BadRequest
+from ticket_enricher.testing.http import FakeServer, Recorded, Reply, body_json
 
 ENTITIES = ("user_id", "agent_id", "app_id", "run_id")
 UUID = r"([0-9a-f\-]{36})"

@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ticket_enricher.testing.http import BadRequest, FakeServer, Recorded, Reply, body_json
+from ticket_enricher.core.errors import BadRequest
+from ticket_enricher.testing.http import FakeServer, Recorded, Reply, body_json
 
 DIMENSIONS = 64
 CONCEPTS = {
@@ -49,7 +50,7 @@ def text_turn(text: str) -> dict[str, Any]:
 
 def tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:
     """The tool messages answering the model's latest turn, with `content` parsed when it is JSON."""
-    out = []
+    out: list[dict[str, Any]] = []
     for message in reversed(body["messages"]):
         if message["role"] != "tool":
             break
