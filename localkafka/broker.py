@@ -63,7 +63,8 @@ def ensure_jars(lib_dir: Path | None = None, say: Callable[[str], None] = print)
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _port_open(host: str, port: int) -> bool:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from ticket_enricher.core.errors import BadRequest
@@ -82,7 +82,7 @@ class FakeServer:
     def url(self) -> str:
         return f"http://{_HOST}:{self._httpd.server_port}"
 
-    def start(self) -> FakeServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 

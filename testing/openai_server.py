@@ -114,7 +114,8 @@ class FakeOpenAI(FakeServer):
 
 def ticket_of(body: dict[str, Any]) -> dict[str, Any]:
     """The ticket data the adapter put between its markers in the first user message."""
-    return json.loads(body["messages"][1]["content"].split("<<<TICKET\n")[1].split("\nTICKET>>>")[0])
+    ticket: dict[str, Any] = json.loads(body["messages"][1]["content"].split("<<<TICKET\n")[1].split("\nTICKET>>>")[0])
+    return ticket
 
 
 def brief(body: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,8 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from typing import Any
 
 from aiokafka import TopicPartition
 from prometheus_client import Gauge
@@ -67,7 +68,7 @@ class KeyDispatch:
         """What back-pressure counts: every record held (a running one too)."""
         return self.buffered
 
-    def background(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+    def background(self) -> list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]]:
         """Tasks of its own that run while the member runs: none (a key's task runs while the key has records)."""
         return []
 

@@ -236,7 +236,9 @@ class KeyOrderedConsumer:
 
     async def _read_committed(self, partitions: set[TopicPartition]) -> dict[TopicPartition, Any]:
         assert self._admin is not None
-        return await self._admin.list_consumer_group_offsets(self.group_id, partitions=list(partitions))
+        committed: dict[TopicPartition, Any] = await self._admin.list_consumer_group_offsets(
+            self.group_id, partitions=list(partitions))
+        return committed
 
     # -- fetching ---------------------------------------------------------------------------------------------
 
