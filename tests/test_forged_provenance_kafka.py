@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture
-def llm() -> FakeOpenAI:
+def llm() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
     server.script = diligent
     yield server
@@ -83,7 +84,7 @@ async def test_a_forged_attempt_count_on_the_input_topic_does_not_skip_the_retri
     assert await reader.read_to_end(settings.topics.dlq) == [], "the forged count sent the event to the DLQ"
     tier = await reader.read_to_end(f"{settings.topics.tickets}.delay.1s")
     assert len(tier) == 1
-    headers = tier[0].headers  # type: ignore[attr-defined]
+    headers = tier[0].headers
     assert [v for k, v in headers if k == "x-retry-attempt"] == [b"1"], "the forged count was carried on"
     assert not any(k.startswith("x-dlq-") for k, _ in headers)
     assert ("trace-id", b"keep-me") in headers, "the producer's own headers are carried byte for byte"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ CONFIG = load_settings()
 
 
 @pytest.fixture
-def fake_openai() -> FakeOpenAI:
+def fake_openai() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
     yield server
     server.stop()
@@ -40,7 +40,7 @@ async def _close_models() -> AsyncIterator[None]:
         await _OPEN.pop().close()
 
 
-def agent_for(server: FakeOpenAI, store: SqliteMemoryStore):  # type: ignore[no-untyped-def]
+def agent_for(server: FakeOpenAI, store: SqliteMemoryStore):
     model = OpenAIModel(name="fake-model", wire=openai_wire(base_url=server.url + "/v1",
                                                                   api_key="test-not-secret", timeout=5))
     _OPEN.append(model)

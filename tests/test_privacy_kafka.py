@@ -204,7 +204,7 @@ async def test_a_malformed_request_is_dead_lettered_with_its_reason(
     async with Worker(kafka_settings):
         dead = await reader.read(dlq, until=lambda r: len(r) >= 2, timeout=30)
     assert len(dead) == 2
-    by_key = {r.key: dict(r.headers) for r in dead}  # type: ignore[attr-defined]
+    by_key = {r.key: dict(r.headers) for r in dead}
     assert by_key[b"x"]["x-dlq-reason"] == b"schema" and b"subject" in by_key[b"x"]["x-dlq-error"]
     assert by_key[b"y"]["x-dlq-reason"] == b"schema" and b"scope" in by_key[b"y"]["x-dlq-error"]
     assert by_key[b"y"]["x-dlq-original-topic"] == kafka_settings.topics.deletion_requests.encode()

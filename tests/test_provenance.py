@@ -116,7 +116,7 @@ def _signed_copy(signer: Signer) -> Record:
 
 
 def _with(copy: Record, **changes: object) -> Record:
-    return Record(**{**copy.__dict__, **changes})  # type: ignore[arg-type]
+    return Record(**{**copy.__dict__, **changes})
 
 
 def test_a_signature_binds_provenance_key_value_and_tier() -> None:

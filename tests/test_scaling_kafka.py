@@ -84,7 +84,7 @@ class Members:
 
 async def enriched_ids(reader: TopicReader, settings: Settings) -> Counter[str]:
     records = await reader.read_to_end(settings.topics.enriched)
-    return Counter(json.loads(r.value)["event_id"] for r in records)  # type: ignore[attr-defined]
+    return Counter(json.loads(r.value)["event_id"] for r in records)
 
 
 async def wait_for(reader: TopicReader, settings: Settings, event_ids: set[str], members: Members,
