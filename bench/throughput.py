@@ -319,9 +319,9 @@ async def run_all(args: argparse.Namespace) -> Saved:
                 if not wanted(config):
                     continue
                 say(f"running {config}")
-                draw = zipf_accounts if config.startswith("zipf") else uniform_accounts
-                skewed = keyed_events(draw(SKEW["events"], SKEW["accounts"], **(
-                    {"s": SKEW["s"]} if config.startswith("zipf") else {})))
+                n, accounts = SKEW["events"], SKEW["accounts"]
+                skewed = keyed_events(zipf_accounts(n, accounts, SKEW["s"]) if config.startswith("zipf")
+                                      else uniform_accounts(n, accounts))
                 results.append(await members_run(config, run, skewed, members=1, rate=SKEW["rate"],
                                                  max_seconds=300, hot_key="acct-0"))
             for config in OFFLINE_CONFIGS:

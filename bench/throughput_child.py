@@ -137,7 +137,7 @@ async def run_ours(settings: Settings, meter: Meter) -> dict[str, Any]:
                     options["batch_handler"] = meter.wrap_batch(options["batch_handler"])
             return make(**options)
 
-        deps.consumer = metered  # type: ignore[method-assign]
+        deps.consumer = metered  # type: ignore[method-assign]  # the bench meters the worker's own consumers
         async with Worker(settings, deps) as worker:
             watch = asyncio.ensure_future(announce_assignment(worker.tickets._consumer, meter.finished))
             try:

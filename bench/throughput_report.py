@@ -20,7 +20,7 @@ from bench.workload import (
 )
 
 
-class Saved(list):  # type: ignore[type-arg]
+class Saved(list):
     """The rows so far, also written to `path` after each one (a failure late in a long run loses nothing:
     `--report PATH` prints them)."""
 
