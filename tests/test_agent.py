@@ -15,6 +15,7 @@ from ticket_enricher.agents.models import ModelRequest, ModelTurn, ToolCall
 from ticket_enricher.agents.notes import read_account_tags
 from ticket_enricher.agents.planners import Outcome
 from ticket_enricher.agents.planners.agent import AgentPlanner
+from ticket_enricher.agents.tools import AccountTools, tool_specs
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.core.errors import ModelMisbehaved
 from ticket_enricher.core.events import TicketEvent
@@ -208,3 +209,10 @@ async def test_tool_schemas_are_generated_from_the_argument_models(store: Sqlite
     assert set(tag_enum) == set(VOCAB) and "churn_risk" in tag_enum
     assert search["additionalProperties"] is False
     assert "query" in search["required"]
+
+
+async def test_every_tool_the_model_is_offered_has_a_handler(store: SqliteMemoryStore) -> None:
+    tools = AccountTools(event=event(), store=store, vocabulary=VOCAB)
+    for spec in tool_specs(tuple(sorted(VOCAB.items()))):
+        result = await tools.call(ToolCall(id="c", name=spec.name, arguments="{}"))
+        assert "unknown tool" not in result.content, spec.name
