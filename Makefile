@@ -6,13 +6,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install broker-jars model-server clean docs
+.PHONY: demo test lint install broker-jars model-server clean docs
 
 demo: $(STAMP)
 	$(BIN)/ticket-enricher demo
 
 test: $(STAMP) broker-jars model-server
 	$(BIN)/pytest
+
+# Style (ruff) and types (mypy, through .ci/typecheck.py's staging tree of the ticket_enricher.<folder> mapping).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python .ci/typecheck.py
 
 # The AsyncAPI document of every topic and payload, from consumers/operations/asyncapi.py (tests/test_asyncapi.py checks it).
 docs: $(STAMP)

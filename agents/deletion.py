@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pydantic import JsonValue
 
 from ticket_enricher.agents.notes import read_account_tags
-
 from ticket_enricher.core.errors import NotVerified
 from ticket_enricher.core.events import DeletionRequest, Subject, Verification
 from ticket_enricher.memory.events import delete_and_verify
@@ -48,8 +47,11 @@ class DeletionTools:
     @property
     def hashes(self) -> list[str]:
         s = self.subject
-        return ([subject_hash("user", s.user_id)] if s.user_id is not None
-                else [subject_hash("account", s.account_id)])  # type: ignore[arg-type]
+        if s.user_id is not None:
+            return [subject_hash("user", s.user_id)]
+        if s.account_id is not None:
+            return [subject_hash("account", s.account_id)]
+        raise ValueError("a subject needs account_id, user_id or both")  # what Subject's validator enforces
 
     async def entomb(self, request_id: str) -> None:
         for digest in self.hashes:

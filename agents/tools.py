@@ -13,19 +13,27 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from ticket_enricher.agents.models import ToolCall, ToolResult, ToolSpec
+from ticket_enricher.agents.notes import (
+    NOTE_KIND,
+    PROFILE_KIND,
+    NoteDraft,
+    TagRecord,
+    new_note,
+    new_profile,
+    planner_mark,
+    profile_metadata,
+    read_account_tags,
+)
 from ticket_enricher.agents.rules.signals import Signal
 from ticket_enricher.core.errors import InvalidFilter, ToolArgumentError
 from ticket_enricher.core.events import TicketEvent
-from ticket_enricher.agents.notes import (
-    NOTE_KIND, PROFILE_KIND, NoteDraft, TagRecord, new_note, new_profile, planner_mark, profile_metadata, read_account_tags,
-)
-from ticket_enricher.memory.filters import ENTITY_FIELDS, And, Cond, Node, parse_filters, scope
 from ticket_enricher.memory.batch import Change, write_batch
+from ticket_enricher.memory.filters import ENTITY_FIELDS, And, Cond, Node, parse_filters, scope
 from ticket_enricher.memory.store import Memory, MemoryStore
 
 Category = Literal["complaint", "question", "feedback", "billing", "outage", "security", "data", "resolution"]
@@ -36,10 +44,11 @@ class _Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A tool's docstring is its description in every request to the model (`tool_specs`): rewrapping it changes the prompt.
 class SearchMemoriesArgs(_Args):
     """Search this account's prior ticket notes (only notes), most relevant and recent first. `filters` uses Mem0's grammar
     (AND/OR/NOT, created_at gt/gte/lt/lte, categories in/contains, metadata eq/ne/contains) and is applied
-    within this account; use {"AND": [{"metadata": {"kind": "ticket_note"}}]} for all notes."""
+    within this account; use {"AND": [{"metadata": {"kind": "ticket_note"}}]} for all notes."""  # noqa: E501 (see above)
 
     query: str = Field(min_length=1, max_length=500)
     filters: dict[str, JsonValue] = Field(description="required; nested Mem0 filter, within this account only")
@@ -114,7 +123,7 @@ def bounded_filter(account_id: str, raw: dict[str, JsonValue]) -> Node:
         if cond.field in ENTITY_FIELDS:
             allowed = cond.field == "user_id" and (
                 cond.op == "eq" and cond.value == account_id
-                or cond.op == "in" and set(cond.value) == {account_id}  # type: ignore[arg-type]
+                or cond.op == "in" and set(cond.operands()) == {account_id}
             )
             if not allowed:
                 raise ToolArgumentError("filters may not name other entities: this tool only ever reads the "
@@ -152,6 +161,22 @@ def tool_specs(vocabulary: tuple[tuple[str, str], ...]) -> tuple[ToolSpec, ...]:
     return tuple(specs)
 
 
+A = TypeVar("A", bound=_Args)
+
+
+def _tool(args_model: type[A], handler: Callable[[A], Awaitable[JsonValue]]) -> Callable[[str], Awaitable[JsonValue]]:
+    """A tool as the model calls it: its JSON arguments checked against its model, then its handler."""
+
+    async def run(arguments: str) -> JsonValue:
+        try:
+            args = args_model.model_validate_json(arguments or "{}")
+        except ValidationError as exc:
+            raise ToolArgumentError(_short_errors(exc)) from exc
+        return await handler(args)
+
+    return run
+
+
 @dataclass
 class AccountTools:
     """The tool set for one ticket event, bound to `event.account_id`."""
@@ -163,12 +188,13 @@ class AccountTools:
     effects: Effects = field(default_factory=Effects)
 
     def __post_init__(self) -> None:
-        handlers = {"search_memories": self._search, "get_account_tags": self._get_tags,
-                    "add_memory": self._add_memory, "update_memory": self._update_memory,
-                    "set_account_tags": self._set_tags}
-        self._tools: dict[str, tuple[type[_Args], Callable[[_Args], Awaitable[JsonValue]]]] = {
-            name: (args, handlers[name]) for name, args in _ARGS.items()  # type: ignore[misc]
-        }
+        self._tools: dict[str, Callable[[str], Awaitable[JsonValue]]] = {
+            "search_memories": _tool(SearchMemoriesArgs, self._search),
+            "get_account_tags": _tool(GetAccountTagsArgs, self._get_tags),
+            "add_memory": _tool(AddMemoryArgs, self._add_memory),
+            "update_memory": _tool(UpdateMemoryArgs, self._update_memory),
+            "set_account_tags": _tool(SetAccountTagsArgs, self._set_tags),
+        }  # the tools of `_ARGS` (what the model is offered), in its order
 
     @property
     def account_id(self) -> str:
@@ -183,12 +209,7 @@ class AccountTools:
         try:
             if entry is None:
                 raise ToolArgumentError(f"unknown tool {call.name!r}; available: {', '.join(self._tools)}")
-            args_model, run = entry
-            try:
-                args = args_model.model_validate_json(call.arguments or "{}")
-            except ValidationError as exc:
-                raise ToolArgumentError(_short_errors(exc)) from exc
-            content = await run(args)
+            content = await entry(call.arguments)
         except ToolArgumentError as exc:
             return ToolResult(call_id=call.id, name=call.name, content=f"error: {exc}", is_error=True)
         return ToolResult(call_id=call.id, name=call.name, content=json.dumps(content, default=str))
@@ -213,7 +234,8 @@ class AccountTools:
         return tags.model_dump(mode="json")
 
     async def _add_memory(self, args: AddMemoryArgs) -> JsonValue:
-        draft = NoteDraft(text=args.text, categories=args.categories, signals=args.signals, quotes=args.quotes)
+        draft = NoteDraft(text=args.text, categories=args.categories, signals=args.signals,
+                          quotes=dict(args.quotes.items()))
         note = new_note(self.event, draft, self.planner)
         result = await self.store.add(note.text, scope=note.scope, metadata=note.metadata,
                                       categories=note.categories, idempotency_key=note.key,
@@ -244,7 +266,7 @@ class AccountTools:
         return {"id": updated.id, "memory": updated.memory}
 
     async def _set_tags(self, args: SetAccountTagsArgs) -> JsonValue:
-        unknown = sorted({c.tag for c in [*args.add, *args.clear]} - set(self.vocabulary))
+        unknown = sorted(({c.tag for c in args.add} | {c.tag for c in args.clear}) - set(self.vocabulary))
         if unknown:
             raise ToolArgumentError(f"unknown tags {', '.join(unknown)}; the vocabulary is "
                                     f"{', '.join(sorted(self.vocabulary))}")
@@ -278,7 +300,7 @@ class AccountTools:
                                                           ("evaluated_through", through.isoformat()))])
         self.effects.tags_added.extend(t for t in added if t not in self.effects.tags_added)
         self.effects.tags_removed.extend(t for t in removed if t not in self.effects.tags_removed)
-        return {"tags": sorted(tags), "added": added, "removed": removed}
+        return {"tags": [*sorted(tags)], "added": [*added], "removed": [*removed]}  # as list[JsonValue]
 
 
 def _short_errors(exc: ValidationError) -> str:

@@ -126,7 +126,7 @@ class Conversation:
                 by_index[index] = ModelTurn.model_validate_json(raw)
             except ValidationError:
                 continue
-        turns = []
+        turns: list[ModelTurn] = []
         while len(turns) in by_index:
             turns.append(by_index[len(turns)])
         return turns

@@ -28,9 +28,20 @@ import re
 import statistics
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
-from ticket_enricher.cli.evaluation import Labels, PlannerRun, errors, excerpts, load_events, load_labels, run_flow, run_keywords
-from ticket_enricher.cli.evaluation import score, split_of
+from ticket_enricher.cli.evaluation import (
+    Labels,
+    PlannerRun,
+    errors,
+    excerpts,
+    load_events,
+    load_labels,
+    run_flow,
+    run_keywords,
+    score,
+    split_of,
+)
 from ticket_enricher.config.settings import load_settings
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "data" / "twcs_dev"
@@ -80,12 +91,13 @@ def main() -> None:
     runs: list[PlannerRun] = [asyncio.run(run_flow(settings, lines)), run_keywords(lines)]
     by_fold = {k: sorted(a for a in tune if fold_of(a, args.folds) == k) for k in range(args.folds)}
 
-    result: dict[str, object] = {"accounts": len(tune), "events": len(lines), "folds": args.folds,
-                                 "read": sorted(read), "planners": {}}
+    planners: dict[str, dict[str, dict[str, Any]]] = {}  # planner -> tag -> its row of the report
+    result = {"accounts": len(tune), "events": len(lines), "folds": args.folds, "read": sorted(read),
+              "planners": planners}
     for run in runs:
         per_fold = {k: score(run, labels, accounts) for k, accounts in by_fold.items()}
         total = score(run, labels, sorted(tune))
-        table = {}
+        table: dict[str, dict[str, Any]] = {}
         for tag in TAGS:
             f1s = [per_fold[k][tag].f1 for k in by_fold]
             unread = [per_fold[k][tag].f1 for k in by_fold if k not in read]
@@ -97,14 +109,14 @@ def main() -> None:
                 "unread_mean_f1": statistics.mean(unread) if unread else None,
                 "tune": total[tag].model_dump(),
             }
-        result["planners"][run.name] = table  # type: ignore[index]
+        planners[run.name] = table
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         sizes = ", ".join(f"{k}: {len(a)}" for k, a in by_fold.items())
         print(f"tune split only: {len(tune)} accounts, {len(lines)} events; folds ({sizes}); read: "
               f"{sorted(read) or 'none'}")
-        for name, table in result["planners"].items():  # type: ignore[attr-defined]
+        for name, table in planners.items():
             print(f"\n{name}")
             for tag, row in table.items():
                 cells = "  ".join(f"{_f(s['precision'])}/{_f(s['recall'])}/{s['f1']:.2f}"

@@ -26,8 +26,9 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
 from typing import Any
+
+from pydantic import JsonValue
 
 from ticket_enricher.memory import ranking
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
@@ -56,9 +57,10 @@ def _pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def _batches(rng: random.Random, n: int) -> list[list[tuple[str, EntityScope, dict[str, object], datetime]]]:
+def _batches(rng: random.Random, n: int) -> list[list[tuple[str, EntityScope, dict[str, JsonValue], datetime]]]:
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    batches, batch = [], []
+    batches: list[list[tuple[str, EntityScope, dict[str, JsonValue], datetime]]] = []
+    batch: list[tuple[str, EntityScope, dict[str, JsonValue], datetime]] = []
     for _ in range(n):
         account = f"acct-{rng.randrange(ACCOUNTS)}"
         batch.append((_text(rng), EntityScope(user_id=account), {"kind": "ticket_note"},

@@ -47,16 +47,27 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench.peer_child import (KEYS, OURS, PARTITIONS, PUBLISHED, PYRALLEL, PYRALLEL_SETTINGS, ROOT, WORK_SECONDS,
-                              _FOREIGN_ENV, child, workload)
-
+from bench.peer_child import (
+    _FOREIGN_ENV,
+    KEYS,
+    OURS,
+    PARTITIONS,
+    PUBLISHED,
+    PYRALLEL,
+    PYRALLEL_SETTINGS,
+    ROOT,
+    WORK_SECONDS,
+    child,
+    workload,
+)
 
 # -- the peer's virtualenv ------------------------------------------------------------------------------------------
 
 
 def default_venv() -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "ticket-enricher" / f"peer-{PYRALLEL.replace('==', '-')}-py{sys.version_info[0]}.{sys.version_info[1]}"
+    python = f"py{sys.version_info[0]}.{sys.version_info[1]}"
+    return cache / "ticket-enricher" / f"peer-{PYRALLEL.replace('==', '-')}-{python}"
 
 
 def peer_python(venv: Path | None = None, say: Callable[[str], None] = print) -> tuple[Path | None, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -197,10 +198,8 @@ async def run_pyrallel(args: argparse.Namespace, meter: Meter) -> dict[str, Any]
 
     consumer = PyrallelConsumer(config, worker, args.topic)
     await consumer.start()
-    try:
+    with contextlib.suppress(TimeoutError):  # reported with the count it reached
         await asyncio.wait_for(finished.wait(), args.max_seconds)
-    except TimeoutError:
-        pass  # reported with the count it reached
     result = meter.result()
     note = ""
     try:
@@ -233,10 +232,8 @@ async def run_ours_baseline(args: argparse.Namespace, meter: Meter) -> dict[str,
                 if meter.done % COMMIT_EVERY == 0:
                     await consumer.commit()
 
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(loop(), args.max_seconds)
-        except TimeoutError:
-            pass
         result = meter.result()
         await consumer.commit()
     finally:
@@ -250,8 +247,8 @@ async def run_ours(args: argparse.Namespace, meter: Meter, n: int) -> dict[str, 
     import aiokafka
 
     from ticket_enricher.config.settings import load_settings
-    from ticket_enricher.consumers.engine.records import Record
     from ticket_enricher.consumers.engine.clients import KafkaClients
+    from ticket_enricher.consumers.engine.records import Record
     from ticket_enricher.consumers.lifespan import key_ordered
 
     settings = load_settings(kafka={"bootstrap_servers": args.bootstrap, "group_id": args.group,
@@ -272,10 +269,8 @@ async def run_ours(args: argparse.Namespace, meter: Meter, n: int) -> dict[str, 
                            handler=handler)  # client id bench-peer
     await consumer.start()
     try:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(finished.wait(), args.max_seconds)
-        except TimeoutError:
-            pass
         result = meter.result()
     finally:
         await consumer.stop()

@@ -35,9 +35,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ticket_enricher.agents.rules.baselines import RulesV1Model
 from ticket_enricher.agents.enrichment import Enrichment
 from ticket_enricher.agents.factory import build_planner
+from ticket_enricher.agents.rules.baselines import RulesV1Model
 from ticket_enricher.agents.rules.model import RulesModel
 from ticket_enricher.agents.rules.signals import _detect, detect
 from ticket_enricher.config.settings import load_settings

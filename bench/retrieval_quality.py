@@ -49,7 +49,9 @@ async def main() -> int:
         for r in rows:
             by_account[r["Company"]].append(r)
         queries = sorted({(r["Company"], r["Issue"]) for r in rows if len(by_account[r["Company"]]) > 10})
-        fused, bm25_only, coverage = [], [], []
+        fused: list[float] = []
+        bm25_only: list[float] = []
+        coverage: list[int] = []
         for company, issue in queries:
             relevant = {r["Complaint ID"] for r in by_account[company] if r["Issue"] == issue}
             hits = await store.search(issue, filters={"user_id": company}, top_k=200, threshold=0.0)

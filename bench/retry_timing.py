@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ async def run(settings: Settings, events: list[TicketEvent]) -> tuple[dict[str, 
     return done, worker
 
 
-def pct(values: list[float], q: float) -> float:
+def pct(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
@@ -134,7 +135,9 @@ async def storm(bootstrap: str, tmp: Path) -> None:
         refusals = [0]
         account_of = {(e.ticket.id, e.occurred_at.isoformat()): e.account_id for e in events}
 
-        def refuse(body: dict[str, Any], storming: bool = storming) -> dict[str, str] | None:
+        def refuse(body: dict[str, Any], storming: bool = storming, started: float = started,
+                   refusals: list[int] = refusals, account_of: dict[tuple[str, str], str] = account_of,
+                   ) -> dict[str, str] | None:
             data = ticket_of(body)
             if storming and account_of[(data["ticket_id"], data["occurred_at"])] in stormy \
                     and time.time() - started < 6:

@@ -57,13 +57,25 @@ from aiokafka.admin import NewTopic
 
 from bench.throughput_child import child
 from bench.throughput_report import Saved, report
-from bench.workload import (INTENDED, LATENCY, MODEL_ACCOUNTS, MODEL_CONFIGS, OFFLINE_CONFIGS, PARTITIONS, SKEW,
-                            SKEW_CONFIGS, ZIPF_ACCOUNTS, events, keyed_events, uniform_accounts, zipf_accounts)
+from bench.workload import (
+    INTENDED,
+    LATENCY,
+    MODEL_ACCOUNTS,
+    MODEL_CONFIGS,
+    OFFLINE_CONFIGS,
+    PARTITIONS,
+    SKEW,
+    SKEW_CONFIGS,
+    ZIPF_ACCOUNTS,
+    events,
+    keyed_events,
+    uniform_accounts,
+    zipf_accounts,
+)
 from ticket_enricher.consumers.engine.clients import KafkaClients, close, opened, started
-
-NO_TURN_RECORDS = {"TICKET_ENRICHER_MODEL__TURN_RECORD_DAYS": "0"}  # our rows without the records of model turns
 from ticket_enricher.core.events import TicketEvent
 
+NO_TURN_RECORDS = {"TICKET_ENRICHER_MODEL__TURN_RECORD_DAYS": "0"}  # our rows without the records of model turns
 
 # -- the run: broker, fake model, topics, children, table -------------------------------------------------------
 
@@ -316,9 +328,9 @@ async def run_all(args: argparse.Namespace) -> Saved:
                 if not wanted(config):
                     continue
                 say(f"running {config}")
-                draw = zipf_accounts if config.startswith("zipf") else uniform_accounts
-                skewed = keyed_events(draw(SKEW["events"], SKEW["accounts"], **(
-                    {"s": SKEW["s"]} if config.startswith("zipf") else {})))
+                n, accounts = SKEW["events"], SKEW["accounts"]
+                skewed = keyed_events(zipf_accounts(n, accounts, SKEW["s"]) if config.startswith("zipf")
+                                      else uniform_accounts(n, accounts))
                 results.append(await members_run(config, run, skewed, members=1, rate=SKEW["rate"],
                                                  max_seconds=300, hot_key="acct-0"))
             for config in OFFLINE_CONFIGS:

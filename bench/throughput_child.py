@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import json
 import os
 import signal
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from aiokafka import TopicPartition
 
 from bench.workload import INTENDED, PARTITIONS
 from ticket_enricher.config.settings import Settings, load_settings
@@ -110,11 +115,11 @@ def child_settings(args: argparse.Namespace, tmp: Path, n: int) -> Settings:
     )
 
 
-async def announce_assignment(consumer: Any, stop: asyncio.Event) -> None:
+async def announce_assignment(assignment: Callable[[], set[TopicPartition]], stop: asyncio.Event) -> None:
     """Prints `assigned [partitions]` each time the member's assignment changes (the parent waits for it)."""
     last: list[int] | None = None
     while not stop.is_set():
-        now = sorted(tp.partition for tp in consumer.assignment()) if consumer is not None else []
+        now = sorted(tp.partition for tp in assignment())
         if now != last:
             print("assigned " + json.dumps(now), flush=True)
             last = now
@@ -123,22 +128,25 @@ async def announce_assignment(consumer: Any, stop: asyncio.Event) -> None:
 
 async def run_ours(settings: Settings, meter: Meter) -> dict[str, Any]:
     """The whole worker (its deletion consumer and delay tiers idle beside it), the ticket handler metered."""
-    from ticket_enricher.consumers.lifespan import lifespan
+    from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
+    from ticket_enricher.consumers.lifespan import Deps, lifespan
     from ticket_enricher.consumers.worker import Worker
 
-    async with lifespan(settings) as deps:
-        make = deps.consumer
+    class Metered(Deps):
+        """The lifespan's dependencies, with the ticket consumer's handlers metered."""
 
-        def metered(**options: Any) -> Any:
-            if options["group"] == deps.routes.tickets.group:
-                options["handler"] = meter.wrap(options["handler"])
+        def consumer(self, *, group: str, topics: Iterable[str], handler: Callable[[Record], Awaitable[object]],
+                     role: str | None = None, **options: Any) -> KeyOrderedConsumer:
+            if group == self.routes.tickets.group:
+                handler = meter.wrap(handler)
                 if options.get("batch_handler") is not None:
                     options["batch_handler"] = meter.wrap_batch(options["batch_handler"])
-            return make(**options)
+            return super().consumer(group=group, topics=topics, handler=handler, role=role, **options)
 
-        deps.consumer = metered  # type: ignore[method-assign]
-        async with Worker(settings, deps) as worker:
-            watch = asyncio.ensure_future(announce_assignment(worker.tickets._consumer, meter.finished))
+    async with lifespan(settings) as deps:
+        metered = Metered(**{f.name: getattr(deps, f.name) for f in dataclasses.fields(deps)})
+        async with Worker(settings, metered) as worker:
+            watch = asyncio.ensure_future(announce_assignment(lambda: worker.tickets.assignment, meter.finished))
             try:
                 await meter.finished.wait()
             finally:
@@ -222,10 +230,8 @@ async def child(args: argparse.Namespace) -> None:
         else:
             runner = run_ours(settings, meter)
         extra: dict[str, Any] = {}
-        try:
+        with contextlib.suppress(TimeoutError):  # a time-boxed run: the rate is over the events it finished
             extra = await asyncio.wait_for(runner, args.max_seconds) or {}
-        except TimeoutError:
-            pass  # a time-boxed run: the rate is over the events it finished
         span = (meter.last_done - meter.first_start) if meter.first_start and meter.done > 1 else float("nan")
         current, peak = rss_mb()
         print(json.dumps({"config": args.config, "done": meter.done, "seconds": span,

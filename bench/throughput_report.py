@@ -6,12 +6,21 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.workload import (LATENCY, MODEL_ACCOUNTS, MODEL_CONFIGS, OFFLINE_CONFIGS, PARTITIONS, SKEW, SKEW_CONFIGS,
-                            TURNS, ZIPF_ACCOUNTS, percentile)
+from bench.workload import (
+    LATENCY,
+    MODEL_ACCOUNTS,
+    MODEL_CONFIGS,
+    OFFLINE_CONFIGS,
+    PARTITIONS,
+    SKEW,
+    SKEW_CONFIGS,
+    TURNS,
+    ZIPF_ACCOUNTS,
+    percentile,
+)
 
 
-
-class Saved(list):  # type: ignore[type-arg]
+class Saved(list):
     """The rows so far, also written to `path` after each one (a failure late in a long run loses nothing:
     `--report PATH` prints them)."""
 

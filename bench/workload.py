@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-
+from typing import TypedDict
 
 from ticket_enricher.core.events import Ticket, TicketEvent
 
@@ -16,7 +16,14 @@ INTENDED = "bench-intended"  # header: the instant (epoch seconds) the publisher
 MODEL_CONFIGS = ["stock", "stock-mw64", "stock-mw64-ackfirst", "ours-16", "ours-64", "ours-256", "ours-256x2"]
 SKEW_CONFIGS = ["uniform-64", "zipf-64"]
 OFFLINE_CONFIGS = ["offline", "offline-postgres", "offline-zipf", "passthrough"]
-SKEW = {"events": 500, "rate": 25.0, "accounts": 1000, "s": 1.1}
+class Skew(TypedDict):
+    events: int
+    rate: float
+    accounts: int
+    s: float
+
+
+SKEW: Skew = {"events": 500, "rate": 25.0, "accounts": 1000, "s": 1.1}
 ZIPF_ACCOUNTS = 1000
 
 

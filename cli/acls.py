@@ -27,7 +27,8 @@ def acls(
     groups from the routes. Run it as an administrator after `topics create`; running it again is harmless. The
     broker needs an authorizer (KRaft: StandardAuthorizer) for ACLs to mean anything; see README, "Security model".
     """
-    from ticket_enricher.consumers.operations.acls import apply as create, bindings
+    from ticket_enricher.consumers.operations.acls import apply as create
+    from ticket_enricher.consumers.operations.acls import bindings
 
     settings = settings_from(config, bootstrap_servers)
     wanted = bindings(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -18,7 +18,7 @@ from ticket_enricher.consumers.engine.clients import KafkaClients
 from ticket_enricher.consumers.operations.dlq_tools import DeadLetter, Selection, purge, read_dead_letters, redrive
 
 
-class Flow(str, Enum):
+class Flow(StrEnum):
     tickets = "tickets"
     deletions = "deletions"
 

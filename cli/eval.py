@@ -14,7 +14,17 @@ from rich.table import Table
 
 from ticket_enricher.cli.common import ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from ticket_enricher.cli.evaluation import (
-    Labels, Line, PlannerRun, errors, excerpts, load_events, load_labels, run_flow, run_keywords, score, split_of,
+    Labels,
+    Line,
+    PlannerRun,
+    errors,
+    excerpts,
+    load_events,
+    load_labels,
+    run_flow,
+    run_keywords,
+    score,
+    split_of,
 )
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.core.errors import EvalInputError

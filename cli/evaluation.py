@@ -18,10 +18,10 @@ import hashlib
 import json
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from pydantic import BaseModel
 
@@ -30,8 +30,8 @@ from ticket_enricher.core.errors import EvalInputError, ModelUnavailable
 if TYPE_CHECKING:
     from ticket_enricher.agents.models import Model, Usage
     from ticket_enricher.agents.rules.model import RulesModel
-    from ticket_enricher.consumers.lifespan import Deps
     from ticket_enricher.config.settings import Settings
+    from ticket_enricher.consumers.lifespan import Deps
     from ticket_enricher.memory.store import MemoryStore
 
 Split = Literal["tune", "holdout"]
@@ -149,11 +149,12 @@ class CollectingPublisher:
 
 
 Progress = Callable[[int], None]
+Sleep = Callable[[float], Awaitable[object]]
 
 
 async def run_flow(settings: Settings, lines: list[Line], store: MemoryStore | None = None, *,
                    model: Model | None = None, rules: RulesModel | None = None, concurrency: int = 1,
-                   progress: Progress | None = None, sleep: Callable[[float], object] = asyncio.sleep) -> PlannerRun:
+                   progress: Progress | None = None, sleep: Sleep = asyncio.sleep) -> PlannerRun:
     """Every line through the worker's ticket flow, in file order per account, `concurrency` accounts at once;
     on a fresh temporary SQLite store unless `store` is given. The planner is the configured one, or the agent on
     `model`, or the rules planner on `rules` (a baseline)."""
@@ -177,7 +178,7 @@ async def run_flow(settings: Settings, lines: list[Line], store: MemoryStore | N
 
 
 async def _run(deps: Deps, publisher: CollectingPublisher, lines: list[Line], own: MemoryStore, concurrency: int,
-               progress: Progress | None, sleep: Callable[[float], object]) -> PlannerRun:
+               progress: Progress | None, sleep: Sleep) -> PlannerRun:
     from ticket_enricher.agents.notes import NOTE_KIND, account_filter, read_account_tags
     from ticket_enricher.consumers.engine.records import Record
     from ticket_enricher.consumers.flows.provenance import arrival, due_ms, from_tier
@@ -229,8 +230,8 @@ async def _run(deps: Deps, publisher: CollectingPublisher, lines: list[Line], ow
         async with gate:
             for line in items:
                 if unavailable:
-                    run.failures.append(Failure(line=line.number, reason="model_unavailable: not run, the "
-                                                                         f"model's breaker opened ({unavailable[0]})"[:300]))
+                    reason = f"model_unavailable: not run, the model's breaker opened ({unavailable[0]})"
+                    run.failures.append(Failure(line=line.number, reason=reason[:300]))
                     continue
                 await one(line)
 
@@ -242,7 +243,9 @@ async def _run(deps: Deps, publisher: CollectingPublisher, lines: list[Line], ow
         run.found[account_id] = {name: Finding(reason=rec.reason, evidence=rec.evidence_memory_ids)
                                  for name, rec in tags.tags.items()}
         notes = await list_all(own, filters=account_filter(account_id, NOTE_KIND))
-        run.noticed[account_id] = sorted({str(s) for n in notes for s in n.metadata.get("signals") or []})
+        # "signals" as the planners write it (a list of names: `agents.notes.new_note`)
+        signals = (cast(list[str], n.metadata.get("signals") or []) for n in notes)
+        run.noticed[account_id] = sorted({str(s) for names in signals for s in names})
     return run
 
 

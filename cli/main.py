@@ -7,8 +7,20 @@ from typing import Annotated
 
 import typer
 
-from ticket_enricher.cli import (accounts, acls, broker, demo, dlq, eval as eval_cmd, model_server, postgres, privacy,
-                                 replay, sample, status)
+from ticket_enricher.cli import (
+    accounts,
+    acls,
+    broker,
+    demo,
+    dlq,
+    model_server,
+    postgres,
+    privacy,
+    replay,
+    sample,
+    status,
+)
+from ticket_enricher.cli import eval as eval_cmd
 from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from ticket_enricher.cli.logs import say, setup_logging
 

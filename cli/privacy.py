@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from aiokafka import TopicPartition
+from pydantic import JsonValue
 
 from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from ticket_enricher.config.settings import Settings
@@ -146,7 +147,7 @@ def export(
         typer.echo(f"wrote {output}", err=True)
 
 
-async def export_account(settings: Settings, account: str, schema: dict[str, object] | None) -> str:
+async def export_account(settings: Settings, account: str, schema: dict[str, JsonValue] | None) -> str:
     from ticket_enricher.consumers.lifespan import memory_store
     from ticket_enricher.memory.store import EntityScope, list_all
 
@@ -154,7 +155,7 @@ async def export_account(settings: Settings, account: str, schema: dict[str, obj
     async with memory_store(settings) as store:
         scope = EntityScope(user_id=account).as_filter()
         if schema is not None and not by_model:
-            structured = await store.export(schema, filters=scope)  # type: ignore[arg-type]
+            structured = await store.export(schema, filters=scope)
             return json.dumps(structured, indent=2, ensure_ascii=False) + "\n"
         memories = await list_all(store, filters=scope)
         memories.sort(key=lambda m: (m.created_at, m.id))

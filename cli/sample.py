@@ -10,8 +10,8 @@ import typer
 
 from ticket_enricher.cli.common import BootstrapOpt, ConfigOpt, settings_from
 from ticket_enricher.samples import generate
-from ticket_enricher.samples.stream import GRADED
 from ticket_enricher.samples.publish import publish_events
+from ticket_enricher.samples.stream import GRADED
 
 
 def sample(

@@ -332,8 +332,8 @@ def _build_routes(settings: Settings) -> Routes:
 _USER_FILE: dict[type[BaseSettings], Path] = {}
 
 
-def load_settings(config_file: Path | None = None, **overrides: object) -> Settings:
-    """Build the settings; `overrides` are nested dicts keyed like the TOML tables."""
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings; `overrides` are nested dicts keyed like the TOML tables (pydantic validates them)."""
     if config_file is not None and not Path(config_file).is_file():
         raise FileNotFoundError(f"config file {config_file} does not exist")
     if config_file is None:
@@ -341,6 +341,6 @@ def load_settings(config_file: Path | None = None, **overrides: object) -> Setti
     else:
         _USER_FILE[Settings] = Path(config_file)
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     finally:
         _USER_FILE.pop(Settings, None)

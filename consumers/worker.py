@@ -15,15 +15,15 @@ import logging
 from contextlib import AbstractAsyncContextManager
 
 from ticket_enricher.config.settings import Settings
-from ticket_enricher.core.breaker import Breaker
 from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 from ticket_enricher.consumers.engine.publishing import Publisher
 from ticket_enricher.consumers.engine.records import Record
-from ticket_enricher.consumers.flows.deletions import DeletionFlow
 from ticket_enricher.consumers.flows.delays import DelayTiers
+from ticket_enricher.consumers.flows.deletions import DeletionFlow
 from ticket_enricher.consumers.flows.provenance import arrival
 from ticket_enricher.consumers.flows.tickets import TicketFlow
 from ticket_enricher.consumers.lifespan import Deps, lifespan
+from ticket_enricher.core.breaker import Breaker
 from ticket_enricher.memory.store import MemoryStore
 
 log = logging.getLogger("ticket_enricher.worker")
@@ -62,7 +62,8 @@ class Worker:
         deps, routes = self._deps, self._deps.routes
         self.flow: TicketFlow = deps.ticket_flow()
         self.deletion_flow: DeletionFlow = deps.deletion_flow()
-        self.delays = DelayTiers(deps, routes.tickets, self.flow.handle, gate=deps.breaker.retry_in if deps.breaker else None)
+        self.delays = DelayTiers(deps, routes.tickets, self.flow.handle,
+                                 gate=deps.breaker.retry_in if deps.breaker else None)
         self.deletion_delays = DelayTiers(deps, routes.deletions, self.deletion_flow.handle)
 
         async def ticket(record: Record) -> object:

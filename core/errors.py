@@ -23,12 +23,14 @@
     │   ├── EndpointError           the HTTP endpoints cannot listen
     │   ├── LocalServerError        a local broker or database could not be resolved, started or stopped
     │   │   ├── BrokerError         the local Kafka broker (`localkafka`): no Java or Maven, jars, format, start
+    │   │   ├── PostgresError       the local PostgreSQL (`localpostgres`): no server binaries, initdb, start, stop
     │   │   └── ModelServerError    the local model server could not be fetched, built, verified or started
     │   └── EvalInputError          the labelled events or labels given to `eval` cannot be evaluated
     ├── UnknownEventType            not an error: a well-formed event of a type this worker does not handle
     ├── EngineMisuse                the Kafka engine was used against its contract (a bug, never a record's fault)
     ├── ToolArgumentError           the model called a tool wrongly: goes back to the model, never to the consumer
-    └── MemberFailed                a consumer stopped polling or committing: the process exits to be restarted
+    ├── MemberFailed                a consumer stopped polling or committing: the process exits to be restarted
+    └── BadRequest                  a route of a fake service (`testing`) refuses a request: the fake answers 400
 """
 
 from __future__ import annotations
@@ -163,6 +165,10 @@ class BrokerError(LocalServerError):
     """Raised when the local KRaft broker (`localkafka`) could not be resolved, formatted, started or stopped."""
 
 
+class PostgresError(LocalServerError):
+    """Raised when the local PostgreSQL (`localpostgres`) could not be found, initialised, started or stopped."""
+
+
 class ModelServerError(LocalServerError):
     """Raised when the local model server (llama.cpp's, from PyPI) could not be built, its model file could not
     be fetched or did not verify, or the server died or did not answer in time; the message ends with the tail of
@@ -192,3 +198,8 @@ class ToolArgumentError(EnricherError):
 
 class MemberFailed(EnricherError):
     """Raised when a consumer's background task died; the member exits instead of holding its partitions."""
+
+
+class BadRequest(EnricherError):
+    """Raised by a route of a fake service (`ticket_enricher.testing`) to answer 400 with this message; the fake
+    catches it, nothing else sees it."""

@@ -7,6 +7,7 @@ Order: `Retry-After` (seconds or an HTTP date), OpenAI's `retry-after-ms`, IETF 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Mapping
@@ -47,10 +48,8 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
                 wait = None
         candidates.append(wait)
     if "retry-after-ms" in h:
-        try:
+        with contextlib.suppress(ValueError):
             candidates.append(float(h["retry-after-ms"]) / 1000)
-        except ValueError:
-            pass
     for name in ("ratelimit-reset", "x-ratelimit-reset"):
         if name in h:
             candidates.append(_seconds(h[name].split(",")[0].strip(), now))

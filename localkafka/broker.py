@@ -63,7 +63,8 @@ def ensure_jars(lib_dir: Path | None = None, say: Callable[[str], None] = print)
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -220,15 +221,14 @@ class LocalBroker:
                                           "sasl_port": self.sasl_port, "ssl_port": self.ssl_port}))
         log_file = logs / "server.log"
         log_file.unlink(missing_ok=True)
-        out = open(logs / "java.out", "wb")
-        proc = subprocess.Popen(
-            ["java", "-Xms128m", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1",
-             f"-Dkafka.logs.dir={logs}",
-             f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
-             "-cp", classpath, "kafka.Kafka", str(props)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        out.close()
+        with open(logs / "java.out", "wb") as out:  # the broker keeps its own copy of the descriptor
+            proc = subprocess.Popen(
+                ["java", "-Xms128m", f"-Xmx{self.heap}", "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1",
+                 f"-Dkafka.logs.dir={logs}",
+                 f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
+                 "-cp", classpath, "kafka.Kafka", str(props)],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
         self._proc = proc
         self._state.write_text(json.dumps(
             {"pid": proc.pid, "host": self.host, "port": self.port, "controller_port": controller_port}

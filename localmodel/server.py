@@ -279,14 +279,13 @@ class LocalModelServer:
                "--port", str(self.port), "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads),
                "--n_threads_batch", str(self.n_threads),
                "--use_mlock", "False"]  # its default locks the model in RAM, which a non-root RLIMIT_MEMLOCK refuses
-        out = open(self.log_file, "wb")
         # A clean environment: llama_cpp.server reads HOST, PORT and CONFIG_FILE from it over its own flags, and
         # its pydantic settings read any variable named like a field (MODEL, N_CTX, ...).
         env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(Path.home()), "LANG": "C.UTF-8",
                "PYTHONUNBUFFERED": "1"} | ({"TMPDIR": os.environ["TMPDIR"]} if "TMPDIR" in os.environ else {})
-        self._proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      env=env, start_new_session=True, cwd=self.work_dir)
-        out.close()
+        with open(self.log_file, "wb") as out:  # the server keeps its own copy of the descriptor
+            self._proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                          env=env, start_new_session=True, cwd=self.work_dir)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ticket_enricher.core.errors import LocalServerError
+from ticket_enricher.core.errors import PostgresError
 from ticket_enricher.localkafka.broker import free_port
 
 SUPERUSER = "ticket_enricher"
@@ -29,10 +29,6 @@ DATABASE = "ticket_enricher"
 SYSTEM_USER = "postgres"
 # For tests and throwaway clusters only: a crash may lose or corrupt data.
 UNSAFE_FAST = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
-
-
-class PostgresError(LocalServerError):
-    """The local PostgreSQL could not be found, initialised, started or stopped."""
 
 
 def find_bindir() -> Path | None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from typing import Protocol
 
 from pydantic import JsonValue
@@ -92,17 +93,22 @@ def remapped(value: JsonValue, ids: dict[str, str]) -> JsonValue:
     return value
 
 
+def remapped_metadata(metadata: dict[str, JsonValue], ids: dict[str, str]) -> dict[str, JsonValue]:
+    """`remapped` of a metadata object, which stays an object."""
+    return {k: remapped(v, ids) for k, v in metadata.items()}
+
+
 async def write_batch(store: MemoryStore, new: list[NewMemory], changes: list[Change]) -> Written:
     """In one transaction when the store writes batches itself, else one call at a time, in order."""
-    native = getattr(store, "write_batch", None)
+    native: Callable[[list[NewMemory], list[Change]], Awaitable[Written]] | None = getattr(store, "write_batch", None)
     if native is not None:
-        return await native(new, changes)  # type: ignore[no-any-return]
+        return await native(new, changes)
     written = Written()
     merges: list[Change] = []
     actual: dict[str, str] = {}  # planned -> stored, where they differ
     for memory in new:
-        metadata = remapped(memory.metadata, actual)
-        result = await store.add(memory.text, scope=memory.scope, metadata=metadata,  # type: ignore[arg-type]
+        metadata = remapped_metadata(memory.metadata, actual)
+        result = await store.add(memory.text, scope=memory.scope, metadata=metadata,
                                  categories=memory.categories, idempotency_key=memory.key,
                                  timestamp=memory.timestamp)
         written.ids[memory.id] = result.id
@@ -120,5 +126,5 @@ async def write_batch(store: MemoryStore, new: list[NewMemory], changes: list[Ch
             if current is not None and newer(current.metadata.get(key), mine):
                 written.skipped += 1
                 continue
-        await store.update(memory_id, metadata=remapped(change.metadata, actual))  # type: ignore[arg-type]
+        await store.update(memory_id, metadata=remapped_metadata(change.metadata, actual))
     return written

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Literal, Union
+from typing import Literal
 
 from ticket_enricher.core.errors import InvalidFilter
 
@@ -27,7 +27,7 @@ TIME_FIELDS = ("created_at", "updated_at")
 LOGICAL = ("AND", "OR", "NOT")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 
-Scalar = Union[str, int, float, bool]
+Scalar = str | int | float | bool
 Op = Literal["eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "any"]
 
 
@@ -37,6 +37,18 @@ class Cond:
     op: Op
     value: Scalar | tuple[Scalar, ...] | datetime | None
     key: str | None = None  # the metadata key
+
+    def operands(self) -> tuple[Scalar, ...]:
+        """The values an `in` condition lists (a tuple wherever a condition is parsed or built)."""
+        if not isinstance(self.value, tuple):
+            raise TypeError(f"{self.field} {self.op} needs a tuple of values, not {self.value!r}")
+        return self.value
+
+    def moment(self) -> datetime:
+        """The bound of a time condition (`created_at`/`updated_at` gt, gte, lt, lte)."""
+        if not isinstance(self.value, datetime):
+            raise TypeError(f"{self.field} {self.op} needs a datetime, not {self.value!r}")
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,8 @@ class Not:
     items: tuple[Node, ...]
 
 
-Node = Union[Cond, And, Or, Not]
+Node = Cond | And | Or | Not
+_LOGICAL: dict[str, type[And] | type[Or] | type[Not]] = {"AND": And, "OR": Or, "NOT": Not}
 
 
 def parse_filters(raw: object, *, require_scope: bool = True) -> Node:
@@ -95,19 +108,21 @@ def is_scoped(node: Node) -> bool:
 def scoped_entities(node: Node) -> set[tuple[str, Scalar]] | None:
     """(field, value) pairs of which every match carries at least one; None when unknown."""
     if isinstance(node, Cond):
-        if node.field in ENTITY_FIELDS and node.op == "eq":
-            return {(node.field, node.value)}  # type: ignore[arg-type]
+        if node.field in ENTITY_FIELDS and node.op == "eq" and isinstance(node.value, str | int | float | bool):
+            return {(node.field, node.value)}
         if node.field in ENTITY_FIELDS and node.op == "in":
-            return {(node.field, v) for v in node.value}  # type: ignore[union-attr]
+            return {(node.field, v) for v in node.operands()}
         return None
     if isinstance(node, And):
         options = [s for s in (scoped_entities(n) for n in node.items) if s is not None]
         return min(options, key=len) if options else None
     if isinstance(node, Or):
-        parts = [scoped_entities(n) for n in node.items]
-        if any(p is None for p in parts):
-            return None
-        return set().union(*parts)  # type: ignore[arg-type]
+        found: set[tuple[str, Scalar]] = set()
+        for part in (scoped_entities(n) for n in node.items):
+            if part is None:
+                return None
+            found |= part
+        return found
     return None
 
 
@@ -115,7 +130,7 @@ def to_json(node: Node) -> dict[str, object]:
     """The Mem0 wire form: logical operators always explicit, so no sibling can be dropped."""
     if isinstance(node, (And, Or, Not)):
         return {type(node).__name__.upper(): [to_json(n) for n in node.items]}
-    value = node.value
+    value: object = node.value
     if isinstance(value, datetime):
         value = value.isoformat()
     if isinstance(value, tuple):
@@ -145,7 +160,7 @@ def _node(raw: object, where: str) -> Node:
         if not isinstance(items, list) or not items:
             raise InvalidFilter(f"{where}.{key}", "expected a non-empty list of conditions")
         parsed = tuple(_node(item, f"{where}.{key}[{i}]") for i, item in enumerate(items))
-        return {"AND": And, "OR": Or, "NOT": Not}[key](parsed)
+        return _LOGICAL[key](parsed)
     conds = tuple(_field(k, v, f"{where}.{k}") for k, v in raw.items())
     return conds[0] if len(conds) == 1 else And(conds)
 
@@ -163,13 +178,14 @@ def _field(name: str, spec: object, where: str) -> Node:
                                f"{', '.join(ENTITY_FIELDS + TIME_FIELDS)}, categories, metadata")
 
 
-def _one_op(spec: dict[str, object], where: str, allowed: tuple[str, ...]) -> tuple[str, object]:
+def _one_op(spec: dict[str, object], where: str, allowed: tuple[Op, ...]) -> tuple[Op, object]:
     if len(spec) != 1:
         raise InvalidFilter(where, f"expected exactly one operator of {', '.join(allowed)}")
     (op, value), = spec.items()
-    if op not in allowed:
+    known = next((a for a in allowed if a == op), None)  # `op in allowed`, as the Op it is
+    if known is None:
         raise InvalidFilter(where, f"operator {op!r} is not allowed here; use one of {', '.join(allowed)}")
-    return op, value
+    return known, value
 
 
 def _entity(name: str, spec: object, where: str) -> Cond:
@@ -188,7 +204,7 @@ def _entity(name: str, spec: object, where: str) -> Cond:
         return Cond(name, "in", tuple(value))
     if not isinstance(value, str) or not value or value == "*":
         raise InvalidFilter(where, f"{op} takes one id")
-    return Cond(name, op, value)  # type: ignore[arg-type]
+    return Cond(name, op, value)
 
 
 def parse_time(value: object, where: str = "time") -> datetime:
@@ -211,7 +227,7 @@ def _time(name: str, spec: object, where: str) -> Cond:
     if not isinstance(spec, dict):
         raise InvalidFilter(where, "expected {gt|gte|lt|lte: date}")
     op, value = _one_op(spec, where, ("gt", "gte", "lt", "lte"))
-    return Cond(name, op, parse_time(value, where))  # type: ignore[arg-type]
+    return Cond(name, op, parse_time(value, where))
 
 
 def _categories(spec: object, where: str) -> Cond:
@@ -246,7 +262,7 @@ def _metadata(spec: object, where: str) -> Node:
                                           "scalar key")
             if op == "contains" and not isinstance(inner, str):
                 raise InvalidFilter(here, "contains takes a string")
-            conds.append(Cond("metadata", op, inner, key=key))  # type: ignore[arg-type]
+            conds.append(Cond("metadata", op, inner, key=key))
         elif isinstance(value, (str, int, float, bool)):
             conds.append(Cond("metadata", "eq", value, key=key))
         else:

@@ -10,16 +10,22 @@ search-before-add on `metadata.idempotency_key`, since Mem0 itself is add-only.
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from typing import TypeVar
-
 from pydantic import BaseModel, JsonValue, ValidationError
 
-from ticket_enricher.core.errors import InvalidRequest, MemoryConfigError, NotFound, PermanentFailure, RateLimited, TransientError
+from ticket_enricher.core.errors import (
+    InvalidRequest,
+    MemoryConfigError,
+    NotFound,
+    PermanentFailure,
+    RateLimited,
+    TransientError,
+)
 from ticket_enricher.core.ratelimit import retry_after_seconds
 from ticket_enricher.memory.events import wait_for_event
 from ticket_enricher.memory.filters import And, Cond, Node, as_node, to_json
@@ -49,10 +55,11 @@ def _memory(raw: dict[str, Any]) -> dict[str, Any]:
 M = TypeVar("M", bound=BaseModel)
 
 
-def _model(kind: type[M], raw: object, **extra: object) -> M:
-    """A Mem0 answer as our model; an answer of another shape (API drift) is a `PermanentFailure`, not a leak."""
+def _model(kind: type[M], raw: Any, **extra: object) -> M:
+    """A Mem0 answer as our model; an answer of another shape (API drift) is a `PermanentFailure`, not a leak.
+    `raw` is decoded JSON of any shape: every shape error below is caught."""
     try:
-        fields = _memory(raw) if kind in (Memory, ScoredMemory) else dict(raw)  # type: ignore[call-overload]
+        fields = _memory(raw) if kind in (Memory, ScoredMemory) else dict(raw)
         return kind(**fields, **extra)
     except (KeyError, TypeError, AttributeError, ValidationError) as exc:
         raise PermanentFailure(f"mem0 answered a {kind.__name__} of an unexpected shape: {exc}"[:300]) from exc
@@ -209,7 +216,7 @@ class Mem0MemoryStore:
             raise PermanentFailure(f"mem0 delete-by-filter returned no event id: {answer!r}"[:300])
         return str(event_id)
 
-    async def history(self, memory_id: str) -> list[HistoryEntry]:
+    async def history(self, memory_id: str) -> builtins.list[HistoryEntry]:
         rows = await self._call("GET", f"/v1/memories/{memory_id}/history/", allow_404=True) or []
         return [_model(HistoryEntry, {k: r.get(k) for k in ("memory_id", "event", "old_memory", "new_memory",
                                                             "created_at")}) for r in rows]
@@ -233,8 +240,10 @@ class Mem0MemoryStore:
         for _ in range(40):
             result = await self._call("POST", "/v1/exports/get/", json={"memory_export_id": export_id},
                                       allow_404=True)
+            if isinstance(result, dict):
+                return result
             if result is not None:
-                return result  # type: ignore[no-any-return]
+                raise PermanentFailure(f"mem0 export answered {type(result).__name__} where an object was expected")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
         raise TransientError(f"mem0 export {export_id} not ready")

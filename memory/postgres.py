@@ -14,6 +14,7 @@ rows, vectors and the history's text go, and dead row versions are vacuumed afte
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import logging
 import time
@@ -33,10 +34,33 @@ from ticket_enricher.memory.embeddings import Embedder
 from ticket_enricher.memory.export import project
 from ticket_enricher.memory.filters import Node, as_node, scoped_entities
 from ticket_enricher.memory.postgres_pool import create_pool, is_driver_error, migrate, translate
-from ticket_enricher.memory.postgres_sql import (ADD, ANY_TERM, COLUMNS, CORPUS_ESTIMATE, CORPUS_EXACT, CORPUS_SAMPLED, DELETED,
-                                 DOCUMENT_FREQUENCIES, FIND, SCRUB, TERM_FREQUENCIES, UPDATE, Params,
-                                 compile_filter)
-from ticket_enricher.memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
+from ticket_enricher.memory.postgres_sql import (
+    ADD,
+    ANY_TERM,
+    COLUMNS,
+    CORPUS_ESTIMATE,
+    CORPUS_EXACT,
+    CORPUS_SAMPLED,
+    DELETED,
+    DOCUMENT_FREQUENCIES,
+    FIND,
+    SCRUB,
+    TERM_FREQUENCIES,
+    UPDATE,
+    Params,
+    compile_filter,
+)
+from ticket_enricher.memory.store import (
+    AddResult,
+    EntityScope,
+    HistoryEntry,
+    Memory,
+    MemoryEvent,
+    MemoryFields,
+    Page,
+    ScoredMemory,
+    list_all,
+)
 
 log = logging.getLogger("ticket_enricher.memory.postgres")
 _FTS_CANDIDATES = 500
@@ -142,25 +166,25 @@ class PostgresMemoryStore:
         event_id = str(uuid.uuid4())
         args = (memory_id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"), text,
                 len(ranking.words(text)), meta, categories or [], idempotency_key, created, now, event_id)
-        async with self._conn("add") as conn:
-            # one statement commits on its own; a vector makes it two, in one transaction
-            async with conn.transaction() if vectors else contextlib.nullcontext():
-                seq = await conn.fetchval(ADD, *args)
-                if seq is None:  # another member stored this key first; ON CONFLICT waited for it to commit
-                    found = await conn.fetchval(FIND, *key, idempotency_key)
-                    if found is None:
-                        raise TransientError("the memory holding this idempotency key was deleted meanwhile")
-                    return AddResult(id=found, event_id=None, created=False)
-                if vectors:
-                    await conn.execute("INSERT INTO embeddings (seq, model, vector) VALUES ($1, $2, $3)",
-                                       seq, self.embedder.model, vectors[0])  # type: ignore[union-attr]
+        # one statement commits on its own; a vector makes it two, in one transaction
+        async with self._conn("add") as conn, conn.transaction() if vectors else contextlib.nullcontext():
+            seq = await conn.fetchval(ADD, *args)
+            if seq is None:  # another member stored this key first; ON CONFLICT waited for it to commit
+                found = await conn.fetchval(FIND, *key, idempotency_key)
+                if found is None:
+                    raise TransientError("the memory holding this idempotency key was deleted meanwhile")
+                return AddResult(id=found, event_id=None, created=False)
+            if vectors and self.embedder is not None:  # vectors come from the embedder
+                await conn.execute("INSERT INTO embeddings (seq, model, vector) VALUES ($1, $2, $3)",
+                                   seq, self.embedder.model, vectors[0])
         return AddResult(id=memory_id, event_id=event_id, created=True)
 
     async def add_many(self, items: list[tuple[str, EntityScope, dict[str, JsonValue], datetime]]) -> int:
         """Bulk import with COPY (text, scope, metadata, timestamp): no idempotency check, no embeddings, one
         history row each. For migrations and benchmarks; the worker uses `add`."""
         now = datetime.now(UTC)
-        rows, history = [], []
+        rows: list[tuple[object, ...]] = []
+        history: list[tuple[str, str, str, datetime]] = []
         for text, scope, meta, moment in items:
             ids, memory_id, created = scope.ids(), str(uuid.uuid4()), _utc(moment)
             rows.append((memory_id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"),
@@ -274,22 +298,21 @@ class PostgresMemoryStore:
         members updating one profile never lose a key); recorded in history."""
         vectors = await self._vectors([text]) if text is not None else None
         words = len(ranking.words(text)) if text is not None else None
-        async with self._conn("update") as conn:
-            async with conn.transaction() if vectors else contextlib.nullcontext():
-                row = await conn.fetchrow(UPDATE, memory_id, text, words, metadata or {}, datetime.now(UTC))
-                if row is None:
-                    raise NotFound(f"no memory with id {memory_id}")
-                if vectors:
-                    await conn.execute("INSERT INTO embeddings (seq, model, vector) VALUES ($1, $2, $3) ON "
-                                       "CONFLICT (seq) DO UPDATE SET model = excluded.model, vector = excluded.vector",
-                                       row["seq"], self.embedder.model, vectors[0])  # type: ignore[union-attr]
+        async with self._conn("update") as conn, conn.transaction() if vectors else contextlib.nullcontext():
+            row = await conn.fetchrow(UPDATE, memory_id, text, words, metadata or {}, datetime.now(UTC))
+            if row is None:
+                raise NotFound(f"no memory with id {memory_id}")
+            if vectors and self.embedder is not None:
+                await conn.execute("INSERT INTO embeddings (seq, model, vector) VALUES ($1, $2, $3) ON "
+                                   "CONFLICT (seq) DO UPDATE SET model = excluded.model, vector = excluded.vector",
+                                   row["seq"], self.embedder.model, vectors[0])
         return Memory(**_fields(row))
 
     async def delete(self, memory_id: str) -> bool:
         async with self._conn("delete") as conn, conn.transaction():
             return bool(await self._delete(conn, "m.id = $1", [memory_id]))
 
-    async def _delete(self, conn: asyncpg.Connection, where: str, args: list[object]) -> list[str]:
+    async def _delete(self, conn: asyncpg.Connection, where: str, args: builtins.list[object]) -> builtins.list[str]:
         """Delete the matching memories (their vectors cascade) and strip every history row of their text."""
         ids = [r["id"] for r in await conn.fetch(f"DELETE FROM memories m WHERE {where} RETURNING m.id", *args)]
         if ids:
@@ -316,7 +339,7 @@ class PostgresMemoryStore:
                     log.warning("VACUUM after a delete by scope did not finish: %s", type(exc).__name__)
         return event_id
 
-    async def history(self, memory_id: str) -> list[HistoryEntry]:
+    async def history(self, memory_id: str) -> builtins.list[HistoryEntry]:
         async with self._conn("history") as conn:
             rows = await conn.fetch("SELECT * FROM history WHERE memory_id = $1 ORDER BY id", memory_id)
         return [HistoryEntry(memory_id=r["memory_id"], event=r["event"], old_memory=r["old_memory"],
@@ -362,7 +385,7 @@ async def _corpus_size(conn: asyncpg.Connection) -> tuple[int, float]:
     return int(docs), words / docs if docs else 1.0
 
 
-def _fields(row: asyncpg.Record) -> dict[str, object]:
+def _fields(row: asyncpg.Record) -> MemoryFields:
     return {
         "id": row["id"], "memory": row["memory"],
         "user_id": row["user_id"], "agent_id": row["agent_id"], "app_id": row["app_id"], "run_id": row["run_id"],

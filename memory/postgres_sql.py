@@ -156,13 +156,13 @@ def _condition(c: Cond, params: Params) -> str:
             return f"{col} = {params.add(c.value)}"
         if c.op == "ne":
             return f"({col} IS NULL OR {col} <> {params.add(c.value)})"
-        return f"{col} = ANY({params.add(list(c.value))}::text[])"  # type: ignore[arg-type]
+        return f"{col} = ANY({params.add(list(c.operands()))}::text[])"
     if c.field in TIME_FIELDS:
         sign = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[c.op]
         return f"m.{c.field} {sign} {params.add(c.value)}"
     if c.field == "categories":
         if c.op == "in":
-            return f"m.categories && {params.add(list(c.value))}::text[]"  # type: ignore[arg-type]
+            return f"m.categories && {params.add(list(c.operands()))}::text[]"
         return f"EXISTS (SELECT 1 FROM unnest(m.categories) AS c WHERE strpos(c, {params.add(c.value)}) > 0)"
     if c.op == "eq":  # containment, so that the GIN index on metadata serves it
         return f"m.metadata @> {params.add({c.key: c.value})}::jsonb"

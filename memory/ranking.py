@@ -11,6 +11,7 @@ import hashlib
 import math
 import re
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,7 +45,7 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def entity_score(entities: set[str], text_words: set[str]) -> float:
+def entity_score(entities: AbstractSet[str], text_words: AbstractSet[str]) -> float:
     return len(entities & text_words) / len(entities) if entities else 0.0
 
 
@@ -78,7 +79,7 @@ def text_match(terms: list[str], entities: set[str], text: str, idfs: dict[str, 
                avg_len: float) -> tuple[float, float]:
     """(bm25, entity) of one memory's text: the same as `bm25_score` and `entity_score` over its words."""
     stats = text_stats(text)
-    return _bm25(terms, stats.length, stats.stems, idfs, avg_len), entity_score(entities, stats.words)  # type: ignore[arg-type]
+    return _bm25(terms, stats.length, stats.stems, idfs, avg_len), entity_score(entities, stats.words)
 
 
 def bm25_score(terms: list[str], text_words: list[str], idfs: dict[str, float], avg_len: float,

@@ -9,7 +9,7 @@ memory, history keeps only that an ADD/UPDATE/DELETE happened (no text), and fre
 from __future__ import annotations
 
 import asyncio
-import orjson
+import builtins
 import sqlite3
 import struct
 import threading
@@ -20,19 +20,37 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import JsonValue
 
 from ticket_enricher.core.errors import InvalidRequest, MemoryConfigError, NotFound, TransientError
-from ticket_enricher.memory import ranking
+from ticket_enricher.memory import ranking, sqlite_batch
+from ticket_enricher.memory.batch import Change, NewMemory, Written, planned_id
 from ticket_enricher.memory.embeddings import Embedder
 from ticket_enricher.memory.export import project
-from ticket_enricher.memory import sqlite_batch
-from ticket_enricher.memory.batch import Change, NewMemory, Written, planned_id
 from ticket_enricher.memory.filters import Node, as_node, scoped_entities
-from ticket_enricher.memory.sqlite_sql import (MIGRATIONS, SCHEMA, SCHEMA_VERSION, compile_filter, delete_ids, find_idempotent,
-                               fts_totals, record_event, row_fields)
+from ticket_enricher.memory.sqlite_sql import (
+    MIGRATIONS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    compile_filter,
+    delete_ids,
+    find_idempotent,
+    fts_totals,
+    record_event,
+    row_fields,
+)
 from ticket_enricher.memory.sqlite_sql import timestamp as _ts
-from ticket_enricher.memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, Page, ScoredMemory, list_all
+from ticket_enricher.memory.store import (
+    AddResult,
+    EntityScope,
+    HistoryEntry,
+    Memory,
+    MemoryEvent,
+    Page,
+    ScoredMemory,
+    list_all,
+)
 
 
 def _dumps(value: object) -> str:
@@ -159,9 +177,9 @@ class SqliteMemoryStore:
                 (memory_id, ids.get("user_id"), ids.get("agent_id"), ids.get("app_id"), ids.get("run_id"), text,
                  tokens, _dumps(meta), _dumps(categories or []), idempotency_key, created, created),
             )
-            if vectors:
+            if vectors and self.embedder is not None:  # vectors come from the embedder
                 db.execute("INSERT INTO embeddings (rowid, model, vector) VALUES (?, ?, ?)",
-                           (cur.lastrowid, self.embedder.model, vectors[0]))  # type: ignore[union-attr]
+                           (cur.lastrowid, self.embedder.model, vectors[0]))
             db.execute("INSERT INTO history (memory_id, event, new_memory, created_at) VALUES (?, 'ADD', ?, ?)",
                        (memory_id, text, now))
             record_event(db, event_id, "ADD", [{"id": memory_id, "event": "ADD"}], now)
@@ -224,7 +242,8 @@ class SqliteMemoryStore:
             for rowid, row in rows.items():
                 signals = {"recency": ranking.recency_score(datetime.fromisoformat(row["created_at"]), now)}
                 if rowid in matched:
-                    signals["bm25"], signals["entity"] = ranking.text_match(terms, entities, row["memory"], idfs, avg_len)
+                    signals["bm25"], signals["entity"] = ranking.text_match(terms, entities, row["memory"], idfs,
+                                                                            avg_len)
                 if qvec is not None:
                     signals["semantic"] = ranking.cosine(qvec, vectors[rowid]) if rowid in vectors else 0.0
                 score = ranking.fuse(signals, semantic=qvec is not None)
@@ -245,7 +264,7 @@ class SqliteMemoryStore:
         cached = self._df.get(term)
         if cached is not None and now - cached[0] < _DF_TTL_SECONDS:
             return cached[1]
-        df = db.execute("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?",
+        df: int = db.execute("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?",
                         (ranking.fts_match([term], None),)).fetchone()[0]
         if len(self._df) > _DF_CACHE_SIZE:
             self._df.clear()
@@ -289,9 +308,9 @@ class SqliteMemoryStore:
             now = _ts(datetime.now(UTC))
             db.execute("UPDATE memories SET memory = ?, metadata = ?, updated_at = ? WHERE id = ?",
                        (new_text, _dumps(new_meta), now, memory_id))
-            if vectors:
+            if vectors and self.embedder is not None:
                 db.execute("INSERT OR REPLACE INTO embeddings (rowid, model, vector) VALUES (?, ?, ?)",
-                           (row["rowid"], self.embedder.model, vectors[0]))  # type: ignore[union-attr]
+                           (row["rowid"], self.embedder.model, vectors[0]))
             db.execute("INSERT INTO history (memory_id, event, old_memory, new_memory, created_at)"
                        " VALUES (?, 'UPDATE', ?, ?, ?)", (memory_id, row["memory"], new_text, now))
             db.execute("COMMIT")
@@ -325,7 +344,7 @@ class SqliteMemoryStore:
 
         return await self._run(delete_all)
 
-    async def history(self, memory_id: str) -> list[HistoryEntry]:
+    async def history(self, memory_id: str) -> builtins.list[HistoryEntry]:
         def history(db: sqlite3.Connection) -> list[HistoryEntry]:
             rows = db.execute("SELECT * FROM history WHERE memory_id = ? ORDER BY id", (memory_id,))
             return [HistoryEntry(memory_id=r["memory_id"], event=r["event"], old_memory=r["old_memory"],

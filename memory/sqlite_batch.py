@@ -12,7 +12,7 @@ from pydantic import JsonValue
 
 from ticket_enricher.core.errors import NotFound
 from ticket_enricher.memory import ranking
-from ticket_enricher.memory.batch import Change, NewMemory, Written, newer, remapped
+from ticket_enricher.memory.batch import Change, NewMemory, Written, newer, remapped_metadata
 from ticket_enricher.memory.sqlite_sql import find_idempotent, timestamp
 from ticket_enricher.memory.store import EntityScope
 
@@ -103,7 +103,7 @@ def write(db: sqlite3.Connection, new: list[NewMemory], changes: list[Change]) -
         if change.not_after is not None and newer(old.get(change.not_after[0]), change.not_after[1]):
             written.skipped += 1
             continue
-        current[memory_id] = (text, {**old, **remapped(change.metadata, actual)})  # type: ignore[dict-item]
+        current[memory_id] = (text, {**old, **remapped_metadata(change.metadata, actual)})
         changed[memory_id] = None
         history.append((memory_id, text))
     if changed:

@@ -3,13 +3,14 @@ statements several operations share (idempotent lookup, deletes that leave no te
 
 from __future__ import annotations
 
-import orjson
 import sqlite3
 from datetime import UTC, datetime
 
+import orjson
 from pydantic import JsonValue
 
 from ticket_enricher.memory.filters import ENTITY_FIELDS, TIME_FIELDS, And, Cond, Node, Not, Or
+from ticket_enricher.memory.store import MemoryFields
 
 
 def _dumps(value: object) -> str:
@@ -117,14 +118,14 @@ def _condition(c: Cond) -> tuple[str, list[object]]:
             return f"{col} = ?", [c.value]
         if c.op == "ne":
             return f"({col} IS NULL OR {col} != ?)", [c.value]
-        values = list(c.value)  # type: ignore[arg-type]
+        values: list[object] = list(c.operands())
         return f"{col} IN ({', '.join('?' * len(values))})", values
     if c.field in TIME_FIELDS:
         sign = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[c.op]
-        return f"m.{c.field} {sign} ?", [timestamp(c.value)]  # type: ignore[arg-type]
+        return f"m.{c.field} {sign} ?", [timestamp(c.moment())]
     if c.field == "categories":
         if c.op == "in":
-            values = list(c.value)  # type: ignore[arg-type]
+            values = list(c.operands())
             marks = ", ".join("?" * len(values))
             return f"EXISTS (SELECT 1 FROM json_each(m.categories) WHERE value IN ({marks}))", values
         return "EXISTS (SELECT 1 FROM json_each(m.categories) WHERE instr(value, ?) > 0)", [c.value]
@@ -166,7 +167,7 @@ def record_event(db: sqlite3.Connection, event_id: str, kind: str, results: list
                (event_id, kind, _dumps(results), now))
 
 
-def row_fields(row: sqlite3.Row) -> dict[str, object]:
+def row_fields(row: sqlite3.Row) -> MemoryFields:
     return {
         "id": row["id"], "memory": row["memory"],
         "user_id": row["user_id"], "agent_id": row["agent_id"], "app_id": row["app_id"], "run_id": row["run_id"],

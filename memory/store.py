@@ -10,8 +10,9 @@ when one with the same key and entity ids exists (Mem0 itself is add-only and wo
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
@@ -57,6 +58,21 @@ class Memory(BaseModel):
     run_id: str | None = None
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
     categories: list[str] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemoryFields(TypedDict):
+    """A `Memory` as a stored row gives it (`Memory(**fields)`)."""
+
+    id: str
+    memory: str
+    user_id: str | None
+    agent_id: str | None
+    app_id: str | None
+    run_id: str | None
+    metadata: dict[str, JsonValue]
+    categories: list[str]
     created_at: datetime
     updated_at: datetime
 
@@ -126,7 +142,7 @@ class MemoryStore(Protocol):
         """Start deleting every memory under `scope`; returns the event id to poll (see `memory.events`)."""
         ...
 
-    async def history(self, memory_id: str) -> list[HistoryEntry]: ...
+    async def history(self, memory_id: str) -> builtins.list[HistoryEntry]: ...
 
     async def event(self, event_id: str) -> MemoryEvent: ...
 

@@ -3,6 +3,7 @@ stores. Explicit methods rather than `__getattr__`, so that the type checker and
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -11,7 +12,16 @@ from pydantic import JsonValue
 
 from ticket_enricher.memory.batch import Change, NewMemory, Written, write_batch
 from ticket_enricher.memory.filters import Node
-from ticket_enricher.memory.store import AddResult, EntityScope, HistoryEntry, Memory, MemoryEvent, MemoryStore, Page, ScoredMemory
+from ticket_enricher.memory.store import (
+    AddResult,
+    EntityScope,
+    HistoryEntry,
+    Memory,
+    MemoryEvent,
+    MemoryStore,
+    Page,
+    ScoredMemory,
+)
 
 T = TypeVar("T")
 
@@ -54,7 +64,7 @@ class StoreWrapper:
     async def delete_by_scope(self, scope: EntityScope) -> str:
         return await self.around("delete_by_scope", lambda: self.inner.delete_by_scope(scope), scope=scope)
 
-    async def history(self, memory_id: str) -> list[HistoryEntry]:
+    async def history(self, memory_id: str) -> builtins.list[HistoryEntry]:
         return await self.around("history", lambda: self.inner.history(memory_id))
 
     async def event(self, event_id: str) -> MemoryEvent:
@@ -63,7 +73,7 @@ class StoreWrapper:
     async def export(self, schema: dict[str, JsonValue], *, filters: Node | dict[str, Any]) -> dict[str, JsonValue]:
         return await self.around("export", lambda: self.inner.export(schema, filters=filters), filters=filters)
 
-    async def write_batch(self, new: list[NewMemory], changes: list[Change]) -> Written:
+    async def write_batch(self, new: builtins.list[NewMemory], changes: builtins.list[Change]) -> Written:
         """A batch (`memory.batch`): one transaction when the inner store writes batches, else call by call."""
         return await self.around("write_batch", lambda: write_batch(self.inner, new, changes))
 

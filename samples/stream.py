@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -85,9 +86,9 @@ class SampleStream:
         return sorted(self.truth)
 
     @staticmethod
-    def graded(tags: object) -> frozenset[str]:
+    def graded(tags: Iterable[str]) -> frozenset[str]:
         """The part of a tag set that the ground truth speaks for (`truth` holds only these)."""
-        return frozenset(tags) & GRADED  # type: ignore[arg-type]
+        return frozenset(tags) & GRADED
 
 
 class _Account:

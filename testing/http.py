@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
+
+from ticket_enricher.core.errors import BadRequest
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Reply:
 
 
 Route = Callable[..., Reply]
+_HOST = "127.0.0.1"  # loopback only
 
 
 class FakeServer:
@@ -70,17 +73,16 @@ class FakeServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._httpd = _Server(("127.0.0.1", 0), Handler)
+        self._httpd = _Server((_HOST, 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                         daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{_HOST}:{self._httpd.server_port}"
 
-    def start(self) -> FakeServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -121,10 +123,6 @@ class FakeServer:
 
 class _Server(ThreadingHTTPServer):
     request_queue_size = 1024  # hundreds of clients may connect at once (the default backlog is 5)
-
-
-class BadRequest(Exception):
-    """Raised by a route to answer 400 with this message."""
 
 
 def body_json(request: Recorded) -> Any:

@@ -18,7 +18,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from ticket_enricher.testing.http import BadRequest, FakeServer, Recorded, Reply, body_json
+from ticket_enricher.core.errors import BadRequest
+from ticket_enricher.testing.http import FakeServer, Recorded, Reply, Route, body_json
 
 ENTITIES = ("user_id", "agent_id", "app_id", "run_id")
 UUID = r"([0-9a-f\-]{36})"
@@ -44,7 +45,7 @@ class FakeMem0(FakeServer):
         self.events: dict[str, dict[str, Any]] = {}
         self.exports: dict[str, dict[str, Any]] = {}
         self._stale: list[dict[str, Any]] = []
-        for method, pattern, handler in [
+        routes: list[tuple[str, str, Route]] = [
             ("GET", "/v1/ping/", lambda r: Reply(200, {"status": "ok"})),
             ("POST", "/v3/memories/add/", self._add),
             ("POST", "/v3/memories/search/", self._search),
@@ -57,10 +58,11 @@ class FakeMem0(FakeServer):
             ("GET", f"/v1/event/{UUID}/", self._event),
             ("POST", "/v1/exports/", self._export_create),
             ("POST", "/v1/exports/get/", self._export_get),
-        ]:
+        ]
+        for method, pattern, handler in routes:
             self.route(method, pattern, self._authorized(handler))
 
-    def _authorized(self, handler: Any) -> Any:
+    def _authorized(self, handler: Route) -> Route:
         def wrapped(request: Recorded, *groups: str) -> Reply:
             if request.headers.get("Authorization") != f"Token {self.api_key}":
                 return Reply(401, {"detail": "Invalid API key"})
@@ -256,7 +258,7 @@ class FakeMem0(FakeServer):
                 return value is not None
             if isinstance(spec, dict):
                 op, arg = next(iter(spec.items()))
-                return {"eq": value == arg, "ne": value != arg, "in": value in arg}[op]
+                return bool({"eq": value == arg, "ne": value != arg, "in": value in arg}[op])
             return bool(value == spec)
         if key in ("created_at", "updated_at"):
             (op, arg), = spec.items()

@@ -10,13 +10,14 @@ function from the request body to the next assistant turn (`tool_turn(...)` or `
 from __future__ import annotations
 
 import hashlib
-import math
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
-from ticket_enricher.testing.http import BadRequest, FakeServer, Recorded, Reply, body_json
+from ticket_enricher.core.errors import BadRequest
+from ticket_enricher.testing.http import FakeServer, Recorded, Reply, body_json
 
 DIMENSIONS = 64
 CONCEPTS = {
@@ -49,7 +50,7 @@ def text_turn(text: str) -> dict[str, Any]:
 
 def tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:
     """The tool messages answering the model's latest turn, with `content` parsed when it is JSON."""
-    out = []
+    out: list[dict[str, Any]] = []
     for message in reversed(body["messages"]):
         if message["role"] != "tool":
             break
@@ -113,7 +114,8 @@ class FakeOpenAI(FakeServer):
 
 def ticket_of(body: dict[str, Any]) -> dict[str, Any]:
     """The ticket data the adapter put between its markers in the first user message."""
-    return json.loads(body["messages"][1]["content"].split("<<<TICKET\n")[1].split("\nTICKET>>>")[0])
+    ticket: dict[str, Any] = json.loads(body["messages"][1]["content"].split("<<<TICKET\n")[1].split("\nTICKET>>>")[0])
+    return ticket
 
 
 def brief(body: dict[str, Any]) -> dict[str, Any]:

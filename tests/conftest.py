@@ -11,22 +11,24 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
+from tests.model_server_fixtures import model_server  # noqa: F401 (a fixture)
+from tests.ordered_helpers import topic_factory  # noqa: F401 (a fixture)
+from tests.postgres_fixtures import postgres_dsn, postgres_server  # noqa: F401 (fixtures)
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.localkafka import LocalBroker
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
-from tests.model_server_fixtures import model_server  # noqa: F401 (a fixture)
-from tests.postgres_fixtures import postgres_dsn, postgres_server  # noqa: F401 (fixtures)
-from tests.ordered_helpers import topic_factory  # noqa: F401 (a fixture)
+from ticket_enricher.memory.store import MemoryStore
 
 if TYPE_CHECKING:
-    from ticket_enricher.testing.mem0_server import FakeMem0
     from ticket_enricher.core.events import TicketEvent
+    from ticket_enricher.testing.mem0_server import FakeMem0
     from ticket_enricher.testing.openai_server import FakeOpenAI
 
 _SECRET_PREFIXES = ("OPENAI_", "MEM0_", "TICKET_ENRICHER_", "PGPASSWORD")
@@ -49,7 +51,7 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Refuse any connection that leaves the machine: no test may reach a real model or memory API."""
     real_connect = socket.socket.connect
 
-    def guarded(self: socket.socket, address: object) -> object:
+    def guarded(self: socket.socket, address: Any) -> None:  # address: whatever socket.connect takes
         if isinstance(address, tuple) and self.family in (socket.AF_INET, socket.AF_INET6):
             host = str(address[0])
             try:
@@ -116,7 +118,7 @@ class TopicReader:
     def __init__(self, bootstrap: str, settings: Settings) -> None:
         self.bootstrap = bootstrap
         self.settings = settings
-        self.records: dict[str, list[object]] = {}
+        self.records: dict[str, list[ConsumerRecord]] = {}
 
     async def _from_beginning(self, topic: str) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
@@ -127,11 +129,11 @@ class TopicReader:
         return consumer, parts
 
     async def read(
-        self, topic: str, until: Callable[[list[object]], bool], timeout: float = 60.0
-    ) -> list[object]:
+        self, topic: str, until: Callable[[list[ConsumerRecord]], bool], timeout: float = 60.0
+    ) -> list[ConsumerRecord]:
         consumer, _ = await self._from_beginning(topic)
         try:
-            records: list[object] = []
+            records: list[ConsumerRecord] = []
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
             while not until(records) and loop.time() < deadline:
@@ -141,12 +143,12 @@ class TopicReader:
         finally:
             await consumer.stop()
 
-    async def read_to_end(self, topic: str, timeout: float = 60.0) -> list[object]:
+    async def read_to_end(self, topic: str, timeout: float = 60.0) -> list[ConsumerRecord]:
         """Every record on `topic` up to its end offsets when the call starts, however long fetching takes."""
         consumer, parts = await self._from_beginning(topic)
         try:
             ends = await consumer.end_offsets(parts)
-            records: list[object] = []
+            records: list[ConsumerRecord] = []
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
             left = {tp for tp, end in ends.items() if end > 0}
@@ -161,9 +163,9 @@ class TopicReader:
         finally:
             await consumer.stop()
 
-    async def settle(self, topic: str, quiet: float = 2.0) -> list[object]:
+    async def settle(self, topic: str, quiet: float = 2.0) -> list[ConsumerRecord]:
         """Everything on `topic` once nothing new has arrived for `quiet` seconds."""
-        seen: list[object] = []
+        seen: list[ConsumerRecord] = []
         while True:
             count = len(seen)
             await asyncio.sleep(quiet)
@@ -177,10 +179,10 @@ def reader(kafka_bootstrap: str, kafka_settings: Settings) -> TopicReader:
     return TopicReader(kafka_bootstrap, kafka_settings)
 
 
-def outputs_by_event(records: list[object]) -> dict[str, list[dict[str, object]]]:
-    out: dict[str, list[dict[str, object]]] = {}
+def outputs_by_event(records: list[ConsumerRecord]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
-        payload = json.loads(rec.value)  # type: ignore[attr-defined]
+        payload = json.loads(rec.value)
         out.setdefault(payload["event_id"], []).append(payload)
     return out
 
@@ -201,11 +203,11 @@ def fake_mem0() -> Iterator[FakeMem0]:
 
 
 @pytest.fixture(params=["sqlite", "mem0", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[object]:
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[MemoryStore]:
     """The same behavioural tests run on the embedded store, on Mem0 Platform (through the fake) and on a real
     PostgreSQL (a database of the test's own on the session's server)."""
     if request.param == "sqlite":
-        store: object = SqliteMemoryStore(tmp_path / "m.db")
+        store: MemoryStore = SqliteMemoryStore(tmp_path / "m.db")
     elif request.param == "postgres":
         from ticket_enricher.memory.postgres import PostgresMemoryStore
 
@@ -218,7 +220,7 @@ async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     try:
         yield store
     finally:
-        await store.close()  # type: ignore[attr-defined]
+        await store.close()
 
 
 def command_env(settings: Settings, model_url: str | None = None, **settings_env: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -91,9 +92,9 @@ def clients(bootstrap: str, client_id: str = "ticket-enricher") -> KafkaClients:
 
 
 def member(bootstrap: str, topic: str, group: str, handler: Recorder, client_id: str = "ticket-enricher",
-           **kwargs: object) -> KeyOrderedConsumer:
+           **kwargs: Any) -> KeyOrderedConsumer:
     return KeyOrderedConsumer(clients=clients(bootstrap, client_id), group_id=group, topics=[topic],
-                              handler=handler, retry_wait=retry_wait, **kwargs)  # type: ignore[arg-type]
+                              handler=handler, retry_wait=retry_wait, **kwargs)
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ticket_enricher.agents.rules.judgment import Note
 from ticket_enricher.agents.planners.state import AccountState
+from ticket_enricher.agents.rules.judgment import Note
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

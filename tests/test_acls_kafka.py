@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
+from tests.conftest import enriched, publish_over
 from ticket_enricher.cli.privacy import send_request
 from ticket_enricher.cli.replay import run_replay
 from ticket_enricher.config.settings import Settings, load_settings
@@ -32,7 +33,6 @@ from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.core.events import DeletionRequest, Subject
 from ticket_enricher.localkafka import LocalBroker
 from ticket_enricher.samples import generate
-from tests.conftest import enriched, publish_over
 from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
@@ -60,7 +60,7 @@ async def test_every_principal_does_its_job_with_exactly_the_acls_it_is_given(
     llm = FakeOpenAI().start()
     llm.script = diligent
     run = uuid.uuid4().hex[:8]
-    common: dict[str, dict[str, object]] = {
+    common: dict[str, dict[str, Any]] = {
         "kafka": {"bootstrap_servers": broker.sasl_bootstrap, "security_protocol": "SASL_PLAINTEXT",
                   "sasl_mechanism": MECHANISM, "group_id": f"g-{run}"},
         "topics": {"tickets": f"t-{run}", "enriched": f"e-{run}", "dlq": f"d-{run}",
@@ -76,7 +76,7 @@ async def test_every_principal_does_its_job_with_exactly_the_acls_it_is_given(
                  for table, values in common.items() for key, v in values.items()}
 
     def settings_as(user: str) -> Settings:
-        loaded = load_settings(**{**common, "kafka": {**common["kafka"], "sasl_username": user}})
+        loaded = load_settings(None, **{**common, "kafka": {**common["kafka"], "sasl_username": user}})
         return loaded.model_copy(update={"kafka_sasl_password": SecretStr(passwords[user])})
 
     def admin(*args: str) -> subprocess.CompletedProcess[str]:

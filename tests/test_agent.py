@@ -4,19 +4,20 @@ right tags, idempotent, the same whether events come one by one or in batches, t
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pathlib import Path
-
 from ticket_enricher.agents.enrichment import Enrichment
 from ticket_enricher.agents.factory import build_planner
-from ticket_enricher.agents.planners import Outcome
-from ticket_enricher.agents.planners.agent import AgentPlanner
-from ticket_enricher.core.errors import ModelMisbehaved
 from ticket_enricher.agents.models import ModelRequest, ModelTurn, ToolCall
 from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.agents.planners import Outcome
+from ticket_enricher.agents.planners.agent import AgentPlanner
+from ticket_enricher.agents.tools import AccountTools, tool_specs
 from ticket_enricher.config.settings import load_settings
+from ticket_enricher.core.errors import ModelMisbehaved
 from ticket_enricher.core.events import TicketEvent
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from ticket_enricher.memory.store import EntityScope, MemoryStore
@@ -90,10 +91,12 @@ async def test_a_batch_judges_and_writes_exactly_what_events_one_by_one_do(any_s
     any adapter) and one event at a time (on a second SQLite file) leaves the same notes, tags and outcomes."""
     stream = generate(seed=9, accounts=20)
     batched = enrichment(any_store)
-    outcomes = []
+    outcomes: list[Outcome] = []
     for i in range(0, len(stream.events), 37):
         chunk = stream.events[i:i + 37]
-        outcomes += [r.outcome for r in await batched.enrich(chunk)]  # type: ignore[union-attr]
+        for result in await batched.enrich(chunk):
+            assert not isinstance(result, Exception) and result.outcome is not None, result
+            outcomes.append(result.outcome)
     single_store = SqliteMemoryStore(tmp_path / "single.db")
     try:
         single = enrichment(single_store)
@@ -146,6 +149,9 @@ class ScriptedModel:
         return ModelTurn(tool_calls=[ToolCall(id=f"c{i}", name=n, arguments=json.dumps(a))
                                      for i, (n, a) in enumerate(calls)])
 
+    async def close(self) -> None:
+        """Nothing to release."""
+
 
 def event(account: str = "acme") -> TicketEvent:
     return generate(seed=1, accounts=1).events[0].model_copy(update={"account_id": account})
@@ -196,8 +202,17 @@ async def test_tool_schemas_are_generated_from_the_argument_models(store: Sqlite
     await AgentPlanner(model, store, SETTINGS, VOCAB).run(event())
     specs = {t.name: t for t in model.seen[0].tools}
     assert set(specs) == {"search_memories", "get_account_tags", "add_memory", "update_memory", "set_account_tags"}
-    assert set(specs["search_memories"].parameters["required"]) >= {"query", "filters"}
-    tag_enum = specs["set_account_tags"].parameters["$defs"]["TagAdd"]["properties"]["tag"]["enum"]
+    search: dict[str, Any] = specs["search_memories"].parameters
+    set_tags: dict[str, Any] = specs["set_account_tags"].parameters
+    assert set(search["required"]) >= {"query", "filters"}
+    tag_enum = set_tags["$defs"]["TagAdd"]["properties"]["tag"]["enum"]
     assert set(tag_enum) == set(VOCAB) and "churn_risk" in tag_enum
-    assert specs["search_memories"].parameters["additionalProperties"] is False
-    assert "query" in specs["search_memories"].parameters["required"]
+    assert search["additionalProperties"] is False
+    assert "query" in search["required"]
+
+
+async def test_every_tool_the_model_is_offered_has_a_handler(store: SqliteMemoryStore) -> None:
+    tools = AccountTools(event=event(), store=store, vocabulary=VOCAB)
+    for spec in tool_specs(tuple(sorted(VOCAB.items()))):
+        result = await tools.call(ToolCall(id="c", name=spec.name, arguments="{}"))
+        assert "unknown tool" not in result.content, spec.name

@@ -1,4 +1,5 @@
-"""`docs/asyncapi.yaml` is what FastStream's generator makes of `consumers/operations/asyncapi.py` today, and covers every topic.
+"""`docs/asyncapi.yaml` is what FastStream's generator makes of `consumers/operations/asyncapi.py` today, and covers
+every topic.
 
 Fast: no broker, no network. The document is rendered in-process exactly as `faststream docs gen --yaml` does
 (`app.schema.to_specification().to_yaml()`, see `faststream/_internal/cli/docs.py: gen`), and one test runs the
@@ -54,7 +55,8 @@ def test_cli_writes_exactly_what_the_test_renders(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(sys, "path", list(sys.path))  # the CLI inserts --app-dir into sys.path
     out = tmp_path / "asyncapi.yaml"
     result = CliRunner().invoke(
-        cli, ["docs", "gen", "ticket_enricher.consumers.operations.asyncapi:app", "--yaml", "--out", str(out), "--app-dir", str(ROOT)]
+        cli, ["docs", "gen", "ticket_enricher.consumers.operations.asyncapi:app", "--yaml", "--out", str(out),
+              "--app-dir", str(ROOT)]
     )
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == render(asyncapi.app).encode("utf-8")

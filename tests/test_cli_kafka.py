@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
-from tests.conftest import TopicReader
 
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))
 
@@ -102,8 +102,8 @@ async def test_topics_create_run_and_accounts_show(
 
 @pytest.mark.kafka
 async def test_run_without_topics_says_how_to_create_them(kafka_bootstrap: str, tmp_path: Path) -> None:
-    from ticket_enricher.core.errors import MissingTopics
     from ticket_enricher.consumers.worker import Worker
+    from ticket_enricher.core.errors import MissingTopics
 
     settings = load_settings(kafka={"bootstrap_servers": kafka_bootstrap},
                              topics={"tickets": f"nothing-{uuid.uuid4().hex[:6]}"}, memory={"path": tmp_path / "m"})

@@ -8,10 +8,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
+from tests.conftest import TopicReader
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.samples import generate
-from tests.conftest import TopicReader
 
 pytestmark = pytest.mark.kafka
 
@@ -34,8 +34,8 @@ async def test_malformed_records_are_dead_lettered_and_valid_ones_processed(
     unknown = json.dumps({"event_id": "u-1", "type": "ticket.merged", "account_id": "acme"}).encode()
     for i, event in enumerate(valid):
         if i < len(bad):
-            value, key, headers, _ = bad[i]
-            await producer.send(kafka_settings.topics.tickets, value, key=key, headers=headers)
+            value, key, sent, _ = bad[i]
+            await producer.send(kafka_settings.topics.tickets, value, key=key, headers=sent)
         await producer.send(kafka_settings.topics.tickets, event.model_dump_json().encode(),
                             key=event.account_id.encode())
     await producer.send(kafka_settings.topics.tickets, unknown, key=b"acme")
@@ -53,8 +53,8 @@ async def test_malformed_records_are_dead_lettered_and_valid_ones_processed(
     assert skipped == skipped_before + 1  # ... nor lost: it is counted as skipped
     by_value = {}
     for rec in dead:
-        headers = dict(rec.headers)  # type: ignore[attr-defined]
-        by_value[(rec.value, rec.key)] = headers  # type: ignore[attr-defined]
+        headers = dict(rec.headers)
+        by_value[(rec.value, rec.key)] = headers
         assert headers["x-dlq-original-topic"] == kafka_settings.topics.tickets.encode()
         assert int(headers["x-dlq-original-offset"]) >= 0
         assert int(headers["x-dlq-original-partition"]) in range(kafka_settings.topics.partitions)
@@ -70,7 +70,7 @@ async def test_malformed_records_are_dead_lettered_and_valid_ones_processed(
 
 async def test_dlq_commands_list_redrive_and_purge(
     kafka_settings: Settings, producer: AIOKafkaProducer, reader: TopicReader, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     import subprocess
     import sys
     from pathlib import Path
@@ -104,9 +104,9 @@ async def test_dlq_commands_list_redrive_and_purge(
     redriven = run("redrive", "--reason", "invalid_json")
     assert "redrove 1" in redriven.stdout
     back = await reader.read(kafka_settings.topics.tickets, until=lambda r: len(r) >= 3)
-    again = [r for r in back if dict(r.headers).get("x-redriven-from")]  # type: ignore[attr-defined]
-    assert len(again) == 1 and again[0].value == b"{broken"  # type: ignore[attr-defined]
-    assert not any(k.startswith("x-dlq-") for k, _ in again[0].headers)  # type: ignore[attr-defined]
+    again = [r for r in back if dict(r.headers).get("x-redriven-from")]
+    assert len(again) == 1 and again[0].value == b"{broken"
+    assert not any(k.startswith("x-dlq-") for k, _ in again[0].headers)
     preview = run("purge")
     assert "would delete (dry run; add --yes) 2" in preview.stdout
     assert len(json.loads("[" + ",".join(run("list", "--json").stdout.splitlines()) + "]")) == 2

@@ -6,11 +6,10 @@ import json
 
 import pytest
 
-from ticket_enricher.consumers.flows.decode import decode_ticket_event
-from ticket_enricher.core.errors import UnknownEventType
-from ticket_enricher.consumers.engine.records import Record
-from ticket_enricher.core.errors import InvalidEvent
 from tests.test_events import VALID
+from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.decode import decode_ticket_event
+from ticket_enricher.core.errors import InvalidEvent, UnknownEventType
 
 
 def record(value: bytes | None, key: bytes | None = b"acme") -> Record:

@@ -23,7 +23,7 @@ K8S_POSTGRES = K8S / "postgres"
 SECRET_NAME = "ticket-enricher-secrets"
 
 
-def compose() -> dict:  # type: ignore[type-arg]
+def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
@@ -88,23 +88,23 @@ def k8s(kind: str) -> dict[str, Any]:
 
 
 def configmap_env() -> dict[str, str]:
-    return k8s("ConfigMap")["data"]  # type: ignore[no-any-return]
+    return k8s("ConfigMap")["data"]
 
 
 def pod_spec() -> dict[str, Any]:
-    return k8s("Deployment")["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+    return k8s("Deployment")["spec"]["template"]["spec"]
 
 
 def worker_container() -> dict[str, Any]:
     containers = pod_spec()["containers"]
     assert len(containers) == 1
-    return containers[0]  # type: ignore[no-any-return]
+    return containers[0]
 
 
 def kafka_trigger() -> dict[str, Any]:
     triggers = k8s("ScaledObject")["spec"]["triggers"]
     assert [t["type"] for t in triggers] == ["kafka"]
-    return triggers[0]  # type: ignore[no-any-return]
+    return triggers[0]
 
 
 def container_port(port: int | str) -> int:

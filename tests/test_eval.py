@@ -134,7 +134,8 @@ def test_a_configured_model_runs_through_the_same_flow_and_waits_out_a_429(tmp_p
     # every account with events is tagged outage_affected, a3 rightly; a7 has no events
     assert counts(planner["scores"])["outage_affected"] == (1, 5, 1, 0)
     assert not planner["failures"]
-    assert sum(1 for r in fake_openai.requests if r.path == "/v1/chat/completions") == 7 * 4 + 1  # 7 events, 4 turns each, one 429
+    # 7 events, 4 turns each, one 429
+    assert sum(1 for r in fake_openai.requests if r.path == "/v1/chat/completions") == 7 * 4 + 1
 
 
 def test_events_that_keep_failing_are_reported_not_dropped(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

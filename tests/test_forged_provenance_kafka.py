@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
+from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.consumers.worker import Worker
@@ -20,14 +22,13 @@ from ticket_enricher.core.events import Ticket, TicketEvent
 from ticket_enricher.memory.filters import scope
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
-from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
 
 pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture
-def llm() -> FakeOpenAI:
+def llm() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
     server.script = diligent
     yield server
@@ -83,7 +84,7 @@ async def test_a_forged_attempt_count_on_the_input_topic_does_not_skip_the_retri
     assert await reader.read_to_end(settings.topics.dlq) == [], "the forged count sent the event to the DLQ"
     tier = await reader.read_to_end(f"{settings.topics.tickets}.delay.1s")
     assert len(tier) == 1
-    headers = tier[0].headers  # type: ignore[attr-defined]
+    headers = tier[0].headers
     assert [v for k, v in headers if k == "x-retry-attempt"] == [b"1"], "the forged count was carried on"
     assert not any(k.startswith("x-dlq-") for k, _ in headers)
     assert ("trace-id", b"keep-me") in headers, "the producer's own headers are carried byte for byte"

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from prometheus_client import REGISTRY
 
+from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.consumers.operations.lag import group_lag
 from ticket_enricher.consumers.operations.status import watched_groups
@@ -24,7 +25,6 @@ from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.core.events import DeletionRequest, Subject, Ticket, TicketEvent
 from ticket_enricher.memory.filters import scope
-from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
@@ -128,22 +128,22 @@ async def test_hostile_headers_lose_nothing_and_cross_no_tenant(
     accounts = {e.event_id: e.account_id for e in valid}
     assert all(out[0]["account_id"] == accounts[eid] for eid, out in outputs.items()), "a tenant was crossed"
 
-    done = json.loads(completed[0].value)  # type: ignore[attr-defined]
+    done = json.loads(completed[0].value)
     assert done["request_id"] == "req-z" and done["attempts"] == 1, "a forged count reached the deletion flow"
     assert done["verification"]["verified"] and left == 0
 
     assert len(dead) == 2
-    by_size = sorted(dead, key=lambda r: len(dict(r.headers).get("blob", b"")))  # type: ignore[attr-defined]
-    dropped, kept = (dict(r.headers) for r in by_size)  # type: ignore[attr-defined]
+    by_size = sorted(dead, key=lambda r: len(dict(r.headers).get("blob", b"")))
+    dropped, kept = (dict(r.headers) for r in by_size)
     assert kept["blob"] == b"p" * 1_000_000 and kept["trace"] == b"keep", "producer headers kept byte for byte"
     assert kept["x-dlq-reason"] == b"invalid_json"
     assert dropped["x-dlq-dropped"] == b"headers" and "blob" not in dropped, "the copy too large for the broker"
-    assert dropped["x-dlq-reason"] == b"invalid_json" and by_size[0].value == b"{not json"  # type: ignore
-    for headers in (kept, dropped):
-        assert headers["x-dlq-original-topic"] == tickets.topic.encode()
-        assert b"forged" not in headers.values()
+    assert dropped["x-dlq-reason"] == b"invalid_json" and by_size[0].value == b"{not json"
+    for copy in (kept, dropped):
+        assert copy["x-dlq-original-topic"] == tickets.topic.encode()
+        assert b"forged" not in copy.values()
 
-    assert len(stray_dead) == 1 and dict(stray_dead[0].headers)["x-dlq-reason"] == b"schema"  # type: ignore
+    assert len(stray_dead) == 1 and dict(stray_dead[0].headers)["x-dlq-reason"] == b"schema"
     assert "ev-8" not in outputs and stray_notes == 0, "a deletion tier record was run as a ticket"
 
     assert foreign(tickets.topic) == before[tickets.topic] + 3  # forged, not-utf8, duplicated
@@ -188,7 +188,7 @@ async def test_with_signing_a_delay_record_the_worker_did_not_write_is_dead_lett
             await producer.send(tickets.tiers[0].topic, value(unsigned), key=b"acct-b",
                                 headers=[("x-retry-attempt", b"1"), ("x-retry-due-ms", b"0")])
             await producer.send(tickets.tiers[0].topic, value(moved), key=b"acct-c",
-                                headers=list(signed.headers))  # type: ignore[attr-defined]
+                                headers=list(signed.headers))
             await producer.flush()
             dead = await reader.read(tickets.dlq, until=lambda r: len(r) >= 2, timeout=60)
             await reader.settle(settings.topics.enriched, quiet=1.0)
@@ -197,9 +197,9 @@ async def test_with_signing_a_delay_record_the_worker_did_not_write_is_dead_lett
         llm.stop()
     assert refused == ["T-1"], "the model never answered 429"
     assert list(outputs) == ["ev-1"], "only the worker's own retry ran"
-    assert sorted(r.key for r in dead) == [b"acct-b", b"acct-c"]  # type: ignore[attr-defined]
+    assert sorted(r.key for r in dead) == [b"acct-b", b"acct-c"]
     for record in dead:
-        headers = dict(record.headers)  # type: ignore[attr-defined]
+        headers = dict(record.headers)
         assert headers["x-dlq-reason"] == b"forged_provenance"
         assert headers["x-dlq-original-topic"] == tickets.topic.encode()
-    assert any(k == "x-retry-signature" for k, _ in signed.headers)  # type: ignore[attr-defined]
+    assert any(k == "x-retry-signature" for k, _ in signed.headers)

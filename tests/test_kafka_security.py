@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from tests.conftest import enriched, publish_over
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.localkafka import LocalBroker
 from ticket_enricher.samples import generate
-from tests.conftest import enriched, publish_over
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))

@@ -9,9 +9,9 @@ import pytest
 
 from ticket_enricher.agents.enrichment import Enrichment
 from ticket_enricher.agents.factory import build_planner
+from ticket_enricher.agents.notes import read_account_tags
 from ticket_enricher.agents.rules.language import normalise, read_text
 from ticket_enricher.agents.rules.signals import detect
-from ticket_enricher.agents.notes import read_account_tags
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.core.events import TicketEvent
 from ticket_enricher.memory.sqlite import SqliteMemoryStore

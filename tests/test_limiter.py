@@ -94,7 +94,7 @@ def test_a_refusal_by_our_own_limiter_is_not_an_attempt() -> None:
     assert decide(real, attempt=last, route=tickets, retry=settings.retry, now_ms=0).action == "dead_letter"
 
 
-async def test_memory_calls_to_mem0_are_paced_per_account(fake_mem0) -> None:  # type: ignore[no-untyped-def]
+async def test_memory_calls_to_mem0_are_paced_per_account(fake_mem0) -> None:
     from ticket_enricher.memory.limited import LimitedStore
     from ticket_enricher.memory.mem0 import Mem0MemoryStore, mem0_client
     from ticket_enricher.memory.store import EntityScope
@@ -116,7 +116,7 @@ async def test_memory_calls_to_mem0_are_paced_per_account(fake_mem0) -> None:  #
         await store.close()
 
 
-async def test_near_zero_remaining_from_mem0_headers_lowers_the_limit(fake_mem0) -> None:  # type: ignore[no-untyped-def]
+async def test_near_zero_remaining_from_mem0_headers_lowers_the_limit(fake_mem0) -> None:
     from ticket_enricher.core.ratelimit import remaining_fraction
     from ticket_enricher.memory.mem0 import Mem0MemoryStore, mem0_client
 

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.model_server_fixtures import require_fetched
 from ticket_enricher.core.errors import ModelServerError
 from ticket_enricher.localmodel import LocalModelServer
-from tests.model_server_fixtures import require_fetched
 
 pytestmark = pytest.mark.model_server
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
-from email.utils import formatdate
 import time
+from collections.abc import AsyncIterator
+from email.utils import formatdate
 
 import pytest
 
@@ -21,7 +22,7 @@ ACME = EntityScope(user_id="acme")
 
 
 @pytest.fixture
-async def mem0(fake_mem0: FakeMem0) -> Mem0MemoryStore:
+async def mem0(fake_mem0: FakeMem0) -> AsyncIterator[Mem0MemoryStore]:
     store = Mem0MemoryStore(mem0_client(api_key=fake_mem0.api_key, base_url=fake_mem0.url))
     yield store
     await store.close()

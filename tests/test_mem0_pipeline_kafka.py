@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
-from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.testing.mem0_server import FakeMem0
 
 pytestmark = pytest.mark.kafka

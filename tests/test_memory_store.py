@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from ticket_enricher.memory.events import delete_and_verify, wait_for_event
 from ticket_enricher.core.errors import InvalidFilter, InvalidRequest, NotFound
+from ticket_enricher.memory.events import delete_and_verify, wait_for_event
 from ticket_enricher.memory.store import EntityScope
 
 ACME = EntityScope(user_id="acme")
@@ -133,8 +133,8 @@ async def _seed(store: Any) -> dict[str, str]:
         ({"AND": [{"user_id": "acme"}, {"categories": {"contains": "out"}}]}, {"outage"}),
         ({"AND": [{"user_id": "acme"}, {"created_at": {"gte": "2026-01-01"}}]}, {"outage", "profile"}),
         ({"AND": [{"user_id": "acme"}, {"created_at": {"lt": "2026-01-01T00:00:00Z"}}]}, {"billing"}),
-        ({"AND": [{"user_id": "acme"}, {"metadata": {"priority": {"ne": "low"}}}, {"metadata": {"kind": "ticket_note"}}]},
-         {"outage"}),
+        ({"AND": [{"user_id": "acme"}, {"metadata": {"priority": {"ne": "low"}}},
+                  {"metadata": {"kind": "ticket_note"}}]}, {"outage"}),
         ({"AND": [{"user_id": "acme"}, {"metadata": {"priority": {"contains": "urg"}}}]}, {"outage"}),
         ({"AND": [{"user_id": "acme"}, {"OR": [{"categories": {"in": ["billing"]}},
                                                 {"metadata": {"kind": "account_profile"}}]}]}, {"billing", "profile"}),

@@ -14,18 +14,18 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, command_env
+from tests.test_operations_kafka import free_port, get, samples, value
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
 from ticket_enricher.testing.openai_server import FakeOpenAI, brief
-from tests.conftest import TopicReader, command_env
-from tests.test_operations_kafka import free_port, get, samples, value
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 CLI = str(Path(sys.executable).with_name("ticket-enricher"))
 
 
-async def until(check, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+async def until(check, timeout: float, what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not check():
@@ -63,7 +63,7 @@ async def test_a_down_model_pauses_model_work_says_so_and_loses_nothing(
 
         llm.clear_failures()  # the model answers again
         out = await reader.read(kafka_settings.topics.enriched, until=lambda r: len(r) >= len(events), timeout=120)
-        assert {json.loads(r.value)["event_id"] for r in out} == {e.event_id for e in events}  # type: ignore[attr-defined]
+        assert {json.loads(r.value)["event_id"] for r in out} == {e.event_id for e in events}
         await until(lambda: get(port, "/readyz")[0] == 200, 30, "/readyz stayed 503 after the model came back")
         assert value(samples(get(port, "/metrics")[1]), "ticket_enricher_model_breaker_open") == 0
         assert await reader.read(kafka_settings.topics.dlq, until=lambda r: False, timeout=1.0) == [], \

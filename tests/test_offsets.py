@@ -16,7 +16,9 @@ def test_nothing_to_commit_before_a_record_is_done() -> None:
         o.fetched(off)
     assert o.uncommitted() is None
     o.done(11)
-    point, metadata = o.uncommitted()  # type: ignore[misc]
+    uncommitted = o.uncommitted()
+    assert uncommitted is not None
+    point, metadata = uncommitted
     assert point == 10, "10 is not done, so the position may not move past it"
     assert decode_done(point, metadata) == {11}, "but the next owner learns that 11 is done"
     assert o.outstanding == 2
@@ -60,7 +62,9 @@ def test_uncommitted_reports_only_progress() -> None:
     o.fetched(2)
     assert o.uncommitted() is None
     o.done(2)
-    point, metadata = o.uncommitted()  # type: ignore[misc]
+    uncommitted = o.uncommitted()
+    assert uncommitted is not None
+    point, metadata = uncommitted
     assert (point, decode_done(point, metadata)) == (1, {2})
     o.done(1)
     assert o.uncommitted() == (3, "")
@@ -109,7 +113,9 @@ def test_random_completion_order_matches_a_reference() -> None:
             prefix += 1
         expected = offsets[prefix] if prefix < len(offsets) else offsets[-1] + 1
         assert o.commit_point() == expected
-        point, metadata = o.uncommitted()  # type: ignore[misc]
+        uncommitted = o.uncommitted()
+        assert uncommitted is not None
+        point, metadata = uncommitted
         assert decode_done(point, metadata) == {d for d in done if d > point}
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -12,8 +11,8 @@ import pytest
 from ticket_enricher.agents.factory import build_model, build_planner
 from ticket_enricher.agents.models.limited import LimitedModel
 from ticket_enricher.agents.models.openai import OpenAIModel, openai_wire
-from ticket_enricher.agents.planners.rules import RulesPlanner
 from ticket_enricher.agents.notes import read_account_tags
+from ticket_enricher.agents.planners.rules import RulesPlanner
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.core.errors import PermanentFailure, RateLimited, TransientError
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
@@ -24,7 +23,7 @@ CONFIG = load_settings()
 
 
 @pytest.fixture
-def fake_openai() -> FakeOpenAI:
+def fake_openai() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
     yield server
     server.stop()
@@ -41,7 +40,7 @@ async def _close_models() -> AsyncIterator[None]:
         await _OPEN.pop().close()
 
 
-def agent_for(server: FakeOpenAI, store: SqliteMemoryStore):  # type: ignore[no-untyped-def]
+def agent_for(server: FakeOpenAI, store: SqliteMemoryStore):
     model = OpenAIModel(name="fake-model", wire=openai_wire(base_url=server.url + "/v1",
                                                                   api_key="test-not-secret", timeout=5))
     _OPEN.append(model)

@@ -11,16 +11,17 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import TopicReader, command_env
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.core.events import Ticket, TicketEvent
 from ticket_enricher.samples.publish import publish_events
-from tests.conftest import TopicReader, command_env
 from ticket_enricher.testing.openai_server import FakeOpenAI
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
@@ -62,7 +63,7 @@ def env_for(settings: Settings, model_url: str, port: int) -> dict[str, str]:
 async def test_metrics_move_lag_drains_and_probes_answer(
     kafka_settings: Settings, producer: AIOKafkaProducer, reader: TopicReader, slow_model: FakeOpenAI,
 ) -> None:
-    events = [TicketEvent(event_id=f"ev-{i}", type="ticket.created", occurred_at="2026-11-20T10:00:00Z",
+    events = [TicketEvent(event_id=f"ev-{i}", type="ticket.created", occurred_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
                           account_id=f"acct-{i % 10}",
                           ticket=Ticket(id=f"t-{i}", subject="Dashboard down", body=BODY, priority="high",
                                         channel="email"))

@@ -9,12 +9,13 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
+from tests.ordered_helpers import Recorder, clients, hand_over, lag_of, publish, retry_wait, wait_until
 from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 from ticket_enricher.consumers.engine.records import Record
-from tests.ordered_helpers import Recorder, clients, hand_over, lag_of, publish, retry_wait, wait_until
 
 pytestmark = pytest.mark.kafka
 
@@ -37,13 +38,13 @@ class Batched:
 
 
 def batch_member(bootstrap: str, topic: str, group: str, handler: Callable[[list[Record]], Awaitable[None]],
-                 client_id: str = "ticket-enricher", **kwargs: object) -> KeyOrderedConsumer:
+                 client_id: str = "ticket-enricher", **kwargs: Any) -> KeyOrderedConsumer:
     async def unused(record: Record) -> None:
         raise AssertionError("batch mode runs the batch handler only")
 
     return KeyOrderedConsumer(clients=clients(bootstrap, client_id), group_id=group, topics=[topic],
                               handler=unused, batch_handler=handler, retry_wait=retry_wait,
-                              **kwargs)  # type: ignore[arg-type]
+                              **kwargs)
 
 
 async def test_batch_mode_hands_whole_fetches_over_in_order_and_commits_every_offset(
@@ -137,13 +138,13 @@ async def test_send_many_puts_each_key_where_send_would_in_order_whatever_the_ba
     from aiokafka import AIOKafkaConsumer
     from aiokafka.errors import MessageSizeTooLargeError
 
-    from ticket_enricher.consumers.engine.publishing import KafkaPublisher
+    from ticket_enricher.consumers.engine.publishing import KafkaPublisher, Message
 
     topic, reference = await topic_factory(5), await topic_factory(5)
     publisher = KafkaPublisher(clients(kafka_bootstrap, "test-send-many"))
     await publisher.start()
     try:
-        messages = [(topic, f"{k}:{i}:".encode() + b"x" * 3000, f"k{k}".encode(), [("h", b"1")])
+        messages: list[Message] = [(topic, f"{k}:{i}:".encode() + b"x" * 3000, f"k{k}".encode(), [("h", b"1")])
                     for i in range(40) for k in range(25)]  # 3 MB: many batches per partition (16 KB each)
         await publisher.send_many(messages)
         for k in range(25):

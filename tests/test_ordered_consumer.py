@@ -10,9 +10,9 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.ordered_helpers import Recorder, clients, hand_over, lag_of, member, publish, retry_wait, wait_until
 from ticket_enricher.consumers.engine.ordered import KeyOrderedConsumer
 from ticket_enricher.consumers.engine.records import Record
-from tests.ordered_helpers import Recorder, clients, hand_over, lag_of, member, publish, retry_wait, wait_until
 
 pytestmark = pytest.mark.kafka
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.kafka
 
 
 async def test_a_shut_gate_pauses_every_partition_and_starts_nothing_until_it_opens(
-        kafka_bootstrap: str, topic_factory) -> None:  # type: ignore[no-untyped-def]
+        kafka_bootstrap: str, topic_factory) -> None:
     topic = await topic_factory(3)
     await publish(kafka_bootstrap, topic, keys=12, per_key=5)
     shut = {"for": 30.0}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
-from tests.conftest import TopicReader, outputs_by_event
 
 pytestmark = pytest.mark.kafka
 
@@ -30,7 +30,7 @@ async def test_one_output_per_input_with_ground_truth_tags(
     assert set(outputs) == {e.event_id for e in stream.events}
     assert all(len(v) == 1 for v in outputs.values())
 
-    final: dict[str, set[str]] = {}
+    final: dict[str, frozenset[str]] = {}
     for event in stream.events:  # per-account order is preserved, so the last output holds the final tags
         out = outputs[event.event_id][0]
         assert out["account_id"] == event.account_id and out["ticket_id"] == event.ticket.id
@@ -54,4 +54,4 @@ async def test_outputs_are_keyed_by_account(
     for rec in records:
         payload = outputs_by_event([rec])
         (event_id,) = payload
-        assert rec.key == accounts[event_id].encode()  # type: ignore[attr-defined]
+        assert rec.key == accounts[event_id].encode()

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.samples import generate
-from tests.conftest import TopicReader, outputs_by_event
 
 pytestmark = pytest.mark.kafka
 MAX_BYTES = 4096
 
 
-def poison(rng: random.Random, n: int, valid: dict[str, object]) -> tuple[bytes | None, bytes, str]:
+def poison(rng: random.Random, n: int, valid: dict[str, Any]) -> tuple[bytes | None, bytes, str]:
     """One bad record (value, key, expected reason), of the kind n % 12 picks."""
     kind = n % 12
     account = str(valid["account_id"]).encode()
@@ -42,7 +43,7 @@ def poison(rng: random.Random, n: int, valid: dict[str, object]) -> tuple[bytes 
     if kind == 7:
         return json.dumps({**valid, "occurred_at": "2026-03-01T10:00:00"}).encode(), account, "schema"
     if kind == 8:
-        ticket = {**valid["ticket"], "priority": rng.choice(["p1", "", "URGENT!!", 3])}  # type: ignore[dict-item]
+        ticket = {**valid["ticket"], "priority": rng.choice(["p1", "", "URGENT!!", 3])}
         return json.dumps({**valid, "ticket": ticket}).encode(), account, "schema"
     if kind == 9:
         return json.dumps({**valid, "account_id": ""}).encode(), account, "schema"
@@ -82,7 +83,7 @@ async def test_poison_corpus(kafka_settings: Settings, producer: AIOKafkaProduce
                                      key=last.account_id.encode())
         after = await reader.read(settings.topics.enriched, until=lambda r: last.event_id in outputs_by_event(r))
 
-    got = {dict(r.headers)["poison-id"].decode(): dict(r.headers)["x-dlq-reason"].decode()  # type: ignore[attr-defined]
+    got = {dict(r.headers)["poison-id"].decode(): dict(r.headers)["x-dlq-reason"].decode()
            for r in dead}
     assert got == expected
     assert set(outputs_by_event(done)) == {e.event_id for e in valid}

@@ -15,15 +15,15 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
+from tests.conftest import TopicReader
+from tests.test_scaling_kafka import IN_FLIGHT, TURNS, Members, assert_drained, enriched_ids, wait_for
 from ticket_enricher.cli.privacy import send_request
 from ticket_enricher.cli.replay import run_replay
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.core.events import DeletionRequest, Requester, Subject, Ticket, TicketEvent
 from ticket_enricher.memory.tombstones import subject_hash
 from ticket_enricher.samples.publish import publish_events
-from tests.conftest import TopicReader
 from ticket_enricher.testing.openai_server import FakeOpenAI
-from tests.test_scaling_kafka import IN_FLIGHT, TURNS, Members, assert_drained, enriched_ids, wait_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.timeout(300)]
 ACCOUNTS, PER_ACCOUNT = 30, 20

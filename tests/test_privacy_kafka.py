@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
+from tests.conftest import TopicReader
 from ticket_enricher.cli.privacy import lift_tombstones, send_request
 from ticket_enricher.cli.replay import run_replay
 from ticket_enricher.config.settings import Settings, load_settings
@@ -26,7 +27,6 @@ from ticket_enricher.memory.factory import open_store
 from ticket_enricher.memory.filters import Cond, all_of, scope
 from ticket_enricher.memory.store import MemoryStore
 from ticket_enricher.memory.tombstones import subject_hash
-from tests.conftest import TopicReader
 from ticket_enricher.testing.mem0_server import FakeMem0
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
@@ -204,7 +204,7 @@ async def test_a_malformed_request_is_dead_lettered_with_its_reason(
     async with Worker(kafka_settings):
         dead = await reader.read(dlq, until=lambda r: len(r) >= 2, timeout=30)
     assert len(dead) == 2
-    by_key = {r.key: dict(r.headers) for r in dead}  # type: ignore[attr-defined]
+    by_key = {r.key: dict(r.headers) for r in dead}
     assert by_key[b"x"]["x-dlq-reason"] == b"schema" and b"subject" in by_key[b"x"]["x-dlq-error"]
     assert by_key[b"y"]["x-dlq-reason"] == b"schema" and b"scope" in by_key[b"y"]["x-dlq-error"]
     assert by_key[b"y"]["x-dlq-original-topic"] == kafka_settings.topics.deletion_requests.encode()

@@ -8,10 +8,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from ticket_enricher.config.settings import load_settings
+from ticket_enricher.consumers.engine.records import Record
 from ticket_enricher.consumers.flows import provenance
 from ticket_enricher.consumers.flows.policy import decide
 from ticket_enricher.consumers.flows.provenance import Signer, arrival, delay_headers, due_ms, from_tier
-from ticket_enricher.consumers.engine.records import Record
 from ticket_enricher.core.errors import RateLimited
 
 S = load_settings(retry={"tiers_seconds": [5, 30, 300], "max_attempts": 5, "max_wait_seconds": 3600})
@@ -116,7 +116,7 @@ def _signed_copy(signer: Signer) -> Record:
 
 
 def _with(copy: Record, **changes: object) -> Record:
-    return Record(**{**copy.__dict__, **changes})  # type: ignore[arg-type]
+    return Record(**{**copy.__dict__, **changes})
 
 
 def test_a_signature_binds_provenance_key_value_and_tier() -> None:

@@ -7,25 +7,26 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.config.settings import Settings, load_settings
-from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.consumers.operations.dlq_tools import read_dead_letters, redrive
+from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
-from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
 
 pytestmark = pytest.mark.kafka
 
 
 @pytest.fixture
-def llm() -> FakeOpenAI:
+def llm() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
     server.script = diligent
     yield server
@@ -112,7 +113,7 @@ async def test_after_max_attempts_it_is_dead_lettered_and_a_redrive_succeeds(
     async with Worker(settings) as worker:
         dead = await reader.read(settings.topics.dlq, until=lambda r: len(r) >= 1, timeout=60)
         assert len(dead) == 1 and tries[doomed.ticket.id] == 3
-        headers = {k: v.decode() for k, v in dead[0].headers}  # type: ignore[attr-defined]
+        headers = {k: v.decode() for k, v in dead[0].headers}
         assert headers["x-dlq-reason"] == "max_attempts"
         assert headers["x-dlq-attempts"] == "3"
         assert headers["x-dlq-error-class"] == "RateLimited"
@@ -121,7 +122,7 @@ async def test_after_max_attempts_it_is_dead_lettered_and_a_redrive_succeeds(
         for name in ("x-dlq-original-partition", "x-dlq-original-offset", "x-dlq-original-timestamp",
                      "x-dlq-failed-at", "x-dlq-error"):
             assert headers[name]
-        assert json.loads(dead[0].value)["event_id"] == doomed.event_id  # type: ignore[attr-defined]
+        assert json.loads(dead[0].value)["event_id"] == doomed.event_id
 
         blocked["on"] = False
         letters = [x async for x in read_dead_letters(settings)]

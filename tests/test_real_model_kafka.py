@@ -16,11 +16,11 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from tests.conftest import command_env, publish_over
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.localmodel import LocalModelServer
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from ticket_enricher.samples import generate
-from tests.conftest import command_env, publish_over
 
 pytestmark = [pytest.mark.kafka, pytest.mark.model_server]
 
@@ -30,9 +30,9 @@ MODEL_ENV = {"AGENT__MAX_TURNS": "4", "MODEL__MAX_OUTPUT_TOKENS": "160", "MODEL_
 MISBEHAVIOUR = {"model_misbehaved"}
 
 
-def events_of(accounts: int, per_account: int) -> list:  # type: ignore[type-arg]
+def events_of(accounts: int, per_account: int) -> list:
     stream = generate(seed=11, accounts=accounts)
-    by_account: dict[str, list] = {}  # type: ignore[type-arg]
+    by_account: dict[str, list] = {}
     for event in stream.events:
         by_account.setdefault(event.account_id, []).append(event)
     return [e for evs in by_account.values() for e in evs[:per_account]]
@@ -44,12 +44,12 @@ def model_env(settings: Settings, server: LocalModelServer) -> dict[str, str]:
 
 
 async def outcomes(settings: Settings, wanted: set[str], timeout: float,
-                   worker: subprocess.Popen[str]) -> tuple[dict[str, dict], dict[str, str]]:  # type: ignore[type-arg]
+                   worker: subprocess.Popen[str]) -> tuple[dict[str, dict], dict[str, str]]:
     """Enriched events and dead-letter reasons by event id, read until every wanted id is one or the other (or
     the worker exits)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
-    enriched: dict[str, dict] = {}  # type: ignore[type-arg]
+    enriched: dict[str, dict] = {}
     dead: dict[str, str] = {}
     try:
         parts = [TopicPartition(t, p) for t in (settings.topics.enriched, settings.topics.dlq)
@@ -71,7 +71,7 @@ async def outcomes(settings: Settings, wanted: set[str], timeout: float,
         await consumer.stop()
 
 
-async def no_memory_crosses_accounts(path: Path, accounts: set[str], enriched: dict[str, dict]) -> None:  # type: ignore[type-arg]
+async def no_memory_crosses_accounts(path: Path, accounts: set[str], enriched: dict[str, dict]) -> None:
     store = SqliteMemoryStore(path)
     try:
         ids_by_account = {}
@@ -98,9 +98,9 @@ async def test_run_with_a_real_model_ends_every_event_and_keeps_the_server_up(
         assert worker.poll() is None, "the worker died"
         assert wanted == set(enriched) | set(dead), f"lost: {wanted - set(enriched) - set(dead)}"
         assert set(dead.values()) <= MISBEHAVIOUR, dead
-        for out in enriched.values():
-            cost = out["cost"]
-            assert cost["model_calls"] + cost["replayed_turns"] >= 1 and cost["input_tokens"] > 0, out
+        for output in enriched.values():
+            cost = output["cost"]
+            assert cost["model_calls"] + cost["replayed_turns"] >= 1 and cost["input_tokens"] > 0, output
             assert cost["cost_usd"] == 0.0, "smollm2 is priced at 0 in model.prices"
         assert httpx.get(model_server.base_url + "/models", timeout=30).status_code == 200, "the server died"
         assert model_server.running()

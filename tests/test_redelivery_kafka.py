@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.agents.notes import read_account_tags
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
-from tests.conftest import TopicReader, outputs_by_event
 
 pytestmark = pytest.mark.kafka
 

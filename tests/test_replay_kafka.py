@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, command_env
 from ticket_enricher.cli.replay import parse_when, run_replay
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers.flows.replay import plan
 from ticket_enricher.core.errors import LiveGroup
 from ticket_enricher.core.events import Requester, Ticket, TicketEvent
-from tests.conftest import TopicReader, command_env
 
 pytestmark = pytest.mark.kafka
 # recent: a broker deletes records older than its retention (7 days by default), whatever a test expects
@@ -80,7 +80,7 @@ async def test_a_window_is_replayed_exactly_once_and_reruns_change_nothing(
     assert report.outcomes == {"processed": 10}
     window = {f"ev-{i}" for i in range(10, 20)}
     assert notes(kafka_settings.memory.path) == Counter({e: 1 for e in window})
-    enriched = [json.loads(r.value)["event_id"]  # type: ignore[attr-defined]
+    enriched = [json.loads(r.value)["event_id"]
                 for r in await reader.read_to_end(kafka_settings.topics.enriched)]
     assert sorted(enriched) == sorted(window)
 
@@ -157,7 +157,7 @@ async def test_an_interrupted_replay_resumes_without_duplicates(
     assert done.returncode == 0, done.stderr
     assert "resuming" in done.stderr and "finished" in done.stderr, done.stderr
     assert notes(kafka_settings.memory.path) == Counter({e.event_id: 1 for e in events})
-    enriched = Counter(json.loads(r.value)["event_id"]  # type: ignore[attr-defined]
+    enriched = Counter(json.loads(r.value)["event_id"]
                        for r in await reader.read_to_end(kafka_settings.topics.enriched))
     assert set(enriched) == {e.event_id for e in events}
     assert sum(enriched.values()) - len(events) <= 8, "more events re-run than were in flight at the interrupt"

@@ -94,7 +94,7 @@ def test_tag_stays_while_a_leave_statement_is_recent() -> None:
     assert d.applies and not d.clear
 
 
-def _rule(signals: list[str], within: int = 30, min_events: int = 1):  # type: ignore[no-untyped-def]
+def _rule(signals: list[str], within: int = 30, min_events: int = 1):
     from ticket_enricher.config.settings import TagSettings
 
     return TagSettings(description="a tag for the tests", rule="signals", signals=signals, within_days=within,

@@ -8,14 +8,14 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import get_args
 
-from ticket_enricher.agents.rules import signals
 from ticket_enricher.agents.planners.rules import apply
+from ticket_enricher.agents.planners.state import AccountState
 from ticket_enricher.agents.planners.writes import Writes
+from ticket_enricher.agents.rules import signals
 from ticket_enricher.agents.rules.judgment import Note
 from ticket_enricher.agents.rules.model import RulesModel
-from ticket_enricher.agents.planners.state import AccountState
 from ticket_enricher.config.settings import TagSettings, load_settings
-from ticket_enricher.core.events import Ticket, TicketEvent
+from ticket_enricher.core.events import EventType, Priority, Ticket, TicketEvent
 
 CONFIG = load_settings()
 SIGNALS = list(get_args(signals.Signal))
@@ -55,7 +55,7 @@ def test_whenever_a_tag_is_kept_judging_it_would_not_have_changed_it() -> None:
     model, rng = rules(), random.Random(13)
     kept = judged = 0
     for _ in range(300):
-        state, tagged = AccountState("acct"), set()
+        state, tagged = AccountState("acct"), set[str]()
         for note in history(rng, rng.randint(1, 60)):
             state.remember(note)
             window = state.judged(note.occurred_at, 120, model.search_top_k)
@@ -76,7 +76,7 @@ def test_whenever_a_tag_is_kept_judging_it_would_not_have_changed_it() -> None:
     assert kept > 1000 and judged > 1000, (kept, judged)  # both ways taken many times
 
 
-def event(account: str, i: int, at: datetime, text: str, priority: str, kind: str) -> TicketEvent:
+def event(account: str, i: int, at: datetime, text: str, priority: Priority, kind: EventType) -> TicketEvent:
     return TicketEvent(event_id=f"{account}-{i}", type=kind, occurred_at=at, account_id=account,
                        ticket=Ticket(id=f"T-{account}-{i}", subject=text[:40], body=text, priority=priority,
                                      channel="email"))

@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, command_env
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers.engine.clients import KafkaClients
 from ticket_enricher.consumers.operations.lag import group_lag
 from ticket_enricher.consumers.operations.status import describe_groups, watched_groups
 from ticket_enricher.core.events import Ticket, TicketEvent
 from ticket_enricher.samples.publish import publish_events
-from tests.conftest import TopicReader, command_env
 from ticket_enricher.testing.openai_server import FakeOpenAI
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
@@ -84,7 +84,7 @@ class Members:
 
 async def enriched_ids(reader: TopicReader, settings: Settings) -> Counter[str]:
     records = await reader.read_to_end(settings.topics.enriched)
-    return Counter(json.loads(r.value)["event_id"] for r in records)  # type: ignore[attr-defined]
+    return Counter(json.loads(r.value)["event_id"] for r in records)
 
 
 async def wait_for(reader: TopicReader, settings: Settings, event_ids: set[str], members: Members,

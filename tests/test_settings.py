@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -50,7 +51,7 @@ def test_arguments_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         {"nonsense": {"x": 1}},
     ],
 )
-def test_invalid_settings_fail_at_start(overrides: dict[str, object]) -> None:
+def test_invalid_settings_fail_at_start(overrides: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         load_settings(**overrides)
 

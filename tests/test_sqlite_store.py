@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from ticket_enricher.core.errors import MemoryConfigError
-
 from ticket_enricher.memory.embeddings import OpenAIEmbedder, embeddings_client
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from ticket_enricher.memory.store import EntityScope

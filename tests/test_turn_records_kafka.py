@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from tests.conftest import TopicReader, outputs_by_event
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
 from ticket_enricher.testing.openai_server import FakeOpenAI, brief, ticket_of
-from tests.conftest import TopicReader, outputs_by_event
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
 

@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pydantic import JsonValue
+
 from ticket_enricher.memory.batch import NewMemory, write_batch
 from ticket_enricher.memory.filters import Cond, all_of, scope
 from ticket_enricher.memory.store import EntityScope, MemoryStore, list_all
@@ -47,10 +49,11 @@ class HealthLedger:
         task.add_done_callback(self._tasks.discard)
 
     async def _write(self, is_open: bool, reason: str) -> None:
-        metadata = {"kind": HEALTH_KIND, "member": self.member, "state": "open" if is_open else "closed",
-                    "since": datetime.now(UTC).isoformat(), "reason": reason[:300]}
+        metadata: dict[str, JsonValue] = {
+            "kind": HEALTH_KIND, "member": self.member, "state": "open" if is_open else "closed",
+            "since": datetime.now(UTC).isoformat(), "reason": reason[:300]}
         entry = NewMemory(f"model health of {self.member}", EntityScope(agent_id=LEDGER_AGENT),
-                          f"{HEALTH_KIND}:{self.member}", metadata, merge_if_exists=True)  # type: ignore[arg-type]
+                          f"{HEALTH_KIND}:{self.member}", metadata, merge_if_exists=True)
         try:
             await write_batch(self.store, [entry], [])
         except Exception as error:  # noqa: BLE001 - the metric and /readyz still say it; status may lag

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
+from ticket_enricher.agents.export import SchemaFiller
 from ticket_enricher.agents.models import Model, ModelRequest, ModelTurn, Usage
 from ticket_enricher.agents.models.costs import cost_usd
 from ticket_enricher.config.settings import Price
@@ -64,11 +65,12 @@ class LimitedModel:
 
     async def fill(self, schema: dict[str, Any], instructions: str, content: str) -> dict[str, Any]:
         """A structured export through the model (`agents.export`), in the limiter's shared slot."""
-        fill = getattr(self.model, "fill")
+        # Not every `Model` fills schemas (OpenAIModel does); one that does not raises AttributeError here.
+        fill = cast(SchemaFiller, self.model).fill
         if self.limiter is None:
-            return await fill(schema, instructions, content)  # type: ignore[no-any-return]
+            return await fill(schema, instructions, content)
         async with self.limiter.slot("*"):
-            return await fill(schema, instructions, content)  # type: ignore[no-any-return]
+            return await fill(schema, instructions, content)
 
     async def respond(self, request: ModelRequest) -> ModelTurn:
         self.breaker.admit()  # raises ModelUnavailable while the breaker is open

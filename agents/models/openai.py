@@ -3,8 +3,8 @@
 Works with any endpoint that speaks the Chat Completions API (OpenAI, Azure, vLLM, Ollama, LiteLLM). The SDK's own
 retries are off: a 429 becomes one `RateLimited` (wait read from `Retry-After`, `retry-after-ms`,
 `x-ratelimit-reset-*` or `ratelimit-reset`), 5xx, timeouts and dropped connections become `TransientError`
-(`agents.models.openai_wire`), and the consumer's retry policy decides. The ticket goes to the model as data inside a delimited block, after
-instructions that say it is untrusted.
+(`agents.models.openai_wire`), and the consumer's retry policy decides. The ticket goes to the model as data
+inside a delimited block, after instructions that say it is untrusted.
 """
 
 from __future__ import annotations
@@ -160,9 +160,12 @@ def _tool_calls(message: dict[str, Any]) -> list[ToolCall]:
 def usage_of(answer: dict[str, Any]) -> Usage:
     """One call's tokens as the server reported them (cached prompt tokens where it says: OpenAI's
     `prompt_tokens_details.cached_tokens`)."""
-    usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else {}
-    details = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
-    return Usage(calls=1, input_tokens=_int(usage.get("prompt_tokens")), output_tokens=_int(usage.get("completion_tokens")),
+    raw = answer.get("usage")
+    usage: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    raw = usage.get("prompt_tokens_details")
+    details: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    return Usage(calls=1, input_tokens=_int(usage.get("prompt_tokens")),
+                 output_tokens=_int(usage.get("completion_tokens")),
                  cached_input_tokens=_int(details.get("cached_tokens")))
 
 

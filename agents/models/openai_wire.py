@@ -18,7 +18,6 @@ wait, 5xx, 401/403/408/409, timeouts and dropped connections → `TransientError
 
 from __future__ import annotations
 
-import asyncio
 import urllib.request
 from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
@@ -69,7 +68,7 @@ class OpenAIWire:
                                                 proxy=self._proxies[url]) as response:
                 content = await response.read()
                 status, answer_headers = response.status, response.headers
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             raise TransientError("model: APITimeoutError (no answer in time)") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise TransientError(f"model: APIConnectionError ({type(exc).__name__})") from exc
@@ -118,7 +117,8 @@ def _message(content: bytes) -> str:
 def proxy_for(url: str) -> str | None:
     """The proxy the environment names for `url` (`HTTP(S)_PROXY`, `ALL_PROXY`, `NO_PROXY`), as httpx reads it."""
     parts = urlsplit(url)
-    if not parts.hostname or urllib.request.proxy_bypass_environment(parts.hostname):
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # undocumented: not in typeshed
+    if not parts.hostname or bypass(parts.hostname):
         return None
     proxies = urllib.request.getproxies_environment()
     return proxies.get(parts.scheme) or proxies.get("all")

@@ -12,9 +12,9 @@ import time
 from collections.abc import Collection, Sequence
 
 from ticket_enricher.agents.models import Exchange, Model, ModelRequest, ToolResult, Usage
+from ticket_enricher.agents.models.costs import cost_usd
 from ticket_enricher.agents.notes import note_of, read_account_tags
 from ticket_enricher.agents.planners import Outcome, Pace
-from ticket_enricher.agents.models.costs import cost_usd
 from ticket_enricher.agents.tools import AccountTools
 from ticket_enricher.agents.turns import Conversation, GroupWrites, conversation_key
 from ticket_enricher.config.settings import AgentSettings, Price, TagSettings

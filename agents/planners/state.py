@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import cast
 
 from ticket_enricher.agents.notes import NOTE_KIND, AccountTags, account_filter, read_account_tags
 from ticket_enricher.agents.rules.judgment import Note, Window
@@ -33,12 +34,16 @@ from ticket_enricher.memory.store import EntityScope, Memory, MemoryStore, list_
 def note_from(memory: Memory) -> Note | None:
     """A ticket note as the rules weigh it; None for a memory something else wrote."""
     meta = memory.metadata
+    # "signals" and "quotes" as `agents.notes.new_note` writes them (a list of names, an object of phrases); a
+    # value of another shape raises below (a memory that is not a note) or names no known signal.
+    signals = cast(list[str], meta.get("signals") or [])
+    quotes = cast(dict[str, str], meta.get("quotes") or {})
     try:
         return Note(
             memory_id=memory.id, event_id=str(meta["event_id"]), ticket_id=str(meta.get("ticket_id", "")),
             event_type=str(meta.get("event_type", "")), occurred_at=datetime.fromisoformat(str(meta["occurred_at"])),
-            priority=str(meta.get("priority", "normal")), signals=frozenset(meta.get("signals") or []),  # type: ignore
-            quotes=tuple(sorted(dict(meta.get("quotes") or {}).items())),  # type: ignore[arg-type]
+            priority=str(meta.get("priority", "normal")), signals=frozenset(signals),
+            quotes=tuple(sorted(dict(quotes).items())),
         )
     except (KeyError, ValueError, TypeError):
         return None

@@ -6,6 +6,7 @@ the notes as of an event, so a replay judges the same way; `agents.rules.model` 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import get_args
@@ -16,7 +17,7 @@ from ticket_enricher.config.settings import TagSettings
 _BIT = {name: 1 << i for i, name in enumerate(get_args(signals.Signal))}
 
 
-def signal_mask(names: frozenset[str] | set[str] | tuple[str, ...]) -> int:
+def signal_mask(names: Iterable[str]) -> int:
     mask = 0
     for name in names:
         mask |= _BIT.get(name, 0)

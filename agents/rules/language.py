@@ -21,7 +21,9 @@ import html
 import math
 import re
 import unicodedata
+from enum import Enum
 from functools import cache
+from typing import Final
 
 from vaderSentiment import vaderSentiment as vader
 
@@ -109,8 +111,8 @@ class Text:
     def compound(self) -> float:
         if self._compound is None:
             get = _vader()[1].get
-            self.sentiment([(i, v) for i, w in enumerate(self.words) if (v := get(w)) is not None])
-        return self._compound  # type: ignore[return-value]
+            return self.sentiment([(i, v) for i, w in enumerate(self.words) if (v := get(w)) is not None])
+        return self._compound
 
     @property
     def negative_words(self) -> tuple[str, ...]:
@@ -222,7 +224,7 @@ def _sentiment(words: list[str], hits: list[tuple[int, float]], original: str) -
                 if back <= 2:
                     v *= vader.N_SCALAR
             else:
-                v += (kind if v >= 0 else -kind) * _DECAY[back]  # type: ignore[operator]
+                v += (kind if v >= 0 else -kind) * _DECAY[back]
         total += v * (0.5 if i < but_at else 1.5) if but_at < n else v
     if total:
         bangs = min(original.count("!"), 4) * 0.292
@@ -233,14 +235,24 @@ def _sentiment(words: list[str], hits: list[tuple[int, float]], original: str) -
     return total / math.sqrt(total * total + 15), worst
 
 
-_LEXICAL, _NEGATION, _NO = object(), object(), object()
+class _Mark(Enum):
+    """What a modifier word is, when it is not a booster (whose value is its float)."""
+
+    LEXICAL = 1
+    NEGATION = 2
+    NO = 3
+
+
+_LEXICAL: Final = _Mark.LEXICAL
+_NEGATION: Final = _Mark.NEGATION
+_NO: Final = _Mark.NO
 
 
 @cache
-def _modifiers() -> dict[str, object]:
+def _modifiers() -> dict[str, float | _Mark]:
     """What a word does to the three words after it, for `_sentiment`: a word of VADER's lexicon does nothing
     ("no" aside: it negates the next two), a booster adds its value, a negation multiplies by -0.74."""
-    out: dict[str, object] = {w: _LEXICAL for w in _vader()[0]}
+    out: dict[str, float | _Mark] = {w: _LEXICAL for w in _vader()[0]}
     for w, value in _BOOSTERS.items():
         out.setdefault(w, value)
     for w in NEGATORS:

@@ -142,7 +142,7 @@ END = forms("cancel", "close", "terminate", "end", "quit", "drop", "leave", "dis
 HELD = {"account", "accounts", "acct", "sub", "subs", "subscription", "subscriptions", "membership", "memberships",
         "service", "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line", "lines",
         "internet", "cable", "prime", "number", "app", "business", "custom", "agreement", "broadband", "phone",
-        "insurance", "everything", "all", "tv", "wifi", "mobile", "cellular", "plans", "package", "bundle", "sky",
+        "insurance", "everything", "all", "tv", "wifi", "mobile", "cellular", "package", "bundle", "sky",
         "netflix", "spotify"}
 # the customer's own, not a one-off: an order, a ride or a booking cancelled is no leaving
 ONE_OFF = {"order", "orders", "ride", "rides", "trip", "trips", "flight", "flights", "booking", "bookings",

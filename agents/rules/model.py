@@ -15,7 +15,14 @@ from typing import get_args
 from ticket_enricher.agents.notes import NoteDraft
 from ticket_enricher.agents.rules import signals
 from ticket_enricher.agents.rules.judgment import (
-    Note, TagDecision, Window, below_risk, churn_out_of_reach, note_time, assess_churn, assess_signals,
+    Note,
+    TagDecision,
+    Window,
+    assess_churn,
+    assess_signals,
+    below_risk,
+    churn_out_of_reach,
+    note_time,
     signal_mask,
 )
 from ticket_enricher.config.settings import TagSettings
@@ -48,7 +55,7 @@ class RulesModel:
 
     def read(self, text: str) -> dict[str, str]:
         """The signals in one ticket's text, each with the phrase that showed it."""
-        return dict(signals.detect(text))
+        return dict(signals.detect(text).items())
 
     def keeps(self, name: str, rule: TagSettings, notes: list[Note], now: datetime, tagged: bool) -> bool:
         """True when `judge` would leave this tag as it is (set stays set, unset stays unset), found without

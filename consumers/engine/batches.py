@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from typing import Any
 
 from aiokafka import TopicPartition
 from prometheus_client import Gauge
@@ -56,7 +57,7 @@ class Batches:
         member holds up to twice `max_buffered`)."""
         return self.buffered - self.running
 
-    def background(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+    def background(self) -> list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]]:
         return [(f"{self._name}-batches", self.run)]
 
     def accept(self, record: Record) -> None:

@@ -30,7 +30,7 @@ class Bounds:
     """How a bounded reader reads (`engine.ordered.Reading`): its partitions from their start to their stop."""
 
     def __init__(self, bounds: dict[TopicPartition, Bound]) -> None:
-        self.bounds = dict(bounds)
+        self.bounds: dict[TopicPartition, Bound] = dict(bounds)
         self._fetched_all: set[TopicPartition] = set()  # partitions read up to their stop
 
     @property
@@ -95,7 +95,8 @@ async def plan_bounds(clients: KafkaClients, group: str, topic: str, since_ms: i
     bounds: dict[TopicPartition, Bound] = {}
     resumed = 0
     for tp in tps:
-        first = at_since[tp] if at_since[tp] is not None else ends[tp]
+        since = at_since[tp]
+        first = since if since is not None else ends[tp]
         until = at_until.get(tp)
         stop = min(ends[tp], until if until is not None else ends[tp])
         done = committed[tp].offset if tp in committed and committed[tp].offset >= 0 else -1

@@ -40,7 +40,7 @@ def client_options(settings: Settings) -> dict[str, Any]:
 def describe(settings: Settings) -> str:
     """Where and how a command connects, for messages (no secrets)."""
     kafka = settings.kafka
-    how = kafka.security_protocol
+    how: str = kafka.security_protocol
     if how.startswith("SASL_"):
         how += f" {kafka.sasl_mechanism} as {kafka.sasl_username!r}"
     return f"{kafka.bootstrap_servers} ({how})"

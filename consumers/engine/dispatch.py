@@ -18,15 +18,16 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from typing import Any
 
 from aiokafka import TopicPartition
 from prometheus_client import Gauge
 
 from ticket_enricher.consumers.engine.failure import Failure
-from ticket_enricher.core.errors import Held
 from ticket_enricher.consumers.engine.partitions import PartitionState
 from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.core.errors import Held
 
 log = logging.getLogger("ticket_enricher.ordered")
 
@@ -67,7 +68,7 @@ class KeyDispatch:
         """What back-pressure counts: every record held (a running one too)."""
         return self.buffered
 
-    def background(self) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+    def background(self) -> list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]]:
         """Tasks of its own that run while the member runs: none (a key's task runs while the key has records)."""
         return []
 

@@ -31,7 +31,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from ticket_enricher.consumers import metrics
-from ticket_enricher.consumers.engine.batches import BatchHandler, Batches
+from ticket_enricher.consumers.engine.batches import Batches, BatchHandler
 from ticket_enricher.consumers.engine.clients import KafkaClients, close, started
 from ticket_enricher.consumers.engine.committer import Committer
 from ticket_enricher.consumers.engine.dispatch import Handler, KeyDispatch, ordering_key
@@ -236,7 +236,9 @@ class KeyOrderedConsumer:
 
     async def _read_committed(self, partitions: set[TopicPartition]) -> dict[TopicPartition, Any]:
         assert self._admin is not None
-        return await self._admin.list_consumer_group_offsets(self.group_id, partitions=list(partitions))
+        committed: dict[TopicPartition, Any] = await self._admin.list_consumer_group_offsets(
+            self.group_id, partitions=list(partitions))
+        return committed
 
     # -- fetching ---------------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ dispatchers, the committer, the drain and the rebalance listener all read and ch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Hashable, Iterable, Mapping
 
 from aiokafka import TopicPartition
@@ -142,10 +143,8 @@ class PartitionState:
     async def wait_progress(self, timeout: float) -> None:
         """Until something stops running or makes progress, at most `timeout` seconds."""
         self._progress.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._progress.wait(), timeout)
-        except TimeoutError:
-            pass
 
     # -- the member stops -------------------------------------------------------------------------------------
 

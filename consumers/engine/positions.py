@@ -49,10 +49,12 @@ class Positions:
                 for p in sorted(described[topic].get("partitions", []), key=lambda p: p["partition"])]
 
     async def beginnings(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        return await self._consumer.beginning_offsets(partitions)
+        offsets: dict[TopicPartition, int] = await self._consumer.beginning_offsets(partitions)
+        return offsets
 
     async def ends(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        return await self._consumer.end_offsets(partitions)
+        offsets: dict[TopicPartition, int] = await self._consumer.end_offsets(partitions)
+        return offsets
 
     async def at_time(self, partitions: list[TopicPartition], epoch_ms: int) -> dict[TopicPartition, int | None]:
         """The first offset at or after `epoch_ms` of each partition; None where every record is older."""
@@ -67,7 +69,9 @@ class Positions:
         deadline = loop.time() + patience
         while True:
             try:
-                return await self._admin.list_consumer_group_offsets(group, partitions=partitions)
+                committed: dict[TopicPartition, OffsetAndMetadata] = await self._admin.list_consumer_group_offsets(
+                    group, partitions=partitions)
+                return committed
             except KafkaError as error:
                 if not error.retriable or loop.time() > deadline:
                     raise

@@ -35,7 +35,7 @@ def group_timing(drain_timeout_seconds: float) -> dict[str, int]:
     return {"rebalance_timeout_ms": rebalance_ms, "request_timeout_ms": max(40_000, rebalance_ms + 5_000)}
 
 
-class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+class Rebalance(ConsumerRebalanceListener):
     def __init__(self, state: PartitionState, *, drain: Callable[[set[TopicPartition]], Awaitable[None]],
                  read_committed: ReadCommitted,
                  on_revoke: Callable[[set[TopicPartition]], None] | None = None) -> None:
@@ -64,8 +64,10 @@ class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         starts: dict[TopicPartition, tuple[int, set[int]]] = {}
         for tp in assigned:
             c = committed.get(tp)
-            known = c is not None and c.offset >= 0
-            starts[tp] = (c.offset, decode_done(c.offset, c.metadata)) if known else (0, set())
+            if c is not None and c.offset >= 0:
+                starts[tp] = (c.offset, decode_done(c.offset, c.metadata))
+            else:
+                starts[tp] = (0, set())
         self._state.assign(starts)
         if assigned:
             log.info("partitions assigned: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))

@@ -6,9 +6,9 @@ import json
 
 from pydantic import ValidationError
 
+from ticket_enricher.consumers.engine.records import Record
 from ticket_enricher.core.errors import InvalidEvent, UnknownEventType
 from ticket_enricher.core.events import KNOWN_EVENT_TYPES, EventEnvelope, TicketEvent
-from ticket_enricher.consumers.engine.records import Record
 
 
 def decode_ticket_event(record: Record, max_bytes: int) -> TicketEvent:

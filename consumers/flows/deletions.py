@@ -65,7 +65,7 @@ class DeletionFlow:
         return self.failures.route
 
     async def handle(self, record: Record, provenance: Provenance) -> Outcome:
-        where = {"partition": record.partition, "offset": record.offset}
+        where: dict[str, object] = {"partition": record.partition, "offset": record.offset}
         if provenance.forged is not None:
             forged = ForgedProvenance(provenance.forged)
             return await self.failures.dead_letter(record, provenance, forged, attempts=provenance.attempts)
@@ -73,7 +73,7 @@ class DeletionFlow:
             request = decode_request(record)
         except InvalidEvent as invalid:
             return await self.failures.dead_letter(record, provenance, invalid, attempts=provenance.attempts + 1)
-        where["request_id"] = request.request_id  # type: ignore[assignment]
+        where["request_id"] = request.request_id
         try:
             done = await self.forgetting.forget(request)
         except Exception as error:

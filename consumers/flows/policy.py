@@ -34,7 +34,7 @@ class Decision:
 
 def backoff_seconds(attempt: int, retry: RetrySettings, rng: random.Random | None = None) -> float:
     """Exponential back-off with "equal jitter": half fixed, half random, never beyond the cap."""
-    ceiling = min(retry.backoff_max_seconds, retry.backoff_base_seconds * 2 ** min(attempt - 1, 60))
+    ceiling = min(retry.backoff_max_seconds, retry.backoff_base_seconds * 2.0 ** min(attempt - 1, 60))
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 
@@ -42,7 +42,7 @@ def in_place_wait(attempt: int, retry: RetrySettings) -> float:
     """How long a record whose outcome could not be published (the broker unreachable, say) waits before the
     engine runs it again in place: doubling from `publish_retry_first_seconds` to `publish_retry_max_seconds`.
     Its account waits meanwhile and its partition's commit point stays behind it; nothing is lost."""
-    return min(retry.publish_retry_max_seconds, retry.publish_retry_first_seconds * 2 ** min(attempt - 1, 60))
+    return min(retry.publish_retry_max_seconds, retry.publish_retry_first_seconds * 2.0 ** min(attempt - 1, 60))
 
 
 def decide(

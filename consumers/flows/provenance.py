@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 from ticket_enricher.config.routes import Route, Tier
 from ticket_enricher.consumers import metrics
-from ticket_enricher.consumers.flows.policy import Decision
 from ticket_enricher.consumers.engine.records import Record
+from ticket_enricher.consumers.flows.policy import Decision
 
 log = logging.getLogger("ticket_enricher.provenance")
 

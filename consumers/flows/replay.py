@@ -20,6 +20,7 @@ import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from aiokafka import TopicPartition
 from aiolimiter import AsyncLimiter
@@ -100,7 +101,7 @@ class ReplayFlow:
         mine = [not self.accounts or (r.key or b"").decode("utf-8", "replace") in self.accounts for r, _ in arrived]
         results = iter(await self.flow.process([a for a, ok in zip(arrived, mine, strict=True) if ok], self.options)
                        if any(mine) else [])
-        statuses = []
+        statuses: list[str] = []
         for ok in mine:
             result = next(results) if ok else None
             statuses.append(result.status if result is not None else "outside_accounts")
@@ -117,8 +118,9 @@ class ReplayFlow:
 async def wait_or_interrupt(task: asyncio.Future[None], interrupted: asyncio.Event) -> bool:
     """True when `task` finished, False when interrupted first."""
     stop = asyncio.ensure_future(interrupted.wait())
+    either: set[asyncio.Future[Any]] = {task, stop}
     try:
-        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stop.cancel()
     if task.done():

@@ -131,7 +131,7 @@ async def purge(settings: Settings, *, before: datetime | None, dry_run: bool,
         cuts = await at.ends(tps)
         if before is not None:
             found = await at.at_time(tps, int(before.timestamp() * 1000))
-            cuts = {tp: (found[tp] if found[tp] is not None else cuts[tp]) for tp in tps}
+            cuts = {tp: (cut if (cut := found[tp]) is not None else cuts[tp]) for tp in tps}
     counts = {tp: max(0, cuts[tp] - starts[tp]) for tp in tps}
     if not dry_run and any(counts.values()):
         async with opened(clients.admin(_ROLE)) as admin:

@@ -67,7 +67,8 @@ class Endpoints:
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/metrics":
-            return self._metrics(environ, start_response)  # type: ignore[no-any-return]
+            body: Iterable[bytes] = self._metrics(environ, start_response)
+            return body
         if path == "/healthz":
             return _json(start_response, "200 OK", {"status": "alive"})
         if path == "/readyz":

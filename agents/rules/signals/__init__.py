@@ -26,14 +26,42 @@ from functools import lru_cache
 from typing import Literal
 
 from ticket_enricher.agents.rules.language import read_text
-from ticket_enricher.agents.rules.signals.reading import (
-    ACCOUNT, CANNOT, DATA, DOWN, Detector, GOODS, LAW, MONEY, NOBODY, RESOLVED, Reading, SEEK, SERVICE, THANKS, TRIP,
-    T_CANCEL, T_LOCK, T_OUTAGE, T_REPEAT, T_SECURITY, T_SWITCH, T_UNRESOLVED, WORKS)
-from ticket_enricher.agents.rules.signals.money import billing_error, escalation_refund
-from ticket_enricher.agents.rules.signals.failures import data_loss, delivery_failure, lockout, outage, security, trip_disrupted
+from ticket_enricher.agents.rules.signals.failures import (
+    data_loss,
+    delivery_failure,
+    lockout,
+    outage,
+    security,
+    trip_disrupted,
+)
 from ticket_enricher.agents.rules.signals.leaving import escalation_cancel, escalation_legal, escalation_switch
+from ticket_enricher.agents.rules.signals.money import billing_error, escalation_refund
 from ticket_enricher.agents.rules.signals.pressure import _mood, _resolved_at, repeat_contact, satisfied, unresolved
-
+from ticket_enricher.agents.rules.signals.reading import (
+    ACCOUNT,
+    CANNOT,
+    DATA,
+    DOWN,
+    GOODS,
+    LAW,
+    MONEY,
+    NOBODY,
+    RESOLVED,
+    SEEK,
+    SERVICE,
+    T_CANCEL,
+    T_LOCK,
+    T_OUTAGE,
+    T_REPEAT,
+    T_SECURITY,
+    T_SWITCH,
+    T_UNRESOLVED,
+    THANKS,
+    TRIP,
+    WORKS,
+    Detector,
+    Reading,
+)
 
 Signal = Literal[
     "outage", "lockout", "trip_disrupted", "delivery_failure", "data_loss", "billing_error", "security",
@@ -50,7 +78,7 @@ ESCALATION: frozenset[str] = frozenset(
 PRESSURE: frozenset[str] = frozenset({"repeat_contact", "unresolved", "hostility", "anger", "frustration"})
 NEGATIVE: frozenset[str] = FAILURE | ESCALATION | PRESSURE
 
-DETECTORS: dict[str, Detector] = {
+DETECTORS: dict[Signal, Detector] = {
     "escalation_cancel": escalation_cancel, "escalation_switch": escalation_switch,
     "escalation_legal": escalation_legal, "escalation_refund": escalation_refund, "billing_error": billing_error,
     "security": security, "lockout": lockout, "outage": outage, "trip_disrupted": trip_disrupted,
@@ -66,16 +94,17 @@ def detect(raw: str) -> dict[Signal, str]:
 
 # each detector with the classes without which it finds nothing (it is not called when the text has none), and
 # whether hashtags alone can show it
-_PLAN: tuple[tuple[str, Detector, int, bool], ...] = tuple(
-    (signal, DETECTORS[signal], need, tags) for signal, need, tags in (
-        ("escalation_cancel", T_CANCEL, True), ("escalation_switch", T_SWITCH, True),
-        ("escalation_legal", LAW, False), ("escalation_refund", SEEK | MONEY, False),
-        ("billing_error", MONEY, False), ("security", T_SECURITY, False),
-        ("lockout", ACCOUNT | CANNOT | NOBODY | T_LOCK, False),
-        ("outage", DOWN | WORKS | CANNOT | SERVICE | T_OUTAGE, False), ("trip_disrupted", TRIP, False),
-        ("delivery_failure", GOODS, False), ("data_loss", DATA, False), ("repeat_contact", T_REPEAT, False),
-        ("unresolved", T_UNRESOLVED, False), ("satisfied", THANKS | RESOLVED, False),
-    ))
+_NEEDS: tuple[tuple[Signal, int, bool], ...] = (
+    ("escalation_cancel", T_CANCEL, True), ("escalation_switch", T_SWITCH, True),
+    ("escalation_legal", LAW, False), ("escalation_refund", SEEK | MONEY, False),
+    ("billing_error", MONEY, False), ("security", T_SECURITY, False),
+    ("lockout", ACCOUNT | CANNOT | NOBODY | T_LOCK, False),
+    ("outage", DOWN | WORKS | CANNOT | SERVICE | T_OUTAGE, False), ("trip_disrupted", TRIP, False),
+    ("delivery_failure", GOODS, False), ("data_loss", DATA, False), ("repeat_contact", T_REPEAT, False),
+    ("unresolved", T_UNRESOLVED, False), ("satisfied", THANKS | RESOLVED, False),
+)
+_PLAN: tuple[tuple[Signal, Detector, int, bool], ...] = tuple(
+    (signal, DETECTORS[signal], need, tags) for signal, need, tags in _NEEDS)
 assert {p[0] for p in _PLAN} == set(DETECTORS)
 _UNSATISFIED = NEGATIVE - {"repeat_contact"}
 
@@ -91,7 +120,7 @@ def _detect(raw: str) -> dict[Signal, str]:
         if mask & need or by_tags and tags:
             i = detector(r)
             if i >= 0:
-                found[signal] = text.quote(i)  # type: ignore[index]
+                found[signal] = text.quote(i)
     found |= _mood(r)
     if "satisfied" in found:
         resolved = bool(mask & RESOLVED) and any(m & RESOLVED and _resolved_at(r, i) and not r.negated(i)

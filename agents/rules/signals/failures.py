@@ -5,12 +5,42 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
 from ticket_enricher.agents.rules.language import SENTENCE_END
+from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
 from ticket_enricher.agents.rules.signals.reading import (
-    ACCESS, ACCOUNT, ARRIVE, BATTERY, BLOCKED, CANNOT, DATA, DEVICE, DOWN, GONE, GOODS, GOODS_BAD, MONEY, NOBODY,
-    Reading, SERVICE, TRIP, TRIP_BAD, T_LOCK, T_OTHER, T_OUTAGE, T_SECURITY, WORKS, _BE, _CLASS_GET, _CREDENTIALS,
-    _EMPTY, _ME, _NOT_DOWN_AFTER, _QUANTITY, _SECURITY_ALONE, _SECURITY_PAIRS)
+    _BE,
+    _CLASS_GET,
+    _CREDENTIALS,
+    _EMPTY,
+    _ME,
+    _NOT_DOWN_AFTER,
+    _QUANTITY,
+    _SECURITY_ALONE,
+    _SECURITY_PAIRS,
+    ACCESS,
+    ACCOUNT,
+    ARRIVE,
+    BATTERY,
+    BLOCKED,
+    CANNOT,
+    DATA,
+    DEVICE,
+    DOWN,
+    GONE,
+    GOODS,
+    GOODS_BAD,
+    MONEY,
+    NOBODY,
+    SERVICE,
+    T_LOCK,
+    T_OTHER,
+    T_OUTAGE,
+    T_SECURITY,
+    TRIP,
+    TRIP_BAD,
+    WORKS,
+    Reading,
+)
 
 
 def _device_fails(r: Reading, i: int, s: int) -> bool:
@@ -203,7 +233,7 @@ def lockout(r: Reading) -> int:
                 if x in ("hold", "limit", "limits", "flag", "flags", "ban") and r.word(j - 1) not in (
                         "on", "a", "placed", "put"):
                     continue
-                if x == "pending" and not words[i] in ("funds", "money", "payment", "payments", "transaction",
+                if x == "pending" and words[i] not in ("funds", "money", "payment", "payments", "transaction",
                                                        "balance", "card"):
                     continue
                 return i
@@ -220,7 +250,7 @@ def trip_disrupted(r: Reading) -> int:
     if not r.mask & TRIP:
         return -1
     words = r.words
-    for i, m, _ in r.hits if r.mask & T_OTHER else ():
+    for i, _, _ in r.hits if r.mask & T_OTHER else ():
         w = words[i]
         if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in ("the", "a", "your"):
             return i  # not boarded: "they didn't board us", "wouldn't let us board"
@@ -268,7 +298,7 @@ def delivery_failure(r: Reading) -> int:
     if not r.mask & GOODS:
         return -1
     words = r.words
-    for i, m, s in r.hits:
+    for i, m, _ in r.hits:
         if not m & GOODS:
             continue
         j = r.near(i, GOODS_BAD, 4, 5)
@@ -289,7 +319,7 @@ def data_loss(r: Reading) -> int:
     """Data gone: "lost all my photos", "files deleted", "save data wiped", "the sync drops records"."""
     if not r.mask & DATA or not r.mask & GONE:
         return -1
-    for i, m, s in r.hits:
+    for i, m, _ in r.hits:
         if m & DATA and r.word(i + 1) not in ("connection", "signal", "service", "plan", "speed", "speeds"):
             j = r.near(i, GONE, 4, 4)
             if j >= 0 and not r.negated(j):

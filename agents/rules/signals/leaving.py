@@ -6,8 +6,24 @@ from __future__ import annotations
 from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
 from ticket_enricher.agents.rules.signals.reading import (
-    END, HELD, LAW, NEVER_AGAIN, NUMBER, ONE_OFF_, PROVIDER, RIVAL, Reading, SWITCH, THANKS, THREAT, T_CANCEL, T_SWITCH,
-    _CLASS_GET, _EMPTY, _ME)
+    _CLASS_GET,
+    _EMPTY,
+    _ME,
+    END,
+    HELD,
+    LAW,
+    NEVER_AGAIN,
+    NUMBER,
+    ONE_OFF_,
+    PROVIDER,
+    RIVAL,
+    SWITCH,
+    T_CANCEL,
+    T_SWITCH,
+    THANKS,
+    THREAT,
+    Reading,
+)
 
 
 def escalation_legal(r: Reading) -> int:
@@ -15,7 +31,7 @@ def escalation_legal(r: Reading) -> int:
     if not r.mask & LAW:
         return -1
     words = r.words
-    for i, m, s in r.hits:
+    for i, m, _ in r.hits:
         if not m & LAW:
             continue
         w = words[i]
@@ -44,7 +60,7 @@ _UNTIL = frozenset({"", "now", "today", "tomorrow", "asap", "soon", "at", "by", 
 _INTENT = frozenset({"want", "wanted", "wanna", "need", "needed", "trying", "tried", "try", "going", "gonna", "have",
                      "had", "time", "ready", "about", "will", "like", "wish", "plan", "planning", "decided", "please",
                      "how", "can", "could", "would", "should", "must", "asked", "asking", "request", "requested",
-                     "able", "going", "thinking", "considering", "just"}) | _ME
+                     "able", "thinking", "considering", "just"}) | _ME
 _BASE_END = frozenset({"cancel", "close", "terminate", "end", "delete", "deactivate", "stop", "unsubscribe",
                        "uninstall", "discontinue", "drop", "port", "quit"})
 

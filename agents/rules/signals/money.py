@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from ticket_enricher.agents.rules.language import CLAUSE_END
 from ticket_enricher.agents.rules.signals.reading import (
-    BATTERY, MONEY, NEG, Reading, SEEK, STRONG, WEAK, _CASH, _CHARGE_WORDS, _CREDIT_NOT_MONEY, _DEMAND, _GRANTED,
-    _NOT_TAKEN, _PASSIVE, _PAYING, _WANT)
+    _CASH,
+    _CHARGE_WORDS,
+    _CREDIT_NOT_MONEY,
+    _DEMAND,
+    _GRANTED,
+    _NOT_TAKEN,
+    _PASSIVE,
+    _PAYING,
+    _WANT,
+    BATTERY,
+    MONEY,
+    NEG,
+    SEEK,
+    STRONG,
+    WEAK,
+    Reading,
+)
 
 
 def _routine(r: Reading, s: int) -> bool:
@@ -136,7 +151,7 @@ def escalation_refund(r: Reading) -> int:
                         return i
                     if words[j] in CLAUSE_END:
                         break
-            elif w.startswith("credit") and not r.word(i + 1) in ("card", "cards", "score", "report", "union"):
+            elif w.startswith("credit") and r.word(i + 1) not in ("card", "cards", "score", "report", "union"):
                 if any(words[j] in _DEMAND for j in range(max(0, i - 4), i)) and not _routine(r, s):
                     return i
     return -1

@@ -8,8 +8,29 @@ from typing import TYPE_CHECKING
 from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END
 from ticket_enricher.agents.rules.signals.reading import (
-    ACCOUNT, BLOCKED, CONDEMN, DISTRESS, DOWN, GONE, MILD, NEG, NOBODY, NUMBER, ORDINAL, RESOLVED, Reading,
-    SERVICE, STILL_BAD, THANKS, TRIP_BAD, T_OTHER, T_REPEAT, T_UNRESOLVED, UNRESOLVED, _CLASS_GET)
+    _CLASS_GET,
+    ACCOUNT,
+    BLOCKED,
+    CONDEMN,
+    DISTRESS,
+    DOWN,
+    GONE,
+    MILD,
+    NEG,
+    NOBODY,
+    NUMBER,
+    ORDINAL,
+    RESOLVED,
+    SERVICE,
+    STILL_BAD,
+    T_OTHER,
+    T_REPEAT,
+    T_UNRESOLVED,
+    THANKS,
+    TRIP_BAD,
+    UNRESOLVED,
+    Reading,
+)
 
 if TYPE_CHECKING:
     from ticket_enricher.agents.rules.signals import Signal
@@ -209,7 +230,7 @@ def satisfied(r: Reading) -> int:
     if not r.mask & (THANKS | RESOLVED):
         return -1
     words = r.words
-    for i, m, s in r.hits:
+    for i, m, _ in r.hits:
         if not m & (THANKS | RESOLVED) or r.negated(i):
             continue
         w = words[i]
@@ -246,7 +267,7 @@ def _mood(r: Reading) -> dict[Signal, str]:
     seen: set[str] = set()
     distress = mild = -1
     if r.mask & (CONDEMN | DISTRESS | MILD):
-        for i, m, s in r.hits:
+        for i, m, _ in r.hits:
             w = words[i]
             if m & CONDEMN and w not in seen and not r.negated(i):
                 condemned.append(i)

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END, NEGATORS, SENTENCE_END, Text, scored_words
 
-
 # word classes, one bit each
 _NAMES = ("MONEY", "SEEK", "STRONG", "WEAK", "ROUTINE", "BATTERY", "SERVICE", "DEVICE", "DOWN", "WORKS", "ACCESS",
           "CANNOT", "ACCOUNT", "BLOCKED", "TRIP", "TRIP_BAD", "GOODS", "GOODS_BAD", "ARRIVE", "DATA", "GONE", "END",
