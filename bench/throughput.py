@@ -55,6 +55,7 @@ from typing import Any
 from aiokafka import TopicPartition
 from aiokafka.admin import NewTopic
 
+from bench.cpu import OthersCpu
 from bench.throughput_child import child
 from bench.throughput_report import Saved, report
 from bench.workload import (
@@ -116,27 +117,6 @@ class Run:
     tmp: Path
     dsn: str | None = None
     others: dict[str, int] = field(default_factory=dict)  # the fake model's and the broker's pids, for their CPU
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (from /proc; 0 where there is none)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class OthersCpu:
-    """The CPU the fake model and the broker spent during one row: on this 2-core machine they share the
-    cores with the members, so a row's rate is bounded by the sum of everyone's CPU per event."""
-
-    def __init__(self, run: Run) -> None:
-        self.run = run
-        self.start = {name: cpu_seconds(pid) for name, pid in run.others.items()}
-
-    def spent(self) -> dict[str, float]:
-        return {name: cpu_seconds(pid) - self.start[name] for name, pid in self.run.others.items()}
 
 
 async def start_child(config: str, run: Run, topic: str, total: int, *, llm: bool, max_seconds: float,
@@ -206,7 +186,7 @@ async def closed_loop(config: str, run: Run, topic: str, total: int, *, llm: boo
                       tree: Path | None = None, dsn: str | None = None,
                       settings_env: dict[str, str] | None = None) -> dict[str, Any]:
     """One member over a backlog published beforehand; it stops when it has finished `total` events."""
-    others = OthersCpu(run)
+    others = OthersCpu(run.others)
     member = Member(await start_child(config, run, topic, total, llm=llm, max_seconds=max_seconds, tree=tree,
                                       dsn=dsn, settings_env=settings_env), config)
     return await member.finish(max_seconds + 120) | {"others_cpu_seconds": others.spent()}
@@ -243,7 +223,7 @@ async def members_run(config: str, run: Run, events_: list[TicketEvent], *, memb
     await create_topic(run.bootstrap, topic)
     memory = run.tmp / f"{config}-{tag}.db"  # one store for the group, as on one host
     one = config.split("x")[0]
-    others = OthersCpu(run)
+    others = OthersCpu(run.others)
     started = [Member(await start_child(one, run, topic, 10**9, llm=True, max_seconds=max_seconds, group=group,
                                         enriched=enriched, memory=memory, hot_key=hot_key), config)
                for _ in range(members)]
