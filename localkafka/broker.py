@@ -41,7 +41,7 @@ def ensure_jars(lib_dir: Path | None = None, say: Callable[[str], None] = print)
     for tool in ("mvn", "java"):
         if shutil.which(tool) is None:
             raise BrokerError(f"`{tool}` is not on PATH: the local broker needs Java 17+ and Maven 3.8+.")
-    pom = files("localkafka").joinpath("pom.xml")
+    pom = files(__package__ or "ticket_enricher.localkafka").joinpath("pom.xml")
     staging = lib.with_name(lib.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

@@ -49,6 +49,10 @@ def test_the_wheel_installs_as_one_package_beside_openai_agents(tmp_path: Path) 
         "from ticket_enricher.agents.enrichment import Enrichment\n"
         "from ticket_enricher.config.settings import load_settings\n"
         "assert load_settings().tags, 'the packaged defaults.toml'\n"
+        "from importlib.resources import files\n"
+        "assert files('ticket_enricher.localkafka').joinpath('pom.xml').is_file()\n"
+        "from ticket_enricher.testing.contract import SPEC\n"
+        "assert SPEC.is_file(), SPEC\n"
         "print(agents.__file__)\n")], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert both.returncode == 0, both.stderr[-3000:]
     assert "site-packages/agents/__init__.py" in both.stdout
