@@ -15,6 +15,7 @@ from ticket_enricher.agents.planners.rules import RulesPlanner
 from ticket_enricher.agents.rules.model import RULES_VERSION, RulesModel
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.core.breaker import Breaker
+from ticket_enricher.core.budget import Budget, BudgetLedger, BudgetObserver, Limits
 from ticket_enricher.core.limiter import AdaptiveLimiter
 from ticket_enricher.core.ratelimit import remaining_fraction
 from ticket_enricher.memory.store import MemoryStore
@@ -23,10 +24,39 @@ if TYPE_CHECKING:
     from ticket_enricher.agents.models.openai import OpenAIModel
 
 
-def build_model(settings: Settings, observer: ModelObserver | None = None) -> LimitedModel | None:
+def budget_limits(settings: Settings, *, replay: bool = False) -> Limits:
+    """`budget.*` as the budget applies them; a replay also gets a bucket of its own (`replay_tokens_per_minute`,
+    else `replay_share` of the group's rate)."""
+    b = settings.budget
+    own = b.replay_tokens_per_minute or b.replay_share * b.group_tokens_per_minute
+    return Limits(minute_tokens=b.group_tokens_per_minute, day_tokens=b.group_tokens_per_day,
+                  day_usd=b.group_usd_per_day, account_day_tokens=b.account_tokens_per_day,
+                  account_day_usd=b.account_usd_per_day, replay_minute_tokens=own if replay else 0.0,
+                  warn_fraction=b.warn_fraction)
+
+
+def build_budget(settings: Settings, ledger: BudgetLedger, *, replay: bool = False,
+                 observer: BudgetObserver | None = None) -> Budget | None:
+    """The shared budget on `ledger` when any limit is set (None otherwise). An event it refuses comes back from
+    the delay tier the policy picks for the wait (`consumers.flows.policy`); its account stays parked till then."""
+    limits = budget_limits(settings, replay=replay)
+    if not limits.any:
+        return None
+    route = settings.routes().tickets
+
+    def due_after(wait: float) -> float:
+        wait = min(wait, route.max_wait_seconds)
+        return max(float(route.tier_for(wait).seconds), wait)
+
+    return Budget(ledger, settings.budget.name or settings.kafka.group_id, limits, due_after=due_after,
+                  observe=observer)
+
+
+def build_model(settings: Settings, observer: ModelObserver | None = None,
+                budget: Budget | None = None) -> LimitedModel | None:
     """The OpenAI-compatible adapter behind the breaker and (unless `retry.limiter` is off) the adaptive limiter
     when `model.name` is set; None for the offline rules. `observer` sees every paid call and every time the
-    breaker opens or closes (the worker's metrics)."""
+    breaker opens or closes (the worker's metrics); `budget`: what every call reserves from and settles with."""
     m = settings.model
     if not m.name:
         return None
@@ -37,7 +67,7 @@ def build_model(settings: Settings, observer: ModelObserver | None = None) -> Li
                       max_probe_seconds=m.breaker_max_probe_seconds,
                       on_change=observer.breaker if observer is not None else None)
     return LimitedModel(model, breaker, limiter if settings.retry.limiter else None, observer=observer,
-                        price=m.prices.get(m.name))
+                        price=m.prices.get(m.name), budget=budget, max_output_tokens=m.max_output_tokens)
 
 
 def build_openai(settings: Settings, observe: Callable[[Mapping[str, str]], None] | None = None) -> OpenAIModel:

@@ -240,6 +240,27 @@ class ModelSettings(BaseModel):
         return "max_completion_tokens" if not base_url or "api.openai.com" in base_url else "max_tokens"
 
 
+class BudgetSettings(BaseModel):
+    """What model calls may spend, shared by every member of the group through the store they share
+    (`core.budget`); 0 turns a limit off."""
+
+    group_tokens_per_minute: int = Field(ge=0)
+    group_tokens_per_day: int = Field(ge=0)
+    account_tokens_per_day: int = Field(ge=0)
+    group_usd_per_day: float = Field(ge=0)
+    account_usd_per_day: float = Field(ge=0)
+    replay_share: float = Field(gt=0, le=1)
+    replay_tokens_per_minute: int = Field(ge=0)  # a replay's own rate (`replay --budget`); 0: replay_share
+    warn_fraction: float = Field(gt=0, le=1)
+    name: str  # the budget's name in the ledger; empty: kafka.group_id
+    dsn: SecretStr  # with memory.backend = "mem0": a PostgreSQL for the ledger; empty: each member alone
+
+    @property
+    def enabled(self) -> bool:
+        return any((self.group_tokens_per_minute, self.group_tokens_per_day, self.account_tokens_per_day,
+                    self.group_usd_per_day, self.account_usd_per_day))
+
+
 class Settings(BaseSettings):
     """Everything the worker and the CLI can be told; see `defaults.toml` for values and meaning."""
 
@@ -257,6 +278,7 @@ class Settings(BaseSettings):
     ops: OpsSettings
     agent: AgentSettings
     model: ModelSettings
+    budget: BudgetSettings
     acls: AclSettings
     tags: dict[str, TagSettings]
     # Secrets: read from their usual environment variables only, never from files or logged.

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from typing import Any
 
 from ticket_enricher.agents.deletion import Forgetting
 from ticket_enricher.agents.enrichment import Enrichment
-from ticket_enricher.agents.factory import build_model, build_planner
+from ticket_enricher.agents.factory import budget_limits, build_budget, build_model, build_planner
 from ticket_enricher.agents.models import Model
 from ticket_enricher.agents.models.health import HealthLedger
 from ticket_enricher.agents.models.limited import LimitedModel, ModelObserver
@@ -47,6 +48,8 @@ from ticket_enricher.consumers.flows.provenance import Signer
 from ticket_enricher.consumers.flows.tickets import TicketFlow
 from ticket_enricher.consumers.operations.topics import check_topics
 from ticket_enricher.core.breaker import Breaker
+from ticket_enricher.core.budget import Budget
+from ticket_enricher.memory.budget_ledger import open_ledger
 from ticket_enricher.memory.factory import check_store, open_store
 from ticket_enricher.memory.store import MemoryStore
 from ticket_enricher.memory.timed import TimedStore
@@ -136,7 +139,8 @@ async def lifespan(settings: Settings, *, publisher: Publisher | None = None, st
         if model is None and settings.model.name:
             health = HealthLedger(timed, f"{socket.gethostname()}/{settings.kafka.client_id}")
             stack.push_async_callback(health.flush)
-            model = build_model(settings, observer or metrics.ModelMetrics(also=health.changed))
+            budget = await _budget(settings, stack, replay=role == "replay")
+            model = build_model(settings, observer or metrics.ModelMetrics(also=health.changed), budget)
             if model is not None:
                 stack.push_async_callback(model.close)
         planner = build_planner(settings, timed, model=model, rules=rules)
@@ -149,6 +153,17 @@ async def lifespan(settings: Settings, *, publisher: Publisher | None = None, st
         yield Deps(settings=settings, routes=settings.routes(), store=timed, raw_store=raw,
                    enrichment=Enrichment(planner, timed), publisher=publisher, signer=signer_from(settings),
                    clients=clients, breaker=model.breaker if isinstance(model, LimitedModel) else None)
+
+
+async def _budget(settings: Settings, stack: AsyncExitStack, *, replay: bool) -> Budget | None:
+    """The shared model budget when a limit is set, on the ledger the members share (closed with the lifespan)."""
+    if not budget_limits(settings, replay=replay).any:
+        return None
+    ledger = open_ledger(settings)
+    stack.push_async_callback(ledger.close)
+    budget = build_budget(settings, ledger, replay=replay, observer=metrics.BudgetMetrics())
+    await ledger.prune(time.time())
+    return budget
 
 
 @asynccontextmanager

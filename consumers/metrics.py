@@ -39,6 +39,28 @@ MEMORY_LATENCY = Histogram("ticket_enricher_memory_call_seconds", "Memory-store 
                            ["operation"], buckets=(0.0005, 0.002, 0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5))
 FOREIGN_PROVENANCE = Counter("ticket_enricher_foreign_provenance",
                              "Records on an input topic carrying the worker's own headers (ignored)", ["topic"])
+BUDGET_REFUSED = Counter("ticket_enricher_budget_refused",
+                         "Model calls the budget held back before calling (not attempts), by reason", ["reason"])
+BUDGET_SPENT = Counter("ticket_enricher_budget_tokens_spent", "Model tokens settled against the budget")
+BUDGET_SPENT_USD = Counter("ticket_enricher_budget_usd_spent", "US dollars settled against the budget")
+BUDGET_LEFT = Gauge("ticket_enricher_budget_tokens_left",
+                    "Tokens the group's budget had left at this member's last reservation", ["scope"])
+
+
+class BudgetMetrics:
+    """The budget's side of the metrics (`core.budget.BudgetObserver`)."""
+
+    def refused(self, reason: str) -> None:
+        BUDGET_REFUSED.labels(reason).inc()
+
+    def spent(self, tokens: float, usd: float) -> None:
+        BUDGET_SPENT.inc(max(0.0, tokens))
+        if usd > 0:
+            BUDGET_SPENT_USD.inc(usd)
+
+    def left(self, left: dict[str, float]) -> None:
+        for scope, tokens in left.items():
+            BUDGET_LEFT.labels(scope).set(tokens)
 
 
 class ModelMetrics:

@@ -4,6 +4,7 @@
     EnricherError
     ├── RetryableError              try again later; the message is kept (a delay tier)
     │   ├── RateLimited             HTTP 429 (retry_after seconds when the server said)
+    │   │   └── OverBudget          the model budget has no room for the call yet (`core.budget`): not an attempt
     │   ├── TransientError          5xx, timeouts, dropped connections, a locked or restarting database
     │   │   └── NotVerified         a delete that list or search does not confirm yet
     │   └── Held                    hold the record in place: no attempt, no copy; the engine runs it again
@@ -54,6 +55,20 @@ class RateLimited(RetryableError):
         self.held_back = held_back  # refused by our own limiter without calling: not an attempt
         wait = f", retry after {retry_after:.1f}s" if retry_after is not None else ""
         super().__init__(f"{source} rate limited{wait}{': ' + detail if detail else ''}")
+
+
+class OverBudget(RateLimited):
+    """Raised before a model call that the shared budget (`core.budget`) has no room for: no call was made, so it
+    is not an attempt (`held_back`); the event waits in the delay tier due when the budget allows it. `reason`:
+    group_minute, group_day, account_day, replay_minute, or account_order (an earlier event of the account
+    waits)."""
+
+    def __init__(self, reason: str, retry_after: float, subject: str) -> None:
+        self.reason = reason
+        self.subject = subject
+        super().__init__("budget", retry_after, f"{reason.replace('_', ' ')} budget of {subject}"
+                         if reason != "account_order" else f"an earlier event of {subject} waits for budget",
+                         held_back=True)
 
 
 class TransientError(RetryableError):

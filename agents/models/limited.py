@@ -1,11 +1,13 @@
-"""The model as the worker calls it: behind the breaker (`core.breaker`) and, unless switched off, the adaptive
-limiter (`core.limiter`: every call takes a slot for the event's account), every call observed (tokens, cost,
-duration) so that what the model costs is counted when it is paid, whatever becomes of the event.
+"""The model as the worker calls it: within the shared budget (`core.budget`: reserved before, settled after),
+behind the breaker (`core.breaker`) and, unless switched off, the adaptive limiter (`core.limiter`: every call
+takes a slot for the event's account), every call observed (tokens, cost, duration) so that what the model costs is
+counted when it is paid, whatever becomes of the event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any, Protocol, cast
 
@@ -14,8 +16,11 @@ from ticket_enricher.agents.models import Model, ModelRequest, ModelTurn, Usage
 from ticket_enricher.agents.models.costs import cost_usd
 from ticket_enricher.config.settings import Price
 from ticket_enricher.core.breaker import Breaker
+from ticket_enricher.core.budget import Budget, Reservation, estimate_tokens
 from ticket_enricher.core.errors import EnricherError, RateLimited, TransientError
 from ticket_enricher.core.limiter import AdaptiveLimiter
+
+log = logging.getLogger("ticket_enricher.model")
 
 
 class ModelObserver(Protocol):
@@ -52,8 +57,11 @@ class Tally:
 
 class LimitedModel:
     def __init__(self, model: Model, breaker: Breaker, limiter: AdaptiveLimiter | None = None, *,
-                 observer: ModelObserver | None = None, price: Price | None = None) -> None:
+                 observer: ModelObserver | None = None, price: Price | None = None,
+                 budget: Budget | None = None, max_output_tokens: int = 512) -> None:
         self.model = model
+        self.budget = budget
+        self.max_output_tokens = max_output_tokens
         self.breaker = breaker
         self.limiter = limiter
         self.name = model.name
@@ -73,6 +81,38 @@ class LimitedModel:
             return await fill(schema, instructions, content)
 
     async def respond(self, request: ModelRequest) -> ModelTurn:
+        """One call within the budget: reserved from an estimate first (`OverBudget` when there is no room: no call,
+        not an attempt), settled with what the server reported, given back when no answer came."""
+        reservation = await self._reserve(request) if self.budget is not None else None
+        try:
+            turn = await self._respond(request)
+        except BaseException:
+            if reservation is not None:
+                await self._settle(reservation, Usage())
+            raise
+        if reservation is not None:
+            await self._settle(reservation, turn.usage)
+        return turn
+
+    async def _reserve(self, request: ModelRequest) -> Reservation:
+        assert self.budget is not None
+        chars = (len(request.instructions) + len(request.ticket.model_dump_json())
+                 + sum(len(ex.model_dump_json()) for ex in request.history)
+                 + sum(len(t.model_dump_json()) for t in request.tools))
+        tokens = estimate_tokens(chars, self.max_output_tokens)
+        prompt = tokens - self.max_output_tokens
+        usd = cost_usd(Usage(input_tokens=prompt, output_tokens=self.max_output_tokens), self.price) or 0.0
+        return await self.budget.reserve(request.ticket.account_id, tokens, usd)
+
+    async def _settle(self, reservation: Reservation, usage: Usage) -> None:
+        assert self.budget is not None
+        try:
+            await self.budget.settle(reservation, usage.input_tokens + usage.output_tokens,
+                                     cost_usd(usage, self.price) or 0.0)
+        except Exception as error:  # noqa: BLE001 - the estimate stays charged: the budget errs on the safe side
+            log.warning("could not settle a model call with the budget (its estimate stays charged): %s", error)
+
+    async def _respond(self, request: ModelRequest) -> ModelTurn:
         self.breaker.admit()  # raises ModelUnavailable while the breaker is open
         started = time.perf_counter()
         try:

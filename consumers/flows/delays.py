@@ -30,6 +30,7 @@ from ticket_enricher.consumers.engine.dispatch import ordering_key
 from ticket_enricher.consumers.engine.records import Record
 from ticket_enricher.consumers.flows import provenance
 from ticket_enricher.consumers.flows.provenance import Provenance
+from ticket_enricher.core.budget import retrying
 
 if TYPE_CHECKING:
     from ticket_enricher.consumers.lifespan import Deps
@@ -62,7 +63,8 @@ class DelayTiers:
         async def handle(record: Record) -> object:
             now = int(time.time() * 1000)
             self.lateness_ms.append((tier.topic, now - provenance.due_ms(record, self.route, tier, now)))
-            result = await self.handle(record, provenance.from_tier(record, self.route, self.signer))
+            with retrying():  # the event its account may be parked for (`core.budget`)
+                result = await self.handle(record, provenance.from_tier(record, self.route, self.signer))
             metrics.EVENTS_RETRIED.labels(tier.topic).inc()
             return result
 

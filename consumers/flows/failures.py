@@ -30,7 +30,7 @@ from ticket_enricher.consumers.engine.publishing import Publisher, send_copy
 from ticket_enricher.consumers.engine.records import Record
 from ticket_enricher.consumers.flows.policy import decide
 from ticket_enricher.consumers.flows.provenance import RETRY, Provenance, Signer, delay_headers, producer_headers
-from ticket_enricher.core.errors import PermanentFailure, RateLimited
+from ticket_enricher.core.errors import OverBudget, PermanentFailure, RateLimited
 
 PREFIX = "x-dlq-"
 log = logging.getLogger("ticket_enricher.failures")
@@ -65,7 +65,7 @@ class Failures:
                      where: dict[str, object]) -> Failed:
         """Delay or dead-letter the record as the policy decides; returns which. A record the policy holds in
         place (the model's breaker is open) raises `error` again, so the engine runs it again later."""
-        if isinstance(error, RateLimited):
+        if isinstance(error, RateLimited) and not isinstance(error, OverBudget):
             metrics.RATE_LIMITED.labels(error.source).inc()
         decision = decide(error, attempt=provenance.attempts + 1, route=self.route, retry=self.retry,
                           now_ms=int(time.time() * 1000))
@@ -81,7 +81,9 @@ class Failures:
         await send_copy(self.publisher, decision.topic, record, producer_headers(record), ours,
                         dropped=RETRY + "dropped")
         metrics.EVENTS_DELAYED.labels(decision.topic).inc()
-        if isinstance(error, RateLimited) and error.held_back:
+        if isinstance(error, OverBudget):
+            log.info("%s; retry in %s", error, decision.topic, extra=where)
+        elif isinstance(error, RateLimited) and error.held_back:
             log.info("held back by the limiter; retry in %s", decision.topic, extra=where)
         else:
             log.warning("attempt %d failed (%s); retry in %s", decision.attempt, error, decision.topic, extra=where)

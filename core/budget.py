@@ -1,0 +1,303 @@
+"""The model budget shared by every member of a group: reserve before a call from an estimate, settle after it
+with what the server reported.
+
+Three limits, each off at 0 (`budget.*` settings):
+
+    group minute   a token bucket per budget name: it holds one minute's tokens and refills at that rate, so one
+                   minute's budget may be spent at once and over any longer stretch t no more than
+                   minute + rate × t
+    group day      tokens (and US dollars, with a price) per UTC day for the whole group
+    account day    tokens (and dollars) per UTC day per account: one noisy account waits, the others go on
+
+A replay draws from the group's bucket and from a bucket of its own (`budget.replay_share` of the rate, or
+`replay --budget`), so that a backfill never takes the whole rate from the live stream unless told to.
+
+The state lives in a `BudgetLedger` (the store the members already share: the embedded SQLite file on one host,
+PostgreSQL across hosts; `memory.budget_ledger`) as rows that one transaction reads, decides on (`decide`, pure)
+and writes back, so two members never both spend the last tokens.
+
+Over budget is not a failure: `reserve` raises `OverBudget` (a `RateLimited` our side refused, not an attempt) with
+the wait until the budget allows the call; the policy puts the event in the delay tier due then. An account with
+an event waiting is *parked* until that event is due: its later fresh events wait behind it (its order is kept),
+while the retried ones (`retrying()`) come due in their tier's order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar
+
+from ticket_enricher.core.errors import OverBudget
+
+log = logging.getLogger("ticket_enricher.budget")
+T = TypeVar("T")
+
+_RETRYING: ContextVar[bool] = ContextVar("budget_retrying", default=False)
+
+
+@contextlib.contextmanager
+def retrying() -> Iterator[None]:
+    """Mark the model calls made inside as those of an event coming back from a delay tier: it is the one its
+    account is parked for, so the parking does not hold it (the delay consumers wrap their handler in this)."""
+    token = _RETRYING.set(True)
+    try:
+        yield
+    finally:
+        _RETRYING.reset(token)
+
+
+@dataclass
+class Row:
+    """One ledger row: a bucket (`level` tokens at `stamp`), a day's spend, and an account's parking."""
+
+    level: float = 0.0
+    stamp: float = 0.0
+    day: str = ""
+    tokens: float = 0.0
+    usd: float = 0.0
+    parked_until: float = 0.0
+
+
+class BudgetObserver(Protocol):
+    """Told of what the budget decides (the worker's metrics)."""
+
+    def refused(self, reason: str) -> None: ...
+
+    def spent(self, tokens: float, usd: float) -> None: ...
+
+    def left(self, left: dict[str, float]) -> None: ...
+
+
+class BudgetLedger(Protocol):
+    """Rows by key, changed in one transaction that no other member interleaves with."""
+
+    async def transact(self, keys: list[str], change: Callable[[dict[str, Row]], T]) -> T:
+        """Lock the rows of `keys` (missing ones start as `Row()`), call `change` on them (it mutates them in
+        place and returns its result), write them back and commit."""
+        ...
+
+    async def rows(self, prefix: str) -> dict[str, Row]:
+        """Every row whose key starts with `prefix`, as stored (for `status`)."""
+        ...
+
+    async def prune(self, now: float) -> int:
+        """Delete account rows of earlier days that park nothing; returns how many."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    minute_tokens: float = 0.0  # the group's bucket: capacity, refilled at this many per 60 s
+    day_tokens: float = 0.0
+    day_usd: float = 0.0
+    account_day_tokens: float = 0.0
+    account_day_usd: float = 0.0
+    replay_minute_tokens: float = 0.0  # a replay's own bucket (0: a live member, no such bucket)
+    warn_fraction: float = 0.8
+
+    @property
+    def any(self) -> bool:
+        return any((self.minute_tokens, self.day_tokens, self.day_usd, self.account_day_tokens,
+                    self.account_day_usd, self.replay_minute_tokens))
+
+
+@dataclass(frozen=True)
+class Reservation:
+    account: str
+    tokens: float
+    usd: float
+    replay: bool
+
+
+@dataclass
+class Decision:
+    reservation: Reservation | None
+    wait: float = 0.0
+    reason: str = ""
+    crossed: list[str] = field(default_factory=list)  # warnings to log: scopes past `warn_fraction` of a day
+    left: dict[str, float] = field(default_factory=dict)  # what the group's limits had left after this decision
+
+
+def utc_day(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+
+
+def until_midnight(now: float) -> float:
+    moment = datetime.fromtimestamp(now, UTC)
+    midnight = (moment + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1.0, midnight.timestamp() - now)
+
+
+def refill(row: Row, capacity: float, now: float) -> None:
+    """Bring a bucket up to `now`: a new one starts full; it never holds more than `capacity`."""
+    if row.stamp <= 0:
+        row.level = capacity
+    else:
+        row.level = min(capacity, row.level + max(0.0, now - row.stamp) * capacity / 60.0)
+    row.stamp = now
+
+
+def roll(row: Row, now: float) -> None:
+    day = utc_day(now)
+    if row.day != day:
+        row.day, row.tokens, row.usd = day, 0.0, 0.0
+
+
+def decide(rows: dict[str, Row], keys: Keys, limits: Limits, *, account: str, tokens: float, usd: float,
+           now: float, retrying: bool, due_after: Callable[[float], float]) -> Decision:
+    """Reserve `tokens` (and `usd`) for one call of `account`, or say how long until the budget allows it."""
+    group, acct = rows[keys.group], rows[keys.account(account)]
+    replay = rows.get(keys.replay) if limits.replay_minute_tokens else None
+    for each in (group, acct, replay):
+        if each is not None:
+            roll(each, now)
+    waits: list[tuple[float, str]] = []
+    if not retrying and acct.parked_until > now:
+        waits.append((acct.parked_until - now + 0.001, "account_order"))
+    if limits.account_day_tokens and acct.tokens + tokens > limits.account_day_tokens:
+        waits.append((until_midnight(now), "account_day"))
+    if limits.account_day_usd and acct.usd + usd > limits.account_day_usd:
+        waits.append((until_midnight(now), "account_day"))
+    if limits.day_tokens and group.tokens + tokens > limits.day_tokens:
+        waits.append((until_midnight(now), "group_day"))
+    if limits.day_usd and group.usd + usd > limits.day_usd:
+        waits.append((until_midnight(now), "group_day"))
+    for row, capacity, scope in ((group, limits.minute_tokens, "group_minute"),
+                                 (replay, limits.replay_minute_tokens, "replay_minute")):
+        if row is None or not capacity:
+            continue
+        refill(row, capacity, now)
+        need = min(tokens, capacity)  # a call larger than a minute's budget waits for a full bucket
+        if row.level < need:
+            waits.append(((need - row.level) * 60.0 / capacity, scope))
+    if waits:
+        wait, reason = max(waits)
+        acct.parked_until = max(acct.parked_until, now + due_after(wait))
+        return Decision(None, wait, reason, left=_left(group, limits))
+    before = {"group_day": (group.tokens, limits.day_tokens), "account_day": (acct.tokens, limits.account_day_tokens)}
+    for row in (group, acct, replay):
+        if row is not None:
+            row.tokens += tokens
+            row.usd += usd
+    for row, capacity in ((group, limits.minute_tokens), (replay, limits.replay_minute_tokens)):
+        if row is not None and capacity:
+            row.level -= tokens
+    crossed = [scope for scope, (spent, limit) in before.items()
+               if limit and spent < limits.warn_fraction * limit <= spent + tokens]
+    return Decision(Reservation(account, tokens, usd, replay is not None), crossed=crossed, left=_left(group, limits))
+
+
+def _left(group: Row, limits: Limits) -> dict[str, float]:
+    left: dict[str, float] = {}
+    if limits.minute_tokens:
+        left["group_minute"] = group.level
+    if limits.day_tokens:
+        left["group_day"] = limits.day_tokens - group.tokens
+    return left
+
+
+def settle(rows: dict[str, Row], keys: Keys, limits: Limits, reservation: Reservation, tokens: float,
+           usd: float) -> None:
+    """Replace a reservation by what the call cost: a refund when it cost less (or failed unanswered), a debt
+    (a bucket below zero, later calls wait) when it cost more."""
+    extra_tokens, extra_usd = tokens - reservation.tokens, usd - reservation.usd
+    scoped = [(rows[keys.group], limits.minute_tokens), (rows[keys.account(reservation.account)], 0.0)]
+    if reservation.replay:
+        scoped.append((rows[keys.replay], limits.replay_minute_tokens))
+    for row, capacity in scoped:
+        row.tokens = max(0.0, row.tokens + extra_tokens)
+        row.usd = max(0.0, row.usd + extra_usd)
+        if capacity:
+            row.level = min(capacity, row.level - extra_tokens)
+
+
+@dataclass(frozen=True)
+class Keys:
+    name: str
+
+    @property
+    def group(self) -> str:
+        return f"group:{self.name}"
+
+    @property
+    def replay(self) -> str:
+        return f"replay:{self.name}"
+
+    def account(self, account: str) -> str:
+        return f"account:{self.name}:{account}"
+
+
+class Budget:
+    """One member's handle on the shared budget (`LimitedModel` reserves and settles every paid call)."""
+
+    def __init__(self, ledger: BudgetLedger, name: str, limits: Limits, *,
+                 due_after: Callable[[float], float] = lambda wait: wait,
+                 clock: Callable[[], float] | None = None,
+                 observe: BudgetObserver | None = None) -> None:
+        """`due_after(wait)`: when an event refused for `wait` seconds will come back (the delay tier the policy
+        picks), so that its account stays parked until then; `observe(scope, tokens)`: told of spend and refusals
+        (the metrics)."""
+        import time
+
+        self.ledger = ledger
+        self.keys = Keys(name)
+        self.limits = limits
+        self.due_after = due_after
+        self.clock = clock or time.time
+        self.observe = observe
+        self._warned: set[tuple[str, str]] = set()
+
+    async def reserve(self, account: str, tokens: float, usd: float = 0.0) -> Reservation:
+        keys = [self.keys.group, self.keys.account(account)] + ([self.keys.replay]
+                                                                 if self.limits.replay_minute_tokens else [])
+        now = self.clock()
+        retry = _RETRYING.get()
+        decision = await self.ledger.transact(keys, lambda rows: decide(
+            rows, self.keys, self.limits, account=account, tokens=tokens, usd=usd, now=now, retrying=retry,
+            due_after=self.due_after))
+        for scope in decision.crossed:
+            self._warn(scope, account, now)
+        if self.observe is not None:
+            self.observe.left(decision.left)
+        if decision.reservation is None:
+            if self.observe is not None:
+                self.observe.refused(decision.reason)
+            raise OverBudget(decision.reason, decision.wait, account if decision.reason.startswith("account")
+                             else self.keys.name)
+        return decision.reservation
+
+    async def settle(self, reservation: Reservation, tokens: float, usd: float = 0.0) -> None:
+        await self.ledger.transact(
+            [self.keys.group, self.keys.account(reservation.account)] + ([self.keys.replay]
+                                                                          if reservation.replay else []),
+            lambda rows: settle(rows, self.keys, self.limits, reservation, tokens, usd))
+        if self.observe is not None:
+            self.observe.spent(tokens, usd)
+
+    def _warn(self, scope: str, account: str, now: float) -> None:
+        subject = self.keys.name if scope == "group_day" else account
+        key = (f"{scope}:{subject}", utc_day(now))
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        log.warning("budget: %s of %s passed %.0f%% of its day's budget", scope.replace("_", " "), subject,
+                    self.limits.warn_fraction * 100)
+
+
+def replay_limits(limits: Limits, tokens_per_minute: float) -> Limits:
+    """The limits of a replay: the group's, and a bucket of its own of `tokens_per_minute`."""
+    return replace(limits, replay_minute_tokens=tokens_per_minute)
+
+
+def estimate_tokens(text_chars: int, max_output_tokens: int) -> int:
+    """A call's tokens before it is made: its prompt at three characters a token (tokenizers average about four
+    on English; the estimate errs high, and the settlement gives back the difference), plus the most it may write."""
+    return math.ceil(text_chars / 3) + max_output_tokens
