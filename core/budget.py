@@ -301,3 +301,51 @@ def estimate_tokens(text_chars: int, max_output_tokens: int) -> int:
     """A call's tokens before it is made: its prompt at three characters a token (tokenizers average about four
     on English; the estimate errs high, and the settlement gives back the difference), plus the most it may write."""
     return math.ceil(text_chars / 3) + max_output_tokens
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a budget has spent and has left, as `status` shows it."""
+
+    name: str
+    limits: Limits
+    minute_left: float | None  # the group's bucket now (None: no minute limit)
+    day_tokens: float
+    day_usd: float
+    replay_left: float | None
+    accounts: list[tuple[str, float, float, float]]  # top accounts today: (account, tokens, usd, parked until)
+
+    def as_json(self) -> dict[str, object]:
+        lim = self.limits
+        return {"name": self.name, "group_tokens_per_minute": lim.minute_tokens,
+                "minute_tokens_left": self.minute_left,
+                "group_tokens_per_day": lim.day_tokens, "day_tokens_spent": self.day_tokens,
+                "group_usd_per_day": lim.day_usd, "day_usd_spent": round(self.day_usd, 6),
+                "replay_tokens_left": self.replay_left, "account_tokens_per_day": lim.account_day_tokens,
+                "account_usd_per_day": lim.account_day_usd,
+                "top_accounts": [{"account": a, "tokens": t, "usd": round(u, 6), "parked_until": p or None}
+                                 for a, t, u, p in self.accounts]}
+
+
+async def standing(ledger: BudgetLedger, name: str, limits: Limits, now: float, top: int = 5) -> Standing:
+    """The budget's rows brought up to `now` (buckets refilled, past days at zero), without changing them."""
+    keys = Keys(name)
+    rows = await ledger.rows(f"group:{name}") | await ledger.rows(f"replay:{name}")
+    group = replace(rows.get(keys.group) or Row())
+    roll(group, now)
+    minute = None
+    if limits.minute_tokens:
+        refill(group, limits.minute_tokens, now)
+        minute = group.level
+    replay_left = None
+    if keys.replay in rows and limits.minute_tokens:
+        bucket = replace(rows[keys.replay])
+        capacity = limits.replay_minute_tokens or limits.minute_tokens
+        refill(bucket, capacity, now)
+        replay_left = bucket.level
+    prefix = keys.account("")
+    today = utc_day(now)
+    accounts = sorted(((k[len(prefix):], r.tokens, r.usd, r.parked_until if r.parked_until > now else 0.0)
+                       for k, r in (await ledger.rows(prefix)).items() if r.day == today),
+                      key=lambda a: (-a[1], a[0]))
+    return Standing(name, limits, minute, group.tokens, group.usd, replay_left, accounts[:top])

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from tests.conftest import TopicReader
 from tests.test_scaling_kafka import Members, assert_drained, wait_for
 from ticket_enricher.config.settings import Settings, load_settings
+from ticket_enricher.consumers.operations.status import status as read_status
 from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.core.events import Ticket, TicketEvent
 from ticket_enricher.samples.publish import publish_events
@@ -101,3 +102,10 @@ async def test_two_members_keep_one_group_budget_and_deliver_every_event(
     assert worst <= 1.05
     logs = members.stderr()
     assert "Traceback" not in logs, logs
+    # `status` reads the same ledger: what the server reported, to the token, per group and per account
+    shown = (await read_status(settings.model_copy(update={"budget": settings.budget.model_copy(
+        update={"group_tokens_per_minute": MINUTE})}))).budget
+    assert shown is not None and shown.day_tokens == total
+    assert shown.minute_left is not None and shown.minute_left <= MINUTE
+    assert len(shown.accounts) == 5 and sum(t for _, t, _, _ in shown.accounts) <= total
+    assert shown.accounts[0][1] >= shown.accounts[-1][1] > 0

@@ -5,16 +5,20 @@ Group members come from DescribeGroups v0-v2 (`consumers.engine.raw_requests` sa
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from aiokafka.coordinator.protocol import ConsumerProtocol
 
+from ticket_enricher.agents.factory import budget_limits
 from ticket_enricher.agents.models.health import MemberHealth, read_health
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.consumers.engine.clients import KafkaClients, opened
 from ticket_enricher.consumers.engine.positions import Positions
 from ticket_enricher.consumers.engine.raw_requests import describe_group
 from ticket_enricher.consumers.operations.lag import PartitionLag, group_lag
+from ticket_enricher.core.budget import Standing, standing
+from ticket_enricher.memory.budget_ledger import open_ledger
 from ticket_enricher.memory.factory import open_store
 
 
@@ -42,6 +46,7 @@ class Status:
     groups: list[GroupStatus] = field(default_factory=list)
     dlq_depths: dict[str, int] = field(default_factory=dict)  # dead-letter topic -> records (end minus start)
     model: list[MemberHealth] = field(default_factory=list)  # each member's model breaker, as it last recorded it
+    budget: Standing | None = None  # the shared model budget, when a limit is set
 
     @property
     def dlq_depth(self) -> int:
@@ -55,6 +60,7 @@ class Status:
                                  "end": p.end, "lag": p.lag} for p in g.lag]} for g in self.groups],
             "dlq_depth": self.dlq_depth, "dlq_depths": self.dlq_depths,
             "model": [h.__dict__ for h in self.model],
+            "budget": self.budget.as_json() if self.budget is not None else None,
         }
 
 
@@ -110,4 +116,11 @@ async def status(settings: Settings) -> Status:
             result.model = await read_health(store)
         finally:
             await store.close()
+    limits = budget_limits(settings, replay=True)
+    if limits.any:
+        ledger = open_ledger(settings)
+        try:
+            result.budget = await standing(ledger, settings.budget.name or settings.kafka.group_id, limits, time.time())
+        finally:
+            await ledger.close()
     return result
