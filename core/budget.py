@@ -254,12 +254,19 @@ class Budget:
         self.clock = clock or time.time
         self.observe = observe
         self._warned: set[tuple[str, str]] = set()
+        # accounts this member saw parked, until when: their fresh events are refused without a ledger round trip
+        # (the ledger says the same until then); an account over its day files hundreds of them
+        self._parked: dict[str, float] = {}
 
     async def reserve(self, account: str, tokens: float, usd: float = 0.0) -> Reservation:
         keys = [self.keys.group, self.keys.account(account)] + ([self.keys.replay]
                                                                  if self.limits.replay_minute_tokens else [])
         now = self.clock()
         retry = _RETRYING.get()
+        parked = self._parked.get(account, 0.0)
+        if not retry and parked > now:
+            self._refused("account_order")
+            raise OverBudget("account_order", parked - now + 0.001, account)
         decision = await self.ledger.transact(keys, lambda rows: decide(
             rows, self.keys, self.limits, account=account, tokens=tokens, usd=usd, now=now, retrying=retry,
             due_after=self.due_after))
@@ -268,11 +275,17 @@ class Budget:
         if self.observe is not None:
             self.observe.left(decision.left)
         if decision.reservation is None:
-            if self.observe is not None:
-                self.observe.refused(decision.reason)
+            self._refused(decision.reason)
+            self._parked[account] = max(parked, now + self.due_after(decision.wait))
+            if len(self._parked) > 10_000:  # forget the expired ones now and then
+                self._parked = {a: t for a, t in self._parked.items() if t > now}
             raise OverBudget(decision.reason, decision.wait, account if decision.reason.startswith("account")
                              else self.keys.name)
         return decision.reservation
+
+    def _refused(self, reason: str) -> None:
+        if self.observe is not None:
+            self.observe.refused(reason)
 
     async def settle(self, reservation: Reservation, tokens: float, usd: float = 0.0) -> None:
         await self.ledger.transact(

@@ -82,6 +82,7 @@ class SqliteLedger:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
                                    timeout=busy_timeout_ms / 1000)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # as the memory store: a power cut may forget the last spend
         self._db.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         self._db.execute(SQLITE_SCHEMA)
         self._lock = threading.Lock()
