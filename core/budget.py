@@ -162,14 +162,13 @@ def decide(rows: dict[str, Row], keys: Keys, limits: Limits, *, account: str, to
     waits: list[tuple[float, str]] = []
     if not retrying and acct.parked_until > now:
         waits.append((acct.parked_until - now + 0.001, "account_order"))
-    if limits.account_day_tokens and acct.tokens + tokens > limits.account_day_tokens:
-        waits.append((until_midnight(now), "account_day"))
-    if limits.account_day_usd and acct.usd + usd > limits.account_day_usd:
-        waits.append((until_midnight(now), "account_day"))
-    if limits.day_tokens and group.tokens + tokens > limits.day_tokens:
-        waits.append((until_midnight(now), "group_day"))
-    if limits.day_usd and group.usd + usd > limits.day_usd:
-        waits.append((until_midnight(now), "group_day"))
+    # (a call larger than a whole day's budget may be the day's only one, or it would wait forever)
+    for spent, cost, limit, scope in ((acct.tokens, tokens, limits.account_day_tokens, "account_day"),
+                                      (acct.usd, usd, limits.account_day_usd, "account_day"),
+                                      (group.tokens, tokens, limits.day_tokens, "group_day"),
+                                      (group.usd, usd, limits.day_usd, "group_day")):
+        if limit and spent + min(cost, limit) > limit:
+            waits.append((until_midnight(now), scope))
     for row, capacity, scope in ((group, limits.minute_tokens, "group_minute"),
                                  (replay, limits.replay_minute_tokens, "replay_minute")):
         if row is None or not capacity:

@@ -229,8 +229,22 @@ async def test_the_model_reserves_its_estimate_and_settles_what_the_server_repor
 async def test_a_call_the_budget_refuses_is_never_made() -> None:
     clock = Clock()
     inner = Scripted(Usage(calls=1, input_tokens=10, output_tokens=10))
-    model = LimitedModel(inner, Breaker("model"), budget=budget(LocalLedger(), clock, account_day_tokens=50),
+    model = LimitedModel(inner, Breaker("model"), budget=budget(LocalLedger(), clock, account_day_tokens=100),
                          max_output_tokens=64)
-    with pytest.raises(OverBudget):
-        await model.respond(request("a"))  # the estimate alone (64 output tokens) is over the day's 50
-    assert inner.calls == 0
+    shared = model.budget
+    assert shared is not None
+    held = await shared.reserve("b", 150)  # more than a day's budget: allowed as the day's first call
+    await shared.settle(held, 0)
+    await model.respond(request("a"))
+    with pytest.raises(OverBudget) as refused:
+        await model.respond(request("a"))  # 20 spent: the next estimate does not fit
+    assert refused.value.reason == "account_day" and inner.calls == 1
+
+
+async def test_passing_the_warning_share_of_a_day_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    member = budget(LocalLedger(), clock, account_day_tokens=1_000, day_tokens=10_000, warn_fraction=0.5)
+    for _ in range(4):
+        await member.reserve("a", 200)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "ticket_enricher.budget"]
+    assert warnings == ["budget: account day of a passed 50% of its day's budget"]
