@@ -24,6 +24,7 @@ while the retried ones (`retrying()`) come due in their tier's order.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
@@ -309,10 +310,33 @@ def replay_limits(limits: Limits, tokens_per_minute: float) -> Limits:
     return replace(limits, replay_minute_tokens=tokens_per_minute)
 
 
-def estimate_tokens(text_chars: int, max_output_tokens: int) -> int:
+class Estimator:
     """A call's tokens before it is made: its prompt at three characters a token (tokenizers average about four
-    on English; the estimate errs high, and the settlement gives back the difference), plus the most it may write."""
-    return math.ceil(text_chars / 3) + max_output_tokens
+    on English prose), scaled up by the largest ratio of reported to estimated prompt tokens among the last
+    calls (JSON, code and most other scripts take more tokens a character), plus the most the answer may take.
+    Until this member has seen one call's usage, one estimated call at a time (`first`): a server that counts
+    far more tokens than three characters each is learnt from one call, not from a burst of them."""
+
+    WINDOW = 50
+
+    def __init__(self, max_output_tokens: int) -> None:
+        self.max_output_tokens = max_output_tokens
+        self.ratios: list[float] = []
+        self.first = asyncio.Lock()
+
+    @property
+    def scale(self) -> float:
+        return max([1.0, *self.ratios])
+
+    def prompt(self, chars: int) -> int:
+        return math.ceil(chars / 3 * self.scale)
+
+    def tokens(self, chars: int) -> int:
+        return self.prompt(chars) + self.max_output_tokens
+
+    def learn(self, chars: int, prompt_tokens: int) -> None:
+        if chars > 0 and prompt_tokens > 0:
+            self.ratios = [*self.ratios[-(self.WINDOW - 1):], prompt_tokens / (chars / 3)]
 
 
 @dataclass(frozen=True)

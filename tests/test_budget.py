@@ -248,3 +248,35 @@ async def test_passing_the_warning_share_of_a_day_is_logged_once(caplog: pytest.
         await member.reserve("a", 200)
     warnings = [r.getMessage() for r in caplog.records if r.name == "ticket_enricher.budget"]
     assert warnings == ["budget: account day of a passed 50% of its day's budget"]
+
+
+async def test_the_estimate_learns_a_server_that_counts_more_tokens_from_its_first_call() -> None:
+    class Counting(Scripted):
+        """Reports four tokens per character of the request (a script the three-characters rule underrates)."""
+
+        def __init__(self) -> None:
+            super().__init__(Usage())
+            self.in_flight = self.most_in_flight = 0
+            self.log: list[str] = []
+
+        async def respond(self, request: ModelRequest) -> ModelTurn:
+            self.log.append(f"start {request.ticket.account_id}")
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            await asyncio.sleep(0.01)
+            self.log.append(f"end {request.ticket.account_id}")
+            self.in_flight -= 1
+            self.calls += 1
+            chars = len(request.instructions) + len(request.ticket.model_dump_json()) + sum(
+                len(t.model_dump_json()) for t in request.tools)
+            return ModelTurn(text="ok", usage=Usage(calls=1, input_tokens=4 * chars, output_tokens=1))
+
+    inner = Counting()
+    model = LimitedModel(inner, Breaker("model"), budget=budget(LocalLedger(), Clock(), minute_tokens=10**9),
+                         max_output_tokens=8)
+    first = [asyncio.create_task(model.respond(request(f"a{i}"))) for i in range(3)]
+    await asyncio.gather(*first)
+    assert model.estimator.scale == pytest.approx(12.0, rel=0.01)  # 4 tokens a character against 1/3
+    assert inner.log[:2] == ["start a0", "end a0"]  # one call alone until the server's count was known
+    await asyncio.gather(*(model.respond(request(f"b{i}")) for i in range(5)))
+    assert inner.most_in_flight > 1  # then calls run at once again

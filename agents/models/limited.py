@@ -16,7 +16,7 @@ from ticket_enricher.agents.models import Model, ModelRequest, ModelTurn, Usage
 from ticket_enricher.agents.models.costs import cost_usd
 from ticket_enricher.config.settings import Price
 from ticket_enricher.core.breaker import Breaker
-from ticket_enricher.core.budget import Budget, Reservation, estimate_tokens
+from ticket_enricher.core.budget import Budget, Estimator, Reservation
 from ticket_enricher.core.errors import EnricherError, RateLimited, TransientError
 from ticket_enricher.core.limiter import AdaptiveLimiter
 
@@ -61,7 +61,7 @@ class LimitedModel:
                  budget: Budget | None = None, max_output_tokens: int = 512) -> None:
         self.model = model
         self.budget = budget
-        self.max_output_tokens = max_output_tokens
+        self.estimator = Estimator(max_output_tokens)
         self.breaker = breaker
         self.limiter = limiter
         self.name = model.name
@@ -83,26 +83,34 @@ class LimitedModel:
     async def respond(self, request: ModelRequest) -> ModelTurn:
         """One call within the budget: reserved from an estimate first (`OverBudget` when there is no room: no call,
         not an attempt), settled with what the server reported, given back when no answer came."""
-        reservation = await self._reserve(request) if self.budget is not None else None
-        try:
-            turn = await self._respond(request)
-        except BaseException:
-            if reservation is not None:
-                await self._settle(reservation, Usage())
-            raise
-        if reservation is not None:
-            await self._settle(reservation, turn.usage)
-        return turn
+        if self.budget is None:
+            return await self._respond(request)
+        if not self.estimator.ratios:  # this member's first call: learn the server's count before a burst
+            async with self.estimator.first:
+                if not self.estimator.ratios:
+                    return await self._within_budget(request)
+        return await self._within_budget(request)
 
-    async def _reserve(self, request: ModelRequest) -> Reservation:
-        assert self.budget is not None
+    async def _within_budget(self, request: ModelRequest) -> ModelTurn:
         chars = (len(request.instructions) + len(request.ticket.model_dump_json())
                  + sum(len(ex.model_dump_json()) for ex in request.history)
                  + sum(len(t.model_dump_json()) for t in request.tools))
-        tokens = estimate_tokens(chars, self.max_output_tokens)
-        prompt = tokens - self.max_output_tokens
-        usd = cost_usd(Usage(input_tokens=prompt, output_tokens=self.max_output_tokens), self.price) or 0.0
-        return await self.budget.reserve(request.ticket.account_id, tokens, usd)
+        reservation = await self._reserve(request.ticket.account_id, chars)
+        try:
+            turn = await self._respond(request)
+        except BaseException:
+            await self._settle(reservation, Usage())
+            raise
+        self.estimator.learn(chars, turn.usage.input_tokens)
+        await self._settle(reservation, turn.usage)
+        return turn
+
+    async def _reserve(self, account: str, chars: int) -> Reservation:
+        assert self.budget is not None
+        tokens, prompt = self.estimator.tokens(chars), self.estimator.prompt(chars)
+        output = self.estimator.max_output_tokens
+        usd = cost_usd(Usage(input_tokens=prompt, output_tokens=output), self.price) or 0.0
+        return await self.budget.reserve(account, tokens, usd)
 
     async def _settle(self, reservation: Reservation, usage: Usage) -> None:
         assert self.budget is not None
