@@ -79,11 +79,8 @@ def _events(bounds: Bounds) -> int:
 async def replay_in_processes(settings: Settings, group: str, bounds: Bounds, *, accounts: frozenset[str],
                               rate: float, dry_run: bool, processes: int, console: Console) -> MembersRun:
     """Replay `bounds` in `processes` children (at most one per partition with events); `rate` is shared out
-    by each child's share of the events."""
-    from ticket_enricher.consumers.lifespan import memory_store
-
-    async with memory_store(settings):  # memory settings that cannot work fail here, once; the schema exists
-        pass
+    by each child's share of the events. Each child opens the memory store itself (memory settings that cannot
+    work fail there, and the replay with them; the stores migrate their schema safely side by side)."""
     shares = split(bounds, processes)
     total = _events(bounds)
     ctx = multiprocessing.get_context("spawn")
@@ -144,6 +141,9 @@ async def replay_in_processes(settings: Settings, group: str, bounds: Bounds, *,
                     stop_all()
                 show(sum(done))
                 await asyncio.sleep(0.1)
+    except BaseException:
+        stop_all()  # whatever went wrong here, the children finish their events in flight and commit
+        raise
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

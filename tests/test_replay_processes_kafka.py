@@ -134,3 +134,12 @@ async def test_more_processes_than_partitions_with_events_are_clamped(
     assert "only 2 partitions have events to replay, so 2 processes" in only.stderr, only.stderr
     counts = summary(only.stderr)
     assert counts["processed"] == 1 and counts["outside --accounts"] == 1, only.stderr
+
+
+async def test_a_failing_process_fails_the_replay(kafka_settings: Settings, producer: AIOKafkaProducer) -> None:
+    await publish(producer, kafka_settings, 12)
+    kafka_settings.memory.path.write_bytes(b"not a database, " * 512)  # every child fails to open the store
+    command = [CLI, "replay", "--since", T0.isoformat(), "--processes", "2"]
+    failed = subprocess.run(command, env=env_of(kafka_settings), capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1, failed.stderr
+    assert "failed: " in failed.stderr and "error: replay process" in failed.stderr, failed.stderr
