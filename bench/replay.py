@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import tempfile
 import time
 import uuid
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from aiokafka import TopicPartition
 
+from bench.cpu import busy_seconds, cpu_seconds
 from ticket_enricher.config.settings import Settings, load_settings
 from ticket_enricher.consumers.engine.clients import KafkaClients, opened
 from ticket_enricher.core.events import Ticket, TicketEvent
@@ -77,7 +79,13 @@ async def raw_read(settings: Settings, since: datetime) -> tuple[int, float]:
         return count, time.perf_counter() - began
 
 
-async def measure(bootstrap: str, tmp: Path, accounts: int, rounds: int) -> None:
+def _own_cpu() -> float:
+    """This process's CPU and that of its children that have exited (the replay processes, once joined)."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+async def measure(bootstrap: str, tmp: Path, accounts: int, rounds: int, broker_pid: int) -> None:
     from ticket_enricher.cli.replay import run_replay
     from ticket_enricher.consumers.operations.topics import create_topics
 
@@ -103,16 +111,17 @@ async def measure(bootstrap: str, tmp: Path, accounts: int, rounds: int) -> None
         seconds = time.perf_counter() - began
         assert report.finished and report.total == len(events), report
         rows.append((label, report.total, seconds, ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))))
-    scaling: list[tuple[float, float, float, float]] = []  # per round: ev/s of 1 and of 2, from the call, started
+    scaling: list[list[float]] = []  # per round and K: ev/s from the call, from the start; CPU s: ours, broker, others
     for r in range(rounds):
-        figures: list[float] = []
         for k in (1, 2):
             fresh = settings.model_copy(update={"memory": settings.memory.model_copy(
                 update={"path": tmp / f"memory-{r}-p{k}.db"})})
+            busy, ours, broker = busy_seconds(), _own_cpu(), cpu_seconds(broker_pid)
             report = await run_replay(fresh, f"{settings.kafka.group_id}.{r}.p{k}", since, None, processes=k)
+            busy, ours, broker = busy_seconds() - busy, _own_cpu() - ours, cpu_seconds(broker_pid) - broker
             assert report.finished and report.outcomes == {"processed": len(events)}, report
-            figures += [report.total / report.seconds, report.total / report.working_seconds]
-        scaling.append((figures[0], figures[2], figures[1], figures[3]))
+            scaling.append([report.total / report.seconds, report.total / report.working_seconds, report.seconds,
+                            ours, broker, max(0.0, busy - ours - broker)])
     print(f"\nreplay of {len(events)} events, {accounts} accounts, {PARTITIONS} partitions, rules model, SQLite")
     print(f"{'run':<18} {'events':>7} {'seconds':>8} {'ev/s':>9} {'of raw read':>12}  outcomes")
     print(f"{'raw aiokafka read':<18} {count:>7} {count / baseline:>8.2f} {baseline:>9.0f} {'100 %':>12}")
@@ -120,12 +129,14 @@ async def measure(bootstrap: str, tmp: Path, accounts: int, rounds: int) -> None
         rate = total / seconds
         print(f"{label:<18} {total:>7} {seconds:>8.2f} {rate:>9.0f} {rate / baseline:>11.1%}  {outcomes}")
     print("\nfirst replay, a fresh store and group each; ev/s timed from the call (planning and start-up included)"
-          " and from the moment every reader had started")
-    print(f"{'round':>5} {'1 process':>10} {'2 processes':>12} {'ratio':>6}   {'1 process':>10} {'2 processes':>12} "
-          f"{'ratio':>6}")
-    for r, (one, two, one_started, two_started) in enumerate(scaling, 1):
-        print(f"{r:>5} {one:>10.0f} {two:>12.0f} {two / one:>5.2f}x   {one_started:>10.0f} {two_started:>12.0f} "
-              f"{two_started / one_started:>5.2f}x")
+          " and from the moment every reader had started;\nCPU seconds: ours (this process and the replay "
+          "processes), the broker's, and other processes' on the same cores meanwhile")
+    print(f"{'round':>5} {'processes':>9} {'ev/s (call)':>12} {'ratio':>6} {'ev/s (started)':>15} {'ratio':>6} "
+          f"{'seconds':>8} {'CPU ours':>9} {'broker':>7} {'others':>7}")
+    for i, (whole, started, seconds, ours, broker, others) in enumerate(scaling):
+        one = scaling[i - i % 2]
+        print(f"{i // 2 + 1:>5} {1 + i % 2:>9} {whole:>12.0f} {whole / one[0]:>5.2f}x {started:>15.0f} "
+              f"{started / one[1]:>5.2f}x {seconds:>8.2f} {ours:>9.2f} {broker:>7.2f} {others:>7.2f}")
 
 
 def main() -> None:
@@ -141,7 +152,7 @@ def main() -> None:
         broker = LocalBroker(Path(tmp) / "broker")
         bootstrap = broker.start(say=lambda m: None)
         try:
-            asyncio.run(measure(bootstrap, Path(tmp), accounts, args.rounds))
+            asyncio.run(measure(bootstrap, Path(tmp), accounts, args.rounds, broker.status().pid or 0))
         finally:
             broker.stop()
 
