@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import queue as queues
 import signal
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -99,8 +100,6 @@ async def replay_in_processes(settings: Settings, group: str, bounds: Bounds, *,
                 p.terminate()  # SIGTERM: the child finishes its events in flight and commits
 
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop_all)
     done, ready, ends = [0] * len(children), set[int](), dict[int, Report]()
     failed: str | None = None
     ready_at = time.perf_counter()
@@ -119,8 +118,16 @@ async def replay_in_processes(settings: Settings, group: str, bounds: Bounds, *,
                 failed = f"replay process {report.index} failed: {report.error}"
 
     try:
-        for p in children:
-            p.start()
+        # started with Ctrl-C ignored, which they inherit: ignored from their first instruction on, not only once
+        # their imports are done (the parent relays it; a Ctrl-C in these few milliseconds is lost)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for p in children:
+                p.start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop_all)
         console.print(f"{len(children)} replay processes (pids {', '.join(str(p.pid) for p in children)}), "
                       "partitions " + " | ".join(",".join(str(tp.partition) for tp in sorted(share))
                                                  for share in shares))
@@ -179,17 +186,26 @@ async def _join(children: Sequence[BaseProcess], reports: Queue[Report], patienc
 def _child(settings: Settings, group: str, bounds: Bounds, accounts: frozenset[str], rate: float, dry_run: bool,
            index: int, reports: Queue[Report]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the parent relays it
+    parent = os.getppid()
+
+    def tell(report: Report) -> None:
+        # once the parent is gone (killed), nobody reads the queue: a full pipe would hold this process at exit
+        if os.getppid() == parent:
+            reports.put(report)
+
     try:
-        asyncio.run(_child_run(settings, group, bounds, accounts, rate, dry_run, index, reports))
+        asyncio.run(_child_run(settings, group, bounds, accounts, rate, dry_run, index, tell))
     except SystemExit:
         raise
     except BaseException as exc:  # told to the parent, which stops the others and exits 1
-        reports.put(Report(index, "end", error=f"{type(exc).__name__}: {exc}"))
+        tell(Report(index, "end", error=f"{type(exc).__name__}: {exc}"))
         raise SystemExit(1) from exc
 
 
 async def _child_run(settings: Settings, group: str, bounds: Bounds, accounts: frozenset[str], rate: float,
-                     dry_run: bool, index: int, reports: Queue[Report]) -> None:
+                     dry_run: bool, index: int, tell: Callable[[Report], None]) -> None:
+    """Replay `bounds` until done or SIGTERM (the events in flight finish and are committed), telling the parent
+    when ready, the count done every 0.2 s while it changes, and the outcome counts at the end."""
     interrupted = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, interrupted.set)
     outcome = Outcome()
@@ -199,15 +215,15 @@ async def _child_run(settings: Settings, group: str, bounds: Bounds, accounts: f
         nonlocal last
         if done != last:
             last = done
-            reports.put(Report(index, "progress", done=done))
+            tell(Report(index, "progress", done=done))
 
     try:
         await replay_partitions(settings, group, bounds, accounts=accounts, rate=rate, dry_run=dry_run,
                                 role=f"replay-{index}", interrupted=interrupted, outcome=outcome,
-                                progress=progress, ready=lambda: reports.put(Report(index, "ready")))
+                                progress=progress, ready=lambda: tell(Report(index, "ready")))
     except Exception as exc:
-        reports.put(Report(index, "end", done=last, outcomes=dict(outcome.outcomes), tagged=outcome.tagged,
-                           error=f"{type(exc).__name__}: {exc}"))
+        tell(Report(index, "end", done=last, outcomes=dict(outcome.outcomes), tagged=outcome.tagged,
+                    error=f"{type(exc).__name__}: {exc}"))
         raise SystemExit(1) from exc
-    reports.put(Report(index, "end", done=last, finished=outcome.finished, outcomes=dict(outcome.outcomes),
-                       tagged=outcome.tagged))
+    tell(Report(index, "end", done=last, finished=outcome.finished, outcomes=dict(outcome.outcomes),
+                tagged=outcome.tagged))
