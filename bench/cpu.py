@@ -27,3 +27,14 @@ class OthersCpu:
 
     def spent(self) -> dict[str, float]:
         return {name: cpu_seconds(pid) - self.start[name] for name, pid in self.others.items()}
+
+
+def busy_seconds() -> float:
+    """CPU time every process of the machine has spent so far, all cores (from /proc/stat; 0 where there is
+    none): beside our own and the broker's, what others took from a run on shared cores."""
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
