@@ -66,6 +66,10 @@ def replay(
         "--processes", "-p", min=1,
         help="Processes to spread the window's partitions over (use up to the CPU cores; at most one per "
              "partition with events). --rate is for them all.")] = 1,
+    budget: Annotated[int | None, typer.Option(
+        "--budget", min=1, show_default=False,
+        help="Model tokens per minute this replay may spend, inside the group's budget (default: "
+             "budget.replay_share of budget.group_tokens_per_minute, so the live stream keeps the rest).")] = None,
     config: ConfigOpt = None,
     bootstrap_servers: BootstrapOpt = None,
     memory: MemoryOpt = None,
@@ -82,6 +86,11 @@ def replay(
     from ticket_enricher.core.errors import LiveGroup
 
     settings = settings_from(config, bootstrap_servers, memory, model)
+    if budget is not None:
+        if not settings.model.name:
+            typer.echo("note: --budget bounds model calls; the offline rules model makes none", err=True)
+        settings = settings.model_copy(update={"budget": settings.budget.model_copy(
+            update={"replay_tokens_per_minute": budget})})
     start, end = parse_when(since), parse_when(until) if until else None
     if end is not None and end <= start:
         raise typer.BadParameter("--until must be after --since")
@@ -130,7 +139,7 @@ async def replay_partitions(settings: Settings, group: str, bounds: dict[TopicPa
     from ticket_enricher.consumers.flows.replay import ReplayFlow, wait_or_interrupt
     from ticket_enricher.consumers.lifespan import lifespan, with_group
 
-    async with lifespan(settings, role=role) as deps:
+    async with lifespan(settings, role=role, replay=True) as deps:
         flow = ReplayFlow(deps.ticket_flow(with_group(settings.routes().tickets, group)), accounts=accounts,
                           dry_run=dry_run, rate=rate)
         consumer = deps.bounded(group=group, bounds=bounds, handler=flow.handle, commit=not dry_run,

@@ -124,11 +124,13 @@ def _engine_options(settings: Settings, clients: KafkaClients, role: str | None)
 @asynccontextmanager
 async def lifespan(settings: Settings, *, publisher: Publisher | None = None, store: MemoryStore | None = None,
                    model: Model | None = None, rules: RulesModel | None = None,
-                   observer: ModelObserver | None = None, role: str | None = None) -> AsyncIterator[Deps]:
+                   observer: ModelObserver | None = None, role: str | None = None,
+                   replay: bool = False) -> AsyncIterator[Deps]:
     """Build what is not passed in, yield it all, close what was built (also when the body raises). Without a
     `publisher`, the worker's Kafka producer (the topics are checked first); `rules`: another rules model for the
     rules planner (`eval`'s baselines); `observer`: who is told of each paid model call (the metrics by default);
-    `role` names this process's Kafka clients `<client_id>-<role>` (a replay's), the worker's are `<client_id>`."""
+    `role` names this process's Kafka clients `<client_id>-<role>` (a replay's), the worker's are `<client_id>`;
+    `replay`: a replay's model calls also draw from the replays' own bucket of the budget (`core.budget`)."""
     tune_gc(settings.worker.gc_threshold)
     async with AsyncExitStack() as stack:
         raw = store if store is not None else await stack.enter_async_context(memory_store(settings, check=False))
@@ -139,7 +141,7 @@ async def lifespan(settings: Settings, *, publisher: Publisher | None = None, st
         if model is None and settings.model.name:
             health = HealthLedger(timed, f"{socket.gethostname()}/{settings.kafka.client_id}")
             stack.push_async_callback(health.flush)
-            budget = await _budget(settings, stack, replay=role == "replay")
+            budget = await _budget(settings, stack, replay=replay)
             model = build_model(settings, observer or metrics.ModelMetrics(also=health.changed), budget)
             if model is not None:
                 stack.push_async_callback(model.close)

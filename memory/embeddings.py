@@ -6,12 +6,13 @@ dropped connections become `TransientError`, like every other adapter.
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import openai
+from typing import TYPE_CHECKING, Protocol
 
 from ticket_enricher.core.errors import PermanentFailure, RateLimited, TransientError
 from ticket_enricher.core.ratelimit import retry_after_seconds
+
+if TYPE_CHECKING:  # the SDK takes 0.4 s to import: only a store with embeddings configured loads it
+    import openai
 
 
 class Embedder(Protocol):
@@ -24,6 +25,8 @@ class Embedder(Protocol):
 
 def embeddings_client(*, base_url: str, api_key: str | None, timeout: float = 10.0) -> openai.AsyncOpenAI:
     """The SDK client of an embeddings endpoint, SDK retries off (the policy owns retries)."""
+    import openai
+
     return openai.AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout)
 
 
@@ -35,6 +38,8 @@ class OpenAIEmbedder:
         self._client = client
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
+        import openai
+
         try:
             response = await self._client.embeddings.create(model=self.model, input=texts)
         except openai.RateLimitError as exc:

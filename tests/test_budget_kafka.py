@@ -109,3 +109,38 @@ async def test_two_members_keep_one_group_budget_and_deliver_every_event(
     assert shown.minute_left is not None and shown.minute_left <= MINUTE
     assert len(shown.accounts) == 5 and sum(t for _, t, _, _ in shown.accounts) <= total
     assert shown.accounts[0][1] >= shown.accounts[-1][1] > 0
+
+
+async def test_a_replay_spends_its_own_share_and_sends_the_rest_to_the_delay_tiers(
+    kafka_settings: Settings, producer: AIOKafkaProducer, reader: TopicReader,
+) -> None:
+    from datetime import UTC, datetime
+
+    from ticket_enricher.cli.replay import run_replay
+
+    llm = Metered().start()
+    share = 8_000  # tokens a minute for the replay: about two calls, where the group has a million
+    settings = load_settings(
+        kafka=kafka_settings.kafka.model_dump(), topics=kafka_settings.topics.model_dump(),
+        memory=kafka_settings.memory.model_dump(), retry={"tiers_seconds": TIERS},
+        model={"name": "fake-model", "base_url": llm.url + "/v1", "max_output_tokens": 64},
+        budget={"group_tokens_per_minute": 1_000_000, "replay_tokens_per_minute": share})
+    await create_topics(settings)
+    stream = events(accounts=10, per_account=1)
+    await publish_events(producer, settings.topics.tickets, stream)
+    began = time.monotonic()
+    try:
+        report = await run_replay(settings, f"{settings.kafka.group_id}.replay.budget",
+                                  datetime(2020, 1, 1, tzinfo=UTC), None)
+    finally:
+        llm.stop()
+    seconds = time.monotonic() - began
+    delayed = [r for tier in settings.routes().tickets.tiers for r in await reader.read_to_end(tier.topic)]
+    reasons = {dict(r.headers).get("x-retry-error", b"").decode() for r in delayed}
+    assert report.finished and report.total == len(stream)
+    assert reasons and all("replay minute budget" in r for r in reasons), reasons
+    assert report.outcomes.get("processed", 0) + report.outcomes["delayed"] == len(stream), report.outcomes
+    assert await reader.read_to_end(settings.topics.dlq) == []
+    assert len(delayed) == report.outcomes["delayed"]  # each waits in the worker's tiers, none lost
+    asked = sum(tokens for _, tokens in llm.calls)
+    assert share / 4 < asked <= 1.05 * (share + share / 60 * seconds), (asked, seconds)
