@@ -80,7 +80,9 @@ def replay(
     Reads each partition from the first event at or after --since up to --until (or the end offsets at start)
     and stops there. Events already processed by the current model and rules are skipped; events of forgotten
     subjects stay forgotten. Ctrl-C finishes the events in flight and commits; the same command resumes, with
-    any --processes. Exit code 0 when finished, 130 when interrupted, 1 when a replay process failed.
+    any --processes. Exit code 0 when finished, 130 when interrupted, 1 when a replay process failed. With a
+    model, calls stay within the group's budget (budget.*) and the replays' share of it (--budget); an event over
+    it goes to the worker's delay tiers, not counted as an attempt.
     """
     from ticket_enricher.consumers.flows.replay import check_group, default_group
     from ticket_enricher.core.errors import LiveGroup
