@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gc
 import socket
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
@@ -163,9 +162,7 @@ async def _budget(settings: Settings, stack: AsyncExitStack, *, replay: bool) ->
         return None
     ledger = open_ledger(settings)
     stack.push_async_callback(ledger.close)
-    budget = build_budget(settings, ledger, replay=replay, observer=metrics.BudgetMetrics())
-    await ledger.prune(time.time())
-    return budget
+    return build_budget(settings, ledger, replay=replay, observer=metrics.BudgetMetrics())
 
 
 @asynccontextmanager

@@ -257,12 +257,19 @@ class Budget:
         # accounts this member saw parked, until when: their fresh events are refused without a ledger round trip
         # (the ledger says the same until then); an account over its day files hundreds of them
         self._parked: dict[str, float] = {}
+        self._pruned_at = 0.0
 
     async def reserve(self, account: str, tokens: float, usd: float = 0.0) -> Reservation:
         keys = [self.keys.group, self.keys.account(account)] + ([self.keys.replay]
                                                                  if self.limits.replay_minute_tokens else [])
         now = self.clock()
         retry = _RETRYING.get()
+        if now - self._pruned_at > 3600:  # accounts' rows of past days go, once an hour per member
+            self._pruned_at = now
+            try:
+                await self.ledger.prune(now)
+            except Exception as error:  # noqa: BLE001 - only old counts stay a little longer
+                log.warning("budget: could not prune the ledger: %s", error)
         parked = self._parked.get(account, 0.0)
         if not retry and parked > now:
             self._refused("account_order")
