@@ -58,6 +58,7 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 T = TypeVar("T")
+_CREATING_WAIT_SECONDS = 30.0
 _FTS_CANDIDATES = 500
 _READ_BUSY_SECONDS = 1.0
 _SEMANTIC_CANDIDATES = 1000
@@ -87,6 +88,13 @@ class SqliteMemoryStore:
             self._db.execute(f"PRAGMA {pragma}")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         tables = self._db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'memories'").fetchone()[0]
+        waited = 0.0
+        while tables and version == 0 and waited < _CREATING_WAIT_SECONDS:
+            # another process (a member, a replay process) is creating this new file: its tables are there,
+            # its version is written right after them
+            time.sleep(0.05)
+            waited += 0.05
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if tables and version != SCHEMA_VERSION:
             if version not in MIGRATIONS:
                 raise MemoryConfigError(f"{path} holds memory schema v{version}; this version needs "

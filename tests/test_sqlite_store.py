@@ -139,3 +139,25 @@ async def test_a_v3_file_is_migrated_in_place(tmp_path: Path) -> None:
     assert db.execute("PRAGMA user_version").fetchone()[0] == 4
     assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'stats'").fetchone()[0] == 0
     db.close()
+
+
+async def test_a_new_file_another_process_is_creating_is_waited_for_not_refused(tmp_path: Path) -> None:
+    """Two replay processes (or members) opening one fresh file: the second sees the tables before their version
+    (written right after them) and waits for it instead of calling the file an old schema."""
+    import threading
+
+    from ticket_enricher.memory.sqlite_sql import SCHEMA, SCHEMA_VERSION
+
+    path = tmp_path / "new.db"
+    creating = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    creating.executescript(SCHEMA)  # the tables, not yet the version: the other process's moment between the two
+    assert creating.execute("PRAGMA user_version").fetchone()[0] == 0
+    later = threading.Timer(0.3, lambda: creating.execute(f"PRAGMA user_version={SCHEMA_VERSION}"))
+    later.start()
+    store = SqliteMemoryStore(path)
+    try:
+        assert await store.count() == 0
+    finally:
+        later.join()
+        creating.close()
+        await store.close()
