@@ -280,3 +280,28 @@ async def test_the_estimate_learns_a_server_that_counts_more_tokens_from_its_fir
     assert inner.log[:2] == ["start a0", "end a0"]  # one call alone until the server's count was known
     await asyncio.gather(*(model.respond(request(f"b{i}")) for i in range(5)))
     assert inner.most_in_flight > 1  # then calls run at once again
+
+
+async def test_status_shows_the_day_the_minute_and_the_top_accounts() -> None:
+    from rich.console import Console
+
+    from ticket_enricher.cli.status import show_budget
+    from ticket_enricher.core.budget import standing
+
+    clock = Clock()
+    ledger = LocalLedger()
+    limits = Limits(minute_tokens=6_000, day_tokens=100_000, account_day_tokens=1_000)
+    member = Budget(ledger, "g", limits, clock=clock)
+    for account, tokens in [("big", 900), ("small", 100), ("big", 100)]:
+        held = await member.reserve(account, tokens)
+        await member.settle(held, tokens)
+    with pytest.raises(OverBudget):
+        await member.reserve("big", 500)  # over its day: parked till midnight
+    now = await standing(ledger, "g", limits, clock.now)
+    assert now.day_tokens == 1_100 and now.minute_left == pytest.approx(6_000 - 1_100)
+    assert [a for a, *_ in now.accounts] == ["big", "small"] and now.accounts[0][3] > clock.now
+    console = Console(record=True, width=100)
+    show_budget(console, now)
+    text = console.export_text()
+    assert "today 1,100 of 100,000 tokens" in text and "4,900 of 6,000 tokens left" in text
+    assert "big" in text and "1,000" in text
