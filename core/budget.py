@@ -273,7 +273,9 @@ class Budget:
         parked = self._parked.get(account, 0.0)
         if not retry and parked > now:
             self._refused("account_order")
-            raise OverBudget("account_order", parked - now + 0.001, account)
+            wait = parked - now + 0.001
+            self._parked[account] = max(parked, now + self.due_after(wait))  # the next one comes due after it
+            raise OverBudget("account_order", wait, account)
         decision = await self.ledger.transact(keys, lambda rows: decide(
             rows, self.keys, self.limits, account=account, tokens=tokens, usd=usd, now=now, retrying=retry,
             due_after=self.due_after))

@@ -305,3 +305,17 @@ async def test_status_shows_the_day_the_minute_and_the_top_accounts() -> None:
     text = console.export_text()
     assert "today 1,100 of 100,000 tokens" in text and "4,900 of 6,000 tokens left" in text
     assert "big" in text and "1,000" in text
+
+
+async def test_fresh_events_of_a_parked_account_come_due_one_after_another() -> None:
+    clock = Clock()
+    tiers = lambda wait: max(5.0, wait) if wait <= 5 else max(30.0, wait)  # noqa: E731 - tiers of 5 s and 30 s
+    member = budget(LocalLedger(), clock, tiers, minute_tokens=600)
+    await member.reserve("a", 600)
+    dues = []
+    for step in (0.0, 1.0, 24.5):  # event 1 waits 6 s (the 30 s tier); 2 and 3 arrive behind it
+        clock.now += step
+        with pytest.raises(OverBudget) as refused:
+            await member.reserve("a", 60)
+        dues.append(clock.now + tiers(refused.value.retry_after or 0.0))
+    assert dues == sorted(dues) and len(set(dues)) == 3, dues
