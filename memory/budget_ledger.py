@@ -25,9 +25,9 @@ import asyncpg
 
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.core.budget import BudgetLedger, Row, utc_day
-from ticket_enricher.core.errors import TransientError
 from ticket_enricher.memory.dsn import redact
 from ticket_enricher.memory.postgres_pool import create_pool, is_driver_error, translate
+from ticket_enricher.memory.sqlite import run_locked
 
 T = TypeVar("T")
 log = logging.getLogger("ticket_enricher.budget")
@@ -88,15 +88,7 @@ class SqliteLedger:
         self._lock = threading.Lock()
 
     def _locked(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
-            try:
-                return fn(self._db)
-            except BaseException as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
-                    raise TransientError(f"budget ledger busy: {exc}") from exc
-                raise
+        return run_locked(self._db, self._lock, fn, "budget ledger")
 
     async def transact(self, keys: list[str], change: Callable[[dict[str, Row]], T]) -> T:
         def run(db: sqlite3.Connection) -> T:

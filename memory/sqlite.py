@@ -66,6 +66,20 @@ _DF_TTL_SECONDS = 600.0
 _DF_CACHE_SIZE = 100_000
 
 
+def run_locked(db: sqlite3.Connection, lock: threading.Lock, fn: Callable[[sqlite3.Connection], T], what: str) -> T:
+    """`fn(db)` under `lock` (one writer per connection): what it left open is rolled back when it raises, and a
+    file locked or busy past the busy timeout (another process writing) is a `TransientError`."""
+    with lock:
+        try:
+            return fn(db)
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+                raise TransientError(f"{what} busy: {exc}") from exc
+            raise
+
+
 class SqliteMemoryStore:
     """`MemoryStore` over a local SQLite file; see `memory.store` for the semantics."""
 
@@ -130,18 +144,7 @@ class SqliteMemoryStore:
             raise
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        def locked() -> T:
-            with self._lock:
-                try:
-                    return fn(self._db)
-                except BaseException as exc:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
-                        raise TransientError(f"memory database busy: {exc}") from exc
-                    raise
-
-        return await asyncio.to_thread(locked)
+        return await asyncio.to_thread(run_locked, self._db, self._lock, fn, "memory database")
 
     async def _vectors(self, texts: list[str]) -> list[bytes] | None:
         if self.embedder is None:
