@@ -43,13 +43,8 @@ def build_budget(settings: Settings, ledger: BudgetLedger, *, replay: bool = Fal
     if not limits.any:
         return None
     route = settings.routes().tickets
-
-    def due_after(wait: float) -> float:
-        wait = min(wait, route.max_wait_seconds)
-        return max(float(route.tier_for(wait).seconds), wait)
-
-    return Budget(ledger, settings.budget.name or settings.kafka.group_id, limits, due_after=due_after,
-                  observe=observer)
+    return Budget(ledger, settings.budget.name or settings.kafka.group_id, limits,
+                  due_after=lambda wait: route.delay_for(wait)[1], observe=observer)
 
 
 def build_model(settings: Settings, observer: ModelObserver | None = None,

@@ -46,6 +46,14 @@ class Route:
         """The smallest tier at least as long as the wait (the largest when none is)."""
         return next((t for t in self.tiers if t.seconds >= wait_seconds), self.tiers[-1])
 
+    def delay_for(self, wait_seconds: float) -> tuple[Tier, float]:
+        """Where a record that must wait `wait_seconds` goes, and after how long it is due: the wait cut to
+        `max_wait_seconds`, in the smallest tier at least that long, due after the tier's delay or the wait,
+        whichever is longer (`consumers.flows.policy` sends it; `core.budget` parks its account that long)."""
+        wait = min(wait_seconds, self.max_wait_seconds)
+        tier = self.tier_for(wait)
+        return tier, max(float(tier.seconds), wait)
+
     def longest_wait_seconds(self, tier: Tier) -> float:
         """How long a record may rightly wait in `tier`: its delay, or up to `max_wait_seconds` in the largest."""
         return max(float(tier.seconds), self.max_wait_seconds) if tier == self.tiers[-1] else float(tier.seconds)

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -234,6 +235,10 @@ class Keys:
     def account(self, account: str) -> str:
         return f"account:{self.name}:{account}"
 
+    def of_call(self, account: str, replay: bool) -> list[str]:
+        """The rows one call reserves from and settles with."""
+        return [self.group, self.account(account)] + ([self.replay] if replay else [])
+
 
 class Budget:
     """One member's handle on the shared budget (`LimitedModel` reserves and settles every paid call)."""
@@ -243,10 +248,8 @@ class Budget:
                  clock: Callable[[], float] | None = None,
                  observe: BudgetObserver | None = None) -> None:
         """`due_after(wait)`: when an event refused for `wait` seconds will come back (the delay tier the policy
-        picks), so that its account stays parked until then; `observe(scope, tokens)`: told of spend and refusals
+        picks), so that its account stays parked until then; `observe`: told of spend, refusals and what is left
         (the metrics)."""
-        import time
-
         self.ledger = ledger
         self.keys = Keys(name)
         self.limits = limits
@@ -260,8 +263,7 @@ class Budget:
         self._pruned_at = 0.0
 
     async def reserve(self, account: str, tokens: float, usd: float = 0.0) -> Reservation:
-        keys = [self.keys.group, self.keys.account(account)] + ([self.keys.replay]
-                                                                 if self.limits.replay_minute_tokens else [])
+        keys = self.keys.of_call(account, bool(self.limits.replay_minute_tokens))
         now = self.clock()
         retry = _RETRYING.get()
         if now - self._pruned_at > 3600:  # accounts' rows of past days go, once an hour per member
@@ -298,8 +300,7 @@ class Budget:
 
     async def settle(self, reservation: Reservation, tokens: float, usd: float = 0.0) -> None:
         await self.ledger.transact(
-            [self.keys.group, self.keys.account(reservation.account)] + ([self.keys.replay]
-                                                                          if reservation.replay else []),
+            self.keys.of_call(reservation.account, reservation.replay),
             lambda rows: settle(rows, self.keys, self.limits, reservation, tokens, usd))
         if self.observe is not None:
             self.observe.spent(tokens, usd)
@@ -312,11 +313,6 @@ class Budget:
         self._warned.add(key)
         log.warning("budget: %s of %s passed %.0f%% of its day's budget", scope.replace("_", " "), subject,
                     self.limits.warn_fraction * 100)
-
-
-def replay_limits(limits: Limits, tokens_per_minute: float) -> Limits:
-    """The limits of a replay: the group's, and a bucket of its own of `tokens_per_minute`."""
-    return replace(limits, replay_minute_tokens=tokens_per_minute)
 
 
 class Estimator:

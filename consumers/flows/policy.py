@@ -63,9 +63,8 @@ def decide(
             return Decision("dead_letter", "max_attempts", attempt)
         server_wait = error.retry_after if isinstance(error, RateLimited) else None
         wait = server_wait if server_wait is not None else backoff_seconds(attempt, retry, rng)
+        tier, delay = route.delay_for(wait)
         wait = min(wait, route.max_wait_seconds)
-        tier = route.tier_for(wait)
-        delay = max(float(tier.seconds), wait)
         return Decision("delay", type(error).__name__, attempt, tier.topic, now_ms + int(delay * 1000), wait)
     if isinstance(error, PermanentFailure):
         return Decision("dead_letter", error.reason, attempt)
