@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, JsonValue
 
 from ticket_enricher.core.events import TicketEvent
@@ -34,6 +36,8 @@ class TagRecord(BaseModel):
     evidence_memory_ids: list[str]
     event_id: str
     set_at: datetime
+    stage: Literal["rules", "model"] = "rules"  # which stage decided it; the rules never clear a model's tag
+    confidence: float | None = None  # the rules' calibrated confidence in setting it (None: a model set it)
 
 
 class AccountTags(BaseModel):

@@ -19,6 +19,7 @@ from ticket_enricher.cli.evaluation import (
     PlannerRun,
     errors,
     excerpts,
+    first_texts,
     load_events,
     load_labels,
     run_flow,
@@ -38,8 +39,11 @@ def evaluate(
     labels: Annotated[Path, typer.Option(help="Tab-separated labels: account_id and one 0/1 column per tag "
                                               "(other columns are ignored).", exists=True, dir_okay=False,
                                          show_default=False)],
-    split: Annotated[str, typer.Option(help="Which accounts to score: all, tune (sha256(account_id) mod 3 != 0) "
-                                            "or holdout (== 0).")] = "all",
+    split: Annotated[str, typer.Option(help="Which accounts to score: all, tune (sha256(key) mod 3 != 0) or "
+                                            "holdout (== 0); the key is set by --split-by.")] = "all",
+    split_by: Annotated[str, typer.Option(help="The split's key: account (the account id) or text (the account's "
+                                               "first ticket body: for sets that label one text under several "
+                                               "account ids, such as one corpus labelled per tag).")] = "account",
     baseline: Annotated[list[str] | None, typer.Option(
         "--baseline", help="Also score a reference planner in the same run: keywords (ten words per tag) or "
                            "rules-v1 (the rules model before it read real customer language). Repeatable.",
@@ -66,6 +70,8 @@ def evaluate(
     """
     if split not in ("all", "tune", "holdout"):
         raise typer.BadParameter("--split is all, tune or holdout")
+    if split_by not in ("account", "text"):
+        raise typer.BadParameter("--split-by is account or text")
     chosen = list(dict.fromkeys(baseline or []))
     bad = [b for b in chosen if b not in ("keywords", "rules-v1")]
     if bad:
@@ -77,7 +83,8 @@ def evaluate(
     except EvalInputError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    accounts = sorted(a for a in labelled.accounts if split == "all" or split_of(a) == split)
+    keys = first_texts(lines) if split_by == "text" else {}
+    accounts = sorted(a for a in labelled.accounts if split == "all" or split_of(keys.get(a, a)) == split)
     wanted = set(accounts)
     lines = [line for line in lines if line.account_id in wanted]
     runs = asyncio.run(_run_all(settings, lines, chosen, memory is not None, concurrency, as_json))

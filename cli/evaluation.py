@@ -38,9 +38,11 @@ Split = Literal["tune", "holdout"]
 TRANSIENT_WAIT_SECONDS = 2.0  # the longest eval waits before trying a transient failure again (429s: the server's)
 
 
-def split_of(account_id: str) -> Split:
-    """`holdout` when sha256(account_id) mod 3 == 0, else `tune`. Never change it: figures depend on it."""
-    digest = int.from_bytes(hashlib.sha256(account_id.encode("utf-8")).digest(), "big")
+def split_of(key: str) -> Split:
+    """`holdout` when sha256(key) mod 3 == 0, else `tune`; the key is the account id, or the text of the account's
+    first ticket (`--split-by text`: sets that label one text under several account ids). Never change it: figures
+    depend on it."""
+    digest = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest(), "big")
     return "holdout" if digest % 3 == 0 else "tune"
 
 
@@ -320,6 +322,18 @@ def errors(run: PlannerRun, labels: Labels, accounts: Sequence[str], texts: dict
                 reason = f"signals noted: {', '.join(seen) or 'none'}" if seen is not None else "not set"
             out.append(Error(account_id=account, tag=tag, kind="false_alarm" if got else "miss", reason=reason,
                              excerpt=texts.get(account, "")[:160]))
+    return out
+
+
+def first_texts(lines: list[Line]) -> dict[str, str]:
+    """Each account's first ticket body, as written (the key of `--split-by text`)."""
+    out: dict[str, str] = {}
+    for line in lines:
+        if line.account_id not in out:
+            try:
+                out[line.account_id] = str(json.loads(line.value)["ticket"]["body"])
+            except (json.JSONDecodeError, KeyError, TypeError):
+                out[line.account_id] = ""
     return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -39,6 +39,14 @@ class RunOptions:
 LIVE = RunOptions()
 
 
+class TagJudgment(BaseModel):
+    """The rules' decision on one tag for one event, and how sure they are of it."""
+
+    action: Literal["set", "clear", "keep", "leave"]  # set/clear: changed now; keep: stays set; leave: stays unset
+    confidence: float  # calibrated: the share of such decisions that were right on labelled data
+    grade: str  # the kind of evidence the confidence was calibrated for (`agents.rules.confidence`)
+
+
 class Outcome(BaseModel):
     """What judging one event did, built from the effects (never from a model's say-so)."""
 
@@ -55,6 +63,8 @@ class Outcome(BaseModel):
     tool_calls: int = 0
     model_seconds: list[float] = Field(default_factory=list)  # each model call's duration, for the histogram
     cost_usd: float | None = None  # of `usage`, by `model.prices`; None without a price or a model
+    judgments: dict[str, TagJudgment] = Field(default_factory=dict)  # per tag, when the rules judged the event
+    escalated: bool = False  # a cascade sent the event to the model after the rules
 
     @property
     def by_model(self) -> bool:
