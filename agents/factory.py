@@ -11,6 +11,7 @@ from ticket_enricher.agents.models import Model
 from ticket_enricher.agents.models.limited import LimitedModel, ModelObserver
 from ticket_enricher.agents.planners import Planner
 from ticket_enricher.agents.planners.agent import INSTRUCTIONS, AgentPlanner, instructions_for
+from ticket_enricher.agents.planners.cascade import CascadePlanner
 from ticket_enricher.agents.planners.rules import RulesPlanner
 from ticket_enricher.agents.rules.model import RULES_VERSION, RulesModel
 from ticket_enricher.config.settings import Settings
@@ -96,17 +97,32 @@ def planner_fingerprint(settings: Settings, name: str) -> str:
     return f"{name}#{hashlib.sha256(material.encode()).hexdigest()[:12]}"
 
 
+def cascade_fingerprint(settings: Settings, rules: str, model: str) -> str:
+    """Names what judged an event in a cascade: the rules' and the model's fingerprints, `cascade.threshold` and
+    `cascade.sample` (a change of any of them changes which events the model sees)."""
+    material = json.dumps({"rules": planner_fingerprint(settings, rules), "model": planner_fingerprint(settings, model),
+                           "cascade": settings.cascade.model_dump()}, sort_keys=True)
+    return f"cascade({rules}→{model})#{hashlib.sha256(material.encode()).hexdigest()[:12]}"
+
+
 def build_planner(settings: Settings, store: MemoryStore, model: Model | None = None,
                   rules: RulesModel | None = None) -> Planner:
-    """The agent planner on `model` (the one the lifespan built and closes), else the rules planner on `rules`
-    (the configured rules model by default), which holds no connection."""
+    """The agent planner on `model` (the one the lifespan built and closes), or with `model.mode = "cascade"` the
+    rules first and the agent where they are unsure (`agents.planners.cascade`); without a model the rules planner
+    on `rules` (the configured rules model by default), which holds no connection."""
     if model is not None:
         vocabulary = {name: tag.description for name, tag in settings.tags.items()}
         m = settings.model
         parameters = json.dumps({"max_output_tokens": m.max_output_tokens, "temperature": m.temperature})
-        return AgentPlanner(model, store, settings.agent, vocabulary, planner_fingerprint(settings, model.name),
-                            instructions_for(settings.tags), parameters=parameters, price=m.prices.get(model.name),
-                            keep_turns_days=m.turn_record_days or None)
+        agent = AgentPlanner(model, store, settings.agent, vocabulary, planner_fingerprint(settings, model.name),
+                             instructions_for(settings.tags), parameters=parameters, price=m.prices.get(model.name),
+                             keep_turns_days=m.turn_record_days or None)
+        if m.mode != "cascade":
+            return agent
+        rules = rules or rules_model(settings)
+        first = RulesPlanner(rules, store, cascade_fingerprint(settings, rules.name, model.name))
+        return CascadePlanner(first, agent, threshold=settings.cascade.threshold, sample=settings.cascade.sample,
+                              concurrency=settings.worker.max_in_flight)
     if settings.model.name:
         raise ValueError("pass the model the lifespan built: an OpenAI-compatible model holds connections")
     rules = rules or rules_model(settings)

@@ -279,7 +279,7 @@ class AccountTools:
             if change.tag not in tags:
                 tags[change.tag] = TagRecord(
                     reason=change.reason, evidence_memory_ids=change.evidence_memory_ids,
-                    event_id=self.event.event_id, set_at=self.event.occurred_at,
+                    event_id=self.event.event_id, set_at=self.event.occurred_at, stage="model", confidence=None,
                 )
                 added.append(change.tag)
                 self.effects.evidence.append(f"+{change.tag}: {change.reason}")

@@ -231,6 +231,7 @@ class ModelSettings(BaseModel):
     breaker_max_probe_seconds: float = Field(gt=0)
     turn_record_days: float = Field(ge=0)
     prices: dict[str, Price]
+    mode: Literal["agent", "cascade"]  # with a name: the model judges every event, or only where the rules are unsure
 
     def tokens_param(self, base_url: str | None) -> str:
         """`max_completion_tokens` for OpenAI's own API (its newer models refuse `max_tokens`), `max_tokens` for
@@ -238,6 +239,13 @@ class ModelSettings(BaseModel):
         if self.output_tokens_param != "auto":
             return self.output_tokens_param
         return "max_completion_tokens" if not base_url or "api.openai.com" in base_url else "max_tokens"
+
+
+class CascadeSettings(BaseModel):
+    """`model.mode = "cascade"`: which events the rules hand to the model (`agents.planners.cascade`)."""
+
+    threshold: float = Field(ge=0, le=1)  # escalate an event when a tag's rules confidence is below it
+    sample: float = Field(ge=0, le=1)  # the share of the other events also sent, chosen by sha256(event_id)
 
 
 class BudgetSettings(BaseModel):
@@ -278,6 +286,7 @@ class Settings(BaseSettings):
     ops: OpsSettings
     agent: AgentSettings
     model: ModelSettings
+    cascade: CascadeSettings
     budget: BudgetSettings
     acls: AclSettings
     tags: dict[str, TagSettings]
@@ -313,6 +322,9 @@ class Settings(BaseSettings):
         self._routes = _build_routes(self)  # raises on two roles sharing a topic, an illegal derived name, ...
         if self.retry.sign_provenance and not (self.provenance_key and self.provenance_key.get_secret_value()):
             raise ValueError("retry.sign_provenance is on but TICKET_ENRICHER_PROVENANCE_KEY is not set")
+        if self.model.mode == "cascade" and not self.model.name:
+            raise ValueError('model.mode is "cascade" but model.name is empty: name the model the rules escalate '
+                             'unsure events to (or set model.mode = "agent" for the rules alone)')
         return self
 
     @field_validator("tags")
