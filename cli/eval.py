@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -12,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ticket_enricher.cli.cascade_report import CascadeRow, calibration, cascade_rows
 from ticket_enricher.cli.common import ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from ticket_enricher.cli.evaluation import (
     Labels,
@@ -53,6 +55,11 @@ def evaluate(
                                             min=0)] = 100,
     concurrency: Annotated[int, typer.Option(help="Accounts processed at once (each account's events in order); "
                                                   "raise it for a remote model.", min=1)] = 1,
+    threshold: Annotated[list[float] | None, typer.Option(
+        "--threshold", help="A cascade threshold to measure (0 to 1): which events the rules are unsure of (any "
+                            "tag's confidence below it) and which of their errors the model would see. "
+                            "Repeatable; default: cascade.threshold.", min=0.0, max=1.0,
+        show_default=False)] = None,
     config: ConfigOpt = None,
     memory: MemoryOpt = None,
     model: ModelOpt = None,
@@ -64,6 +71,10 @@ def evaluate(
     from OPENAI_API_KEY, endpoint from OPENAI_BASE_URL). A customer counts as positive for a tag when the tag is
     set on the account after its events. Rate-limited or transient model errors are waited out and retried as
     the worker's delay tiers would (retry.max_attempts); events that still fail are listed and the exit code is 1.
+
+    The rules report how sure they are of each tag's decision: per threshold (--threshold) the share of events
+    a cascade (model.mode = "cascade") would send to the model and the share of the errors on accounts it would
+    reach, and how the confidence of each account's final decision on a tag compares with how often it is right.
 
     Example: ticket-enricher eval --events events.jsonl --labels labels.tsv --split holdout
     --baseline keywords --baseline rules-v1
@@ -89,10 +100,12 @@ def evaluate(
     lines = [line for line in lines if line.account_id in wanted]
     runs = asyncio.run(_run_all(settings, lines, chosen, memory is not None, concurrency, as_json))
     texts = excerpts(lines)
+    cascade = Cascade(list(dict.fromkeys(threshold or [settings.cascade.threshold])), settings.cascade.sample)
     if as_json:
-        typer.echo(json.dumps(report(runs, labelled, accounts, texts, split, len(lines), max_errors), indent=2))
+        typer.echo(json.dumps(report(runs, labelled, accounts, texts, split, len(lines), max_errors, cascade),
+                              indent=2))
     else:
-        _print(Console(), runs, labelled, accounts, texts, split, len(lines), max_errors)
+        _print(Console(), runs, labelled, accounts, texts, split, len(lines), max_errors, cascade)
     if any(r.failures for r in runs):
         raise typer.Exit(1)
 
@@ -119,7 +132,7 @@ async def _run_all(settings: Settings, lines: list[Line], baselines: list[str], 
         finally:
             if store is not None:
                 await store.close()
-        rules = settings.model_copy(update={"model": settings.model.model_copy(update={"name": ""})})
+        rules = settings.model_copy(update={"model": settings.model.model_copy(update={"name": "", "mode": "agent"})})
         for name in baselines:
             if name == "rules-v1":
                 v1 = RulesV1Model(settings.tags, window_days=settings.agent.history_window_days,
@@ -130,17 +143,36 @@ async def _run_all(settings: Settings, lines: list[Line], baselines: list[str], 
     return runs
 
 
+@dataclass(frozen=True)
+class Cascade:
+    """What the cascade report measures: these thresholds, with the configured sample."""
+
+    thresholds: list[float]
+    sample: float
+
+    def rows(self, run: PlannerRun, labels: Labels, accounts: list[str]) -> list[CascadeRow]:
+        """Per threshold, what a cascade on this run's rules would send to the model (none without judgments)."""
+        if not run.judgments:
+            return []
+        found = errors(run, labels, accounts, {})
+        return cascade_rows(run.judgments, [e.account_id for e in found], self.thresholds, self.sample)
+
+
 def report(runs: list[PlannerRun], labels: Labels, accounts: list[str], texts: dict[str, str], split: str,
-           events: int, max_errors: int) -> dict[str, object]:
+           events: int, max_errors: int, cascade: Cascade) -> dict[str, object]:
     """The machine-readable result (`--json`)."""
     return {
         "split": split, "accounts": len(accounts), "events": events, "tags": list(labels.tags),
+        "cascade_sample": cascade.sample,
         "planners": [{
             "name": run.name, "planner": run.planner, "seconds": round(run.seconds, 3),
-            "per_1000_events": run.per_thousand(),
+            "per_1000_events": run.per_thousand(), "escalated": len(run.escalated),
             "scores": {t: s.model_dump() for t, s in score(run, labels, accounts).items()},
             "failures": [f.model_dump() for f in run.failures],
             "errors": [e.model_dump() for e in errors(run, labels, accounts, texts)[:max_errors]],
+            "cascade": [r.model_dump() for r in cascade.rows(run, labels, accounts)],
+            "calibration": {tag: [b.model_dump() for b in bins] for tag, bins in
+                            calibration(run.judgments, labels.accounts, labels.tags, accounts).items()},
         } for run in runs],
     }
 
@@ -150,7 +182,7 @@ def _fmt(value: float | None) -> str:
 
 
 def _print(console: Console, runs: list[PlannerRun], labels: Labels, accounts: list[str], texts: dict[str, str],
-           split: str, events: int, max_errors: int) -> None:
+           split: str, events: int, max_errors: int, cascade: Cascade) -> None:
     console.print(f"split [bold]{split}[/]: {len(accounts)} labelled accounts, {events} events; "
                   f"scored tags: {', '.join(labels.tags)}")
     table = Table(title="judgment per tag")
@@ -166,6 +198,8 @@ def _print(console: Console, runs: list[PlannerRun], labels: Labels, accounts: l
     console.print(table)
     for run in runs:
         console.print(f"{run.name} ({run.planner}): {events} events in {run.seconds:.1f}s"
+                      + (f", {len(run.escalated)} escalated to the model"
+                         if run.escalated or run.name.startswith("cascade(") else "")
                       + (f", [red]{len(run.failures)} failed[/]" if run.failures else ""))
         if (k := run.per_thousand()) is not None:
             cost = f"${k['cost_usd']:.4f}" if k["cost_usd"] is not None else "no price in model.prices"
@@ -174,6 +208,7 @@ def _print(console: Console, runs: list[PlannerRun], labels: Labels, accounts: l
                           f"tokens, {cost}")
         for failure in run.failures:
             console.print(f"  [red]failed[/] line {failure.line}: {failure.reason}")
+    _print_cascade(console, runs, labels, accounts, cascade)
     for run in runs:
         found = errors(run, labels, accounts, texts)
         if not found or not max_errors:
@@ -187,3 +222,29 @@ def _print(console: Console, runs: list[PlannerRun], labels: Labels, accounts: l
         console.print(listing)
         if len(found) > max_errors:
             console.print(f"  … {len(found) - max_errors} more (--max-errors)")
+
+
+def _print_cascade(console: Console, runs: list[PlannerRun], labels: Labels, accounts: list[str],
+                   cascade: Cascade) -> None:
+    """The cascade and calibration tables, for the planners whose outcomes carried the rules' judgments."""
+    judged = [run for run in runs if run.judgments]
+    if not judged:
+        return
+    table = Table(title=f"cascade: what the model would see (sample {cascade.sample:g})")
+    for name in ("planner", "threshold", "escalated", "of events", "errors", "captured", "of errors"):
+        table.add_column(name, justify="left" if name == "planner" else "right")
+    for run in judged:
+        for row in cascade.rows(run, labels, accounts):
+            table.add_row(run.name, f"{row.threshold:g}", f"{row.escalated}/{row.events}",
+                          _fmt(row.escalation_rate), str(row.errors), str(row.captured), _fmt(row.error_capture))
+    console.print(table)
+    bins = Table(title="calibration: confidence of each account's final decision on a tag vs how often it is right")
+    for name in ("tag", "planner", "confidence", "n", "mean confidence", "accuracy"):
+        bins.add_column(name, justify="left" if name in ("tag", "planner") else "right")
+    for run in judged:
+        for tag, rows in calibration(run.judgments, labels.accounts, labels.tags, accounts).items():
+            for b in rows:
+                bins.add_row(tag, run.name, f"[{b.low:g}, {b.high:g}{']' if b.high == 1 else ')'}", str(b.n),
+                             f"{b.mean_confidence:.3f}", f"{b.accuracy:.3f}")
+            bins.add_section()
+    console.print(bins)

@@ -29,9 +29,11 @@ from ticket_enricher.core.errors import EvalInputError, ModelUnavailable
 
 if TYPE_CHECKING:
     from ticket_enricher.agents.models import Model, Usage
+    from ticket_enricher.agents.planners import Outcome, Pace, Planner, TagJudgment
     from ticket_enricher.agents.rules.model import RulesModel
     from ticket_enricher.config.settings import Settings
     from ticket_enricher.consumers.lifespan import Deps
+    from ticket_enricher.core.events import TicketEvent
     from ticket_enricher.memory.store import MemoryStore
 
 Split = Literal["tune", "holdout"]
@@ -118,6 +120,9 @@ class PlannerRun:
     events: int = 0
     usage: Usage | None = None  # the model calls paid for (None: no model)
     cost_usd: float | None = None  # by `model.prices` (None: no model, or no price for it)
+    # per account, per event in the order judged: the rules' judgment of each tag (`Outcome.judgments`)
+    judgments: dict[str, dict[str, dict[str, TagJudgment]]] = field(default_factory=dict)
+    escalated: set[str] = field(default_factory=set)  # events a cascade sent to the model
 
     def per_thousand(self) -> dict[str, float | None] | None:
         """Model calls, tokens and cost per 1,000 events; None without a model."""
@@ -148,6 +153,25 @@ class CollectingPublisher:
                         ) -> None:
         for topic, value, key, headers in messages:
             await self.send(topic, value=value, key=key, headers=headers)
+
+
+class Recorder:
+    """The planner port around the run's planner: what it judges is passed through, and each processed event's
+    judgments and escalation are kept in the run (the last outcome of an event that was retried)."""
+
+    def __init__(self, planner: Planner, run: PlannerRun) -> None:
+        self.planner, self.run = planner, run
+        self.whole_batches, self.fingerprint, self.name = planner.whole_batches, planner.fingerprint, planner.name
+        self.judged, self.release = planner.judged, planner.release
+
+    async def judge(self, events: Sequence[TicketEvent], pace: Pace | None = None) -> list[Outcome | Exception]:
+        results = await self.planner.judge(events, pace)
+        for event, result in zip(events, results, strict=True):
+            if not isinstance(result, Exception):
+                self.run.judgments.setdefault(event.account_id, {})[event.event_id] = result.judgments
+                if result.escalated:
+                    self.run.escalated.add(event.event_id)
+        return results
 
 
 Progress = Callable[[int], None]
@@ -189,6 +213,7 @@ async def _run(deps: Deps, publisher: CollectingPublisher, lines: list[Line], ow
     routes = deps.routes
     flow = deps.ticket_flow()  # the worker's own flow and enrichment service, on an in-memory publisher
     run = PlannerRun(name=deps.enrichment.planner.name, planner=deps.enrichment.fingerprint, events=len(lines))
+    deps.enrichment.planner = Recorder(deps.enrichment.planner, run)  # the flow's outcomes, judgments included
     by_account: dict[str, list[Line]] = {}
     for line in lines:
         by_account.setdefault(line.account_id, []).append(line)
