@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-
 from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue

@@ -70,6 +70,7 @@ _LEAVING_MASK = signal_mask(_LEAVING)
 _FAILURE_MASK = signal_mask(signals.FAILURE)
 _SERIOUS_MASK = signal_mask(signals.FAILURE - signals.ONE_OFF)
 _PERSISTENT_MASK = signal_mask(_PERSISTENT)
+_MOOD_MASK = signal_mask(_MOODS)
 _HEATED_MASK = signal_mask({"hostility", "anger"})  # anger twice counts as hostility
 
 
@@ -149,6 +150,8 @@ def below_risk(seen: int) -> bool:
     """An upper bound on `_risk`'s score from the union of the signals, and no leave statement among them."""
     if seen & _LEAVING_MASK:
         return False
+    if not seen & _MOOD_MASK:
+        return True  # a score counts only with a mood
     bound = (1 if seen & _FAILURE_MASK and seen & (_SERIOUS_MASK | _PERSISTENT_MASK) else 0)
     bound += 3 if seen & _HEATED_MASK else 1 if seen & _BIT["frustration"] else 0
     bound += (1 if seen & _PERSISTENT_MASK else 0) + (1 if seen & _BIT["escalation_refund"] else 0)
@@ -174,7 +177,8 @@ def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: boo
     thanked = bool(window) and "satisfied" in window[-1].signals
     resolved = len(closes) == 2 if leave else thanked
     score, parts, scored = _risk(window)
-    if score >= RISK_SCORE and scored[-1].occurred_at >= recent_from and not thanked:
+    if score >= RISK_SCORE and scored[-1].occurred_at >= recent_from and not thanked and \
+            not _MOODS.isdisjoint(parts):  # "together with strong frustration": no mood, no risk
         wanted = set(parts) | signals.FAILURE | {"repeat_contact", "unresolved"}
         reason = f"score {score} ({', '.join(parts)}): {_quotes(scored, wanted)}"
         return TagDecision(True, False, reason[:300], [n.memory_id for n in scored][-10:])

@@ -37,6 +37,11 @@ MONEY = forms("charge", "overcharge", "surcharge", "bill", "invoice", "pay", "pr
     "dollars", "bucks", "euros", "quid", "penalty", "penalties", "reimbursement", "compensation", "chargeback",
     "cashback", "rebate", "$", "\u00a3", "\u20ac",
 }
+# what shows on a statement (a charge the customer did not make is disputed however it is named), and cash
+# handed out by a machine
+ENTRIES = {"payment", "payments", "charge", "charges", "transaction", "transactions", "withdrawal", "withdrawals",
+           "withdrawl", "debit", "debits", "purchase", "purchases", "deduction", "deductions", "fee", "fees"}
+AT_MACHINE = {"atm", "atms", "machine", "cash", "withdrawal", "withdrawl", "withdrew", "withdrawn"}
 # money sought back: a word that asks for it by itself
 SEEK = forms("refund", "reimburse", "compensate") | {"reimbursement", "reimbursements", "compensation",
                                                      "chargeback", "chargebacks", "reversal"}
@@ -112,7 +117,8 @@ TRIP = {"flight", "flights", "train", "trains", "bus", "buses", "coach", "plane"
         "trip", "trips", "journey", "journeys", "departure", "arrival", "boarding", "gate", "tarmac", "layover",
         "ride", "rides", "pickup", "taxi", "cab", "driver", "route", "platform", "connecting", "transfer",
         "cruise", "airport", "station", "booking", "reservation",
-        "tube", "metro", "subway", "underground", "connection", "connections"}
+        "tube", "metro", "subway", "underground", "connection", "connections", "runway", "terminal", "aircraft",
+        "pilot", "schedule"}
 TRIP_BAD = forms("delay", "cancel", "strand", "divert", "ground", "overbook", "oversell", "bump", "reroute",
                  "terminate", "strike") | {
     "late", "stuck", "cancellation", "cancellations", "cancelation", "canceled", "oversold", "stranded",
@@ -138,9 +144,11 @@ GONE = forms("lose", "delete", "wipe", "erase", "disappear", "corrupt", "vanish"
 # --- leaving ----------------------------------------------------------------------------------------------
 # ending the relationship: a verb of ending with what the customer holds ("close my account")
 END = forms("cancel", "close", "terminate", "end", "quit", "drop", "leave", "discontinue", "delete",
-            "deactivate", "stop", "unsubscribe", "uninstall", "ditch", "dump", "port") | {"quitting"}
-HELD = {"account", "accounts", "acct", "sub", "subs", "subscription", "subscriptions", "membership", "memberships",
-        "service", "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line", "lines",
+            "deactivate", "stop", "unsubscribe", "uninstall", "ditch", "dump", "port", "remove", "shut", "disable",
+            "inactivate", "erase") | {"quitting", "shutting"}
+HELD = {"account", "accounts", "acct", "profile", "sub", "subs", "subscription", "subscriptions", "membership",
+        "memberships", "service", "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line",
+        "lines",
         "internet", "cable", "prime", "number", "app", "business", "custom", "agreement", "broadband", "phone",
         "insurance", "everything", "all", "tv", "wifi", "mobile", "cellular", "package", "bundle", "sky",
         "netflix", "spotify"}
@@ -165,7 +173,8 @@ RIVAL = {"another", "different", "other", "others", "competitor", "competitors",
          "rivals", "elsewhere", "somewhere"}
 PROVIDER = {"provider", "providers", "carrier", "carriers", "company", "companies", "bank", "banks", "airline",
             "airlines", "isp", "network", "networks", "brand", "brands", "supplier", "suppliers", "vendor",
-            "vendors", "service", "services", "platform", "store", "stores", "shop", "retailer", "insurer"}
+            "vendors", "service", "services", "platform", "store", "stores", "shop", "retailer", "insurer",
+            "operator", "operators", "telco", "telcos"}
 # legal threats (a mention is not a threat: the sentence must say who will act)
 LAW = {"lawyer", "lawyers", "attorney", "attorneys", "solicitor", "solicitors", "lawsuit", "lawsuits", "sue",
        "suing", "sued", "court", "courts", "legal", "litigation", "bbb", "fcc", "ftc", "cfpb", "ombudsman",

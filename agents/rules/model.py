@@ -34,7 +34,7 @@ _CATEGORY_OF = {
 }
 
 
-RULES_VERSION = 4  # raise when the rules below judge differently: a replay then re-evaluates every event
+RULES_VERSION = 5  # raise when the rules below judge differently: a replay then re-evaluates every event
 
 
 class RulesModel:

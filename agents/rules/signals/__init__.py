@@ -32,7 +32,6 @@ from ticket_enricher.agents.rules.signals.failures import (
     lockout,
     outage,
     security,
-    trip_disrupted,
 )
 from ticket_enricher.agents.rules.signals.leaving import escalation_cancel, escalation_legal, escalation_switch
 from ticket_enricher.agents.rules.signals.money import billing_error, escalation_refund
@@ -50,6 +49,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     SEEK,
     SERVICE,
     T_CANCEL,
+    T_ENTRY,
     T_LOCK,
     T_OUTAGE,
     T_REPEAT,
@@ -62,6 +62,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     Detector,
     Reading,
 )
+from ticket_enricher.agents.rules.signals.trips import trip_disrupted
 
 Signal = Literal[
     "outage", "lockout", "trip_disrupted", "delivery_failure", "data_loss", "billing_error", "security",
@@ -97,7 +98,7 @@ def detect(raw: str) -> dict[Signal, str]:
 _NEEDS: tuple[tuple[Signal, int, bool], ...] = (
     ("escalation_cancel", T_CANCEL, True), ("escalation_switch", T_SWITCH, True),
     ("escalation_legal", LAW, False), ("escalation_refund", SEEK | MONEY, False),
-    ("billing_error", MONEY, False), ("security", T_SECURITY, False),
+    ("billing_error", MONEY | T_ENTRY, False), ("security", T_SECURITY, False),
     ("lockout", ACCOUNT | CANNOT | NOBODY | T_LOCK, False),
     ("outage", DOWN | WORKS | CANNOT | SERVICE | T_OUTAGE, False), ("trip_disrupted", TRIP, False),
     ("delivery_failure", GOODS, False), ("data_loss", DATA, False), ("repeat_contact", T_REPEAT, False),

@@ -6,13 +6,11 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from ticket_enricher.agents.rules.language import SENTENCE_END
-from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
 from ticket_enricher.agents.rules.signals.reading import (
     _BE,
     _CLASS_GET,
     _CREDENTIALS,
     _EMPTY,
-    _ME,
     _NOT_DOWN_AFTER,
     _QUANTITY,
     _SECURITY_ALONE,
@@ -33,11 +31,8 @@ from ticket_enricher.agents.rules.signals.reading import (
     NOBODY,
     SERVICE,
     T_LOCK,
-    T_OTHER,
     T_OUTAGE,
     T_SECURITY,
-    TRIP,
-    TRIP_BAD,
     WORKS,
     Reading,
 )
@@ -228,66 +223,70 @@ def lockout(r: Reading) -> int:
             j = r.near(i, BLOCKED, 5, 8)
             if j >= 0 and not r.negated(j) and not r.negated(i):
                 x = words[j]
-                if x in ("incorrect", "invalid", "expired", "block") and words[i] not in _CREDENTIALS:
+                if x in ("incorrect", "invalid", "expired", "block") and (words[i] not in _CREDENTIALS or
+                                                                          abs(j - i) > 2):
                     continue  # "incorrect information on my account" is a dispute; "password incorrect" a lockout
-                if x in ("hold", "limit", "limits", "flag", "flags", "ban") and r.word(j - 1) not in (
-                        "on", "a", "placed", "put"):
+                placed = r.word(j - 1) in ("placed", "put")
+                if x in ("hold", "holding", "flag", "flags", "ban") and not (placed or r.word(j - 1) in ("on", "a")) \
+                        or x in ("limit", "limits", "limited") and not placed:
                     continue
-                if x == "pending" and words[i] not in ("funds", "money", "payment", "payments", "transaction",
-                                                       "balance", "card"):
-                    continue
+                if x in ("pending", "expired") or _asked_to_block(r, j):
+                    continue  # a payment pending is slow, a card expired is due; "please freeze my card" is asked
                 return i
+        if words[i] in _CARDS and (k := _card_unusable(r, i)) >= 0:
+            return k
+        if w in ("blocked", "unblocked") and r.word(i - 1) in ("am", "got", "get", "been", "being", "was", "i'm",
+                                                                 "im", "were", "is") and not r.negated(i, 2):
+            return i  # "I logged in wrong and am blocked", "how do I get unblocked?"
     return -1
 
 
-_COMES = frozenset({"bus", "train", "taxi", "cab", "driver", "ride", "coach", "shuttle", "pickup", "uber", "car"})
-_RUNNING = frozenset({"trains", "buses", "flights", "trams", "ferries", "planes", "coaches", "tubes"})
+_WORK = frozenset({"work", "working", "works", "worked", "function", "functioning", "functional"})
+_RATHER = frozenset({"rather", "want", "places", "where", "prefer", "instead", "without"})
+_CARDS = frozenset({"card", "cards", "pin", "password", "login", "account"})
+_REQUEST = frozenset({"please", "pls", "to", "can", "could", "would", "how", "want", "need", "should", "i'd", "you",
+                      "must", "let"})
 
 
-def trip_disrupted(r: Reading) -> int:
-    """A trip delayed, cancelled or stuck: "flight delayed", "train cancelled", "stuck on the tarmac", "ride
-    cancelled on me"; not one the customer cancelled ("I cancelled the ride")."""
-    if not r.mask & TRIP:
-        return -1
+def _asked_to_block(r: Reading, j: int) -> bool:
+    """The customer asks for the block: "please freeze my card", "I need to block my card", "can you lock it"."""
+    w, words = r.words[j], r.words
+    if w.endswith(("ed", "en")) or w in ("froze", "held"):  # "can my card be frozen?"
+        return r.word(j - 1) == "be" and not _REQUEST.isdisjoint(words[max(0, j - 6):j])
+    return not (_REQUEST | {"or", "a", "how"}).isdisjoint(words[max(0, j - 3):j])
+
+
+def _card_unusable(r: Reading, i: int) -> int:
+    """A card, PIN or login that does not work: "my card isn't working", "why won't my virtual card work", "I
+    can't use my card", "my card is broken", "my PIN is blocked, how do I unblock it", "entered the wrong PIN
+    too many times"."""
     words = r.words
-    for i, _, _ in r.hits if r.mask & T_OTHER else ():
-        w = words[i]
-        if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in ("the", "a", "your"):
-            return i  # not boarded: "they didn't board us", "wouldn't let us board"
-    if "moving" in words:
-        i = words.index("moving")
-        if r.negated(i, 2) and r.in_sentence(i, L_TRIP):
-            return i  # "sat on this train for an hour not moving"
-    for i, m, _ in r.hits:
-        if words[i] == "no" and r.word(i + 1) in _RUNNING:
-            return i  # "no trains into Preston for a few hours", "no buses tonight"
-        if m & TRIP and words[i] in _COMES:
-            for j in range(i + 1, min(r.n, i + 5)):
-                if words[j] in ("showed", "show", "turned", "came", "come", "arrived", "arrive") and (
-                        r.word(j - 1) in ("never", "yet") or r.negated(j, 2)):
-                    return i  # "the bus never showed up", "my driver didn't turn up"
-    if not r.mask & TRIP_BAD:
-        return -1
-    for i, m, s in r.hits:
-        if not m & TRIP_BAD or not r.smask[s] & TRIP:
-            continue
-        w = words[i]
-        if r.negated(i) or r.near(i, TRIP, 8, 8) < 0:
-            continue
-        if r.word(i - 1) == "be" and r.word(i - 2 - (r.word(i - 2) in ("my", "the", "it", "flight", "train"))) in (
-                "will", "might", "could", "would", "may") or "will" in words[max(0, i - 5):i] and "?" in words[i:]:
-            continue  # a question about what may happen: "will my flight be delayed?"
-        if w.startswith("cancel") or w in ("miss", "missed", "missing"):
-            before = {words[j] for j in range(max(0, i - 3), i)}
-            if before & {"i", "we", "i've", "we've", "i'd", "we'd", "to", "i'll", "we'll", "please", "me",
-                         "can", "could", "should", "want", "how"}:
-                continue
-        if w == "late" and r.word(i + 1) in ("night", "notice", "fee", "fees", "payment", "checkout"):
-            continue
-        j = r.near(i, TRIP, 8, 8)
-        lo, hi = r.span(s)
-        if words[j].endswith("s") and not any(words[k] in _ME for k in range(lo, hi)):
-            continue  # "flights have been cancelled": news, not the customer's trip
+    lo, hi = r.span(r.sentence_of(i))
+    card = words[i] in ("card", "cards")
+    for j in range(i + 1, min(hi, i + 7)):
+        x = words[j]
+        if x in _WORK and (r.negated(j, 3) or r.word(j - 1) in ("stopped", "stop")):
+            return i  # "my card isn't working", "my card stopped working", "it has not worked"
+        if x in ("broken", "broke", "useless", "dead", "unusable", "blocked", "unblocked", "unblocking") or \
+                x in ("accept", "accepting", "going") and r.negated(j, 3) and card:
+            return i  # "my card is broken", "my virtual card is just not going through"
+        if x in ("work", "working", "function") and not {"get", "make", "getting"}.isdisjoint(words[max(lo, i - 4):i]):
+            return i  # "how do I get my card to work?": it does not
+    for j in range(max(lo, i - 4), i):
+        x = words[j]
+        if x in ("use", "make") and r.negated(j, 3) and card and r.word(i - 1) in ("my", "virtual", "physical") \
+                and _RATHER.isdisjoint(words[lo:hi]):
+            return i  # "I can't use my card", "I can't make purchases with my virtual card"
+        if x.startswith(("unblock", "unlock")):
+            return i  # "how can I unblock my PIN?"
+        if x in ("won't", "wont", "can't", "cant") and not {"work", "accept"}.isdisjoint(words[i + 1:i + 3]):
+            return i  # "why won't my card work", "why won't the machine accept my card"
+        if x in ("problem", "problems", "issue", "issues", "wrong") and r.word(j + 1) == "with" and card:
+            return i  # "I am having problems with my physical card", "what's wrong with my card"
+    if words[i] == "pin" and any(x in ("tries", "attempts", "times") for x in words[i + 1:min(hi, i + 6)]) and \
+            not {"wrong", "many", "all", "incorrect", "exceed", "exceeded", "used", "no"}.isdisjoint(words[lo:hi]):
+        return i  # "entered the wrong PIN too many times", "used all of my PIN tries"
+    if words[i] == "pin" and r.word(i - 1) in ("wrong", "incorrect") and r.word(i + 1) in ("too", "three", "3"):
         return i
     return -1
 

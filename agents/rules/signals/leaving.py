@@ -12,6 +12,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     END,
     HELD,
     LAW,
+    MONEY,
     NEVER_AGAIN,
     NUMBER,
     ONE_OFF_,
@@ -51,7 +52,7 @@ _NOT_THE_CUSTOMER = frozenset({"you", "they", "you've", "they've", "you'd", "was
                                "she", "it", "it's", "driver", "not", "didn't", "u", "ya", "y'all", "is", "being"})
 # what a verb of ending ends when the customer leaves, per verb ("port my number", "delete the app")
 _ENDS_WITH = {"number": ("port",), "app": ("delet", "uninstall", "remov"), "phone": ("cancel",),
-              "everything": ("cancel", "clos", "terminat"), "all": ("cancel", "clos", "terminat")}
+              "everything": ("cancel", "clos", "terminat", "shut"), "all": ("cancel", "clos", "terminat", "shut")}
 _FIRST_FUTURE = frozenset({"i'm", "im", "we're", "am", "are", "will", "i'll", "we'll", "gonna", "shall"})
 _UNTIL = frozenset({"", "now", "today", "tomorrow", "asap", "soon", "at", "by", "on", "in", "next", "this",
                     "effective", "from", "when", "if", "unless", "once", "after", "first", "immediately"})
@@ -60,9 +61,11 @@ _UNTIL = frozenset({"", "now", "today", "tomorrow", "asap", "soon", "at", "by", 
 _INTENT = frozenset({"want", "wanted", "wanna", "need", "needed", "trying", "tried", "try", "going", "gonna", "have",
                      "had", "time", "ready", "about", "will", "like", "wish", "plan", "planning", "decided", "please",
                      "how", "can", "could", "would", "should", "must", "asked", "asking", "request", "requested",
-                     "able", "thinking", "considering", "just"}) | _ME
+                     "able", "thinking", "considering", "just", "process", "procedure", "steps", "way", "help"}) | _ME
+# a request that the company end it for the customer: "can you delete my account", "I need you to close it"
+_ASK = frozenset({"can", "could", "would", "will", "please", "pls", "need", "want", "like", "i'd", "must", "should"})
 _BASE_END = frozenset({"cancel", "close", "terminate", "end", "delete", "deactivate", "stop", "unsubscribe",
-                       "uninstall", "discontinue", "drop", "port", "quit"})
+                       "uninstall", "discontinue", "drop", "port", "quit", "remove", "shut", "disable", "erase"})
 
 
 _MAILINGS = frozenset({"email", "emails", "e-mails", "newsletter", "newsletters", "texts", "messages", "marketing",
@@ -82,7 +85,17 @@ def _own_act(r: Reading, i: int) -> bool:
         if w in _INTENT:
             return True
     opens = i == 0 or words[i - 1] in SENTENCE_END or words[i - 1].startswith("@")
+    if words[i] in _BASE_END and r.word(i - 1) in CLAUSE_END:
+        return True  # "This company is bad, delete my account now"
     return opens and (words[i] in _BASE_END or words[i].endswith("ing"))  # "Cancel my account", "Deleting the app"
+
+
+def _asked(r: Reading, i: int) -> bool:
+    """ "you" before the verb at `i` is asked to act for the customer: "can you close my account", "I need you to
+    delete it", "please could you cancel"."""
+    k = i - 1 if r.word(i - 1) in ("you", "u") else i - 2 if r.word(i - 2) in ("you", "u") and r.word(i - 1) in (
+        "to", "please", "pls", "just", "kindly") else -1
+    return k > 0 and r.word(k - 1) in _ASK
 
 
 def escalation_cancel(r: Reading) -> int:
@@ -102,9 +115,12 @@ def escalation_cancel(r: Reading) -> int:
             continue
         w = words[i]
         nxt = r.word(i + 1)
+        if (w == "longer" and r.word(i - 1) == "no" or w in ("not", "don't", "dont") and r.word(i + 1) in (
+                "want", "need")) and (k := _unwanted(r, i)) >= 0:
+            return k  # "I no longer want this account", "I don't want my account anymore"
         if m & END:
             prev = {words[j] for j in range(max(0, i - 2), i)}
-            if prev & _NOT_THE_CUSTOMER or r.negated(i, 4):
+            if prev & _NOT_THE_CUSTOMER and not _asked(r, i) or r.negated(i, 4):
                 continue
             if w.startswith("unsubscrib") and not any(words[j] in _MAILINGS for j in range(i + 1, min(r.n, i + 5))):
                 return i  # "unsubscribing right now"; not "unsubscribe me from your emails"
@@ -128,6 +144,9 @@ def escalation_cancel(r: Reading) -> int:
                 if c & PROVIDER and w.startswith(("leav", "ditch", "dump", "quit")) and x not in (
                         "store", "stores", "shop", "retailer", "platform"):
                     return i
+            if w.startswith(("leav", "quit")) and not w.endswith("ed") and (
+                    nxt in CLAUSE_END or nxt in ("", "you", "u", "y'all") or w.startswith("quit") and nxt in _UNTIL):
+                return i  # "I want to leave", "I'm leaving you", "I want to quit now"
             # "I'm cancelling", "we will be leaving at the end of the month"
             if (nxt in CLAUSE_END or nxt in _UNTIL) and (prev & _FIRST_FUTURE or r.word(i - 1) in CLAUSE_END) and \
                     w.startswith(("cancel", "quit")) and not w.endswith("ed"):
@@ -135,6 +154,14 @@ def escalation_cancel(r: Reading) -> int:
         elif w == "never":
             if _never_again(r, i):
                 return i
+        elif w == "stay":
+            if r.word(i - 1) in ("to", "i") and any(x in ("why", "reason", "reasons") for x in words[max(0, i - 5):i]):
+                return i  # "why should I stay?", "give me one reason to stay"
+        elif w == "notice":
+            if nxt in ("period", "periods") and not r.negated(i):
+                return i  # asking for the notice period is asking how to leave
+        elif w == "get" and nxt == "out" and r.word(i + 2) == "of" and r.cls(r.next_content(i + 2, _EMPTY, 3)) & HELD:
+            return i  # "I want to get out of my contract"
         elif w in ("won't", "wont") or w == "not" and (r.word(i - 1) in ("will", "am", "i'm", "are", "we're")
                                                        or nxt in ("going", "gonna")) or w == "longer" and \
                 r.word(i - 1) == "no":
@@ -226,6 +253,15 @@ def escalation_cancel(r: Reading) -> int:
     return -1
 
 
+def _unwanted(r: Reading, i: int) -> int:
+    """After "no longer" or "don't": want or need (to keep, to have) what the customer holds: "no longer want to
+    keep this account"; not "don't want a new card" nor "no longer need the transfer"."""
+    j = r.next_content(i, frozenset({"want", "need", "to", "keep", "have", "use", "this", "my", "our", "the", "that",
+                                     "these", "any", "of"}), 6)
+    return i if j >= 0 and r.cls(j) & HELD and r.word(j) not in ("all", "everything", "app", "number", "phone") \
+        and r.word(j - 1) in ("this", "my", "our", "the", "that") else -1
+
+
 def _never_again(r: Reading, i: int) -> bool:
     """ "never again"; "never ... again" around a verb of using ("never flying with you again", not "hope it
     never happens again"); "never" with such a verb in -ing ("never flying with you"), or in the base form after
@@ -288,8 +324,15 @@ def escalation_switch(r: Reading) -> int:
                     return i
             if w.startswith("switch") and (r.cls(i + 1) & PROVIDER or words[i + 1:i + 2] == ["providers"]):
                 return i
+            if w in ("switch", "change") and (r.word(i + 1) in CLAUSE_END or r.word(i + 1) in (
+                    "", "now", "soon", "asap", "today", "then") or w == "switch" and r.word(i + 1) == "over") and \
+                    any(x in ("want", "wanna", "going", "gonna", "will", "i'll", "ready", "like", "need", "decided")
+                        for x in words[max(0, i - 4):i]):
+                return i  # "now I want to switch", "I'm going to switch soon"
         if w in ("new", "another", "different", "better", "other"):
             k = r.near(i, PROVIDER, 0, 4)  # "look around for new cable and internet provider"
+            if k >= 0 and r.cls(i - 1) & MONEY or r.word(i - 2) in ("money", "funds", "cash"):
+                continue  # "move money from another bank": the customer's money moves, not the customer
             if k >= 0 and any(words[j].startswith(("switch", "chang", "look", "find", "shop", "get", "try",
                                                    "consider", "search", "go", "leav", "mov"))
                               for j in range(max(0, i - 3), i) if words[j] not in ("for", "a", "an", "to")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END
 from ticket_enricher.agents.rules.signals.reading import (
     _CASH,
@@ -18,6 +19,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     NEG,
     SEEK,
     STRONG,
+    T_ENTRY,
     WEAK,
     Reading,
 )
@@ -58,9 +60,126 @@ _TAKEN = frozenset({"took", "taken", "stole", "withdrew", "withdrawn"})
 _TROUBLE = frozenset({"problem", "problems", "issue", "issues", "trouble", "complaint", "dispute"})
 
 
+_STRANGE = frozenset({"unrecognised", "unrecognized", "unfamiliar", "unknown", "unauthorised", "unauthorized",
+                      "suspicious", "strange", "weird", "odd", "unusual", "fraudulent", "mysterious", "random",
+                      "unexpected", "unidentified", "duplicate", "duplicated", "extra", "mystery"})
+_DISOWNED = frozenset({"recognise", "recognize", "remember", "make", "made", "authorize", "authorise",
+                       "authorized", "authorised", "do", "did", "done", "know", "create", "created", "initiate",
+                       "initiated", "approve", "approved", "request", "requested", "order", "ordered", "agree",
+                       "agreed", "perform", "performed", "recall"})
+_TIMES = frozenset({"twice", "double", "multiple", "several", "many", "two", "three", "again", "repeatedly"})
+_SHORT = frozenset({"less", "short", "shorted", "fewer", "wrong", "incorrect", "partial", "half"})
+_PASSIVE_MANY = frozenset({"charged", "billed", "debited", "deducted", "taken"})
+
+
+_STATES = frozenset({"pending", "declined", "rejected", "reverted", "processing", "blocked", "through", "work",
+                     "working", "accept", "accepted", "verify", "stuck"})
+_MISDIRECTED = frozenset({"account", "number", "person", "recipient", "address", "details", "pin", "card", "iban",
+                          "sort", "name", "beneficiary"})
+
+
+def _not_disputing(r: Reading, j: int, s: int) -> bool:
+    """The strong word at `j` disputes no charge: "why" in a question about a fee in general ("why do you charge
+    for transfers?", no "I" nor "me"); "what's wrong"; the customer's own slip ("I made a mistake", "the wrong
+    account number"); "still" or "again" about a payment's state ("still pending", "declined again")."""
+    x, lo, hi = r.words[j], *r.span(s)
+    sentence = r.words[lo:hi]
+    if x == "why":
+        return _FIRST.isdisjoint(sentence)
+    if x == "wrong":
+        return r.word(j - 1) in ("what's", "whats", "what", "something") or r.word(j + 1) in _MISDIRECTED
+    if x in ("mistake", "error"):
+        return r.word(j - 1) in ("a", "my") and r.word(j - 2) in ("made", "make", "my")
+    if x in ("still", "again", "why", "reject", "rejected", "rejecting", "refuse", "refused", "denied", "wrong") and \
+            not _STATES.isdisjoint(sentence):
+        return True  # a payment's state: "why is it still pending", "my card keeps getting rejected"
+    return _asks_price(r, s)
+
+
+_AUX = frozenset({"do", "does", "would", "will", "is", "are", "can", "could", "how", "what", "if", "should", "am",
+                  "whats", "what's", "any"})
+_BILLED = frozenset({"charged", "billed", "took", "taken", "deducted", "debited", "paid"})
+
+
+def _asks_price(r: Reading, s: int) -> bool:
+    """A question whether something costs (extra): "would I need to pay extra?", "is there an extra fee to
+    exchange currencies?", "how much extra will I be charged"; not "why was I charged twice?"."""
+    lo, hi = r.span(s)
+    words = r.words
+    first = next((j for j in range(lo, hi) if not words[j].startswith("@") and words[j] not in ("hi", "hello",
+                                                                                                 "hey", ",")), lo)
+    if r.word(first) not in _AUX:
+        return False
+    return not any(w in _BILLED and r.word(j - 1) not in ("be", "i", "get", "getting") for j, w in
+                   enumerate(words[lo:hi], lo))
+
+
+def _own_slip(r: Reading, s: int) -> bool:
+    """The customer's own mistake in sentence `s`: "sent it to the wrong account", "by mistake", "my mistake"."""
+    lo, hi = r.span(s)
+    words = r.words
+    return any(w == "wrong" and r.word(j + 1) in _MISDIRECTED or w == "mistake" and r.word(j - 1) in ("by", "my")
+               for j, w in enumerate(words[lo:hi], lo))
+
+
+_FIRST = frozenset({"i", "me", "my", "we", "us", "our", "i've", "ive", "i'm", "im", "i'd"})
+
+
+def _contested(r: Reading) -> int:
+    """An entry of the statement the customer disowns or finds repeated: "a payment I don't recognise", "an
+    unfamiliar direct debit", "a withdrawal that I did not make", "what is this charge?", "charged multiple times",
+    "the transaction shows up twice"; or cash short at the machine: "the ATM gave me less than I asked for"."""
+    if not r.mask & T_ENTRY:
+        return -1
+    words = r.words
+    for i, m, s in r.hits:
+        if not m & T_ENTRY:
+            continue
+        w = words[i]
+        lo, hi = r.span(s)
+        if w in L.ENTRIES:
+            before = words[max(lo, i - 3):i]
+            if not _STRANGE.isdisjoint(before) and not r.negated(i - 1, 3):
+                return i
+            if "this" in before and any(x in ("what", "what's", "whats") for x in words[max(lo, i - 5):i]):
+                return i  # "what is this charge?", "what is this $1 fee"
+            if "same" in before and any(x in ("two", "2", "double", "multiple") for x in words[max(lo, i - 5):i]):
+                return i  # "two of the same charges"
+            for j in range(max(lo, i - 5), i):
+                if words[j] in _DISOWNED and r.negated(j, 3) and words[j - 2:j - 1] != ["can"] and \
+                        not _FIRST.isdisjoint(words[max(lo, j - 4):j]):
+                    return i  # "I didn't make a payment that shows in my app"
+            for j in range(i + 1, min(hi, i + 12)):
+                x = words[j]
+                if x in _DISOWNED and r.negated(j, 3) and any(y in ("i", "we", "i've", "ive") for y in
+                                                               words[max(lo, j - 4):j]):
+                    return i  # "a payment that I didn't make", "a transaction I don't recognise"
+                if x in ("mine", "me") and r.negated(j, 2):
+                    return i  # "this charge is not mine"
+                if x == "times" and r.word(j - 1) in _TIMES or x in ("twice", "double"):
+                    return i  # "the transaction shows up many times"
+        elif w in _PASSIVE_MANY and r.word(i + 1) in _TIMES and r.word(i + 2) in ("times", "for", "") and \
+                not r.negated(i, 3):
+            return i  # "I was charged multiple times for one transaction"
+        if w in L.AT_MACHINE:
+            for j in range(lo, hi):
+                x = words[j]
+                if x in _SHORT and not r.negated(j, 2) and (x != "wrong" or r.word(j + 1) in (
+                        "amount", "sum", "cash", "money")):
+                    return i  # "the ATM gave me less than I requested", "gave me the wrong amount"
+                if x in ("amount", "much", "all", "match", "matches", "right", "correct") and r.negated(j, 4) \
+                        or x == "only" and r.word(j + 1) in ("received", "got", "gave", "came", "give", "get") \
+                        or x == "more" and "than" in words[j + 1:j + 4] and "asked" in words[lo:j]:
+                    return i  # "it didn't give me as much as I requested", "only received 10"
+    return -1
+
+
 def billing_error(r: Reading) -> int:
     """A money word with a word of dispute: strong anywhere in its sentence ("charged twice", "why was I
-    billed"), weak only close by ("charged more", "made me pay") and outside a routine question or thanks."""
+    billed"), weak only close by ("charged more", "made me pay") and outside a routine question or thanks; or an
+    entry of the statement the customer disowns (`_contested`)."""
+    if (i := _contested(r)) >= 0:
+        return i
     if not r.mask & MONEY or not r.mask & (STRONG | WEAK | NEG) and _TROUBLE.isdisjoint(r.words) and \
             _TAKEN.isdisjoint(r.words):
         return -1
@@ -82,18 +201,20 @@ def billing_error(r: Reading) -> int:
             return i  # "charged a late fee for no reason"
         if sm & STRONG:
             j = r.near(i, STRONG, 10, 10)
-            if j >= 0:
+            if j >= 0 and not _not_disputing(r, j, s):
                 x = words[j]
                 soft = x in ("still", "again", "never", "without", "why")
                 if not (soft and _routine(r, s)) and not (x == "why" and w.startswith("pay")):
                     return i
         if sm & WEAK:
             j = r.near(i, WEAK, 3, 3)
+            if j >= 0 and words[j] == "up" and r.word(j - 1).startswith("top"):
+                j = -1  # "top up", "topping up": putting money in
             if j >= 0 and not _routine(r, s) and not (words[j] == "back" and w not in _CASH) and not (
                     w in _PAYING and words[j] not in ("made", "make", "making", "force", "forced", "back")):
                 return i  # "charged more", "price went up", "made me pay"; not "late with my payment for more"
         if r.text.compound <= -0.5 and w not in ("pay", "payment", "payments", "paying", "credit") and \
-                not _routine(r, s):
+                not _routine(r, s) and not _own_slip(r, s):
             return i  # money in an angry message: "$50 for this garbage?"
         if w in _CASH and any(x in _TAKEN for x in words[max(0, i - 3):i]) \
                 and "from" in words[i + 1:i + 6] and not _routine(r, s):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
 from ticket_enricher.agents.rules import lexicons as L
@@ -15,12 +15,12 @@ _NAMES = ("MONEY", "SEEK", "STRONG", "WEAK", "ROUTINE", "BATTERY", "SERVICE", "D
           "HELD", "ONE_OFF", "NEVER_AGAIN", "SWITCH", "RIVAL", "PROVIDER", "LAW", "THREAT", "NUMBER", "ORDINAL",
           "CONTACTS", "STILL", "STILL_BAD", "ANSWER", "NOBODY", "UNRESOLVED", "CONDEMN", "DISTRESS", "MILD",
           "THANKS", "RESOLVED", "NEG", "ME", "STOP", "ADJUST", "T_CANCEL", "T_SWITCH", "T_REPEAT", "T_UNRESOLVED",
-          "T_SECURITY", "T_OTHER", "T_LOCK", "T_OUTAGE")
+          "T_SECURITY", "T_OTHER", "T_LOCK", "T_OUTAGE", "T_ENTRY")
 (MONEY, SEEK, STRONG, WEAK, ROUTINE, BATTERY, SERVICE, DEVICE, DOWN, WORKS, ACCESS, CANNOT, ACCOUNT, BLOCKED, TRIP,
  TRIP_BAD, GOODS, GOODS_BAD, ARRIVE, DATA, GONE, END, HELD, ONE_OFF_, NEVER_AGAIN, SWITCH, RIVAL, PROVIDER, LAW,
  THREAT, NUMBER, ORDINAL, CONTACTS, STILL, STILL_BAD, ANSWER, NOBODY, UNRESOLVED, CONDEMN, DISTRESS, MILD, THANKS,
  RESOLVED, NEG, ME, STOP, ADJUST, T_CANCEL, T_SWITCH, T_REPEAT, T_UNRESOLVED, T_SECURITY,
- T_OTHER, T_LOCK, T_OUTAGE) = (1 << i for i in range(len(_NAMES)))
+ T_OTHER, T_LOCK, T_OUTAGE, T_ENTRY) = (1 << i for i in range(len(_NAMES)))
 # classes that detectors only look up around a word they start from: a word with no other class is not kept
 # among a text's classed words (fewer to walk through: "to", "my", "a")
 _LOOKUP_ONLY = (ROUTINE | ARRIVE | HELD | ONE_OFF_ | NEVER_AGAIN | PROVIDER | THREAT | CONTACTS | STILL | STILL_BAD
@@ -46,7 +46,7 @@ for _bit, _words in (
                         "unsubscribing", "stop", "stopped", "stopping", "quit", "quitting", "worth", "waste",
                         "recommend", "regret", "regretting", "regrets", "mistake", "away", "avoid", "last", "give",
                         "giving", "gave", "nunca", "jamas", "jam\u00e1s", "jamais", "boycott", "boycotting",
-                        "boycotted"}),
+                        "boycotted", "stay", "notice", "get", "don't", "dont"}),
     (T_SWITCH, L.SWITCH | {"new", "another", "different", "better", "other", "considering", "thinking", "might",
                            "tempted", "planning", "ready", "time", "about", "wish", "should", "should've",
                            "shoulda", "shouldve", "competitor", "competitors", "instead"}),
@@ -58,7 +58,9 @@ for _bit, _words in (
                     "reject", "rejects", "entitled", "waste", "avail", "helpful"} | L.NOBODY | NEGATORS
      | L.UNRESOLVED),
     (T_OTHER, {"board", "boarded", "boarding", "shame"}),
-    (T_LOCK, {"locked", "logged", "lock", "locking", "logging", "kicked", "one"}),
+    (T_ENTRY, L.ENTRIES | L.AT_MACHINE | {"charged", "billed", "debited", "deducted", "taken"}),
+    (T_LOCK, {"locked", "logged", "lock", "locking", "logging", "kicked", "one", "blocked", "unblocked", "unblock",
+              "unblocking"}),
     (T_OUTAGE, {"no", "zero", "outage", "outages", "offline", "down", "trouble", "problems", "issues", "problem",
                 "issue", "difficulty", "difficulties"}),
 ):
@@ -167,6 +169,10 @@ class Reading:
 
     def cls(self, j: int) -> int:
         return _CLASS_GET(self.words[j], 0) if 0 <= j < self.n else 0
+
+    def sentence_of(self, i: int) -> int:
+        """The index of the sentence word `i` is in."""
+        return bisect_left(self.ends, i)
 
     def span(self, s: int) -> tuple[int, int]:
         """The word range of sentence `s`."""
