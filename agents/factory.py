@@ -13,6 +13,7 @@ from ticket_enricher.agents.planners import Planner
 from ticket_enricher.agents.planners.agent import INSTRUCTIONS, AgentPlanner, instructions_for
 from ticket_enricher.agents.planners.cascade import CascadePlanner
 from ticket_enricher.agents.planners.rules import RulesPlanner
+from ticket_enricher.agents.rules.confidence import load_calibration
 from ticket_enricher.agents.rules.model import RULES_VERSION, RulesModel
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.core.breaker import Breaker
@@ -81,7 +82,8 @@ def build_openai(settings: Settings, observe: Callable[[Mapping[str, str]], None
 
 def rules_model(settings: Settings) -> RulesModel:
     return RulesModel(settings.tags, window_days=settings.agent.history_window_days,
-                      search_top_k=settings.agent.search_top_k)
+                      search_top_k=settings.agent.search_top_k,
+                      calibration=load_calibration(settings.cascade.calibration))
 
 
 def planner_fingerprint(settings: Settings, name: str) -> str:
@@ -122,7 +124,7 @@ def build_planner(settings: Settings, store: MemoryStore, model: Model | None = 
         rules = rules or rules_model(settings)
         first = RulesPlanner(rules, store, cascade_fingerprint(settings, rules.name, model.name))
         return CascadePlanner(first, agent, threshold=settings.cascade.threshold, sample=settings.cascade.sample,
-                              concurrency=settings.worker.max_in_flight)
+                              per_tag=settings.cascade.thresholds, concurrency=settings.worker.max_in_flight)
     if settings.model.name:
         raise ValueError("pass the model the lifespan built: an OpenAI-compatible model holds connections")
     rules = rules or rules_model(settings)

@@ -46,14 +46,14 @@ class CalibrationBin(BaseModel):
 
 
 def cascade_rows(judgments: Judgments, error_accounts: Sequence[str], thresholds: Sequence[float],
-                 sample: float) -> list[CascadeRow]:
+                 sample: float, per_tag: Mapping[str, float] | None = None) -> list[CascadeRow]:
     """One row per threshold; `error_accounts` names the account of each error (one entry per error)."""
     rows = []
     events = sum(len(by_event) for by_event in judgments.values())
     for threshold in thresholds:
         reached = {account for account, by_event in judgments.items()
-                   if any(escalates(e, tags, threshold, sample) for e, tags in by_event.items())}
-        escalated = sum(escalates(e, tags, threshold, sample)
+                   if any(escalates(e, tags, threshold, sample, per_tag) for e, tags in by_event.items())}
+        escalated = sum(escalates(e, tags, threshold, sample, per_tag)
                         for by_event in judgments.values() for e, tags in by_event.items())
         captured = sum(account in reached for account in error_accounts)
         rows.append(CascadeRow(threshold=threshold, events=events, escalated=escalated,
@@ -61,6 +61,18 @@ def cascade_rows(judgments: Judgments, error_accounts: Sequence[str], thresholds
                                captured=captured,
                                error_capture=captured / len(error_accounts) if error_accounts else None))
     return rows
+
+
+def tag_rows(judgments: Judgments, error_accounts: Mapping[str, Sequence[str]],
+             thresholds: Sequence[float]) -> dict[str, list[CascadeRow]]:
+    """Per scored tag and threshold: the events whose confidence in that tag alone is below it, and that tag's
+    errors on the accounts they reach (what `cascade.thresholds` would set per tag; no sample)."""
+    out = {}
+    for tag, accounts_of_errors in error_accounts.items():
+        only = {a: {e: {tag: tags[tag]} if tag in tags else {} for e, tags in by_event.items()}
+                for a, by_event in judgments.items()}
+        out[tag] = cascade_rows(only, accounts_of_errors, thresholds, 0.0)
+    return out
 
 
 def final_judgments(judgments: Judgments, tag: str) -> dict[str, TagJudgment]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ticket_enricher.cli.cascade_report import CascadeRow, calibration, cascade_rows
+from ticket_enricher.cli.cascade_report import CascadeRow, calibration, cascade_rows, tag_rows
 from ticket_enricher.cli.common import ConfigOpt, MemoryOpt, ModelOpt, settings_from
 from ticket_enricher.cli.evaluation import (
     Labels,
@@ -100,7 +100,8 @@ def evaluate(
     lines = [line for line in lines if line.account_id in wanted]
     runs = asyncio.run(_run_all(settings, lines, chosen, memory is not None, concurrency, as_json))
     texts = excerpts(lines)
-    cascade = Cascade(list(dict.fromkeys(threshold or [settings.cascade.threshold])), settings.cascade.sample)
+    cascade = Cascade(list(dict.fromkeys(threshold or [settings.cascade.threshold])), settings.cascade.sample,
+                      settings.cascade.thresholds)
     if as_json:
         typer.echo(json.dumps(report(runs, labelled, accounts, texts, split, len(lines), max_errors, cascade),
                               indent=2))
@@ -149,13 +150,22 @@ class Cascade:
 
     thresholds: list[float]
     sample: float
+    per_tag: dict[str, float] = field(default_factory=dict)
 
     def rows(self, run: PlannerRun, labels: Labels, accounts: list[str]) -> list[CascadeRow]:
         """Per threshold, what a cascade on this run's rules would send to the model (none without judgments)."""
         if not run.judgments:
             return []
         found = errors(run, labels, accounts, {})
-        return cascade_rows(run.judgments, [e.account_id for e in found], self.thresholds, self.sample)
+        return cascade_rows(run.judgments, [e.account_id for e in found], self.thresholds, self.sample, self.per_tag)
+
+    def by_tag(self, run: PlannerRun, labels: Labels, accounts: list[str]) -> dict[str, list[CascadeRow]]:
+        """Per scored tag, the same on that tag's confidence and errors alone."""
+        if not run.judgments:
+            return {}
+        found = errors(run, labels, accounts, {})
+        return tag_rows(run.judgments, {t: [e.account_id for e in found if e.tag == t] for t in labels.tags},
+                        self.thresholds)
 
 
 def report(runs: list[PlannerRun], labels: Labels, accounts: list[str], texts: dict[str, str], split: str,
@@ -171,6 +181,8 @@ def report(runs: list[PlannerRun], labels: Labels, accounts: list[str], texts: d
             "failures": [f.model_dump() for f in run.failures],
             "errors": [e.model_dump() for e in errors(run, labels, accounts, texts)[:max_errors]],
             "cascade": [r.model_dump() for r in cascade.rows(run, labels, accounts)],
+            "cascade_by_tag": {t: [r.model_dump() for r in rows]
+                               for t, rows in cascade.by_tag(run, labels, accounts).items()},
             "calibration": {tag: [b.model_dump() for b in bins] for tag, bins in
                             calibration(run.judgments, labels.accounts, labels.tags, accounts).items()},
         } for run in runs],
@@ -238,6 +250,16 @@ def _print_cascade(console: Console, runs: list[PlannerRun], labels: Labels, acc
             table.add_row(run.name, f"{row.threshold:g}", f"{row.escalated}/{row.events}",
                           _fmt(row.escalation_rate), str(row.errors), str(row.captured), _fmt(row.error_capture))
     console.print(table)
+    per_tag = Table(title="per tag: events unsure of that tag alone, and that tag's errors they reach")
+    for name in ("tag", "planner", "threshold", "escalated", "of events", "errors", "captured", "of errors"):
+        per_tag.add_column(name, justify="left" if name in ("tag", "planner") else "right")
+    for run in judged:
+        for tag, own in cascade.by_tag(run, labels, accounts).items():
+            for row in own:
+                per_tag.add_row(tag, run.name, f"{row.threshold:g}", f"{row.escalated}/{row.events}",
+                                _fmt(row.escalation_rate), str(row.errors), str(row.captured),
+                                _fmt(row.error_capture))
+    console.print(per_tag)
     bins = Table(title="calibration: confidence of each account's final decision on a tag vs how often it is right")
     for name in ("tag", "planner", "confidence", "n", "mean confidence", "accuracy"):
         bins.add_column(name, justify="left" if name in ("tag", "planner") else "right")

@@ -11,6 +11,7 @@ from ticket_enricher.cli import (
     accounts,
     acls,
     broker,
+    calibrate,
     demo,
     dlq,
     model_server,
@@ -47,6 +48,7 @@ app.command("export")(privacy.export)
 app.command("status")(status.status)
 app.command("acls")(acls.acls)
 app.command("eval")(eval_cmd.evaluate)
+app.command("calibrate")(calibrate.calibrate)
 
 
 @topics_app.command("create")

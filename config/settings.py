@@ -246,6 +246,8 @@ class CascadeSettings(BaseModel):
 
     threshold: float = Field(ge=0, le=1)  # escalate an event when a tag's rules confidence is below it
     sample: float = Field(ge=0, le=1)  # the share of the other events also sent, chosen by sha256(event_id)
+    thresholds: dict[str, float]  # per tag, instead of `threshold` (a tag whose errors cost more asks sooner)
+    calibration: str  # a table from `ticket-enricher calibrate` for the rules' confidences; empty: the shipped one
 
 
 class BudgetSettings(BaseModel):

@@ -15,9 +15,6 @@ from ticket_enricher.cli.eval import Cascade, report
 from ticket_enricher.cli.evaluation import Labels, PlannerRun
 from ticket_enricher.testing.openai_server import FakeOpenAI, diligent
 
-NEEDS_JUDGMENTS = pytest.mark.xfail(strict=True, reason="until the rules planner fills Outcome.judgments "
-                                                        "(the rules side of issue 24)")
-
 
 def j(action: str, confidence: float) -> TagJudgment:
     return TagJudgment.model_validate({"action": action, "confidence": confidence, "grade": "hand"})
@@ -50,7 +47,6 @@ def test_a_threshold_outside_0_to_1_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
-@NEEDS_JUDGMENTS
 def test_the_rules_confidence_is_measured_per_threshold_and_calibrated_per_tag(tmp_path: Path) -> None:
     events, labels = write_fixture(tmp_path)
     result = run_eval("--events", str(events), "--labels", str(labels), "--json", "--baseline", "keywords",
@@ -85,7 +81,7 @@ def cascade_eval(tmp_path: Path, fake_openai: FakeOpenAI, threshold: float, samp
     events, labels = write_fixture(tmp_path)
     config = tmp_path / "cascade.toml"
     config.write_text(f'[model]\nmode = "cascade"\n[cascade]\nthreshold = {threshold}\nsample = {sample}\n'
-                      "[retry]\nlimiter = false\n")
+                      f"[cascade.thresholds]\noutage_affected = {threshold}\n[retry]\nlimiter = false\n")
     env = {"OPENAI_BASE_URL": fake_openai.url + "/v1", "OPENAI_API_KEY": "test-not-secret"}
     result = run_eval("--events", str(events), "--labels", str(labels), "--json", "--model", "fake-model",
                       "--config", str(config), env=env)
@@ -102,7 +98,6 @@ def test_a_cascade_whose_rules_are_sure_pays_no_model_call(tmp_path: Path, fake_
     assert planner["per_1000_events"]["model_calls"] == 0
 
 
-@NEEDS_JUDGMENTS
 def test_a_cascade_sending_every_event_scores_the_models_tags_and_costs_its_calls(
         tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     planner = cascade_eval(tmp_path, fake_openai, threshold=0.0, sample=1.0)

@@ -45,6 +45,7 @@ class TagJudgment(BaseModel):
     action: Literal["set", "clear", "keep", "leave"]  # set/clear: changed now; keep: stays set; leave: stays unset
     confidence: float  # calibrated: the share of such decisions that were right on labelled data
     grade: str  # the kind of evidence the confidence was calibrated for (`agents.rules.confidence`)
+    calibrated: bool = True  # labelled data of this tag was seen; a cascade escalates on calibrated tags only
 
 
 class Outcome(BaseModel):

@@ -52,14 +52,17 @@ def sampled(event_id: str, share: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
-def unsure(judgments: Mapping[str, TagJudgment], threshold: float) -> bool:
-    """Some tag's decision has a confidence below `threshold` (False when the rules judged no tag)."""
-    return any(j.confidence < threshold for j in judgments.values())
+def unsure(judgments: Mapping[str, TagJudgment], threshold: float, per_tag: Mapping[str, float] | None = None) -> bool:
+    """Some tag's decision has a confidence below its threshold (`per_tag`, else `threshold`; False when the rules
+    judged no tag); tags the calibration has no labelled data of do not count (their confidence is borrowed)."""
+    limits = per_tag or {}
+    return any(j.confidence < limits.get(tag, threshold) for tag, j in judgments.items() if j.calibrated)
 
 
-def escalates(event_id: str, judgments: Mapping[str, TagJudgment], threshold: float, sample: float) -> bool:
+def escalates(event_id: str, judgments: Mapping[str, TagJudgment], threshold: float, sample: float,
+              per_tag: Mapping[str, float] | None = None) -> bool:
     """Whether the cascade sends the event to the model: the rules judged it, and are unsure or it is sampled."""
-    return bool(judgments) and (unsure(judgments, threshold) or sampled(event_id, sample))
+    return bool(judgments) and (unsure(judgments, threshold, per_tag) or sampled(event_id, sample))
 
 
 def merged(rules: Outcome, model: Outcome) -> Outcome:
@@ -80,13 +83,14 @@ class CascadePlanner:
     whole_batches = True
 
     def __init__(self, rules: RulesPlanner, agent: AgentPlanner, *, threshold: float, sample: float,
-                 concurrency: int = 8) -> None:
+                 per_tag: Mapping[str, float] | None = None, concurrency: int = 8) -> None:
         """`rules` must carry the cascade's fingerprint (its notes mark events the cascade finished), `agent` the
         model's own; `concurrency`: accounts whose escalated events are with the model at once."""
         self.rules = rules
         self.agent = agent
         self.threshold = threshold
         self.sample = sample
+        self.per_tag = dict(per_tag or {})
         self.concurrency = concurrency
         self.fingerprint = rules.fingerprint
 
@@ -102,7 +106,7 @@ class CascadePlanner:
         by_account: dict[str, list[int]] = {}
         for i, (event, result) in enumerate(zip(events, results, strict=True)):
             if isinstance(result, Outcome) and escalates(event.event_id, result.judgments, self.threshold,
-                                                         self.sample):
+                                                         self.sample, self.per_tag):
                 by_account.setdefault(event.account_id, []).append(i)
         if not by_account:
             return results

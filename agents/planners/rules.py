@@ -18,9 +18,10 @@ from datetime import datetime
 from pydantic import JsonValue
 
 from ticket_enricher.agents.notes import TagRecord, new_note, planner_mark
-from ticket_enricher.agents.planners import Outcome, Pace
+from ticket_enricher.agents.planners import Outcome, Pace, TagJudgment
 from ticket_enricher.agents.planners.state import AccountCache, AccountState
 from ticket_enricher.agents.planners.writes import Writes
+from ticket_enricher.agents.rules.confidence import Action
 from ticket_enricher.agents.rules.judgment import Note
 from ticket_enricher.agents.rules.model import RulesModel
 from ticket_enricher.core.events import TicketEvent
@@ -103,39 +104,59 @@ def apply(model: RulesModel, fingerprint: str, state: AccountState, event: Ticke
         occurred_at=event.occurred_at, priority=ticket.priority, signals=frozenset(draft.signal_list),
         quotes=tuple(sorted(draft.quote_map.items()))))
     state.planners[event.event_id] = fingerprint
-    added, removed, evidence = _tags(model, state, event, writes)
+    added, removed, evidence, judgments = _tags(model, state, event, frozenset(draft.signal_list), writes)
     return Outcome(tags=sorted(state.tags.tags), tags_added=added, tags_removed=removed, memory_ids=[note_id],
-                   evidence=evidence, summary=f"{model.name}: {event.type} {ticket.id}", planner=model.name)
+                   evidence=evidence, summary=f"{model.name}: {event.type} {ticket.id}", planner=model.name,
+                   judgments=judgments)
 
 
-def _tags(model: RulesModel, state: AccountState, event: TicketEvent,
-          writes: Writes) -> tuple[list[str], list[str], list[str]]:
+def _tags(model: RulesModel, state: AccountState, event: TicketEvent, note: frozenset[str],
+          writes: Writes) -> tuple[list[str], list[str], list[str], dict[str, TagJudgment]]:
+    """Judge the tags as of `event`: set, clear, keep or leave each, with how sure the rules are. A tag the model
+    set (stage "model") is never cleared here: when the rules would clear it, their confidence is 0, so that a
+    cascade hands the question back to the model."""
     through = state.tags.evaluated_through
     if through is not None and event.occurred_at < through:
-        return [], [], []  # an older event than the tags already reflect: a replay must not rewrite them
+        return [], [], [], {}  # an older event than the tags already reflect: a replay must not rewrite them
     tags = dict(state.tags.tags)
     notes = state.judged(event.occurred_at, horizon_days(model), model.search_top_k)
     added: list[str] = []
     removed: list[str] = []
     evidence: list[str] = []
     cleared: dict[str, JsonValue] = {}
-    for name in model.to_judge(notes, event.occurred_at, set(tags)):
-        decision = model.judge(name, model.tags[name], notes, event.occurred_at, name in tags)
-        if decision.applies and name not in tags:
+    judged = {name: model.judge(name, model.tags[name], notes, event.occurred_at, name in tags)
+              for name in model.to_judge(notes, event.occurred_at, set(tags))}
+    judgments: dict[str, TagJudgment] = {}
+    for name in model.tags:
+        decision = judged.get(name)
+        record = tags.get(name)
+        action: Action = "keep" if record is not None else "leave"
+        if record is not None and record.stage == "model":
+            back = decision is not None and decision.clear
+            judgments[name] = TagJudgment(action="keep", confidence=0.0 if back else 1.0,
+                                          grade="model:disputed" if back else "model")
+            continue
+        if decision is not None and decision.applies and record is None:
+            action = "set"
+        elif decision is not None and decision.clear and record is not None:
+            action = "clear"
+        grade, confidence, calibrated = model.confidence(name, action, decision, note, event)
+        judgments[name] = TagJudgment(action=action, confidence=confidence, grade=grade, calibrated=calibrated)
+        if action == "set" and decision is not None:
             tags[name] = TagRecord(reason=decision.reason, evidence_memory_ids=decision.evidence,
-                                   event_id=event.event_id, set_at=event.occurred_at)
+                                   event_id=event.event_id, set_at=event.occurred_at, confidence=confidence)
             added.append(name)
-            evidence.append(f"+{name}: {decision.reason}")
-        elif decision.clear and name in tags:
+            evidence.append(f"+{name}: {decision.reason} (confidence {confidence:.2f})")
+        elif action == "clear" and decision is not None:
             del tags[name]
             removed.append(name)
-            evidence.append(f"-{name}: {decision.reason}")
-            cleared[name] = {"reason": decision.reason, "event_id": event.event_id}
+            evidence.append(f"-{name}: {decision.reason} (confidence {confidence:.2f})")
+            cleared[name] = {"reason": decision.reason, "event_id": event.event_id, "confidence": confidence}
     now_through: datetime = event.occurred_at if through is None or event.occurred_at > through else through
     if added or removed or now_through != through:
         state.tags.tags, state.tags.evaluated_through = tags, now_through  # the cached copy, changed in place
         writes.profile(state, tuple(model.tags), cleared)
-    return added, removed, evidence
+    return added, removed, evidence, judgments
 
 
 @functools.cache

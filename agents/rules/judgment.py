@@ -57,6 +57,7 @@ class TagDecision:
     clear: bool
     reason: str
     evidence: list[str]
+    basis: str = ""  # what it rests on, for its confidence (`agents.rules.confidence`): "leave", "score"...
 
 
 RECENT_DAYS = 30
@@ -172,7 +173,8 @@ def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: boo
     leave = [n for n in window if n.signals & _LEAVING]
     if leave and leave[-1].occurred_at >= recent_from:
         quote = _quotes(leave, _LEAVING)
-        return TagDecision(True, False, f"said they would leave: {quote}"[:300], [n.memory_id for n in leave][-10:])
+        return TagDecision(True, False, f"said they would leave: {quote}"[:300], [n.memory_id for n in leave][-10:],
+                           "leave")
     closes = [n for n in window[-2:] if "satisfied" in n.signals]
     thanked = bool(window) and "satisfied" in window[-1].signals
     resolved = len(closes) == 2 if leave else thanked
@@ -181,7 +183,7 @@ def assess_churn(notes: list[Note], now: datetime, window_days: int, tagged: boo
             not _MOODS.isdisjoint(parts):  # "together with strong frustration": no mood, no risk
         wanted = set(parts) | signals.FAILURE | {"repeat_contact", "unresolved"}
         reason = f"score {score} ({', '.join(parts)}): {_quotes(scored, wanted)}"
-        return TagDecision(True, False, reason[:300], [n.memory_id for n in scored][-10:])
+        return TagDecision(True, False, reason[:300], [n.memory_id for n in scored][-10:], "score")
     if tagged and resolved:
         done = closes if leave else window[-1:]
         return TagDecision(False, True, f"resolved: {', '.join(n.ticket_id for n in done)} satisfied, no leave "

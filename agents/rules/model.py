@@ -14,6 +14,7 @@ from typing import get_args
 
 from ticket_enricher.agents.notes import NoteDraft
 from ticket_enricher.agents.rules import signals
+from ticket_enricher.agents.rules.confidence import Action, Calibration, features, grade, load_calibration
 from ticket_enricher.agents.rules.judgment import (
     Note,
     TagDecision,
@@ -42,7 +43,8 @@ class RulesModel:
 
     name = "rules"
 
-    def __init__(self, tags: dict[str, TagSettings], *, window_days: int = 90, search_top_k: int = 50) -> None:
+    def __init__(self, tags: dict[str, TagSettings], *, window_days: int = 90, search_top_k: int = 50,
+                 calibration: Calibration | None = None) -> None:
         known = set(get_args(signals.Signal))
         for name, rule in tags.items():
             unknown = set(rule.signals) - known
@@ -52,6 +54,7 @@ class RulesModel:
         self.tags = tags
         self.window_days = window_days
         self.search_top_k = search_top_k
+        self.calibration = calibration or load_calibration()
 
     def read(self, text: str) -> dict[str, str]:
         """The signals in one ticket's text, each with the phrase that showed it."""
@@ -114,10 +117,34 @@ class RulesModel:
             return assess_churn(notes, now, self.window_days, tagged)
         return assess_signals(notes, now, rule, tagged)
 
+    @cached_property
+    def _cues(self) -> dict[str, tuple[frozenset[str], int]]:
+        """Per tag: the signals that set it, and the word classes its detectors start from."""
+        out = {}
+        for name, rule in self.tags.items():
+            wanted = frozenset(rule.signals) if rule.rule == "signals" else signals.LEAVE | {"escalation_legal"}
+            out[name] = (wanted, signals.cue_classes(wanted))
+        return out
+
+    def confidence(self, name: str, action: Action, decision: TagDecision | None, note: frozenset[str],
+                   event: TicketEvent) -> tuple[str, float, bool]:
+        """The grade of one tag's decision on `event` (whose note carries the signals `note`), how sure the rules
+        are of it, and whether labelled data of the tag was seen (`agents.rules.confidence`): a set or a leave
+        by the tag's logistic model when it has one, else (and a keep or a clear) by its grade's record."""
+        wanted, cues = self._cues[name]
+        text = text_of(event)
+        classes = signals.word_classes(text)
+        g = grade(self.tags[name].rule, action, decision, wanted, note, bool(classes & cues) and not note & wanted)
+        p = None
+        if action in ("set", "leave"):
+            p = self.calibration.probability(name, features(text, note, action == "set"))
+        confidence = self.calibration.confidence(name, g) if p is None else p if action == "set" else 1 - p
+        return g, round(confidence, 4), self.calibration.fitted(name)
+
     def note_for(self, event: TicketEvent) -> NoteDraft:
         """The note of one event: a line of what happened, the signals its text carries and their quotes."""
         t = event.ticket
-        found = self.read(t.body if t.body.startswith(t.subject) else f"{t.subject}\n{t.body}")
+        found = self.read(text_of(event))
         names = sorted(found)
         first_line = " ".join(t.body.split())[:160].rstrip(" .")
         text = (
@@ -133,3 +160,9 @@ class RulesModel:
             categories.append("question")
         return NoteDraft(text=text, categories=tuple(categories), signals=tuple(names),
                          quotes={s: found[s][:120] for s in names})
+
+
+def text_of(event: TicketEvent) -> str:
+    """What the rules read of a ticket: its body, after its subject unless the body starts with it."""
+    t = event.ticket
+    return t.body if t.body.startswith(t.subject) else f"{t.subject}\n{t.body}"

@@ -22,6 +22,9 @@ clause ("not looking for a refund", "never had a problem") cancels what it gover
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Literal
 
@@ -90,7 +93,26 @@ DETECTORS: dict[Signal, Detector] = {
 
 def detect(raw: str) -> dict[Signal, str]:
     """Each signal found in `raw`, with a short quote that showed it."""
-    return dict(_detect(raw))
+    return dict(_detect(raw)[0])
+
+
+def classed_words(raw: str) -> frozenset[str]:
+    """The words of `raw` that belong to a word class of the lexicons (never any other word): what a tag's
+    confidence model reads besides the classes (`agents.rules.confidence.features`)."""
+    return _detect(raw)[2]
+
+
+def word_classes(raw: str) -> int:
+    """The word classes `raw` holds (bits of `agents.rules.signals.reading`), read once with its signals: what a
+    judgment's confidence asks when no signal fired ("a money word, but no dispute")."""
+    return _detect(raw)[1]
+
+
+def cue_classes(names: Iterable[str]) -> int:
+    """The classes without which these signals' detectors find nothing: their words in a text that showed none
+    of them are a cue the rules could not read."""
+    wanted = set(names)
+    return functools.reduce(operator.or_, (need for signal, need, _ in _NEEDS if signal in wanted), 0)
 
 
 # each detector with the classes without which it finds nothing (it is not called when the text has none), and
@@ -111,7 +133,7 @@ _UNSATISFIED = NEGATIVE - {"repeat_contact"}
 
 
 @lru_cache(maxsize=4096)
-def _detect(raw: str) -> dict[Signal, str]:
+def _detect(raw: str) -> tuple[dict[Signal, str], int, frozenset[str]]:
     """Cached: the rules model reads each event's text twice (its note, then its tag plan)."""
     text = read_text(raw)
     r = Reading(text)
@@ -128,4 +150,4 @@ def _detect(raw: str) -> dict[Signal, str]:
                                                  for i, m, _ in r.hits)
         if text.compound < (0.2 if resolved else 0.4) or not found.keys().isdisjoint(_UNSATISFIED):
             del found["satisfied"]
-    return found
+    return found, mask, frozenset(r.words[i] for i, _, _ in r.hits)

@@ -242,6 +242,7 @@ def lockout(r: Reading) -> int:
 
 
 _WORK = frozenset({"work", "working", "works", "worked", "function", "functioning", "functional"})
+_YOUR_CARD = frozenset({"my", "this", "the", "virtual", "physical", "disposable", "new", "debit", "credit"})
 _RATHER = frozenset({"rather", "want", "places", "where", "prefer", "instead", "without"})
 _CARDS = frozenset({"card", "cards", "pin", "password", "login", "account"})
 _REQUEST = frozenset({"please", "pls", "to", "can", "could", "would", "how", "want", "need", "should", "i'd", "you",
@@ -265,18 +266,24 @@ def _card_unusable(r: Reading, i: int) -> int:
     card = words[i] in ("card", "cards")
     for j in range(i + 1, min(hi, i + 7)):
         x = words[j]
-        if x in _WORK and (r.negated(j, 3) or r.word(j - 1) in ("stopped", "stop")):
+        if x in _WORK and (r.negated(j, 3) or r.word(j - 1) in ("stopped", "stop", "non", "non-")):
             return i  # "my card isn't working", "my card stopped working", "it has not worked"
         if x in ("broken", "broke", "useless", "dead", "unusable", "blocked", "unblocked", "unblocking") or \
                 x in ("accept", "accepting", "going") and r.negated(j, 3) and card:
             return i  # "my card is broken", "my virtual card is just not going through"
         if x in ("work", "working", "function") and not {"get", "make", "getting"}.isdisjoint(words[max(lo, i - 4):i]):
             return i  # "how do I get my card to work?": it does not
-    for j in range(max(lo, i - 4), i):
+    for j in range(max(lo, i - 6), i):
         x = words[j]
-        if x in ("use", "make") and r.negated(j, 3) and card and r.word(i - 1) in ("my", "virtual", "physical") \
-                and _RATHER.isdisjoint(words[lo:hi]):
-            return i  # "I can't use my card", "I can't make purchases with my virtual card"
+        if x in ("use", "make", "do") and (r.negated(j, 3) or "unable" in words[max(lo, j - 3):j] or r.word(
+                j - 2) == "able" and r.negated(j - 2, 3)) and card and \
+                r.word(i - 1) in _YOUR_CARD and _RATHER.isdisjoint(words[lo:hi]) and r.word(j - 1) != "i":
+            return i  # "I can't use my card", "I am unable to make purchases with my virtual card"
+        if x in ("broken", "broke", "damaged", "non-functional", "nonfunctional", "faulty", "defective",
+                 "block", "blocked") and j >= i - 3 and card and not r.negated(j, 3):
+            return i  # "a broken card", "I broke my card", "I managed to block my card"
+        if x in ("rejected", "declined", "refused") and card and r.word(i - 1) in ("virtual", "disposable"):
+            return i  # "I got rejected for using my disposable virtual card"
         if x.startswith(("unblock", "unlock")):
             return i  # "how can I unblock my PIN?"
         if x in ("won't", "wont", "can't", "cant") and not {"work", "accept"}.isdisjoint(words[i + 1:i + 3]):
@@ -284,7 +291,8 @@ def _card_unusable(r: Reading, i: int) -> int:
         if x in ("problem", "problems", "issue", "issues", "wrong") and r.word(j + 1) == "with" and card:
             return i  # "I am having problems with my physical card", "what's wrong with my card"
     if words[i] == "pin" and any(x in ("tries", "attempts", "times") for x in words[i + 1:min(hi, i + 6)]) and \
-            not {"wrong", "many", "all", "incorrect", "exceed", "exceeded", "used", "no"}.isdisjoint(words[lo:hi]):
+            not {"wrong", "many", "all", "incorrect", "exceed", "exceeded", "used", "no", "run"}.isdisjoint(
+                words[lo:hi]):
         return i  # "entered the wrong PIN too many times", "used all of my PIN tries"
     if words[i] == "pin" and r.word(i - 1) in ("wrong", "incorrect") and r.word(i + 1) in ("too", "three", "3"):
         return i
