@@ -16,6 +16,7 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -91,10 +92,18 @@ class Calibration:
 
     def probability(self, tag: str, feats: Iterable[str]) -> float | None:
         """P(the tag applies | the event's features) by the tag's logistic model; None without one."""
-        w = self.weights.get(tag)
-        if not w:
+        if not self.weights.get(tag):
             return None
-        z = w.get(BIAS, 0.0) + sum(w.get(f, 0.0) for f in feats)
+        return self.sigmoid(tag, self.score(tag, feats), False)
+
+    def score(self, tag: str, feats: Iterable[str]) -> float:
+        """The tag's logistic score of these features (0 without a model)."""
+        get = self.weights.get(tag, {}).get
+        return get(BIAS, 0.0) + sum([get(f, 0.0) for f in feats])
+
+    def sigmoid(self, tag: str, score: float, says_set: bool) -> float:
+        """The probability from a score of the event's own features, with the rules' decision added."""
+        z = score + (self.weights[tag].get("rules:set", 0.0) if says_set else 0.0)
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_json(self) -> str:
@@ -125,17 +134,25 @@ def _action(grade_name: str) -> str:
 
 def features(text: str, note: frozenset[str], says_set: bool) -> list[str]:
     """What a tag's logistic model reads of one event: the word classes of its text and its words that belong to
-    one (`signals.reading`: the lexicons' words, never others), the signals of its note, whether the rules say
-    the tag applies, whether it asks a question."""
+    one (`signals.reading`: the lexicons' words, never others), the same words again when the text negates
+    something, the signals of its note, whether it asks a question; and whether the rules say the tag applies."""
+    return [*event_features(text, note), *(["rules:set"] if says_set else [])]
+
+
+@lru_cache(maxsize=4096)
+def event_features(text: str, note: frozenset[str]) -> tuple[str, ...]:
+    """The features of one event that do not depend on the tag; cached, since every tag of the event reads them."""
     classes = signals.word_classes(text)
-    out = [f"c:{name}" for i, name in enumerate(_CLASS_NAMES) if classes >> i & 1]
+    out = [name for bit, name in _CLASS_FEATURES if classes & bit]
     words = sorted(signals.classed_words(text))
     out += [f"w:{word}" for word in words]
     if classes & NEG:  # a word under negation reads differently: "my card" against "my card doesn't work"
         out += [f"n:{word}" for word in words if word not in NEGATORS]
-    question = "?" in text
     out += [f"s:{name}" for name in sorted(note)]
-    return out + ["rules:set"] * says_set + ["asks"] * question
+    return (*out, "asks") if "?" in text else tuple(out)
+
+
+_CLASS_FEATURES = tuple((1 << i, f"c:{name}") for i, name in enumerate(_CLASS_NAMES))
 
 
 class Row(NamedTuple):

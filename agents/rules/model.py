@@ -10,11 +10,11 @@ import bisect
 from datetime import datetime, timedelta
 from functools import cached_property, reduce
 from operator import or_
-from typing import get_args
+from typing import Any, get_args
 
 from ticket_enricher.agents.notes import NoteDraft
 from ticket_enricher.agents.rules import signals
-from ticket_enricher.agents.rules.confidence import Action, Calibration, features, grade, load_calibration
+from ticket_enricher.agents.rules.confidence import Action, Calibration, event_features, grade, load_calibration
 from ticket_enricher.agents.rules.judgment import (
     Note,
     TagDecision,
@@ -55,6 +55,7 @@ class RulesModel:
         self.window_days = window_days
         self.search_top_k = search_top_k
         self.calibration = calibration or load_calibration()
+        self._scores: dict[tuple[str, frozenset[str]], dict[str, float]] = {}  # per text and note (bounded)
 
     def read(self, text: str) -> dict[str, str]:
         """The signals in one ticket's text, each with the phrase that showed it."""
@@ -126,20 +127,32 @@ class RulesModel:
             out[name] = (wanted, signals.cue_classes(wanted))
         return out
 
-    def confidence(self, name: str, action: Action, decision: TagDecision | None, note: frozenset[str],
-                   event: TicketEvent) -> tuple[str, float, bool]:
-        """The grade of one tag's decision on `event` (whose note carries the signals `note`), how sure the rules
-        are of it, and whether labelled data of the tag was seen (`agents.rules.confidence`): a set or a leave
-        by the tag's logistic model when it has one, else (and a keep or a clear) by its grade's record."""
-        wanted, cues = self._cues[name]
-        text = text_of(event)
+    def confidences(self, decided: dict[str, tuple[Action, TagDecision | None]], note: frozenset[str],
+                    text: str) -> dict[str, dict[str, Any]]:
+        """Per tag, the grade of its decision on an event (its note carries the signals `note`, its text is
+        `text`: `text_of`), how sure the rules are of it, and whether labelled data of the tag was seen
+        (`agents.rules.confidence`): a set or a leave by the tag's logistic model when it has one, else (and a
+        keep or a clear) by its grade's record. Plain dicts: the outcome validates them at once."""
+        calibration, cues, tags = self.calibration, self._cues, self.tags
         classes = signals.word_classes(text)
-        g = grade(self.tags[name].rule, action, decision, wanted, note, bool(classes & cues) and not note & wanted)
-        p = None
-        if action in ("set", "leave"):
-            p = self.calibration.probability(name, features(text, note, action == "set"))
-        confidence = self.calibration.confidence(name, g) if p is None else p if action == "set" else 1 - p
-        return g, round(confidence, 4), self.calibration.fitted(name)
+        scores = self._scores.get((text, note))
+        if scores is None:  # each tag's logistic score of the event's own features, once per text and note
+            feats = event_features(text, note)
+            scores = self._scores[(text, note)] = {t: calibration.score(t, feats) for t in calibration.weights}
+            if len(self._scores) > 4096:
+                del self._scores[next(iter(self._scores))]
+        out = {}
+        for name, (action, decision) in decided.items():
+            wanted, cue_bits = cues[name]
+            g = grade(tags[name].rule, action, decision, wanted, note, bool(classes & cue_bits) and not note & wanted)
+            if action in ("set", "leave") and name in scores:
+                p = calibration.sigmoid(name, scores[name], action == "set")
+                confidence = p if action == "set" else 1 - p
+            else:
+                confidence = calibration.confidence(name, g)
+            out[name] = {"action": action, "confidence": round(confidence, 4), "grade": g,
+                         "calibrated": calibration.fitted(name)}
+        return out
 
     def note_for(self, event: TicketEvent) -> NoteDraft:
         """The note of one event: a line of what happened, the signals its text carries and their quotes."""
