@@ -32,6 +32,9 @@ from ticket_enricher.agents.rules.signals import detect
     ("I was debited multiple times for one coffee", "billing_error"),
     ("The cash machine gave me less money than I asked for", "billing_error"),
     ("I withdrew 100 but the ATM only gave 60", "billing_error"),
+    ("The statement shows a payment at the petrol station, but I didn't!", "billing_error"),
+    ("There's a debit from a gym I didn't set up", "billing_error"),
+    ("the parking machine made me pay twice", "billing_error"),
     # outage: a card or PIN that does not work, blocked, a trip that does not leave
     ("My card stopped working yesterday", "lockout"),
     ("Why won't my debit card work at the shop?", "lockout"),
@@ -58,6 +61,7 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("Why do you charge for transfers?", "billing_error"),
     ("My cash withdrawal is still pending", "billing_error"),
     ("I sent money to the wrong account number by mistake", "billing_error"),
+    ("I made a payment yesterday and it still says pending", "billing_error"),
     ("My payment is still pending, why?", "lockout"),
     ("Please freeze my card, I lost it", "lockout"),
     ("My card expired last month, how do I get a new one?", "lockout"),

@@ -63,7 +63,7 @@ _TROUBLE = frozenset({"problem", "problems", "issue", "issues", "trouble", "comp
 _STRANGE = frozenset({"unrecognised", "unrecognized", "unfamiliar", "unknown", "unauthorised", "unauthorized",
                       "suspicious", "strange", "weird", "odd", "unusual", "fraudulent", "mysterious", "random",
                       "unexpected", "unidentified", "duplicate", "duplicated", "extra", "mystery"})
-_DISOWNED = frozenset({"recognise", "recognize", "remember", "make", "made", "authorize", "authorise",
+_DISOWNED = frozenset({"recognise", "recognize", "remember", "make", "made", "authorize", "authorise", "set",
                        "authorized", "authorised", "do", "did", "done", "know", "create", "created", "initiate",
                        "initiated", "approve", "approved", "request", "requested", "order", "ordered", "agree",
                        "agreed", "perform", "performed", "recall"})
@@ -158,9 +158,16 @@ def _contested(r: Reading) -> int:
                     return i  # "this charge is not mine"
                 if x == "times" and r.word(j - 1) in _TIMES or x in ("twice", "double"):
                     return i  # "the transaction shows up many times"
-        elif w in _PASSIVE_MANY and r.word(i + 1) in _TIMES and r.word(i + 2) in ("times", "for", "") and \
-                not r.negated(i, 3):
-            return i  # "I was charged multiple times for one transaction"
+        elif w in _PASSIVE_MANY and not r.negated(i, 3) and (
+                r.word(i + 1) in _TIMES and r.word(i + 2) in ("times", "for", "") or any(
+                    words[j] == "times" and words[j - 1] in _TIMES or words[j] == "twice" for j in range(i + 1,
+                                                                                                       min(hi, i + 7)))):
+            return i  # "I was charged multiple times for one transaction", "charged for one thing two times"
+        if w in L.ENTRIES or w in L.AT_MACHINE:
+            for j in range(i + 1, hi):
+                if words[j] in ("didn't", "didnt") and r.word(j - 1) in ("i", "but") and (
+                        r.word(j + 1) == "" or r.word(j + 1) in CLAUSE_END):
+                    return i  # "the app says I took out cash, but I didn't!"
         if w in L.AT_MACHINE:
             for j in range(lo, hi):
                 x = words[j]
@@ -169,7 +176,8 @@ def _contested(r: Reading) -> int:
                     return i  # "the ATM gave me less than I requested", "gave me the wrong amount"
                 if x in ("amount", "much", "all", "match", "matches", "right", "correct") and r.negated(j, 4) \
                         or x == "only" and r.word(j + 1) in ("received", "got", "gave", "came", "give", "get") \
-                        or x == "more" and "than" in words[j + 1:j + 4] and "asked" in words[lo:j]:
+                        or x == "more" and "than" in words[j + 1:j + 4] and "asked" in words[lo:j] \
+                        or x == "only" and not {"requested", "asked", "selected", "wanted"}.isdisjoint(words[lo:hi]):
                     return i  # "it didn't give me as much as I requested", "only received 10"
     return -1
 
@@ -210,6 +218,8 @@ def billing_error(r: Reading) -> int:
             j = r.near(i, WEAK, 3, 3)
             if j >= 0 and words[j] == "up" and r.word(j - 1).startswith("top"):
                 j = -1  # "top up", "topping up": putting money in
+            if j >= 0 and words[j] in ("made", "make", "making") and r.word(j + 1) not in ("me", "us"):
+                j = -1  # "I made a payment" is the customer paying; "made me pay" is not
             if j >= 0 and not _routine(r, s) and not (words[j] == "back" and w not in _CASH) and not (
                     w in _PAYING and words[j] not in ("made", "make", "making", "force", "forced", "back")):
                 return i  # "charged more", "price went up", "made me pay"; not "late with my payment for more"
