@@ -160,8 +160,8 @@ def _contested(r: Reading) -> int:
                     return i  # "the transaction shows up many times"
         elif w in _PASSIVE_MANY and not r.negated(i, 3) and (
                 r.word(i + 1) in _TIMES and r.word(i + 2) in ("times", "for", "") or any(
-                    words[j] == "times" and words[j - 1] in _TIMES or words[j] == "twice" for j in range(i + 1,
-                                                                                                       min(hi, i + 7)))):
+                    words[j] == "times" and words[j - 1] in _TIMES or words[j] == "twice"
+                    for j in range(i + 1, min(hi, i + 7)))):
             return i  # "I was charged multiple times for one transaction", "charged for one thing two times"
         if w in L.ENTRIES or w in L.AT_MACHINE:
             for j in range(i + 1, hi):
