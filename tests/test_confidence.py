@@ -11,12 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from ticket_enricher.agents.enrichment import Enrichment
-from ticket_enricher.agents.factory import build_planner
+from ticket_enricher.agents.factory import build_planner, rules_model
 from ticket_enricher.agents.notes import TagRecord, profile_metadata, read_account_tags
 from ticket_enricher.agents.planners import Outcome
 from ticket_enricher.agents.rules.confidence import (
     Calibration,
     Row,
+    event_features,
     features,
     fit,
     fit_weights,
@@ -24,6 +25,7 @@ from ticket_enricher.agents.rules.confidence import (
     load_calibration,
 )
 from ticket_enricher.agents.rules.judgment import TagDecision
+from ticket_enricher.agents.rules.model import MIN_SEEN
 from ticket_enricher.cli.main import app
 from ticket_enricher.config.settings import load_settings
 from ticket_enricher.core.events import TicketEvent
@@ -168,3 +170,22 @@ def test_calibrate_fits_a_table_the_worker_then_uses(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["calibrate", "--events", str(events), "--labels", str(labels), "--labels",
                                    str(labels), "--out", str(out)])
     assert bad.exit_code != 0 and "in pairs" in bad.output
+
+
+def test_a_logistic_model_judges_only_evidence_it_was_fitted_on() -> None:
+    """A bank's chat never showed a cancelled flight: that set takes the pooled record of the tag's sets, not a
+    logistic score far outside what it was fitted on."""
+    model = rules_model(load_settings())
+    table = model.calibration
+    assert table.seen("outage_affected", "set:trip_disrupted") < MIN_SEEN <= table.seen("outage_affected",
+                                                                                         "set:lockout")
+    text = "my flight got cancelled and nobody can rebook me"
+    note = frozenset({"trip_disrupted"})
+    (j,) = model.confidences({"outage_affected": ("set", None)}, note, text).values()
+    assert j["grade"] == "set:trip_disrupted"
+    assert j["confidence"] == table.confidence("outage_affected", "set:trip_disrupted") > 0.5
+    (card,) = model.confidences({"outage_affected": ("set", None)}, frozenset({"lockout"}),
+                                "my card isn't working").values()
+    p = table.probability("outage_affected", [*event_features("my card isn't working", frozenset({"lockout"})),
+                                               "rules:set"])
+    assert p is not None and card["confidence"] == pytest.approx(p, abs=1e-4), "a kind it has seen: its model"

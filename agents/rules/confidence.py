@@ -86,6 +86,10 @@ class Calibration:
         n, right = found or (0, 0)
         return round((right + 1) / (n + 2), 4)
 
+    def seen(self, tag: str, grade_name: str) -> int:
+        """How many decisions of this grade the table was fitted on."""
+        return self.tables.get(tag, {}).get(grade_name, (0, 0))[0]
+
     def fitted(self, tag: str) -> bool:
         """Whether labelled data of this tag was seen: a cascade escalates on fitted tags only."""
         return tag in self.tables

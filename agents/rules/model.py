@@ -35,6 +35,9 @@ _CATEGORY_OF = {
 }
 
 
+# a tag's logistic model judges only kinds of evidence it was fitted on this often (a flight cancelled is no kind
+# of evidence a bank's chat ever showed); others take their grade's record, pooled when never seen
+MIN_SEEN = 30
 RULES_VERSION = 5  # raise when the rules below judge differently: a replay then re-evaluates every event
 
 
@@ -145,7 +148,7 @@ class RulesModel:
         for name, (action, decision) in decided.items():
             wanted, cue_bits = cues[name]
             g = grade(tags[name].rule, action, decision, wanted, note, bool(classes & cue_bits) and not note & wanted)
-            if action in ("set", "leave") and name in scores:
+            if action in ("set", "leave") and name in scores and calibration.seen(name, g) >= MIN_SEEN:
                 p = calibration.sigmoid(name, scores[name], action == "set")
                 confidence = p if action == "set" else 1 - p
             else:
