@@ -16,13 +16,10 @@ from ticket_enricher.cli.evaluation import (
     Labels,
     Line,
     PlannerRun,
-    first_texts,
-    load_events,
-    load_labels,
+    labelled_part,
+    rules_only,
     run_flow,
-    split_of,
 )
-from ticket_enricher.config.settings import Settings
 from ticket_enricher.core.errors import EvalInputError
 from ticket_enricher.core.events import TicketEvent
 
@@ -55,18 +52,16 @@ def calibrate(
     if split not in ("all", "tune", "holdout") or split_by not in ("account", "text"):
         raise typer.BadParameter("--split is all, tune or holdout; --split-by is account or text")
     settings = settings_from(config)
-    rules = settings_for_rules(settings)
+    rules = rules_only(settings)
     rows: list[Row] = []
     for events_path, labels_path in zip(events, labels, strict=True):
         try:
-            labelled = load_labels(labels_path, list(settings.tags))
-            lines = load_events(events_path)
+            labelled, chosen, accounts = labelled_part(events_path, labels_path, list(settings.tags), split,
+                                                       split_by)
         except EvalInputError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        keys = first_texts(lines) if split_by == "text" else {}
-        wanted = {a for a in labelled.accounts if split == "all" or split_of(keys.get(a, a)) == split}
-        chosen = [line for line in lines if line.account_id in wanted]
+        wanted = set(accounts)
         run = asyncio.run(run_flow(rules, chosen))
         found = list(final_decisions(run, labelled, wanted, parsed(chosen)))
         rows += found
@@ -103,10 +98,6 @@ def final_decisions(run: PlannerRun, labels: Labels, accounts: set[str],
             yield Row(tag, judgment.grade, features(text, note, says), says,
                       labels.accounts[account][tag])
 
-
-def settings_for_rules(settings: Settings) -> Settings:
-    """The settings with the rules alone judging (no model, whatever the config says)."""
-    return settings.model_copy(update={"model": settings.model.model_copy(update={"name": "", "mode": "agent"})})
 
 
 def parsed(lines: list[Line]) -> dict[str, TicketEvent]:

@@ -21,13 +21,11 @@ from ticket_enricher.cli.evaluation import (
     PlannerRun,
     errors,
     excerpts,
-    first_texts,
-    load_events,
-    load_labels,
+    labelled_part,
+    rules_only,
     run_flow,
     run_keywords,
     score,
-    split_of,
 )
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.core.errors import EvalInputError
@@ -89,15 +87,10 @@ def evaluate(
         raise typer.BadParameter(f"unknown baseline {', '.join(bad)}; choose keywords or rules-v1")
     settings = settings_from(config, memory=memory, model=model)
     try:
-        labelled = load_labels(labels, list(settings.tags))
-        lines = load_events(events)
+        labelled, lines, accounts = labelled_part(events, labels, list(settings.tags), split, split_by)
     except EvalInputError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    keys = first_texts(lines) if split_by == "text" else {}
-    accounts = sorted(a for a in labelled.accounts if split == "all" or split_of(keys.get(a, a)) == split)
-    wanted = set(accounts)
-    lines = [line for line in lines if line.account_id in wanted]
     runs = asyncio.run(_run_all(settings, lines, chosen, memory is not None, concurrency, as_json))
     texts = excerpts(lines)
     cascade = Cascade(list(dict.fromkeys(threshold or [settings.cascade.threshold])), settings.cascade.sample,
@@ -133,7 +126,7 @@ async def _run_all(settings: Settings, lines: list[Line], baselines: list[str], 
         finally:
             if store is not None:
                 await store.close()
-        rules = settings.model_copy(update={"model": settings.model.model_copy(update={"name": "", "mode": "agent"})})
+        rules = rules_only(settings)
         for name in baselines:
             if name == "rules-v1":
                 v1 = RulesV1Model(settings.tags, window_days=settings.agent.history_window_days,

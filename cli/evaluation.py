@@ -350,6 +350,23 @@ def errors(run: PlannerRun, labels: Labels, accounts: Sequence[str], texts: dict
     return out
 
 
+def labelled_part(events: Path, labels: Path, vocabulary: Sequence[str], split: str,
+                  split_by: str) -> tuple[Labels, list[Line], list[str]]:
+    """The labels, the event lines of the accounts in `split` (all, tune or holdout by `split_by`: account or
+    text), and those accounts in order. Raises `EvalInputError` on a malformed file."""
+    labelled = load_labels(labels, vocabulary)
+    lines = load_events(events)
+    keys = first_texts(lines) if split_by == "text" else {}
+    accounts = sorted(a for a in labelled.accounts if split == "all" or split_of(keys.get(a, a)) == split)
+    wanted = set(accounts)
+    return labelled, [line for line in lines if line.account_id in wanted], accounts
+
+
+def rules_only(settings: Settings) -> Settings:
+    """The settings with the rules alone judging (no model, whatever the config says)."""
+    return settings.model_copy(update={"model": settings.model.model_copy(update={"name": "", "mode": "agent"})})
+
+
 def first_texts(lines: list[Line]) -> dict[str, str]:
     """Each account's first ticket body, as written (the key of `--split-by text`)."""
     out: dict[str, str] = {}

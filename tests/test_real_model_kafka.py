@@ -17,6 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tests.conftest import command_env, publish_over
+from ticket_enricher.agents.planners.cascade import sampled
 from ticket_enricher.config.settings import Settings
 from ticket_enricher.localmodel import LocalModelServer
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
@@ -132,4 +133,33 @@ def test_eval_with_a_real_model_reports_every_event_and_what_it_cost(
     assert (result.returncode == 1) == bool(planner["failures"])
     per_k = planner["per_1000_events"]
     assert per_k["model_calls"] >= 1000 and per_k["input_tokens"] > 0 and per_k["cost_usd"] == 0.0
+    assert httpx.get(model_server.base_url + "/models", timeout=30).status_code == 200, "the server died"
+
+
+@pytest.mark.timeout(600)
+def test_eval_of_a_cascade_on_a_real_model_pays_only_for_the_events_it_escalates(
+        kafka_settings: Settings, model_server: LocalModelServer, tmp_path: Path) -> None:
+    """`model.mode = "cascade"` on the real server: the rules judge all six events; the sampled half (by
+    sha256(event_id), no threshold) goes to the model, and only those cost calls."""
+    events = events_of(accounts=3, per_account=2)
+    (tmp_path / "events.jsonl").write_text("".join(e.model_dump_json() + "\n" for e in events))
+    (tmp_path / "labels.tsv").write_text("account_id\tchurn_risk\n" + "".join(
+        f"{a}\t0\n" for a in sorted({e.account_id for e in events})))
+    sample = 0.5
+    expected = sum(sampled(e.event_id, sample) for e in events)
+    assert 0 < expected < len(events), "the fixture escalates some events and not others"
+    env = model_env(kafka_settings, model_server) | {
+        "TICKET_ENRICHER_MODEL__MODE": "cascade", "TICKET_ENRICHER_CASCADE__THRESHOLD": "0",
+        "TICKET_ENRICHER_CASCADE__SAMPLE": str(sample),
+        "TICKET_ENRICHER_CASCADE__THRESHOLDS": json.dumps({"outage_affected": 0})}
+    result = subprocess.run([CLI, "eval", "--events", str(tmp_path / "events.jsonl"), "--labels",
+                             str(tmp_path / "labels.tsv"), "--json", "--model", model_server.model],
+                            env=env, capture_output=True, text=True, timeout=540)
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    (planner,) = json.loads(result.stdout)["planners"]
+    assert planner["name"] == f"cascade(rules→{model_server.model})"
+    assert all(f["reason"].split(":")[0] in MISBEHAVIOUR for f in planner["failures"]), planner["failures"]
+    assert planner["escalated"] + len(planner["failures"]) >= expected >= planner["escalated"]
+    calls = planner["per_1000_events"]["model_calls"] * len(events) / 1000
+    assert expected <= round(calls) <= expected * int(MODEL_ENV["AGENT__MAX_TURNS"]), (calls, expected)
     assert httpx.get(model_server.base_url + "/models", timeout=30).status_code == 200, "the server died"
