@@ -158,8 +158,11 @@ def escalation_cancel(r: Reading) -> int:
             if r.word(i - 1) in ("to", "i") and any(x in ("why", "reason", "reasons") for x in words[max(0, i - 5):i]):
                 return i  # "why should I stay?", "give me one reason to stay"
         elif w == "notice":
-            if nxt in ("period", "periods") and not r.negated(i):
-                return i  # asking for the notice period is asking how to leave
+            if (nxt in ("period", "periods") or r.in_sentence(i, _ENDING)) and not r.negated(i):
+                return i  # asking for the notice period, or the notice to give to cancel, is asking how to leave
+        elif w in ("exit", "termination"):
+            if nxt in ("fee", "fees", "penalty", "penalties", "charge", "charges", "cost", "costs"):
+                return i  # what leaving costs: "what is the exit fee?", "early termination fee"
         elif w == "get" and nxt == "out" and r.word(i + 2) == "of" and r.cls(r.next_content(i + 2, _EMPTY, 3)) & HELD:
             return i  # "I want to get out of my contract"
         elif w in ("won't", "wont") or w == "not" and (r.word(i - 1) in ("will", "am", "i'm", "are", "we're")
@@ -202,7 +205,8 @@ def escalation_cancel(r: Reading) -> int:
                 return i
         elif w == "elsewhere" or w == "else" and r.word(i - 1) == "somewhere":
             if any(words[j].startswith(("tak", "took", "go", "went", "shop", "look", "fly", "order", "spend",
-                                        "mov", "buy", "bank", "book", "us")) for j in range(max(0, i - 5), i)):
+                                        "mov", "buy", "bank", "book", "us", "found", "find", "cheap", "offer"))
+                   for j in range(max(0, i - 5), i)):
                 return i
         elif w == "from":
             if nxt == "now" and r.word(i + 2) == "on" and not r.smask[s] & THANKS:
@@ -253,11 +257,17 @@ def escalation_cancel(r: Reading) -> int:
     return -1
 
 
+_ENDING = frozenset({"cancel", "terminate", "leave", "end", "close", "quit"})
+
+
 def _unwanted(r: Reading, i: int) -> int:
     """After "no longer" or "don't": want or need (to keep, to have) what the customer holds: "no longer want to
     keep this account"; not "don't want a new card" nor "no longer need the transfer"."""
     j = r.next_content(i, frozenset({"want", "need", "to", "keep", "have", "use", "this", "my", "our", "the", "that",
                                      "these", "any", "of"}), 6)
+    if "be" in r.words[i + 1:i + 5] and r.word(r.next_content(i, frozenset({"want", "to", "be", "a", "your", "an"}),
+                                                             6)) in ("customer", "client", "member", "subscriber"):
+        return i  # "I don't want to be your customer anymore"
     return i if j >= 0 and r.cls(j) & HELD and r.word(j) not in ("all", "everything", "app", "number", "phone") \
         and r.word(j - 1) in ("this", "my", "our", "the", "that") else -1
 
@@ -322,8 +332,9 @@ def escalation_switch(r: Reading) -> int:
                         x in ("another", "different", "other", "new", "a") and r.near(k, PROVIDER, 0, 2) >= 0 or \
                         x.startswith("@") and "instead" in words[k:k + 4]:
                     return i
-            if w.startswith("switch") and (r.cls(i + 1) & PROVIDER or words[i + 1:i + 2] == ["providers"]):
-                return i
+            if w.startswith(("switch", "chang")) and (r.cls(i + 1) & PROVIDER and r.word(i + 1) not in (
+                    "service", "services", "store", "shop", "platform") or words[i + 1:i + 2] == ["providers"]):
+                return i  # "switch carriers", "if I change provider"
             if w in ("switch", "change") and (r.word(i + 1) in CLAUSE_END or r.word(i + 1) in (
                     "", "now", "soon", "asap", "today", "then") or w == "switch" and r.word(i + 1) == "over") and \
                     any(x in ("want", "wanna", "going", "gonna", "will", "i'll", "ready", "like", "need", "decided")

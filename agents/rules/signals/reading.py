@@ -46,7 +46,7 @@ for _bit, _words in (
                         "unsubscribing", "stop", "stopped", "stopping", "quit", "quitting", "worth", "waste",
                         "recommend", "regret", "regretting", "regrets", "mistake", "away", "avoid", "last", "give",
                         "giving", "gave", "nunca", "jamas", "jam\u00e1s", "jamais", "boycott", "boycotting",
-                        "boycotted", "stay", "notice", "get", "don't", "dont"}),
+                        "boycotted", "stay", "notice", "get", "don't", "dont", "exit", "termination"}),
     (T_SWITCH, L.SWITCH | {"new", "another", "different", "better", "other", "considering", "thinking", "might",
                            "tempted", "planning", "ready", "time", "about", "wish", "should", "should've",
                            "shoulda", "shouldve", "competitor", "competitors", "instead"}),
