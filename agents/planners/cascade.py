@@ -7,7 +7,9 @@
 2. an event **escalates** (`escalates`) when the rules judged it and some tag's confidence is below `threshold`
    (unsure), or when it is among the `sample` share of events picked by sha256(event_id) (a redelivery or a replay
    picks the same ones). An event older than what its account's tags reflect gets no judgments (the rules change
-   no tag for it) and never escalates: a replay must not rewrite newer tags;
+   no tag for it) and does not escalate (a replay must not rewrite newer tags), unless its note still carries
+   the model's mark: it escalated before and the model never answered (a 429, a crash), and its retry must
+   finish the model stage (`tests/test_cascade_kafka.py`);
 3. escalated events go to the agent planner (the tool loop, with its turn records): each account's events in
    order, accounts concurrently (at most `concurrency` at once). Events that do not escalate cost no model call.
 
@@ -102,11 +104,14 @@ class CascadePlanner:
         return await self.rules.judged(events)
 
     async def judge(self, events: Sequence[TicketEvent], pace: Pace | None = None) -> list[Outcome | Exception]:
+        # escalated before and the model never answered (a 429, a crash): the note still carries the model's mark.
+        # The rules cannot say so again (the account's tags have moved past the event), so the mark decides.
+        unfinished = await self.rules.marked(events, self.agent.fingerprint)
         results = await self.rules.judge(events, pace)
         by_account: dict[str, list[int]] = {}
         for i, (event, result) in enumerate(zip(events, results, strict=True)):
-            if isinstance(result, Outcome) and escalates(event.event_id, result.judgments, self.threshold,
-                                                         self.sample, self.per_tag):
+            if isinstance(result, Outcome) and (event.event_id in unfinished or escalates(
+                    event.event_id, result.judgments, self.threshold, self.sample, self.per_tag)):
                 by_account.setdefault(event.account_id, []).append(i)
         if not by_account:
             return results

@@ -52,8 +52,13 @@ class RulesPlanner:
         return await self.cache.states(dict.fromkeys(e.account_id for e in events))
 
     async def judged(self, events: Sequence[TicketEvent]) -> set[str]:
+        return await self.marked(events, self.fingerprint)
+
+    async def marked(self, events: Sequence[TicketEvent], fingerprint: str) -> set[str]:
+        """The ids of those events whose note carries `fingerprint` (from the cached state: no store read for an
+        account already cached)."""
         states = await self._states(events)
-        return {e.event_id for e in events if states[e.account_id].planners.get(e.event_id) == self.fingerprint}
+        return {e.event_id for e in events if states[e.account_id].planners.get(e.event_id) == fingerprint}
 
     async def judge(self, events: Sequence[TicketEvent], pace: Pace | None = None) -> list[Outcome | Exception]:
         states = await self._states(events)
