@@ -83,7 +83,7 @@ async def test_the_model_sees_only_escalated_events_and_a_429_is_waited_out_once
     try:
         for account in {e.account_id for e in stream.events}:
             notes = await list_all(store, filters=account_filter(account, NOTE_KIND))
-            ids = [n.metadata.get("event_id") for n in notes]
+            ids = [str(n.metadata.get("event_id")) for n in notes]
             assert sorted(ids) == sorted(e.event_id for e in stream.events if e.account_id == account)
     finally:
         await store.close()
