@@ -3,11 +3,13 @@ on ("set:billing_error": set because this event disputes a charge; "leave:cue+co
 the text has money words and complains of something else; "leave:quiet": nothing in the text bears on the tag),
 and the grade's confidence is the share of such decisions that were right on labelled data (histogram binning,
 smoothed by Laplace's rule), so that a confidence of 0.9 is right about nine times in ten where it was fitted.
+Within a grade seen often enough (`agents.rules.model.MIN_SEEN`), a set or a leave is ranked by the tag's
+logistic model over the event's features (`features`), fitted on the same labels.
 
 `ticket-enricher calibrate` fits a table from any labelled events (`cli.calibrate`); the project ships one fitted
 on the tune part of Banking77 (`agents/rules/calibration.json`, CC BY 4.0, PolyAI), and `cascade.calibration`
-points the worker at a team's own. A grade the table lacks falls back to its action's pooled rate, a tag it lacks
-to 0.5: unknown means unsure, so a cascade asks the model.
+points the worker at a team's own. A grade the table lacks falls back to the same grade over every tag, then to
+its action's pooled rate; a tag the table lacks borrows those and does not escalate (it is not calibrated).
 """
 
 from __future__ import annotations
@@ -78,11 +80,10 @@ class Calibration:
         """(right + 1) / (seen + 2) for the tag's grade; else, first found: the grade pooled over every tag of the
         table (a tag of your own borrows what "leave:quiet" means elsewhere), the tag's action pooled, the action
         pooled over every tag; 0.5 when nothing is known."""
+        action = _action(grade_name)
         found = self.tables.get(tag, {}).get(grade_name)
-        for key in ((tag, "~"), ("*", grade_name), (tag, _action(grade_name)), ("*", _action(grade_name))):
-            if found is not None:
-                break
-            found = self._pooled.get(key)
+        for key in (("*", grade_name), (tag, action), ("*", action)):
+            found = found or self._pooled.get(key)
         n, right = found or (0, 0)
         return round((right + 1) / (n + 2), 4)
 
