@@ -11,6 +11,7 @@ import typer
 
 from ticket_enricher.agents.rules import signals
 from ticket_enricher.agents.rules.confidence import Row, features, fit
+from ticket_enricher.agents.rules.model import text_of
 from ticket_enricher.cli.common import ConfigOpt, settings_from
 from ticket_enricher.cli.evaluation import (
     Labels,
@@ -42,7 +43,8 @@ def calibrate(
 ) -> None:
     """Fit the rules' confidence on labelled events: each account's final decision on each tag, filed under the
     kind of evidence it rests on (its grade), against the label; a grade's confidence is then the share of its
-    decisions that were right, (right + 1) / (seen + 2).
+    decisions that were right, (right + 1) / (seen + 2), and within a grade seen often enough each tag's logistic
+    model (over the event's word classes, lexicon words, signals and the rules' decision) ranks them.
 
     The rules judge exactly as the worker does (the ticket flow, a temporary SQLite store); nothing is written
     but --out. Example: ticket-enricher calibrate --events a.jsonl --labels a.tsv --out calibration.json
@@ -66,6 +68,8 @@ def calibrate(
         found = list(final_decisions(run, labelled, wanted, parsed(chosen)))
         rows += found
         typer.echo(f"{events_path}: {len(wanted)} accounts, {len(found)} decisions", err=True)
+        for failure in run.failures:
+            typer.echo(f"  line {failure.line} not judged, left out: {failure.reason}", err=True)
     table = fit(rows, source or ", ".join(str(p) for p in events))
     out.write_text(table.to_json(), encoding="utf-8")
     for tag, grades in sorted(table.tables.items()):
@@ -78,8 +82,6 @@ def final_decisions(run: PlannerRun, labels: Labels, accounts: set[str],
                     events: dict[str, TicketEvent]) -> Iterator[Row]:
     """A row for each account's last judged event and each labelled tag: the rules' decision, its grade and the
     event's features, against the label."""
-    from ticket_enricher.agents.rules.model import text_of
-
     for account in sorted(accounts):
         by_event = run.judgments.get(account)
         if not by_event:
