@@ -189,3 +189,15 @@ def test_a_logistic_model_judges_only_evidence_it_was_fitted_on() -> None:
     p = table.probability("outage_affected", [*event_features("my card isn't working", frozenset({"lockout"})),
                                                "rules:set"])
     assert p is not None and card["confidence"] == pytest.approx(p, abs=1e-4), "a kind it has seen: its model"
+
+
+async def test_a_kept_tag_is_as_sure_as_when_the_rules_set_it(tmp_path: Path) -> None:
+    store = SqliteMemoryStore(tmp_path / "m.db")
+    try:
+        disputed, later = await judge(store, event(0, "There is a payment on my card I don't recognise"),
+                                      event(1, "Hello, where do I find my statements?"))
+        assert disputed.judgments["billing_dispute"].action == "set"
+        kept = later.judgments["billing_dispute"]
+        assert kept.action == "keep" and kept.confidence == disputed.judgments["billing_dispute"].confidence
+    finally:
+        await store.close()

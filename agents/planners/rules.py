@@ -149,6 +149,11 @@ def _tags(model: RulesModel, state: AccountState, event: TicketEvent, note: froz
         else:
             decided[name] = ("keep" if record is not None else "leave", decision)
     judgments = model.confidences(decided, note, text_of(event)) | held
+    for name, (action, _) in decided.items():
+        kept = tags.get(name)
+        if action == "keep" and kept is not None and kept.confidence is not None:
+            # as sure as when the rules set it (the table has few keeps: labels judge an account's last state)
+            judgments[name] = judgments[name] | {"confidence": kept.confidence}
     for name, (action, decision) in decided.items():
         if decision is None or action not in ("set", "clear"):
             continue

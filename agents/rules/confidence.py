@@ -82,7 +82,9 @@ class Calibration:
         pooled over every tag; 0.5 when nothing is known."""
         action = _action(grade_name)
         found = self.tables.get(tag, {}).get(grade_name)
-        for key in (("*", grade_name), (tag, action), ("*", action)):
+        # a keep stands on the set it keeps: without a record of keeps, the tag's sets
+        also = ((tag, "set"), ("*", "set")) if action == "keep" else ()
+        for key in (("*", grade_name), (tag, action), ("*", action), *also):
             found = found or self._pooled.get(key)
         n, right = found or (0, 0)
         return round((right + 1) / (n + 2), 4)
