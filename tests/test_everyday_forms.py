@@ -49,6 +49,9 @@ from ticket_enricher.agents.rules.signals import detect
     ("I got blocked after logging in wrong", "lockout"),
     ("we've been sitting on the tarmac for two hours", "trip_disrupted"),
     ("still haven't taken off, 50 minutes behind schedule", "trip_disrupted"),
+    ("stranded in Denver overnight, no hotel", "trip_disrupted"),
+    ("you rebooked me on tomorrow's first departure", "trip_disrupted"),
+    ("they wouldn't let us board", "trip_disrupted"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -77,6 +80,9 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("I'd rather not use my physical card online", "lockout"),
     ("I need a transfer cancelled", "trip_disrupted"),
     ("Why is my transfer stuck?", "trip_disrupted"),
+    ("I'm stranded with no cash, the ATM ate my card", "trip_disrupted"),
+    ("can I rebook my hotel for next week?", "trip_disrupted"),
+    ("the board meeting is not until Friday", "trip_disrupted"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

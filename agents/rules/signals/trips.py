@@ -12,7 +12,7 @@ _RUNNING = frozenset({"trains", "buses", "flights", "trams", "ferries", "planes"
 def trip_disrupted(r: Reading) -> int:
     """A trip delayed, cancelled or stuck: "flight delayed", "train cancelled", "stuck on the tarmac", "ride
     cancelled on me"; not one the customer cancelled ("I cancelled the ride")."""
-    if not r.mask & TRIP:
+    if not r.mask & (TRIP | T_OTHER):
         return -1
     if (k := _kept_waiting(r)) >= 0:
         return k
@@ -21,6 +21,8 @@ def trip_disrupted(r: Reading) -> int:
         w = words[i]
         if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in ("the", "a", "your"):
             return i  # not boarded: "they didn't board us", "wouldn't let us board"
+    if not r.mask & TRIP:
+        return -1
     if "moving" in words:
         i = words.index("moving")
         if r.negated(i, 2) and r.in_sentence(i, L_TRIP):
@@ -76,6 +78,9 @@ def _kept_waiting(r: Reading) -> int:
                 any(x in ("hour", "hours", "hrs", "hr", "minutes", "mins", "min", "forever", "ages") for x in
                     words[i + 2:i + 10]):
             return i
+        if w in ("stranded", "marooned") and r.word(i + 1) in ("in", "at", "overnight") or w.startswith("rebook") and (
+                r.word(i + 1) in ("me", "us", "passengers", "everyone") or r.word(i - 1) in ("got", "been", "was")):
+            return i  # "stranded in Denver", "you rebooked me on tomorrow's flight", "I got rebooked"
         if w in ("off", "departed", "left", "moved", "boarded") and r.word(i - 1) in ("taken", "took", "take") + (
                 "yet", "not", "haven't", "hasn't") and r.negated(i, 3) or w == "behind" and r.word(i + 1) == "schedule":
             return i
