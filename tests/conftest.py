@@ -25,6 +25,7 @@ from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.localkafka import LocalBroker
 from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from ticket_enricher.memory.store import MemoryStore
+from ticket_enricher.testing.openai_server import FakeOpenAI, diligent
 
 if TYPE_CHECKING:
     from ticket_enricher.core.events import TicketEvent
@@ -286,3 +287,13 @@ async def publish_over(settings: Settings, events: list[TicketEvent]) -> None:
         await publish_events(producer, settings.topics.tickets, events)
     finally:
         await producer.stop()
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeOpenAI]:
+    """The fake OpenAI-compatible server on loopback, answering as a diligent agent (search, note, tag, summary);
+    a module that wants another script defines its own `llm`."""
+    server = FakeOpenAI().start()
+    server.script = diligent
+    yield server
+    server.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,18 +21,10 @@ from ticket_enricher.memory.sqlite import SqliteMemoryStore
 from ticket_enricher.memory.store import list_all
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
-from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
+from ticket_enricher.testing.openai_server import FakeOpenAI, ticket_of
 
 pytestmark = pytest.mark.kafka
 SAMPLE = 0.5
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    server.script = diligent
-    yield server
-    server.stop()
 
 
 async def test_the_model_sees_only_escalated_events_and_a_429_is_waited_out_once(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,17 +21,9 @@ from ticket_enricher.core.events import Ticket, TicketEvent
 from ticket_enricher.memory.filters import scope
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
-from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
+from ticket_enricher.testing.openai_server import FakeOpenAI, ticket_of
 
 pytestmark = pytest.mark.kafka
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    server.script = diligent
-    yield server
-    server.stop()
 
 
 async def with_model(base: Settings, llm: FakeOpenAI) -> Settings:

@@ -7,7 +7,6 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,17 +19,9 @@ from ticket_enricher.consumers.operations.topics import create_topics
 from ticket_enricher.consumers.worker import Worker
 from ticket_enricher.samples import generate
 from ticket_enricher.samples.publish import publish_events
-from ticket_enricher.testing.openai_server import FakeOpenAI, diligent, ticket_of
+from ticket_enricher.testing.openai_server import FakeOpenAI, ticket_of
 
 pytestmark = pytest.mark.kafka
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    server.script = diligent
-    yield server
-    server.stop()
 
 
 async def with_model(base: Settings, llm: FakeOpenAI) -> Settings:
