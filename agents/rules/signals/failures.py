@@ -236,7 +236,8 @@ def lockout(r: Reading) -> int:
         if words[i] in _CARDS and (k := _card_unusable(r, i)) >= 0:
             return k
         if w in ("blocked", "unblocked") and r.word(i - 1) in ("am", "got", "get", "been", "being", "was", "i'm",
-                                                                 "im", "were", "is") and not r.negated(i, 2):
+                                                                 "im", "were", "is") and not r.negated(i, 2) and \
+                not {"i", "we", "me", "us", "i'm", "im", "i've", "ive"}.isdisjoint(words[max(0, i - 6):i]):
             return i  # "I logged in wrong and am blocked", "how do I get unblocked?"
     return -1
 

@@ -155,7 +155,8 @@ def escalation_cancel(r: Reading) -> int:
             if _never_again(r, i):
                 return i
         elif w == "stay":
-            if r.word(i - 1) in ("to", "i") and any(x in ("why", "reason", "reasons") for x in words[max(0, i - 5):i]):
+            if r.word(i - 1) in ("to", "i") and any(x in ("why", "reason", "reasons") for x in words[max(0, i - 5):i]) \
+                    and (nxt in ("", "with", "loyal", "as") or nxt in CLAUSE_END or nxt.startswith("@")):
                 return i  # "why should I stay?", "give me one reason to stay"
         elif w == "notice":
             if (nxt in ("period", "periods") or r.in_sentence(i, _ENDING)) and not r.negated(i):
@@ -204,9 +205,10 @@ def escalation_cancel(r: Reading) -> int:
                                       r.word(i - 1) in ("so", "officially", "completely", "totally")):
                 return i
         elif w == "elsewhere" or w == "else" and r.word(i - 1) == "somewhere":
-            if any(words[j].startswith(("tak", "took", "go", "went", "shop", "look", "fly", "order", "spend",
-                                        "mov", "buy", "bank", "book", "us", "found", "find", "cheap", "offer"))
-                   for j in range(max(0, i - 5), i)):
+            before = words[max(0, i - 5):i]
+            if any(x.startswith(("tak", "took", "go", "went", "shop", "look", "fly", "order", "spend", "mov", "buy",
+                                 "bank", "book", "us")) for x in before) or any(
+                    x.startswith(("found", "find")) for x in before) and not _VALUE.isdisjoint(before):
                 return i
         elif w == "from":
             if nxt == "now" and r.word(i + 2) == "on" and not r.smask[s] & THANKS:
@@ -257,6 +259,8 @@ def escalation_cancel(r: Reading) -> int:
     return -1
 
 
+_VALUE = frozenset({"cheaper", "better", "deal", "deals", "offer", "offers", "price", "prices", "rate", "rates",
+                    "plan", "plans", "provider", "bank", "carrier"})  # "found a cheaper offer elsewhere"
 _ENDING = frozenset({"cancel", "terminate", "leave", "end", "close", "quit"})
 
 

@@ -78,7 +78,8 @@ def _kept_waiting(r: Reading) -> int:
                 any(x in ("hour", "hours", "hrs", "hr", "minutes", "mins", "min", "forever", "ages") for x in
                     words[i + 2:i + 10]):
             return i
-        if w in ("stranded", "marooned") and r.word(i + 1) in ("in", "at", "overnight") or w.startswith("rebook") and (
+        if w in ("stranded", "marooned") and r.word(i + 1) in ("in", "at", "overnight") and r.word(i + 2) not in (
+                "traffic", "snow", "rain", "mud", "elevator", "lift") or w.startswith("rebook") and (
                 r.word(i + 1) in ("me", "us", "passengers", "everyone") or r.word(i - 1) in ("got", "been", "was")):
             return i  # "stranded in Denver", "you rebooked me on tomorrow's flight", "I got rebooked"
         if w in ("off", "departed", "left", "moved", "boarded") and r.word(i - 1) in ("taken", "took", "take") + (
