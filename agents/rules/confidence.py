@@ -66,6 +66,7 @@ class Calibration:
     tables: dict[str, dict[str, tuple[int, int]]]
     weights: dict[str, dict[str, float]] = field(default_factory=dict)  # per tag: a logistic model's (`fit_weights`)
     _pooled: dict[tuple[str, str], tuple[int, int]] = field(init=False, repr=False, compare=False)
+    _memo: dict[tuple[str, str], float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         pooled: dict[tuple[str, str], tuple[int, int]] = {}
@@ -75,11 +76,18 @@ class Calibration:
                     seen, ok = pooled.get(key, (0, 0))
                     pooled[key] = (seen + n, ok + right)
         object.__setattr__(self, "_pooled", pooled)
+        object.__setattr__(self, "_memo", {})
 
     def confidence(self, tag: str, grade_name: str) -> float:
         """(right + 1) / (seen + 2) for the tag's grade; else, first found: the grade pooled over every tag of the
         table (a tag of your own borrows what "leave:quiet" means elsewhere), the tag's action pooled, the action
-        pooled over every tag; 0.5 when nothing is known."""
+        pooled over every tag; 0.5 when nothing is known. Memoised: a table never changes."""
+        found = self._memo.get((tag, grade_name))
+        if found is None:
+            found = self._memo[(tag, grade_name)] = self._confidence(tag, grade_name)
+        return found
+
+    def _confidence(self, tag: str, grade_name: str) -> float:
         action = _action(grade_name)
         found = self.tables.get(tag, {}).get(grade_name)
         # a keep stands on the set it keeps: without a record of keeps, the tag's sets
