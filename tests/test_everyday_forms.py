@@ -1,4 +1,4 @@
-"""Rules version 5: the general forms added for everyday language people outside the project labelled (a chat
+"""Rules versions 5 and 6: the general forms added for everyday language people outside the project labelled (a chat
 line to a bank, a tweet to an airline, a message to a telco), each with near misses that must stay quiet.
 Sentences written by hand from the tags' definitions; none is copied from a data set."""
 
@@ -52,6 +52,20 @@ from ticket_enricher.agents.rules.signals import detect
     ("stranded in Denver overnight, no hotel", "trip_disrupted"),
     ("you rebooked me on tomorrow's first departure", "trip_disrupted"),
     ("they wouldn't let us board", "trip_disrupted"),
+    # a delay the customer sits through, with or without naming the trip
+    ("@airline delayed 3 hours and counting, no updates", "trip_disrupted"),
+    ("4 hour delay in Chicago and no one at the desk", "trip_disrupted"),
+    ("we've had a 2hr delay already", "trip_disrupted"),
+    ("2nd delay today. mechanical issues again", "trip_disrupted"),
+    ("the delay made me miss my meeting", "trip_disrupted"),
+    ("our flight has been pushed back twice now", "trip_disrupted"),
+    ("waiting for the pilot for two hours", "trip_disrupted"),
+    ("we landed but have been waiting for a gate for 45 minutes", "trip_disrupted"),
+    # leaving as a telco's customers put it, some in a second language
+    ("how can I resign my contract", "escalation_cancel"),
+    ("I will not extend my contract", "escalation_cancel"),
+    ("switching back to my old provider", "escalation_switch"),
+    ("goodbye, closing everything with you", "escalation_cancel"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -90,6 +104,18 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("The exit was blocked by a parade downtown", "lockout"),
     ("I'm leaving for vacation tomorrow, so excited", "escalation_cancel"),
     ("Rebooked my haircut for next week, all good", "trip_disrupted"),
+    ("my parcel is delayed 2 hours", "trip_disrupted"),
+    ("the refund was delayed by 3 hours", "trip_disrupted"),
+    ("the game is delayed an hour because of rain", "trip_disrupted"),
+    ("kickoff delayed 30 minutes, grab a beer", "trip_disrupted"),
+    ("another delay for the new album, sigh", "trip_disrupted"),
+    ("we waited for the bus for 10 minutes, lovely day out", "trip_disrupted"),
+    ("the meeting was pushed back an hour", "trip_disrupted"),
+    ("I pushed the flight booking to next week", "trip_disrupted"),
+    ("I resigned from my job so money is tight", "escalation_cancel"),
+    ("my contract was extended automatically, is that right?", "escalation_cancel"),
+    ("switching back to my old phone for now", "escalation_switch"),
+    ("thanks, ending the chat now", "escalation_cancel"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

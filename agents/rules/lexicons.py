@@ -122,7 +122,7 @@ TRIP = {"flight", "flights", "train", "trains", "bus", "buses", "coach", "plane"
 TRIP_BAD = forms("delay", "cancel", "strand", "divert", "ground", "overbook", "oversell", "bump", "reroute",
                  "terminate", "strike") | {
     "late", "stuck", "cancellation", "cancellations", "cancelation", "canceled", "oversold", "stranded",
-    "missed", "delays", "delayed", "no-show", "held", "diverted", "disrupted", "disruption", "denied",
+    "missed", "delays", "delayed", "no-show", "held", "diverted", "disrupted", "disruption", "denied", "pushed",
 }
 GOODS = {"parcel", "parcels", "package", "packages", "order", "orders", "delivery", "deliveries", "item", "items",
          "bag", "bags", "luggage", "baggage", "suitcase", "suitcases", "shipment", "shipments", "food", "meal",
@@ -145,7 +145,7 @@ GONE = forms("lose", "delete", "wipe", "erase", "disappear", "corrupt", "vanish"
 # ending the relationship: a verb of ending with what the customer holds ("close my account")
 END = forms("cancel", "close", "terminate", "end", "quit", "drop", "leave", "discontinue", "delete",
             "deactivate", "stop", "unsubscribe", "uninstall", "ditch", "dump", "port", "remove", "shut", "disable",
-            "inactivate", "erase") | {"quitting", "shutting"}
+            "inactivate", "erase", "resign") | {"quitting", "shutting"}
 HELD = {"account", "accounts", "acct", "profile", "sub", "subs", "subscription", "subscriptions", "membership",
         "memberships", "service", "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line",
         "lines",

@@ -38,7 +38,7 @@ _CATEGORY_OF = {
 # a tag's logistic model judges only kinds of evidence it was fitted on this often (a flight cancelled is no kind
 # of evidence a bank's chat ever showed); others take their grade's record, pooled when never seen
 MIN_SEEN = 30
-RULES_VERSION = 5  # raise when the rules below judge differently: a replay then re-evaluates every event
+RULES_VERSION = 6  # raise when the rules below judge differently: a replay then re-evaluates every event
 
 
 class RulesModel:

@@ -65,9 +65,11 @@ _INTENT = frozenset({"want", "wanted", "wanna", "need", "needed", "trying", "tri
 # a request that the company end it for the customer: "can you delete my account", "I need you to close it"
 _ASK = frozenset({"can", "could", "would", "will", "please", "pls", "need", "want", "like", "i'd", "must", "should"})
 _BASE_END = frozenset({"cancel", "close", "terminate", "end", "delete", "deactivate", "stop", "unsubscribe",
-                       "uninstall", "discontinue", "drop", "port", "quit", "remove", "shut", "disable", "erase"})
+                       "uninstall", "discontinue", "drop", "port", "quit", "remove", "shut", "disable", "erase",
+                       "resign"})
 
 
+_NOT_AGAIN = frozenset({"renew", "renewing", "recommend", "recommending", "extend", "extending", "prolong"})
 _MAILINGS = frozenset({"email", "emails", "e-mails", "newsletter", "newsletters", "texts", "messages", "marketing",
                        "mailing", "notifications", "list", "promotions", "promos", "sms"})
 _USING = frozenset({"using", "buying", "ordering", "shopping", "flying", "banking", "booking"})  # not "paying"
@@ -85,8 +87,8 @@ def _own_act(r: Reading, i: int) -> bool:
         if w in _INTENT:
             return True
     opens = i == 0 or words[i - 1] in SENTENCE_END or words[i - 1].startswith("@")
-    if words[i] in _BASE_END and r.word(i - 1) in CLAUSE_END:
-        return True  # "This company is bad, delete my account now"
+    if (words[i] in _BASE_END or words[i].endswith("ing")) and r.word(i - 1) in CLAUSE_END:
+        return True  # "This company is bad, delete my account now", "goodbye, closing everything"
     return opens and (words[i] in _BASE_END or words[i].endswith("ing"))  # "Cancel my account", "Deleting the app"
 
 
@@ -173,7 +175,7 @@ def escalation_cancel(r: Reading) -> int:
                 x = words[j]
                 if x in CLAUSE_END:
                     break
-                if x in ("renew", "renewing", "recommend", "recommending") or x in ("return", "returning") and (
+                if x in _NOT_AGAIN or x in ("return", "returning") and (
                         r.word(j + 1) in ("", "to", "again", "here", "there", "ever") or r.word(j + 1) in CLAUSE_END
                         or r.word(j + 1).startswith("@")) or (
                         x == "back" and words[j - 1] in ("be", "come", "coming", "go", "going")) or (
@@ -334,8 +336,10 @@ def escalation_switch(r: Reading) -> int:
                                                                                  "transfer")) or \
                         x in ("competitor", "competitors", "rival", "rivals", "competition") or \
                         x in ("another", "different", "other", "new", "a") and r.near(k, PROVIDER, 0, 2) >= 0 or \
-                        x.startswith("@") and "instead" in words[k:k + 4]:
-                    return i
+                        x.startswith("@") and "instead" in words[k:k + 4] or \
+                        x in ("my", "our") and r.word(k + 1) in ("old", "previous", "former") and (
+                            r.cls(k + 2) & PROVIDER or r.word(k + 2) in L.BRANDS):
+                    return i  # also "switching back to my old provider"
             if w.startswith(("switch", "chang")) and (r.cls(i + 1) & PROVIDER and r.word(i + 1) not in (
                     "service", "services", "store", "shop", "platform") or words[i + 1:i + 2] == ["providers"]):
                 return i  # "switch carriers", "if I change provider"

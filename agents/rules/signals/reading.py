@@ -57,7 +57,8 @@ for _bit, _words in (
                     "refused", "rejected", "declined", "refuse", "refusing", "refuses", "deny", "denies", "denying",
                     "reject", "rejects", "entitled", "waste", "avail", "helpful"} | L.NOBODY | NEGATORS
      | L.UNRESOLVED),
-    (T_OTHER, {"board", "boarded", "boarding", "shame", "stranded", "marooned", "rebook", "rebooked", "rebooking"}),
+    (T_OTHER, {"board", "boarded", "boarding", "shame", "stranded", "marooned", "rebook", "rebooked", "rebooking",
+               "delay", "delays", "delayed"}),
     (T_ENTRY, L.ENTRIES | L.AT_MACHINE | {"charged", "billed", "debited", "deducted", "taken"}),
     (T_LOCK, {"locked", "logged", "lock", "locking", "logging", "kicked", "one", "blocked", "unblocked", "unblock",
               "unblocking"}),

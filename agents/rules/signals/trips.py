@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
-from ticket_enricher.agents.rules.signals.reading import _ME, MONEY, T_OTHER, TRIP, TRIP_BAD, Reading
+from ticket_enricher.agents.rules.signals.reading import (
+    _CLASS_GET,
+    _ME,
+    GOODS,
+    MONEY,
+    ORDINAL,
+    T_OTHER,
+    TRIP,
+    TRIP_BAD,
+    Reading,
+)
 
 _COMES = frozenset({"bus", "train", "taxi", "cab", "driver", "ride", "coach", "shuttle", "pickup", "uber", "car"})
 _RUNNING = frozenset({"trains", "buses", "flights", "trams", "ferries", "planes", "coaches", "tubes"})
@@ -13,7 +23,7 @@ def trip_disrupted(r: Reading) -> int:
     """A trip delayed, cancelled or stuck: "flight delayed", "train cancelled", "stuck on the tarmac", "ride
     cancelled on me"; not one the customer cancelled ("I cancelled the ride")."""
     if not r.mask & (TRIP | T_OTHER):
-        return -1
+        return _any_timed_delay(r)
     if (k := _kept_waiting(r)) >= 0:
         return k
     words = r.words
@@ -22,7 +32,7 @@ def trip_disrupted(r: Reading) -> int:
         if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in ("the", "a", "your"):
             return i  # not boarded: "they didn't board us", "wouldn't let us board"
     if not r.mask & TRIP:
-        return -1
+        return _any_timed_delay(r)
     if "moving" in words:
         i = words.index("moving")
         if r.negated(i, 2) and r.in_sentence(i, L_TRIP):
@@ -41,8 +51,14 @@ def trip_disrupted(r: Reading) -> int:
         if not m & TRIP_BAD or not r.smask[s] & TRIP:
             continue
         w = words[i]
-        if r.negated(i) or r.near(i, TRIP, 8, 8) < 0:
+        if r.negated(i):
             continue
+        if r.near(i, TRIP, 8, 8) < 0:
+            if _timed_delay(r, i, s):
+                return i  # "delayed 3 hours and counting", "4 hour delay in Chicago"
+            continue
+        if w == "pushed" and r.word(i + 1) != "back":
+            continue  # "our flight was pushed back", not "I pushed the flight button"
         if r.word(i - 1) == "be" and r.word(i - 2 - (r.word(i - 2) in ("my", "the", "it", "flight", "train"))) in (
                 "will", "might", "could", "would", "may") or "will" in words[max(0, i - 5):i] and "?" in words[i:]:
             continue  # a question about what may happen: "will my flight be delayed?"
@@ -65,8 +81,52 @@ def trip_disrupted(r: Reading) -> int:
     return -1
 
 
+_HOURS = frozenset({"hour", "hours", "hr", "hrs", "minutes", "mins", "min", "an", "half"})
+_DELAY = frozenset({"delay", "delays", "delayed"})
+
+
+def _any_timed_delay(r: Reading) -> int:
+    """Where a text that names no trip has a delay counted in hours (`_timed_delay`), or -1."""
+    if r.mask & TRIP_BAD:
+        for i, m, s in r.hits:
+            if m & TRIP_BAD and not r.negated(i) and _timed_delay(r, i, s):
+                return i
+    return -1
+
+
+def _timed_delay(r: Reading, i: int, s: int) -> bool:
+    """A delay the customer sits through, in a sentence where nothing is sent or paid: counted in hours or
+    minutes, theirs or with its subject left out ("delayed 3 hours and counting", "we've had a 2hr delay"), one
+    more of them ("2nd delay today") or one that made them miss something ("the delay made me miss my
+    meeting"); not "my parcel is delayed 2 hours", "the refund was delayed", "the game is delayed an hour"."""
+    words = r.words
+    if words[i] not in _DELAY or r.smask[s] & (GOODS | MONEY):
+        return False
+    after = words[i + 1:i + 5]
+    timed = any(x in _HOURS or x[:1].isdigit() and x.endswith(("hr", "hrs", "h", "min", "mins")) for x in after
+                if x != "an" or "hour" in after) or r.word(i - 1) in ("hour", "hr", "minute", "min") or any(
+        x[:1].isdigit() and x.endswith(("hr", "hrs", "h", "min")) for x in (r.word(i - 1),))
+    lo, hi = r.span(s)
+    if not timed:
+        again = r.word(i - 1) in ("another", "2nd", "3rd", "4th") or _CLASS_GET(r.word(i - 1), 0) & ORDINAL
+        if again and all(words[k].startswith("@") or words[k] in ("yet", "and", "so", "a") for k in range(lo, i - 1)) \
+                and any(words[k] in _ME or words[k] in ("today", "tonight", "morning", "again") for k in range(i, hi)):
+            return True  # "2nd delay today", "yet another delay for us"; not "another delay for the album"
+        return any(words[k] in ("miss", "missed", "missing") for k in range(i + 1, hi)) and any(
+            words[k] in _ME for k in range(i + 1, hi))  # "the delay made me miss my meeting"
+    opens = i == lo or all(words[k].startswith("@") or words[k][:1].isdigit() or words[k] in (
+        "hour", "hr", "minute", "min", "a", "another", "now", "been", "so", "still", "just") for k in range(lo, i))
+    return opens or any(words[k] in _ME for k in range(lo, hi))
+
+
 _WAITING = frozenset({"sitting", "sat", "sit", "waiting", "waited", "wait", "stuck", "stranded", "held", "holding"})
-_ABOARD = frozenset({"gate", "tarmac", "plane", "runway", "aircraft", "jet", "train", "bus", "platform", "terminal"})
+_ABOARD = frozenset({"gate", "tarmac", "plane", "runway", "aircraft", "jet", "train", "bus", "platform", "terminal",
+                     "pilot", "pilots"})
+
+
+def _at_least(word: str, least: int) -> bool:
+    """Whether `word` is a number of at least `least` ("45"; words of number are not counted)."""
+    return word.isdigit() and int(word) >= least
 
 
 def _kept_waiting(r: Reading) -> int:
@@ -74,10 +134,12 @@ def _kept_waiting(r: Reading) -> int:
     haven't taken off", "45 minutes behind schedule"."""
     words = r.words
     for i, w in enumerate(words):
-        if w in _WAITING and r.word(i + 1) in ("at", "on", "in") and not _ABOARD.isdisjoint(words[i + 2:i + 5]) and \
-                any(x in ("hour", "hours", "hrs", "hr", "minutes", "mins", "min", "forever", "ages") for x in
-                    words[i + 2:i + 10]):
-            return i
+        if w in _WAITING and r.word(i + 1) in ("at", "on", "in", "for") and \
+                not _ABOARD.isdisjoint(words[i + 2:i + 5]) and any(
+                    x in ("hour", "hours", "hrs", "hr", "forever", "ages") or x in ("minutes", "mins", "min") and (
+                        r.word(i + 1) != "for" or _at_least(words[k - 1], 30))
+                    for k, x in enumerate(words[i + 2:i + 10], i + 2)):
+            return i  # "sitting at the gate for 2 hours", "waiting for the bus for 40 minutes" (not "for 10")
         if w in ("stranded", "marooned") and r.word(i + 1) in ("in", "at", "overnight") and r.word(i + 2) not in (
                 "traffic", "snow", "rain", "mud", "elevator", "lift") or w.startswith("rebook") and (
                 r.word(i + 1) in ("me", "us", "passengers", "everyone") or r.word(i - 1) in ("got", "been", "was")):
