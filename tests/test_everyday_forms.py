@@ -66,6 +66,12 @@ from ticket_enricher.agents.rules.signals import detect
     ("I will not extend my contract", "escalation_cancel"),
     ("switching back to my old provider", "escalation_switch"),
     ("goodbye, closing everything with you", "escalation_cancel"),
+    ("seriously considering dropping you", "escalation_cancel"),
+    ("cutting the cord this weekend", "escalation_cancel"),
+    ("my contract is up next month and I'm gone", "escalation_switch"),
+    ("I had to rebook for Thursday after you cancelled", "trip_disrupted"),
+    ("trying to get rebooked, on hold 2 hours", "trip_disrupted"),
+    ("overbooked and they kicked me off", "trip_disrupted"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -116,6 +122,13 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("my contract was extended automatically, is that right?", "escalation_cancel"),
     ("switching back to my old phone for now", "escalation_switch"),
     ("thanks, ending the chat now", "escalation_cancel"),
+    ("dropping you a line to say thanks", "escalation_cancel"),
+    ("I'm dropping you off at 5", "escalation_cancel"),
+    ("I'm gone for the weekend, see you Monday", "escalation_switch"),
+    ("cutting the cake now!", "escalation_cancel"),
+    ("I want to rebook my appointment", "trip_disrupted"),
+    ("the restaurant was overbooked but the food was worth the wait", "trip_disrupted"),
+    ("the concert was oversold, what a crowd", "trip_disrupted"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -146,6 +146,9 @@ def escalation_cancel(r: Reading) -> int:
                 if c & PROVIDER and w.startswith(("leav", "ditch", "dump", "quit")) and x not in (
                         "store", "stores", "shop", "retailer", "platform"):
                     return i
+                if w.startswith(("drop", "ditch", "dump")) and (x in ("you", "u", "y'all") or x.startswith("@")) and (
+                        r.word(j + 1) in ("", "for", "now", "today", "soon", "forever") or r.word(j + 1) in CLAUSE_END):
+                    return i  # "seriously considering dropping you", not "dropping you a line"
             if w.startswith(("leav", "quit")) and not w.endswith("ed") and (
                     nxt in CLAUSE_END or nxt in ("", "you", "u", "y'all") or w.startswith("quit") and nxt in _UNTIL):
                 return i  # "I want to leave", "I'm leaving you", "I want to quit now"
@@ -166,6 +169,9 @@ def escalation_cancel(r: Reading) -> int:
         elif w in ("exit", "termination"):
             if nxt in ("fee", "fees", "penalty", "penalties", "charge", "charges", "cost", "costs"):
                 return i  # what leaving costs: "what is the exit fee?", "early termination fee"
+        elif w == "cord":
+            if r.word(i - 1) == "the" and r.word(i - 2).startswith("cut"):
+                return i  # "cutting the cord": ending a cable or TV subscription
         elif w == "get" and nxt == "out" and r.word(i + 2) == "of" and r.cls(r.next_content(i + 2, _EMPTY, 3)) & HELD:
             return i  # "I want to get out of my contract"
         elif w in ("won't", "wont") or w == "not" and (r.word(i - 1) in ("will", "am", "i'm", "are", "we're")
@@ -348,6 +354,9 @@ def escalation_switch(r: Reading) -> int:
                     any(x in ("want", "wanna", "going", "gonna", "will", "i'll", "ready", "like", "need", "decided")
                         for x in words[max(0, i - 4):i]):
                 return i  # "now I want to switch", "I'm going to switch soon"
+        if w == "gone" and r.word(i - 1) in ("i'm", "im", "we're") and (
+                r.word(i + 1) in ("", "forever") or r.word(i + 1) in CLAUSE_END) and not r.negated(i, 2):
+            return i  # "my contract is up next month and I'm gone"
         if w in ("new", "another", "different", "better", "other"):
             k = r.near(i, PROVIDER, 0, 4)  # "look around for new cable and internet provider"
             if k >= 0 and r.cls(i - 1) & MONEY or r.word(i - 2) in ("money", "funds", "cash"):

@@ -23,7 +23,7 @@ def trip_disrupted(r: Reading) -> int:
     """A trip delayed, cancelled or stuck: "flight delayed", "train cancelled", "stuck on the tarmac", "ride
     cancelled on me"; not one the customer cancelled ("I cancelled the ride")."""
     if not r.mask & (TRIP | T_OTHER):
-        return _any_timed_delay(r)
+        return _unnamed_trip(r)
     if (k := _kept_waiting(r)) >= 0:
         return k
     words = r.words
@@ -32,7 +32,7 @@ def trip_disrupted(r: Reading) -> int:
         if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in ("the", "a", "your"):
             return i  # not boarded: "they didn't board us", "wouldn't let us board"
     if not r.mask & TRIP:
-        return _any_timed_delay(r)
+        return _unnamed_trip(r)
     if "moving" in words:
         i = words.index("moving")
         if r.negated(i, 2) and r.in_sentence(i, L_TRIP):
@@ -85,11 +85,13 @@ _HOURS = frozenset({"hour", "hours", "hr", "hrs", "minutes", "mins", "min", "an"
 _DELAY = frozenset({"delay", "delays", "delayed"})
 
 
-def _any_timed_delay(r: Reading) -> int:
-    """Where a text that names no trip has a delay counted in hours (`_timed_delay`), or -1."""
+def _unnamed_trip(r: Reading) -> int:
+    """Where a text that names no trip has a delay the customer sits through (`_timed_delay`) or was
+    overbooked ("overbooked and they kicked me off"), or -1."""
     if r.mask & TRIP_BAD:
         for i, m, s in r.hits:
-            if m & TRIP_BAD and not r.negated(i) and _timed_delay(r, i, s):
+            if m & TRIP_BAD and not r.negated(i) and (_timed_delay(r, i, s) or r.words[i].startswith(
+                    ("overbook", "oversold", "oversell")) and _theirs(r, i, s)):
                 return i
     return -1
 
@@ -114,6 +116,14 @@ def _timed_delay(r: Reading, i: int, s: int) -> bool:
             return True  # "2nd delay today", "yet another delay for us"; not "another delay for the album"
         return any(words[k] in ("miss", "missed", "missing") for k in range(i + 1, hi)) and any(
             words[k] in _ME for k in range(i + 1, hi))  # "the delay made me miss my meeting"
+    return _theirs(r, i, s)
+
+
+def _theirs(r: Reading, i: int, s: int) -> bool:
+    """Whether the trip word at `i` is the customer's: a first person in its sentence, or nothing before it but
+    handles and a duration ("@x delayed 3 hours", "4 hour delay in Chicago", "overbooked and...")."""
+    words = r.words
+    lo, hi = r.span(s)
     opens = i == lo or all(words[k].startswith("@") or words[k][:1].isdigit() or words[k] in (
         "hour", "hr", "minute", "min", "a", "another", "now", "been", "so", "still", "just") for k in range(lo, i))
     return opens or any(words[k] in _ME for k in range(lo, hi))
@@ -142,8 +152,10 @@ def _kept_waiting(r: Reading) -> int:
             return i  # "sitting at the gate for 2 hours", "waiting for the bus for 40 minutes" (not "for 10")
         if w in ("stranded", "marooned") and r.word(i + 1) in ("in", "at", "overnight") and r.word(i + 2) not in (
                 "traffic", "snow", "rain", "mud", "elevator", "lift") or w.startswith("rebook") and (
-                r.word(i + 1) in ("me", "us", "passengers", "everyone") or r.word(i - 1) in ("got", "been", "was")):
-            return i  # "stranded in Denver", "you rebooked me on tomorrow's flight", "I got rebooked"
+                r.word(i + 1) in ("me", "us", "passengers", "everyone") or r.word(i - 1) in (
+                    "got", "been", "was", "get", "getting") or r.word(i - 1) == "to" and r.word(i - 2) in (
+                    "had", "have", "having")):
+            return i  # "stranded in Denver", "you rebooked me", "I got rebooked", "I had to rebook"
         if w in ("off", "departed", "left", "moved", "boarded") and r.word(i - 1) in ("taken", "took", "take") + (
                 "yet", "not", "haven't", "hasn't") and r.negated(i, 3) or w == "behind" and r.word(i + 1) == "schedule":
             return i
