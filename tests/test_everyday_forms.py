@@ -72,6 +72,10 @@ from ticket_enricher.agents.rules.signals import detect
     ("I had to rebook for Thursday after you cancelled", "trip_disrupted"),
     ("trying to get rebooked, on hold 2 hours", "trip_disrupted"),
     ("overbooked and they kicked me off", "trip_disrupted"),
+    ("how could you cancel my flight with no warning", "trip_disrupted"),
+    ("you had to cancel our flight? really?", "trip_disrupted"),
+    ("why did they have to cancel the 6pm flight", "trip_disrupted"),
+    ("can you tell me why you cancelled the flight", "trip_disrupted"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -129,6 +133,11 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("I want to rebook my appointment", "trip_disrupted"),
     ("the restaurant was overbooked but the food was worth the wait", "trip_disrupted"),
     ("the concert was oversold, what a crowd", "trip_disrupted"),
+    ("can you cancel my flight and refund me?", "trip_disrupted"),
+    ("could you cancel the booking for me please", "trip_disrupted"),
+    ("how can you cancel a flight online?", "trip_disrupted"),
+    ("I need to cancel the 6pm flight, family emergency", "trip_disrupted"),
+    ("Flights cancelled at JFK due to snow, stay safe everyone", "trip_disrupted"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -62,11 +62,11 @@ def trip_disrupted(r: Reading) -> int:
         if r.word(i - 1) == "be" and r.word(i - 2 - (r.word(i - 2) in ("my", "the", "it", "flight", "train"))) in (
                 "will", "might", "could", "would", "may") or "will" in words[max(0, i - 5):i] and "?" in words[i:]:
             continue  # a question about what may happen: "will my flight be delayed?"
-        if w.startswith("cancel") or w in ("miss", "missed", "missing"):
+        if (w.startswith("cancel") or w in ("miss", "missed", "missing")) and not _their_act(r, i):
             before = {words[j] for j in range(max(0, i - 3), i)}
-            if before & {"i", "we", "i've", "we've", "i'd", "we'd", "to", "i'll", "we'll", "please", "me",
-                         "can", "could", "should", "want", "how"}:
-                continue
+            if before & {"i", "we", "i've", "we've", "i'd", "we'd", "i'll", "we'll", "please", "me", "can", "could",
+                         "should", "want", "how"} or r.word(i - 1) == "to":  # not "flights to Denver cancelled"
+                continue  # the customer's own: "I want to cancel my flight", "how do I cancel?"
         if w == "late" and r.word(i + 1) in ("night", "notice", "fee", "fees", "payment", "checkout"):
             continue
         j = r.near(i, TRIP, 8, 8)
@@ -79,6 +79,22 @@ def trip_disrupted(r: Reading) -> int:
             continue  # a money transfer cancelled or stuck is no trip
         return i
     return -1
+
+
+_COMPANY = frozenset({"you", "they", "u", "y'all"})
+
+
+def _their_act(r: Reading, i: int) -> bool:
+    """Whether the company did the cancelling at `i`: "you cancelled", "how could you cancel my flight", "why did
+    they have to cancel", "you had to cancel"; not a request or a how-to ("can you cancel my flight?", "how can
+    you cancel a flight online?")."""
+    words = r.words
+    near = words[max(0, i - 4):i]
+    if _COMPANY.isdisjoint(near):
+        return False
+    window = words[max(0, i - 6):i]
+    return words[i].endswith("ed") or "had" in near or "why" in window or "how" in window and not {
+        "could", "dare", "did"}.isdisjoint(window)
 
 
 _HOURS = frozenset({"hour", "hours", "hr", "hrs", "minutes", "mins", "min", "an", "half"})
