@@ -182,13 +182,13 @@ def test_a_logistic_model_judges_only_evidence_it_was_fitted_on() -> None:
     text = "my flight got cancelled and nobody can rebook me"
     note = frozenset({"trip_disrupted"})
     (j,) = model.confidences({"outage_affected": ("set", None)}, note, text).values()
-    assert j["grade"] == "set:trip_disrupted"
-    assert j["confidence"] == table.confidence("outage_affected", "set:trip_disrupted") > 0.5
+    assert j.grade == "set:trip_disrupted"
+    assert j.confidence == table.confidence("outage_affected", "set:trip_disrupted") > 0.5
     (card,) = model.confidences({"outage_affected": ("set", None)}, frozenset({"lockout"}),
                                 "my card isn't working").values()
     p = table.probability("outage_affected", [*event_features("my card isn't working", frozenset({"lockout"})),
                                                "rules:set"])
-    assert p is not None and card["confidence"] == pytest.approx(p, abs=1e-4), "a kind it has seen: its model"
+    assert p is not None and card.confidence == pytest.approx(p, abs=1e-4), "a kind it has seen: its model"
 
 
 async def test_a_kept_tag_is_as_sure_as_when_the_rules_set_it(tmp_path: Path) -> None:

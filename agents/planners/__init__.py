@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ticket_enricher.agents.models import Usage
 from ticket_enricher.core.events import TicketEvent
@@ -40,12 +41,23 @@ LIVE = RunOptions()
 
 
 class TagJudgment(BaseModel):
-    """The rules' decision on one tag for one event, and how sure they are of it."""
+    """The rules' decision on one tag for one event, and how sure they are of it. Frozen: one instance is shared
+    by every outcome that judged alike (`judgment`)."""
+
+    model_config = ConfigDict(frozen=True)
 
     action: Literal["set", "clear", "keep", "leave"]  # set/clear: changed now; keep: stays set; leave: stays unset
     confidence: float  # calibrated: the share of such decisions that were right on labelled data
     grade: str  # the kind of evidence the confidence was calibrated for (`agents.rules.confidence`)
     calibrated: bool = True  # labelled data of this tag was seen; a cascade escalates on calibrated tags only
+
+
+@lru_cache(maxsize=4096)
+def judgment(action: Literal["set", "clear", "keep", "leave"], confidence: float, grade: str,
+             calibrated: bool) -> TagJudgment:
+    """The judgment with these values, built once: a backfill hands out the same few for every event, and an
+    outcome takes an instance as it is, where it would validate a dict field by field."""
+    return TagJudgment(action=action, confidence=confidence, grade=grade, calibrated=calibrated)
 
 
 class Outcome(BaseModel):

@@ -10,9 +10,10 @@ import bisect
 from datetime import datetime, timedelta
 from functools import cached_property, reduce
 from operator import or_
-from typing import Any, get_args
+from typing import get_args
 
 from ticket_enricher.agents.notes import NoteDraft
+from ticket_enricher.agents.planners import TagJudgment, judgment
 from ticket_enricher.agents.rules import signals
 from ticket_enricher.agents.rules.confidence import Action, Calibration, event_features, grade, load_calibration
 from ticket_enricher.agents.rules.judgment import (
@@ -38,6 +39,7 @@ _CATEGORY_OF = {
 # a tag's logistic model judges only kinds of evidence it was fitted on this often (a flight cancelled is no kind
 # of evidence a bank's chat ever showed); others take their grade's record, pooled when never seen
 MIN_SEEN = 30
+_MEMO = 4096  # entries per memo of `RulesModel.confidences`, the oldest dropped first
 RULES_VERSION = 6  # raise when the rules below judge differently: a replay then re-evaluates every event
 
 
@@ -58,7 +60,8 @@ class RulesModel:
         self.window_days = window_days
         self.search_top_k = search_top_k
         self.calibration = calibration or load_calibration()
-        self._scores: dict[tuple[str, frozenset[str]], dict[str, float]] = {}  # per text and note (bounded)
+        self._probs: dict[tuple[str, frozenset[str]], dict[tuple[str, str], float]] = {}  # `confidences`' memos
+        self._graded: dict[tuple[str, str, str, frozenset[str], bool], tuple[str, float | None, bool]] = {}
 
     def read(self, text: str) -> dict[str, str]:
         """The signals in one ticket's text, each with the phrase that showed it."""
@@ -131,31 +134,51 @@ class RulesModel:
         return out
 
     def confidences(self, decided: dict[str, tuple[Action, TagDecision | None]], note: frozenset[str],
-                    text: str) -> dict[str, dict[str, Any]]:
+                    text: str) -> dict[str, TagJudgment]:
         """Per tag, the grade of its decision on an event (its note carries the signals `note`, its text is
         `text`: `text_of`), how sure the rules are of it, and whether labelled data of the tag was seen
         (`agents.rules.confidence`): a set or a leave by the tag's logistic model when it has one, else (and a
-        keep or a clear) by its grade's record. Plain dicts: the outcome validates them at once."""
-        calibration, cues, tags = self.calibration, self._cues, self.tags
-        classes = signals.word_classes(text)
-        scores = self._scores.get((text, note))
-        if scores is None:  # each tag's logistic score of the event's own features, once per text and note
-            feats = event_features(text, note)
-            scores = self._scores[(text, note)] = {t: calibration.score(t, feats) for t in calibration.weights}
-            if len(self._scores) > 4096:
-                del self._scores[next(iter(self._scores))]
+        keep or a clear) by its grade's record. Memoised, since a backfill asks the same few questions for every
+        event: the grade and the table's answer per tag, decision and note; the logistic one per text and note."""
+        classes, cues = signals.word_classes(text), self._cues
+        probs = self._probs.get((text, note))
+        if probs is None:
+            probs = self._probs[(text, note)] = {}
+            if len(self._probs) > _MEMO:
+                del self._probs[next(iter(self._probs))]
         out = {}
         for name, (action, decision) in decided.items():
             wanted, cue_bits = cues[name]
-            g = grade(tags[name].rule, action, decision, wanted, note, bool(classes & cue_bits) and not note & wanted)
-            if action in ("set", "leave") and name in scores and calibration.seen(name, g) >= MIN_SEEN:
-                p = calibration.sigmoid(name, scores[name], action == "set")
-                confidence = p if action == "set" else 1 - p
-            else:
-                confidence = calibration.confidence(name, g)
-            out[name] = {"action": action, "confidence": round(confidence, 4), "grade": g,
-                         "calibrated": calibration.fitted(name)}
+            key = (name, action, decision.basis if decision is not None else "", note,
+                   bool(classes & cue_bits) and not note & wanted)
+            graded = self._graded.get(key)
+            if graded is None:
+                graded = self._graded[key] = self._grade(*key, decision)
+                if len(self._graded) > _MEMO:
+                    del self._graded[next(iter(self._graded))]
+            g, confidence, fitted = graded
+            if confidence is None:  # the tag's logistic model judges this grade
+                confidence = probs.get((name, action))
+                if confidence is None:
+                    confidence = probs[(name, action)] = self._probability(name, action, text, note)
+            out[name] = judgment(action, confidence, g, fitted)
         return out
+
+    def _grade(self, name: str, action: Action, basis: str, note: frozenset[str], cue: bool,
+               decision: TagDecision | None) -> tuple[str, float | None, bool]:
+        """A decision's grade, its confidence from the table (None: the tag's logistic model gives it, per text),
+        and whether the tag was fitted; `basis` is the decision's, part of the memo's key."""
+        calibration = self.calibration
+        g = grade(self.tags[name].rule, action, decision, self._cues[name][0], note, cue)
+        fitted = calibration.fitted(name)
+        if action in ("set", "leave") and name in calibration.weights and calibration.seen(name, g) >= MIN_SEEN:
+            return g, None, fitted
+        return g, round(calibration.confidence(name, g), 4), fitted
+
+    def _probability(self, name: str, action: Action, text: str, note: frozenset[str]) -> float:
+        """How sure the tag's logistic model is of a set or a leave, from the event's own features."""
+        p = self.calibration.sigmoid(name, self.calibration.score(name, event_features(text, note)), action == "set")
+        return round(p if action == "set" else 1 - p, 4)
 
     def note_for(self, event: TicketEvent) -> NoteDraft:
         """The note of one event: a line of what happened, the signals its text carries and their quotes."""
