@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue
@@ -53,17 +54,19 @@ class NoteDraft:
     signals: Sequence[str] = ()
     quotes: Mapping[str, str] = field(default_factory=dict)
 
-    @property
+    # cached (the rules planner reads each of them twice per event); every reader copies what it keeps
+    @cached_property
     def signal_list(self) -> list[str]:
         return list(dict.fromkeys(self.signals))
 
-    @property
+    @cached_property
     def quote_map(self) -> dict[str, str]:
         return {name: phrase[:QUOTE_CHARS] for name, phrase in self.quotes.items()}
 
 
-def new_note(event: TicketEvent, draft: NoteDraft, planner: str) -> NewMemory:
-    """The note of one event, keyed by its event id (a redelivery finds it instead of writing another)."""
+def new_note(event: TicketEvent, draft: NoteDraft, planner: str, scope: EntityScope | None = None) -> NewMemory:
+    """The note of one event, keyed by its event id (a redelivery finds it instead of writing another). `scope`:
+    the account's, when the caller holds it built already (validating one costs more than the rest of a note)."""
     ticket = event.ticket
     metadata: dict[str, JsonValue] = {
         "kind": NOTE_KIND, "event_id": event.event_id, "event_type": event.type, "ticket_id": ticket.id,
@@ -72,7 +75,7 @@ def new_note(event: TicketEvent, draft: NoteDraft, planner: str) -> NewMemory:
     }
     if ticket.requester is not None:
         metadata["requester_id"] = ticket.requester.id
-    return NewMemory(draft.text, EntityScope(user_id=event.account_id), event.event_id, metadata,
+    return NewMemory(draft.text, scope or EntityScope(user_id=event.account_id), event.event_id, metadata,
                      list(dict.fromkeys(draft.categories)), timestamp=event.occurred_at)
 
 

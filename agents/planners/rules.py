@@ -97,19 +97,20 @@ def apply(model: RulesModel, fingerprint: str, state: AccountState, event: Ticke
     draft = model.note_for(event)
     note_id = state.memory_ids.get(event.event_id)
     if note_id is None:
-        note = new_note(event, draft, fingerprint)
+        note = new_note(event, draft, fingerprint, state.scope)
         writes.new.append(note)
         writes.notes_added += 1
         note_id = note.id
     elif state.planners.get(event.event_id) != fingerprint:  # rules changed since: re-read, mark it
         previous = state.planners.get(event.event_id)
         writes.changes.append(Change(note_id, planner_mark(fingerprint, previous, draft)))
+    found = frozenset(draft.signal_list)
     state.remember(Note(
         memory_id=note_id, event_id=event.event_id, ticket_id=ticket.id, event_type=event.type,
-        occurred_at=event.occurred_at, priority=ticket.priority, signals=frozenset(draft.signal_list),
+        occurred_at=event.occurred_at, priority=ticket.priority, signals=found,
         quotes=tuple(sorted(draft.quote_map.items()))))
     state.planners[event.event_id] = fingerprint
-    added, removed, evidence, judgments = _tags(model, state, event, frozenset(draft.signal_list), writes)
+    added, removed, evidence, judgments = _tags(model, state, event, found, writes)
     return Outcome(tags=sorted(state.tags.tags), tags_added=added, tags_removed=removed, memory_ids=[note_id],
                    evidence=evidence, summary=f"{model.name}: {event.type} {ticket.id}", planner=model.name,
                    judgments=judgments)
