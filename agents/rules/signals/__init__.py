@@ -36,7 +36,7 @@ from ticket_enricher.agents.rules.signals.failures import (
     outage,
     security,
 )
-from ticket_enricher.agents.rules.signals.leaving import escalation_cancel, escalation_legal, escalation_switch
+from ticket_enricher.agents.rules.signals.leaving import escalation_cancel, escalation_legal
 from ticket_enricher.agents.rules.signals.money import billing_error, escalation_refund
 from ticket_enricher.agents.rules.signals.pressure import _mood, _resolved_at, repeat_contact, satisfied, unresolved
 from ticket_enricher.agents.rules.signals.reading import (
@@ -66,6 +66,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     Detector,
     Reading,
 )
+from ticket_enricher.agents.rules.signals.switching import escalation_switch
 from ticket_enricher.agents.rules.signals.trips import trip_disrupted
 
 Signal = Literal[

@@ -1,9 +1,8 @@
-"""Leaving in everyday words: ending what the customer holds, never again, switching to someone else, legal
-threats; always the customer's own act."""
+"""Leaving in everyday words: ending what the customer holds, never again, legal threats; always the customer's
+own act (switching to someone else: `switching`)."""
 
 from __future__ import annotations
 
-from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
 from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
@@ -12,15 +11,11 @@ from ticket_enricher.agents.rules.signals.reading import (
     END,
     HELD,
     LAW,
-    MONEY,
     NEVER_AGAIN,
     NUMBER,
     ONE_OFF_,
     PROVIDER,
-    RIVAL,
-    SWITCH,
     T_CANCEL,
-    T_SWITCH,
     THANKS,
     THREAT,
     Reading,
@@ -315,91 +310,3 @@ def _never_again(r: Reading, i: int) -> bool:
 _LEAVE_AFTER_TO = frozenset({"use", "buy", "fly", "order", "shop", "return", "recommend", "book", "stay", "eat",
                              "deal", "trust", "renew", "choose", "pick", "purchase", "visit", "travel", "come", "go",
                              "be", "spend", "ride", "rent", "subscribe"})
-
-
-def escalation_switch(r: Reading) -> int:
-    """Moving to someone else: "switching to @x", "move to another provider", "looking for a new carrier",
-    "thinking of leaving", "wish I had used @x", "#flyXinstead", "competitors"."""
-    words = r.words
-    n = r.n
-    for i in r.hashtags:
-        w = words[i]
-        if w.endswith("instead") and len(w) > 8:
-            return i
-    if not r.mask & T_SWITCH:
-        return -1
-    for i, m, _ in r.hits:
-        if not m & T_SWITCH:
-            continue
-        w = words[i]
-        if m & SWITCH and not r.negated(i, 2) and not {words[j] for j in range(max(0, i - 2), i)} & _NOT_THE_CUSTOMER:
-            j = r.next_content(i, frozenset({"over", "back", "my", "our", "service", "services", "business",
-                                             "account", "number", "all", "everything", "provider", "bank"}), 3)
-            if j >= 0 and words[j] in ("to", "for"):
-                k = r.next_content(j, frozenset({"a", "an", "the"}), 2)
-                x = r.word(k)
-                if (x.startswith("@") or x in L.BRANDS) and not w.startswith(("go", "went", "gone", "chang",
-                                                                                 "transfer")) or \
-                        x in ("competitor", "competitors", "rival", "rivals", "competition") or \
-                        x in ("another", "different", "other", "new", "a") and r.near(k, PROVIDER, 0, 2) >= 0 or \
-                        x.startswith("@") and "instead" in words[k:k + 4] or \
-                        x in ("my", "our") and r.word(k + 1) in ("old", "previous", "former") and (
-                            r.cls(k + 2) & PROVIDER or r.word(k + 2) in L.BRANDS):
-                    return i  # also "switching back to my old provider"
-            if w.startswith(("switch", "chang")) and (r.cls(i + 1) & PROVIDER and r.word(i + 1) not in (
-                    "service", "services", "store", "shop", "platform") or words[i + 1:i + 2] == ["providers"]):
-                return i  # "switch carriers", "if I change provider"
-            if w in ("switch", "change") and (r.word(i + 1) in CLAUSE_END or r.word(i + 1) in (
-                    "", "now", "soon", "asap", "today", "then") or w == "switch" and r.word(i + 1) == "over") and \
-                    any(x in ("want", "wanna", "going", "gonna", "will", "i'll", "ready", "like", "need", "decided")
-                        for x in words[max(0, i - 4):i]):
-                return i  # "now I want to switch", "I'm going to switch soon"
-        if w == "gone" and r.word(i - 1) in ("i'm", "im", "we're") and (
-                r.word(i + 1) in ("", "forever") or r.word(i + 1) in CLAUSE_END) and not r.negated(i, 2):
-            return i  # "my contract is up next month and I'm gone"
-        if w in ("new", "another", "different", "better", "other"):
-            k = r.near(i, PROVIDER, 0, 4)  # "look around for new cable and internet provider"
-            if k >= 0 and r.cls(i - 1) & MONEY or r.word(i - 2) in ("money", "funds", "cash"):
-                continue  # "move money from another bank": the customer's money moves, not the customer
-            if k >= 0 and any(words[j].startswith(("switch", "chang", "look", "find", "shop", "get", "try",
-                                                   "consider", "search", "go", "leav", "mov"))
-                              for j in range(max(0, i - 3), i) if words[j] not in ("for", "a", "an", "to")):
-                if words[k] in ("service", "services", "store", "stores", "shop", "platform") and not any(
-                        words[j].startswith(("switch", "look", "find", "search")) for j in range(max(0, i - 4), i)):
-                    continue
-                return i
-        if (w in ("considering", "thinking", "might", "tempted", "planning") or w in ("ready", "time", "about")
-                and r.word(i + 1) == "to") and not r.negated(i):
-            for j in range(i + 1, min(n, i + 6)):
-                x = words[j]
-                if x in CLAUSE_END:
-                    break
-                if x.startswith("switch") or x in ("cancelling", "canceling", "elsewhere") or (
-                        x.startswith("leav") and (r.word(j + 1) in ("you", "your", "u", "them", "")
-                                                  or r.word(j + 1) in CLAUSE_END or r.word(j + 1).startswith("@")
-                                                  or r.cls(r.next_content(j)) & (PROVIDER | HELD))) or (
-                        x == "new" and r.cls(j + 1) & PROVIDER and r.word(j + 1) not in ("service", "store")):
-                    return i
-        if w in ("wish", "should", "should've", "shoulda", "shouldve") and not r.negated(i, 2):
-            for j in range(i + 1, min(n, i + 5)):
-                x = words[j]
-                if x in ("used", "chosen", "picked", "stayed", "flown", "booked", "bought", "gone", "went",
-                         "ordered", "stuck"):
-                    nx = r.word(j + 1)
-                    if x in ("used", "chosen", "picked") and (nx.startswith("@") or r.cls(j + 1) & RIVAL) or \
-                            nx in ("with", "from", "to") and (r.word(j + 2).startswith("@") or r.cls(j + 2) & RIVAL):
-                        return i
-                if x in CLAUSE_END:
-                    break
-        if w in ("competitor", "competitors") and not r.negated(i) and r.word(i - 1) not in ("our", "my"):
-            return i
-        if m & RIVAL and w in ("other", "another") and r.word(i + 1) in (
-                "vendors", "providers", "carriers", "banks", "airlines", "companies", "options", "suppliers",
-                "networks", "insurers", "isps") and any(words[j].startswith((
-                    "look", "consider", "evaluat", "try", "go", "talk", "explor", "shop", "check", "switch"))
-                    for j in range(max(0, i - 4), i)):
-            return i
-        if w == "instead" and r.word(i - 1).startswith("@") and i >= 2 and r.word(i - 2).startswith((
-                "us", "fly", "go", "try", "order", "buy", "stick", "with", "from", "book", "shop", "choos")):
-            return i
-    return -1
