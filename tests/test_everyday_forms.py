@@ -76,6 +76,7 @@ from ticket_enricher.agents.rules.signals import detect
     ("you had to cancel our flight? really?", "trip_disrupted"),
     ("why did they have to cancel the 6pm flight", "trip_disrupted"),
     ("can you tell me why you cancelled the flight", "trip_disrupted"),
+    ("@airline rebooked on a flight 2 days later, great", "trip_disrupted"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -138,6 +139,7 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("how can you cancel a flight online?", "trip_disrupted"),
     ("I need to cancel the 6pm flight, family emergency", "trip_disrupted"),
     ("Flights cancelled at JFK due to snow, stay safe everyone", "trip_disrupted"),
+    ("Rebooked our hotel and flight for next week, excited!", "trip_disrupted"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

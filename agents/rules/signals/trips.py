@@ -170,8 +170,10 @@ def _kept_waiting(r: Reading) -> int:
                 "traffic", "snow", "rain", "mud", "elevator", "lift") or w.startswith("rebook") and (
                 r.word(i + 1) in ("me", "us", "passengers", "everyone") or r.word(i - 1) in (
                     "got", "been", "was", "get", "getting") or r.word(i - 1) == "to" and r.word(i - 2) in (
-                    "had", "have", "having")):
-            return i  # "stranded in Denver", "you rebooked me", "I got rebooked", "I had to rebook"
+                    "had", "have", "having") or w == "rebooked" and (i == 0 or r.word(i - 1).startswith("@")) and
+                r.word(i + 1) in ("on", "onto", "to", "for") and r.near(i, TRIP, 0, 4) >= 0):
+            return i  # "stranded in Denver", "you rebooked me", "I got rebooked", "I had to rebook", "@x rebooked
+            # on a flight 2 days later"
         if w in ("off", "departed", "left", "moved", "boarded") and r.word(i - 1) in ("taken", "took", "take") + (
                 "yet", "not", "haven't", "hasn't") and r.negated(i, 3) or w == "behind" and r.word(i + 1) == "schedule":
             return i
