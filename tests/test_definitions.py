@@ -255,9 +255,9 @@ _MOOD = {"hostility", "anger", "frustration"}
     ('disgraceful', _MOOD),
     ('what a nightmare', _MOOD),
     ('delayed 2 hrs and no info', _SERVICE_DOWN),  # read since rules version 6: a delay counted in hours
+    ('I want out of my contract', _LEAVING),  # read since rules version 6: a step of leaving
     *(pytest.param(text, family, marks=pytest.mark.xfail(strict=True, reason="not read yet")) for text, family in (
         ('the price on the website was lower than what I paid', _MONEY_DISPUTED),
-        ('I want out of my contract', _LEAVING),
         ('worst decision I ever made joining you', _LEAVING),
         ('never had such bad service', _MOOD),
         ('SORT IT OUT', _MOOD),

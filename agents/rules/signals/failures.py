@@ -237,11 +237,16 @@ def lockout(r: Reading) -> int:
             return k
         if w in ("blocked", "unblocked") and r.word(i - 1) in ("am", "got", "get", "been", "being", "was", "i'm",
                                                                  "im", "were", "is") and not r.negated(i, 2) and \
-                not {"i", "we", "me", "us", "i'm", "im", "i've", "ive"}.isdisjoint(words[max(0, i - 6):i]):
-            return i  # "I logged in wrong and am blocked", "how do I get unblocked?"
+                not {"i", "we", "me", "us", "i'm", "im", "i've", "ive"}.isdisjoint(words[max(0, i - 6):i]) and \
+                not (r.word(i + 1) == "by" and not _PEOPLE.isdisjoint(words[i + 2:i + 5])):
+            return i  # "I logged in wrong and am blocked", "how do I get unblocked?"; not "blocked by my sister"
     return -1
 
 
+# people who block someone on their own account: no lockout by the service
+_PEOPLE = frozenset({"sister", "brother", "mum", "mom", "dad", "friend", "friends", "ex", "boyfriend", "girlfriend",
+                     "wife", "husband", "cousin", "boss", "him", "her", "them", "someone", "everyone", "neighbour",
+                     "neighbor", "son", "daughter", "aunt", "uncle", "bestie", "crush"})
 _WORK = frozenset({"work", "working", "works", "worked", "function", "functioning", "functional"})
 _YOUR_CARD = frozenset({"my", "this", "the", "virtual", "physical", "disposable", "new", "debit", "credit"})
 _RATHER = frozenset({"rather", "want", "places", "where", "prefer", "instead", "without"})

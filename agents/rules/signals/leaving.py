@@ -3,7 +3,9 @@ own act (switching to someone else: `switching`)."""
 
 from __future__ import annotations
 
+from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
+from ticket_enricher.agents.rules.signals.leaving_steps import leaving_step
 from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
     _EMPTY,
@@ -70,6 +72,21 @@ _MAILINGS = frozenset({"email", "emails", "e-mails", "newsletter", "newsletters"
 _USING = frozenset({"using", "buying", "ordering", "shopping", "flying", "banking", "booking"})  # not "paying"
 
 
+_HYPOTHETICAL = frozenset({"thought", "would", "would've", "almost", "nearly", "i'd", "if"})
+# someone the customer could leave: the company addressed or named, what it sells ("never again" alone about life
+# is no leaving: "never again will I judge my sister", "I'm never going in the ocean again")
+_SOMEONE = frozenset({"you", "your", "u", "ur", "y'all", "yall", "here", "there", "them", "they", "company"})
+
+
+_INVERTED = frozenset({"will", "am", "do", "shall", "would", "can", "could", "did", "should", "must"})
+
+
+def _to_someone(r: Reading) -> bool:
+    """Whether the text names or addresses whom the customer could leave ("business class" is no business)."""
+    return any(w.startswith("@") or w in _SOMEONE or w in L.BRANDS or r.cls(k) & (PROVIDER | HELD) and not (
+        w == "business" and r.word(k + 1) == "class") for k, w in enumerate(r.words))
+
+
 def _own_act(r: Reading, i: int) -> bool:
     """Whether the verb of ending at `i` is the customer's own act: a first person or a word of intent within
     four words before ("I want to cancel", "how do I close", "please cancel"), or an imperative opening a
@@ -123,8 +140,9 @@ def escalation_cancel(r: Reading) -> int:
                 return i  # "unsubscribing right now"; not "unsubscribe me from your emails"
             if w in ("stop", "stopped", "stopping", "quit", "quitting") and nxt in _USING:
                 return i  # "I quit using your service", "stopped ordering from them"
-            if not _own_act(r, i):
-                continue
+            if not _own_act(r, i) or w.startswith("port") and any(
+                    x in ("you", "your", "us") for x in words[i + 1:i + 7]):
+                continue  # also "I want to port my number to you": joining, not leaving
             if nxt in ("all", "everything") and w.startswith(_ENDS_WITH["all"]):
                 k = r.next_content(i + 1, _EMPTY | {"of"}, 3)
                 if k < 0 or not r.cls(k) & ONE_OFF_:
@@ -144,6 +162,8 @@ def escalation_cancel(r: Reading) -> int:
                 if w.startswith(("drop", "ditch", "dump")) and (x in ("you", "u", "y'all") or x.startswith("@")) and (
                         r.word(j + 1) in ("", "for", "now", "today", "soon", "forever") or r.word(j + 1) in CLAUSE_END):
                     return i  # "seriously considering dropping you", not "dropping you a line"
+            if not _HYPOTHETICAL.isdisjoint(words[max(0, i - 3):i]):
+                continue  # "I thought I'd quit after six months", "I almost left"
             if w.startswith(("leav", "quit")) and not w.endswith("ed") and (
                     nxt in CLAUSE_END or nxt in ("", "you", "u", "y'all") or w.startswith("quit") and nxt in _UNTIL):
                 return i  # "I want to leave", "I'm leaving you", "I want to quit now"
@@ -152,7 +172,9 @@ def escalation_cancel(r: Reading) -> int:
                     w.startswith(("cancel", "quit")) and not w.endswith("ed"):
                 return i  # also "I'm done, cancelling tomorrow"
         elif w == "never":
-            if _never_again(r, i):
+            if _never_again(r, i) and not (nxt == "again" and r.word(i + 2) in _INVERTED) and (
+                    _to_someone(r) or nxt == "again" and (r.word(i + 2) == "" or r.word(i + 2) in SENTENCE_END)):
+                # "Never again." alone; not "never again will I judge my sister" (a vow about the customer's life)
                 return i
         elif w == "stay":
             if r.word(i - 1) in ("to", "i") and any(x in ("why", "reason", "reasons") for x in words[max(0, i - 5):i]) \
@@ -259,7 +281,7 @@ def escalation_cancel(r: Reading) -> int:
         elif w in ("nunca", "jamas", "jam\u00e1s", "jamais"):
             if nxt in ("mas", "m\u00e1s", "plus") or nxt.startswith(("volv", "compr")):  # "jamas volvere a comprar"
                 return i
-    return -1
+    return leaving_step(r)  # leaving told as its steps: "the termination of my contract", "my porting code"
 
 
 _VALUE = frozenset({"cheaper", "better", "deal", "deals", "offer", "offers", "price", "prices", "rate", "rates",

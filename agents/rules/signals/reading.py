@@ -46,7 +46,8 @@ for _bit, _words in (
                         "unsubscribing", "stop", "stopped", "stopping", "quit", "quitting", "worth", "waste",
                         "recommend", "regret", "regretting", "regrets", "mistake", "away", "avoid", "last", "give",
                         "giving", "gave", "nunca", "jamas", "jam\u00e1s", "jamais", "boycott", "boycotting",
-                        "boycotted", "stay", "notice", "get", "don't", "dont", "exit", "termination", "cord"}),
+                        "boycotted", "stay", "notice", "get", "don't", "dont", "exit", "termination", "cord"}
+     | L.LEAVING_STEPS),
     (T_SWITCH, L.SWITCH | {"new", "another", "different", "better", "other", "considering", "thinking", "might",
                            "tempted", "planning", "ready", "time", "about", "wish", "should", "should've",
                            "shoulda", "shouldve", "competitor", "competitors", "instead"}),
@@ -58,7 +59,7 @@ for _bit, _words in (
                     "reject", "rejects", "entitled", "waste", "avail", "helpful"} | L.NOBODY | NEGATORS
      | L.UNRESOLVED),
     (T_OTHER, {"board", "boarded", "boarding", "shame", "stranded", "marooned", "rebook", "rebooked", "rebooking",
-               "delay", "delays", "delayed", "overbooked", "oversold"}),
+               "delay", "delays", "delayed", "overbooked", "oversold", "late", "pushed"}),
     (T_ENTRY, L.ENTRIES | L.AT_MACHINE | {"charged", "billed", "debited", "deducted", "taken"}),
     (T_LOCK, {"locked", "logged", "lock", "locking", "logging", "kicked", "one", "blocked", "unblocked", "unblock",
               "unblocking"}),

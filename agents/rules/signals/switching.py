@@ -54,6 +54,9 @@ def escalation_switch(r: Reading) -> int:
                     any(x in ("want", "wanna", "going", "gonna", "will", "i'll", "ready", "like", "need", "decided")
                         for x in words[max(0, i - 4):i]):
                 return i  # "now I want to switch", "I'm going to switch soon"
+        if w.startswith(("go", "went")) and r.word(i + 1) == "with" and r.word(i + 2) in L.BRANDS and \
+                not r.negated(i, 2):
+            return i  # "we are going with BT"
         if w == "gone" and r.word(i - 1) in ("i'm", "im", "we're") and (
                 r.word(i + 1) in ("", "forever") or r.word(i + 1) in CLAUSE_END) and not r.negated(i, 2):
             return i  # "my contract is up next month and I'm gone"
@@ -61,9 +64,11 @@ def escalation_switch(r: Reading) -> int:
             k = r.near(i, PROVIDER, 0, 4)  # "look around for new cable and internet provider"
             if k >= 0 and r.cls(i - 1) & MONEY or r.word(i - 2) in ("money", "funds", "cash"):
                 continue  # "move money from another bank": the customer's money moves, not the customer
-            if k >= 0 and any(words[j].startswith(("switch", "chang", "look", "find", "shop", "get", "try",
-                                                   "consider", "search", "go", "leav", "mov"))
-                              for j in range(max(0, i - 3), i) if words[j] not in ("for", "a", "an", "to")):
+            if k >= 0 and (any(words[j].startswith(("switch", "chang", "look", "find", "shop", "get", "try",
+                                                    "consider", "search", "go", "leav", "mov"))
+                               for j in range(max(0, i - 3), i) if words[j] not in ("for", "a", "an", "to")) or any(
+                    words[j].startswith(("tak", "took")) for j in range(max(0, i - 4), i)) and r.word(i - 1) == "to"):
+                # also "take my number to another network"
                 if words[k] in ("service", "services", "store", "stores", "shop", "platform") and not any(
                         words[j].startswith(("switch", "look", "find", "search")) for j in range(max(0, i - 4), i)):
                     continue

@@ -8,12 +8,14 @@ from ticket_enricher.agents.rules.signals.reading import (
     _ME,
     GOODS,
     MONEY,
+    NUMBER,
     ORDINAL,
     T_OTHER,
     TRIP,
     TRIP_BAD,
     Reading,
 )
+from ticket_enricher.agents.rules.signals.trip_waits import trip_wait
 
 _COMES = frozenset({"bus", "train", "taxi", "cab", "driver", "ride", "coach", "shuttle", "pickup", "uber", "car"})
 _RUNNING = frozenset({"trains", "buses", "flights", "trams", "ferries", "planes", "coaches", "tubes"})
@@ -24,7 +26,7 @@ def trip_disrupted(r: Reading) -> int:
     cancelled on me"; not one the customer cancelled ("I cancelled the ride")."""
     if not r.mask & (TRIP | T_OTHER):
         return _unnamed_trip(r)
-    if (k := _kept_waiting(r)) >= 0:
+    if (k := _kept_waiting(r)) >= 0 or (k := trip_wait(r)) >= 0:
         return k
     words = r.words
     for i, _, _ in r.hits if r.mask & T_OTHER else ():
@@ -57,8 +59,8 @@ def trip_disrupted(r: Reading) -> int:
             if _timed_delay(r, i, s):
                 return i  # "delayed 3 hours and counting", "4 hour delay in Chicago"
             continue
-        if w == "pushed" and r.word(i + 1) != "back":
-            continue  # "our flight was pushed back", not "I pushed the flight button"
+        if w == "pushed" and "back" not in words[i + 1:i + 4]:
+            continue  # "our flight was pushed back", "pushed our departure back", not "I pushed the flight button"
         if r.word(i - 1) == "be" and r.word(i - 2 - (r.word(i - 2) in ("my", "the", "it", "flight", "train"))) in (
                 "will", "might", "could", "would", "may") or "will" in words[max(0, i - 5):i] and "?" in words[i:]:
             continue  # a question about what may happen: "will my flight be delayed?"
@@ -118,15 +120,23 @@ def _timed_delay(r: Reading, i: int, s: int) -> bool:
     more of them ("2nd delay today") or one that made them miss something ("the delay made me miss my
     meeting"); not "my parcel is delayed 2 hours", "the refund was delayed", "the game is delayed an hour"."""
     words = r.words
-    if words[i] not in _DELAY or r.smask[s] & (GOODS | MONEY):
+    pushed = words[i] == "pushed" and r.word(i + 1) == "back"
+    if words[i] not in _DELAY and not pushed:
         return False
+    lo, hi = r.span(s)
+    if any(r.cls(k) & (GOODS | MONEY) for k in range(lo, i)):
+        return False  # what is delayed is sent or paid: "my parcel is delayed 2 hours", "the refund was delayed"
     after = words[i + 1:i + 5]
     timed = any(x in _HOURS or x[:1].isdigit() and x.endswith(("hr", "hrs", "h", "min", "mins")) for x in after
                 if x != "an" or "hour" in after) or r.word(i - 1) in ("hour", "hr", "minute", "min") or any(
         x[:1].isdigit() and x.endswith(("hr", "hrs", "h", "min")) for x in (r.word(i - 1),))
-    lo, hi = r.span(s)
+    if not timed and pushed:
+        return False
     if not timed:
-        again = r.word(i - 1) in ("another", "2nd", "3rd", "4th") or _CLASS_GET(r.word(i - 1), 0) & ORDINAL
+        if r.word(i + 1) == "again" and _theirs(r, i, s):
+            return True  # "@x delayed again."
+        again = r.word(i - 1) in ("another", "2nd", "3rd", "4th") or _CLASS_GET(r.word(i - 1), 0) & ORDINAL or \
+            words[i] == "delays" and (r.word(i - 1).isdigit() or _CLASS_GET(r.word(i - 1), 0) & NUMBER)
         if again and all(words[k].startswith("@") or words[k] in ("yet", "and", "so", "a") for k in range(lo, i - 1)) \
                 and any(words[k] in _ME or words[k] in ("today", "tonight", "morning", "again") for k in range(i, hi)):
             return True  # "2nd delay today", "yet another delay for us"; not "another delay for the album"
