@@ -23,6 +23,8 @@ def leaving_step(r: Reading) -> int:
     "break the contract", "want out", "how do I cancel?"; not the cancellation of an order, a cancellation fee,
     or "how do I cancel the transfer?"."""
     words = r.words
+    if not any(m & T_CANCEL for _, m, _ in r.hits):
+        return -1
     held = any(r.cls(k) & HELD for k in range(r.n))
     one_off = any(r.cls(k) & ONE_OFF_ for k in range(r.n))
     for i, m, _ in r.hits:

@@ -18,6 +18,7 @@ _NOT_TRIP = frozenset({"hold", "queue", "line", "phone", "call", "chat", "early"
 _LEAVING = frozenset({"left", "leaving", "departed", "departing", "departure", "took", "taking", "landed",
                       "landing", "arrived", "arriving"})
 _SLIPPING = frozenset({"slipping", "slipped", "keeps", "moved", "pushed", "later", "changed", "changing", "gone"})
+_STARTS = _UNITS | {"still", "departure", "departures", "since", "till", "until"}  # the words a form starts from
 _CLOCK = frozenset({"noon", "midnight", "morning", "lunch", "lunchtime", "dawn", "yesterday", "breakfast"})
 
 
@@ -67,6 +68,8 @@ def trip_wait(r: Reading) -> int:
     ("2 hours early at the airport, coffee time"), nor a person who is late ("I'm 2 hours late for work")."""
     words = r.words
     for k, w in enumerate(words):
+        if w not in _STARTS and not w[:1].isdigit():
+            continue
         if w == "still":
             j = k + 2 if r.word(k + 1) in ("sitting", "stuck", "waiting", "sat", "parked") else k + 1
             if r.word(j) in ("at", "on") and (r.word(j + 1) in _STILL_AT or r.word(j + 1) in ("the", "a") and (
