@@ -1,0 +1,68 @@
+"""Sets written by hand, by a writer who never saw the rules, for what no public set here covers: a telco's
+customers leaving (or not quite), airline delays (and other airline complaints), and tweets that are no complaint
+(many with words a keyword list would take for one). Written on 2026-12-07 by a helper given only the kinds of
+message to write, not the rules, their tests or the tags' definitions.
+
+Each file is cut in two by the first byte of sha256(line): even is the part that was read to find the rules' errors
+(`--part read`), odd the part that never was (`--part held`, the figures to quote). Writes events.jsonl and
+labels.tsv (one account per line, channel "social") for `ticket-enricher eval`:
+
+    .venv/bin/python -m bench.handwritten --set churn --part held --out /tmp/hw_churn
+    ticket-enricher eval --events /tmp/hw_churn/events.jsonl --labels /tmp/hw_churn/labels.tsv
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data" / "handwritten"
+TAGS = ("churn_risk", "billing_dispute", "outage_affected")
+# per set: (file, the labels of its lines); a tag not named is 0
+SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
+    "churn": (("churn_intent.txt", {"churn_risk": 1}), ("churn_not.txt", {})),
+    "delay": (("delay_tweets.txt", {"outage_affected": 1}), ("delay_not.txt", {})),
+    "noncomplaint": (("noncomplaint_tweets.txt", {}),),
+}
+
+
+def part_of(line: str) -> str:
+    """read or held, frozen: the first byte of sha256(line), even or odd."""
+    return "read" if hashlib.sha256(line.encode()).digest()[0] % 2 == 0 else "held"
+
+
+def build(name: str, part: str, out: Path) -> int:
+    """Write the set's lines of `part` (read, held or all) as events and labels under `out`; how many."""
+    out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with (out / "events.jsonl").open("w", encoding="utf-8") as ev, \
+            (out / "labels.tsv").open("w", encoding="utf-8", newline="") as lab:
+        lab.write("account_id\t" + "\t".join(TAGS) + "\n")
+        for file, labels in SETS[name]:
+            for line in (DATA / file).read_text(encoding="utf-8").splitlines():
+                if not line.strip() or part != "all" and part_of(line) != part:
+                    continue
+                account = f"hw_{name}_{n}"
+                ev.write(json.dumps({
+                    "event_id": f"hw-{name}-{n}", "type": "ticket.created", "occurred_at": "2026-11-02T10:00:00Z",
+                    "account_id": account, "ticket": {"id": f"T-{n}", "subject": line, "body": line,
+                                                      "priority": "normal", "channel": "social", "tags": []}}) + "\n")
+                lab.write(account + "\t" + "\t".join(str(labels.get(t, 0)) for t in TAGS) + "\n")
+                n += 1
+    return n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", choices=sorted(SETS), required=True)
+    parser.add_argument("--part", choices=("held", "read", "all"), default="held",
+                        help="held: never read (quote these); read: read for errors; default: %(default)s")
+    parser.add_argument("--out", type=Path, required=True, help="folder to write events.jsonl and labels.tsv")
+    args = parser.parse_args()
+    print(f"{build(args.set, args.part, args.out)} events -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
