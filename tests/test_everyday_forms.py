@@ -104,6 +104,9 @@ from ticket_enricher.agents.rules.signals import detect
     ("Want out.", "escalation_cancel"),
     ("I want to take my number to another network", "escalation_switch"),
     ("we are going with BT from next month", "escalation_switch"),
+    ("the departure is running 4 hours behind and the lounge is full", "trip_disrupted"),
+    ("the app says on time, the board says delayed", "trip_disrupted"),
+    ("why is my bill up again this month", "billing_error"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -181,6 +184,11 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("never again will I eat a whole pizza before a run", "escalation_cancel"),
     ("flew business class once, never going back to economy", "escalation_cancel"),
     ("I was blocked by my own sister on WhatsApp", "lockout"),
+    ("the tracking page says delayed, where is my parcel", "trip_disrupted"),
+    ("2 hours on hold with your help desk, ridiculous", "trip_disrupted"),
+    ("petrol prices down again this week", "billing_error"),
+    ("set up a direct debit for the rent today", "billing_error"),
+    ("parking is 3 pounds for the whole day, bargain", "billing_error"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -182,6 +182,10 @@ def _contested(r: Reading) -> int:
     return -1
 
 
+_SPANS = frozenset({"day", "week", "month", "year", "night", "weekend", "morning", "evening", "trip", "stay"})
+_FALLING = frozenset({"down", "lower", "cheaper", "dropped", "dropping", "fell", "falling", "fall"})
+
+
 def billing_error(r: Reading) -> int:
     """A money word with a word of dispute: strong anywhere in its sentence ("charged twice", "why was I
     billed"), weak only close by ("charged more", "made me pay") and outside a routine question or thanks; or an
@@ -212,12 +216,14 @@ def billing_error(r: Reading) -> int:
             if j >= 0 and not _not_disputing(r, j, s):
                 x = words[j]
                 soft = x in ("still", "again", "never", "without", "why")
-                if not (soft and _routine(r, s)) and not (x == "why" and w.startswith("pay")):
-                    return i
+                if not (soft and (_routine(r, s) or not _FALLING.isdisjoint(words[i + 1:i + 3]))) and not (
+                        x == "why" and w.startswith("pay")):
+                    return i  # not "petrol prices down again": a price that falls is no grievance
         if sm & WEAK:
             j = r.near(i, WEAK, 3, 3)
-            if j >= 0 and words[j] == "up" and r.word(j - 1).startswith("top"):
-                j = -1  # "top up", "topping up": putting money in
+            if j >= 0 and words[j] == "up" and r.word(j - 1).startswith(("top", "set", "fill")) or \
+                    j >= 0 and words[j] == "whole" and r.word(j + 1) in _SPANS:
+                j = -1  # "top up", "set up a direct debit": putting money in; "for the whole day" is a span of time
             if j >= 0 and words[j] in ("made", "make", "making") and r.word(j + 1) not in ("me", "us"):
                 j = -1  # "I made a payment" is the customer paying; "made me pay" is not
             if j >= 0 and not _routine(r, s) and not (words[j] == "back" and w not in _CASH) and not (

@@ -83,8 +83,9 @@ def trip_wait(r: Reading) -> int:
         if span < 30:
             continue
         lo, hi = _clause(r, k)
-        if not _NOT_TRIP.isdisjoint(words[lo:hi]) or any(r.cls(j) & (GOODS | MONEY) for j in range(lo, k)):
-            continue
+        if any(r.cls(j) & (GOODS | MONEY) for j in range(lo, k)) or words[k - 1] in ("on", "hold") or \
+                "hold" in words[max(lo, k - 4):k]:
+            continue  # what is delayed is sent or paid; a wait on hold is no trip
         nxt = r.word(k + 1)
         if nxt == "behind" and r.mask & TRIP:
             return k  # "the departure is running 4 hours behind"
@@ -95,7 +96,7 @@ def trip_wait(r: Reading) -> int:
             if span >= 60 and all(words[j].startswith("@") or words[j] in _OPENERS for j in range(lo, first)):
                 return k  # "@x, 7 hours late and no word"; not "I'm 2 hours late for work"
             continue
-        if span >= 45 and r.text.compound < 0.3 and any(
+        if span >= 45 and r.text.compound < 0.3 and _NOT_TRIP.isdisjoint(words[lo:hi]) and any(
                 x in _PLACES for x in words[max(lo, k - 6):min(hi, k + 7)]):
             return k  # "90 minutes on the tarmac", "zero updates for 2 hours at gate B7"
     return -1

@@ -133,8 +133,9 @@ def _timed_delay(r: Reading, i: int, s: int) -> bool:
     if not timed and pushed:
         return False
     if not timed:
-        if r.word(i + 1) == "again" and _theirs(r, i, s):
-            return True  # "@x delayed again."
+        if r.word(i + 1) == "again" and _theirs(r, i, s) or words[i] == "delayed" and r.word(i - 1) in (
+                "says", "shows", "showing", "status", "reads") and not any(r.cls(k) & GOODS for k in range(lo, hi)):
+            return True  # "@x delayed again.", "the board says delayed"
         again = r.word(i - 1) in ("another", "2nd", "3rd", "4th") or _CLASS_GET(r.word(i - 1), 0) & ORDINAL or \
             words[i] == "delays" and (r.word(i - 1).isdigit() or _CLASS_GET(r.word(i - 1), 0) & NUMBER)
         if again and all(words[k].startswith("@") or words[k] in ("yet", "and", "so", "a") for k in range(lo, i - 1)) \
