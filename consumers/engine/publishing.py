@@ -4,11 +4,12 @@ is copied to a delay tier or a dead-letter topic without ever getting stuck behi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Protocol
 
 from aiokafka.errors import MessageSizeTooLargeError
-from aiokafka.partitioner import DefaultPartitioner, murmur2
+from aiokafka.partitioner import DefaultPartitioner
 
 from ticket_enricher.consumers.engine.clients import KafkaClients, started
 from ticket_enricher.consumers.engine.records import Record
@@ -34,19 +35,22 @@ class Publisher(Protocol):
         ...
 
 
+_PARTITIONER = DefaultPartitioner()  # the producer's own (murmur2 of the key, as Java clients)
+
+
 @lru_cache(maxsize=65_536)
-def _key_hash(key: bytes) -> int:
-    """The key's murmur2 as the producer's partitioner takes it. Memoised: aiokafka's murmur2 is pure Python, a few
+def _keyed(key: bytes, partitions: tuple[int, ...]) -> int:
+    """The producer's partitioner's choice for `key`, memoised: aiokafka's murmur2 is pure Python, a few
     microseconds per message, and a backfill sends one message per event for the same accounts again and again."""
-    return int(murmur2(key)) & 0x7FFFFFFF
+    return int(_PARTITIONER(key, list(partitions), list(partitions)))
 
 
-def partition_for(key: bytes | None, partitions: list[int]) -> int:
-    """The partition the producer's own partitioner (`DefaultPartitioner`, as Java clients) picks for `key` among
-    `partitions` (sorted), every one available: random without a key."""
+def partition_for(key: bytes | None, partitions: Sequence[int]) -> int:
+    """The partition the producer's own partitioner picks for `key` among `partitions` (sorted), every one
+    available: random without a key."""
     if key is None:
-        return int(DefaultPartitioner()(key, partitions, partitions))
-    return partitions[_key_hash(key) % len(partitions)]
+        return int(_PARTITIONER(key, list(partitions), list(partitions)))
+    return _keyed(key, tuple(partitions))
 
 
 class KafkaPublisher:
@@ -90,10 +94,10 @@ class KafkaPublisher:
             return
         producer, acks = self._producer, []
         open_: dict[tuple[str, int], Any] = {}
-        partitions: dict[str, list[int]] = {}
+        partitions: dict[str, tuple[int, ...]] = {}
         for topic, value, key, headers in messages:
             if topic not in partitions:
-                partitions[topic] = sorted(await producer.partitions_for(topic))
+                partitions[topic] = tuple(sorted(await producer.partitions_for(topic)))
             tp = (topic, partition_for(key, partitions[topic]))
             batch = open_.get(tp)
             if batch is not None and batch.append(timestamp=None, key=key, value=value, headers=headers):
