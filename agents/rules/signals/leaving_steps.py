@@ -22,9 +22,7 @@ def leaving_step(r: Reading) -> int:
     "I'm porting to another network", "giving notice on my broadband", "leave before the end of my contract",
     "break the contract", "want out", "how do I cancel?"; not the cancellation of an order, a cancellation fee,
     or "how do I cancel the transfer?"."""
-    words = r.words
-    if not any(m & T_CANCEL for _, m, _ in r.hits):
-        return -1
+    words = r.words  # asked by escalation_cancel only, when the text has a T_CANCEL word
     held = any(r.cls(k) & HELD for k in range(r.n))
     one_off = any(r.cls(k) & ONE_OFF_ for k in range(r.n))
     for i, m, _ in r.hits:

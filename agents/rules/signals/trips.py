@@ -126,13 +126,13 @@ def _timed_delay(r: Reading, i: int, s: int) -> bool:
     lo, hi = r.span(s)
     if any(r.cls(k) & (GOODS | MONEY) for k in range(lo, i)):
         return False  # what is delayed is sent or paid: "my parcel is delayed 2 hours", "the refund was delayed"
-    after = words[i + 1:i + 5]
+    after, before = words[i + 1:i + 5], r.word(i - 1)
     timed = any(x in _HOURS or x[:1].isdigit() and x.endswith(("hr", "hrs", "h", "min", "mins")) for x in after
-                if x != "an" or "hour" in after) or r.word(i - 1) in ("hour", "hr", "minute", "min") or any(
-        x[:1].isdigit() and x.endswith(("hr", "hrs", "h", "min")) for x in (r.word(i - 1),))
-    if not timed and pushed:
-        return False
+                if x != "an" or "hour" in after) or before in ("hour", "hr", "minute", "min") or \
+        before[:1].isdigit() and before.endswith(("hr", "hrs", "h", "min"))
     if not timed:
+        if pushed:
+            return False
         if r.word(i + 1) == "again" and _theirs(r, i, s) or words[i] == "delayed" and r.word(i - 1) in (
                 "says", "shows", "showing", "status", "reads") and not any(r.cls(k) & GOODS for k in range(lo, hi)):
             return True  # "@x delayed again.", "the board says delayed"
