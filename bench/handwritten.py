@@ -25,6 +25,10 @@ SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
     "churn": (("churn_intent.txt", {"churn_risk": 1}), ("churn_not.txt", {})),
     "delay": (("delay_tweets.txt", {"outage_affected": 1}), ("delay_not.txt", {})),
     "noncomplaint": (("noncomplaint_tweets.txt", {}),),
+    # the second batch, by another helper given the same brief in other words (a telco's chat assistant, not tweets)
+    "churn_chat": (("churn_chat.txt", {"churn_risk": 1}), ("churn_chat_not.txt", {})),
+    "delay2": (("delay_tweets_2.txt", {"outage_affected": 1}), ("delay_not_2.txt", {})),
+    "noncomplaint2": (("noncomplaint_tweets_2.txt", {}),),
 }
 
 
