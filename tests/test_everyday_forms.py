@@ -1,4 +1,4 @@
-"""Rules versions 5 and 6: the general forms added for everyday language people outside the project labelled (a chat
+"""Rules versions 5, 6 and 7: the general forms added for everyday language people outside the project labelled (a chat
 line to a bank, a tweet to an airline, a message to a telco), each with near misses that must stay quiet.
 Sentences written by hand from the tags' definitions; none is copied from a data set."""
 
@@ -107,6 +107,31 @@ from ticket_enricher.agents.rules.signals import detect
     ("the departure is running 4 hours behind and the lounge is full", "trip_disrupted"),
     ("the app says on time, the board says delayed", "trip_disrupted"),
     ("why is my bill up again this month", "billing_error"),
+    # rules version 7: leaving a named company, ending with no object, not going on; delays told by the clock
+    ("I want to leave Swisscom", "escalation_cancel"),
+    ("we're dumping comcast after this", "escalation_cancel"),
+    ("is there a fee if I cancel before the end of the year", "escalation_cancel"),
+    ("Can I terminate online?", "escalation_cancel"),
+    ("Disconnect please.", "escalation_cancel"),
+    ("Please do not renew my plan automatically", "escalation_cancel"),
+    ("not renewing. what do I send back?", "escalation_cancel"),
+    ("We've decided not to continue with your service", "escalation_cancel"),
+    ("where do I send the termination letter?", "escalation_cancel"),
+    ("I need a STAC code", "escalation_cancel"),
+    ("I do not want this company anymore", "escalation_cancel"),
+    ("how many days notice for a broadband contract?", "escalation_cancel"),
+    ("give me one reason not to switch", "escalation_switch"),
+    ("I'm going back to Vodafone after this", "escalation_switch"),
+    ("moving to a package with @sky next month", "escalation_switch"),
+    ("@x ab123 delayed again, no one at the desk", "trip_disrupted"),
+    ("@x my 6am flight is now 2pm", "trip_disrupted"),
+    ("@x we were supposed to depart at 7 and it's now 10:15", "trip_disrupted"),
+    ("the departure is now 3h later than scheduled, again", "trip_disrupted"),
+    ("still no plane at the gate and boarding was an hour ago", "trip_disrupted"),
+    ("and now we are waiting for a mechanic", "trip_disrupted"),
+    ("the crew timed out so we wait for another", "trip_disrupted"),
+    ("we were diverted to Boston and nobody tells us anything", "trip_disrupted"),
+    ("yet another rolling delay for us, thanks", "trip_disrupted"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -189,6 +214,21 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("petrol prices down again this week", "billing_error"),
     ("set up a direct debit for the rent today", "billing_error"),
     ("parking is 3 pounds for the whole day, bargain", "billing_error"),
+    ("just about to leave @heathrow, see you all soon", "escalation_switch"),
+    ("I had to leave @ikea without the sofa", "escalation_cancel"),
+    ("please leave vodafone out of the argument", "escalation_cancel"),
+    ("my neighbour is thinking of leaving Sky for fibre", "escalation_switch"),
+    ("I'm going to Target later, need anything?", "escalation_switch"),
+    ("can I cancel the payment I sent this morning?", "escalation_cancel"),
+    ("you did not renew my card on time", "escalation_cancel"),
+    ("my 3pm meeting is now 5pm, lovely", "trip_disrupted"),
+    ("I was supposed to leave the office at 5 and it's 7", "trip_disrupted"),
+    ("the road crew ran out of cones", "trip_disrupted"),
+    ("traffic got diverted by the marathon", "trip_disrupted"),
+    ("charged my phone twice today, battery is dying", "billing_error"),
+    ("Bills win again, what a game", "billing_error"),
+    ("my brother refunded me for the tickets", "escalation_refund"),
+    ("power outage at the stadium delayed kick-off, per the news", "outage"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -145,18 +145,18 @@ GONE = forms("lose", "delete", "wipe", "erase", "disappear", "corrupt", "vanish"
 # ending the relationship: a verb of ending with what the customer holds ("close my account")
 END = forms("cancel", "close", "terminate", "end", "quit", "drop", "leave", "discontinue", "delete",
             "deactivate", "stop", "unsubscribe", "uninstall", "ditch", "dump", "port", "remove", "shut", "disable",
-            "inactivate", "erase", "resign", "resiliate", "cancell") | {"quitting", "shutting"}
+            "inactivate", "erase", "resign", "resiliate", "cancell", "disconnect") | {"quitting", "shutting"}
 # nouns of ending a contract, in English and as second-language writers borrow them ("the disdetta of my line")
 END_NOUNS = frozenset({"cancellation", "cancelation", "termination", "disdetta", "kündigung", "kundigung",
                        "resiliation", "résiliation", "disconnection"})
 # the words the steps of leaving start from (`signals.leaving_steps`)
-LEAVING_STEPS = END_NOUNS | {"porting", "pac", "break", "breaking", "buyout", "buy-out", "want", "wanna"}
+LEAVING_STEPS = END_NOUNS | {"porting", "pac", "stac", "break", "breaking", "buyout", "buy-out", "want", "wanna"}
 HELD = {"account", "accounts", "acct", "profile", "sub", "subs", "subscription", "subscriptions", "membership",
         "memberships", "service", "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line",
         "lines",
         "internet", "cable", "prime", "number", "app", "business", "custom", "agreement", "broadband", "phone",
         "insurance", "everything", "all", "tv", "wifi", "mobile", "cellular", "package", "bundle", "sky",
-        "netflix", "spotify", "fibre", "fiber", "landline", "abo", "abos", "abonnement", "sim"}
+        "netflix", "spotify", "fibre", "fiber", "landline", "abo", "abos", "abonnement", "sim", "prepaid", "postpaid"}
 # the customer's own, not a one-off: an order, a ride or a booking cancelled is no leaving
 ONE_OFF = {"order", "orders", "ride", "rides", "trip", "trips", "flight", "flights", "booking", "bookings",
            "reservation", "reservations", "appointment", "appointments", "delivery", "request", "payment",
@@ -173,7 +173,9 @@ SWITCH = forms("switch", "move", "change", "port", "jump", "go", "defect", "migr
 BRANDS = {"verizon", "att", "at&t", "tmobile", "t-mobile", "sprint", "comcast", "xfinity", "spectrum", "cox", "boost",
           "cricket", "metro", "vodafone", "ee", "o2", "three", "sky", "bt", "virgin", "lyft", "uber", "netflix", "hulu",
           "spotify", "amazon", "walmart", "target", "delta", "united", "southwest", "jetblue", "ryanair", "easyjet",
-          "chase", "paypal", "venmo", "android", "samsung", "google", "apple", "iphone", "pixel"}
+          "chase", "paypal", "venmo", "android", "samsung", "google", "apple", "iphone", "pixel", "swisscom", "sunrise",
+          "salt", "upc", "telekom", "proximus", "kpn", "telia", "telenor", "tele2", "movistar", "sfr", "bouygues",
+          "telstra", "optus", "telus", "airtel", "jio", "ziggo", "fastweb"}
 RIVAL = {"another", "different", "other", "others", "competitor", "competitors", "competition", "rival",
          "rivals", "elsewhere", "somewhere"}
 PROVIDER = {"provider", "providers", "carrier", "carriers", "company", "companies", "bank", "banks", "airline",

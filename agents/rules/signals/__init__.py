@@ -124,7 +124,7 @@ _NEEDS: tuple[tuple[Signal, int, bool], ...] = (
     ("escalation_legal", LAW, False), ("escalation_refund", SEEK | MONEY, False),
     ("billing_error", MONEY | T_ENTRY, False), ("security", T_SECURITY, False),
     ("lockout", ACCOUNT | CANNOT | NOBODY | T_LOCK, False),
-    ("outage", DOWN | WORKS | CANNOT | SERVICE | T_OUTAGE, False), ("trip_disrupted", TRIP | T_OTHER, False),
+    ("outage", DOWN | WORKS | CANNOT | SERVICE | T_OUTAGE, False), ("trip_disrupted", TRIP | T_OTHER, True),
     ("delivery_failure", GOODS, False), ("data_loss", DATA, False), ("repeat_contact", T_REPEAT, False),
     ("unresolved", T_UNRESOLVED, False), ("satisfied", THANKS | RESOLVED, False),
 )

@@ -11,6 +11,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
     _CREDENTIALS,
     _EMPTY,
+    _ME,
     _NOT_DOWN_AFTER,
     _QUANTITY,
     _SECURITY_ALONE,
@@ -102,7 +103,21 @@ def _phrase_outage(r: Reading) -> int:
 
 def outage(r: Reading) -> int:
     """A service down or unusable: "outage", "no internet", "site is down", "app not loading", "can't connect",
-    a service with an error, lag or crash; not a device ("my keyboard is not working")."""
+    a service with an error, lag or crash; not a device ("my keyboard is not working"), nor news of somebody
+    else's ("internet outage at the county courthouse, per local news")."""
+    i = _outage(r)
+    if i >= 0 and not _NEWS.isdisjoint(r.words):
+        lo, hi = r.span(r.sentence_of(i))
+        if _ME.isdisjoint(r.words[lo:hi]) and any(w in _NEWS and (w != "per" or r.word(k + 1) in (
+                "local", "the", "reports", "news", "sources")) for k, w in enumerate(r.words[lo:hi], lo)):
+            return -1
+    return i
+
+
+_NEWS = frozenset({"reportedly", "according", "news", "headline", "headlines", "breaking", "per"})
+
+
+def _outage(r: Reading) -> int:
     if not r.mask & (DOWN | WORKS | CANNOT | SERVICE | T_OUTAGE):
         return -1
     words = r.words

@@ -58,18 +58,26 @@ _UNTIL = frozenset({"", "now", "today", "tomorrow", "asap", "soon", "at", "by", 
 _INTENT = frozenset({"want", "wanted", "wanna", "need", "needed", "trying", "tried", "try", "going", "gonna", "have",
                      "had", "time", "ready", "about", "will", "like", "wish", "plan", "planning", "decided", "please",
                      "how", "can", "could", "would", "should", "must", "asked", "asking", "request", "requested",
-                     "able", "thinking", "considering", "just", "process", "procedure", "steps", "way", "help"}) | _ME
+                     "able", "thinking", "considering", "just", "process", "procedure", "steps", "way", "help",
+                     "possible", "option", "options", "allowed"}) | _ME
 # a request that the company end it for the customer: "can you delete my account", "I need you to close it"
 _ASK = frozenset({"can", "could", "would", "will", "please", "pls", "need", "want", "like", "i'd", "must", "should"})
 _BASE_END = frozenset({"cancel", "close", "terminate", "end", "delete", "deactivate", "stop", "unsubscribe",
                        "uninstall", "discontinue", "drop", "port", "quit", "remove", "shut", "disable", "erase",
-                       "resign"})
+                       "resign", "disconnect"})
 
 
 _NOT_AGAIN = frozenset({"renew", "renewing", "recommend", "recommending", "extend", "extending", "prolong"})
 _MAILINGS = frozenset({"email", "emails", "e-mails", "newsletter", "newsletters", "texts", "messages", "marketing",
                        "mailing", "notifications", "list", "promotions", "promos", "sms"})
 _USING = frozenset({"using", "buying", "ordering", "shopping", "flying", "banking", "booking"})  # not "paying"
+
+
+# leaving a place, not a company: "about to leave @LAX", "had to leave @costco"
+_NOT_LEAVING = frozenset({"about", "just", "had", "didn't", "never"})
+_PLACE_TOO = frozenset({"target", "walmart", "metro", "delta", "united", "three", "apple", "amazon", "google"})
+_AFTER_LEAVE = frozenset({"", "for", "now", "soon", "forever", "today", "after", "because", "if", "unless", "and",
+                          "asap", "over", "when", "once", "too", "already", "completely", "entirely"})
 
 
 _HYPOTHETICAL = frozenset({"thought", "would", "would've", "almost", "nearly", "i'd", "if"})
@@ -159,6 +167,12 @@ def escalation_cancel(r: Reading) -> int:
                 if c & PROVIDER and w.startswith(("leav", "ditch", "dump", "quit")) and x not in (
                         "store", "stores", "shop", "retailer", "platform"):
                     return i
+                if (x.startswith("@") or x in L.BRANDS) and j == i + 1 and (w in ("leave", "ditch", "dump", "quit") or (
+                        w in ("leaving", "ditching", "dumping", "quitting") and x in L.BRANDS and x not in _PLACE_TOO
+                        and prev & _FIRST_FUTURE)) and _NOT_LEAVING.isdisjoint(words[max(0, i - 3):i]) and (
+                        r.word(j + 1) in _AFTER_LEAVE or r.word(j + 1) in CLAUSE_END or r.word(j + 1).startswith("@")):
+                    return i  # "I want to leave @x", "time to ditch Swisscom"; not "about to leave @LAX", "had
+                    # to leave @costco empty handed", "leave united out of this"
                 if w.startswith(("drop", "ditch", "dump")) and (x in ("you", "u", "y'all") or x.startswith("@")) and (
                         r.word(j + 1) in ("", "for", "now", "today", "soon", "forever") or r.word(j + 1) in CLAUSE_END):
                     return i  # "seriously considering dropping you", not "dropping you a line"
@@ -181,7 +195,8 @@ def escalation_cancel(r: Reading) -> int:
                     and (nxt in ("", "with", "loyal", "as") or nxt in CLAUSE_END or nxt.startswith("@")):
                 return i  # "why should I stay?", "give me one reason to stay"
         elif w == "notice":
-            if (nxt in ("period", "periods") or r.in_sentence(i, _ENDING)) and not r.negated(i):
+            if (nxt in ("period", "periods") or r.in_sentence(i, _ENDING) or r.word(i - 1) in (
+                    "days", "day's", "days'", "weeks", "months") and r.in_sentence(i, L.HELD)) and not r.negated(i):
                 return i  # asking for the notice period, or the notice to give to cancel, is asking how to leave
         elif w in ("exit", "termination"):
             if nxt in ("fee", "fees", "penalty", "penalties", "charge", "charges", "cost", "costs"):
@@ -297,6 +312,9 @@ def _unwanted(r: Reading, i: int) -> int:
     if "be" in r.words[i + 1:i + 5] and r.word(r.next_content(i, frozenset({"want", "to", "be", "a", "your", "an"}),
                                                              6)) in ("customer", "client", "member", "subscriber"):
         return i  # "I don't want to be your customer anymore"
+    if j >= 0 and r.cls(j) & PROVIDER and r.word(j - 1) in ("this", "your", "that") and (
+            "anymore" in r.words[j:j + 4] or r.word(j + 1) in ("any", "no") and r.word(j + 2) in ("more", "longer")):
+        return i  # "I do not want this company anymore"
     return i if j >= 0 and r.cls(j) & HELD and r.word(j) not in ("all", "everything", "app", "number", "phone") \
         and r.word(j - 1) in ("this", "my", "our", "the", "that") else -1
 

@@ -14,6 +14,7 @@ _PAPER = frozenset({"letter", "form", "request", "notice", "confirmation", "emai
 _PORT_CODE = frozenset({"code", "authorization", "authorisation", "key", "number", "pin"})
 _SOMEONE_HERE = frozenset({"you", "your", "u", "us"})
 _ASKING = frozenset({"want", "wanna", "need", "how", "way", "like", "wish"})
+_BARE_ASK = _ASKING | {"i", "we", "can", "if", "when", "to", "should"}  # "if I cancel before...", "can I cancel?"
 
 
 def leaving_step(r: Reading) -> int:
@@ -31,13 +32,13 @@ def leaving_step(r: Reading) -> int:
         w, nxt = words[i], r.word(i + 1)
         if w in END_NOUNS and nxt not in _FEE and not one_off:
             j = r.next_content(i + 1, _EMPTY, 4) if nxt == "of" else -1
-            if j >= 0 and r.cls(j) & HELD or r.word(i - 1) in ("my", "our") or nxt in _PAPER and held or w not in (
+            if j >= 0 and r.cls(j) & HELD or r.word(i - 1) in ("my", "our") or nxt in _PAPER or w not in (
                     "cancellation", "cancelation", "termination", "disconnection"):
                 return i  # "the termination of my contract", "process my cancellation", "the disdetta"
-        elif w in ("porting", "port", "pac"):
+        elif w in ("porting", "port", "pac", "stac"):
             end = next((k for k in range(i + 1, min(r.n, i + 8)) if words[k] in CLAUSE_END), min(r.n, i + 8))
-            if (nxt in _PORT_CODE or w != "pac" and nxt in ("to", "out", "over", "away", "my", "our")) and \
-                    _SOMEONE_HERE.isdisjoint(words[i + 1:end]):
+            onward = w in ("porting", "port") and nxt in ("to", "out", "over", "away", "my", "our")
+            if (nxt in _PORT_CODE or onward) and _SOMEONE_HERE.isdisjoint(words[i + 1:end]):
                 return i  # "I need my porting code", "I'll be porting to Tesco Mobile"; not "porting my number to you"
         elif w in ("break", "breaking"):
             if r.word(r.next_content(i, _EMPTY, 3)) in ("contract", "contracts", "agreement"):
@@ -53,10 +54,61 @@ def leaving_step(r: Reading) -> int:
             if r.word(i - 1) in ("give", "giving", "gave", "given", "hand", "handing", "handed") and held:
                 return i  # "I'm giving notice on my broadband"
         elif w.startswith("leav"):
-            if held and (nxt == "early" or nxt == "before" and "end" in words[i + 2:i + 5]):
-                return i  # "what does it cost to leave before the end of my contract?"
-        if w.startswith(("cancel", "terminat", "resiliat")) and not w.endswith(("ed", "ion")) and not one_off and (
-                nxt == "" or nxt in CLAUSE_END) and r.word(i - 1) not in ("you", "they", "u") and \
-                not _ASKING.isdisjoint(words[max(0, i - 4):i]):
-            return i  # "How do I cancel?", "I want to cancel.", "the fastest way to terminate, ..."
+            if held and (nxt == "early" or nxt == "before" and any(x.startswith(("end", "expir")) for x in words[
+                    i + 2:i + 6])):
+                return i  # "what does it cost to leave before the end of my contract?", "before my contract ends"
+        elif w in ("not", "don't", "dont", "won't", "wont") and (k := _not_going_on(r, i, held)) >= 0:
+            return k
+        if w.startswith(("cancel", "terminat", "resiliat", "disconnect")) and not w.endswith(("ed", "ion")) and \
+                not one_off and _bare(r, i) and _ONE_OFF_TOO.isdisjoint(words) and r.word(i - 1) not in (
+                "you", "they", "u") and (
+                not _BARE_ASK.isdisjoint(words[max(0, i - 4):i]) or i == 0 or words[i - 1] in SENTENCE_END or
+                words[i - 1].startswith("@")):
+            return i  # "How do I cancel?", "Can I cancel online?", "if I cancel before the 24 months are up",
+            # "Terminate please", "Cancel cancel cancel."
     return -1
+
+
+# what may follow a verb of ending that has no object: "can I cancel online?", "how do I cancel with you?"
+_BARE_AFTER = frozenset({"", "before", "online", "if", "when", "now", "early", "earlier", "today", "please", "pls",
+                         "asap", "without", "by", "over", "via", "through", "here", "or", "and", "right",
+                         "immediately", "then", "first", "cancel", "after"})
+
+
+# what a bare "cancel" may be about besides a one-off: "a transaction to a wrong account, can I cancel?"
+_ONE_OFF_TOO = frozenset({"transaction", "transactions", "purchase", "purchases", "item", "items", "card", "cards",
+                          "payment", "payments", "charge", "charges", "refund", "ordered", "bought", "sent"})
+
+
+def _bare(r: Reading, i: int) -> bool:
+    """Whether the verb of ending at `i` has no object: what follows ends the clause or says how or when."""
+    nxt = r.word(i + 1)
+    return nxt in CLAUSE_END or nxt in _BARE_AFTER or nxt == "with" and (
+        r.word(i + 2) in _SOMEONE_HERE or r.word(i + 2).startswith("@"))
+
+
+# what the customer will not go on with: "I won't renew", "not planning to stay", "decided not to continue with you"
+_GO_ON = frozenset({"renew", "renewing", "extend", "extending", "continue", "continuing", "stay", "staying"})
+_BETWEEN = frozenset({"to", "planning", "going", "gonna", "be", "want", "wanting", "intend", "intending", "plan",
+                      "please", "automatically", "auto", "i", "we", "will", "it", "this", "my", "the"})
+
+
+def _not_going_on(r: Reading, i: int, held: bool) -> int:
+    """Where a negation at `i` says the customer will not renew, continue or stay, or -1: "Please do not renew
+    automatically", "not renewing.", "I have decided not to continue with your service", "not planning to stay";
+    not the company's act ("you did not renew my card")."""
+    words = r.words
+    if r.word(i - 1) in ("you", "they", "u", "why", "did", "didn't", "it", "he", "she"):
+        return -1
+    j = r.next_content(i, _BETWEEN, 4)
+    if j < 0 or words[j] not in _GO_ON:
+        return -1
+    after = r.word(j + 1)
+    if words[j].startswith(("renew", "extend")):
+        return j if held or after in CLAUSE_END or after in ("", "automatically") else -1
+    if words[j].startswith("continu"):
+        k = r.next_content(j + 1, frozenset({"your", "the", "this", "my", "our"}), 3) if after == "with" else -1
+        return j if k >= 0 and (r.cls(k) & HELD or words[k] in _SOMEONE_HERE or words[k].startswith("@")) or (
+            held and (after in CLAUSE_END or after in ("", "after"))) else -1
+    return j if (held or any(x.startswith("@") for x in words)) and (
+        after in CLAUSE_END or after in ("", "with", "as", "tbh", "longer", "on", "any")) else -1

@@ -158,7 +158,7 @@ def _contested(r: Reading) -> int:
                     return i  # "this charge is not mine"
                 if x == "times" and r.word(j - 1) in _TIMES or x in ("twice", "double"):
                     return i  # "the transaction shows up many times"
-        elif w in _PASSIVE_MANY and not r.negated(i, 3) and (
+        elif w in _PASSIVE_MANY and not r.negated(i, 3) and r.word(i + 2) not in _CHARGED_UP and (
                 r.word(i + 1) in _TIMES and r.word(i + 2) in ("times", "for", "") or any(
                     words[j] == "times" and words[j - 1] in _TIMES or words[j] == "twice"
                     for j in range(i + 1, min(hi, i + 7)))):
@@ -186,6 +186,12 @@ _SPANS = frozenset({"day", "week", "month", "year", "night", "weekend", "morning
 _FALLING = frozenset({"down", "lower", "cheaper", "dropped", "dropping", "fell", "falling", "fall"})
 
 
+# what gets charged that is no bill: "charged my phone twice today"
+_CHARGED_UP = frozenset({"phone", "laptop", "car", "ev", "tablet", "watch", "airpods", "headphones", "kindle", "ipad",
+                         "iphone", "battery", "batteries", "scooter", "bike", "camera", "earbuds"})
+_GAME = frozenset({"win", "won", "lose", "lost", "beat", "game", "fans", "mafia", "play", "playoff", "playoffs"})
+
+
 def billing_error(r: Reading) -> int:
     """A money word with a word of dispute: strong anywhere in its sentence ("charged twice", "why was I
     billed"), weak only close by ("charged more", "made me pay") and outside a routine question or thanks; or an
@@ -200,8 +206,11 @@ def billing_error(r: Reading) -> int:
         if not m & MONEY or m & SEEK:
             continue
         w = words[i]
-        if w in _CHARGE_WORDS and (r.smask[s] & BATTERY or r.word(i - 1) in ("in", "of", "free", "per", "full")):
-            continue  # a battery's charge, a person in charge, free of charge
+        if w in _CHARGE_WORDS and (r.smask[s] & BATTERY or r.word(i - 1) in ("in", "of", "free", "per", "full") or
+                                   r.word(i + 1) in ("my", "the", "his", "her") and r.word(i + 2) in _CHARGED_UP):
+            continue  # a battery's charge, a person in charge, free of charge, "charged my phone twice today"
+        if w == "bills" and r.word(i + 1) in _GAME:
+            continue  # "Bills win again!": the team
         if w.startswith("credit") and r.word(i + 1) in _CREDIT_NOT_MONEY or r.negated(i):
             continue  # a credit report or a credit card is no money of the customer's
         sm = r.smask[s]
@@ -273,6 +282,9 @@ def escalation_refund(r: Reading) -> int:
                 continue  # "got my refund", "was refunded", "refund was issued" (below)
             if w.endswith("ed") and r.word(i - 1) in ("been", "was", "were", "got", "be"):
                 continue
+            if w == "refunded" and r.word(i + 1) in ("me", "us") and i and r.word(i - 1) not in (
+                    "you", "they", "u", "y'all") and not r.cls(i - 1) & NEG and not r.smask[s] & STRONG:
+                continue  # "my roommate refunded me for the tickets": given back, not sought
             if r.word(i + 1) in ("was", "has", "is", "have") and r.word(i + 2) in ("issued", "processed",
                                                                                      "approved", "been", "sent"):
                 continue

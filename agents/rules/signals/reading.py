@@ -59,7 +59,9 @@ for _bit, _words in (
                     "reject", "rejects", "entitled", "waste", "avail", "helpful"} | L.NOBODY | NEGATORS
      | L.UNRESOLVED),
     (T_OTHER, {"board", "boarded", "boarding", "shame", "stranded", "marooned", "rebook", "rebooked", "rebooking",
-               "delay", "delays", "delayed", "overbooked", "oversold", "late", "pushed"}),
+               "delay", "delays", "delayed", "overbooked", "oversold", "late", "pushed", "crew", "diverted", "supposed",
+               "mechanic", "mechanics", "catering", "de-icing", "deicing", "de-iced", "onboard", "cancelled",
+               "canceled", "cancellation", "cancellations"}),
     (T_ENTRY, L.ENTRIES | L.AT_MACHINE | {"charged", "billed", "debited", "deducted", "taken"}),
     (T_LOCK, {"locked", "logged", "lock", "locking", "logging", "kicked", "one", "blocked", "unblocked", "unblock",
               "unblocking"}),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END
-from ticket_enricher.agents.rules.signals.leaving import _NOT_THE_CUSTOMER
+from ticket_enricher.agents.rules.signals.failures import _PEOPLE
+from ticket_enricher.agents.rules.signals.leaving import _NOT_THE_CUSTOMER, _PLACE_TOO
 from ticket_enricher.agents.rules.signals.reading import (
     HELD,
     MONEY,
@@ -32,6 +33,9 @@ def escalation_switch(r: Reading) -> int:
         if not m & T_SWITCH:
             continue
         w = words[i]
+        if m & SWITCH and r.negated(i, 2) and w.startswith("switch") and r.word(i - 2) == "not" and r.word(
+                i - 3) in ("reason", "reasons", "why"):
+            return i  # "give me a reason not to switch"
         if m & SWITCH and not r.negated(i, 2) and not {words[j] for j in range(max(0, i - 2), i)} & _NOT_THE_CUSTOMER:
             j = r.next_content(i, frozenset({"over", "back", "my", "our", "service", "services", "business",
                                              "account", "number", "all", "everything", "provider", "bank"}), 3)
@@ -40,6 +44,9 @@ def escalation_switch(r: Reading) -> int:
                 x = r.word(k)
                 if (x.startswith("@") or x in L.BRANDS) and not w.startswith(("go", "went", "gone", "chang",
                                                                                  "transfer")) or \
+                        _going_to(r, i, k) or \
+                        x in ("bundle", "deal", "plan", "package", "contract", "offer") and r.word(k + 1) == "with" \
+                        and _named(r.word(k + 2)) or \
                         x in ("competitor", "competitors", "rival", "rivals", "competition") or \
                         x in ("another", "different", "other", "new", "a") and r.near(k, PROVIDER, 0, 2) >= 0 or \
                         x.startswith("@") and "instead" in words[k:k + 4] or \
@@ -74,14 +81,16 @@ def escalation_switch(r: Reading) -> int:
                     continue
                 return i
         if (w in ("considering", "thinking", "might", "tempted", "planning") or w in ("ready", "time", "about")
-                and r.word(i + 1) == "to") and not r.negated(i):
+                and r.word(i + 1) == "to") and not r.negated(i) and \
+                _PEOPLE.isdisjoint(words[max(0, i - 4):i]):  # not "my friend is thinking of leaving Salt"
             for j in range(i + 1, min(n, i + 6)):
                 x = words[j]
                 if x in CLAUSE_END:
                     break
                 if x.startswith("switch") or x in ("cancelling", "canceling", "elsewhere") or (
                         x.startswith("leav") and (r.word(j + 1) in ("you", "your", "u", "them", "")
-                                                  or r.word(j + 1) in CLAUSE_END or r.word(j + 1).startswith("@")
+                                                  or r.word(j + 1) in CLAUSE_END
+                                                  or _named(r.word(j + 1)) and w != "about"  # not "about to leave @LAX"
                                                   or r.cls(r.next_content(j)) & (PROVIDER | HELD))) or (
                         x == "new" and r.cls(j + 1) & PROVIDER and r.word(j + 1) not in ("service", "store")):
                     return i
@@ -108,3 +117,17 @@ def escalation_switch(r: Reading) -> int:
                 "us", "fly", "go", "try", "order", "buy", "stick", "with", "from", "book", "shop", "choos")):
             return i
     return -1
+
+
+def _named(word: str) -> bool:
+    """A company addressed or named: "@x", "swisscom"."""
+    return word.startswith("@") or word in L.BRANDS
+
+
+def _going_to(r: Reading, i: int, k: int) -> bool:
+    """ "I'm going (back) to Swisscom": a named company the customer goes to, not a place ("going to @LAX", "going
+    to Target", "going to the Verizon store")."""
+    x = r.word(k)
+    return r.words[i] in ("going", "moving") and x in L.BRANDS and x not in _PLACE_TOO and r.word(i - 1) in (
+        "i'm", "im", "we're", "am", "are") and r.word(k + 1) not in ("store", "stores", "shop", "website", "site",
+                                                                      "app", "center", "centre")

@@ -4,21 +4,33 @@ Each is told by a duration and a place or a verb of leaving in one clause; the t
 
 from __future__ import annotations
 
+import re
+
 from ticket_enricher.agents.rules.language import CLAUSE_END
-from ticket_enricher.agents.rules.signals.reading import GOODS, MONEY, TRIP, Reading
+from ticket_enricher.agents.rules.signals.reading import _ME, GOODS, MONEY, TRIP, Reading
 
 _UNITS = frozenset({"hour", "hours", "hr", "hrs", "minutes", "mins", "min"})
 _COUNT = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "several": 3, "few": 2, "couple": 2, "half": 0.5}
 # where a traveller waits for a trip that does not leave
-_PLACES = frozenset({"gate", "tarmac", "runway", "terminal", "airport", "plane", "aircraft", "stand", "platform"})
-_STILL_AT = frozenset({"gate", "tarmac", "runway", "stand", "plane", "aircraft"})
+_PLACES = frozenset({"gate", "tarmac", "runway", "terminal", "airport", "plane", "aircraft", "stand", "platform",
+                     "board", "onboard", "ground"})
+_STILL_AT = frozenset({"gate", "tarmac", "runway", "stand", "plane", "aircraft", "ground"})
 # a wait for a person or a line, not a trip: "on hold for 2 hours", "2 hours in the queue"
 _NOT_TRIP = frozenset({"hold", "queue", "line", "phone", "call", "chat", "early", "shops", "lounge", "bar"})
 _LEAVING = frozenset({"left", "leaving", "departed", "departing", "departure", "took", "taking", "landed",
                       "landing", "arrived", "arriving"})
 _SLIPPING = frozenset({"slipping", "slipped", "keeps", "moved", "pushed", "later", "changed", "changing", "gone"})
-_STARTS = _UNITS | {"still", "departure", "departures", "since", "till", "until"}  # the words a form starts from
+_WAITING = frozenset({"waiting", "wait", "waited", "sat", "sitting", "held"})
+_STARTS = _UNITS | _WAITING | {"there's", "theres", "there", "still", "departure", "departures", "since", "till",
+                               "until", "crew"}  # the words a form starts from
+# what a plane waits for before it can leave: "waiting on catering for an hour", "waiting for a slot"
+_TRIP_NEEDS = frozenset({"mechanic", "mechanics", "engineer", "engineers", "crew", "pilot", "pilots", "catering",
+                         "fuel", "paperwork", "slot", "tug", "de-icing", "deicing", "maintenance", "replacement",
+                         "plane", "aircraft", "gate"})
+_A = frozenset({"a", "the", "our", "another", "new"})
+_ROAD = frozenset({"car", "cars", "bike", "truck", "van", "motorbike", "scooter", "boiler", "washer", "garage"})
+_NO_SHOW = frozenset({"plane", "aircraft", "pilot", "pilots", "jet"})  # "still no plane"
 _CLOCK = frozenset({"noon", "midnight", "morning", "lunch", "lunchtime", "dawn", "yesterday", "breakfast"})
 
 
@@ -67,16 +79,30 @@ def trip_wait(r: Reading) -> int:
     left Denver 70 min late", "@x, 7 hours late"; not a wait on the phone or in a line, nor time gladly spent
     ("2 hours early at the airport, coffee time"), nor a person who is late ("I'm 2 hours late for work")."""
     words = r.words
-    for k, w in enumerate(words):
-        if w not in _STARTS and not w[:1].isdigit():
-            continue
-        if w == "still":
+    for k in [k for k, w in enumerate(words) if w in _STARTS or w[:1].isdigit()]:
+        w = words[k]
+        if w in ("still", "there's", "theres", "there"):
+            v = k + 1 if w == "there" and r.word(k + 1) in ("is", "was") else k  # "there is no plane"
+            if r.word(v + 1) == "no" and r.word(v + 2) in _NO_SHOW and (r.word(v + 3) in CLAUSE_END or r.word(
+                    v + 3) in ("", "at", "yet", "here", "there", "to", "for", "in", "and", "but")):
+                return k  # "third gate change and still no plane", "the board says boarding but there's no plane"
+            if w != "still":
+                continue
             j = k + 2 if r.word(k + 1) in ("sitting", "stuck", "waiting", "sat", "parked") else k + 1
             if r.word(j) in ("at", "on") and (r.word(j + 1) in _STILL_AT or r.word(j + 1) in ("the", "a") and (
                     r.word(j + 2) in _STILL_AT or r.word(j + 2) == "ground" and j > k + 1)):
                 return k  # "still at the gate", "still on the runway", "still sitting on the ground"
             continue
-        if w in ("departure", "departures") and any(x in _SLIPPING for x in words[k + 1:k + 7]) and \
+        if w == "crew" and (r.word(k + 1) in ("timed", "timing") and r.word(k + 2) == "out" or r.word(k + 1) in (
+                "ran", "run", "running", "is", "are") and "hours" in words[k + 2:k + 6] and "out" in words[k + 2:k + 4]
+                and r.mask & TRIP):
+            return k  # "now the crew timed out", "the crew ran out of hours"
+        if w in _WAITING and r.word(k + 1) in ("on", "for") and r.word(r.next_content(k + 1, _A, 2)) in _TRIP_NEEDS \
+                and _ROAD.isdisjoint(words) and (not {"now", "still"}.isdisjoint(words[max(0, k - 3):k]) or any(
+                    minutes(words, j) >= 30 for j in range(r.n))):
+            return k  # "now we're waiting for a mechanic", "waiting on catering for an hour"
+        if w in ("departure", "departures") and (any(x in _SLIPPING for x in words[k + 1:k + 7]) or any(
+                x.startswith(("push", "moving", "moved", "delay")) for x in words[max(0, k - 3):k])) and \
                 "gate" not in words[k + 1:k + 4]:
             return k  # "the departure keeps slipping", "our departure has been moved to tomorrow"
         span = minutes(words, k) or (60 if _since(words, k) else 0)
@@ -104,3 +130,76 @@ def trip_wait(r: Reading) -> int:
 
 _OPENERS = frozenset({"wow", "so", "now", "already", "and", "just", "another", "over", "almost", "nearly", "ugh",
                       "great", "lovely", "seriously", "again"})
+
+
+_FLIGHT_NO = re.compile(r"#?[a-z]{2,3}\d{2,4}")
+_FLIGHT_NO_IN = re.compile(r"(?<![a-z0-9])#?[a-z]{2,3}\d{2,4}(?![a-z0-9])")
+_SLIP_CUES = re.compile(r"later than (?:scheduled|planned|expected)|past (?:departure|boarding)|time passed|supposed to"
+                        r"|\d\s*(?:h|hrs?|hours?|mins?|minutes)\s+ago|was (?:at|due|scheduled|for) (?:at )?\d"
+                        r"|(?:now|it.?s)\s+(?:now\s+|at\s+)?\d")
+
+
+def flight_number(words: list[str], i: int, before: int = 3) -> bool:
+    """Whether a flight number ("KL1008", "#AS1234") is among the `before` words before `i`."""
+    return any(_FLIGHT_NO.fullmatch(words[k]) for k in range(max(0, i - before), i))
+
+
+def _clock(words: list[str], k: int) -> int:
+    """The index after a time of day starting at `k` ("7am", "11:45pm", "8:05 am", "20:20"), or -1."""
+    w = words[k] if 0 <= k < len(words) else ""
+    if not w[:1].isdigit():
+        return -1
+    if w.endswith(("am", "pm")) and w[:-2].isdigit():
+        return k + 1
+    if w.isdigit() and len(w) <= 2 and k + 2 < len(words) and words[k + 1] in (":", ".") and words[k + 2][:2].isdigit():
+        return k + 4 if k + 3 < len(words) and words[k + 3] in ("am", "pm") else k + 3
+    if w.isdigit() and k + 1 < len(words) and words[k + 1] in ("am", "pm"):
+        return k + 2
+    return k + 1 if w.isdigit() and int(w) <= 24 and k and words[k - 1] == "at" else -1  # "supposed to leave at 6"
+
+
+_NOW = frozenset({"now", "it's", "its"})
+_STILL_WHERE = frozenset({"in", "at", "here", "there", "on", "sitting", "waiting", "stuck", "stranded", "no"})
+_SAID = frozenset({"said", "told", "say", "says", "promised", "announced", "would", "supposed"})
+_SCHEDULED = frozenset({"flight", "departure", "boarding", "train", "bus", "plane", "connection"})
+_OFF = frozenset({"leave", "depart", "take", "be", "board", "fly", "go", "land", "arrive", "boarding", "departing",
+                  "leaving", "take-off", "takeoff"})
+
+
+def clock_slip(r: Reading) -> int:
+    """Where the clock shows a trip slipping, or -1: "my 7am flight is now 1pm", "the original departure was 8:05
+    am and it's now 1:30 pm", "we were supposed to leave at 6. It's 9:40.", "supposed to be off at 6:50, we're
+    still on the ground at 10", "departing 4h later than scheduled". Told only of a trip, or of a text addressed to
+    a company by a first person ("my 3pm meeting is now 5pm" is no trip)."""
+    lower = r.text.lower
+    if not _SLIP_CUES.search(lower):
+        return -1  # most texts: none of the words a slip is told with
+    words = r.words
+    trip = bool(r.mask & TRIP) or words[0].startswith("@") and not _ME.isdisjoint(words) or bool(
+        _FLIGHT_NO_IN.search(lower))
+    if not trip:
+        return -1
+    for k, w in enumerate(words):
+        if w == "later" and r.word(k + 1) == "than" and r.word(k + 2) in ("scheduled", "planned", "expected"):
+            return k  # "now departing 4h later than scheduled"
+        if w in ("past", "passed") and (r.word(k + 1) in ("departure", "boarding") or r.word(k - 1) == "time" and
+                                         r.word(k - 2) in ("boarding", "departure")):
+            return k  # "90 min past departure", "boarding time passed 1h ago"
+        if w == "ago" and k >= 2 and minutes(words, k - 1) >= 30 and any(x in _OFF for x in words[max(0, k - 9):k]) \
+                and not _SAID.isdisjoint(words[max(0, k - 12):k]):
+            return k  # "they said the flight would leave in 30 mins 4 hours ago"
+        if w == "was" and r.word(k - 1) in _SCHEDULED and (
+                _clock(words, k + 1 + (r.word(k + 1) in ("at", "due", "scheduled", "for"))) > 0 or r.word(k + 1) in (
+                "due", "scheduled") and _clock(words, k + 3) > 0) and any(
+                x == "still" and r.word(j + 1) in _STILL_WHERE for j, x in enumerate(words)):
+            return k  # "it's 1am and we're still in Oslo. Flight was at 20:20."
+        if w == "supposed" and r.word(k + 1) == "to" and r.word(k + 2) in _OFF:
+            end = next((j for j in range(k + 3, min(r.n, k + 8)) if _clock(words, j) > 0), -1)
+            if end > 0 and any(x in ("still", "now", "it's", "its") for x in words[end:end + 12]):
+                return k  # "we were supposed to leave at 6. It's 9:40."
+        if w in _NOW and _clock(words, k + 1 + (r.word(k + 1) in ("now", "at"))) > 0 and any(
+                _clock(words, x) > 0 for x in range(max(0, k - 8), k - 1)):
+            first = next(x for x in range(max(0, k - 8), k - 1) if _clock(words, x) > 0)
+            if r.mask & TRIP or words[first - 1] in ("my", "our") and words[_clock(words, first)] in ("is", "now"):
+                return k  # "my 7am flight is now 1pm", "our 8:15 is now 12:40"
+    return -1

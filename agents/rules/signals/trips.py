@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from ticket_enricher.agents.rules.language import CLAUSE_END
 from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
 from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
     _ME,
     GOODS,
+    HELD,
     MONEY,
     NUMBER,
+    ONE_OFF_,
     ORDINAL,
     T_OTHER,
     TRIP,
     TRIP_BAD,
     Reading,
 )
-from ticket_enricher.agents.rules.signals.trip_waits import trip_wait
+from ticket_enricher.agents.rules.signals.trip_waits import clock_slip, flight_number, trip_wait
 
 _COMES = frozenset({"bus", "train", "taxi", "cab", "driver", "ride", "coach", "shuttle", "pickup", "uber", "car"})
 _RUNNING = frozenset({"trains", "buses", "flights", "trams", "ferries", "planes", "coaches", "tubes"})
@@ -23,18 +26,23 @@ _RUNNING = frozenset({"trains", "buses", "flights", "trams", "ferries", "planes"
 
 def trip_disrupted(r: Reading) -> int:
     """A trip delayed, cancelled or stuck: "flight delayed", "train cancelled", "stuck on the tarmac", "ride
-    cancelled on me"; not one the customer cancelled ("I cancelled the ride")."""
-    if not r.mask & (TRIP | T_OTHER):
-        return _unnamed_trip(r)
-    if (k := _kept_waiting(r)) >= 0 or (k := trip_wait(r)) >= 0:
+    cancelled on me", "#flightcancelled"; not one the customer cancelled ("I cancelled the ride")."""
+    for i in r.hashtags:
+        w = r.words[i]
+        if ("flight" in w or "plane" in w or "train" in w) and ("cancel" in w or "delay" in w or "strand" in w):
+            return i  # "#cancelledflight", "#delayedagain" is not enough: the trip must be in the tag
+    if not r.mask & TRIP and all(r.words[i] in _LIGHT for i, m, _ in r.hits if m & T_OTHER):
+        return _unnamed_trip(r)  # no word of travel or waiting, at most a cancellation: nothing to wait for
+    if (k := _kept_waiting(r)) >= 0 or (k := trip_wait(r)) >= 0 or (k := clock_slip(r)) >= 0:
         return k
     words = r.words
     for i, _, _ in r.hits if r.mask & T_OTHER else ():
         w = words[i]
-        if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in ("the", "a", "your"):
+        if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in (
+                "the", "a", "your", "priority", "group", "zone", "early", "pre", "fast", "online", "mobile"):
             return i  # not boarded: "they didn't board us", "wouldn't let us board"
     if not r.mask & TRIP:
-        return _unnamed_trip(r)
+        return _unnamed_trip(r, slip=False)
     if "moving" in words:
         i = words.index("moving")
         if r.negated(i, 2) and r.in_sentence(i, L_TRIP):
@@ -56,8 +64,9 @@ def trip_disrupted(r: Reading) -> int:
         if r.negated(i):
             continue
         if r.near(i, TRIP, 8, 8) < 0:
-            if _timed_delay(r, i, s):
-                return i  # "delayed 3 hours and counting", "4 hour delay in Chicago"
+            if _timed_delay(r, i, s) or flight_number(words, i) or _owned_far(r, i, s):
+                return i  # "delayed 3 hours and counting", "4 hour delay in Chicago", "my flight out of Newark
+                # tomorrow morning at 6am just got cancelled"
             continue
         if w == "pushed" and "back" not in words[i + 1:i + 4]:
             continue  # "our flight was pushed back", "pushed our departure back", not "I pushed the flight button"
@@ -69,12 +78,14 @@ def trip_disrupted(r: Reading) -> int:
             if before & {"i", "we", "i've", "we've", "i'd", "we'd", "i'll", "we'll", "please", "me", "can", "could",
                          "should", "want", "how"} or r.word(i - 1) == "to":  # not "flights to Denver cancelled"
                 continue  # the customer's own: "I want to cancel my flight", "how do I cancel?"
-        if w == "late" and r.word(i + 1) in ("night", "notice", "fee", "fees", "payment", "checkout"):
-            continue
+        if w == "late" and (r.word(i + 1) in ("night", "notice", "fee", "fees", "payment", "checkout") or r.word(
+                i - 1) in ("was", "were", "am", "i'm", "being") and r.word(i - 2) in ("i", "we", "was", "were")):
+            continue  # also "they gave away my seat because I was 'late' to the gate": the customer was late
         j = r.near(i, TRIP, 8, 8)
         lo, hi = r.span(s)
-        if words[j].endswith("s") and not any(words[k] in _ME for k in range(lo, hi)):
-            continue  # "flights have been cancelled": news, not the customer's trip
+        if words[j].endswith("s") and not any(words[k] in _ME for k in range(lo, hi)) and not (
+                r.word(i - 1) in _COUNTED or r.word(i - 1).isdigit() or _CLASS_GET(r.word(i - 1), 0) & NUMBER):
+            continue  # "flights have been cancelled": news, not the customer's trip; but "2 cancelled flights"
         if words[j] in ("transfer", "transfers", "connection", "booking") and r.smask[s] & MONEY or \
                 words[j] == "transfer" and ("pending" in words[lo:hi] or sum(
                     1 for k in range(lo, hi) if r.cls(k) & TRIP) == 1 and "airport" not in words[lo:hi]):
@@ -103,15 +114,76 @@ _HOURS = frozenset({"hour", "hours", "hr", "hrs", "minutes", "mins", "min", "an"
 _DELAY = frozenset({"delay", "delays", "delayed"})
 
 
-def _unnamed_trip(r: Reading) -> int:
+_WE_WERE = frozenset({"we", "were", "got", "been", "our"})  # "we were diverted to Shannon"
+
+
+def _unnamed_trip(r: Reading, slip: bool = True) -> int:
     """Where a text that names no trip has a delay the customer sits through (`_timed_delay`) or was
     overbooked ("overbooked and they kicked me off"), or -1."""
     if r.mask & TRIP_BAD:
         for i, m, s in r.hits:
             if m & TRIP_BAD and not r.negated(i) and (_timed_delay(r, i, s) or r.words[i].startswith(
-                    ("overbook", "oversold", "oversell")) and _theirs(r, i, s)):
+                    ("overbook", "oversold", "oversell")) and _theirs(r, i, s) or flight_number(r.words, i) or
+                    r.words[i] == "diverted" and r.word(i + 1) == "to" and (not _WE_WERE.isdisjoint(
+                        r.words[max(0, i - 3):i]) or _theirs(r, i, s))):
+                return i  # also "KL1008 delayed", "BT602 Riga delayed since the morning", "we were diverted"
+            if m & TRIP_BAD and r.words[i].startswith("cancel") and not r.negated(i) and (
+                    _cancelled_on_us(r, i) or _cancelled_unnamed(r, i, s)):
                 return i
-    return -1
+    return clock_slip(r) if slip else -1  # (asked already when the text has a word of travel)
+
+
+_COUNTED = frozenset({"another", "2nd", "3rd", "second", "third", "fourth", "two", "three", "four"})
+
+
+def _owned_far(r: Reading, i: int, s: int) -> bool:
+    """A trip the customer owns earlier in the sentence, cancelled or delayed further on, passive: "my flight out of
+    Newark tomorrow morning at 6am just got cancelled"."""
+    words = r.words
+    lo, _ = r.span(s)
+    return words[i].endswith("ed") and r.word(i - 1) in ("got", "been", "was", "were", "is", "be", "just") and any(
+        words[k] in ("my", "our") and _CLASS_GET(r.word(k + 1), 0) & TRIP for k in range(max(lo, i - 16), i - 8))
+
+
+_REBOOK = frozenset({"rebook", "rebooked", "rebooking", "rebooks", "re-book", "re-booked"})
+_REBOOKED = frozenset({"", "me", "us", "my", "our", "on", "onto", "for", "after", "anyone", "everyone"})
+
+
+def _cancelled_on_us(r: Reading, i: int) -> bool:
+    """A cancellation that fell on the customer where no trip is named: "you cancelled us", "we got cancelled on",
+    "won't let me rebook after the cancellation"; not the customer's own ("I cancelled and rebooked my hotel")."""
+    words = r.words
+    if words[i].startswith("cancel") and r.word(i + 1) == "again" and _theirs(r, i, r.sentence_of(i)):
+        return True  # "@x Cancelled again!!"
+    if words[i].startswith("cancell") and words[i].endswith("ed") and (r.word(i + 1) in ("us", "me") and r.word(
+            i - 1) in _COMPANY or r.word(i + 1) == "on" and r.word(i - 1) in ("got", "been", "get", "getting")):
+        return True
+    rebooked = not _REBOOK.isdisjoint(words) and any(
+        w in _REBOOK and (r.word(k + 1) in _REBOOKED or r.word(k + 1) in CLAUSE_END) for k, w in enumerate(words))
+    return rebooked and r.word(i - 1) not in ("i", "we") and not _ME.isdisjoint(words) and (
+        words[i] in ("cancellation", "cancellations", "cancelation") or words[i].endswith("ed"))
+
+
+_CANCELLED = frozenset({"cancelled", "canceled", "cancellation", "cancellations", "cancelation", "cancelations"})
+_LIGHT = _CANCELLED | {"supposed"}  # words of T_OTHER that name no wait: `_unnamed_trip` reads them alone
+_OWN_ACT = frozenset({"i", "we", "i've", "we've", "i'd", "we'd", "i'll", "please", "want", "to", "can", "could", "how",
+                      "should", "need", "request", "requested", "a", "my", "our", "your", "the"})
+# what else gets cancelled that is no trip of the customer's: "the show got cancelled", "practice cancelled, yay"
+_EVENTS = frozenset({"show", "shows", "game", "games", "concert", "event", "events", "class", "classes", "meeting",
+                     "school", "party", "match", "season", "series", "gig", "festival", "wedding", "practice",
+                     "tour", "episode", "plans", "date", "appointment", "surgery", "lesson", "lessons", "exam"})
+
+
+def _cancelled_unnamed(r: Reading, i: int, s: int) -> bool:
+    """Where no trip is named: "cancelled" or "cancellations" told to a company by a customer who holds nothing
+    else that could be cancelled ("@x cancelled and no hotel", "@x 4 hours on hold after the cancellation"); not
+    the customer's own act or request ("I cancelled", "I want a cancellation"), nor an order, an account, money,
+    or an event ("the show got cancelled")."""
+    words = r.words
+    if words[i] not in _CANCELLED or r.smask[s] & MONEY or not any(w.startswith("@") for w in words) or \
+            _ME.isdisjoint(words) or not _OWN_ACT.isdisjoint(words[max(0, i - 2):i]) or not _EVENTS.isdisjoint(words):
+        return False
+    return not any(r.cls(k) & (HELD | ONE_OFF_ | GOODS) and words[k] not in L_TRIP for k in range(r.n))
 
 
 def _timed_delay(r: Reading, i: int, s: int) -> bool:
@@ -136,6 +208,10 @@ def _timed_delay(r: Reading, i: int, s: int) -> bool:
         if r.word(i + 1) == "again" and _theirs(r, i, s) or words[i] == "delayed" and r.word(i - 1) in (
                 "says", "shows", "showing", "status", "reads") and not any(r.cls(k) & GOODS for k in range(lo, hi)):
             return True  # "@x delayed again.", "the board says delayed"
+        if (r.word(i - 1) in ("rolling", "endless", "constant", "repeated", "continuous") or r.word(i - 1) == "the" and
+                r.word(i - 2) in ("during", "of", "to") and r.word(i - 3) in ("during", "because", "due", "thanks")
+                or r.word(i - 1) == "the" and r.word(i - 2) == "during") and not _ME.isdisjoint(words):
+            return True  # "my 7pm is now 11:45pm. rolling delay all evening", "I missed it because of the delay"
         again = r.word(i - 1) in ("another", "2nd", "3rd", "4th") or _CLASS_GET(r.word(i - 1), 0) & ORDINAL or \
             words[i] == "delays" and (r.word(i - 1).isdigit() or _CLASS_GET(r.word(i - 1), 0) & NUMBER)
         if again and all(words[k].startswith("@") or words[k] in ("yet", "and", "so", "a") for k in range(lo, i - 1)) \
@@ -166,16 +242,22 @@ def _at_least(word: str, least: int) -> bool:
     return word.isdigit() and int(word) >= least
 
 
+_KEPT = _WAITING | {"stranded", "marooned", "off", "departed", "left", "moved", "boarded", "behind"} | {
+    "rebook", "rebooked", "rebooking", "rebooks"}  # the words its forms start from
+
+
 def _kept_waiting(r: Reading) -> int:
     """A trip that does not leave: "sitting at the gate for 2 hours", "waited on the plane an hour and still
     haven't taken off", "45 minutes behind schedule"."""
     words = r.words
     for i, w in enumerate(words):
+        if w not in _KEPT:
+            continue
         if w in _WAITING and r.word(i + 1) in ("at", "on", "in", "for") and \
                 not _ABOARD.isdisjoint(words[i + 2:i + 5]) and any(
                     x in ("hour", "hours", "hrs", "hr", "forever", "ages") or x in ("minutes", "mins", "min") and (
                         r.word(i + 1) != "for" or _at_least(words[k - 1], 30))
-                    for k, x in enumerate(words[i + 2:i + 10], i + 2)):
+                    for k, x in enumerate(words[i + 2:i + 14], i + 2)):
             return i  # "sitting at the gate for 2 hours", "waiting for the bus for 40 minutes" (not "for 10")
         if w in ("stranded", "marooned") and r.word(i + 1) in ("in", "at", "overnight") and r.word(i + 2) not in (
                 "traffic", "snow", "rain", "mud", "elevator", "lift") or w.startswith("rebook") and (
