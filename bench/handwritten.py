@@ -29,6 +29,11 @@ SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
     "churn_chat": (("churn_chat.txt", {"churn_risk": 1}), ("churn_chat_not.txt", {})),
     "delay2": (("delay_tweets_2.txt", {"outage_affected": 1}), ("delay_not_2.txt", {})),
     "noncomplaint2": (("noncomplaint_tweets_2.txt", {}),),
+    # the third batch, by a third helper: never read by anyone who writes the rules, both halves (quote `--part all`)
+    "leave3": (("leave_telco_3.txt", {"churn_risk": 1}), ("stay_telco_3.txt", {})),
+    "cancel3": (("cancelled_flights_3.txt", {"outage_affected": 1}), ("other_airline_3.txt", {})),
+    "delay3": (("delayed_flights_3.txt", {"outage_affected": 1}), ("other_airline_3.txt", {})),
+    "noncomplaint3": (("company_noncomplaints_3.txt", {}),),
 }
 
 
