@@ -150,7 +150,8 @@ END = forms("cancel", "close", "terminate", "end", "quit", "drop", "leave", "dis
 END_NOUNS = frozenset({"cancellation", "cancelation", "termination", "disdetta", "kündigung", "kundigung",
                        "resiliation", "résiliation", "disconnection"})
 # the words the steps of leaving start from (`signals.leaving_steps`)
-LEAVING_STEPS = END_NOUNS | {"porting", "pac", "stac", "break", "breaking", "buyout", "buy-out", "want", "wanna"}
+LEAVING_STEPS = END_NOUNS | {"porting", "ported", "pac", "stac", "long", "paying", "remove", "break", "breaking",
+                             "buyout", "buy-out", "want", "wanna"}
 HELD = {"account", "accounts", "acct", "profile", "sub", "subs", "subscription", "subscriptions", "membership",
         "memberships", "service", "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line",
         "lines",

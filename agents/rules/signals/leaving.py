@@ -48,7 +48,8 @@ def escalation_legal(r: Reading) -> int:
 _NOT_THE_CUSTOMER = frozenset({"you", "they", "you've", "they've", "you'd", "was", "were", "been", "got", "he",
                                "she", "it", "it's", "driver", "not", "didn't", "u", "ya", "y'all", "is", "being"})
 # what a verb of ending ends when the customer leaves, per verb ("port my number", "delete the app")
-_ENDS_WITH = {"number": ("port",), "app": ("delet", "uninstall", "remov"), "phone": ("cancel",),
+_ENDS_WITH = {"number": ("port", "deactivat", "cancel", "terminat", "disconnect"),
+              "app": ("delet", "uninstall", "remov"), "phone": ("cancel",),
               "everything": ("cancel", "clos", "terminat", "shut"), "all": ("cancel", "clos", "terminat", "shut")}
 _FIRST_FUTURE = frozenset({"i'm", "im", "we're", "am", "are", "will", "i'll", "we'll", "gonna", "shall"})
 _UNTIL = frozenset({"", "now", "today", "tomorrow", "asap", "soon", "at", "by", "on", "in", "next", "this",
@@ -254,8 +255,9 @@ def escalation_cancel(r: Reading) -> int:
             if nxt == "now" and r.word(i + 2) == "on" and not r.smask[s] & THANKS:
                 return i
         elif w in ("goodbye", "bye"):
-            if nxt.startswith("@"):
-                return i
+            x = r.word(i + 2) if nxt == "bye" else nxt
+            if x.startswith("@") or x in L.BRANDS and x not in _PLACE_TOO:
+                return i  # "goodbye @x", "bye bye @VirginMedia", "goodbye sky"
         elif w.startswith("boycott"):  # unsubscribing, stopping and quitting are verbs of ending: above
             return i
         elif w == "worth":
@@ -308,7 +310,7 @@ def _unwanted(r: Reading, i: int) -> int:
     """After "no longer" or "don't": want or need (to keep, to have) what the customer holds: "no longer want to
     keep this account"; not "don't want a new card" nor "no longer need the transfer"."""
     j = r.next_content(i, frozenset({"want", "need", "to", "keep", "have", "use", "this", "my", "our", "the", "that",
-                                     "these", "any", "of"}), 6)
+                                     "these", "any", "of", "require", "your"}), 6)
     if "be" in r.words[i + 1:i + 5] and r.word(r.next_content(i, frozenset({"want", "to", "be", "a", "your", "an"}),
                                                              6)) in ("customer", "client", "member", "subscriber"):
         return i  # "I don't want to be your customer anymore"
@@ -316,7 +318,7 @@ def _unwanted(r: Reading, i: int) -> int:
             "anymore" in r.words[j:j + 4] or r.word(j + 1) in ("any", "no") and r.word(j + 2) in ("more", "longer")):
         return i  # "I do not want this company anymore"
     return i if j >= 0 and r.cls(j) & HELD and r.word(j) not in ("all", "everything", "app", "number", "phone") \
-        and r.word(j - 1) in ("this", "my", "our", "the", "that") else -1
+        and r.word(j - 1) in ("this", "my", "our", "the", "that", "your") else -1
 
 
 def _never_again(r: Reading, i: int) -> bool:

@@ -6,15 +6,17 @@ asks here when its own forms found nothing."""
 from __future__ import annotations
 
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
-from ticket_enricher.agents.rules.lexicons import END_NOUNS
-from ticket_enricher.agents.rules.signals.reading import _EMPTY, HELD, ONE_OFF_, T_CANCEL, Reading
+from ticket_enricher.agents.rules.lexicons import BRANDS, END_NOUNS
+from ticket_enricher.agents.rules.signals.reading import _EMPTY, HELD, MONEY, ONE_OFF_, T_CANCEL, Reading
 
 _FEE = frozenset({"fee", "fees", "charge", "charges", "cost", "costs", "policy", "policies", "penalty", "penalties"})
 _PAPER = frozenset({"letter", "form", "request", "notice", "confirmation", "email"})
 _PORT_CODE = frozenset({"code", "authorization", "authorisation", "key", "number", "pin"})
 _SOMEONE_HERE = frozenset({"you", "your", "u", "us"})
 _ASKING = frozenset({"want", "wanna", "need", "how", "way", "like", "wish"})
-_BARE_ASK = _ASKING | {"i", "we", "can", "if", "when", "to", "should"}  # "if I cancel before...", "can I cancel?"
+_BARE_ASK = _ASKING | {"i", "we", "can", "if", "when", "to", "should", "after", "once", "before"}  # "can I cancel?"
+_THIS = frozenset({"this", "it", "that", "your", "you", "the", "a"})  # what is not paid for: "not paying for this"
+_AS_CUSTOMER = frozenset({"customer", "client", "member", "subscriber", "a"})
 
 
 def leaving_step(r: Reading) -> int:
@@ -27,14 +29,27 @@ def leaving_step(r: Reading) -> int:
     held = any(r.cls(k) & HELD for k in range(r.n))
     one_off = any(r.cls(k) & ONE_OFF_ for k in range(r.n))
     for i, m, _ in r.hits:
-        if not m & T_CANCEL or r.negated(i, 3):
+        if not m & T_CANCEL:
             continue
         w, nxt = words[i], r.word(i + 1)
+        if w == "paying" and r.negated(i, 3) and r.word(i - 1) not in ("you", "they") and r.word(i - 3) != "you" \
+                and any(x in ("anymore", "longer") for x in words[i + 1:i + 6]) and (nxt in ("you", "u") or nxt == "for"
+                                                                                    and r.word(i + 2) in _THIS):
+            return i  # "I'm not paying for this anymore"
+        if r.negated(i, 3):
+            continue
         if w in END_NOUNS and nxt not in _FEE and not one_off:
             j = r.next_content(i + 1, _EMPTY, 4) if nxt == "of" else -1
             if j >= 0 and r.cls(j) & HELD or r.word(i - 1) in ("my", "our") or nxt in _PAPER or w not in (
                     "cancellation", "cancelation", "termination", "disconnection"):
                 return i  # "the termination of my contract", "process my cancellation", "the disdetta"
+        elif w == "ported" and nxt in ("out", "away") and not r.negated(i, 3):
+            return i  # "ported out yesterday, bye"
+        elif w == "long" and r.word(i - 1) == "so" and (i < 2 or r.word(i - 2) in CLAUSE_END or r.word(
+                i - 2).startswith("@")) and (nxt.startswith("@") or nxt in BRANDS):
+            return i  # "So long @DIRECTV"
+        elif w == "remove" and nxt in ("me", "us") and r.word(i + 2) == "as" and r.word(i + 3) in _AS_CUSTOMER:
+            return i  # "Remove me as a customer"
         elif w in ("porting", "port", "pac", "stac"):
             end = next((k for k in range(i + 1, min(r.n, i + 8)) if words[k] in CLAUSE_END), min(r.n, i + 8))
             onward = w in ("porting", "port") and nxt in ("to", "out", "over", "away", "my", "our")
@@ -54,9 +69,14 @@ def leaving_step(r: Reading) -> int:
             if r.word(i - 1) in ("give", "giving", "gave", "given", "hand", "handing", "handed") and held:
                 return i  # "I'm giving notice on my broadband"
         elif w.startswith("leav"):
-            if held and (nxt == "early" or nxt == "before" and any(x.startswith(("end", "expir")) for x in words[
-                    i + 2:i + 6])):
-                return i  # "what does it cost to leave before the end of my contract?", "before my contract ends"
+            if nxt == "for" and r.word(i + 2) in BRANDS and r.word(i + 2) not in ("delta", "united") and r.word(
+                    i + 3) not in ("weeks", "days", "months", "hours", "years", "minutes", "nights") and \
+                    not w.endswith("ed"):
+                return i  # "Leaving for Three when my contract's up"
+            if (held or r.mask & MONEY and nxt == "early") and (nxt == "early" or nxt == "before" and any(
+                    x.startswith(("end", "expir")) for x in words[i + 2:i + 6])):
+                return i  # "what does it cost to leave before the end of my contract?", "before my contract ends",
+                # "the rest of my handset payments if I leave early"
         elif w in ("not", "don't", "dont", "won't", "wont") and (k := _not_going_on(r, i, held)) >= 0:
             return k
         if w.startswith(("cancel", "terminat", "resiliat", "disconnect")) and not w.endswith(("ed", "ion")) and \
@@ -88,7 +108,8 @@ def _bare(r: Reading, i: int) -> bool:
 
 
 # what the customer will not go on with: "I won't renew", "not planning to stay", "decided not to continue with you"
-_GO_ON = frozenset({"renew", "renewing", "extend", "extending", "continue", "continuing", "stay", "staying"})
+_GO_ON = frozenset({"renew", "renewing", "extend", "extending", "continue", "continuing", "stay", "staying",
+                    "prolong", "prolonging"})
 _BETWEEN = frozenset({"to", "planning", "going", "gonna", "be", "want", "wanting", "intend", "intending", "plan",
                       "please", "automatically", "auto", "i", "we", "will", "it", "this", "my", "the"})
 
@@ -104,7 +125,7 @@ def _not_going_on(r: Reading, i: int, held: bool) -> int:
     if j < 0 or words[j] not in _GO_ON:
         return -1
     after = r.word(j + 1)
-    if words[j].startswith(("renew", "extend")):
+    if words[j].startswith(("renew", "extend", "prolong")):
         return j if held or after in CLAUSE_END or after in ("", "automatically") else -1
     if words[j].startswith("continu"):
         k = r.next_content(j + 1, frozenset({"your", "the", "this", "my", "our"}), 3) if after == "with" else -1

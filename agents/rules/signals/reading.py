@@ -50,7 +50,8 @@ for _bit, _words in (
      | L.LEAVING_STEPS),
     (T_SWITCH, L.SWITCH | {"new", "another", "different", "better", "other", "considering", "thinking", "might",
                            "tempted", "planning", "ready", "time", "about", "wish", "should", "should've",
-                           "shoulda", "shouldve", "competitor", "competitors", "instead"}),
+                           "shoulda", "shouldve", "competitor", "competitors", "instead", "alternative",
+                           "alternatives", "shop", "shopping", "reason", "reasons"}),
     (T_REPEAT, L.NUMBER | L.ORDINAL | {str(k) for k in range(1, 1000)} | {
         "again", "over", "time", "every", "all", "constantly", "repeatedly", "continually", "everyday",
         "continuously", "keeps", "keep", "kept", "still", "same", "how"}),
@@ -61,7 +62,7 @@ for _bit, _words in (
     (T_OTHER, {"board", "boarded", "boarding", "shame", "stranded", "marooned", "rebook", "rebooked", "rebooking",
                "delay", "delays", "delayed", "overbooked", "oversold", "late", "pushed", "crew", "diverted", "supposed",
                "mechanic", "mechanics", "catering", "de-icing", "deicing", "de-iced", "onboard", "cancelled",
-               "canceled", "cancellation", "cancellations"}),
+               "canceled", "cancellation", "cancellations", "ground"}),
     (T_ENTRY, L.ENTRIES | L.AT_MACHINE | {"charged", "billed", "debited", "deducted", "taken"}),
     (T_LOCK, {"locked", "logged", "lock", "locking", "logging", "kicked", "one", "blocked", "unblocked", "unblock",
               "unblocking"}),

@@ -29,13 +29,17 @@ def escalation_switch(r: Reading) -> int:
             return i
     if not r.mask & T_SWITCH:
         return -1
+    if (k := _idiom(r)) >= 0:
+        return k
     for i, m, _ in r.hits:
         if not m & T_SWITCH:
             continue
         w = words[i]
-        if m & SWITCH and r.negated(i, 2) and w.startswith("switch") and r.word(i - 2) == "not" and r.word(
-                i - 3) in ("reason", "reasons", "why"):
-            return i  # "give me a reason not to switch"
+        if m & SWITCH and r.negated(i, 2) and w.startswith(("switch", "go", "leav", "mov")) and (
+                r.word(i - 2) == "not" and r.word(i - 3) in ("reason", "reasons", "why") or r.word(i - 1) == "not"
+                and r.word(i - 2) == "to" and r.word(i - 3) in ("reason", "reasons")) and (
+                not w.startswith("go") or r.word(i + 1) == "to" and _named(r.word(i + 2))):
+            return i  # "give me a reason not to switch", "a reason to not go to Salt"
         if m & SWITCH and not r.negated(i, 2) and not {words[j] for j in range(max(0, i - 2), i)} & _NOT_THE_CUSTOMER:
             j = r.next_content(i, frozenset({"over", "back", "my", "our", "service", "services", "business",
                                              "account", "number", "all", "everything", "provider", "bank"}), 3)
@@ -44,7 +48,7 @@ def escalation_switch(r: Reading) -> int:
                 x = r.word(k)
                 if (x.startswith("@") or x in L.BRANDS) and not w.startswith(("go", "went", "gone", "chang",
                                                                                  "transfer")) or \
-                        _going_to(r, i, k) or \
+                        _going_to(r, i, k) or _number_out(r, i, j, k) or \
                         x in ("bundle", "deal", "plan", "package", "contract", "offer") and r.word(k + 1) == "with" \
                         and _named(r.word(k + 2)) or \
                         x in ("competitor", "competitors", "rival", "rivals", "competition") or \
@@ -57,7 +61,8 @@ def escalation_switch(r: Reading) -> int:
                     "service", "services", "store", "shop", "platform") or words[i + 1:i + 2] == ["providers"]):
                 return i  # "switch carriers", "if I change provider"
             if w in ("switch", "change") and (r.word(i + 1) in CLAUSE_END or r.word(i + 1) in (
-                    "", "now", "soon", "asap", "today", "then") or w == "switch" and r.word(i + 1) == "over") and \
+                    "", "now", "soon", "asap", "today", "then", "if", "unless") or w == "switch" and r.word(i + 1)
+                                               == "over") and \
                     any(x in ("want", "wanna", "going", "gonna", "will", "i'll", "ready", "like", "need", "decided")
                         for x in words[max(0, i - 4):i]):
                 return i  # "now I want to switch", "I'm going to switch soon"
@@ -72,7 +77,8 @@ def escalation_switch(r: Reading) -> int:
             if k >= 0 and r.cls(i - 1) & MONEY or r.word(i - 2) in ("money", "funds", "cash"):
                 continue  # "move money from another bank": the customer's money moves, not the customer
             if k >= 0 and (any(words[j].startswith(("switch", "chang", "look", "find", "shop", "get", "try",
-                                                    "consider", "search", "go", "leav", "mov"))
+                                                    "consider", "search", "go", "leav", "mov", "recommend",
+                                                    "suggest", "know"))
                                for j in range(max(0, i - 3), i) if words[j] not in ("for", "a", "an", "to")) or any(
                     words[j].startswith(("tak", "took")) for j in range(max(0, i - 4), i)) and r.word(i - 1) == "to"):
                 # also "take my number to another network"
@@ -131,3 +137,52 @@ def _going_to(r: Reading, i: int, k: int) -> bool:
     return r.words[i] in ("going", "moving") and x in L.BRANDS and x not in _PLACE_TOO and r.word(i - 1) in (
         "i'm", "im", "we're", "am", "are") and r.word(k + 1) not in ("store", "stores", "shop", "website", "site",
                                                                       "app", "center", "centre")
+
+
+_NOT_OUT = frozenset({"you", "u", "us", "me", "my", "our", "your", "new", "this", "that", "another", "a", "the", "it",
+                      "sim", "esim", "phone", "iphone", "device", "line", "plan", "account"})
+
+
+def _number_out(r: Reading, i: int, j: int, k: int) -> bool:
+    """ "my number needs to be transferred to Lebara", "move my number to Tesco Mobile": the number leaves for a
+    company; not to a new SIM, a phone, another line of the customer's, or to the company addressed."""
+    x = r.word(k)
+    return r.words[i].startswith(("transfer", "mov", "port")) and "number" in r.words[max(0, i - 5):j] and \
+        x[:1].isalpha() and x not in _NOT_OUT and not r.cls(k) & HELD
+
+
+_IDIOM_TIME = frozenset({"", "now", "soon", "today", "tomorrow", "asap", "then"})
+_IDIOM_STARTS = frozenset({"jump", "jumping", "jumped", "jumps", "alternative", "alternatives", "shop", "shopping",
+                           "switching", "moving"})
+
+
+def _idiom(r: Reading) -> int:
+    """Leaving for a rival in set phrases, or -1: "jumping ship to @x", "looking for alternatives to @x", "time to
+    shop around for a new broadband deal", "I'm switching back", "I'm moving over", "switching to T-Mobile"."""
+    words = r.words
+    for i, w in enumerate(words):
+        if w not in _IDIOM_STARTS:
+            continue
+        nxt = r.word(i + 1)
+        if w.startswith("jump") and nxt == "ship" and not r.negated(i, 2):
+            return i  # "jumping ship to @ATT"
+        if w in ("alternative", "alternatives") and (nxt in ("to", "than") and (_named(r.word(i + 2)) or r.word(
+                i + 2) in ("you", "u")) or any(x.startswith(("look", "find", "search", "consider", "recommend"))
+                                               for x in words[max(0, i - 4):i]) and _to_provider(r)) and \
+                not r.negated(i, 4):
+            return i  # "looking for alternatives to @comcast"
+        if w in ("shop", "shopping") and nxt == "around" and _to_provider(r) and not r.negated(i, 2):
+            return i  # "time to shop around for a new broadband deal"
+        if w in ("switching", "moving") and r.word(i - 1) in ("i'm", "im", "we're", "am", "are") and (
+                nxt in ("back", "over") and (r.word(i + 2) in _IDIOM_TIME or r.word(i + 2) in CLAUSE_END) or
+                nxt == "to" and r.word(i + 2) == "t" and r.word(i + 3) == "mobile") and not r.negated(i, 2):
+            return i  # "I'm switching back", "I'm moving over", "switching to T-Mobile" (read as "t mobile")
+        if w == "switching" and i == 0 or w == "switching" and r.word(i - 1).startswith("@"):
+            if nxt == "to" and r.word(i + 2) == "t" and r.word(i + 3) == "mobile":
+                return i
+    return -1
+
+
+def _to_provider(r: Reading) -> bool:
+    """Whether the text names a provider or what one sells, or addresses a company ("@x")."""
+    return bool(r.mask & (PROVIDER | HELD)) or any(w.startswith("@") or w in L.BRANDS for w in r.words)

@@ -15,6 +15,7 @@ _COUNT = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
 # where a traveller waits for a trip that does not leave
 _PLACES = frozenset({"gate", "tarmac", "runway", "terminal", "airport", "plane", "aircraft", "stand", "platform",
                      "board", "onboard", "ground"})
+_ABOARD_ONLY = frozenset({"board", "onboard", "ground"})  # a place only if not denied: not "wasn't on board"
 _STILL_AT = frozenset({"gate", "tarmac", "runway", "stand", "plane", "aircraft", "ground"})
 # a wait for a person or a line, not a trip: "on hold for 2 hours", "2 hours in the queue"
 _NOT_TRIP = frozenset({"hold", "queue", "line", "phone", "call", "chat", "early", "shops", "lounge", "bar"})
@@ -123,7 +124,8 @@ def trip_wait(r: Reading) -> int:
                 return k  # "@x, 7 hours late and no word"; not "I'm 2 hours late for work"
             continue
         if span >= 45 and r.text.compound < 0.3 and _NOT_TRIP.isdisjoint(words[lo:hi]) and any(
-                x in _PLACES for x in words[max(lo, k - 6):min(hi, k + 7)]):
+                words[j] in _PLACES and not (words[j] in _ABOARD_ONLY and r.negated(j, 3))
+                for j in range(max(lo, k - 6), min(hi, k + 7))):
             return k  # "90 minutes on the tarmac", "zero updates for 2 hours at gate B7"
     return -1
 
@@ -134,8 +136,9 @@ _OPENERS = frozenset({"wow", "so", "now", "already", "and", "just", "another", "
 
 _FLIGHT_NO = re.compile(r"#?[a-z]{2,3}\d{2,4}")
 _FLIGHT_NO_IN = re.compile(r"(?<![a-z0-9])#?[a-z]{2,3}\d{2,4}(?![a-z0-9])")
-_SLIP_CUES = re.compile(r"later than (?:scheduled|planned|expected)|past (?:departure|boarding)|time passed|supposed to"
-                        r"|\d\s*(?:h|hrs?|hours?|mins?|minutes)\s+ago|was (?:at|due|scheduled|for) (?:at )?\d"
+_SLIP_CUES = re.compile(r"later than (?:scheduled|planned|expected)|past (?:departure|boarding)|time passed"
+                        r"|supposed to|\d\s*(?:h|hrs?|hours?|mins?|minutes)\s+ago"
+                        r"|was (?:at|due|scheduled|for|called|set|planned) (?:at |for )?\d"
                         r"|(?:now|it.?s)\s+(?:now\s+|at\s+)?\d")
 
 
@@ -159,7 +162,8 @@ def _clock(words: list[str], k: int) -> int:
 
 
 _NOW = frozenset({"now", "it's", "its"})
-_STILL_WHERE = frozenset({"in", "at", "here", "there", "on", "sitting", "waiting", "stuck", "stranded", "no"})
+_STILL_WHERE = frozenset({"in", "at", "here", "there", "on", "sitting", "waiting", "stuck", "stranded", "no",
+                          "standing", "stood", "sat"})
 _SAID = frozenset({"said", "told", "say", "says", "promised", "announced", "would", "supposed"})
 _SCHEDULED = frozenset({"flight", "departure", "boarding", "train", "bus", "plane", "connection"})
 _OFF = frozenset({"leave", "depart", "take", "be", "board", "fly", "go", "land", "arrive", "boarding", "departing",
@@ -185,12 +189,15 @@ def clock_slip(r: Reading) -> int:
         if w in ("past", "passed") and (r.word(k + 1) in ("departure", "boarding") or r.word(k - 1) == "time" and
                                          r.word(k - 2) in ("boarding", "departure")):
             return k  # "90 min past departure", "boarding time passed 1h ago"
-        if w == "ago" and k >= 2 and minutes(words, k - 1) >= 30 and any(x in _OFF for x in words[max(0, k - 9):k]) \
-                and not _SAID.isdisjoint(words[max(0, k - 12):k]):
-            return k  # "they said the flight would leave in 30 mins 4 hours ago"
+        if w == "ago" and k >= 2 and minutes(words, k - 1) >= 30 and (any(
+                x in _OFF for x in words[max(0, k - 9):k]) and not _SAID.isdisjoint(words[max(0, k - 12):k]) or any(
+                x in ("left", "departed", "boarded") for x in words[max(0, k - 5):k]) and any(
+                x in ("should", "should've", "shoulda") for x in words[max(0, k - 7):k]) and "still" in words):
+            return k  # "they said the flight would leave in 30 mins 4 hours ago", "still sitting in Sydney, should
+            # have left 3 hours ago"
         if w == "was" and r.word(k - 1) in _SCHEDULED and (
                 _clock(words, k + 1 + (r.word(k + 1) in ("at", "due", "scheduled", "for"))) > 0 or r.word(k + 1) in (
-                "due", "scheduled") and _clock(words, k + 3) > 0) and any(
+                "due", "scheduled", "called", "set", "planned") and _clock(words, k + 3) > 0) and any(
                 x == "still" and r.word(j + 1) in _STILL_WHERE for j, x in enumerate(words)):
             return k  # "it's 1am and we're still in Oslo. Flight was at 20:20."
         if w == "supposed" and r.word(k + 1) == "to" and r.word(k + 2) in _OFF:

@@ -39,7 +39,7 @@ def trip_disrupted(r: Reading) -> int:
     for i, _, _ in r.hits if r.mask & T_OTHER else ():
         w = words[i]
         if w in ("board", "boarded", "boarding") and r.negated(i, 3) and r.word(i - 1) not in (
-                "the", "a", "your", "priority", "group", "zone", "early", "pre", "fast", "online", "mobile"):
+                "the", "a", "your", "priority", "group", "zone", "early", "pre", "fast", "online", "mobile", "on"):
             return i  # not boarded: "they didn't board us", "wouldn't let us board"
     if not r.mask & TRIP:
         return _unnamed_trip(r, slip=False)
