@@ -145,13 +145,13 @@ GONE = forms("lose", "delete", "wipe", "erase", "disappear", "corrupt", "vanish"
 # ending the relationship: a verb of ending with what the customer holds ("close my account")
 END = forms("cancel", "close", "terminate", "end", "quit", "drop", "leave", "discontinue", "delete",
             "deactivate", "stop", "unsubscribe", "uninstall", "ditch", "dump", "port", "remove", "shut", "disable",
-            "inactivate", "erase", "resign", "resiliate", "cancell", "disconnect") | {"quitting", "shutting"}
+            "inactivate", "erase", "resign", "resiliate", "cancell", "disconnect", "kill") | {"quitting", "shutting"}
 # nouns of ending a contract, in English and as second-language writers borrow them ("the disdetta of my line")
 END_NOUNS = frozenset({"cancellation", "cancelation", "termination", "disdetta", "kündigung", "kundigung",
                        "resiliation", "résiliation", "disconnection"})
 # the words the steps of leaving start from (`signals.leaving_steps`)
 LEAVING_STEPS = END_NOUNS | {"porting", "ported", "pac", "stac", "long", "paying", "remove", "break", "breaking",
-                             "buyout", "buy-out", "want", "wanna"}
+                             "buyout", "buy-out", "want", "wanna", "bill", "label", "labels", "more", "pick", "come"}
 HELD = {"account", "accounts", "acct", "profile", "sub", "subs", "subscription", "subscriptions", "membership",
         "memberships", "service", "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line",
         "lines",
@@ -161,7 +161,7 @@ HELD = {"account", "accounts", "acct", "profile", "sub", "subs", "subscription",
 # the customer's own, not a one-off: an order, a ride or a booking cancelled is no leaving
 ONE_OFF = {"order", "orders", "ride", "rides", "trip", "trips", "flight", "flights", "booking", "bookings",
            "reservation", "reservations", "appointment", "appointments", "delivery", "request", "payment",
-           "transfer", "ticket", "tickets", "pre-order", "preorder", "session", "meeting", "call", "room"}
+           "transfer", "ticket", "tickets", "pre-order", "preorder", "session", "meeting", "call", "room", "plans"}
 # what customers never do again ("never flying with you again"); with "again" any verb will do
 NEVER_AGAIN = forms("use", "buy", "fly", "order", "shop", "return", "recommend", "book", "stay", "eat",
                     "deal", "trust", "renew", "choose", "pick", "purchase", "visit", "travel", "step", "set",
@@ -176,7 +176,8 @@ BRANDS = {"verizon", "att", "at&t", "tmobile", "t-mobile", "sprint", "comcast", 
           "spotify", "amazon", "walmart", "target", "delta", "united", "southwest", "jetblue", "ryanair", "easyjet",
           "chase", "paypal", "venmo", "android", "samsung", "google", "apple", "iphone", "pixel", "swisscom", "sunrise",
           "salt", "upc", "telekom", "proximus", "kpn", "telia", "telenor", "tele2", "movistar", "sfr", "bouygues",
-          "telstra", "optus", "telus", "airtel", "jio", "ziggo", "fastweb"}
+          "telstra", "optus", "telus", "airtel", "jio", "ziggo", "fastweb", "visible", "lyca", "lebara", "giffgaff",
+          "koodo", "fido", "starlink", "teksavvy"}
 RIVAL = {"another", "different", "other", "others", "competitor", "competitors", "competition", "rival",
          "rivals", "elsewhere", "somewhere"}
 PROVIDER = {"provider", "providers", "carrier", "carriers", "company", "companies", "bank", "banks", "airline",

@@ -36,7 +36,8 @@ from ticket_enricher.agents.rules.signals.failures import (
     outage,
     security,
 )
-from ticket_enricher.agents.rules.signals.leaving import escalation_cancel, escalation_legal
+from ticket_enricher.agents.rules.signals.leaving import escalation_cancel
+from ticket_enricher.agents.rules.signals.legal import escalation_legal
 from ticket_enricher.agents.rules.signals.money import billing_error, escalation_refund
 from ticket_enricher.agents.rules.signals.pressure import _mood, _resolved_at, repeat_contact, satisfied, unresolved
 from ticket_enricher.agents.rules.signals.reading import (

@@ -136,8 +136,10 @@ def _outage(r: Reading) -> int:
         if not m & _OUTAGE_STARTS:
             continue
         w = words[i]
-        if w in ("outage", "outages", "offline") and not r.negated(i):
-            return i
+        if w in ("outage", "outages", "offline") and not r.negated(i) and not (w == "offline" and (
+                r.word(i + 1) == "for" and r.word(i + 2) in ("the", "a", "two", "2", "few") or r.word(i - 1) in (
+                "going", "go", "be", "being", "i'm", "im", "stay", "staying"))):
+            return i  # not "offline for the weekend, camping", "I'll be offline till Monday"
         if w == "no" and r.word(i + 1) in _UTILITIES or w in ("error", "errors") and r.word(i + 1)[:1].isdigit() \
                 and not _device_fails(r, i, s):
             return i  # "no power", "no heating", "getting error 503"
@@ -156,7 +158,7 @@ def _outage(r: Reading) -> int:
                                                              "there", "into", "a", "my", "your", "and"):
                 continue
             if (r.near(i, SERVICE, 4, 0) >= 0 or r.word(i - 1) in _BE and nxt not in _NOT_DOWN_AFTER and not any(
-                    words[j] in _QUANTITY for j in range(max(0, i - 4), i))) and not _device_fails(r, i, s):
+                    words[j] in _QUANTITY for j in range(max(0, i - 7), i))) and not _device_fails(r, i, s):
                 return i  # "the app is down", "servers down for everyone", "is it down?"
             continue
         if m & DOWN and (not m & (MONEY | GOODS_BAD) or r.word(i - 1) in _BE and r.near(i, SERVICE, 3, 0) >= 0
@@ -207,6 +209,9 @@ def _outage(r: Reading) -> int:
     return -1
 
 
+_THEIRS = frozenset({"his", "her", "their"})
+
+
 def lockout(r: Reading) -> int:
     """Locked out of an account, or an account, card or payment refused: "locked out", "can't log in",
     "account suspended", "card declined", "password says incorrect", "funds on hold"."""
@@ -222,8 +227,9 @@ def lockout(r: Reading) -> int:
         w = words[i]
         if w in ("locked", "logged", "lock", "locking", "logging", "kicked") and r.word(i + 1) in ("out", "me", "us"):
             if r.word(i + 1) == "out" or r.word(i + 2) == "out":
-                if not r.negated(i):
-                    return i
+                if not r.negated(i) and not (r.word(i + 1) == "out" and not _PEOPLE.isdisjoint(
+                        words[max(0, i - 4):i]) and "me" not in words[i:i + 3]):
+                    return i  # not "my boss got locked out of his account"
         if m & CANNOT or m & NOBODY or w == "one" and r.word(i - 1) == "no":
             for j in range(i + 1, min(r.n, i + 4)):
                 x = words[j]
@@ -234,7 +240,8 @@ def lockout(r: Reading) -> int:
                     if not (r.smask[s] & DEVICE and not r.smask[s] & (SERVICE | ACCOUNT)):
                         return i
                 break
-        if m & ACCOUNT and not r.in_sentence(i, {"promo", "coupon", "voucher", "discount", "gift", "promotion"}):
+        if m & ACCOUNT and not r.in_sentence(i, {"promo", "coupon", "voucher", "discount", "gift", "promotion"}) and \
+                _THEIRS.isdisjoint(words[max(0, i - 3):i]):  # not "my boss got locked out of his Microsoft account"
             j = r.near(i, BLOCKED, 5, 8)
             if j >= 0 and not r.negated(j) and not r.negated(i):
                 x = words[j]

@@ -1,56 +1,33 @@
-"""Leaving in everyday words: ending what the customer holds, never again, legal threats; always the customer's
-own act (switching to someone else: `switching`)."""
+"""Leaving in everyday words: ending what the customer holds, never again; always the customer's own act
+(switching to someone else: `switching`; a legal threat: `legal`)."""
 
 from __future__ import annotations
 
 from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
-from ticket_enricher.agents.rules.signals.leaving_steps import leaving_step
+from ticket_enricher.agents.rules.signals.leaving_steps import leaving_step, staying
 from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
     _EMPTY,
     _ME,
     END,
     HELD,
-    LAW,
     NEVER_AGAIN,
     NUMBER,
     ONE_OFF_,
     PROVIDER,
     T_CANCEL,
     THANKS,
-    THREAT,
     Reading,
 )
-
-
-def escalation_legal(r: Reading) -> int:
-    """A legal threat, not a mention: "my lawyer", "I will sue", "see you in court", "report you to the FCC"."""
-    if not r.mask & LAW:
-        return -1
-    words = r.words
-    for i, m, _ in r.hits:
-        if not m & LAW:
-            continue
-        w = words[i]
-        if w == "legal" and r.word(i + 1) not in ("action", "team", "department", "advice", "counsel", "route",
-                                                  "proceedings", "aid", "help", "steps", "options"):
-            continue
-        if w == "court" and r.word(i - 1) in ("food",):
-            continue
-        if r.negated(i, 4):
-            continue
-        if w in ("sue", "suing") or r.near(i, THREAT, 4, 0) >= 0:
-            return i
-    return -1
-
 
 _NOT_THE_CUSTOMER = frozenset({"you", "they", "you've", "they've", "you'd", "was", "were", "been", "got", "he",
                                "she", "it", "it's", "driver", "not", "didn't", "u", "ya", "y'all", "is", "being"})
 # what a verb of ending ends when the customer leaves, per verb ("port my number", "delete the app")
 _ENDS_WITH = {"number": ("port", "deactivat", "cancel", "terminat", "disconnect"),
               "app": ("delet", "uninstall", "remov"), "phone": ("cancel",),
-              "everything": ("cancel", "clos", "terminat", "shut"), "all": ("cancel", "clos", "terminat", "shut")}
+              "everything": ("cancel", "clos", "terminat", "shut", "end"),
+              "all": ("cancel", "clos", "terminat", "shut")}
 _FIRST_FUTURE = frozenset({"i'm", "im", "we're", "am", "are", "will", "i'll", "we'll", "gonna", "shall"})
 _UNTIL = frozenset({"", "now", "today", "tomorrow", "asap", "soon", "at", "by", "on", "in", "next", "this",
                     "effective", "from", "when", "if", "unless", "once", "after", "first", "immediately"})
@@ -60,12 +37,13 @@ _INTENT = frozenset({"want", "wanted", "wanna", "need", "needed", "trying", "tri
                      "had", "time", "ready", "about", "will", "like", "wish", "plan", "planning", "decided", "please",
                      "how", "can", "could", "would", "should", "must", "asked", "asking", "request", "requested",
                      "able", "thinking", "considering", "just", "process", "procedure", "steps", "way", "help",
-                     "possible", "option", "options", "allowed"}) | _ME
+                     "possible", "option", "options", "allowed", "pls", "plz", "looking", "fee", "fees", "cost",
+                     "penalty"}) | _ME
 # a request that the company end it for the customer: "can you delete my account", "I need you to close it"
 _ASK = frozenset({"can", "could", "would", "will", "please", "pls", "need", "want", "like", "i'd", "must", "should"})
 _BASE_END = frozenset({"cancel", "close", "terminate", "end", "delete", "deactivate", "stop", "unsubscribe",
                        "uninstall", "discontinue", "drop", "port", "quit", "remove", "shut", "disable", "erase",
-                       "resign", "disconnect"})
+                       "resign", "disconnect", "kill"})
 
 
 _NOT_AGAIN = frozenset({"renew", "renewing", "recommend", "recommending", "extend", "extending", "prolong"})
@@ -94,6 +72,46 @@ def _to_someone(r: Reading) -> bool:
     """Whether the text names or addresses whom the customer could leave ("business class" is no business)."""
     return any(w.startswith("@") or w in _SOMEONE or w in L.BRANDS or r.cls(k) & (PROVIDER | HELD) and not (
         w == "business" and r.word(k + 1) == "class") for k, w in enumerate(r.words))
+
+
+# a part of what the customer holds, whose end is no leaving: "the Netflix add-on", "Sky Sports"
+_THEIRS = frozenset({"his", "her", "their", "own"})
+_ADD_ONS = frozenset({"add-on", "addon", "add", "bolt-on", "bolt", "extra", "extras", "sports", "cinema", "channel",
+                      "channels", "pack", "boost", "feature", "insurance", "roaming", "premium", "sms", "data",
+                      "international", "travel", "movies", "kids", "music"})
+_JOINS = frozenset({"and", "or", "to", "for", "from", "with", "because", "but", "if", "so", "as", "at", "on", "in",
+                    "you", "u", "me", "us", "it", "them", "him", "her", "a", "an", "the", "this", "that"})
+
+
+def _object(r: Reading, j: int) -> int:
+    """What a verb of ending ends, from its first word `j`: through a handle or a brand and a compound of up to
+    three words ("my @paypal account", "my Entertainment membership", "my savings account"); -1 for an add-on."""
+    words, k = r.words, j
+    if k + 1 < r.n and (words[k].startswith("@") or words[k] in L.BRANDS and not r.cls(k + 1) & ONE_OFF_):
+        k += 1
+    for h in range(k, min(r.n, k + 3)):
+        w = words[h]
+        if w in _ADD_ONS or r.cls(h) & HELD and r.word(h + 1) in _ADD_ONS:
+            return -1
+        if w in CLAUSE_END or w in _JOINS:
+            break
+        if r.cls(h) & (HELD | ONE_OFF_):
+            return h
+    return j
+
+
+def _left_named(r: Reading, i: int, j: int, prev: set[str]) -> bool:
+    """ "I want to leave @x", "time to ditch Swisscom", "I'm leaving @x for Tesco Mobile"; not "about to leave
+    @LAX", "had to leave @costco empty handed", "leave united out of this", "if I ever quit Netflix"."""
+    words, w, x = r.words, r.words[i], r.words[j]
+    if not (x.startswith("@") or x in L.BRANDS) or j != i + 1:
+        return False
+    if w not in ("leave", "ditch", "dump", "quit") and not (
+            w in ("leaving", "ditching", "dumping", "quitting") and prev & _FIRST_FUTURE and (
+                x in L.BRANDS and x not in _PLACE_TOO or r.word(j + 1) == "for")):
+        return False
+    return _HYPOTHETICAL.isdisjoint(words[max(0, i - 4):i]) and _NOT_LEAVING.isdisjoint(words[max(0, i - 3):i]) and (
+        r.word(j + 1) in _AFTER_LEAVE or r.word(j + 1) in CLAUSE_END or r.word(j + 1).startswith("@"))
 
 
 def _own_act(r: Reading, i: int) -> bool:
@@ -125,7 +143,13 @@ def escalation_cancel(r: Reading) -> int:
     """Leaving in everyday words: "cancel my account", "close our contract", "I'm cancelling", "never ordering
     again", "won't renew", "lost me as a customer", "done with you", "taking my business elsewhere", "from now
     on", "goodbye @x", "delete the app", "not worth the money", "don't recommend"; the customer's own act, not
-    the company's ("you closed my account"), nor a one-off ("cancel my order")."""
+    the company's ("you closed my account"), nor a one-off ("cancel my order"), nor a customer who says they stay
+    ("I considered porting out but I'm staying", "cancelling the bolt-on but keeping the rest")."""
+    i = _cancel(r)
+    return -1 if i >= 0 and staying(r) else i
+
+
+def _cancel(r: Reading) -> int:
     words = r.words
     n = r.n
     for i in r.hashtags:
@@ -142,7 +166,7 @@ def escalation_cancel(r: Reading) -> int:
                 "want", "need")) and (k := _unwanted(r, i)) >= 0:
             return k  # "I no longer want this account", "I don't want my account anymore"
         if m & END:
-            prev = {words[j] for j in range(max(0, i - 2), i)}
+            prev = {words[j] for j in range(max(0, i - 2), i) if not any(x in CLAUSE_END for x in words[j:i])}
             if prev & _NOT_THE_CUSTOMER and not _asked(r, i) or r.negated(i, 4):
                 continue
             if w.startswith("unsubscrib") and not any(words[j] in _MAILINGS for j in range(i + 1, min(r.n, i + 5))):
@@ -158,27 +182,29 @@ def escalation_cancel(r: Reading) -> int:
                     return i  # "I'll have to cancel all of it", not "cancel all my orders"
             j = r.next_content(i, _EMPTY | {"out", "down", "off", "up", "with", "from", "of"}, 4)
             if j >= 0:
+                j = _object(r, j)
+                if j < 0:
+                    continue  # a part of what the customer holds: "remove the Netflix add-on", "cancel Sky Sports"
                 c, x = r.cls(j), words[j]
                 if c & ONE_OFF_:
                     continue
-                if c & HELD:
+                if c & HELD and _THEIRS.isdisjoint(words[i + 1:j]) and not {"if", "ever"} <= set(
+                        words[max(0, i - 4):i]):
                     if x not in _ENDS_WITH or w.startswith(_ENDS_WITH[x]):
-                        return i
+                        return i  # not "my daughter cancelled her own plan", "if I ever quit Netflix"
                     continue
                 if c & PROVIDER and w.startswith(("leav", "ditch", "dump", "quit")) and x not in (
                         "store", "stores", "shop", "retailer", "platform"):
                     return i
-                if (x.startswith("@") or x in L.BRANDS) and j == i + 1 and (w in ("leave", "ditch", "dump", "quit") or (
-                        w in ("leaving", "ditching", "dumping", "quitting") and x in L.BRANDS and x not in _PLACE_TOO
-                        and prev & _FIRST_FUTURE)) and _NOT_LEAVING.isdisjoint(words[max(0, i - 3):i]) and (
-                        r.word(j + 1) in _AFTER_LEAVE or r.word(j + 1) in CLAUSE_END or r.word(j + 1).startswith("@")):
+                if _left_named(r, i, j, prev):
                     return i  # "I want to leave @x", "time to ditch Swisscom"; not "about to leave @LAX", "had
                     # to leave @costco empty handed", "leave united out of this"
                 if w.startswith(("drop", "ditch", "dump")) and (x in ("you", "u", "y'all") or x.startswith("@")) and (
                         r.word(j + 1) in ("", "for", "now", "today", "soon", "forever") or r.word(j + 1) in CLAUSE_END):
                     return i  # "seriously considering dropping you", not "dropping you a line"
-            if not _HYPOTHETICAL.isdisjoint(words[max(0, i - 3):i]):
-                continue  # "I thought I'd quit after six months", "I almost left"
+            if not _HYPOTHETICAL.isdisjoint(words[max(0, i - 3):i]) and not (
+                    "i'd" in words[max(0, i - 3):i] and not {"like", "love", "prefer"}.isdisjoint(words[i - 2:i])):
+                continue  # "I thought I'd quit after six months", "I almost left"; not "I'd like to leave"
             if w.startswith(("leav", "quit")) and not w.endswith("ed") and (
                     nxt in CLAUSE_END or nxt in ("", "you", "u", "y'all") or w.startswith("quit") and nxt in _UNTIL):
                 return i  # "I want to leave", "I'm leaving you", "I want to quit now"
@@ -195,7 +221,7 @@ def escalation_cancel(r: Reading) -> int:
             if r.word(i - 1) in ("to", "i") and any(x in ("why", "reason", "reasons") for x in words[max(0, i - 5):i]) \
                     and (nxt in ("", "with", "loyal", "as") or nxt in CLAUSE_END or nxt.startswith("@")):
                 return i  # "why should I stay?", "give me one reason to stay"
-        elif w == "notice":
+        elif w == "notice" and r.word(i - 1) not in ("travel", "fraud", "vacation", "holiday", "short"):
             if (nxt in ("period", "periods") or r.in_sentence(i, _ENDING) or r.word(i - 1) in (
                     "days", "day's", "days'", "weeks", "months") and r.in_sentence(i, L.HELD)) and not r.negated(i):
                 return i  # asking for the notice period, or the notice to give to cancel, is asking how to leave
@@ -205,7 +231,8 @@ def escalation_cancel(r: Reading) -> int:
         elif w == "cord":
             if r.word(i - 1) == "the" and r.word(i - 2).startswith("cut"):
                 return i  # "cutting the cord": ending a cable or TV subscription
-        elif w == "get" and nxt == "out" and r.word(i + 2) == "of" and r.cls(r.next_content(i + 2, _EMPTY, 3)) & HELD:
+        elif w == "get" and nxt == "out" and r.word(i + 2) == "of" and r.cls(
+                _object(r, r.next_content(i + 2, _EMPTY, 3))) & HELD:
             return i  # "I want to get out of my contract"
         elif w in ("won't", "wont") or w == "not" and (r.word(i - 1) in ("will", "am", "i'm", "are", "we're")
                                                        or nxt in ("going", "gonna")) or w == "longer" and \
@@ -311,14 +338,20 @@ def _unwanted(r: Reading, i: int) -> int:
     keep this account"; not "don't want a new card" nor "no longer need the transfer"."""
     j = r.next_content(i, frozenset({"want", "need", "to", "keep", "have", "use", "this", "my", "our", "the", "that",
                                      "these", "any", "of", "require", "your"}), 6)
-    if "be" in r.words[i + 1:i + 5] and r.word(r.next_content(i, frozenset({"want", "to", "be", "a", "your", "an"}),
-                                                             6)) in ("customer", "client", "member", "subscriber"):
-        return i  # "I don't want to be your customer anymore"
+    if ("be" in r.words[i + 1:i + 5] or r.word(i - 1) == "no") and r.word(r.next_content(i, frozenset({
+            "want", "to", "be", "a", "your", "an"} | L.BRANDS), 6)) in ("customer", "client", "member", "subscriber"):
+        return i  # "I don't want to be your customer anymore", "I'm no longer a Verizon customer"
     if j >= 0 and r.cls(j) & PROVIDER and r.word(j - 1) in ("this", "your", "that") and (
             "anymore" in r.words[j:j + 4] or r.word(j + 1) in ("any", "no") and r.word(j + 2) in ("more", "longer")):
         return i  # "I do not want this company anymore"
     return i if j >= 0 and r.cls(j) & HELD and r.word(j) not in ("all", "everything", "app", "number", "phone") \
         and r.word(j - 1) in ("this", "my", "our", "the", "that", "your") else -1
+
+
+def _back_to_them(r: Reading, k: int) -> bool:
+    """Whether what the customer goes "back to" at `k` is a company ("@x", "you", "Comcast", "that bank")."""
+    x = r.word(k)
+    return x.startswith("@") or x in _SOMEONE or x in L.BRANDS or bool(r.cls(r.next_content(k - 1)) & PROVIDER)
 
 
 def _never_again(r: Reading, i: int) -> bool:
@@ -330,6 +363,11 @@ def _never_again(r: Reading, i: int) -> bool:
     x, prev = r.word(i + 1), r.word(i - 1)
     if x == "again":
         return True
+    if not {"else", "other"}.isdisjoint(words[i + 2:i + 6]):
+        return False  # loyalty: "the reason I'll never fly anything else"
+    if "back" in words[i + 2:i + 4] and r.word(words.index("back", i + 2) + 1) == "to" and not _back_to_them(
+            r, words.index("back", i + 2) + 2):
+        return False  # "never going back to paper bills"
     if x == "ever":
         x = r.word(i + 2)
     if x in ("going", "gonna") and r.word(i + 2) in ("to", "back", "") or x == "gonna":

@@ -36,6 +36,9 @@ def leaving_step(r: Reading) -> int:
                 and any(x in ("anymore", "longer") for x in words[i + 1:i + 6]) and (nxt in ("you", "u") or nxt == "for"
                                                                                     and r.word(i + 2) in _THIS):
             return i  # "I'm not paying for this anymore"
+        if w == "more" and r.word(i - 1) == "no" and (nxt.startswith("@") or nxt in BRANDS) and nxt not in (
+                "delta", "united", "target", "apple", "amazon"):
+            return i  # "No more @YouTubeTV for us"
         if r.negated(i, 3):
             continue
         if w in END_NOUNS and nxt not in _FEE and not one_off:
@@ -43,8 +46,24 @@ def leaving_step(r: Reading) -> int:
             if j >= 0 and r.cls(j) & HELD or r.word(i - 1) in ("my", "our") or nxt in _PAPER or w not in (
                     "cancellation", "cancelation", "termination", "disconnection"):
                 return i  # "the termination of my contract", "process my cancellation", "the disdetta"
-        elif w == "ported" and nxt in ("out", "away") and not r.negated(i, 3):
-            return i  # "ported out yesterday, bye"
+        elif w == "ported" and nxt in ("out", "away", "to") and not r.negated(i, 3) and r.word(i + 2) not in (
+                "you", "u", "us"):
+            return i  # "ported out yesterday, bye", "Ported to Visible and saving $60 a month"
+        elif w in ("cancel", "disconnect", "terminate") and nxt in ("me", "us") and (
+                r.word(i + 2) in CLAUSE_END or r.word(i + 2) in ("", "now", "please", "pls", "today")):
+            return i  # "Disconnect me.", "cancel me"
+        elif w in ("come", "pick") and any(x in _EQUIPMENT for x in words[i + 1:i + 5]) and "your" in words[
+                i + 1:i + 4] and not r.negated(i, 3):
+            return i  # "come pick up your equipment", "you can come get your modem"
+        elif w.startswith(("cancel", "clos", "terminat", "disconnect")) and w.endswith("ed") and r.word(i - 1) in (
+                "getting", "gets", "being", "be") and any(x.startswith("@") or x in BRANDS or r.cls(k) & HELD for k, x
+                                                          in enumerate(words[max(0, i - 6):i], max(0, i - 6))) and \
+                r.word(i - 2) not in ("you", "it") and _FOR_ME.isdisjoint(words[i + 1:i + 3]):
+            return i  # "@DIRECTV is getting cancelled today", "my account needs to be closed by the 30th"
+        elif w == "bill" and r.word(i - 1) == "final" and not one_off:
+            return i  # "please arrange the final bill"
+        elif w in ("label", "labels") and r.word(i - 1) == "return" and (held or r.mask & T_CANCEL):
+            return i  # "send me the box return label"
         elif w == "long" and r.word(i - 1) == "so" and (i < 2 or r.word(i - 2) in CLAUSE_END or r.word(
                 i - 2).startswith("@")) and (nxt.startswith("@") or nxt in BRANDS):
             return i  # "So long @DIRECTV"
@@ -66,8 +85,11 @@ def leaving_step(r: Reading) -> int:
             if nxt == "out" and (r.word(i + 2) in ("", *SENTENCE_END) or k >= 0 and r.cls(k) & HELD):
                 return i  # "Want out.", "I want out of my contract"
         elif w == "notice":
-            if r.word(i - 1) in ("give", "giving", "gave", "given", "hand", "handing", "handed") and held:
-                return i  # "I'm giving notice on my broadband"
+            gave = any(x in _GIVE for x in words[max(0, i - 5):i])
+            if gave and (held or "you" in words[max(0, i - 5):i]) or "my" in words[max(0, i - 4):i] and any(
+                    x in ("consider", "this", "here's", "heres") for x in words[max(0, i - 6):i]):
+                return i  # "I'm giving notice on my broadband", "giving you guys a month's notice", "consider this
+                # my 30 day notice"
         elif w.startswith("leav"):
             if nxt == "for" and r.word(i + 2) in BRANDS and r.word(i + 2) not in ("delta", "united") and r.word(
                     i + 3) not in ("weeks", "days", "months", "hours", "years", "minutes", "nights") and \
@@ -109,7 +131,11 @@ def _bare(r: Reading, i: int) -> bool:
 
 # what the customer will not go on with: "I won't renew", "not planning to stay", "decided not to continue with you"
 _GO_ON = frozenset({"renew", "renewing", "extend", "extending", "continue", "continuing", "stay", "staying",
-                    "prolong", "prolonging"})
+                    "prolong", "prolonging", "recontract", "recontracting", "re-contract", "re-contracting"})
+_EQUIPMENT = frozenset({"modem", "router", "box", "equipment", "receiver", "receivers", "dvr", "hub", "boxes",
+                        "set-top", "cable", "dish", "remote"})
+_FOR_ME = frozenset({"for", "me"})  # "it got cancelled for me": the company's doing
+_GIVE = frozenset({"give", "giving", "gave", "given", "hand", "handing", "handed"})
 _BETWEEN = frozenset({"to", "planning", "going", "gonna", "be", "want", "wanting", "intend", "intending", "plan",
                       "please", "automatically", "auto", "i", "we", "will", "it", "this", "my", "the"})
 
@@ -125,7 +151,7 @@ def _not_going_on(r: Reading, i: int, held: bool) -> int:
     if j < 0 or words[j] not in _GO_ON:
         return -1
     after = r.word(j + 1)
-    if words[j].startswith(("renew", "extend", "prolong")):
+    if words[j].startswith(("renew", "extend", "prolong", "recontract", "re-contract")):
         return j if held or after in CLAUSE_END or after in ("", "automatically") else -1
     if words[j].startswith("continu"):
         k = r.next_content(j + 1, frozenset({"your", "the", "this", "my", "our"}), 3) if after == "with" else -1
@@ -133,3 +159,24 @@ def _not_going_on(r: Reading, i: int, held: bool) -> int:
             held and (after in CLAUSE_END or after in ("", "after"))) else -1
     return j if (held or any(x.startswith("@") for x in words)) and (
         after in CLAUSE_END or after in ("", "with", "as", "tbh", "longer", "on", "any")) else -1
+
+
+# a customer who says they stay: "so I'm staying", "we'll stay with you", "keeping everything else"
+_STAY = frozenset({"staying", "stay", "stayin"})
+_KEEP = frozenset({"keeping", "keep"})
+
+
+def staying(r: Reading) -> bool:
+    """Whether the customer says they stay, or keep the rest of what they hold: "I considered porting out but the
+    new coverage map means I'm staying", "cancelling the bolt-on but keeping the rest"; a leave the detectors found
+    elsewhere in such a text is a near thing, not a leave."""
+    words = r.words
+    for k, w in enumerate(words):
+        if w in _STAY and r.word(k - 1) in ("i'm", "im", "we're", "i'll", "we'll", "am", "are") and \
+                not r.negated(k, 3) and r.word(k + 1) not in ("until", "till", "til", "for", "home", "up", "in", "at",
+                                                              "away"):
+            return True
+        if w in _KEEP and (r.word(k + 1) == "everything" and r.word(k + 2) == "else" or r.word(k + 1) == "the" and
+                           r.word(k + 2) in ("rest", "others", "other")):
+            return True
+    return False

@@ -24,6 +24,12 @@ from ticket_enricher.agents.rules.signals.reading import (
     Reading,
 )
 
+# after "double", what makes it a charge twice: "double charged", "double the price"; not "double protein"
+_DOUBLE_WHAT = frozenset({"charged", "billed", "charge", "charging", "what", "the", "my", "our", "your", "for", "on",
+                          "by", "again", "today", "this", "that", "it", "me", "us", "debited", "dipped", "swiped",
+                          "taken", "payment", "transaction", "transactions", "debit", "amount", "price"})
+_OPENING = frozenset({"quick", "question", "q", "hi", "hello", "hey", "so", "just", "um", "ok", "okay"})
+
 
 def _routine(r: Reading, s: int) -> bool:
     """A routine question about money or a thank-you in sentence `s`: "how long does a refund take", "when will
@@ -36,7 +42,8 @@ def _routine(r: Reading, s: int) -> bool:
             return True
         if w == "when" and r.word(j + 1) in ("will", "do", "does", "can", "is", "should", "would", "are", "might"):
             return True
-        if w in ("does", "do", "will", "would") and j == lo and any(
+        if w in ("does", "do", "will", "would") and all(
+                words[k] in _OPENING or words[k].startswith("@") for k in range(lo, j)) and any(
                 x in ("go", "goes", "take", "takes", "arrive", "appear", "show", "come", "process", "post")
                 for x in words[j + 1:j + 6]):
             return True  # how the money moves: "does the refund go back to my card?"
@@ -139,8 +146,9 @@ def _contested(r: Reading) -> int:
         lo, hi = r.span(s)
         if w in L.ENTRIES:
             before = words[max(lo, i - 3):i]
-            if not _STRANGE.isdisjoint(before) and not r.negated(i - 1, 3):
-                return i
+            if not _STRANGE.isdisjoint(before) and not r.negated(i - 1, 3) and not (
+                    r.word(i - 2) == "any" and r.word(hi) == "?"):
+                return i  # not "any extra fee?": a question
             if "this" in before and any(x in ("what", "what's", "whats") for x in words[max(lo, i - 5):i]):
                 return i  # "what is this charge?", "what is this $1 fee"
             if "same" in before and any(x in ("two", "2", "double", "multiple") for x in words[max(lo, i - 5):i]):
@@ -214,6 +222,8 @@ def billing_error(r: Reading) -> int:
         if w.startswith("credit") and r.word(i + 1) in _CREDIT_NOT_MONEY or r.negated(i):
             continue  # a credit report or a credit card is no money of the customer's
         sm = r.smask[s]
+        if _someone_elses(r, s):
+            continue  # "my sister playing banker charges more fees than any bank"
         if m & STRONG and w not in ("credit", "credits"):
             return i  # a money word that disputes by itself: "you overcharged me", "overbilled again"
         if w in ("price", "prices") and r.word(i - 1) == "full" and r.in_sentence(i, _DISCOUNTS):
@@ -224,6 +234,12 @@ def billing_error(r: Reading) -> int:
             j = r.near(i, STRONG, 10, 10)
             if j >= 0 and not _not_disputing(r, j, s):
                 x = words[j]
+                if x == "double" and r.word(j + 1).isalpha() and not r.cls(j + 1) & (MONEY | T_ENTRY) and r.word(
+                        j + 1) not in _DOUBLE_WHAT or x in ("double", "doubled", "twice") and any(
+                        words[k] in ("sold", "sell", "selling") for k in range(*r.span(s))):
+                    continue  # "double protein for the same price", "sold my guitar for double what I paid"
+                if x == "extra" and r.word(j - 1) == "any" and "?" in words[j:r.span(s)[1] + 1]:
+                    continue  # "any extra fee?": a question
                 soft = x in ("still", "again", "never", "without", "why")
                 if not (soft and (_routine(r, s) or not _FALLING.isdisjoint(words[i + 1:i + 3]))) and not (
                         x == "why" and w.startswith("pay")):
@@ -235,6 +251,10 @@ def billing_error(r: Reading) -> int:
                 j = -1  # "top up", "set up a direct debit": putting money in; "for the whole day" is a span of time
             if j >= 0 and words[j] in ("made", "make", "making") and r.word(j + 1) not in ("me", "us"):
                 j = -1  # "I made a payment" is the customer paying; "made me pay" is not
+            if j >= 0 and (words[j] == "than" and r.word(j - 1) in ("less", "cheaper", "lower", "fewer", "smaller",
+                                                                     "better") or not _FALLING.isdisjoint(
+                    words[i + 1:i + 4])):
+                j = -1  # "£30 less than with the old supplier", "fees cheaper than a coffee", "my bill went down"
             if j >= 0 and not _routine(r, s) and not (words[j] == "back" and w not in _CASH) and not (
                     w in _PAYING and words[j] not in ("made", "make", "making", "force", "forced", "back")):
                 return i  # "charged more", "price went up", "made me pay"; not "late with my payment for more"
@@ -262,6 +282,38 @@ def billing_error(r: Reading) -> int:
     return -1
 
 
+_KIN = frozenset({"sister", "brother", "mum", "mom", "dad", "friend", "friends", "wife", "husband", "son", "daughter",
+                  "roommate", "flatmate", "boss", "cousin", "uncle", "aunt", "kid", "kids", "neighbour", "neighbor",
+                  "colleague", "boyfriend", "girlfriend", "partner", "parents"})
+_SELF = frozenset({"me", "us", "i", "we", "i'm", "i've"})
+_ABOUT_REFUNDS = frozenset({"policy", "policies", "process", "window", "rules", "rule", "terms"})
+_CAME = frozenset({"came", "arrived", "landed", "showed", "hit", "cleared", "posted", "appeared"})
+
+
+def _got_it(r: Reading, i: int) -> bool:
+    """ "I got my @x flight refund", "finally received the refund": the customer has it."""
+    words = r.words
+    return any(words[j] in ("got", "received") and words[j + 1] in ("my", "our", "the") and r.word(j - 1) in (
+        "i", "we", "finally", "just", "") for j in range(max(0, i - 5), i - 1))
+
+
+def _arrived(r: Reading, i: int) -> bool:
+    """ "refund from @x came through in 2 days", "the refund landed": money back that has arrived."""
+    return any(w in _CAME and not r.negated(j, 3) for j, w in enumerate(r.words[i + 1:i + 6], i + 1))
+
+
+def _someone_elses(r: Reading, s: int) -> bool:
+    """Whether sentence `s` is about someone else's money: a person ("my sister", "my brother") opens it and no first
+    person is its object ("my brother paid for my spotify twice by accident")."""
+    lo, hi = r.span(s)
+    words = r.words
+    while lo < hi and words[lo].startswith("@"):
+        lo += 1  # "@Zelle @Venmo my friends paying me back"
+    if _KIN.isdisjoint(words[lo:lo + 4]) or r.word(lo) in ("i", "we"):
+        return False
+    return _SELF.isdisjoint(words[lo:hi]) or "back" in words[lo:hi]  # also "my friends paying me back"
+
+
 def escalation_refund(r: Reading) -> int:
     """Money sought back that was not simply granted: "I want a refund", "still not reimbursed", "no refund",
     "my $13 back", "want to be credited"; not "got my refund, thanks", "how long does a refund take", nor "not
@@ -280,6 +332,11 @@ def escalation_refund(r: Reading) -> int:
             before = {words[j] for j in range(max(0, i - 3), i)}
             if before & _GRANTED and not before & (_WANT | _ASKING) and not r.smask[s] & STRONG:
                 continue  # "got my refund", "was refunded", "refund was issued" (below)
+            if r.smask[s] & STRONG == 0 and (_got_it(r, i) or r.word(i + 1) in _ABOUT_REFUNDS or _arrived(r, i) or
+                                             w.endswith("ing") and r.word(i - 1).startswith("@") or
+                                             _someone_elses(r, s)):
+                continue  # "the refund policy is great", "refund from @x came through in 2 days", "@x reimbursing
+                # ATM fees worldwide", "my friends paying me back"
             if w.endswith("ed") and r.word(i - 1) in ("been", "was", "were", "got", "be"):
                 continue
             if w == "refunded" and r.word(i + 1) in ("me", "us") and i and r.word(i - 1) not in (
@@ -292,8 +349,9 @@ def escalation_refund(r: Reading) -> int:
                 continue
             return i
         if m & MONEY:
-            if w in ("pay", "paying") and r.word(i + 1) in ("me", "us") and r.word(i + 2) == "back":
-                return i  # "pay me back for the hotel"
+            if w in ("pay", "paying") and r.word(i + 1) in ("me", "us") and r.word(i + 2) == "back" and \
+                    not _someone_elses(r, s):
+                return i  # "pay me back for the hotel"; not "my friends paying me back in 3 apps"
             if w in _CASH:
                 for j in range(i + 1, min(r.n, i + 4)):
                     if words[j] == "back" and not r.negated(i):

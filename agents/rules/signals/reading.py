@@ -51,7 +51,7 @@ for _bit, _words in (
     (T_SWITCH, L.SWITCH | {"new", "another", "different", "better", "other", "considering", "thinking", "might",
                            "tempted", "planning", "ready", "time", "about", "wish", "should", "should've",
                            "shoulda", "shouldve", "competitor", "competitors", "instead", "alternative",
-                           "alternatives", "shop", "shopping", "reason", "reasons"}),
+                           "alternatives", "shop", "shopping", "reason", "reasons", "taking", "take", "took"}),
     (T_REPEAT, L.NUMBER | L.ORDINAL | {str(k) for k in range(1, 1000)} | {
         "again", "over", "time", "every", "all", "constantly", "repeatedly", "continually", "everyday",
         "continuously", "keeps", "keep", "kept", "still", "same", "how"}),
@@ -101,7 +101,8 @@ _EMPTY = frozenset({"my", "our", "the", "your", "this", "that", "all", "of", "en
 
 
 # what goes down without anything being broken: "my score went down", "prices are down"
-_QUANTITY = frozenset({"score", "scores", "price", "prices", "rate", "rates", "balance", "value", "stock", "stocks",
+_QUANTITY = frozenset({"market", "markets", "score", "scores", "price", "prices", "rate", "rates", "balance", "value",
+                       "stock", "stocks",
                        "sales", "numbers", "number", "ratings", "rating", "temperature", "amount", "cost", "costs",
                        "bill", "payment", "payments", "interest", "volume", "weight", "percentage", "shares"})
 _CREDENTIALS = frozenset({"password", "pin", "code", "otp", "2fa", "verification", "login", "id", "card", "cards"})

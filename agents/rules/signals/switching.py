@@ -7,6 +7,7 @@ from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END
 from ticket_enricher.agents.rules.signals.failures import _PEOPLE
 from ticket_enricher.agents.rules.signals.leaving import _NOT_THE_CUSTOMER, _PLACE_TOO
+from ticket_enricher.agents.rules.signals.leaving_steps import staying
 from ticket_enricher.agents.rules.signals.reading import (
     HELD,
     MONEY,
@@ -19,6 +20,12 @@ from ticket_enricher.agents.rules.signals.reading import (
 
 
 def escalation_switch(r: Reading) -> int:
+    """See `_switch`; not when the customer says they stay ("tempted by the offers, but I'm staying")."""
+    i = _switch(r)
+    return -1 if i >= 0 and staying(r) else i
+
+
+def _switch(r: Reading) -> int:
     """Moving to someone else: "switching to @x", "move to another provider", "looking for a new carrier",
     "thinking of leaving", "wish I had used @x", "#flyXinstead", "competitors"."""
     words = r.words
@@ -40,9 +47,11 @@ def escalation_switch(r: Reading) -> int:
                 and r.word(i - 2) == "to" and r.word(i - 3) in ("reason", "reasons")) and (
                 not w.startswith("go") or r.word(i + 1) == "to" and _named(r.word(i + 2))):
             return i  # "give me a reason not to switch", "a reason to not go to Salt"
-        if m & SWITCH and not r.negated(i, 2) and not {words[j] for j in range(max(0, i - 2), i)} & _NOT_THE_CUSTOMER:
-            j = r.next_content(i, frozenset({"over", "back", "my", "our", "service", "services", "business",
-                                             "account", "number", "all", "everything", "provider", "bank"}), 3)
+        if w == "switched" and not _LONG_AGO.isdisjoint(words[max(0, i - 6):i + 8]):
+            continue  # "it's been 5 years since I switched to @x", "switched to @x last year": a switch long done
+        if m & SWITCH and not r.negated(i, 2) and not {words[j] for j in range(max(0, i - 2), i)} & _NOT_THE_CUSTOMER \
+                and (_PEOPLE.isdisjoint(words[max(0, i - 4):i]) or "i" in words[max(0, i - 4):i]):
+            j = r.next_content(i, _SWITCHED, 5)
             if j >= 0 and words[j] in ("to", "for"):
                 k = r.next_content(j, frozenset({"a", "an", "the"}), 2)
                 x = r.word(k)
@@ -58,7 +67,8 @@ def escalation_switch(r: Reading) -> int:
                             r.cls(k + 2) & PROVIDER or r.word(k + 2) in L.BRANDS):
                     return i  # also "switching back to my old provider"
             if w.startswith(("switch", "chang")) and (r.cls(i + 1) & PROVIDER and r.word(i + 1) not in (
-                    "service", "services", "store", "shop", "platform") or words[i + 1:i + 2] == ["providers"]):
+                    "service", "services", "store", "shop", "platform") or words[i + 1:i + 2] == ["providers"]) and (
+                    _PEOPLE.isdisjoint(words[max(0, i - 6):i]) or "i" in words[max(0, i - 6):i]):
                 return i  # "switch carriers", "if I change provider"
             if w in ("switch", "change") and (r.word(i + 1) in CLAUSE_END or r.word(i + 1) in (
                     "", "now", "soon", "asap", "today", "then", "if", "unless") or w == "switch" and r.word(i + 1)
@@ -70,7 +80,8 @@ def escalation_switch(r: Reading) -> int:
                 not r.negated(i, 2):
             return i  # "we are going with BT"
         if w == "gone" and r.word(i - 1) in ("i'm", "im", "we're") and (
-                r.word(i + 1) in ("", "forever") or r.word(i + 1) in CLAUSE_END) and not r.negated(i, 2):
+                r.word(i + 1) in ("", "forever", "on", "by", "tomorrow", "today", "next", "after", "in", "once") or
+                r.word(i + 1) in CLAUSE_END) and not r.negated(i, 2):
             return i  # "my contract is up next month and I'm gone"
         if w in ("new", "another", "different", "better", "other"):
             k = r.near(i, PROVIDER, 0, 4)  # "look around for new cable and internet provider"
@@ -151,9 +162,14 @@ def _number_out(r: Reading, i: int, j: int, k: int) -> bool:
         x[:1].isalpha() and x not in _NOT_OUT and not r.cls(k) & HELD
 
 
+# what a switch moves before "to": "switching my whole family plan to Google Fi"
+_SWITCHED = frozenset({"over", "back", "my", "our", "service", "services", "business", "account", "number", "all",
+                       "everything", "provider", "bank", "whole", "family", "plan", "plans", "lines", "line",
+                       "phone", "phones", "broadband", "internet"})
+_LONG_AGO = frozenset({"ago", "last", "since", "years", "year", "months"})
 _IDIOM_TIME = frozenset({"", "now", "soon", "today", "tomorrow", "asap", "then"})
 _IDIOM_STARTS = frozenset({"jump", "jumping", "jumped", "jumps", "alternative", "alternatives", "shop", "shopping",
-                           "switching", "moving"})
+                           "switching", "moving", "taking", "take", "took"})
 
 
 def _idiom(r: Reading) -> int:
@@ -177,6 +193,13 @@ def _idiom(r: Reading) -> int:
                 nxt in ("back", "over") and (r.word(i + 2) in _IDIOM_TIME or r.word(i + 2) in CLAUSE_END) or
                 nxt == "to" and r.word(i + 2) == "t" and r.word(i + 3) == "mobile") and not r.negated(i, 2):
             return i  # "I'm switching back", "I'm moving over", "switching to T-Mobile" (read as "t mobile")
+        if w == "switching" and nxt == "off" and _named(r.word(i + 2)):
+            return i  # "I'm switching off @TMobile"
+        if w in ("taking", "take", "took") and nxt in ("my", "our") and (k := i + 3 + r.word(i + 2).isdigit()) and \
+                r.word(k) == "to" and r.word(k - 1) in (
+                "lines", "line", "number", "numbers", "business", "account", "accounts", "family") and (
+                _named(r.word(k + 1)) or r.cls(k + 1) & RIVAL):
+            return i  # "taking my 4 lines to Vodafone" (read "taking my lines to")
         if w == "switching" and i == 0 or w == "switching" and r.word(i - 1).startswith("@"):
             if nxt == "to" and r.word(i + 2) == "t" and r.word(i + 3) == "mobile":
                 return i

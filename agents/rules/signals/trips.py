@@ -73,13 +73,16 @@ def trip_disrupted(r: Reading) -> int:
         if r.word(i - 1) == "be" and r.word(i - 2 - (r.word(i - 2) in ("my", "the", "it", "flight", "train"))) in (
                 "will", "might", "could", "would", "may") or "will" in words[max(0, i - 5):i] and "?" in words[i:]:
             continue  # a question about what may happen: "will my flight be delayed?"
+        if w.startswith("cancel") and r.word(i - 1) == "noise":
+            continue  # "noise cancelling headphones"
         if (w.startswith("cancel") or w in ("miss", "missed", "missing")) and not _their_act(r, i):
             before = {words[j] for j in range(max(0, i - 3), i)}
             if before & {"i", "we", "i've", "we've", "i'd", "we'd", "i'll", "we'll", "please", "me", "can", "could",
                          "should", "want", "how"} or r.word(i - 1) == "to":  # not "flights to Denver cancelled"
                 continue  # the customer's own: "I want to cancel my flight", "how do I cancel?"
         if w == "late" and (r.word(i + 1) in ("night", "notice", "fee", "fees", "payment", "checkout") or r.word(
-                i - 1) in ("was", "were", "am", "i'm", "being") and r.word(i - 2) in ("i", "we", "was", "were")):
+                i - 1) in ("was", "were", "am", "i'm", "being") and r.word(i - 2) in (
+                "i", "we", "was", "were", "he", "she", "they", "one") or r.word(i - 1) == "how"):
             continue  # also "they gave away my seat because I was 'late' to the gate": the customer was late
         j = r.near(i, TRIP, 8, 8)
         lo, hi = r.span(s)
