@@ -178,6 +178,18 @@ from ticket_enricher.agents.rules.signals import detect
     ("switching our whole family plan to Visible", "escalation_switch"),
     ("I'm switching off @x this week", "escalation_switch"),
     ("rep tried to keep me but I'm gone on Monday", "escalation_switch"),
+    # waits where no trip is named, and the timetable
+    ("@x sitting at C14 for two hours now, anyone there?", "trip_disrupted"),
+    ("@x mechanical issue, deplaned again", "trip_disrupted"),
+    ("@x ATC restrictions, sitting on the tarmac", "trip_disrupted"),
+    ("ground stop at our airport and no updates", "trip_disrupted"),
+    ("@x landed but no gate available for 40 minutes", "trip_disrupted"),
+    ("@x our flight time changed three times today", "trip_disrupted"),
+    ("@x another hour added to our departure time", "trip_disrupted"),
+    ("@x the flight keeps getting pushed, now 11pm", "trip_disrupted"),
+    ("@x waiting on a pilot from another flight, how long?", "trip_disrupted"),
+    ("@x our 6:30 flight is now 10:15", "trip_disrupted"),
+    ("we are stuck at the gate", "trip_disrupted"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -306,6 +318,10 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("the market is down again today", "outage"),
     ("noise cancelling headphones on a flight are a lifesaver", "trip_disrupted"),
     ("how late does the last train run on Sundays?", "trip_disrupted"),
+    ("@sam my 7pm is now 8pm, see you there", "trip_disrupted"),
+    ("@x will the ATC strike on Friday affect my route?", "trip_disrupted"),
+    ("sitting at table 4 for two hours, best brunch ever", "trip_disrupted"),
+    ("stuck in traffic for an hour on the way home", "trip_disrupted"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

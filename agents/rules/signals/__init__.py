@@ -61,6 +61,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     T_SECURITY,
     T_SWITCH,
     T_UNRESOLVED,
+    T_WAKE,
     THANKS,
     TRIP,
     WORKS,
@@ -129,8 +130,11 @@ _NEEDS: tuple[tuple[Signal, int, bool], ...] = (
     ("delivery_failure", GOODS, False), ("data_loss", DATA, False), ("repeat_contact", T_REPEAT, False),
     ("unresolved", T_UNRESOLVED, False), ("satisfied", THANKS | RESOLVED, False),
 )
+# classes that also wake a detector without being a cue it could not read: a first person may tell a trip's delay
+# by the clock alone ("our 9am is now a 2pm"), or a wait at a gate it names by its code ("sitting at B22")
+_WAKES: dict[Signal, int] = {"trip_disrupted": T_WAKE}
 _PLAN: tuple[tuple[Signal, Detector, int, bool], ...] = tuple(
-    (signal, DETECTORS[signal], need, tags) for signal, need, tags in _NEEDS)
+    (signal, DETECTORS[signal], need | _WAKES.get(signal, 0), tags) for signal, need, tags in _NEEDS)
 assert {p[0] for p in _PLAN} == set(DETECTORS)
 _UNSATISFIED = NEGATIVE - {"repeat_contact"}
 

@@ -15,12 +15,12 @@ _NAMES = ("MONEY", "SEEK", "STRONG", "WEAK", "ROUTINE", "BATTERY", "SERVICE", "D
           "HELD", "ONE_OFF", "NEVER_AGAIN", "SWITCH", "RIVAL", "PROVIDER", "LAW", "THREAT", "NUMBER", "ORDINAL",
           "CONTACTS", "STILL", "STILL_BAD", "ANSWER", "NOBODY", "UNRESOLVED", "CONDEMN", "DISTRESS", "MILD",
           "THANKS", "RESOLVED", "NEG", "ME", "STOP", "ADJUST", "T_CANCEL", "T_SWITCH", "T_REPEAT", "T_UNRESOLVED",
-          "T_SECURITY", "T_OTHER", "T_LOCK", "T_OUTAGE", "T_ENTRY")
+          "T_SECURITY", "T_OTHER", "T_LOCK", "T_OUTAGE", "T_ENTRY", "T_WAKE")
 (MONEY, SEEK, STRONG, WEAK, ROUTINE, BATTERY, SERVICE, DEVICE, DOWN, WORKS, ACCESS, CANNOT, ACCOUNT, BLOCKED, TRIP,
  TRIP_BAD, GOODS, GOODS_BAD, ARRIVE, DATA, GONE, END, HELD, ONE_OFF_, NEVER_AGAIN, SWITCH, RIVAL, PROVIDER, LAW,
  THREAT, NUMBER, ORDINAL, CONTACTS, STILL, STILL_BAD, ANSWER, NOBODY, UNRESOLVED, CONDEMN, DISTRESS, MILD, THANKS,
  RESOLVED, NEG, ME, STOP, ADJUST, T_CANCEL, T_SWITCH, T_REPEAT, T_UNRESOLVED, T_SECURITY,
- T_OTHER, T_LOCK, T_OUTAGE, T_ENTRY) = (1 << i for i in range(len(_NAMES)))
+ T_OTHER, T_LOCK, T_OUTAGE, T_ENTRY, T_WAKE) = (1 << i for i in range(len(_NAMES)))
 # classes that detectors only look up around a word they start from: a word with no other class is not kept
 # among a text's classed words (fewer to walk through: "to", "my", "a")
 _LOOKUP_ONLY = (ROUTINE | ARRIVE | HELD | ONE_OFF_ | NEVER_AGAIN | PROVIDER | THREAT | CONTACTS | STILL | STILL_BAD
@@ -64,6 +64,9 @@ for _bit, _words in (
                "mechanic", "mechanics", "catering", "de-icing", "deicing", "de-iced", "onboard", "cancelled",
                "canceled", "cancellation", "cancellations", "ground"}),
     (T_ENTRY, L.ENTRIES | L.AT_MACHINE | {"charged", "billed", "debited", "deducted", "taken"}),
+    # words that wake the trip detector without being a cue it could not read (`signals._WAKES`): a wait where no
+    # trip is named ("sitting at B22 for three hours"), a slip told by the clock ("our 9am is now a 2pm")
+    (T_WAKE, {"sitting", "sat", "stuck", "waiting", "deplaned", "atc"}),
     (T_LOCK, {"locked", "logged", "lock", "locking", "logging", "kicked", "one", "blocked", "unblocked", "unblock",
               "unblocking"}),
     (T_OUTAGE, {"no", "zero", "outage", "outages", "offline", "down", "trouble", "problems", "issues", "problem",

@@ -23,8 +23,8 @@ _LEAVING = frozenset({"left", "leaving", "departed", "departing", "departure", "
                       "landing", "arrived", "arriving"})
 _SLIPPING = frozenset({"slipping", "slipped", "keeps", "moved", "pushed", "later", "changed", "changing", "gone"})
 _WAITING = frozenset({"waiting", "wait", "waited", "sat", "sitting", "held"})
-_STARTS = _UNITS | _WAITING | {"there's", "theres", "there", "still", "departure", "departures", "since", "till",
-                               "until", "crew"}  # the words a form starts from
+_STARTS = _UNITS | _WAITING | {"there's", "theres", "there", "but", "atc", "ground", "flight", "boarding", "time",
+                               "still", "departure", "departures", "since", "till", "until", "crew"}  # a form's start
 # what a plane waits for before it can leave: "waiting on catering for an hour", "waiting for a slot"
 _TRIP_NEEDS = frozenset({"mechanic", "mechanics", "engineer", "engineers", "crew", "pilot", "pilots", "catering",
                          "fuel", "paperwork", "slot", "tug", "de-icing", "deicing", "maintenance", "replacement",
@@ -33,6 +33,13 @@ _A = frozenset({"a", "the", "our", "another", "new"})
 _ROAD = frozenset({"car", "cars", "bike", "truck", "van", "motorbike", "scooter", "boiler", "washer", "garage"})
 _NO_SHOW = frozenset({"plane", "aircraft", "pilot", "pilots", "jet"})  # "still no plane"
 _CLOCK = frozenset({"noon", "midnight", "morning", "lunch", "lunchtime", "dawn", "yesterday", "breakfast"})
+
+
+def _asks_ahead(r: Reading, k: int) -> bool:
+    """Whether the sentence of `k` asks about what may come: "is the route expected to be affected by the strike?"."""
+    lo, hi = r.span(r.sentence_of(k))
+    return r.word(hi) == "?" and not {"will", "expected", "going", "might", "could", "would", "may"}.isdisjoint(
+        r.words[lo:hi])
 
 
 def minutes(words: list[str], k: int) -> float:
@@ -82,13 +89,16 @@ def trip_wait(r: Reading) -> int:
     words = r.words
     for k in [k for k, w in enumerate(words) if w in _STARTS or w[:1].isdigit()]:
         w = words[k]
-        if w in ("still", "there's", "theres", "there"):
+        if (w == "atc" and not r.negated(k, 3) or w == "ground" and r.word(k + 1) == "stop") and not _asks_ahead(r, k):
+            return k  # "ATC restrictions again", "ground stop at DFW"; not "will the ATC strike affect us?"
+        if w in ("still", "there's", "theres", "there", "but"):
             v = k + 1 if w == "there" and r.word(k + 1) in ("is", "was") else k  # "there is no plane"
-            if r.word(v + 1) == "no" and r.word(v + 2) in _NO_SHOW and (r.word(v + 3) in CLAUSE_END or r.word(
-                    v + 3) in ("", "at", "yet", "here", "there", "to", "for", "in", "and", "but")):
+            if r.word(v + 1) == "no" and (r.word(v + 2) in _NO_SHOW or w == "but" and r.word(v + 2) == "gate") and (
+                    r.word(v + 3) in CLAUSE_END or r.word(v + 3) in (
+                        "", "at", "yet", "here", "there", "to", "for", "in", "and", "but", "available")):
                 return k  # "third gate change and still no plane", "the board says boarding but there's no plane"
             if w != "still":
-                continue
+                continue  # also "landed but no gate available"
             j = k + 2 if r.word(k + 1) in ("sitting", "stuck", "waiting", "sat", "parked") else k + 1
             if r.word(j) in ("at", "on") and (r.word(j + 1) in _STILL_AT or r.word(j + 1) in ("the", "a") and (
                     r.word(j + 2) in _STILL_AT or r.word(j + 2) == "ground" and j > k + 1)):
@@ -98,10 +108,15 @@ def trip_wait(r: Reading) -> int:
                 "ran", "run", "running", "is", "are") and "hours" in words[k + 2:k + 6] and "out" in words[k + 2:k + 4]
                 and r.mask & TRIP):
             return k  # "now the crew timed out", "the crew ran out of hours"
-        if w in _WAITING and r.word(k + 1) in ("on", "for") and r.word(r.next_content(k + 1, _A, 2)) in _TRIP_NEEDS \
-                and _ROAD.isdisjoint(words) and (not {"now", "still"}.isdisjoint(words[max(0, k - 3):k]) or any(
+        if w in _WAITING and r.word(k + 1) in ("on", "for") and r.word(r.next_content(k + 1, _A, 3)) in _TRIP_NEEDS \
+                and _ROAD.isdisjoint(words) and (not {"now", "still"}.isdisjoint(words[max(0, k - 3):k]) or
+                                                 "how long" in r.text.lower or any(
                     minutes(words, j) >= 30 for j in range(r.n))):
             return k  # "now we're waiting for a mechanic", "waiting on catering for an hour"
+        if w in ("flight", "departure", "boarding") and r.word(k + 1) in ("time", "times") and any(
+                x in _SLIPPING or x == "added" for x in words[k + 2:k + 5]) or w == "time" and r.word(k - 1) == \
+                "departure" and "added" in words[max(0, k - 5):k]:
+            return k  # "our flight time changed 4 times today", "another hour added to our departure time"
         if w in ("departure", "departures") and (any(x in _SLIPPING for x in words[k + 1:k + 7]) or any(
                 x.startswith(("push", "moving", "moved", "delay")) for x in words[max(0, k - 3):k])) and \
                 "gate" not in words[k + 1:k + 4]:
@@ -139,7 +154,7 @@ _FLIGHT_NO_IN = re.compile(r"(?<![a-z0-9])#?[a-z]{2,3}\d{2,4}(?![a-z0-9])")
 _SLIP_CUES = re.compile(r"later than (?:scheduled|planned|expected)|past (?:departure|boarding)|time passed"
                         r"|supposed to|\d\s*(?:h|hrs?|hours?|mins?|minutes)\s+ago"
                         r"|was (?:at|due|scheduled|for|called|set|planned) (?:at |for )?\d"
-                        r"|(?:now|it.?s)\s+(?:now\s+|at\s+)?\d")
+                        r"|(?:now|it.?s)\s+(?:now\s+|at\s+|a\s+)?\d")
 
 
 def flight_number(words: list[str], i: int, before: int = 3) -> bool:
@@ -159,6 +174,23 @@ def _clock(words: list[str], k: int) -> int:
     if w.isdigit() and k + 1 < len(words) and words[k + 1] in ("am", "pm"):
         return k + 2
     return k + 1 if w.isdigit() and int(w) <= 24 and k and words[k - 1] == "at" else -1  # "supposed to leave at 6"
+
+
+def _hour(words: list[str], k: int) -> float:
+    """The hour of the day of the time at `k` (`_clock` found one there): "11:45pm" 23.75, "8:15" 8.25."""
+    end = _clock(words, k)
+    text = "".join(words[k:end])
+    pm, am = text.endswith("pm"), text.endswith("am")
+    digits = text.removesuffix("pm").removesuffix("am").replace(".", ":")
+    h, _, m = digits.partition(":")
+    hour = int(h) % 12 + (12 if pm else 0) if pm or am else int(h)
+    return hour + (int(m[:2]) / 60 if m[:2].isdigit() else 0)
+
+
+def _hours_between(words: list[str], a: int, b: int) -> float:
+    """How many hours the time at `b` is after the one at `a`, on a 12-hour dial when neither says am or pm."""
+    d = (_hour(words, b) - _hour(words, a)) % 24
+    return d % 12 if not any(words[x].endswith(("am", "pm")) for x in range(a, _clock(words, b))) else d
 
 
 _NOW = frozenset({"now", "it's", "its"})
@@ -204,9 +236,11 @@ def clock_slip(r: Reading) -> int:
             end = next((j for j in range(k + 3, min(r.n, k + 8)) if _clock(words, j) > 0), -1)
             if end > 0 and any(x in ("still", "now", "it's", "its") for x in words[end:end + 12]):
                 return k  # "we were supposed to leave at 6. It's 9:40."
-        if w in _NOW and _clock(words, k + 1 + (r.word(k + 1) in ("now", "at"))) > 0 and any(
+        if w in _NOW and _clock(words, k + 1 + (r.word(k + 1) in ("now", "at", "a"))) > 0 and any(
                 _clock(words, x) > 0 for x in range(max(0, k - 8), k - 1)):
             first = next(x for x in range(max(0, k - 8), k - 1) if _clock(words, x) > 0)
-            if r.mask & TRIP or words[first - 1] in ("my", "our") and words[_clock(words, first)] in ("is", "now"):
-                return k  # "my 7am flight is now 1pm", "our 8:15 is now 12:40"
+            then = k + 1 + (r.word(k + 1) in ("now", "at", "a"))
+            if r.mask & TRIP or words[first - 1] in ("my", "our") and words[_clock(words, first)] in (
+                    "is", "now", "flight") and _hours_between(words, first, then) >= 1.5:
+                return k  # "my 7am flight is now 1pm", "our 8:15 is now 12:40"; not "my 7pm is now 8pm"
     return -1

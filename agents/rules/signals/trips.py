@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ticket_enricher.agents.rules.language import CLAUSE_END
 from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
 from ticket_enricher.agents.rules.signals.reading import (
@@ -14,6 +16,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     ONE_OFF_,
     ORDINAL,
     T_OTHER,
+    T_WAKE,
     TRIP,
     TRIP_BAD,
     Reading,
@@ -32,6 +35,9 @@ def trip_disrupted(r: Reading) -> int:
         if ("flight" in w or "plane" in w or "train" in w) and ("cancel" in w or "delay" in w or "strand" in w):
             return i  # "#cancelledflight", "#delayedagain" is not enough: the trip must be in the tag
     if not r.mask & TRIP and all(r.words[i] in _LIGHT for i, m, _ in r.hits if m & T_OTHER):
+        starts = [i for i, m, _ in r.hits if m & T_WAKE]
+        if starts and (k := _kept_waiting(r, starts)) >= 0:
+            return k  # "sitting at B22 for three hours now", "deplaned, waiting for a new aircraft"
         return _unnamed_trip(r)  # no word of travel or waiting, at most a cancellation: nothing to wait for
     if (k := _kept_waiting(r)) >= 0 or (k := trip_wait(r)) >= 0 or (k := clock_slip(r)) >= 0:
         return k
@@ -68,7 +74,8 @@ def trip_disrupted(r: Reading) -> int:
                 return i  # "delayed 3 hours and counting", "4 hour delay in Chicago", "my flight out of Newark
                 # tomorrow morning at 6am just got cancelled"
             continue
-        if w == "pushed" and "back" not in words[i + 1:i + 4]:
+        if w == "pushed" and "back" not in words[i + 1:i + 4] and r.word(i - 1) not in (
+                "getting", "keeps", "been", "got", "being") and r.word(i + 1) not in ("again", "to", "until", "till"):
             continue  # "our flight was pushed back", "pushed our departure back", not "I pushed the flight button"
         if r.word(i - 1) == "be" and r.word(i - 2 - (r.word(i - 2) in ("my", "the", "it", "flight", "train"))) in (
                 "will", "might", "could", "would", "may") or "will" in words[max(0, i - 5):i] and "?" in words[i:]:
@@ -235,7 +242,9 @@ def _theirs(r: Reading, i: int, s: int) -> bool:
     return opens or any(words[k] in _ME for k in range(lo, hi))
 
 
-_WAITING = frozenset({"sitting", "sat", "sit", "waiting", "waited", "wait", "stuck", "stranded", "held", "holding"})
+_WAITING = frozenset({"sitting", "sat", "sit", "waiting", "waited", "wait", "stuck", "stranded", "held", "holding",
+                      "been"})
+_GATE = re.compile(r"[a-z]\d{1,2}[a-z]?")  # a gate: "B22", "E4"
 _ABOARD = frozenset({"gate", "tarmac", "plane", "runway", "aircraft", "jet", "train", "bus", "platform", "terminal",
                      "pilot", "pilots"})
 
@@ -245,23 +254,32 @@ def _at_least(word: str, least: int) -> bool:
     return word.isdigit() and int(word) >= least
 
 
-_KEPT = _WAITING | {"stranded", "marooned", "off", "departed", "left", "moved", "boarded", "behind"} | {
+_KEPT = _WAITING | {"stranded", "marooned", "off", "departed", "left", "moved", "boarded", "behind", "deplaned",
+                    "deplane", "deplaning"} | {
     "rebook", "rebooked", "rebooking", "rebooks"}  # the words its forms start from
 
 
-def _kept_waiting(r: Reading) -> int:
+def _kept_waiting(r: Reading, starts: list[int] | None = None) -> int:
     """A trip that does not leave: "sitting at the gate for 2 hours", "waited on the plane an hour and still
-    haven't taken off", "45 minutes behind schedule"."""
+    haven't taken off", "45 minutes behind schedule"; only from `starts` when given."""
     words = r.words
-    for i, w in enumerate(words):
+    for i in range(r.n) if starts is None else starts:
+        w = words[i]
         if w not in _KEPT:
             continue
-        if w in _WAITING and r.word(i + 1) in ("at", "on", "in", "for") and \
-                not _ABOARD.isdisjoint(words[i + 2:i + 5]) and any(
+        if w in _WAITING and r.word(i + 1) in ("at", "on", "in", "for") and (
+                not _ABOARD.isdisjoint(words[i + 2:i + 5]) or r.word(i + 1) == "at" and _GATE.fullmatch(
+                    r.word(i + 2))) and (any(
                     x in ("hour", "hours", "hrs", "hr", "forever", "ages") or x in ("minutes", "mins", "min") and (
                         r.word(i + 1) != "for" or _at_least(words[k - 1], 30))
-                    for k, x in enumerate(words[i + 2:i + 14], i + 2)):
-            return i  # "sitting at the gate for 2 hours", "waiting for the bus for 40 minutes" (not "for 10")
+                    for k, x in enumerate(words[i + 2:i + 14], i + 2)) or "so long" in r.text.lower):
+            return i  # "sitting at the gate for 2 hours", "waiting for the bus for 40 minutes" (not "for 10"),
+            # "sitting at B22 for three hours now", "been on the tarmac so long I've finished my book"
+        if w == "stuck" and r.word(i + 1) in ("at", "on", "in") and not _ABOARD.isdisjoint(words[i + 2:i + 4]) and \
+                not r.negated(i, 2):
+            return i  # "we're stuck at the gate", "stuck on the runway"
+        if w in ("deplaned", "deplane", "deplaning") and not r.negated(i, 3):
+            return i  # "mechanical issue, deplaned"
         if w in ("stranded", "marooned") and r.word(i + 1) in ("in", "at", "overnight") and r.word(i + 2) not in (
                 "traffic", "snow", "rain", "mud", "elevator", "lift") or w.startswith("rebook") and (
                 r.word(i + 1) in ("me", "us", "passengers", "everyone") or r.word(i - 1) in (
