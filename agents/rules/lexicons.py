@@ -151,7 +151,7 @@ END_NOUNS = frozenset({"cancellation", "cancelation", "termination", "disdetta",
                        "resiliation", "résiliation", "disconnection"})
 # the words the steps of leaving start from (`signals.leaving_steps`)
 LEAVING_STEPS = END_NOUNS | {"porting", "ported", "pac", "stac", "long", "paying", "remove", "break", "breaking",
-                             "buyout", "buy-out", "want", "wanna", "bill", "label", "labels", "more", "pick", "come"}
+                             "buyout", "buy-out", "want", "wanna"}
 HELD = {"account", "accounts", "acct", "profile", "sub", "subs", "subscription", "subscriptions", "membership",
         "memberships", "service", "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line",
         "lines",

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Literal
@@ -133,6 +134,8 @@ _NEEDS: tuple[tuple[Signal, int, bool], ...] = (
 # classes that also wake a detector without being a cue it could not read: a first person may tell a trip's delay
 # by the clock alone ("our 9am is now a 2pm"), or a wait at a gate it names by its code ("sitting at B22")
 _WAKES: dict[Signal, int] = {"trip_disrupted": T_WAKE}
+_LEAVING_PHRASE = re.compile(r"no more |final bill|(?:pick up|come get|collect) your|return label")
+_TIME_OF_DAY = re.compile(r"\d(?:\s?[ap]m\b|:\d\d)")  # "7pm", "11:45", "8:05 am": wakes the trip detector
 _PLAN: tuple[tuple[Signal, Detector, int, bool], ...] = tuple(
     (signal, DETECTORS[signal], need | _WAKES.get(signal, 0), tags) for signal, need, tags in _NEEDS)
 assert {p[0] for p in _PLAN} == set(DETECTORS)
@@ -145,9 +148,14 @@ def _detect(raw: str) -> tuple[dict[Signal, str], int, frozenset[str]]:
     text = read_text(raw)
     r = Reading(text)
     mask, tags = r.mask, bool(r.hashtags)
+    lower = text.lower
+    wake = mask | T_WAKE if _TIME_OF_DAY.search(lower) else mask  # a time of day may tell a trip's slip
+    if not mask & T_CANCEL and ("more" in lower or "bill" in lower or "your" in lower or "label" in lower) and \
+            _LEAVING_PHRASE.search(lower):
+        wake |= T_CANCEL  # "No more @x for us", "come get your modem": leaving told in common words
     found: dict[Signal, str] = {}
     for signal, detector, need, by_tags in _PLAN:
-        if mask & need or by_tags and tags:
+        if wake & need or by_tags and tags:
             i = detector(r)
             if i >= 0:
                 found[signal] = text.quote(i)

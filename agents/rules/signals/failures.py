@@ -37,6 +37,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     WORKS,
     Reading,
 )
+from ticket_enricher.agents.rules.signals.whose import someone_elses
 
 
 def _device_fails(r: Reading, i: int, s: int) -> bool:
@@ -111,10 +112,10 @@ def outage(r: Reading) -> int:
         if _ME.isdisjoint(r.words[lo:hi]) and any(w in _NEWS and (w != "per" or r.word(k + 1) in (
                 "local", "the", "reports", "news", "sources")) for k, w in enumerate(r.words[lo:hi], lo)):
             return -1
-    return i
+    return -1 if i >= 0 and someone_elses(r, i) else i
 
 
-_NEWS = frozenset({"reportedly", "according", "news", "headline", "headlines", "breaking", "per"})
+_NEWS = frozenset({"reportedly", "according", "news", "headline", "headlines", "breaking", "per", "heard", "reading"})
 
 
 def _outage(r: Reading) -> int:
@@ -215,6 +216,11 @@ _THEIRS = frozenset({"his", "her", "their"})
 def lockout(r: Reading) -> int:
     """Locked out of an account, or an account, card or payment refused: "locked out", "can't log in",
     "account suspended", "card declined", "password says incorrect", "funds on hold"."""
+    i = _lockout(r)
+    return -1 if i >= 0 and someone_elses(r, i) else i  # not "friend's bank card got locked in Japan"
+
+
+def _lockout(r: Reading) -> int:
     if not r.mask & (ACCOUNT | CANNOT | NOBODY | T_LOCK):
         return -1
     words = r.words

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
-from ticket_enricher.agents.rules.signals.leaving_steps import leaving_step, staying
+from ticket_enricher.agents.rules.signals.leaving_steps import leaving_phrase, leaving_step, staying
 from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
     _EMPTY,
@@ -150,6 +150,8 @@ def escalation_cancel(r: Reading) -> int:
 
 
 def _cancel(r: Reading) -> int:
+    if (k := leaving_phrase(r)) >= 0:
+        return k
     words = r.words
     n = r.n
     for i in r.hashtags:

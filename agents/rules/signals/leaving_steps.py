@@ -36,9 +36,6 @@ def leaving_step(r: Reading) -> int:
                 and any(x in ("anymore", "longer") for x in words[i + 1:i + 6]) and (nxt in ("you", "u") or nxt == "for"
                                                                                     and r.word(i + 2) in _THIS):
             return i  # "I'm not paying for this anymore"
-        if w == "more" and r.word(i - 1) == "no" and (nxt.startswith("@") or nxt in BRANDS) and nxt not in (
-                "delta", "united", "target", "apple", "amazon"):
-            return i  # "No more @YouTubeTV for us"
         if r.negated(i, 3):
             continue
         if w in END_NOUNS and nxt not in _FEE and not one_off:
@@ -52,18 +49,11 @@ def leaving_step(r: Reading) -> int:
         elif w in ("cancel", "disconnect", "terminate") and nxt in ("me", "us") and (
                 r.word(i + 2) in CLAUSE_END or r.word(i + 2) in ("", "now", "please", "pls", "today")):
             return i  # "Disconnect me.", "cancel me"
-        elif w in ("come", "pick") and any(x in _EQUIPMENT for x in words[i + 1:i + 5]) and "your" in words[
-                i + 1:i + 4] and not r.negated(i, 3):
-            return i  # "come pick up your equipment", "you can come get your modem"
         elif w.startswith(("cancel", "clos", "terminat", "disconnect")) and w.endswith("ed") and r.word(i - 1) in (
                 "getting", "gets", "being", "be") and any(x.startswith("@") or x in BRANDS or r.cls(k) & HELD for k, x
                                                           in enumerate(words[max(0, i - 6):i], max(0, i - 6))) and \
                 r.word(i - 2) not in ("you", "it") and _FOR_ME.isdisjoint(words[i + 1:i + 3]):
             return i  # "@DIRECTV is getting cancelled today", "my account needs to be closed by the 30th"
-        elif w == "bill" and r.word(i - 1) == "final" and not one_off:
-            return i  # "please arrange the final bill"
-        elif w in ("label", "labels") and r.word(i - 1) == "return" and (held or r.mask & T_CANCEL):
-            return i  # "send me the box return label"
         elif w == "long" and r.word(i - 1) == "so" and (i < 2 or r.word(i - 2) in CLAUSE_END or r.word(
                 i - 2).startswith("@")) and (nxt.startswith("@") or nxt in BRANDS):
             return i  # "So long @DIRECTV"
@@ -108,6 +98,32 @@ def leaving_step(r: Reading) -> int:
                 words[i - 1].startswith("@")):
             return i  # "How do I cancel?", "Can I cancel online?", "if I cancel before the 24 months are up",
             # "Terminate please", "Cancel cancel cancel."
+    return -1
+
+
+_PHRASES = ("no more", "final bill", "pick up your", "come get your", "come pick up", "return label", "collect your")
+
+
+def leaving_phrase(r: Reading) -> int:
+    """Leaving told in a phrase whose words are too common to start from, or -1: "No more @YouTubeTV for us",
+    "please arrange the final bill", "you can come get your modem", "send me the return label". Looked for by
+    substring first, so most texts cost one scan."""
+    lower = r.text.lower
+    if not any(p in lower for p in _PHRASES):
+        return -1
+    words = r.words
+    for i, w in enumerate(words):
+        nxt = r.word(i + 1)
+        if w == "more" and r.word(i - 1) == "no" and (nxt.startswith("@") or nxt in BRANDS) and nxt not in (
+                "delta", "united", "target", "apple", "amazon"):
+            return i  # "No more @YouTubeTV for us"
+        if w in ("come", "pick", "collect") and any(x in _EQUIPMENT for x in words[i + 1:i + 5]) and "your" in words[
+                i + 1:i + 4] and not r.negated(i, 3):
+            return i  # "come pick up your equipment", "you can come get your modem"
+        if w == "bill" and r.word(i - 1) == "final" and not any(r.cls(k) & ONE_OFF_ for k in range(r.n)):
+            return i  # "please arrange the final bill"
+        if w in ("label", "labels") and r.word(i - 1) == "return" and r.mask & (HELD | T_CANCEL):
+            return i  # "send me the box return label"
     return -1
 
 

@@ -23,6 +23,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     WEAK,
     Reading,
 )
+from ticket_enricher.agents.rules.signals.whose import KIN
 
 # after "double", what makes it a charge twice: "double charged", "double the price"; not "double protein"
 _DOUBLE_WHAT = frozenset({"charged", "billed", "charge", "charging", "what", "the", "my", "our", "your", "for", "on",
@@ -241,6 +242,8 @@ def billing_error(r: Reading) -> int:
                 if x == "extra" and r.word(j - 1) == "any" and "?" in words[j:r.span(s)[1] + 1]:
                     continue  # "any extra fee?": a question
                 soft = x in ("still", "again", "never", "without", "why")
+                if soft and not _GOOD_VALUE.isdisjoint(words[slice(*r.span(s))]):
+                    continue  # "still cheaper than anywhere else", "the Game Pass price is still a steal"
                 if not (soft and (_routine(r, s) or not _FALLING.isdisjoint(words[i + 1:i + 3]))) and not (
                         x == "why" and w.startswith("pay")):
                     return i  # not "petrol prices down again": a price that falls is no grievance
@@ -282,9 +285,8 @@ def billing_error(r: Reading) -> int:
     return -1
 
 
-_KIN = frozenset({"sister", "brother", "mum", "mom", "dad", "friend", "friends", "wife", "husband", "son", "daughter",
-                  "roommate", "flatmate", "boss", "cousin", "uncle", "aunt", "kid", "kids", "neighbour", "neighbor",
-                  "colleague", "boyfriend", "girlfriend", "partner", "parents"})
+_GOOD_VALUE = frozenset({"cheaper", "cheapest", "steal", "worth", "saves", "save", "bargain", "value", "deal", "love",
+                         "worth it", "free", "$0", "great"})
 _SELF = frozenset({"me", "us", "i", "we", "i'm", "i've"})
 _ABOUT_REFUNDS = frozenset({"policy", "policies", "process", "window", "rules", "rule", "terms"})
 _CAME = frozenset({"came", "arrived", "landed", "showed", "hit", "cleared", "posted", "appeared"})
@@ -309,7 +311,7 @@ def _someone_elses(r: Reading, s: int) -> bool:
     words = r.words
     while lo < hi and words[lo].startswith("@"):
         lo += 1  # "@Zelle @Venmo my friends paying me back"
-    if _KIN.isdisjoint(words[lo:lo + 4]) or r.word(lo) in ("i", "we"):
+    if KIN.isdisjoint(words[lo:lo + 4]) or r.word(lo) in ("i", "we"):
         return False
     return _SELF.isdisjoint(words[lo:hi]) or "back" in words[lo:hi]  # also "my friends paying me back"
 

@@ -24,12 +24,14 @@ _LEAVING = frozenset({"left", "leaving", "departed", "departing", "departure", "
 _SLIPPING = frozenset({"slipping", "slipped", "keeps", "moved", "pushed", "later", "changed", "changing", "gone"})
 _WAITING = frozenset({"waiting", "wait", "waited", "sat", "sitting", "held"})
 _STARTS = _UNITS | _WAITING | {"there's", "theres", "there", "but", "atc", "ground", "flight", "boarding", "time",
-                               "still", "departure", "departures", "since", "till", "until", "crew"}  # a form's start
+                               "still", "departure", "departures", "since", "till", "until", "crew", "no", "back",
+                               "returned", "returning", "return", "been"}  # the words a form starts from
 # what a plane waits for before it can leave: "waiting on catering for an hour", "waiting for a slot"
 _TRIP_NEEDS = frozenset({"mechanic", "mechanics", "engineer", "engineers", "crew", "pilot", "pilots", "catering",
                          "fuel", "paperwork", "slot", "tug", "de-icing", "deicing", "maintenance", "replacement",
-                         "plane", "aircraft", "gate"})
+                         "plane", "aircraft", "gate", "weight", "inbound", "passenger", "passengers"})
 _A = frozenset({"a", "the", "our", "another", "new"})
+_AGAIN = frozenset({"again", "time", "still"})  # "waiting on deicing for the third time"
 _ROAD = frozenset({"car", "cars", "bike", "truck", "van", "motorbike", "scooter", "boiler", "washer", "garage"})
 _NO_SHOW = frozenset({"plane", "aircraft", "pilot", "pilots", "jet"})  # "still no plane"
 _CLOCK = frozenset({"noon", "midnight", "morning", "lunch", "lunchtime", "dawn", "yesterday", "breakfast"})
@@ -104,13 +106,31 @@ def trip_wait(r: Reading) -> int:
                     r.word(j + 2) in _STILL_AT or r.word(j + 2) == "ground" and j > k + 1)):
                 return k  # "still at the gate", "still on the runway", "still sitting on the ground"
             continue
+        if w in ("hour", "hr") and (r.word(k + 1).isdigit() or r.word(k + 1) in _COUNT) or w in ("hour", "hr") and (
+                r.word(k - 1) in ("third", "fourth", "fifth", "sixth", "3rd", "4th", "5th", "6th")):
+            if r.word(k + 2 - (not r.word(k + 1).isdigit() and r.word(k + 1) not in _COUNT)) in (
+                    "on", "at", "in", "of", "now", "waiting", "stuck", "sitting", "and") or r.word(k + 1) in CLAUSE_END:
+                return k  # "hour four on the tarmac", "hour 3 at gate 27", "5th hour at Calgary"
+        if w == "no" and (k == 0 or r.word(k - 1) in CLAUSE_END or r.word(k - 1) in ("but", "and", "still")) and (
+                r.word(k + 1) in _NO_SHOW or r.word(k + 1) in ("crew", "gate") and r.mask & TRIP) and (
+                r.word(k + 2) in CLAUSE_END or r.word(k + 2) in ("", "yet", "available", "at", "here")):
+            return k  # "no plane. no crew. no info.", "no gate, no plane, no answers"
+        if w in ("back", "returned", "returning", "return") and r.word(k + 1) in ("to", "at") and r.word(
+                k + 2) == "the" and r.word(k + 3) == "gate" and not r.negated(k, 3):
+            return k  # "went back to the gate", "pushed back, sat, returned to the gate"
+        if w in ("sat", "sitting") and r.word(k - 1) in ("plane", "flight", "leg", "aircraft", "jet") and (
+                r.word(k + 1) in ("on", "in", "at", "for") or r.word(k + 1) in CLAUSE_END):
+            return k  # "the first flight sat on the tarmac", "our plane sat in Atlanta with a mechanical"
+        if w == "been" and r.word(k + 1) in ("here", "sitting", "waiting", "stuck", "in") and any(
+                minutes(words, j) >= 60 for j in range(k + 1, min(r.n, k + 8))):
+            return k  # "we've been here 3 hours", "been sitting for 2 hours", "been in our seats 70 mins"
         if w == "crew" and (r.word(k + 1) in ("timed", "timing") and r.word(k + 2) == "out" or r.word(k + 1) in (
                 "ran", "run", "running", "is", "are") and "hours" in words[k + 2:k + 6] and "out" in words[k + 2:k + 4]
                 and r.mask & TRIP):
             return k  # "now the crew timed out", "the crew ran out of hours"
         if w in _WAITING and r.word(k + 1) in ("on", "for") and r.word(r.next_content(k + 1, _A, 3)) in _TRIP_NEEDS \
                 and _ROAD.isdisjoint(words) and (not {"now", "still"}.isdisjoint(words[max(0, k - 3):k]) or
-                                                 "how long" in r.text.lower or any(
+                                                 "how long" in r.text.lower or not _AGAIN.isdisjoint(words) or any(
                     minutes(words, j) >= 30 for j in range(r.n))):
             return k  # "now we're waiting for a mechanic", "waiting on catering for an hour"
         if w in ("flight", "departure", "boarding") and r.word(k + 1) in ("time", "times") and any(
@@ -154,7 +174,8 @@ _FLIGHT_NO_IN = re.compile(r"(?<![a-z0-9])#?[a-z]{2,3}\d{2,4}(?![a-z0-9])")
 _SLIP_CUES = re.compile(r"later than (?:scheduled|planned|expected)|past (?:departure|boarding)|time passed"
                         r"|supposed to|\d\s*(?:h|hrs?|hours?|mins?|minutes)\s+ago"
                         r"|was (?:at|due|scheduled|for|called|set|planned) (?:at |for )?\d"
-                        r"|(?:now|it.?s)\s+(?:now\s+|at\s+|a\s+)?\d")
+                        r"|(?:now|it.?s)\s+(?:now\s+|at\s+|a\s+|says\s+|shows\s+|showing\s+|reads\s+)?\d"
+                        r"|instead of \d|from \d[\d:.]*\s*(?:[ap]m)?\s+to \d|become a \d")
 
 
 def flight_number(words: list[str], i: int, before: int = 3) -> bool:
@@ -176,6 +197,30 @@ def _clock(words: list[str], k: int) -> int:
     return k + 1 if w.isdigit() and int(w) <= 24 and k and words[k - 1] == "at" else -1  # "supposed to leave at 6"
 
 
+_THEN = frozenset({"now", "at", "a", "says", "shows", "showing", "reads", "is"})
+
+
+def _two_clocks(r: Reading, k: int, trip: bool) -> int:
+    """At `k`, "instead of", "from ... to" or "become" between two times of day, the one the customer got 90
+    minutes or more after the one they were promised: "got into Nashville at 3am instead of 11pm", "moved from
+    10pm to 2am", "the 10:30 was going to become a 2:15"; -1 if not (or if it came sooner)."""
+    words, w = r.words, r.words[k]
+    if w == "instead" and r.word(k + 1) == "of" and _clock(words, k + 2) > 0:
+        got = next((x for x in range(k - 1, max(-1, k - 4), -1) if _clock(words, x) > 0), -1)
+        return k if got >= 0 and _hours_between(words, k + 2, got) >= 1.5 else -1
+    if w == "from" and _clock(words, k + 1) > 0 and r.word(_clock(words, k + 1)) == "to" and (
+            trip or not _SHIFTED.isdisjoint(words[max(0, k - 4):k])):
+        to = _clock(words, k + 1) + 1
+        return k if _clock(words, to) > 0 and _hours_between(words, k + 1, to) >= 1.5 else -1
+    if w in ("become", "becomes") and r.word(k + 1) == "a" and _clock(words, k + 2) > 0:
+        was = next((x for x in range(k - 1, max(-1, k - 8), -1) if _clock(words, x) > 0), -1)
+        return k if was >= 0 and _hours_between(words, was, k + 2) >= 1.5 else -1
+    return -1
+
+
+_SHIFTED = frozenset({"moved", "pushed", "changed", "went", "switched", "bumped", "shifted"})
+
+
 def _hour(words: list[str], k: int) -> float:
     """The hour of the day of the time at `k` (`_clock` found one there): "11:45pm" 23.75, "8:15" 8.25."""
     end = _clock(words, k)
@@ -189,8 +234,11 @@ def _hour(words: list[str], k: int) -> float:
 
 def _hours_between(words: list[str], a: int, b: int) -> float:
     """How many hours the time at `b` is after the one at `a`, on a 12-hour dial when neither says am or pm."""
-    d = (_hour(words, b) - _hour(words, a)) % 24
-    return d % 12 if not any(words[x].endswith(("am", "pm")) for x in range(a, _clock(words, b))) else d
+    ha, hb = _hour(words, a), _hour(words, b)
+    said = [words[x].endswith(("am", "pm")) for x in (_clock(words, a) - 1, _clock(words, b) - 1)]
+    if all(said) or any(h > 12 for h, s in ((ha, said[0]), (hb, said[1])) if not s):
+        return (hb - ha) % 24  # both say am or pm, or one is on the 24-hour dial
+    return (hb % 12 - ha % 12) % 12
 
 
 _NOW = frozenset({"now", "it's", "its"})
@@ -211,11 +259,12 @@ def clock_slip(r: Reading) -> int:
     if not _SLIP_CUES.search(lower):
         return -1  # most texts: none of the words a slip is told with
     words = r.words
-    trip = bool(r.mask & TRIP) or words[0].startswith("@") and not _ME.isdisjoint(words) or bool(
-        _FLIGHT_NO_IN.search(lower))
-    if not trip:
-        return -1
+    trip = bool(r.mask & TRIP) or bool(_FLIGHT_NO_IN.search(lower))
+    if not trip and not any(x.startswith("@") for x in words):
+        return -1  # a slip is a trip's, or told to a company
     for k, w in enumerate(words):
+        if w in ("instead", "from", "become", "becomes") and (j := _two_clocks(r, k, trip)) >= 0:
+            return j  # "got in at 3am instead of 11pm", "moved from 10pm to 2am", "the 10:30 became a 2:15"
         if w == "later" and r.word(k + 1) == "than" and r.word(k + 2) in ("scheduled", "planned", "expected"):
             return k  # "now departing 4h later than scheduled"
         if w in ("past", "passed") and (r.word(k + 1) in ("departure", "boarding") or r.word(k - 1) == "time" and
@@ -232,15 +281,17 @@ def clock_slip(r: Reading) -> int:
                 "due", "scheduled", "called", "set", "planned") and _clock(words, k + 3) > 0) and any(
                 x == "still" and r.word(j + 1) in _STILL_WHERE for j, x in enumerate(words)):
             return k  # "it's 1am and we're still in Oslo. Flight was at 20:20."
-        if w == "supposed" and r.word(k + 1) == "to" and r.word(k + 2) in _OFF:
+        if w == "supposed" and r.word(k + 1) == "to" and r.word(k + 2) in _OFF and (trip or not _ME.isdisjoint(words)):
             end = next((j for j in range(k + 3, min(r.n, k + 8)) if _clock(words, j) > 0), -1)
             if end > 0 and any(x in ("still", "now", "it's", "its") for x in words[end:end + 12]):
                 return k  # "we were supposed to leave at 6. It's 9:40."
-        if w in _NOW and _clock(words, k + 1 + (r.word(k + 1) in ("now", "at", "a"))) > 0 and any(
-                _clock(words, x) > 0 for x in range(max(0, k - 8), k - 1)):
-            first = next(x for x in range(max(0, k - 8), k - 1) if _clock(words, x) > 0)
-            then = k + 1 + (r.word(k + 1) in ("now", "at", "a"))
-            if r.mask & TRIP or words[first - 1] in ("my", "our") and words[_clock(words, first)] in (
-                    "is", "now", "flight") and _hours_between(words, first, then) >= 1.5:
-                return k  # "my 7am flight is now 1pm", "our 8:15 is now 12:40"; not "my 7pm is now 8pm"
+        then = k + 1 + (r.word(k + 1) in _THEN)
+        if w in _NOW and _clock(words, then) > 0 and any(_clock(words, x) > 0 for x in range(max(0, k - 8), k)):
+            first = next(x for x in range(max(0, k - 8), k) if _clock(words, x) > 0)
+            if r.mask & TRIP or words[first - 1] in ("my", "our") and _hours_between(words, first, then) >= 1.5:
+                return k  # "my 7am flight is now 1pm", "my 8am from Vegas now says 1:40pm"; not "my 7pm is now 8pm"
+        if w == "now" and _clock(words, then) > 0 and (trip or any(x.startswith("@") for x in words)) and any(
+                x == "was" and _clock(words, j + 1) > 0 and _hours_between(words, j + 1, then) >= 1.5
+                for j, x in enumerate(words[then:then + 12], then)):
+            return k  # "Edinburgh to Paris now says 19:55. it was 13:40."
     return -1

@@ -64,7 +64,11 @@ def trip_disrupted(r: Reading) -> int:
     if not r.mask & TRIP_BAD:
         return -1
     for i, m, s in r.hits:
-        if not m & TRIP_BAD or not r.smask[s] & TRIP:
+        if not m & TRIP_BAD:
+            continue
+        if not r.smask[s] & TRIP:
+            if not r.negated(i) and (_timed_delay(r, i, s) or flight_number(words, i)):
+                return i  # "@x BR11 from LAX delayed over 3 hours. Will my connection wait?"
             continue
         w = words[i]
         if r.negated(i):
@@ -82,6 +86,10 @@ def trip_disrupted(r: Reading) -> int:
             continue  # a question about what may happen: "will my flight be delayed?"
         if w.startswith("cancel") and r.word(i - 1) == "noise":
             continue  # "noise cancelling headphones"
+        if w in ("missed", "miss", "missing") and (r.near(i, TRIP, 0, 3) >= 0 and words[r.near(i, TRIP, 0, 3)] in (
+                "connection", "connections", "connecting", "transfer", "layover") or "because" in words[i + 1:i + 8]
+                and not {"delay", "delayed", "late"}.isdisjoint(words[i + 1:i + 14])):
+            return i  # "I missed my connection", "missed my flight because the first leg was delayed"
         if (w.startswith("cancel") or w in ("miss", "missed", "missing")) and not _their_act(r, i):
             before = {words[j] for j in range(max(0, i - 3), i)}
             if before & {"i", "we", "i've", "we've", "i'd", "we'd", "i'll", "we'll", "please", "me", "can", "could",
@@ -196,6 +204,9 @@ def _cancelled_unnamed(r: Reading, i: int, s: int) -> bool:
     return not any(r.cls(k) & (HELD | ONE_OFF_ | GOODS) and words[k] not in L_TRIP for k in range(r.n))
 
 
+_TODAY = frozenset({"today", "tonight", "morning", "again", "day"})
+
+
 def _timed_delay(r: Reading, i: int, s: int) -> bool:
     """A delay the customer sits through, in a sentence where nothing is sent or paid: counted in hours or
     minutes, theirs or with its subject left out ("delayed 3 hours and counting", "we've had a 2hr delay"), one
@@ -223,9 +234,10 @@ def _timed_delay(r: Reading, i: int, s: int) -> bool:
                 or r.word(i - 1) == "the" and r.word(i - 2) == "during") and not _ME.isdisjoint(words):
             return True  # "my 7pm is now 11:45pm. rolling delay all evening", "I missed it because of the delay"
         again = r.word(i - 1) in ("another", "2nd", "3rd", "4th") or _CLASS_GET(r.word(i - 1), 0) & ORDINAL or \
+            r.word(i + 1)[:1] == "#" and r.word(i + 1)[1:].isdigit() or \
             words[i] == "delays" and (r.word(i - 1).isdigit() or _CLASS_GET(r.word(i - 1), 0) & NUMBER)
         if again and all(words[k].startswith("@") or words[k] in ("yet", "and", "so", "a") for k in range(lo, i - 1)) \
-                and any(words[k] in _ME or words[k] in ("today", "tonight", "morning", "again") for k in range(i, hi)):
+                and any(words[k] in _ME or words[k] in _TODAY for k in range(i, hi)):
             return True  # "2nd delay today", "yet another delay for us"; not "another delay for the album"
         return any(words[k] in ("miss", "missed", "missing") for k in range(i + 1, hi)) and any(
             words[k] in _ME for k in range(i + 1, hi))  # "the delay made me miss my meeting"
