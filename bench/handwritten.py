@@ -1,7 +1,9 @@
 """Sets written by hand, by a writer who never saw the rules, for what no public set here covers: a telco's
 customers leaving (or not quite), airline delays (and other airline complaints), and tweets that are no complaint
-(many with words a keyword list would take for one). Written on 2026-12-07 by a helper given only the kinds of
-message to write, not the rules, their tests or the tags' definitions.
+(many with words a keyword list would take for one). Written on 2026-12-07 by helpers given only the kinds of
+message to write, not the rules, their tests or the tags' definitions; five batches, each by a helper who saw none
+of the others. Batches 1 and 2 are cut in read and held halves; batch 3 was never read (quote `--part all`);
+batches 4 and 5 were read whole (development sets).
 
 Each file is cut in two by the first byte of sha256(line): even is the part that was read to find the rules' errors
 (`--part read`), odd the part that never was (`--part held`, the figures to quote). Writes events.jsonl and
@@ -34,6 +36,12 @@ SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
     "cancel3": (("cancelled_flights_3.txt", {"outage_affected": 1}), ("other_airline_3.txt", {})),
     "delay3": (("delayed_flights_3.txt", {"outage_affected": 1}), ("other_airline_3.txt", {})),
     "noncomplaint3": (("company_noncomplaints_3.txt", {}),),
+    # the fourth and fifth batches, by two more helpers: read whole while writing rules version 7 (development
+    # sets, like the "read" halves; their figures are no check)
+    "leave4": (("leave_telco_4.txt", {"churn_risk": 1}), ("stay_telco_4.txt", {})),
+    "noncomplaint4": (("company_noncomplaints_4.txt", {}),),
+    "delay5": (("delayed_flights_5.txt", {"outage_affected": 1}), ("other_airline_5.txt", {})),
+    "noncomplaint5": (("company_noncomplaints_5.txt", {}),),
 }
 
 
