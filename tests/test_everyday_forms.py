@@ -206,6 +206,9 @@ from ticket_enricher.agents.rules.signals import detect
     ("@x we've been here 3 hours at the terminal", "trip_disrupted"),
     ("@x waiting on deicing for the third time", "trip_disrupted"),
     ("my mom's internet is down again @x", "outage"),
+    ("@x your app is offline again", "outage"),
+    ("will the site go down again tonight? it went down 3 times this week", "outage"),
+    ("why is my card locked?", "lockout"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -346,6 +349,10 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("a friend's card got locked in Japan, she had to call", "lockout"),
     ("heard the @x outage last night hit half the city", "outage"),
     ("@x gas is still cheaper than anywhere else in town", "billing_error"),
+    ("offline downloads on @x are a lifesaver on road trips", "outage"),
+    ("the @x servers might go down tonight with the new release", "outage"),
+    ("the locked card toggle on @x is so smart", "lockout"),
+    ("does locking my card also block contactless?", "lockout"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -11,7 +11,6 @@ from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
     _CREDENTIALS,
     _EMPTY,
-    _ME,
     _NOT_DOWN_AFTER,
     _QUANTITY,
     _SECURITY_ALONE,
@@ -37,7 +36,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     WORKS,
     Reading,
 )
-from ticket_enricher.agents.rules.signals.whose import someone_elses
+from ticket_enricher.agents.rules.signals.whose import a_feature, not_lived, someone_elses
 
 
 def _device_fails(r: Reading, i: int, s: int) -> bool:
@@ -104,18 +103,15 @@ def _phrase_outage(r: Reading) -> int:
 
 def outage(r: Reading) -> int:
     """A service down or unusable: "outage", "no internet", "site is down", "app not loading", "can't connect",
-    a service with an error, lag or crash; not a device ("my keyboard is not working"), nor news of somebody
-    else's ("internet outage at the county courthouse, per local news")."""
+    a service with an error, lag or crash; not a device ("my keyboard is not working"), nor a failure that is not
+    the customer's (`whose.not_lived`: news, someone else's story, one that may come)."""
     i = _outage(r)
-    if i >= 0 and not _NEWS.isdisjoint(r.words):
-        lo, hi = r.span(r.sentence_of(i))
-        if _ME.isdisjoint(r.words[lo:hi]) and any(w in _NEWS and (w != "per" or r.word(k + 1) in (
-                "local", "the", "reports", "news", "sources")) for k, w in enumerate(r.words[lo:hi], lo)):
-            return -1
-    return -1 if i >= 0 and someone_elses(r, i) else i
+    return -1 if i >= 0 and not_lived(r, i) else i
 
 
-_NEWS = frozenset({"reportedly", "according", "news", "headline", "headlines", "breaking", "per", "heard", "reading"})
+# what "offline" names when it is a feature, not a failure: "offline downloads are a lifesaver"
+_FEATURES = frozenset({"downloads", "download", "mode", "maps", "map", "viewing", "listening", "access", "playback",
+                       "play", "use", "sync", "support", "version", "feature", "features"})
 
 
 def _outage(r: Reading) -> int:
@@ -139,8 +135,8 @@ def _outage(r: Reading) -> int:
         w = words[i]
         if w in ("outage", "outages", "offline") and not r.negated(i) and not (w == "offline" and (
                 r.word(i + 1) == "for" and r.word(i + 2) in ("the", "a", "two", "2", "few") or r.word(i - 1) in (
-                "going", "go", "be", "being", "i'm", "im", "stay", "staying"))):
-            return i  # not "offline for the weekend, camping", "I'll be offline till Monday"
+                "going", "go", "be", "being", "i'm", "im", "stay", "staying") or r.word(i + 1) in _FEATURES)):
+            return i  # not "offline for the weekend, camping", "I'll be offline till Monday", "offline downloads"
         if w == "no" and r.word(i + 1) in _UTILITIES or w in ("error", "errors") and r.word(i + 1)[:1].isdigit() \
                 and not _device_fails(r, i, s):
             return i  # "no power", "no heating", "getting error 503"
@@ -217,7 +213,7 @@ def lockout(r: Reading) -> int:
     """Locked out of an account, or an account, card or payment refused: "locked out", "can't log in",
     "account suspended", "card declined", "password says incorrect", "funds on hold"."""
     i = _lockout(r)
-    return -1 if i >= 0 and someone_elses(r, i) else i  # not "friend's bank card got locked in Japan"
+    return -1 if i >= 0 and (a_feature(r, i) or someone_elses(r, i)) else i  # not "friend's card got locked"
 
 
 def _lockout(r: Reading) -> int:
