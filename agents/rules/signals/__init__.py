@@ -38,6 +38,7 @@ from ticket_enricher.agents.rules.signals.failures import (
     security,
 )
 from ticket_enricher.agents.rules.signals.leaving import escalation_cancel
+from ticket_enricher.agents.rules.signals.leaving_steps import says_leaving_phrase
 from ticket_enricher.agents.rules.signals.legal import escalation_legal
 from ticket_enricher.agents.rules.signals.money import billing_error, escalation_refund
 from ticket_enricher.agents.rules.signals.pressure import _mood, _resolved_at, repeat_contact, satisfied, unresolved
@@ -134,7 +135,6 @@ _NEEDS: tuple[tuple[Signal, int, bool], ...] = (
 # classes that also wake a detector without being a cue it could not read: a first person may tell a trip's delay
 # by the clock alone ("our 9am is now a 2pm"), or a wait at a gate it names by its code ("sitting at B22")
 _WAKES: dict[Signal, int] = {"trip_disrupted": T_WAKE}
-_LEAVING_PHRASE = re.compile(r"no more |final bill|(?:pick up|come get|collect) your|return label")
 _TIME_OF_DAY = re.compile(r"\d(?:\s?[ap]m\b|:\d\d)")  # "7pm", "11:45", "8:05 am": wakes the trip detector
 _PLAN: tuple[tuple[Signal, Detector, int, bool], ...] = tuple(
     (signal, DETECTORS[signal], need | _WAKES.get(signal, 0), tags) for signal, need, tags in _NEEDS)
@@ -150,8 +150,7 @@ def _detect(raw: str) -> tuple[dict[Signal, str], int, frozenset[str]]:
     mask, tags = r.mask, bool(r.hashtags)
     lower = text.lower
     wake = mask | T_WAKE if _TIME_OF_DAY.search(lower) else mask  # a time of day may tell a trip's slip
-    if not mask & T_CANCEL and ("more" in lower or "bill" in lower or "your" in lower or "label" in lower) and \
-            _LEAVING_PHRASE.search(lower):
+    if not mask & T_CANCEL and says_leaving_phrase(lower):
         wake |= T_CANCEL  # "No more @x for us", "come get your modem": leaving told in common words
     found: dict[Signal, str] = {}
     for signal, detector, need, by_tags in _PLAN:

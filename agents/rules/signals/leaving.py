@@ -19,6 +19,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     T_CANCEL,
     THANKS,
     Reading,
+    named,
 )
 
 _NOT_THE_CUSTOMER = frozenset({"you", "they", "you've", "they've", "you'd", "was", "were", "been", "got", "he",
@@ -104,7 +105,7 @@ def _left_named(r: Reading, i: int, j: int, prev: set[str]) -> bool:
     """ "I want to leave @x", "time to ditch Swisscom", "I'm leaving @x for Tesco Mobile"; not "about to leave
     @LAX", "had to leave @costco empty handed", "leave united out of this", "if I ever quit Netflix"."""
     words, w, x = r.words, r.words[i], r.words[j]
-    if not (x.startswith("@") or x in L.BRANDS) or j != i + 1:
+    if not named(x) or j != i + 1:
         return False
     if w not in ("leave", "ditch", "dump", "quit") and not (
             w in ("leaving", "ditching", "dumping", "quitting") and prev & _FIRST_FUTURE and (
@@ -285,7 +286,7 @@ def _cancel(r: Reading) -> int:
                 return i
         elif w in ("goodbye", "bye"):
             x = r.word(i + 2) if nxt == "bye" else nxt
-            if x.startswith("@") or x in L.BRANDS and x not in _PLACE_TOO:
+            if named(x) and x not in _PLACE_TOO:
                 return i  # "goodbye @x", "bye bye @VirginMedia", "goodbye sky"
         elif w.startswith("boycott"):  # unsubscribing, stopping and quitting are verbs of ending: above
             return i

@@ -5,9 +5,11 @@ asks here when its own forms found nothing."""
 
 from __future__ import annotations
 
+import re
+
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
 from ticket_enricher.agents.rules.lexicons import BRANDS, END_NOUNS
-from ticket_enricher.agents.rules.signals.reading import _EMPTY, HELD, MONEY, ONE_OFF_, T_CANCEL, Reading
+from ticket_enricher.agents.rules.signals.reading import _EMPTY, HELD, MONEY, ONE_OFF_, T_CANCEL, Reading, named
 
 _FEE = frozenset({"fee", "fees", "charge", "charges", "cost", "costs", "policy", "policies", "penalty", "penalties"})
 _PAPER = frozenset({"letter", "form", "request", "notice", "confirmation", "email"})
@@ -50,12 +52,12 @@ def leaving_step(r: Reading) -> int:
                 r.word(i + 2) in CLAUSE_END or r.word(i + 2) in ("", "now", "please", "pls", "today")):
             return i  # "Disconnect me.", "cancel me"
         elif w.startswith(("cancel", "clos", "terminat", "disconnect")) and w.endswith("ed") and r.word(i - 1) in (
-                "getting", "gets", "being", "be") and any(x.startswith("@") or x in BRANDS or r.cls(k) & HELD for k, x
+                "getting", "gets", "being", "be") and any(named(x) or r.cls(k) & HELD for k, x
                                                           in enumerate(words[max(0, i - 6):i], max(0, i - 6))) and \
                 r.word(i - 2) not in ("you", "it") and _FOR_ME.isdisjoint(words[i + 1:i + 3]):
             return i  # "@DIRECTV is getting cancelled today", "my account needs to be closed by the 30th"
         elif w == "long" and r.word(i - 1) == "so" and (i < 2 or r.word(i - 2) in CLAUSE_END or r.word(
-                i - 2).startswith("@")) and (nxt.startswith("@") or nxt in BRANDS):
+                i - 2).startswith("@")) and named(nxt):
             return i  # "So long @DIRECTV"
         elif w == "remove" and nxt in ("me", "us") and r.word(i + 2) == "as" and r.word(i + 3) in _AS_CUSTOMER:
             return i  # "Remove me as a customer"
@@ -101,20 +103,25 @@ def leaving_step(r: Reading) -> int:
     return -1
 
 
-_PHRASES = ("no more", "final bill", "pick up your", "come get your", "come pick up", "return label", "collect your")
+_PHRASE = re.compile(r"no more |final bill|(?:pick up|come get|collect) your|return label")
+
+
+def says_leaving_phrase(lower: str) -> bool:
+    """Whether a text (lower case) holds one of the phrases `leaving_phrase` reads: a cheap substring test first,
+    since their words are common ("more", "bill", "your")."""
+    return ("more" in lower or "bill" in lower or "your" in lower or "label" in lower) and bool(_PHRASE.search(lower))
 
 
 def leaving_phrase(r: Reading) -> int:
     """Leaving told in a phrase whose words are too common to start from, or -1: "No more @YouTubeTV for us",
     "please arrange the final bill", "you can come get your modem", "send me the return label". Looked for by
     substring first, so most texts cost one scan."""
-    lower = r.text.lower
-    if not any(p in lower for p in _PHRASES):
+    if not says_leaving_phrase(r.text.lower):
         return -1
     words = r.words
     for i, w in enumerate(words):
         nxt = r.word(i + 1)
-        if w == "more" and r.word(i - 1) == "no" and (nxt.startswith("@") or nxt in BRANDS) and nxt not in (
+        if w == "more" and r.word(i - 1) == "no" and named(nxt) and nxt not in (
                 "delta", "united", "target", "apple", "amazon"):
             return i  # "No more @YouTubeTV for us"
         if w in ("come", "pick", "collect") and any(x in _EQUIPMENT for x in words[i + 1:i + 5]) and "your" in words[

@@ -223,7 +223,7 @@ def billing_error(r: Reading) -> int:
         if w.startswith("credit") and r.word(i + 1) in _CREDIT_NOT_MONEY or r.negated(i):
             continue  # a credit report or a credit card is no money of the customer's
         sm = r.smask[s]
-        if _someone_elses(r, s):
+        if _kins_money(r, s):
             continue  # "my sister playing banker charges more fees than any bank"
         if m & STRONG and w not in ("credit", "credits"):
             return i  # a money word that disputes by itself: "you overcharged me", "overbilled again"
@@ -286,7 +286,7 @@ def billing_error(r: Reading) -> int:
 
 
 _GOOD_VALUE = frozenset({"cheaper", "cheapest", "steal", "worth", "saves", "save", "bargain", "value", "deal", "love",
-                         "worth it", "free", "$0", "great"})
+                         "free", "great"})
 _SELF = frozenset({"me", "us", "i", "we", "i'm", "i've"})
 _ABOUT_REFUNDS = frozenset({"policy", "policies", "process", "window", "rules", "rule", "terms"})
 _CAME = frozenset({"came", "arrived", "landed", "showed", "hit", "cleared", "posted", "appeared"})
@@ -304,7 +304,7 @@ def _arrived(r: Reading, i: int) -> bool:
     return any(w in _CAME and not r.negated(j, 3) for j, w in enumerate(r.words[i + 1:i + 6], i + 1))
 
 
-def _someone_elses(r: Reading, s: int) -> bool:
+def _kins_money(r: Reading, s: int) -> bool:
     """Whether sentence `s` is about someone else's money: a person ("my sister", "my brother") opens it and no first
     person is its object ("my brother paid for my spotify twice by accident")."""
     lo, hi = r.span(s)
@@ -336,7 +336,7 @@ def escalation_refund(r: Reading) -> int:
                 continue  # "got my refund", "was refunded", "refund was issued" (below)
             if r.smask[s] & STRONG == 0 and (_got_it(r, i) or r.word(i + 1) in _ABOUT_REFUNDS or _arrived(r, i) or
                                              w.endswith("ing") and r.word(i - 1).startswith("@") or
-                                             _someone_elses(r, s)):
+                                             _kins_money(r, s)):
                 continue  # "the refund policy is great", "refund from @x came through in 2 days", "@x reimbursing
                 # ATM fees worldwide", "my friends paying me back"
             if w.endswith("ed") and r.word(i - 1) in ("been", "was", "were", "got", "be"):
@@ -352,7 +352,7 @@ def escalation_refund(r: Reading) -> int:
             return i
         if m & MONEY:
             if w in ("pay", "paying") and r.word(i + 1) in ("me", "us") and r.word(i + 2) == "back" and \
-                    not _someone_elses(r, s):
+                    not _kins_money(r, s):
                 return i  # "pay me back for the hotel"; not "my friends paying me back in 3 apps"
             if w in _CASH:
                 for j in range(i + 1, min(r.n, i + 4)):

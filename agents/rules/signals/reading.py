@@ -139,6 +139,11 @@ for _w, _v in scored_words().items():
 _WORD_GET = _WORD.get
 
 
+def named(word: str) -> bool:
+    """A company addressed or named: "@x", "swisscom"."""
+    return word.startswith("@") or word in L.BRANDS
+
+
 class Reading:
     """One text's words with their classes: the classed words in order, and each sentence's classes."""
 

@@ -16,6 +16,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     SWITCH,
     T_SWITCH,
     Reading,
+    named,
 )
 
 
@@ -45,7 +46,7 @@ def _switch(r: Reading) -> int:
         if m & SWITCH and r.negated(i, 2) and w.startswith(("switch", "go", "leav", "mov")) and (
                 r.word(i - 2) == "not" and r.word(i - 3) in ("reason", "reasons", "why") or r.word(i - 1) == "not"
                 and r.word(i - 2) == "to" and r.word(i - 3) in ("reason", "reasons")) and (
-                not w.startswith("go") or r.word(i + 1) == "to" and _named(r.word(i + 2))):
+                not w.startswith("go") or r.word(i + 1) == "to" and named(r.word(i + 2))):
             return i  # "give me a reason not to switch", "a reason to not go to Salt"
         if w == "switched" and not _LONG_AGO.isdisjoint(words[max(0, i - 6):i + 8]):
             continue  # "it's been 5 years since I switched to @x", "switched to @x last year": a switch long done
@@ -55,11 +56,11 @@ def _switch(r: Reading) -> int:
             if j >= 0 and words[j] in ("to", "for"):
                 k = r.next_content(j, frozenset({"a", "an", "the"}), 2)
                 x = r.word(k)
-                if (x.startswith("@") or x in L.BRANDS) and not w.startswith(("go", "went", "gone", "chang",
+                if named(x) and not w.startswith(("go", "went", "gone", "chang",
                                                                                  "transfer")) or \
                         _going_to(r, i, k) or _number_out(r, i, j, k) or \
                         x in ("bundle", "deal", "plan", "package", "contract", "offer") and r.word(k + 1) == "with" \
-                        and _named(r.word(k + 2)) or \
+                        and named(r.word(k + 2)) or \
                         x in ("competitor", "competitors", "rival", "rivals", "competition") or \
                         x in ("another", "different", "other", "new", "a") and r.near(k, PROVIDER, 0, 2) >= 0 or \
                         x.startswith("@") and "instead" in words[k:k + 4] or \
@@ -107,7 +108,7 @@ def _switch(r: Reading) -> int:
                 if x.startswith("switch") or x in ("cancelling", "canceling", "elsewhere") or (
                         x.startswith("leav") and (r.word(j + 1) in ("you", "your", "u", "them", "")
                                                   or r.word(j + 1) in CLAUSE_END
-                                                  or _named(r.word(j + 1)) and w != "about"  # not "about to leave @LAX"
+                                                  or named(r.word(j + 1)) and w != "about"  # not "about to leave @LAX"
                                                   or r.cls(r.next_content(j)) & (PROVIDER | HELD))) or (
                         x == "new" and r.cls(j + 1) & PROVIDER and r.word(j + 1) not in ("service", "store")):
                     return i
@@ -134,11 +135,6 @@ def _switch(r: Reading) -> int:
                 "us", "fly", "go", "try", "order", "buy", "stick", "with", "from", "book", "shop", "choos")):
             return i
     return -1
-
-
-def _named(word: str) -> bool:
-    """A company addressed or named: "@x", "swisscom"."""
-    return word.startswith("@") or word in L.BRANDS
 
 
 def _going_to(r: Reading, i: int, k: int) -> bool:
@@ -182,7 +178,7 @@ def _idiom(r: Reading) -> int:
         nxt = r.word(i + 1)
         if w.startswith("jump") and nxt == "ship" and not r.negated(i, 2):
             return i  # "jumping ship to @ATT"
-        if w in ("alternative", "alternatives") and (nxt in ("to", "than") and (_named(r.word(i + 2)) or r.word(
+        if w in ("alternative", "alternatives") and (nxt in ("to", "than") and (named(r.word(i + 2)) or r.word(
                 i + 2) in ("you", "u")) or any(x.startswith(("look", "find", "search", "consider", "recommend"))
                                                for x in words[max(0, i - 4):i]) and _to_provider(r)) and \
                 not r.negated(i, 4):
@@ -193,12 +189,12 @@ def _idiom(r: Reading) -> int:
                 nxt in ("back", "over") and (r.word(i + 2) in _IDIOM_TIME or r.word(i + 2) in CLAUSE_END) or
                 nxt == "to" and r.word(i + 2) == "t" and r.word(i + 3) == "mobile") and not r.negated(i, 2):
             return i  # "I'm switching back", "I'm moving over", "switching to T-Mobile" (read as "t mobile")
-        if w == "switching" and nxt == "off" and _named(r.word(i + 2)):
+        if w == "switching" and nxt == "off" and named(r.word(i + 2)):
             return i  # "I'm switching off @TMobile"
         if w in ("taking", "take", "took") and nxt in ("my", "our") and (k := i + 3 + r.word(i + 2).isdigit()) and \
                 r.word(k) == "to" and r.word(k - 1) in (
                 "lines", "line", "number", "numbers", "business", "account", "accounts", "family") and (
-                _named(r.word(k + 1)) or r.cls(k + 1) & RIVAL):
+                named(r.word(k + 1)) or r.cls(k + 1) & RIVAL):
             return i  # "taking my 4 lines to Vodafone" (read "taking my lines to")
         if w == "switching" and i == 0 or w == "switching" and r.word(i - 1).startswith("@"):
             if nxt == "to" and r.word(i + 2) == "t" and r.word(i + 3) == "mobile":
@@ -208,4 +204,4 @@ def _idiom(r: Reading) -> int:
 
 def _to_provider(r: Reading) -> bool:
     """Whether the text names a provider or what one sells, or addresses a company ("@x")."""
-    return bool(r.mask & (PROVIDER | HELD)) or any(w.startswith("@") or w in L.BRANDS for w in r.words)
+    return bool(r.mask & (PROVIDER | HELD)) or any(named(w) for w in r.words)

@@ -170,7 +170,7 @@ _OPENERS = frozenset({"wow", "so", "now", "already", "and", "just", "another", "
 
 
 _FLIGHT_NO = re.compile(r"#?[a-z]{2,3}\d{2,4}")
-_FLIGHT_NO_IN = re.compile(r"(?<![a-z0-9])#?[a-z]{2,3}\d{2,4}(?![a-z0-9])")
+_FLIGHT_NO_IN = re.compile(rf"(?<![a-z0-9]){_FLIGHT_NO.pattern}(?![a-z0-9])")  # one inside a text
 _SLIP_CUES = re.compile(r"later than (?:scheduled|planned|expected)|past (?:departure|boarding)|time passed"
                         r"|supposed to|\d\s*(?:h|hrs?|hours?|mins?|minutes)\s+ago"
                         r"|was (?:at|due|scheduled|for|called|set|planned) (?:at |for )?\d"
@@ -290,7 +290,7 @@ def clock_slip(r: Reading) -> int:
             first = next(x for x in range(max(0, k - 8), k) if _clock(words, x) > 0)
             if r.mask & TRIP or words[first - 1] in ("my", "our") and _hours_between(words, first, then) >= 1.5:
                 return k  # "my 7am flight is now 1pm", "my 8am from Vegas now says 1:40pm"; not "my 7pm is now 8pm"
-        if w == "now" and _clock(words, then) > 0 and (trip or any(x.startswith("@") for x in words)) and any(
+        if w == "now" and _clock(words, then) > 0 and any(  # (a trip, or told to a company: the gate above)
                 x == "was" and _clock(words, j + 1) > 0 and _hours_between(words, j + 1, then) >= 1.5
                 for j, x in enumerate(words[then:then + 12], then)):
             return k  # "Edinburgh to Paris now says 19:55. it was 13:40."

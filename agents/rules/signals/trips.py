@@ -86,7 +86,7 @@ def trip_disrupted(r: Reading) -> int:
             continue  # a question about what may happen: "will my flight be delayed?"
         if w.startswith("cancel") and r.word(i - 1) == "noise":
             continue  # "noise cancelling headphones"
-        if w in ("missed", "miss", "missing") and (r.near(i, TRIP, 0, 3) >= 0 and words[r.near(i, TRIP, 0, 3)] in (
+        if w in ("missed", "miss", "missing") and (r.word(r.near(i, TRIP, 0, 3)) in (
                 "connection", "connections", "connecting", "transfer", "layover") or "because" in words[i + 1:i + 8]
                 and not {"delay", "delayed", "late"}.isdisjoint(words[i + 1:i + 14])):
             return i  # "I missed my connection", "missed my flight because the first leg was delayed"
@@ -266,9 +266,8 @@ def _at_least(word: str, least: int) -> bool:
     return word.isdigit() and int(word) >= least
 
 
-_KEPT = _WAITING | {"stranded", "marooned", "off", "departed", "left", "moved", "boarded", "behind", "deplaned",
-                    "deplane", "deplaning"} | {
-    "rebook", "rebooked", "rebooking", "rebooks"}  # the words its forms start from
+_KEPT = _WAITING | _REBOOK | {"stranded", "marooned", "off", "departed", "left", "moved", "boarded", "behind",
+                              "deplaned", "deplane", "deplaning"}  # the words `_kept_waiting`'s forms start from
 
 
 def _kept_waiting(r: Reading, starts: list[int] | None = None) -> int:
