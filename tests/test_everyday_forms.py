@@ -209,6 +209,11 @@ from ticket_enricher.agents.rules.signals import detect
     ("@x your app is offline again", "outage"),
     ("will the site go down again tonight? it went down 3 times this week", "outage"),
     ("why is my card locked?", "lockout"),
+    ("@x my broadband was down all morning, all good now though", "outage"),
+    ("@x is the app down? glad I'm not the only one", "outage"),
+    ("@x the refund still isn't in my account", "escalation_refund"),
+    ("@x why did my price go up again without telling me?", "billing_error"),
+    ("I'll be flying @rival from now on", "escalation_cancel"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -353,6 +358,23 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("the @x servers might go down tonight with the new release", "outage"),
     ("the locked card toggle on @x is so smart", "lockout"),
     ("does locking my card also block contactless?", "lockout"),
+    # news and hearsay, a charge that was the customer's, a refund anyone may get or that has arrived
+    ("apparently the @x outage downtown was a digger cutting a cable", "outage"),
+    ("saw that @x customers are getting a credit for last week's outage", "outage"),
+    ("@x prices going up in March, per the email. fair enough", "billing_error"),
+    ("@x announced a price rise for next year, still worth it", "billing_error"),
+    ("@x a fraud alert for a charge that was actually me, thanks for checking", "billing_error"),
+    ("you can get a refund on @x for any ticket within 24 hours, handy", "escalation_refund"),
+    ("@x the refund was in my account the next morning", "escalation_refund"),
+    ("that jacket at @x is a steal at 40 quid", "billing_error"),
+    # maintenance announced ahead, trouble that missed the writer
+    ("@x app going down for maintenance at midnight, noted", "outage"),
+    ("the @x network is down for planned maintenance tomorrow night", "outage"),
+    ("heard @x was down in Leeds today, all fine here in Bristol", "outage"),
+    ("is @x down? oh wait, it's my router that's unplugged", "outage"),
+    ("that storm grounded half of @x's flights, glad I fly on Sunday instead", "trip_disrupted"),
+    ("my card got declined, then I saw I'd frozen it myself. all good", "lockout"),
+    ("Starting a new habit: flossing every night from now on", "escalation_cancel"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
-from ticket_enricher.agents.rules.signals.leaving_steps import leaving_phrase, leaving_step, staying
+from ticket_enricher.agents.rules.signals.leaving_steps import leaving_phrase, leaving_step, patron, staying
 from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
     _EMPTY,
@@ -282,8 +282,8 @@ def _cancel(r: Reading) -> int:
                     x.startswith(("found", "find")) for x in before) and not _VALUE.isdisjoint(before):
                 return i
         elif w == "from":
-            if nxt == "now" and r.word(i + 2) == "on" and not r.smask[s] & THANKS:
-                return i
+            if nxt == "now" and r.word(i + 2) == "on" and not r.smask[s] & THANKS and patron(r, s):
+                return i  # "I'll fly Delta from now on"; not "backing up everything from now on"
         elif w in ("goodbye", "bye"):
             x = r.word(i + 2) if nxt == "bye" else nxt
             if named(x) and x not in _PLACE_TOO:

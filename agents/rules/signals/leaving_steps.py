@@ -9,7 +9,7 @@ import re
 
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
 from ticket_enricher.agents.rules.lexicons import BRANDS, END_NOUNS
-from ticket_enricher.agents.rules.signals.reading import _EMPTY, HELD, MONEY, ONE_OFF_, T_CANCEL, Reading, named
+from ticket_enricher.agents.rules.signals.reading import _EMPTY, HELD, MONEY, NEG, ONE_OFF_, T_CANCEL, Reading, named
 
 _FEE = frozenset({"fee", "fees", "charge", "charges", "cost", "costs", "policy", "policies", "penalty", "penalties"})
 _PAPER = frozenset({"letter", "form", "request", "notice", "confirmation", "email"})
@@ -203,3 +203,15 @@ def staying(r: Reading) -> bool:
                            r.word(k + 2) in ("rest", "others", "other")):
             return True
     return False
+
+
+_PATRONS = ("us", "fly", "flew", "flying", "shop", "buy", "order", "go", "stick", "bank", "book", "tak", "driv",
+            "rid", "stream", "watch", "choos", "pick", "pay", "switch", "mov")
+
+
+def patron(r: Reading, s: int) -> bool:
+    """Whether sentence `s` says whose customer the writer is: a verb of using or buying ("use", "fly", "shop",
+    "book"), a company named or addressed past its start, or a negation ("not with you")."""
+    lo, hi = r.span(s)
+    words = r.words
+    return any(w.startswith(_PATRONS) or named(w) and j > lo or r.cls(j) & NEG for j, w in enumerate(words[lo:hi], lo))

@@ -23,7 +23,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     WEAK,
     Reading,
 )
-from ticket_enricher.agents.rules.signals.whose import KIN
+from ticket_enricher.agents.rules.signals.whose import KIN, news
 
 # after "double", what makes it a charge twice: "double charged", "double the price"; not "double protein"
 _DOUBLE_WHAT = frozenset({"charged", "billed", "charge", "charging", "what", "the", "my", "our", "your", "for", "on",
@@ -223,8 +223,8 @@ def billing_error(r: Reading) -> int:
         if w.startswith("credit") and r.word(i + 1) in _CREDIT_NOT_MONEY or r.negated(i):
             continue  # a credit report or a credit card is no money of the customer's
         sm = r.smask[s]
-        if _kins_money(r, s):
-            continue  # "my sister playing banker charges more fees than any bank"
+        if _kins_money(r, s) or news(r, s) or _was_me(r, s):
+            continue  # "my sister playing banker charges more fees than any bank", "price going up, per the email"
         if m & STRONG and w not in ("credit", "credits"):
             return i  # a money word that disputes by itself: "you overcharged me", "overbilled again"
         if w in ("price", "prices") and r.word(i - 1) == "full" and r.in_sentence(i, _DISCOUNTS):
@@ -235,6 +235,8 @@ def billing_error(r: Reading) -> int:
             j = r.near(i, STRONG, 10, 10)
             if j >= 0 and not _not_disputing(r, j, s):
                 x = words[j]
+                if x == "steal" and r.word(j - 1) == "a":
+                    continue  # "the sale price is a steal": a bargain
                 if x == "double" and r.word(j + 1).isalpha() and not r.cls(j + 1) & (MONEY | T_ENTRY) and r.word(
                         j + 1) not in _DOUBLE_WHAT or x in ("double", "doubled", "twice") and any(
                         words[k] in ("sold", "sell", "selling") for k in range(*r.span(s))):
@@ -300,8 +302,27 @@ def _got_it(r: Reading, i: int) -> bool:
 
 
 def _arrived(r: Reading, i: int) -> bool:
-    """ "refund from @x came through in 2 days", "the refund landed": money back that has arrived."""
-    return any(w in _CAME and not r.negated(j, 3) for j, w in enumerate(r.words[i + 1:i + 6], i + 1))
+    """ "refund from @x came through in 2 days", "the refund landed", "the refund was in my account before the box
+    was picked up": money back that has arrived."""
+    words = r.words
+    return any(w in _CAME and not r.negated(j, 3) or w in ("was", "is", "already") and r.word(j + 1) == "in" and
+               r.word(j + 2) in ("my", "our") and not r.negated(j, 3) for j, w in enumerate(words[i + 1:i + 6], i + 1))
+
+
+def _was_me(r: Reading, s: int) -> bool:
+    """ "a fraud alert for a $400 charge that was actually me": the customer owns the charge."""
+    lo, hi = r.span(s)
+    words = r.words
+    return any(w in ("me", "mine") and words[j - 1] in ("was", "actually", "were") and not r.negated(j, 3)
+               for j, w in enumerate(words[lo + 1:hi], lo + 1))
+
+
+def _anyone_can(r: Reading, i: int) -> bool:
+    """ "you can get a refund on @x for any game": what anyone may do, not the customer asking ("can you refund
+    me?")."""
+    words = r.words
+    return any(words[j] == "you" and words[j + 1] in ("can", "could") and r.word(j - 1) not in (
+        "can", "could", "will", "would") for j in range(max(0, i - 5), i - 1))
 
 
 def _kins_money(r: Reading, s: int) -> bool:
@@ -336,9 +357,9 @@ def escalation_refund(r: Reading) -> int:
                 continue  # "got my refund", "was refunded", "refund was issued" (below)
             if r.smask[s] & STRONG == 0 and (_got_it(r, i) or r.word(i + 1) in _ABOUT_REFUNDS or _arrived(r, i) or
                                              w.endswith("ing") and r.word(i - 1).startswith("@") or
-                                             _kins_money(r, s)):
+                                             _kins_money(r, s) or news(r, s) or _anyone_can(r, i)):
                 continue  # "the refund policy is great", "refund from @x came through in 2 days", "@x reimbursing
-                # ATM fees worldwide", "my friends paying me back"
+                # ATM fees worldwide", "my friends paying me back", "TIL you can get a refund on @x"
             if w.endswith("ed") and r.word(i - 1) in ("been", "was", "were", "got", "be"):
                 continue
             if w == "refunded" and r.word(i + 1) in ("me", "us") and i and r.word(i - 1) not in (

@@ -269,7 +269,7 @@ def _mood(r: Reading) -> dict[Signal, str]:
     if r.mask & (CONDEMN | DISTRESS | MILD):
         for i, m, _ in r.hits:
             w = words[i]
-            if m & CONDEMN and w not in seen and not r.negated(i):
+            if m & CONDEMN and w not in seen and not r.negated(i) and not (w == "steal" and r.word(i - 1) == "a"):
                 condemned.append(i)
                 seen.add(w)
             elif m & DISTRESS and distress < 0 and not r.negated(i):

@@ -31,23 +31,48 @@ def someone_elses(r: Reading, i: int) -> bool:
     return not _TOLD.isdisjoint(words) or any(r.word(k - 1) in ("a", "an") for k in range(lo, hi) if r.words[k] in KIN)
 
 
-_NEWS = frozenset({"reportedly", "according", "news", "headline", "headlines", "breaking", "per", "heard", "reading"})
+_NEWS = frozenset({"reportedly", "according", "news", "headline", "headlines", "breaking", "per", "heard", "reading",
+                   "apparently", "announced", "announces", "announcing", "earnings", "read", "saw"})
 _MAY = frozenset({"might", "may", "could", "will", "gonna", "would"})
 _TOGGLES = frozenset({"toggle", "toggles", "switch", "button", "feature", "setting", "settings", "option"})
+_AHEAD = frozenset({"tonight", "tomorrow", "later", "next", "upcoming", "weekend", "overnight"})
+
+
+def news(r: Reading, s: int) -> bool:
+    """Whether sentence `s` is news or hearsay with no first person in it: "internet outage at the county
+    courthouse, per local news", "apparently the @x outage was a cut cable", "saw that @x customers got a credit",
+    "price going up again next month, per the email"."""
+    lo, hi = r.span(s)
+    words = r.words[lo:hi]
+    if _NEWS.isdisjoint(words) or not _ME.isdisjoint(words):
+        return False
+    for k, w in enumerate(words, lo):
+        if w not in _NEWS:
+            continue
+        after = r.word(k + 1)
+        if w == "per" and after not in ("local", "the", "reports", "news", "sources", "their", "its", "an", "a"):
+            continue
+        if w in ("read", "saw") and after not in ("that", "the", "on", "in", "about", "how"):
+            continue  # "read" alone is no hearsay: "read receipts"
+        return True
+    return False
 
 
 def not_lived(r: Reading, i: int) -> bool:
     """Whether the failure at `i` is not one the customer lives: news with no first person in its sentence
-    ("internet outage at the county courthouse, per local news"), someone else's story, or one that may come
-    ("the servers might actually go down tonight"; not "will it go down again?")."""
+    (`news`), someone else's story, one that may come ("the servers might actually go down tonight"; not "will it
+    go down again?"), or maintenance announced ahead ("network down for maintenance tonight")."""
     words = r.words
-    lo, hi = r.span(r.sentence_of(i))
-    if not _NEWS.isdisjoint(words) and _ME.isdisjoint(words[lo:hi]) and any(w in _NEWS and (w != "per" or r.word(
-            k + 1) in ("local", "the", "reports", "news", "sources")) for k, w in enumerate(words[lo:hi], lo)):
+    s = r.sentence_of(i)
+    if news(r, s):
         return True
     if words[i] in ("down", "crash", "fail", "break") and not _MAY.isdisjoint(words[max(0, i - 4):i]) and \
             "again" not in words[max(0, i - 4):i + 3]:
         return True
+    lo, hi = r.span(s)
+    if "maintenance" in words[lo:hi] and (not _AHEAD.isdisjoint(words[lo:hi]) or r.word(i - 1) == "going") and \
+            "again" not in words[lo:hi]:
+        return True  # "servers going down for maintenance tonight"; not "down for maintenance again, next time warn us"
     return someone_elses(r, i)
 
 
@@ -58,3 +83,34 @@ def a_feature(r: Reading, i: int) -> bool:
     words = r.words[lo:hi]
     return not _TOGGLES.isdisjoint(words) or r.word(hi) == "?" and "locking" in words and not {
         "does", "do", "will", "can", "if"}.isdisjoint(words)
+
+
+# the writer says they were not hit: "all fine here in LA", "nobody noticed", "glad I'm flying next week instead"
+_SPARED = (("all", "fine"), ("all", "good"), ("totally", "fine"), ("fine", "here"), ("nobody", "noticed"),
+           ("no", "one", "noticed"), ("didn't", "notice"), ("didnt", "notice"), ("oh", "wait"), ("glad", "i'm"),
+           ("glad", "i"), ("glad", "we"), ("lucky", "i"), ("lucky", "we"))
+_SPARED_FIRST = frozenset(p[0] for p in _SPARED)
+_MISSED_IT = frozenset({"instead", "wasn't", "weren't", "not", "didn't", "missed", "dodged"})
+
+
+def spared(r: Reading) -> bool:
+    """Whether the writer says the trouble missed them: "all fine here in LA", "nobody at the office noticed",
+    "glad I'm flying next week instead", "oh wait that's just my laptop"; not "all good now" or "all fine again"
+    after a fix (it was theirs), nor "not all good"."""
+    words = r.words
+    if _SPARED_FIRST.isdisjoint(words):
+        return False
+    for k, w in enumerate(words):
+        if w not in _SPARED_FIRST or r.word(k - 1) in ("not", "isn't", "wasn't", "never"):
+            continue
+        for p in _SPARED:
+            if p[0] != w or tuple(words[k:k + len(p)]) != p:
+                continue
+            after = words[k + len(p):k + len(p) + 3]
+            if "now" in after or "again" in after:
+                continue  # "all good now": it was theirs, and it is over
+            if w in ("glad", "lucky") and not {"only", "alone", "just"}.isdisjoint(words[k:k + 8]):
+                continue  # "glad I'm not the only one": company in trouble, not spared it
+            if w not in ("glad", "lucky") or not _MISSED_IT.isdisjoint(words[k:k + 10]):
+                return True
+    return False
