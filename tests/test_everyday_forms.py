@@ -214,6 +214,13 @@ from ticket_enricher.agents.rules.signals import detect
     ("@x the refund still isn't in my account", "escalation_refund"),
     ("@x why did my price go up again without telling me?", "billing_error"),
     ("I'll be flying @rival from now on", "escalation_cancel"),
+    # a delay told to an airline or at an airport, no flight named
+    ("@jetblue delayed again. so tired", "trip_disrupted"),
+    ("Late again @ryanair. every time.", "trip_disrupted"),
+    ("@united 2hr ground hold at EWR and no word from anyone", "trip_disrupted"),
+    ("@easyjet EZY1234 running 3 hours late", "trip_disrupted"),
+    ("@delta another weather delay and nobody tells us anything", "trip_disrupted"),
+    ("my flt is showing 2 hours late @delta", "trip_disrupted"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -375,6 +382,13 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("that storm grounded half of @x's flights, glad I fly on Sunday instead", "trip_disrupted"),
     ("my card got declined, then I saw I'd frozen it myself. all good", "lockout"),
     ("Starting a new habit: flossing every night from now on", "escalation_cancel"),
+    ("@jetblue my bag was delayed but it came the next morning", "trip_disrupted"),
+    ("@united I'm running late to the airport, can I still check in online?", "trip_disrupted"),
+    ("@delta will flights out of JFK be delayed tomorrow with the snow?", "trip_disrupted"),
+    ("@americanair the late checkout at your partner hotel was great", "trip_disrupted"),
+    ("my parcel is delayed again @royalmail", "trip_disrupted"),
+    ("the meeting was delayed an hour, classic", "trip_disrupted"),
+    ("@southwestair my gear arrived two days late", "trip_disrupted"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -118,7 +118,7 @@ TRIP = {"flight", "flights", "train", "trains", "bus", "buses", "coach", "plane"
         "ride", "rides", "pickup", "taxi", "cab", "driver", "route", "platform", "connecting", "transfer",
         "cruise", "airport", "station", "booking", "reservation",
         "tube", "metro", "subway", "underground", "connection", "connections", "runway", "terminal", "aircraft",
-        "pilot", "schedule"}
+        "pilot", "schedule", "flt"}
 TRIP_BAD = forms("delay", "cancel", "strand", "divert", "ground", "overbook", "oversell", "bump", "reroute",
                  "terminate", "strike") | {
     "late", "stuck", "cancellation", "cancellations", "cancelation", "canceled", "oversold", "stranded",
@@ -127,7 +127,7 @@ TRIP_BAD = forms("delay", "cancel", "strand", "divert", "ground", "overbook", "o
 GOODS = {"parcel", "parcels", "package", "packages", "order", "orders", "delivery", "deliveries", "item", "items",
          "bag", "bags", "luggage", "baggage", "suitcase", "suitcases", "shipment", "shipments", "food", "meal",
          "groceries", "purchase", "product", "products", "box", "boxes", "letter", "letters", "mail", "goods",
-         "equipment", "pizza", "drink", "drinks", "takeaway", "takeout", "courier", "shipping"}
+         "equipment", "gear", "pizza", "drink", "drinks", "takeaway", "takeout", "courier", "shipping"}
 GOODS_BAD = forms("lose", "miss", "damage", "break", "steal", "spill") | {
     "lost", "missing", "damaged", "broken", "stolen", "wrong", "late", "delayed", "cold", "incomplete",
     "forgot", "forgotten", "mixed", "smashed", "crushed", "leaking", "rotten", "never",
@@ -178,6 +178,24 @@ BRANDS = {"verizon", "att", "at&t", "tmobile", "t-mobile", "sprint", "comcast", 
           "salt", "upc", "telekom", "proximus", "kpn", "telia", "telenor", "tele2", "movistar", "sfr", "bouygues",
           "telstra", "optus", "telus", "airtel", "jio", "ziggo", "fastweb", "visible", "lyca", "lebara", "giffgaff",
           "koodo", "fido", "starlink", "teksavvy"}
+# airlines as customers address them (@ handles, lower case) and as they name them: a delay told to one, or at an
+# airport, is a trip's even when no flight is named ("@jetblue delayed again", "3 hours at JFK"). Names that are
+# also everyday words ("united", "delta", "spirit", "frontier") count only as handles.
+AIRLINE_HANDLES = {"united", "delta", "americanair", "southwestair", "jetblue", "alaskaair", "spiritairlines",
+                   "flyfrontier", "allegiantair", "hawaiianair", "usairways", "virginamerica", "suncountryair",
+                   "aircanada", "westjet", "flyporter", "flyflairairline", "ryanair", "easyjet", "wizzair", "vueling",
+                   "jet2tweets", "british_airways", "virginatlantic", "aerlingus", "lufthansa", "klm", "airfrance",
+                   "iberia", "finnair", "sas", "norwegian", "flyswiss", "tapairportugal", "turkishairlines",
+                   "emirates", "qatarairways", "etihad", "flydubai", "singaporeair", "cathaypacific", "qantas",
+                   "jetstar", "virginaustralia", "flyairnz", "airasia", "cebupacificair", "airindia", "indigo6e",
+                   "aeromexico", "volaris", "avianca", "loganair", "eurowings", "icelandair", "breezeairways"}
+AIRLINES = {"jetblue", "ryanair", "easyjet", "wizzair", "vueling", "lufthansa", "klm", "finnair", "qantas", "jetstar",
+            "airasia", "westjet", "emirates", "etihad", "icelandair", "aeromexico", "volaris", "avianca", "allegiant",
+            "aircanada", "aerlingus", "eurowings", "loganair", "flydubai", "spicejet", "vistara", "transavia"}
+AIRPORTS = {"jfk", "lax", "lga", "laguardia", "ewr", "ord", "o'hare", "ohare", "sfo", "atl", "dfw", "iad", "dulles",
+            "dca", "mco", "phx", "msp", "dtw", "clt", "slc", "bwi", "yyz", "yvr", "yul", "yyc", "lhr", "heathrow",
+            "lgw", "gatwick", "stansted", "luton", "cdg", "orly", "schiphol", "muc", "dxb", "hkg", "changi", "bcn",
+            "barajas", "fiumicino", "mdw", "iah", "fll", "tpa", "rdu", "pdx", "bna", "msy", "sea-tac", "seatac"}
 RIVAL = {"another", "different", "other", "others", "competitor", "competitors", "competition", "rival",
          "rivals", "elsewhere", "somewhere"}
 PROVIDER = {"provider", "providers", "carrier", "carriers", "company", "companies", "bank", "banks", "airline",

@@ -6,6 +6,7 @@ import re
 
 from ticket_enricher.agents.rules.language import CLAUSE_END
 from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
+from ticket_enricher.agents.rules.signals.airline import told_delay
 from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
     _ME,
@@ -104,7 +105,8 @@ def _trip_disrupted(r: Reading) -> int:
                 continue  # the customer's own: "I want to cancel my flight", "how do I cancel?"
         if w == "late" and (r.word(i + 1) in ("night", "notice", "fee", "fees", "payment", "checkout") or r.word(
                 i - 1) in ("was", "were", "am", "i'm", "being") and r.word(i - 2) in (
-                "i", "we", "was", "were", "he", "she", "they", "one") or r.word(i - 1) == "how"):
+                "i", "we", "was", "were", "he", "she", "they", "one") or r.word(i - 1) == "how" or r.word(
+                i - 1) == "running" and r.word(i - 2) in ("i'm", "im", "we're", "am", "are", "was", "were")):
             continue  # also "they gave away my seat because I was 'late' to the gate": the customer was late
         j = r.near(i, TRIP, 8, 8)
         lo, hi = r.span(s)
@@ -152,6 +154,8 @@ def _unnamed_trip(r: Reading, slip: bool = True) -> int:
                     r.words[i] == "diverted" and r.word(i + 1) == "to" and (not _WE_WERE.isdisjoint(
                         r.words[max(0, i - 3):i]) or _theirs(r, i, s))):
                 return i  # also "KL1008 delayed", "BT602 Riga delayed since the morning", "we were diverted"
+            if m & TRIP_BAD and told_delay(r, i, s):
+                return i  # "@jetblue delayed again", "3hr ground hold in Newark"
             if m & TRIP_BAD and r.words[i].startswith("cancel") and not r.negated(i) and (
                     _cancelled_on_us(r, i) or _cancelled_unnamed(r, i, s)):
                 return i
