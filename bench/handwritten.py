@@ -42,6 +42,12 @@ SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
     "noncomplaint4": (("company_noncomplaints_4.txt", {}),),
     "delay5": (("delayed_flights_5.txt", {"outage_affected": 1}), ("other_airline_5.txt", {})),
     "noncomplaint5": (("company_noncomplaints_5.txt", {}),),
+    # the sixth batch, by two more helpers (one wrote the telco and non-complaint files, one the airline and bank
+    # files), cut in read and held halves like batches 1 and 2; a bank's chat for lockouts and cards not working
+    "leave6": (("leave_telco_6.txt", {"churn_risk": 1}), ("stay_telco_6.txt", {})),
+    "delay6": (("delayed_flights_6.txt", {"outage_affected": 1}), ("other_airline_6.txt", {})),
+    "bank6": (("bank_card_6.txt", {"outage_affected": 1}), ("bank_other_6.txt", {})),
+    "noncomplaint6": (("company_noncomplaints_6.txt", {}),),
 }
 
 
