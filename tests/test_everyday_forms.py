@@ -221,6 +221,12 @@ from ticket_enricher.agents.rules.signals import detect
     ("@easyjet EZY1234 running 3 hours late", "trip_disrupted"),
     ("@delta another weather delay and nobody tells us anything", "trip_disrupted"),
     ("my flt is showing 2 hours late @delta", "trip_disrupted"),
+    ("@x they said it was fixed and the internet is still down", "outage"),
+    ("@x my card is blocked, when will it be unlocked?", "lockout"),
+    ("@x the refund was processed 2 weeks ago and I still don't have it", "escalation_refund"),
+    ("@x refund still not processed after 2 weeks", "escalation_refund"),
+    ("@x I want my money back", "escalation_refund"),
+    ("@x you refunded only half the fare", "escalation_refund"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -389,6 +395,14 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("my parcel is delayed again @royalmail", "trip_disrupted"),
     ("the meeting was delayed an hour, classic", "trip_disrupted"),
     ("@southwestair my gear arrived two days late", "trip_disrupted"),
+    # a failure put right, told as done; money given back
+    ("card got frozen abroad but the app unfroze and unlocked it in seconds, nice @x", "lockout"),
+    ("locked myself out (my fault) and @x had it sorted in 2 mins", "lockout"),
+    ("the broadband outage was fixed so fast I barely noticed @x", "outage"),
+    ("@x refunded my money for the late order without me asking, class", "escalation_refund"),
+    ("the refund for my returned jacket was processed in a day @x", "escalation_refund"),
+    ("@x the refund came through for the cancelled gig, smooth", "escalation_refund"),
+    ("got my money back from a seller through @x in two days", "escalation_refund"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -40,7 +40,7 @@ from ticket_enricher.agents.rules.signals.failures import (
 from ticket_enricher.agents.rules.signals.leaving import escalation_cancel
 from ticket_enricher.agents.rules.signals.leaving_steps import says_leaving_phrase
 from ticket_enricher.agents.rules.signals.legal import escalation_legal
-from ticket_enricher.agents.rules.signals.money import billing_error, escalation_refund
+from ticket_enricher.agents.rules.signals.money import billing_error
 from ticket_enricher.agents.rules.signals.pressure import _mood, _resolved_at, repeat_contact, satisfied, unresolved
 from ticket_enricher.agents.rules.signals.reading import (
     ACCOUNT,
@@ -70,6 +70,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     Detector,
     Reading,
 )
+from ticket_enricher.agents.rules.signals.refunds import escalation_refund
 from ticket_enricher.agents.rules.signals.switching import escalation_switch
 from ticket_enricher.agents.rules.signals.trips import trip_disrupted
 

@@ -8,12 +8,9 @@ from ticket_enricher.agents.rules.signals.reading import (
     _CASH,
     _CHARGE_WORDS,
     _CREDIT_NOT_MONEY,
-    _DEMAND,
-    _GRANTED,
     _NOT_TAKEN,
     _PASSIVE,
     _PAYING,
-    _WANT,
     BATTERY,
     MONEY,
     NEG,
@@ -290,39 +287,12 @@ def billing_error(r: Reading) -> int:
 _GOOD_VALUE = frozenset({"cheaper", "cheapest", "steal", "worth", "saves", "save", "bargain", "value", "deal", "love",
                          "free", "great"})
 _SELF = frozenset({"me", "us", "i", "we", "i'm", "i've"})
-_ABOUT_REFUNDS = frozenset({"policy", "policies", "process", "window", "rules", "rule", "terms"})
-_CAME = frozenset({"came", "arrived", "landed", "showed", "hit", "cleared", "posted", "appeared"})
-
-
-def _got_it(r: Reading, i: int) -> bool:
-    """ "I got my @x flight refund", "finally received the refund": the customer has it."""
-    words = r.words
-    return any(words[j] in ("got", "received") and words[j + 1] in ("my", "our", "the") and r.word(j - 1) in (
-        "i", "we", "finally", "just", "") for j in range(max(0, i - 5), i - 1))
-
-
-def _arrived(r: Reading, i: int) -> bool:
-    """ "refund from @x came through in 2 days", "the refund landed", "the refund was in my account before the box
-    was picked up": money back that has arrived."""
-    words = r.words
-    return any(w in _CAME and not r.negated(j, 3) or w in ("was", "is", "already") and r.word(j + 1) == "in" and
-               r.word(j + 2) in ("my", "our") and not r.negated(j, 3) for j, w in enumerate(words[i + 1:i + 6], i + 1))
-
-
 def _was_me(r: Reading, s: int) -> bool:
     """ "a fraud alert for a $400 charge that was actually me": the customer owns the charge."""
     lo, hi = r.span(s)
     words = r.words
     return any(w in ("me", "mine") and words[j - 1] in ("was", "actually", "were") and not r.negated(j, 3)
                for j, w in enumerate(words[lo + 1:hi], lo + 1))
-
-
-def _anyone_can(r: Reading, i: int) -> bool:
-    """ "you can get a refund on @x for any game": what anyone may do, not the customer asking ("can you refund
-    me?")."""
-    words = r.words
-    return any(words[j] == "you" and words[j + 1] in ("can", "could") and r.word(j - 1) not in (
-        "can", "could", "will", "would") for j in range(max(0, i - 5), i - 1))
 
 
 def _kins_money(r: Reading, s: int) -> bool:
@@ -335,53 +305,3 @@ def _kins_money(r: Reading, s: int) -> bool:
     if KIN.isdisjoint(words[lo:lo + 4]) or r.word(lo) in ("i", "we"):
         return False
     return _SELF.isdisjoint(words[lo:hi]) or "back" in words[lo:hi]  # also "my friends paying me back"
-
-
-def escalation_refund(r: Reading) -> int:
-    """Money sought back that was not simply granted: "I want a refund", "still not reimbursed", "no refund",
-    "my $13 back", "want to be credited"; not "got my refund, thanks", "how long does a refund take", nor "not
-    looking for a refund"."""
-    if not r.mask & (SEEK | MONEY):
-        return -1
-    words = r.words
-    for i, m, s in r.hits:
-        w = words[i]
-        if m & SEEK:
-            if r.negated(i, 4):
-                lo = max(0, i - 4)
-                if any(words[j] in _WANT for j in range(lo, i)):
-                    continue  # "not looking for a refund", "don't want compensation"
-                return i  # "no refund", "haven't been refunded", "never got my refund"
-            before = {words[j] for j in range(max(0, i - 3), i)}
-            if before & _GRANTED and not before & (_WANT | _ASKING) and not r.smask[s] & STRONG:
-                continue  # "got my refund", "was refunded", "refund was issued" (below)
-            if r.smask[s] & STRONG == 0 and (_got_it(r, i) or r.word(i + 1) in _ABOUT_REFUNDS or _arrived(r, i) or
-                                             w.endswith("ing") and r.word(i - 1).startswith("@") or
-                                             _kins_money(r, s) or news(r, s) or _anyone_can(r, i)):
-                continue  # "the refund policy is great", "refund from @x came through in 2 days", "@x reimbursing
-                # ATM fees worldwide", "my friends paying me back", "TIL you can get a refund on @x"
-            if w.endswith("ed") and r.word(i - 1) in ("been", "was", "were", "got", "be"):
-                continue
-            if w == "refunded" and r.word(i + 1) in ("me", "us") and i and r.word(i - 1) not in (
-                    "you", "they", "u", "y'all") and not r.cls(i - 1) & NEG and not r.smask[s] & STRONG:
-                continue  # "my roommate refunded me for the tickets": given back, not sought
-            if r.word(i + 1) in ("was", "has", "is", "have") and r.word(i + 2) in ("issued", "processed",
-                                                                                     "approved", "been", "sent"):
-                continue
-            if _routine(r, s) and not r.smask[s] & STRONG:
-                continue
-            return i
-        if m & MONEY:
-            if w in ("pay", "paying") and r.word(i + 1) in ("me", "us") and r.word(i + 2) == "back" and \
-                    not _kins_money(r, s):
-                return i  # "pay me back for the hotel"; not "my friends paying me back in 3 apps"
-            if w in _CASH:
-                for j in range(i + 1, min(r.n, i + 4)):
-                    if words[j] == "back" and not r.negated(i):
-                        return i
-                    if words[j] in CLAUSE_END:
-                        break
-            elif w.startswith("credit") and r.word(i + 1) not in ("card", "cards", "score", "report", "union"):
-                if any(words[j] in _DEMAND for j in range(max(0, i - 4), i)) and not _routine(r, s):
-                    return i
-    return -1

@@ -114,3 +114,32 @@ def spared(r: Reading) -> bool:
             if w not in ("glad", "lucky") or not _MISSED_IT.isdisjoint(words[k:k + 10]):
                 return True
     return False
+
+
+# a failure put right: "unlocked it in seconds", "had it sorted in 2 mins", "got back into my account"
+_OVER = frozenset({"sorted", "fixed", "resolved", "solved", "unlocked", "restored", "reinstated", "reactivated"})
+_WISH = frozenset({"get", "getting", "be", "being", "to", "want", "wants", "need", "needs", "needed", "can", "could",
+                   "please", "pls", "will", "would", "hope", "until", "till", "when", "if", "gets"})
+_NOT_OVER = frozenset({"still", "again", "yet", "but", "however", "although", "though", "?", "now"})
+
+
+def over(r: Reading) -> bool:
+    """Whether the text tells its failure put right, as a statement: "the app unlocked it in seconds", "had it
+    sorted in 2 mins", "the outage was sorted so quickly", "finally got back into my account"; not a wish ("can
+    you get it sorted?", "please have it fixed") nor one that came back ("fixed, but it's down again", "they said
+    it was sorted and it still isn't")."""
+    words = r.words
+    for j, w in enumerate(words):
+        done = w in _OVER or w == "back" and r.word(j + 1) in ("in", "into", "online") and r.word(j - 1) in (
+            "got", "am", "i'm", "we're", "finally")
+        if not done or r.negated(j, 3):
+            continue
+        it = r.word(j - 1) in ("it", "this", "that", "them", "everything", "all")
+        before = r.word(j - 2) if it else r.word(j - 1)
+        if before in _WISH or r.word(j - 1) in _WISH:
+            continue
+        lo, hi = r.span(r.sentence_of(j))
+        if "?" in words[lo:hi + 1] or not _NOT_OVER.isdisjoint(words[j + 1:]) or "said" in words[max(0, j - 5):j]:
+            continue
+        return True
+    return False
