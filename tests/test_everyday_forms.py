@@ -1,5 +1,6 @@
-"""Rules versions 5, 6 and 7: the general forms added for everyday language people outside the project labelled (a chat
-line to a bank, a tweet to an airline, a message to a telco), each with near misses that must stay quiet.
+"""Rules versions 5, 6 and 7 (version 8: test_false_alarms.py): the general forms added for everyday language
+people outside the project labelled (a chat line to a bank, a tweet to an airline, a message to a telco), each with
+near misses that must stay quiet.
 Sentences written by hand from the tags' definitions; none is copied from a data set."""
 
 from __future__ import annotations
@@ -209,24 +210,6 @@ from ticket_enricher.agents.rules.signals import detect
     ("@x your app is offline again", "outage"),
     ("will the site go down again tonight? it went down 3 times this week", "outage"),
     ("why is my card locked?", "lockout"),
-    ("@x my broadband was down all morning, all good now though", "outage"),
-    ("@x is the app down? glad I'm not the only one", "outage"),
-    ("@x the refund still isn't in my account", "escalation_refund"),
-    ("@x why did my price go up again without telling me?", "billing_error"),
-    ("I'll be flying @rival from now on", "escalation_cancel"),
-    # a delay told to an airline or at an airport, no flight named
-    ("@jetblue delayed again. so tired", "trip_disrupted"),
-    ("Late again @ryanair. every time.", "trip_disrupted"),
-    ("@united 2hr ground hold at EWR and no word from anyone", "trip_disrupted"),
-    ("@easyjet EZY1234 running 3 hours late", "trip_disrupted"),
-    ("@delta another weather delay and nobody tells us anything", "trip_disrupted"),
-    ("my flt is showing 2 hours late @delta", "trip_disrupted"),
-    ("@x they said it was fixed and the internet is still down", "outage"),
-    ("@x my card is blocked, when will it be unlocked?", "lockout"),
-    ("@x the refund was processed 2 weeks ago and I still don't have it", "escalation_refund"),
-    ("@x refund still not processed after 2 weeks", "escalation_refund"),
-    ("@x I want my money back", "escalation_refund"),
-    ("@x you refunded only half the fare", "escalation_refund"),
 ])
 def test_everyday_forms(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -371,38 +354,6 @@ def test_everyday_forms(text: str, signal: str) -> None:
     ("the @x servers might go down tonight with the new release", "outage"),
     ("the locked card toggle on @x is so smart", "lockout"),
     ("does locking my card also block contactless?", "lockout"),
-    # news and hearsay, a charge that was the customer's, a refund anyone may get or that has arrived
-    ("apparently the @x outage downtown was a digger cutting a cable", "outage"),
-    ("saw that @x customers are getting a credit for last week's outage", "outage"),
-    ("@x prices going up in March, per the email. fair enough", "billing_error"),
-    ("@x announced a price rise for next year, still worth it", "billing_error"),
-    ("@x a fraud alert for a charge that was actually me, thanks for checking", "billing_error"),
-    ("you can get a refund on @x for any ticket within 24 hours, handy", "escalation_refund"),
-    ("@x the refund was in my account the next morning", "escalation_refund"),
-    ("that jacket at @x is a steal at 40 quid", "billing_error"),
-    # maintenance announced ahead, trouble that missed the writer
-    ("@x app going down for maintenance at midnight, noted", "outage"),
-    ("the @x network is down for planned maintenance tomorrow night", "outage"),
-    ("heard @x was down in Leeds today, all fine here in Bristol", "outage"),
-    ("is @x down? oh wait, it's my router that's unplugged", "outage"),
-    ("that storm grounded half of @x's flights, glad I fly on Sunday instead", "trip_disrupted"),
-    ("my card got declined, then I saw I'd frozen it myself. all good", "lockout"),
-    ("Starting a new habit: flossing every night from now on", "escalation_cancel"),
-    ("@jetblue my bag was delayed but it came the next morning", "trip_disrupted"),
-    ("@united I'm running late to the airport, can I still check in online?", "trip_disrupted"),
-    ("@delta will flights out of JFK be delayed tomorrow with the snow?", "trip_disrupted"),
-    ("@americanair the late checkout at your partner hotel was great", "trip_disrupted"),
-    ("my parcel is delayed again @royalmail", "trip_disrupted"),
-    ("the meeting was delayed an hour, classic", "trip_disrupted"),
-    ("@southwestair my gear arrived two days late", "trip_disrupted"),
-    # a failure put right, told as done; money given back
-    ("card got frozen abroad but the app unfroze and unlocked it in seconds, nice @x", "lockout"),
-    ("locked myself out (my fault) and @x had it sorted in 2 mins", "lockout"),
-    ("the broadband outage was fixed so fast I barely noticed @x", "outage"),
-    ("@x refunded my money for the late order without me asking, class", "escalation_refund"),
-    ("the refund for my returned jacket was processed in a day @x", "escalation_refund"),
-    ("@x the refund came through for the cancelled gig, smooth", "escalation_refund"),
-    ("got my money back from a seller through @x in two days", "escalation_refund"),
 ])
 def test_near_misses_stay_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

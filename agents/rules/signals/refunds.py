@@ -70,7 +70,8 @@ def _given(r: Reading, i: int) -> bool:
             "my", "the", "our", "me", "us", "all")
     else:
         return False
-    return done and not r.negated(i, 4) and _UNDONE.isdisjoint(words[i + 1:])
+    wish = any(x in _WANT or x in _ASKING or x in ("like", "need", "needs") for x in words[max(0, i - 5):i])
+    return done and not wish and not r.negated(i, 4) and _UNDONE.isdisjoint(words[i + 1:])
 
 
 def _anyone_can(r: Reading, i: int) -> bool:
