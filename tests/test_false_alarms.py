@@ -28,6 +28,9 @@ from ticket_enricher.agents.rules.signals import detect
     ("@x refund still not processed after 2 weeks", "escalation_refund"),
     ("@x I want my money back", "escalation_refund"),
     ("@x you refunded only half the fare", "escalation_refund"),
+    ("what should I do if my card isn't working?", "lockout"),
+    ("If my PIN is rejected, how do I fix it?", "lockout"),
+    ("my card keeps getting declined, is freezing it and unfreezing it going to help?", "lockout"),
 ])
 def test_still_found(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -66,6 +69,11 @@ def test_still_found(text: str, signal: str) -> None:
     ("the refund for my returned jacket was processed in a day @x", "escalation_refund"),
     ("@x the refund came through for the cancelled gig, smooth", "escalation_refund"),
     ("got my money back from a seller through @x in two days", "escalation_refund"),
+    # a lock or a refusal asked about, not lived
+    ("if my card is declined at a hotel abroad, is there still a fee?", "lockout"),
+    ("what happens to my standing orders if I freeze my card?", "lockout"),
+    ("will my account get locked if I don't log in for a year?", "lockout"),
+    ("does freezing my card stop subscriptions too?", "lockout"),
 ])
 def test_no_complaint_stays_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -36,7 +36,14 @@ from ticket_enricher.agents.rules.signals.reading import (
     WORKS,
     Reading,
 )
-from ticket_enricher.agents.rules.signals.whose import a_feature, not_lived, over, someone_elses, spared
+from ticket_enricher.agents.rules.signals.whose import (
+    a_feature,
+    hypothetical,
+    not_lived,
+    over,
+    someone_elses,
+    spared,
+)
 
 
 def _device_fails(r: Reading, i: int, s: int) -> bool:
@@ -214,7 +221,8 @@ def lockout(r: Reading) -> int:
     "account suspended", "card declined", "password says incorrect", "funds on hold"."""
     i = _lockout(r)
     # not "friend's card got locked", "declined, then I saw I'd frozen it myself. all good", "unlocked it in seconds"
-    return -1 if i >= 0 and (a_feature(r, i) or someone_elses(r, i) or spared(r) or over(r)) else i
+    return -1 if i >= 0 and (a_feature(r, i) or hypothetical(r, i) or someone_elses(r, i) or spared(r) or over(r)) \
+        else i
 
 
 def _lockout(r: Reading) -> int:

@@ -76,6 +76,36 @@ def not_lived(r: Reading, i: int) -> bool:
     return someone_elses(r, i)
 
 
+_LOCKS = ("lock", "freez", "froze", "block", "declin", "suspend", "restrict", "disabl", "reject")
+_ASKS = frozenset({"does", "do", "will", "would", "is", "can", "could", "what", "what's", "whats", "how"})
+
+
+def hypothetical(r: Reading, i: int) -> bool:
+    """Whether a lock or a refusal at `i` is asked about, not lived: a question with it under "if" ("if my card is
+    declined abroad, do I still pay the fee?", "what happens to my direct debits if I freeze my card?"), in the
+    future ("will my account get locked if I don't use it?"), or as a gerund ("does freezing my card affect my
+    credit score?")."""
+    words = r.words
+    lo, hi = r.span(r.sentence_of(i))
+    if r.word(hi) != "?" and "?" not in words[i:hi]:
+        return False
+    # the lock word itself when `i` is what is locked ("will my account get locked")
+    i = next((k for k in sorted(range(max(lo, i - 3), min(hi, i + 4)), key=lambda k: abs(k - i))
+              if words[k].startswith(_LOCKS)), i)
+    for k in range(i - 1, lo - 1, -1):
+        if words[k] in (",", ";", ":", "but", "and", "because"):
+            break
+        if words[k] == "if":
+            # not "what should I do if my card isn't working?", "what if I typed my PIN wrong too many times?": help
+            # asked for what has happened
+            return r.word(k - 1) != "what" and "do" not in words[lo:k] and "solve" not in words[k:hi] and \
+                "fix" not in words[k:hi]
+    if r.word(i - 1) in ("get", "be") and "will" in words[max(lo, i - 5):i]:
+        return True
+    return words[i].endswith("ing") and r.word(i - 1) not in ("keeps", "keep", "is", "are", "was", "been") and \
+        words[lo] in _ASKS
+
+
 def a_feature(r: Reading, i: int) -> bool:
     """Whether a lock at `i` is a feature talked about, not a lock the customer is in: "the locked card toggle is
     so smart", "does locking my card also block contactless?"."""
