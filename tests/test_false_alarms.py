@@ -31,6 +31,19 @@ from ticket_enricher.agents.rules.signals import detect
     ("what should I do if my card isn't working?", "lockout"),
     ("If my PIN is rejected, how do I fix it?", "lockout"),
     ("my card keeps getting declined, is freezing it and unfreezing it going to help?", "lockout"),
+    # goodbyes to a company named or addressed (signals/goodbyes.py)
+    ("I'm leaving @sometelco after 15 years", "escalation_cancel"),
+    ("ringing up tomorrow to cancel my Sky", "escalation_cancel"),
+    ("three failed installs and I'm cancelling Eir", "escalation_cancel"),
+    ("Finished with Comcast. Sending the box back today", "escalation_cancel"),
+    ("that's it, I'm off to Vodafone", "escalation_cancel"),
+    ("so what's the disconnection process? just want out", "escalation_cancel"),
+    ("I'm out. sorry not sorry @x", "escalation_cancel"),
+    ("how do I return the modem? already signed with someone else", "escalation_cancel"),
+    ("my final month with you, the new provider is half the price", "escalation_cancel"),
+    ("PAC code sent, cya @x", "escalation_cancel"),
+    ("I'd like my account closed by Friday please", "escalation_cancel"),
+    ("keep your loyalty credit, I'm leaving anyway", "escalation_cancel"),
 ])
 def test_still_found(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -74,6 +87,14 @@ def test_still_found(text: str, signal: str) -> None:
     ("what happens to my standing orders if I freeze my card?", "lockout"),
     ("will my account get locked if I don't log in for a year?", "lockout"),
     ("does freezing my card stop subscriptions too?", "lockout"),
+    ("who do I call to cancel a transfer?", "escalation_cancel"),
+    ("logging off @x, leaving for two weeks in Greece. see ya 🇬🇷", "escalation_cancel"),
+    ("my sister is leaving @sometelco for Vodafone, I'm staying put", "escalation_cancel"),
+    ("set a reminder to cancel my @streamer trial and got hooked", "escalation_cancel"),
+    ("the refund landed before the return box was even picked up", "escalation_cancel"),
+    ("can I return the router? it's faulty, I need a replacement", "escalation_cancel"),
+    ("I'm off to @disneyland tomorrow!!", "escalation_cancel"),
+    ("we're done with the install, thanks for the quick visit", "escalation_cancel"),
 ])
 def test_no_complaint_stays_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

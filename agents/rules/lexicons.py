@@ -177,7 +177,9 @@ BRANDS = {"verizon", "att", "at&t", "tmobile", "t-mobile", "sprint", "comcast", 
           "chase", "paypal", "venmo", "android", "samsung", "google", "apple", "iphone", "pixel", "swisscom", "sunrise",
           "salt", "upc", "telekom", "proximus", "kpn", "telia", "telenor", "tele2", "movistar", "sfr", "bouygues",
           "telstra", "optus", "telus", "airtel", "jio", "ziggo", "fastweb", "visible", "lyca", "lebara", "giffgaff",
-          "koodo", "fido", "starlink", "teksavvy"}
+          "koodo", "fido", "starlink", "teksavvy", "eir", "plusnet", "talktalk", "tpg", "bsnl", "videotron",
+          "centurylink", "windstream", "hughesnet", "viasat", "amaysim", "iinet", "superloop", "rogers", "smarty",
+          "virginmedia", "vodafoneuk", "suddenlink", "mediacom", "astound"}
 # airlines as customers address them (@ handles, lower case) and as they name them: a delay told to one, or at an
 # airport, is a trip's even when no flight is named ("@jetblue delayed again", "3 hours at JFK"). Names that are
 # also everyday words ("united", "delta", "spirit", "frontier") count only as handles.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
+from ticket_enricher.agents.rules.signals.goodbyes import goodbye
 from ticket_enricher.agents.rules.signals.leaving_steps import leaving_phrase, leaving_step, patron, staying
 from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
@@ -151,7 +152,7 @@ def escalation_cancel(r: Reading) -> int:
 
 
 def _cancel(r: Reading) -> int:
-    if (k := leaving_phrase(r)) >= 0:
+    if (k := leaving_phrase(r)) >= 0 or (k := goodbye(r)) >= 0:
         return k
     words = r.words
     n = r.n

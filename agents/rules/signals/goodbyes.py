@@ -1,0 +1,117 @@
+"""Leaving told as a goodbye to a company named or addressed, in the words a telco's customers use when they have
+decided: "I'm leaving @x after 15 years", "cancelling my Sky", "finished with Comcast", "I'm off to Virgin",
+"calling to cancel tomorrow", "just want out", "returning the router today", "my final month with you", "cya @x",
+"I'd like my account closed". Each needs the company (or "you") or the customer's own act; the words are common,
+so a text is searched for them by a pattern first (`says_goodbye`)."""
+
+from __future__ import annotations
+
+import re
+
+from ticket_enricher.agents.rules.lexicons import BRANDS
+from ticket_enricher.agents.rules.signals.reading import GOODS, ONE_OFF_, Reading
+from ticket_enricher.agents.rules.signals.whose import KIN
+
+_GOODBYE = re.compile(
+    r"leaving @|cancel+(?:ing|ling)? (?:my |our )?@?[a-z]|(?:finished|done|through) with |(?:off|heading|headed|gone|"
+    r"going|moving|switching|porting|jumping) (?:back |over )?to |(?:call|ring|phon)\w* (?:\w+ )?(?:\w+ )?to "
+    r"(?:cancel|leave|terminate|disconnect)|wants? out|i'?m out\b|we'?re (?:finished|done)\b|return\w* (?:the |my |"
+    r"your )?\w*\s?(?:router|modem|box|equipment|hub|dish|receiver)|(?:last|final) (?:month|bill|week|day) with|"
+    r"\bcya\b|see ya|adios|farewell|is history|(?:closed|cancell?ed|terminated|disconnected|deactivated)\b|"
+    r"(?:leaving|going) (?:anyway|regardless)|still leaving|decided to go\b|surrender")
+
+_NOT_COMPANY = frozenset({"target", "walmart", "amazon", "apple", "google", "costco", "delta", "united", "metro",
+                          "three", "the", "a", "an", "my", "bed", "work", "school", "sleep", "town", "london"})
+_ADD_ON_AFTER = frozenset({"sports", "cinema", "movies", "add-on", "addon", "bolt-on", "boost", "premium", "kids",
+                           "order", "orders", "delivery", "subscription", "plan", "box", "account", "trial"})
+_SUBJECT = frozenset({"i", "i'm", "im", "we", "we're", "i'll", "we'll", "i've", "we've", "am", "me", "us"})
+_MOVES = frozenset({"off", "heading", "headed", "gone", "going", "moving", "switching", "porting", "jumping"})
+_CALLS = ("call", "ring", "phon")
+_ENDING = frozenset({"cancel", "leave", "terminate", "disconnect"})
+_EQUIPMENT = frozenset({"router", "modem", "box", "equipment", "hub", "dish", "receiver"})
+_SWAP = frozenset({"new", "replacement", "faulty", "broken", "swap", "exchange", "upgrade", "wrong", "replace",
+                   "defective", "damaged"})
+_FAREWELLS = frozenset({"cya", "adios", "farewell"})
+_CLOSED = frozenset({"closed", "cancelled", "canceled", "terminated", "disconnected", "deactivated"})
+_WISHING = frozenset({"like", "want", "wanted", "need", "needs", "get", "have"})
+_HOLDINGS = frozenset({"account", "accounts", "service", "services", "contract", "line", "lines", "broadband",
+                       "internet", "connection", "number", "plan", "subscription", "membership", "everything"})
+
+
+def says_goodbye(lower: str) -> bool:
+    """Whether a text (lower case) may hold a goodbye: the cheap test that wakes the leaving detector."""
+    return _GOODBYE.search(lower) is not None
+
+
+def _company(r: Reading, k: int) -> bool:
+    """The word at `k` names a company the customer may leave: a handle, or a brand that is no place or shop."""
+    x = r.word(k)
+    return (x.startswith("@") or x in BRANDS) and x not in _NOT_COMPANY and r.word(k + 1) not in _ADD_ON_AFTER and \
+        not r.cls(k + 1) & (ONE_OFF_ | GOODS)
+
+
+def _mine(r: Reading, i: int) -> bool:
+    """The verb at `i` is the customer's: a first person or "to" before it, or it opens a clause."""
+    before = r.words[max(0, i - 3):i]
+    if not KIN.isdisjoint(before):
+        return False  # "my sister is leaving @x for Vodafone"
+    return not _SUBJECT.isdisjoint(before) or "to" in before or i == 0 or r.word(i - 1) in (
+        ",", ".", "!", ";", ":") or r.word(i - 1).startswith("@")
+
+
+def goodbye(r: Reading) -> int:
+    """Where the text says goodbye to its company, or -1 (see the module)."""
+    if not says_goodbye(r.text.lower):
+        return -1
+    words = r.words
+    swap = not _SWAP.isdisjoint(words)
+    for i, w in enumerate(words):
+        nxt = r.word(i + 1)
+        if r.negated(i, 3) or r.word(i - 1) in ("you", "they", "u", "y'all", "if", "never"):
+            continue
+        if w in ("leaving", "leave", "quitting", "ditching", "cancelling", "canceling", "cancel", "dumping") and \
+                _mine(r, i) and (_company(r, i + 1) or nxt in ("my", "our") and _company(r, i + 2) and w.startswith(
+                    "cancel")):
+            return i  # "I'm leaving @x after 15 years", "cancelling my Sky", "to cancel Eir"
+        if w in ("finished", "done", "through") and nxt == "with" and (_company(r, i + 2) or r.word(i + 2) in (
+                "you", "u", "y'all")) and r.word(i - 1) in ("", "i'm", "im", "we're", "am", "are", ".", ",", "so",
+                                                            "officially", "completely", "totally", "now"):
+            return i  # "Finished with Comcast.", "so done with you"
+        k = i + 2 if nxt == "to" else i + 3 if nxt in ("back", "over") and r.word(i + 2) == "to" else -1
+        if w in _MOVES and k > 0 and r.word(k) in BRANDS and _company(r, k) and (
+                w != "going" or r.word(i - 1) in ("i'm", "im", "we're", "am", "are")):
+            return i  # "I'm off to Virgin", "going back to BSNL"; a brand, not a handle ("off to @disneyland")
+        if w.startswith(_CALLS) and (k := next((k for k in range(i + 1, i + 4) if r.word(k) == "to" and r.word(
+                k + 1) in _ENDING), -1)) >= 0 and r.word(k + 2) not in ("a", "an", "this", "that", "the") and \
+                not r.cls(k + 2) & (ONE_OFF_ | GOODS) and not r.cls(k + 3) & (ONE_OFF_ | GOODS):
+            return i  # "Calling to cancel tomorrow", "ringing up tomorrow to cancel my Sky"; not "who do I call to
+            # cancel a transfer?"
+        if w in ("want", "wants") and nxt == "out" and r.word(i + 2) in ("", "of", ".", "!", ",", "now", "asap"):
+            return i  # "just want out of TPG"
+        if w in ("i'm", "im", "we're") and nxt == "out" and r.word(i + 2) in ("", ".", "!", ",", "now"):
+            return i  # "I'm out, went to Telus today"
+        if w in ("we're", "we") and (nxt in ("finished", "done") or nxt == "are" and r.word(i + 2) in (
+                "finished", "done")) and r.word(i + 2 + (nxt == "are")) in ("", ".", "!", ","):
+            return i  # "Virgin, we're finished"
+        if w.startswith("return") and not swap and nxt in ("the", "my", "our", "your", "all", "this") and any(
+                x in _EQUIPMENT for x in words[i + 2:i + 5]):
+            return i  # "Returning the router at the UPS store today", "how do I return the Ignite box?"
+        if w in ("last", "final") and nxt in ("month", "bill", "week", "day") and r.word(i + 2) == "with" and (
+                _company(r, i + 3) or r.word(i + 3) in ("you", "u", "y'all")):
+            return i  # "My final month with Virgin Media"
+        if (w in _FAREWELLS or w == "see" and nxt == "ya") and any(_company(r, k) for k in (
+                i - 2, i - 1, i + 1 + (w == "see"), i + 2 + (w == "see"))):
+            return i  # "cya @EE"
+        if w == "history" and r.word(i - 1) == "is" and _company(r, i - 2):
+            return i  # "Salt is history for me"
+        if w in _CLOSED and r.word(i - 1) in _HOLDINGS and r.word(i - 2) in ("my", "our") and \
+                not _WISHING.isdisjoint(words[max(0, i - 5):i - 2]):
+            return i  # "I'd like my account closed today", "I want my service terminated"
+        if w in ("leaving", "going") and nxt in ("anyway", "regardless", "anyways") or w == "leaving" and r.word(
+                i - 1) == "still" and nxt in ("", ".", "!", ","):
+            return i  # "Keep the credit, I'm leaving anyway", "still leaving"
+        if w == "go" and r.word(i - 1) == "to" and r.word(i - 2) == "decided" and nxt in ("", ".", "!", ","):
+            return i  # "decided to go"
+        if w.startswith("surrender") and nxt in ("my", "the", "our") and r.word(i + 2) in _HOLDINGS:
+            return i  # "how do I surrender my connection?"
+    return -1
