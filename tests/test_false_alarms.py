@@ -44,6 +44,14 @@ from ticket_enricher.agents.rules.signals import detect
     ("PAC code sent, cya @x", "escalation_cancel"),
     ("I'd like my account closed by Friday please", "escalation_cancel"),
     ("keep your loyalty credit, I'm leaving anyway", "escalation_cancel"),
+    ("Going back to BSNL, at least it works in my village @x", "escalation_cancel"),
+    ("new router is here. moving to Pure Telecom, consider this notice @x", "escalation_cancel"),
+    ("what's the quickest way to leave Virgin Media?", "escalation_cancel"),
+    ("12 years of loyalty and a worse deal than new customers. porting on monday", "escalation_cancel"),
+    ("how much do I owe to get out? @x", "escalation_cancel"),
+    ("so long, and thanks for all the dropped calls @x", "escalation_cancel"),
+    ("a landline I never ordered? refund me and close my account", "escalation_cancel"),
+    ("fine, so cancel my wifi please", "escalation_cancel"),
 ])
 def test_still_found(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -95,6 +103,10 @@ def test_still_found(text: str, signal: str) -> None:
     ("can I return the router? it's faulty, I need a replacement", "escalation_cancel"),
     ("I'm off to @disneyland tomorrow!!", "escalation_cancel"),
     ("we're done with the install, thanks for the quick visit", "escalation_cancel"),
+    ("moving to a new flat next month, can I take my broadband with me?", "escalation_cancel"),
+    ("porting my number to you went smoothly, thanks", "escalation_cancel"),
+    ("I need to get out of the house more lol", "escalation_cancel"),
+    ("it took so long, @x, but the engineer fixed it", "escalation_cancel"),
 ])
 def test_no_complaint_stays_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -18,13 +18,16 @@ _GOODBYE = re.compile(
     r"(?:cancel|leave|terminate|disconnect)|wants? out|i'?m out\b|we'?re (?:finished|done)\b|return\w* (?:the |my |"
     r"your )?\w*\s?(?:router|modem|box|equipment|hub|dish|receiver)|(?:last|final) (?:month|bill|week|day) with|"
     r"\bcya\b|see ya|adios|farewell|is history|(?:closed|cancell?ed|terminated|disconnected|deactivated)\b|"
-    r"(?:leaving|going) (?:anyway|regardless)|still leaving|decided to go\b|surrender")
+    r"(?:leaving|going) (?:anyway|regardless)|still leaving|decided to go\b|surrender|leav\w* \w+ (?:media|mobile|"
+    r"broadband|telecom)|porting|to get out|consider this notice")
 
 _NOT_COMPANY = frozenset({"target", "walmart", "amazon", "apple", "google", "costco", "delta", "united", "metro",
                           "three", "the", "a", "an", "my", "bed", "work", "school", "sleep", "town", "london"})
 _ADD_ON_AFTER = frozenset({"sports", "cinema", "movies", "add-on", "addon", "bolt-on", "boost", "premium", "kids",
                            "order", "orders", "delivery", "subscription", "plan", "box", "account", "trial"})
 _SUBJECT = frozenset({"i", "i'm", "im", "we", "we're", "i'll", "we'll", "i've", "we've", "am", "me", "us"})
+_KINDS = frozenset({"telecom", "mobile", "broadband", "fibre", "fiber", "wireless", "internet", "telco", "bank",
+                    "energy", "networks", "cable"})
 _MOVES = frozenset({"off", "heading", "headed", "gone", "going", "moving", "switching", "porting", "jumping"})
 _CALLS = ("call", "ring", "phon")
 _ENDING = frozenset({"cancel", "leave", "terminate", "disconnect"})
@@ -56,7 +59,7 @@ def _mine(r: Reading, i: int) -> bool:
     if not KIN.isdisjoint(before):
         return False  # "my sister is leaving @x for Vodafone"
     return not _SUBJECT.isdisjoint(before) or "to" in before or i == 0 or r.word(i - 1) in (
-        ",", ".", "!", ";", ":") or r.word(i - 1).startswith("@")
+        ",", ".", "!", ";", ":", "and", "so") or r.word(i - 1).startswith("@")
 
 
 def goodbye(r: Reading) -> int:
@@ -78,9 +81,11 @@ def goodbye(r: Reading) -> int:
                                                             "officially", "completely", "totally", "now"):
             return i  # "Finished with Comcast.", "so done with you"
         k = i + 2 if nxt == "to" else i + 3 if nxt in ("back", "over") and r.word(i + 2) == "to" else -1
-        if w in _MOVES and k > 0 and r.word(k) in BRANDS and _company(r, k) and (
-                w != "going" or r.word(i - 1) in ("i'm", "im", "we're", "am", "are")):
-            return i  # "I'm off to Virgin", "going back to BSNL"; a brand, not a handle ("off to @disneyland")
+        if w in _MOVES and k > 0 and (r.word(k) in BRANDS and _company(r, k) or r.word(k + 1) in _KINDS and r.word(
+                k) not in _NOT_COMPANY and r.word(k).isalnum()) and (w != "going" or r.word(i - 1) in (
+                "i'm", "im", "we're", "am", "are", "", ".", ",", "!", "100%", "definitely", "def", "probably")):
+            return i  # "I'm off to Virgin", "going back to BSNL", "moving to Pure Telecom"; a brand or a provider
+            # by its kind, not a handle ("off to @disneyland")
         if w.startswith(_CALLS) and (k := next((k for k in range(i + 1, i + 4) if r.word(k) == "to" and r.word(
                 k + 1) in _ENDING), -1)) >= 0 and r.word(k + 2) not in ("a", "an", "this", "that", "the") and \
                 not r.cls(k + 2) & (ONE_OFF_ | GOODS) and not r.cls(k + 3) & (ONE_OFF_ | GOODS):
@@ -114,4 +119,15 @@ def goodbye(r: Reading) -> int:
             return i  # "decided to go"
         if w.startswith("surrender") and nxt in ("my", "the", "our") and r.word(i + 2) in _HOLDINGS:
             return i  # "how do I surrender my connection?"
+        if w in ("leave", "leaving") and _mine(r, i) and _company(r, i + 1) and r.word(i + 2) in _KINDS:
+            return i  # "the quickest way to leave Virgin Media?"
+        if w == "porting" and (i == 0 or r.word(i - 1) in (".", ",", "!", "i'm", "im", "we're", "and")) and nxt in (
+                "", ".", "!", ",", "on", "too", "tomorrow", "today", "tonight", "next", "this", "out", "now"):
+            return i  # "porting on monday", "Porting too @x"; not "porting my number to you"
+        if w == "get" and nxt == "out" and r.word(i - 1) == "to" and r.word(i + 2) in (
+                "", "?", ".", "!", ",", "early", "now", "asap") or w == "out" and r.word(i + 1).startswith("@") and \
+                r.word(i - 1) == "get":
+            return i  # "how much do I owe to get out?", "you want $200 to get out early?"
+        if w == "notice" and r.word(i - 1) == "this" and r.word(i - 2) == "consider":
+            return i  # "consider this notice"
     return -1

@@ -127,7 +127,8 @@ def _own_act(r: Reading, i: int) -> bool:
             break
         if w in _INTENT:
             return True
-    opens = i == 0 or words[i - 1] in SENTENCE_END or words[i - 1].startswith("@")
+    opens = i == 0 or words[i - 1] in SENTENCE_END or words[i - 1].startswith("@") or words[i - 1] in (
+        "and", "so") and words[i] in _BASE_END  # "refund it and close my account", "so cancel my wifi please"
     if (words[i] in _BASE_END or words[i].endswith("ing")) and r.word(i - 1) in CLAUSE_END:
         return True  # "This company is bad, delete my account now", "goodbye, closing everything"
     return opens and (words[i] in _BASE_END or words[i].endswith("ing"))  # "Cancel my account", "Deleting the app"

@@ -57,8 +57,9 @@ def leaving_step(r: Reading) -> int:
                 r.word(i - 2) not in ("you", "it") and _FOR_ME.isdisjoint(words[i + 1:i + 3]):
             return i  # "@DIRECTV is getting cancelled today", "my account needs to be closed by the 30th"
         elif w == "long" and r.word(i - 1) == "so" and (i < 2 or r.word(i - 2) in CLAUSE_END or r.word(
-                i - 2).startswith("@")) and named(nxt):
-            return i  # "So long @DIRECTV"
+                i - 2).startswith("@")) and (named(nxt) or nxt == "," and i < 2 and any(
+                    x.startswith("@") for x in words)):
+            return i  # "So long @DIRECTV", "so long, and thanks for all the dropped calls @x"
         elif w == "remove" and nxt in ("me", "us") and r.word(i + 2) == "as" and r.word(i + 3) in _AS_CUSTOMER:
             return i  # "Remove me as a customer"
         elif w in ("porting", "port", "pac", "stac"):
