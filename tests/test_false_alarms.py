@@ -52,6 +52,11 @@ from ticket_enricher.agents.rules.signals import detect
     ("so long, and thanks for all the dropped calls @x", "escalation_cancel"),
     ("a landline I never ordered? refund me and close my account", "escalation_cancel"),
     ("fine, so cancel my wifi please", "escalation_cancel"),
+    # a wait of an hour or more told to an airline or at an airport; a flight called off in slang
+    ("@spirit nine hours. NINE. still no departure time", "trip_disrupted"),
+    ("pilot says we're waiting on dispatch. 2 hrs at DCA", "trip_disrupted"),
+    ("@southwestair we've been in our seats 100 min and the captain hasn't said a word", "trip_disrupted"),
+    ("overnight in Dallas, flight got scrapped for crew availability @americanair", "trip_disrupted"),
 ])
 def test_still_found(text: str, signal: str) -> None:
     assert signal in detect(text), (text, detect(text))
@@ -107,6 +112,10 @@ def test_still_found(text: str, signal: str) -> None:
     ("porting my number to you went smoothly, thanks", "escalation_cancel"),
     ("I need to get out of the house more lol", "escalation_cancel"),
     ("it took so long, @x, but the engineer fixed it", "escalation_cancel"),
+    ("thanks @singaporeair for a 13 hour flight that felt like 6", "trip_disrupted"),
+    ("@united waited 2 hours at the carousel for my bags at JFK", "trip_disrupted"),
+    ("@delta on hold for 2 hours with your call centre", "trip_disrupted"),
+    ("@virginatlantic seat wouldn't recline, 8 hrs sitting bolt upright", "trip_disrupted"),
 ])
 def test_no_complaint_stays_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -183,7 +183,7 @@ BRANDS = {"verizon", "att", "at&t", "tmobile", "t-mobile", "sprint", "comcast", 
 # airlines as customers address them (@ handles, lower case) and as they name them: a delay told to one, or at an
 # airport, is a trip's even when no flight is named ("@jetblue delayed again", "3 hours at JFK"). Names that are
 # also everyday words ("united", "delta", "spirit", "frontier") count only as handles.
-AIRLINE_HANDLES = {"united", "delta", "americanair", "southwestair", "jetblue", "alaskaair", "spiritairlines",
+AIRLINE_HANDLES = {"united", "delta", "americanair", "southwestair", "jetblue", "alaskaair", "spiritairlines", "spirit",
                    "flyfrontier", "allegiantair", "hawaiianair", "usairways", "virginamerica", "suncountryair",
                    "aircanada", "westjet", "flyporter", "flyflairairline", "ryanair", "easyjet", "wizzair", "vueling",
                    "jet2tweets", "british_airways", "virginatlantic", "aerlingus", "lufthansa", "klm", "airfrance",

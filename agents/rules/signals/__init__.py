@@ -138,6 +138,9 @@ _NEEDS: tuple[tuple[Signal, int, bool], ...] = (
 # by the clock alone ("our 9am is now a 2pm"), or a wait at a gate it names by its code ("sitting at B22")
 _WAKES: dict[Signal, int] = {"trip_disrupted": T_WAKE}
 _TIME_OF_DAY = re.compile(r"\d(?:\s?[ap]m\b|:\d\d)")  # "7pm", "11:45", "8:05 am": wakes the trip detector
+# a span of time or a flight called off in slang also wake it: an airline told "100 min in our seats" (`airline_wait`)
+_SPAN = re.compile(r"\d\+?\s?(?:h|hrs?|hours?|mins?|minutes)\b|\b(?:an|one|two|three|four|five|six|seven|eight|nine|"
+                   r"ten) (?:hours?|hrs)\b|\b(?:scrapped|canned|scrubbed)\b")
 _PLAN: tuple[tuple[Signal, Detector, int, bool], ...] = tuple(
     (signal, DETECTORS[signal], need | _WAKES.get(signal, 0), tags) for signal, need, tags in _NEEDS)
 assert {p[0] for p in _PLAN} == set(DETECTORS)
@@ -151,7 +154,7 @@ def _detect(raw: str) -> tuple[dict[Signal, str], int, frozenset[str]]:
     r = Reading(text)
     mask, tags = r.mask, bool(r.hashtags)
     lower = text.lower
-    wake = mask | T_WAKE if _TIME_OF_DAY.search(lower) else mask  # a time of day may tell a trip's slip
+    wake = mask | T_WAKE if _TIME_OF_DAY.search(lower) or _SPAN.search(lower) else mask  # a trip's slip or wait
     if not mask & T_CANCEL and (says_leaving_phrase(lower) or says_goodbye(lower)):
         wake |= T_CANCEL  # "No more @x for us", "come get your modem": leaving told in common words
     found: dict[Signal, str] = {}

@@ -58,3 +58,56 @@ def told_delay(r: Reading, i: int, s: int) -> bool:
             not any(x.startswith("@") for x in words):
         return False
     return airline_context(r)
+
+
+_SPAN = frozenset({"hour", "hours", "hr", "hrs", "h", "minutes", "mins", "min"})
+_NUMBER = frozenset({"an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve",
+                     "several", "few", "many", "half", "another"})
+_STILL = frozenset({"waiting", "waited", "wait", "sitting", "sat", "stuck", "held", "spent", "still",
+                    "sleeping", "slept", "night", "overnight", "day", "tarmac", "taxiway", "apron", "runway",
+                    "circling",
+                    "holding", "seats", "gate", "parked", "here", "later", "now", "past", "ago"})
+# what else one waits for that is no flight: bags, a phone line, a queue, a refund, an app
+_OTHER_WAITS = frozenset({"bag", "bags", "luggage", "baggage", "suitcase", "carousel", "phone", "call", "calls",
+                          "hold", "chat", "email", "emails", "queue", "line", "lines", "security", "customs",
+                          "immigration", "counter", "refund", "refunds", "app", "website", "site", "voucher", "points",
+                          "miles", "wheelchair", "check-in", "checkin", "tsa", "agent", "rep", "reply", "response"})
+_LENGTHS = frozenset({"flight", "flights", "trip", "journey", "drive", "layover", "ride", "connection", "nonstop",
+                      "overnight", "red-eye", "redeye", "haul", "time", "hop"})
+_SEATED = frozenset({"upright", "seat", "legroom", "recline", "next", "beside", "crying", "kicking", "wifi", "movie",
+                     "movies", "screen"})  # a long flight's discomfort, not a wait
+_CALLED_OFF = frozenset({"canned", "scrapped", "scrubbed", "axed", "nixed"})
+
+
+def _duration(words: list[str], k: int) -> bool:
+    """Whether a span of time ends at `k`: "3 hrs", "two hours", "an hour", "90 minutes", "5+ hours", "2h"."""
+    w, before = words[k], words[k - 1] if k else ""
+    if w[:1].isdigit() and w.rstrip("+").endswith(("hrs", "hr", "h")) and w.rstrip("+hrs").replace(".", "").isdigit():
+        return True
+    if w not in _SPAN:
+        return False
+    if w.startswith("h"):
+        return before.rstrip("+").replace(".", "").isdigit() or before in _NUMBER
+    return before.isdigit() and int(before) >= 40
+
+
+def airline_wait(r: Reading) -> int:
+    """Where a flight kept waiting or called off is told to an airline or at an airport, or -1: a span of an hour or
+    more beside a word of waiting or a place of it ("2 hrs at DCA", "we've been in our seats 100 min", "nine
+    hours. NINE. at LAS"), or a flight "canned", "scrapped" or "scrubbed"; not a wait for bags, a phone line, a
+    queue or a refund."""
+    words = r.words
+    if not _OTHER_WAITS.isdisjoint(words) or not airline_context(r):
+        return -1
+    for k, w in enumerate(words):
+        if w in _CALLED_OFF and not r.negated(k):
+            return k  # "flight got scrapped for crew availability", "yesterday canned"
+        if not _duration(words, k) or r.negated(k) or r.word(k + 1) in _LENGTHS or not {"earlier", "early"}.isdisjoint(
+                words[k + 1:k + 3]):
+            continue  # "a 13 hour flight", "moved 5 hrs earlier", "arrived 40 minutes early"
+        near = words[max(0, k - 8):k + 8]
+        if (not _STILL.isdisjoint(near) or "been" in words[max(0, k - 4):k] or any(
+                x in AIRPORTS for x in words[k + 1:k + 4])) and not news(r, r.sentence_of(k)) and \
+                not someone_elses(r, k) and _SEATED.isdisjoint(near):
+            return k  # "2 hrs at DCA", "it's been 3 hrs", "we've been in our seats 100 min"
+    return -1
