@@ -54,6 +54,9 @@ from ticket_enricher.agents.rules.signals import detect
     ("fine, so cancel my wifi please", "escalation_cancel"),
     # a wait of an hour or more told to an airline or at an airport; a flight called off in slang
     ("@spirit nine hours. NINE. still no departure time", "trip_disrupted"),
+    ("@united delayed 3 hours and I barely made my connection", "trip_disrupted"),
+    ("@delta delayed again, I'm not complaining about the crew but this is the 3rd time", "trip_disrupted"),
+    ("@x internet down all day, it was working fine for me until Monday", "outage"),
     ("pilot says we're waiting on dispatch. 2 hrs at DCA", "trip_disrupted"),
     ("@southwestair we've been in our seats 100 min and the captain hasn't said a word", "trip_disrupted"),
     ("overnight in Dallas, flight got scrapped for crew availability @americanair", "trip_disrupted"),
@@ -116,6 +119,9 @@ def test_still_found(text: str, signal: str) -> None:
     ("@united waited 2 hours at the carousel for my bags at JFK", "trip_disrupted"),
     ("@delta on hold for 2 hours with your call centre", "trip_disrupted"),
     ("@virginatlantic seat wouldn't recline, 8 hrs sitting bolt upright", "trip_disrupted"),
+    ("delayed 40 min and I still made my connection thanks to the crew @x", "trip_disrupted"),
+    ("flight delayed but the lounge had a view of the Alps, not complaining", "trip_disrupted"),
+    ("everyone says the @x app is down but mine was fine", "outage"),
 ])
 def test_no_complaint_stays_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -118,8 +118,12 @@ def a_feature(r: Reading, i: int) -> bool:
 # the writer says they were not hit: "all fine here in LA", "nobody noticed", "glad I'm flying next week instead"
 _SPARED = (("all", "fine"), ("all", "good"), ("totally", "fine"), ("fine", "here"), ("nobody", "noticed"),
            ("no", "one", "noticed"), ("didn't", "notice"), ("didnt", "notice"), ("oh", "wait"), ("glad", "i'm"),
-           ("glad", "i"), ("glad", "we"), ("lucky", "i"), ("lucky", "we"))
+           ("glad", "i"), ("glad", "we"), ("lucky", "i"), ("lucky", "we"), ("not", "complaining"),
+           ("no", "complaints"), ("can't", "complain"), ("cant", "complain"), ("made", "my", "connection"),
+           ("still", "made", "it"), ("mine", "was", "fine"), ("mine", "is", "fine"), ("mine's", "fine"),
+           ("fine", "for", "me"))
 _SPARED_FIRST = frozenset(p[0] for p in _SPARED)
+_NOT_SPARED = frozenset({"now", "again", "but", "about", "until", "till", "til", "before", "then", "yesterday"})
 _MISSED_IT = frozenset({"instead", "wasn't", "weren't", "not", "didn't", "missed", "dodged"})
 
 
@@ -131,14 +135,15 @@ def spared(r: Reading) -> bool:
     if _SPARED_FIRST.isdisjoint(words):
         return False
     for k, w in enumerate(words):
-        if w not in _SPARED_FIRST or r.word(k - 1) in ("not", "isn't", "wasn't", "never"):
+        if w not in _SPARED_FIRST or r.word(k - 1) in ("not", "isn't", "wasn't", "never", "barely", "almost"):
             continue
         for p in _SPARED:
             if p[0] != w or tuple(words[k:k + len(p)]) != p:
                 continue
             after = words[k + len(p):k + len(p) + 3]
-            if "now" in after or "again" in after:
-                continue  # "all good now": it was theirs, and it is over
+            if not _NOT_SPARED.isdisjoint(after):
+                continue  # "all good now": it was theirs, and it is over; "not complaining, but...", "fine for me
+                # until Monday"
             if w in ("glad", "lucky") and not {"only", "alone", "just"}.isdisjoint(words[k:k + 8]):
                 continue  # "glad I'm not the only one": company in trouble, not spared it
             if w not in ("glad", "lucky") or not _MISSED_IT.isdisjoint(words[k:k + 10]):
