@@ -57,6 +57,12 @@ from ticket_enricher.agents.rules.signals import detect
     ("@united delayed 3 hours and I barely made my connection", "trip_disrupted"),
     ("@delta delayed again, I'm not complaining about the crew but this is the 3rd time", "trip_disrupted"),
     ("@x internet down all day, it was working fine for me until Monday", "outage"),
+    # the clock, told to an airline
+    ("3:20 → 5:50 and the gate changed twice @united", "trip_disrupted"),
+    ("DL123 was due out at 12:20. the board now says 4:05 @delta", "trip_disrupted"),
+    ("the 7:00 became 7:45 became 9:00 @allegiant", "trip_disrupted"),
+    ("@aircanada AC 101 pushed to midnight, I'll miss my ferry", "trip_disrupted"),
+    ("@alaskaair flight to Cabo went from 8am to TBD", "trip_disrupted"),
     ("pilot says we're waiting on dispatch. 2 hrs at DCA", "trip_disrupted"),
     ("@southwestair we've been in our seats 100 min and the captain hasn't said a word", "trip_disrupted"),
     ("overnight in Dallas, flight got scrapped for crew availability @americanair", "trip_disrupted"),
@@ -122,6 +128,9 @@ def test_still_found(text: str, signal: str) -> None:
     ("delayed 40 min and I still made my connection thanks to the crew @x", "trip_disrupted"),
     ("flight delayed but the lounge had a view of the Alps, not complaining", "trip_disrupted"),
     ("everyone says the @x app is down but mine was fine", "outage"),
+    ("@united can I change my 7:05 flight to the 10:40 one tomorrow?", "trip_disrupted"),
+    ("@sas is the lounge open at 5am? leaving the hotel early for a 6:40 flight", "trip_disrupted"),
+    ("@delta boarded at 6:10, landed at 9:30, great flight", "trip_disrupted"),
 ])
 def test_no_complaint_stays_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -183,14 +183,15 @@ BRANDS = {"verizon", "att", "at&t", "tmobile", "t-mobile", "sprint", "comcast", 
 # airlines as customers address them (@ handles, lower case) and as they name them: a delay told to one, or at an
 # airport, is a trip's even when no flight is named ("@jetblue delayed again", "3 hours at JFK"). Names that are
 # also everyday words ("united", "delta", "spirit", "frontier") count only as handles.
-AIRLINE_HANDLES = {"united", "delta", "americanair", "southwestair", "jetblue", "alaskaair", "spiritairlines", "spirit",
-                   "flyfrontier", "allegiantair", "hawaiianair", "usairways", "virginamerica", "suncountryair",
-                   "aircanada", "westjet", "flyporter", "flyflairairline", "ryanair", "easyjet", "wizzair", "vueling",
-                   "jet2tweets", "british_airways", "virginatlantic", "aerlingus", "lufthansa", "klm", "airfrance",
-                   "iberia", "finnair", "sas", "norwegian", "flyswiss", "tapairportugal", "turkishairlines",
-                   "emirates", "qatarairways", "etihad", "flydubai", "singaporeair", "cathaypacific", "qantas",
-                   "jetstar", "virginaustralia", "flyairnz", "airasia", "cebupacificair", "airindia", "indigo6e",
-                   "aeromexico", "volaris", "avianca", "loganair", "eurowings", "icelandair", "breezeairways"}
+AIRLINE_HANDLES = {"united", "delta", "americanair", "southwestair", "jetblue", "alaskaair", "spiritairlines",
+                   "spirit", "allegiant", "flyfrontier", "allegiantair", "hawaiianair", "usairways", "virginamerica",
+                   "suncountryair", "aircanada", "westjet", "flyporter", "flyflairairline", "ryanair", "easyjet",
+                   "wizzair", "vueling", "jet2tweets", "british_airways", "virginatlantic", "aerlingus", "lufthansa",
+                   "klm", "airfrance", "iberia", "finnair", "sas", "norwegian", "flyswiss", "tapairportugal",
+                   "turkishairlines", "emirates", "qatarairways", "etihad", "flydubai", "singaporeair",
+                   "cathaypacific", "qantas", "jetstar", "virginaustralia", "flyairnz", "airasia", "cebupacificair",
+                   "airindia", "indigo6e", "aeromexico", "volaris", "avianca", "loganair", "eurowings", "icelandair",
+                   "breezeairways"}
 AIRLINES = {"jetblue", "ryanair", "easyjet", "wizzair", "vueling", "lufthansa", "klm", "finnair", "qantas", "jetstar",
             "airasia", "westjet", "emirates", "etihad", "icelandair", "aeromexico", "volaris", "avianca", "allegiant",
             "aircanada", "aerlingus", "eurowings", "loganair", "flydubai", "spicejet", "vistara", "transavia"}

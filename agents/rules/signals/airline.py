@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ticket_enricher.agents.rules.lexicons import AIRLINE_HANDLES, AIRLINES, AIRPORTS
 from ticket_enricher.agents.rules.signals.reading import _ME, GOODS, MONEY, Reading
-from ticket_enricher.agents.rules.signals.trip_waits import _FLIGHT_NO
+from ticket_enricher.agents.rules.signals.trip_waits import _FLIGHT_NO, _clock, _hours_between
 from ticket_enricher.agents.rules.signals.whose import news, someone_elses
 
 _NOT_FLIGHTS = ("ios", "win", "ps", "mp", "gta", "rtx", "gtx", "fifa", "nba", "cod", "usb", "ddr", "lte", "wpa",
@@ -110,4 +110,31 @@ def airline_wait(r: Reading) -> int:
                 x in AIRPORTS for x in words[k + 1:k + 4])) and not news(r, r.sentence_of(k)) and \
                 not someone_elses(r, k) and _SEATED.isdisjoint(near):
             return k  # "2 hrs at DCA", "it's been 3 hrs", "we've been in our seats 100 min"
+    return -1
+
+
+# between two times of day, what says the second replaced the first: "3:20 → 5:50", "the 7:00 became 7:45", "due out
+# at 12:20. board now says 4:05", "was meant to go at 7:05, now saying 10:40"
+_REPLACED = frozenset({"now", "says", "saying", "became", "becomes", "→", "->", ">", "pushed", "moved", "changed",
+                       "estimated", "showing", "shows", "it's", "its"})
+_TO_LATER = frozenset({"tbd", "tba", "midnight"})
+
+
+def airline_slip(r: Reading) -> int:
+    """Where a departure told to an airline or at an airport slips by the clock, or -1: two times of day 30 minutes
+    or more apart with a word of replacing between them ("3:20 → 5:50", "flight was at 3:10. It's now 9"), or a
+    time pushed to "TBD" or midnight ("went from 8am to TBD", "pushed to midnight")."""
+    words = r.words
+    clocks = [k for k in range(r.n) if words[k][:1].isdigit() and _clock(words, k) > 0]
+    later = [k for k, w in enumerate(words) if w in _TO_LATER and r.word(k - 1) in ("to", "now", "says", "is")]
+    if len(clocks) < 2 and not later or not airline_context(r):
+        return -1
+    for a, b in zip(clocks, clocks[1:], strict=False):
+        if b - a <= 12 and not _REPLACED.isdisjoint(words[_clock(words, a):b]) and \
+                _hours_between(words, a, b) % 12 >= 0.5:
+            return b  # (on a 12-hour dial: "12:20 ... now says 4:05")
+    for k in later:
+        if any(0 < k - c <= 6 for c in clocks) or words[k] == "midnight" and r.word(k - 2) in ("pushed", "moved",
+                                                                                               "delayed"):
+            return k
     return -1

@@ -6,7 +6,7 @@ import re
 
 from ticket_enricher.agents.rules.language import CLAUSE_END
 from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
-from ticket_enricher.agents.rules.signals.airline import airline_wait, told_delay
+from ticket_enricher.agents.rules.signals.airline import airline_slip, airline_wait, told_delay
 from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
     _ME,
@@ -48,7 +48,7 @@ def _trip_disrupted(r: Reading) -> int:
             return k  # "sitting at B22 for three hours now", "deplaned, waiting for a new aircraft"
         return _unnamed_trip(r)  # no word of travel or waiting, at most a cancellation: nothing to wait for
     if (k := _kept_waiting(r)) >= 0 or (k := trip_wait(r)) >= 0 or (k := clock_slip(r)) >= 0 or \
-            (k := airline_wait(r)) >= 0:
+            (k := airline_wait(r)) >= 0 or (k := airline_slip(r)) >= 0:
         return k
     words = r.words
     for i, _, _ in r.hits if r.mask & T_OTHER else ():
@@ -160,7 +160,7 @@ def _unnamed_trip(r: Reading, slip: bool = True) -> int:
             if m & TRIP_BAD and r.words[i].startswith("cancel") and not r.negated(i) and (
                     _cancelled_on_us(r, i) or _cancelled_unnamed(r, i, s)):
                 return i
-    if slip and (k := airline_wait(r)) >= 0:
+    if slip and ((k := airline_wait(r)) >= 0 or (k := airline_slip(r)) >= 0):
         return k
     return clock_slip(r) if slip else -1  # (asked already when the text has a word of travel)
 
