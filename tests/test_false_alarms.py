@@ -58,6 +58,8 @@ from ticket_enricher.agents.rules.signals import detect
     ("@delta delayed again, I'm not complaining about the crew but this is the 3rd time", "trip_disrupted"),
     ("@x internet down all day, it was working fine for me until Monday", "outage"),
     # the clock, told to an airline
+    ("please process my disconnection, I'm moving to Sky", "escalation_cancel"),
+    ("@x this is a scam, you charged me twice", "anger"),
     ("3:20 → 5:50 and the gate changed twice @united", "trip_disrupted"),
     ("DL123 was due out at 12:20. the board now says 4:05 @delta", "trip_disrupted"),
     ("the 7:00 became 7:45 became 9:00 @allegiant", "trip_disrupted"),
@@ -131,6 +133,9 @@ def test_still_found(text: str, signal: str) -> None:
     ("@united can I change my 7:05 flight to the 10:40 one tomorrow?", "trip_disrupted"),
     ("@sas is the lounge open at 5am? leaving the hotel early for a 6:40 flight", "trip_disrupted"),
     ("@delta boarded at 6:10, landed at 9:30, great flight", "trip_disrupted"),
+    ("got a fake disconnection email pretending to be you, deleted it @x", "escalation_cancel"),
+    ("hung up on the scammer and called the number on my card, thanks @x", "anger"),
+    ("@x thanks for the scam text warning, it saved me", "anger"),
 ])
 def test_no_complaint_stays_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))

@@ -13,6 +13,7 @@ from ticket_enricher.agents.rules.signals.reading import _EMPTY, HELD, MONEY, NE
 
 _FEE = frozenset({"fee", "fees", "charge", "charges", "cost", "costs", "policy", "policies", "penalty", "penalties"})
 _PAPER = frozenset({"letter", "form", "request", "notice", "confirmation", "email"})
+_FAKE = frozenset({"fake", "scam", "phishing", "bogus", "fraudulent", "spoof"})
 _PORT_CODE = frozenset({"code", "authorization", "authorisation", "key", "number", "pin"})
 _SOMEONE_HERE = frozenset({"you", "your", "u", "us"})
 _ASKING = frozenset({"want", "wanna", "need", "how", "way", "like", "wish"})
@@ -40,6 +41,8 @@ def leaving_step(r: Reading) -> int:
             return i  # "I'm not paying for this anymore"
         if r.negated(i, 3):
             continue
+        if w in END_NOUNS and (r.word(i - 1) in _FAKE or w == "disconnection" and nxt in _PAPER):
+            continue  # "a fake disconnection email", "got a disconnection notice": the company's threat, or a scam's
         if w in END_NOUNS and nxt not in _FEE and not one_off:
             j = r.next_content(i + 1, _EMPTY, 4) if nxt == "of" else -1
             if j >= 0 and r.cls(j) & HELD or r.word(i - 1) in ("my", "our") or nxt in _PAPER or w not in (

@@ -258,6 +258,17 @@ def _resolved_at(r: Reading, i: int) -> bool:
 
 
 
+_SCAM_THINGS = frozenset({"text", "texts", "call", "calls", "email", "emails", "link", "links", "message", "messages",
+                          "warning", "warnings", "alert", "alerts", "site", "number", "caller", "sms", "artist"})
+
+
+def _a_scam_attempt(r: Reading, i: int) -> bool:
+    """A scam at `i` is a fraudster's attempt the customer tells of, not the company condemned: "a scam text",
+    "hung up on the scammer", "the scam warning made me check"; not "this is a scam", "what a scam"."""
+    w = r.words[i]
+    return w in ("scammer", "scammers") or w in ("scam", "scams") and r.word(i + 1) in _SCAM_THINGS
+
+
 def _mood(r: Reading) -> dict[Signal, str]:
     """Hostility (several condemnations, or one in a very negative message), anger (a condemnation, distress,
     shouting or "!!" in a negative message), or frustration (expletives, mild words, angry emoji, negative
@@ -269,7 +280,8 @@ def _mood(r: Reading) -> dict[Signal, str]:
     if r.mask & (CONDEMN | DISTRESS | MILD):
         for i, m, _ in r.hits:
             w = words[i]
-            if m & CONDEMN and w not in seen and not r.negated(i) and not (w == "steal" and r.word(i - 1) == "a"):
+            if m & CONDEMN and w not in seen and not r.negated(i) and not (w == "steal" and r.word(i - 1) == "a") \
+                    and not _a_scam_attempt(r, i):
                 condemned.append(i)
                 seen.add(w)
             elif m & DISTRESS and distress < 0 and not r.negated(i):
