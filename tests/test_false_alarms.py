@@ -59,6 +59,7 @@ from ticket_enricher.agents.rules.signals import detect
     ("@x internet down all day, it was working fine for me until Monday", "outage"),
     # the clock, told to an airline
     ("please process my disconnection, I'm moving to Sky", "escalation_cancel"),
+    ("my account's been locked since this morning", "lockout"),
     ("@x this is a scam, you charged me twice", "anger"),
     ("3:20 → 5:50 and the gate changed twice @united", "trip_disrupted"),
     ("DL123 was due out at 12:20. the board now says 4:05 @delta", "trip_disrupted"),
@@ -134,6 +135,7 @@ def test_still_found(text: str, signal: str) -> None:
     ("@sas is the lounge open at 5am? leaving the hotel early for a 6:40 flight", "trip_disrupted"),
     ("@delta boarded at 6:10, landed at 9:30, great flight", "trip_disrupted"),
     ("got a fake disconnection email pretending to be you, deleted it @x", "escalation_cancel"),
+    ("turns out my delayed parcel was the driver's fault, it came today @x", "trip_disrupted"),
     ("hung up on the scammer and called the number on my card, thanks @x", "anger"),
     ("@x thanks for the scam text warning, it saved me", "anger"),
 ])

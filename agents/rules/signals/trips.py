@@ -80,8 +80,8 @@ def _trip_disrupted(r: Reading) -> int:
                 return i  # "@x BR11 from LAX delayed over 3 hours. Will my connection wait?"
             continue
         w = words[i]
-        if r.negated(i):
-            continue
+        if r.negated(i) or r.cls(i + 1) & GOODS:
+            continue  # also "my delayed parcel": goods, not a trip
         if r.near(i, TRIP, 8, 8) < 0:
             if _timed_delay(r, i, s) or flight_number(words, i) or _owned_far(r, i, s):
                 return i  # "delayed 3 hours and counting", "4 hour delay in Chicago", "my flight out of Newark
