@@ -60,6 +60,8 @@ from ticket_enricher.agents.rules.signals import detect
     # the clock, told to an airline
     ("please process my disconnection, I'm moving to Sky", "escalation_cancel"),
     ("my account's been locked since this morning", "lockout"),
+    ("@x I was charged twice, can this be fixed?", "billing_error"),
+    ("@x they said the double charge was resolved but it's still on my statement", "billing_error"),
     ("@x this is a scam, you charged me twice", "anger"),
     ("3:20 → 5:50 and the gate changed twice @united", "trip_disrupted"),
     ("DL123 was due out at 12:20. the board now says 4:05 @delta", "trip_disrupted"),
@@ -136,6 +138,8 @@ def test_still_found(text: str, signal: str) -> None:
     ("@delta boarded at 6:10, landed at 9:30, great flight", "trip_disrupted"),
     ("got a fake disconnection email pretending to be you, deleted it @x", "escalation_cancel"),
     ("turns out my delayed parcel was the driver's fault, it came today @x", "trip_disrupted"),
+    ("my dispute with the seller got settled by @x and the refund is back", "escalation_refund"),
+    ("the double charge was resolved in a day, thanks @x", "billing_error"),
     ("hung up on the scammer and called the number on my card, thanks @x", "anger"),
     ("@x thanks for the scam text warning, it saved me", "anger"),
 ])

@@ -152,7 +152,8 @@ def spared(r: Reading) -> bool:
 
 
 # a failure put right: "unlocked it in seconds", "had it sorted in 2 mins", "got back into my account"
-_OVER = frozenset({"sorted", "fixed", "resolved", "solved", "unlocked", "restored", "reinstated", "reactivated"})
+_OVER = frozenset({"sorted", "fixed", "resolved", "solved", "unlocked", "restored", "reinstated", "reactivated",
+                   "settled"})
 _WISH = frozenset({"get", "getting", "be", "being", "to", "want", "wants", "need", "needs", "needed", "can", "could",
                    "please", "pls", "will", "would", "hope", "until", "till", "when", "if", "gets"})
 _NOT_OVER = frozenset({"still", "again", "yet", "but", "however", "although", "though", "?", "now"})
