@@ -61,6 +61,7 @@ from ticket_enricher.agents.rules.signals import detect
     ("please process my disconnection, I'm moving to Sky", "escalation_cancel"),
     ("my account's been locked since this morning", "lockout"),
     ("@x I was charged twice, can this be fixed?", "billing_error"),
+    ("@x you will charge me twice again?", "billing_error"),
     ("@x they said the double charge was resolved but it's still on my statement", "billing_error"),
     ("@x this is a scam, you charged me twice", "anger"),
     ("3:20 → 5:50 and the gate changed twice @united", "trip_disrupted"),
@@ -140,6 +141,8 @@ def test_still_found(text: str, signal: str) -> None:
     ("turns out my delayed parcel was the driver's fault, it came today @x", "trip_disrupted"),
     ("my dispute with the seller got settled by @x and the refund is back", "escalation_refund"),
     ("the double charge was resolved in a day, thanks @x", "billing_error"),
+    ("the @x boss says they might charge for toilets next, what a troll", "billing_error"),
+    ("overcharged myself on snacks again, not your fault", "billing_error"),
     ("hung up on the scammer and called the number on my card, thanks @x", "anger"),
     ("@x thanks for the scam text warning, it saved me", "anger"),
 ])

@@ -20,7 +20,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     WEAK,
     Reading,
 )
-from ticket_enricher.agents.rules.signals.whose import KIN, news, over
+from ticket_enricher.agents.rules.signals.whose import _MAY, KIN, news, over
 
 # after "double", what makes it a charge twice: "double charged", "double the price"; not "double protein"
 _DOUBLE_WHAT = frozenset({"charged", "billed", "charge", "charging", "what", "the", "my", "our", "your", "for", "on",
@@ -225,6 +225,9 @@ def _billing_error(r: Reading) -> int:
         if w.startswith("credit") and r.word(i + 1) in _CREDIT_NOT_MONEY or r.negated(i):
             continue  # a credit report or a credit card is no money of the customer's
         sm = r.smask[s]
+        if r.word(i + 1) in ("myself", "ourselves") or w in _CHARGE_WORDS and not _MAY.isdisjoint(
+                words[max(0, i - 2):i]) and _FIRST.isdisjoint(words[slice(*r.span(s))]):
+            continue  # "overcharged myself on snacks", "they might charge for toilets again": no one's bill
         if _kins_money(r, s) or news(r, s) or _was_me(r, s):
             continue  # "my sister playing banker charges more fees than any bank", "price going up, per the email"
         if m & STRONG and w not in ("credit", "credits"):
