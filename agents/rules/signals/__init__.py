@@ -74,6 +74,7 @@ from ticket_enricher.agents.rules.signals.reading import (
 from ticket_enricher.agents.rules.signals.refunds import escalation_refund
 from ticket_enricher.agents.rules.signals.switching import escalation_switch
 from ticket_enricher.agents.rules.signals.trips import trip_disrupted
+from ticket_enricher.agents.rules.signals.whose import over, spared
 
 Signal = Literal[
     "outage", "lockout", "trip_disrupted", "delivery_failure", "data_loss", "billing_error", "security",
@@ -145,6 +146,11 @@ _PLAN: tuple[tuple[Signal, Detector, int, bool], ...] = tuple(
     (signal, DETECTORS[signal], need | _WAKES.get(signal, 0), tags) for signal, need, tags in _NEEDS)
 assert {p[0] for p in _PLAN} == set(DETECTORS)
 _UNSATISFIED = NEGATIVE - {"repeat_contact"}
+# troubles the text itself takes back, whichever detector found them (`whose`): the writer was spared or not
+# stopped ("all fine here", "not complaining"), or the trouble was put right and told as done ("unlocked it in
+# seconds", "the dispute got settled")
+_SPARABLE: frozenset[Signal] = frozenset({"outage", "lockout", "trip_disrupted"})
+_MENDABLE: frozenset[Signal] = frozenset({"outage", "lockout", "billing_error", "escalation_refund"})
 
 
 @lru_cache(maxsize=4096)
@@ -163,6 +169,10 @@ def _detect(raw: str) -> tuple[dict[Signal, str], int, frozenset[str]]:
             i = detector(r)
             if i >= 0:
                 found[signal] = text.quote(i)
+    for vetoed, veto in ((_SPARABLE, spared), (_MENDABLE, over)):
+        if not found.keys().isdisjoint(vetoed) and veto(r):
+            for signal in vetoed:
+                found.pop(signal, None)
     found |= _mood(r)
     if "satisfied" in found:
         resolved = bool(mask & RESOLVED) and any(m & RESOLVED and _resolved_at(r, i) and not r.negated(i)

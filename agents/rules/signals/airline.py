@@ -65,8 +65,7 @@ _NUMBER = frozenset({"an", "one", "two", "three", "four", "five", "six", "seven"
                      "several", "few", "many", "half", "another"})
 _STILL = frozenset({"waiting", "waited", "wait", "sitting", "sat", "stuck", "held", "spent", "still",
                     "sleeping", "slept", "night", "overnight", "day", "tarmac", "taxiway", "apron", "runway",
-                    "circling",
-                    "holding", "seats", "gate", "parked", "here", "later", "now", "past", "ago"})
+                    "circling", "holding", "seats", "gate", "parked", "here", "later", "now", "past", "ago"})
 # what else one waits for that is no flight: bags, a phone line, a queue, a refund, an app
 _OTHER_WAITS = frozenset({"bag", "bags", "luggage", "baggage", "suitcase", "carousel", "phone", "call", "calls",
                           "hold", "chat", "email", "emails", "queue", "line", "lines", "security", "customs",
@@ -97,8 +96,14 @@ def airline_wait(r: Reading) -> int:
     hours. NINE. at LAS"), or a flight "canned", "scrapped" or "scrubbed"; not a wait for bags, a phone line, a
     queue or a refund."""
     words = r.words
-    if not _OTHER_WAITS.isdisjoint(words) or not airline_context(r):
+    if not _OTHER_WAITS.isdisjoint(words):
         return -1
+    k = _kept_or_called_off(r)
+    return k if k >= 0 and airline_context(r) else -1  # the context last: most texts have no such span
+
+
+def _kept_or_called_off(r: Reading) -> int:
+    words = r.words
     for k, w in enumerate(words):
         if w in _CALLED_OFF and not r.negated(k):
             return k  # "flight got scrapped for crew availability", "yesterday canned"

@@ -36,14 +36,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     WORKS,
     Reading,
 )
-from ticket_enricher.agents.rules.signals.whose import (
-    a_feature,
-    hypothetical,
-    not_lived,
-    over,
-    someone_elses,
-    spared,
-)
+from ticket_enricher.agents.rules.signals.whose import a_feature, hypothetical, not_lived, someone_elses
 
 
 def _device_fails(r: Reading, i: int, s: int) -> bool:
@@ -113,7 +106,7 @@ def outage(r: Reading) -> int:
     a service with an error, lag or crash; not a device ("my keyboard is not working"), nor a failure that is not
     the customer's (`whose.not_lived`: news, someone else's story, one that may come)."""
     i = _outage(r)
-    return -1 if i >= 0 and (not_lived(r, i) or spared(r) or over(r)) else i
+    return -1 if i >= 0 and not_lived(r, i) else i
 
 
 # what "offline" names when it is a feature, not a failure: "offline downloads are a lifesaver"
@@ -220,9 +213,8 @@ def lockout(r: Reading) -> int:
     """Locked out of an account, or an account, card or payment refused: "locked out", "can't log in",
     "account suspended", "card declined", "password says incorrect", "funds on hold"."""
     i = _lockout(r)
-    # not "friend's card got locked", "declined, then I saw I'd frozen it myself. all good", "unlocked it in seconds"
-    return -1 if i >= 0 and (a_feature(r, i) or hypothetical(r, i) or someone_elses(r, i) or spared(r) or over(r)) \
-        else i
+    # not "friend's card got locked", "what happens to my standing orders if I freeze my card?"
+    return -1 if i >= 0 and (a_feature(r, i) or hypothetical(r, i) or someone_elses(r, i)) else i
 
 
 def _lockout(r: Reading) -> int:

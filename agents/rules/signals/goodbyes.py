@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ticket_enricher.agents.rules.lexicons import BRANDS
-from ticket_enricher.agents.rules.signals.reading import GOODS, ONE_OFF_, Reading
+from ticket_enricher.agents.rules.signals.reading import GOODS, ONE_OFF_, Reading, named
 from ticket_enricher.agents.rules.signals.whose import KIN
 
 _GOODBYE = re.compile(
@@ -49,7 +49,7 @@ def says_goodbye(lower: str) -> bool:
 def _company(r: Reading, k: int) -> bool:
     """The word at `k` names a company the customer may leave: a handle, or a brand that is no place or shop."""
     x = r.word(k)
-    return (x.startswith("@") or x in BRANDS) and x not in _NOT_COMPANY and r.word(k + 1) not in _ADD_ON_AFTER and \
+    return named(x) and x not in _NOT_COMPANY and r.word(k + 1) not in _ADD_ON_AFTER and \
         not r.cls(k + 1) & (ONE_OFF_ | GOODS)
 
 

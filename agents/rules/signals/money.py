@@ -20,7 +20,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     WEAK,
     Reading,
 )
-from ticket_enricher.agents.rules.signals.whose import _MAY, KIN, news, over
+from ticket_enricher.agents.rules.signals.whose import _MAY, KIN, news
 
 # after "double", what makes it a charge twice: "double charged", "double the price"; not "double protein"
 _DOUBLE_WHAT = frozenset({"charged", "billed", "charge", "charging", "what", "the", "my", "our", "your", "for", "on",
@@ -199,11 +199,6 @@ _GAME = frozenset({"win", "won", "lose", "lost", "beat", "game", "fans", "mafia"
 
 
 def billing_error(r: Reading) -> int:
-    i = _billing_error(r)
-    return -1 if i >= 0 and over(r) else i
-
-
-def _billing_error(r: Reading) -> int:
     """A money word with a word of dispute: strong anywhere in its sentence ("charged twice", "why was I
     billed"), weak only close by ("charged more", "made me pay") and outside a routine question or thanks; or an
     entry of the statement the customer disowns (`_contested`)."""

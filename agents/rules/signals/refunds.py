@@ -17,7 +17,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     STRONG,
     Reading,
 )
-from ticket_enricher.agents.rules.signals.whose import news, over
+from ticket_enricher.agents.rules.signals.whose import news
 
 _ABOUT_REFUNDS = frozenset({"policy", "policies", "process", "window", "rules", "rule", "terms"})
 _CAME = frozenset({"came", "arrived", "landed", "showed", "hit", "cleared", "posted", "appeared"})
@@ -84,11 +84,6 @@ def _anyone_can(r: Reading, i: int) -> bool:
 
 
 def escalation_refund(r: Reading) -> int:
-    i = _escalation_refund(r)
-    return -1 if i >= 0 and over(r) else i
-
-
-def _escalation_refund(r: Reading) -> int:
     """Money sought back that was not simply granted: "I want a refund", "still not reimbursed", "no refund",
     "my $13 back", "want to be credited"; not "got my refund, thanks", "how long does a refund take", nor "not
     looking for a refund"."""

@@ -23,7 +23,6 @@ from ticket_enricher.agents.rules.signals.reading import (
     Reading,
 )
 from ticket_enricher.agents.rules.signals.trip_waits import clock_slip, flight_number, trip_wait
-from ticket_enricher.agents.rules.signals.whose import spared
 
 _COMES = frozenset({"bus", "train", "taxi", "cab", "driver", "ride", "coach", "shuttle", "pickup", "uber", "car"})
 _RUNNING = frozenset({"trains", "buses", "flights", "trams", "ferries", "planes", "coaches", "tubes"})
@@ -31,13 +30,7 @@ _RUNNING = frozenset({"trains", "buses", "flights", "trams", "ferries", "planes"
 
 def trip_disrupted(r: Reading) -> int:
     """A trip delayed, cancelled or stuck: "flight delayed", "train cancelled", "stuck on the tarmac", "ride
-    cancelled on me", "#flightcancelled"; not one the customer cancelled ("I cancelled the ride"), nor one that
-    missed the writer (`whose.spared`: "glad I wasn't on that flight")."""
-    i = _trip_disrupted(r)
-    return -1 if i >= 0 and spared(r) else i
-
-
-def _trip_disrupted(r: Reading) -> int:
+    cancelled on me", "#flightcancelled"; not one the customer cancelled ("I cancelled the ride")."""
     for i in r.hashtags:
         w = r.words[i]
         if ("flight" in w or "plane" in w or "train" in w) and ("cancel" in w or "delay" in w or "strand" in w):
