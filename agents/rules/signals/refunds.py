@@ -65,7 +65,7 @@ def _given(r: Reading, i: int) -> bool:
     if w in ("refunded", "reimbursed"):
         done = before not in _ASKING and before not in ("be", "get", "getting", "been", "being", "to", "not", "want",
                                                         "wanted", "need", "i", "we", "never", "have", "has")
-    elif w in _CASH and r.word(i + 1) == "back" or w in _CASH and r.word(i + 2) == "back":
+    elif w in _CASH and "back" in (r.word(i + 1), r.word(i + 2)):
         done = before in ("got", "put", "gave") or r.word(i - 2) in ("got", "put", "gave") and before in (
             "my", "the", "our", "me", "us", "all")
     else:
