@@ -1,9 +1,11 @@
 """Sets written by hand, by a writer who never saw the rules, for what no public set here covers: a telco's
 customers leaving (or not quite), airline delays (and other airline complaints), and tweets that are no complaint
 (many with words a keyword list would take for one). Written on 2026-12-07 by helpers given only the kinds of
-message to write, not the rules, their tests or the tags' definitions; five batches, each by a helper who saw none
-of the others. Batches 1 and 2 are cut in read and held halves; batch 3 was never read (quote `--part all`);
-batches 4 and 5 were read whole (development sets).
+message to write, not the rules, their tests or the tags' definitions; seven batches, each by a helper who saw none
+of the others. Batches 1, 2 and 6 are cut in read and held halves; batches 3 and 7 were never read (quote `--part
+all`); batches 4 and 5 were read whole (development sets). Batch 7's brief named the kinds of near miss the rules
+were being written against (questions about cancelling, others' cancellations told as news), so it checks those
+forms, not language the brief left out.
 
 Each file is cut in two by the first byte of sha256(line): even is the part that was read to find the rules' errors
 (`--part read`), odd the part that never was (`--part held`, the figures to quote). Writes events.jsonl and
@@ -48,6 +50,10 @@ SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
     "delay6": (("delayed_flights_6.txt", {"outage_affected": 1}), ("other_airline_6.txt", {})),
     "bank6": (("bank_card_6.txt", {"outage_affected": 1}), ("bank_other_6.txt", {})),
     "noncomplaint6": (("company_noncomplaints_6.txt", {}),),
+    # the seventh batch, by one more helper, while rules version 9 was written: cancelled flights told many ways and
+    # other airline complaints (bags, crew, on-board wifi and screens, questions about cancelling, others' news);
+    # never read by anyone who writes the rules, both halves (quote `--part all`)
+    "cancel7": (("cancelled_flights_7.txt", {"outage_affected": 1}), ("other_airline_7.txt", {})),
 }
 
 

@@ -121,8 +121,9 @@ TRIP = {"flight", "flights", "train", "trains", "bus", "buses", "coach", "plane"
         "pilot", "schedule", "flt"}
 TRIP_BAD = forms("delay", "cancel", "strand", "divert", "ground", "overbook", "oversell", "bump", "reroute",
                  "terminate", "strike") | {
-    "late", "stuck", "cancellation", "cancellations", "cancelation", "canceled", "oversold", "stranded",
-    "missed", "delays", "delayed", "no-show", "held", "diverted", "disrupted", "disruption", "denied", "pushed",
+    "late", "stuck", "cancellation", "cancellations", "cancelation", "cancelations", "canceled", "oversold",
+    "stranded", "missed", "delays", "delayed", "no-show", "held", "diverted", "disrupted", "disruption", "denied",
+    "pushed",
 }
 GOODS = {"parcel", "parcels", "package", "packages", "order", "orders", "delivery", "deliveries", "item", "items",
          "bag", "bags", "luggage", "baggage", "suitcase", "suitcases", "shipment", "shipments", "food", "meal",

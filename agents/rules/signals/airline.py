@@ -1,11 +1,12 @@
-"""A delay told to an airline or at an airport where no flight is named: "@jetblue delayed again", "Late again
-@vueling", "3hr ground hold in Newark", "BA1446 to Edinburgh now delayed to 21:40". To an airline, "delayed"
-says the flight; elsewhere it may be a parcel, a refund or a meeting."""
+"""What a text told to an airline or at an airport means where no flight is named: "@jetblue delayed again", "Late
+again @vueling", "3hr ground hold in Newark", "@x Cancelled. Again.". To an airline, "delayed" and "cancelled" say
+the flight; elsewhere they may be a parcel, a refund, a meeting or a subscription. And what fails on board (the
+plane's wifi, screens, power) is a bad flight, not an outage of a service the customer holds."""
 
 from __future__ import annotations
 
 from ticket_enricher.agents.rules.lexicons import AIRLINE_HANDLES, AIRLINES, AIRPORTS
-from ticket_enricher.agents.rules.signals.reading import _ME, GOODS, MONEY, Reading
+from ticket_enricher.agents.rules.signals.reading import _ME, ACCOUNT, GOODS, HELD, MONEY, TRIP, Reading
 from ticket_enricher.agents.rules.signals.trip_waits import _FLIGHT_NO, _clock, _hours_between
 from ticket_enricher.agents.rules.signals.whose import news, someone_elses
 
@@ -58,6 +59,73 @@ def told_delay(r: Reading, i: int, s: int) -> bool:
             not any(x.startswith("@") for x in words):
         return False
     return airline_context(r)
+
+
+# what else gets cancelled that is no trip of the customer's: "the show got cancelled", "practice cancelled, yay"
+EVENTS = frozenset({"show", "shows", "game", "games", "concert", "event", "events", "class", "classes", "meeting",
+                    "school", "party", "match", "season", "series", "gig", "festival", "wedding", "practice",
+                    "tour", "episode", "plans", "date", "appointment", "surgery", "lesson", "lessons", "exam"})
+# before a cancellation, what makes it the customer's own act or a question ("how do I cancel", "I need to cancel",
+# "if I cancel"), unless the company is its subject ("you had to cancel")
+_OWN = frozenset({"i", "we", "i've", "we've", "i'd", "we'd", "i'll", "we'll", "please", "want", "wanna", "need",
+                  "can", "could", "should", "how", "to", "if", "would", "noise", "free", "nearly", "almost"})
+_PLANS = EVENTS | {"holiday", "holidays", "vacation", "hotel", "honeymoon", "stay", "cruise", "tickets"}
+_COMPANY = frozenset({"you", "they", "u", "y'all", "ya", "guys"})
+_DETERMINERS = frozenset({"my", "our", "the", "your", "this", "that", "a", "an", "his", "her", "their", "all", "of"})
+_NOT_CALLED_OFF = frozenset({"fee", "fees", "policy", "policies", "insurance", "number", "request", "requests",
+                             "form", "button", "option", "options", "link", "process", "terms", "rules", "charge"})
+
+
+def told_cancel(r: Reading, i: int, s: int) -> bool:
+    """Whether the word at `i` ("cancelled", "cancellations", "canceled"...) tells a flight called off on the
+    customer, to an airline or at an airport: not negated, not the customer's own act or request ("how do I
+    cancel?", "we'd like to cancel the return leg"), not a fee, policy or something held ("cancelled my card"),
+    not an event ("our wedding got cancelled"), a question about what may come, news or someone else's story."""
+    words, w = r.words, r.words[i]
+    if not w.startswith("cancel") or r.negated(i):
+        return False
+    if not _OWN.isdisjoint(words[max(0, i - 3):i]) and _COMPANY.isdisjoint(words[max(0, i - 4):i]):
+        return False
+    if _not_a_flight(r, i) or not EVENTS.isdisjoint(words[max(0, i - 3):i]):
+        return False  # "cancelled my card", "cancellation fee", "noise cancelling", "our wedding got cancelled"
+    lo, hi = r.span(s)
+    if "?" in words[i:hi + 1] and (not _WILL.isdisjoint(words[lo:i]) or "going" in words[lo:i]) or \
+            "if" in words[lo:i]:
+        return False  # "will flights be cancelled if the snow keeps up?", "is it going to be cancelled?"
+    if news(r, s) or someone_elses(r, i) or _ME.isdisjoint(words) and not any(x.startswith("@") for x in words):
+        return False
+    return airline_context(r)
+
+
+def _not_a_flight(r: Reading, i: int) -> bool:
+    """Whether what is cancelled at `i` is named and no flight: a fee or policy ("cancellation fee"), something held
+    or paid ("cancelled my card"), plans of the customer's ("cancelled the holiday"), "noise cancelling"."""
+    k = i + 1
+    while r.word(k) in _DETERMINERS:
+        k += 1
+    return r.word(i + 1) in _NOT_CALLED_OFF or r.word(i - 1) == "noise" or r.word(k) in _PLANS or k < r.n and bool(
+        r.cls(k) & (GOODS | MONEY | HELD | ACCOUNT)) and not r.cls(k) & TRIP
+
+
+# what a plane carries that can fail without the flight failing: a bad flight, not an outage
+_ON_BOARD = frozenset({"wifi", "wi-fi", "wi", "fi", "internet", "tv", "tvs", "directv", "screen", "screens",
+                       "entertainment", "ife", "movie", "movies", "video", "videos", "power", "outlet", "outlets",
+                       "plug", "plugs", "usb", "stream", "streaming", "audio", "headphones", "seatback", "in-flight",
+                       "inflight", "onboard"})
+_ON_GROUND = frozenset({"terminal", "airport", "lounge", "gate", "app", "website", "site", "online", "check-in",
+                        "checkin", "kiosk", "kiosks", "system", "systems", "home", "line", "lines"})
+
+
+def on_board(r: Reading, i: int) -> bool:
+    """Whether the failure at `i` is of what a plane carries (its wifi, screens, power outlets), told to airlines
+    only ("@x no wifi for the whole flight"): not a service the customer holds, nor the airline's app, site or
+    airport ("@Gogo wifi down on my flight", "@x your app is down")."""
+    words = r.words
+    lo, hi = r.span(r.sentence_of(i))
+    if _ON_BOARD.isdisjoint(words[lo:hi]) or not _ON_GROUND.isdisjoint(words[lo:hi]):
+        return False
+    handles = [w for w in words if w.startswith("@")]
+    return bool(handles) and all(_airline_handle(w) for w in handles)
 
 
 _SPAN = frozenset({"hour", "hours", "hr", "hrs", "h", "minutes", "mins", "min"})

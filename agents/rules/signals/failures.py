@@ -6,6 +6,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from ticket_enricher.agents.rules.language import SENTENCE_END
+from ticket_enricher.agents.rules.signals.airline import on_board
 from ticket_enricher.agents.rules.signals.reading import (
     _BE,
     _CLASS_GET,
@@ -106,7 +107,7 @@ def outage(r: Reading) -> int:
     a service with an error, lag or crash; not a device ("my keyboard is not working"), nor a failure that is not
     the customer's (`whose.not_lived`: news, someone else's story, one that may come)."""
     i = _outage(r)
-    return -1 if i >= 0 and not_lived(r, i) else i
+    return -1 if i >= 0 and (not_lived(r, i) or on_board(r, i)) else i
 
 
 # what "offline" names when it is a feature, not a failure: "offline downloads are a lifesaver"

@@ -62,7 +62,7 @@ for _bit, _words in (
     (T_OTHER, {"board", "boarded", "boarding", "shame", "stranded", "marooned", "rebook", "rebooked", "rebooking",
                "delay", "delays", "delayed", "overbooked", "oversold", "late", "pushed", "crew", "diverted", "supposed",
                "mechanic", "mechanics", "catering", "de-icing", "deicing", "de-iced", "onboard", "cancelled",
-               "canceled", "cancellation", "cancellations", "ground"}),
+               "canceled", "cancellation", "cancellations", "cancelation", "cancelations", "ground"}),
     (T_ENTRY, L.ENTRIES | L.AT_MACHINE | {"charged", "billed", "debited", "deducted", "taken"}),
     # words that wake the trip detector without being a cue it could not read (`signals._WAKES`): a wait where no
     # trip is named ("sitting at B22 for three hours"), a slip told by the clock ("our 9am is now a 2pm")

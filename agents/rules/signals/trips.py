@@ -6,7 +6,7 @@ import re
 
 from ticket_enricher.agents.rules.language import CLAUSE_END
 from ticket_enricher.agents.rules.lexicons import TRIP as L_TRIP
-from ticket_enricher.agents.rules.signals.airline import airline_slip, airline_wait, told_delay
+from ticket_enricher.agents.rules.signals.airline import EVENTS, airline_slip, airline_wait, told_cancel, told_delay
 from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
     _ME,
@@ -23,6 +23,7 @@ from ticket_enricher.agents.rules.signals.reading import (
     Reading,
 )
 from ticket_enricher.agents.rules.signals.trip_waits import clock_slip, flight_number, trip_wait
+from ticket_enricher.agents.rules.signals.whose import someone_elses
 
 _COMES = frozenset({"bus", "train", "taxi", "cab", "driver", "ride", "coach", "shuttle", "pickup", "uber", "car"})
 _RUNNING = frozenset({"trains", "buses", "flights", "trams", "ferries", "planes", "coaches", "tubes"})
@@ -68,6 +69,8 @@ def trip_disrupted(r: Reading) -> int:
     for i, m, s in r.hits:
         if not m & TRIP_BAD:
             continue
+        if told_cancel(r, i, s):
+            return i  # "@x Cancellations all day and not one agent at the desk"
         if not r.smask[s] & TRIP:
             if not r.negated(i) and (_timed_delay(r, i, s) or flight_number(words, i)):
                 return i  # "@x BR11 from LAX delayed over 3 hours. Will my connection wait?"
@@ -83,9 +86,12 @@ def trip_disrupted(r: Reading) -> int:
         if w == "pushed" and "back" not in words[i + 1:i + 4] and r.word(i - 1) not in (
                 "getting", "keeps", "been", "got", "being") and r.word(i + 1) not in ("again", "to", "until", "till"):
             continue  # "our flight was pushed back", "pushed our departure back", not "I pushed the flight button"
-        if r.word(i - 1) == "be" and r.word(i - 2 - (r.word(i - 2) in ("my", "the", "it", "flight", "train"))) in (
-                "will", "might", "could", "would", "may") or "will" in words[max(0, i - 5):i] and "?" in words[i:]:
-            continue  # a question about what may happen: "will my flight be delayed?"
+        if r.word(i - 1) == "be" and (r.word(i - 2 - (r.word(i - 2) in ("my", "the", "it", "flight", "train"))) in (
+                "will", "might", "could", "would", "may") or r.word(i - 2) == "to" and r.word(i - 3) == "going") or \
+                "will" in words[max(0, i - 5):i] and "?" in words[i:]:
+            continue  # a question about what may happen: "will my flight be delayed?", "is it going to be cancelled?"
+        if w.startswith("cancel") and not EVENTS.isdisjoint(words[max(0, i - 3):i]) or someone_elses(r, i):
+            continue  # "our wedding got cancelled", "my sister's flight got cancelled"
         if w.startswith("cancel") and r.word(i - 1) == "noise":
             continue  # "noise cancelling headphones"
         if w in ("missed", "miss", "missing") and (r.word(r.near(i, TRIP, 0, 3)) in (
@@ -148,8 +154,8 @@ def _unnamed_trip(r: Reading, slip: bool = True) -> int:
                     r.words[i] == "diverted" and r.word(i + 1) == "to" and (not _WE_WERE.isdisjoint(
                         r.words[max(0, i - 3):i]) or _theirs(r, i, s))):
                 return i  # also "KL1008 delayed", "BT602 Riga delayed since the morning", "we were diverted"
-            if m & TRIP_BAD and told_delay(r, i, s):
-                return i  # "@jetblue delayed again", "3hr ground hold in Newark"
+            if m & TRIP_BAD and (told_delay(r, i, s) or told_cancel(r, i, s)):
+                return i  # "@jetblue delayed again", "3hr ground hold in Newark", "@x Cancelled. Again."
             if m & TRIP_BAD and r.words[i].startswith("cancel") and not r.negated(i) and (
                     _cancelled_on_us(r, i) or _cancelled_unnamed(r, i, s)):
                 return i
@@ -193,10 +199,6 @@ _CANCELLED = frozenset({"cancelled", "canceled", "cancellation", "cancellations"
 _LIGHT = _CANCELLED | {"supposed"}  # words of T_OTHER that name no wait: `_unnamed_trip` reads them alone
 _OWN_ACT = frozenset({"i", "we", "i've", "we've", "i'd", "we'd", "i'll", "please", "want", "to", "can", "could", "how",
                       "should", "need", "request", "requested", "a", "my", "our", "your", "the"})
-# what else gets cancelled that is no trip of the customer's: "the show got cancelled", "practice cancelled, yay"
-_EVENTS = frozenset({"show", "shows", "game", "games", "concert", "event", "events", "class", "classes", "meeting",
-                     "school", "party", "match", "season", "series", "gig", "festival", "wedding", "practice",
-                     "tour", "episode", "plans", "date", "appointment", "surgery", "lesson", "lessons", "exam"})
 
 
 def _cancelled_unnamed(r: Reading, i: int, s: int) -> bool:
@@ -206,7 +208,7 @@ def _cancelled_unnamed(r: Reading, i: int, s: int) -> bool:
     or an event ("the show got cancelled")."""
     words = r.words
     if words[i] not in _CANCELLED or r.smask[s] & MONEY or not any(w.startswith("@") for w in words) or \
-            _ME.isdisjoint(words) or not _OWN_ACT.isdisjoint(words[max(0, i - 2):i]) or not _EVENTS.isdisjoint(words):
+            _ME.isdisjoint(words) or not _OWN_ACT.isdisjoint(words[max(0, i - 2):i]) or not EVENTS.isdisjoint(words):
         return False
     return not any(r.cls(k) & (HELD | ONE_OFF_ | GOODS) and words[k] not in L_TRIP for k in range(r.n))
 
