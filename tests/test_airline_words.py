@@ -70,3 +70,14 @@ def test_on_board_amenities_are_no_outage(text: str) -> None:
 ])
 def test_outages_beside_an_airline_still_found(text: str) -> None:
     assert "outage" in detect(text), text
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("@united flight delayed 3 hours and they won't even give my kids water", True),
+    ("@delta flight cancelled and they won't rebook my wife and kids", True),
+    ("@AmericanAir my flight got cancelled and my husband said you won't refund it", True),
+    ("@AlaskaAir my sister said her flight got cancelled yesterday", False),
+    ("a friend's @Delta flight got held for weather and she met her future husband at the gate", False),
+])
+def test_a_kin_owns_the_trip_only_when_named_before_it(text: str, found: bool) -> None:
+    assert ("trip_disrupted" in detect(text)) is found, text

@@ -22,11 +22,12 @@ _TOLD = frozenset({"says", "said", "texted", "told", "tells", "heard", "saw", "c
 def someone_elses(r: Reading, i: int) -> bool:
     """Whether the trouble at `i` is told of someone else: a kin or a friend is in its sentence, the customer
     ("i", "we", "me", "us") is not, and it is told as their story: by a verb of telling, "a friend's", or "she"
-    ("a friend's flight got held for weather", "my cousin in Berlin says the app was down"); "my mom's internet is
-    down again" is a customer's complaint for the household."""
+    ("a friend's flight got held for weather", "my cousin in Berlin says the app was down"); the kin comes before
+    the trouble, as its owner or teller, not after it ("flight delayed 3 hours and they won't give my kids water");
+    "my mom's internet is down again" is a customer's complaint for the household."""
     lo, hi = r.span(r.sentence_of(i))
     words = r.words[lo:hi]
-    if KIN.isdisjoint(words) or not _SELF.isdisjoint(words):
+    if KIN.isdisjoint(r.words[lo:i + 1]) or not _SELF.isdisjoint(words):
         return False
     return not _TOLD.isdisjoint(words) or any(r.word(k - 1) in ("a", "an") for k in range(lo, hi) if r.words[k] in KIN)
 
