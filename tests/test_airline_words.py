@@ -81,3 +81,4 @@ def test_outages_beside_an_airline_still_found(text: str) -> None:
 ])
 def test_a_kin_owns_the_trip_only_when_named_before_it(text: str, found: bool) -> None:
     assert ("trip_disrupted" in detect(text)) is found, text
+

@@ -106,7 +106,7 @@ CANNOT = {"can't", "cant", "cannot", "couldn't", "couldnt", "unable", "impossibl
 # locked out: the account, the card or the payment refused ("account suspended", "card declined")
 ACCOUNT = {"account", "accounts", "card", "cards", "payment", "payments", "transaction", "transactions",
            "funds", "money", "login", "password", "profile", "id", "membership", "wallet", "balance", "pin",
-           "verification", "code", "otp", "2fa", "card's", "account's"}
+           "verification", "code", "otp", "2fa", "card's", "account's", "contactless"}
 BLOCKED = forms("lock", "suspend", "disable", "block", "freeze", "deactivate", "decline", "reject", "restrict",
                 "ban", "limit", "hold", "flag") | {
     "froze", "frozen", "held", "hold", "pending", "declined", "incorrect", "invalid", "locked", "expired",

@@ -276,7 +276,7 @@ _PEOPLE = frozenset({"sister", "brother", "mum", "mom", "dad", "friend", "friend
 _WORK = frozenset({"work", "working", "works", "worked", "function", "functioning", "functional"})
 _YOUR_CARD = frozenset({"my", "this", "the", "virtual", "physical", "disposable", "new", "debit", "credit"})
 _RATHER = frozenset({"rather", "want", "places", "where", "prefer", "instead", "without"})
-_CARDS = frozenset({"card", "cards", "pin", "password", "login", "account"})
+_CARDS = frozenset({"card", "cards", "card's", "contactless", "pin", "password", "login", "account"})
 _REQUEST = frozenset({"please", "pls", "to", "can", "could", "would", "how", "want", "need", "should", "i'd", "you",
                       "must", "let"})
 
@@ -295,14 +295,19 @@ def _card_unusable(r: Reading, i: int) -> int:
     too many times"."""
     words = r.words
     lo, hi = r.span(r.sentence_of(i))
-    card = words[i] in ("card", "cards")
-    for j in range(i + 1, min(hi, i + 7)):
+    card = words[i] in ("card", "cards", "card's", "contactless")
+    for j in range(i + 1, min(hi, i + 9)):
         x = words[j]
-        if x in _WORK and (r.negated(j, 3) or r.word(j - 1) in ("stopped", "stop", "non", "non-")):
-            return i  # "my card isn't working", "my card stopped working", "it has not worked"
+        if x in _WORK and (r.negated(j, 3) or r.word(j - 1) in ("stopped", "stop", "non", "non-")) and (
+                j < i + 7 or card and "it" in words[i + 1:j] and "activate" not in words[lo:hi]):
+            return i  # "my card isn't working", "my card stopped working", "new card came and now it doesn't work"
+        if j > i + 6:
+            continue
         if x in ("broken", "broke", "useless", "dead", "unusable", "blocked", "unblocked", "unblocking") or \
-                x in ("accept", "accepting", "going") and r.negated(j, 3) and card:
-            return i  # "my card is broken", "my virtual card is just not going through"
+                x in ("accept", "accepting", "going", "valid", "accepted", "recognised", "recognized") and \
+                r.negated(j, 3) and card or x in ("error", "errors", "invalid") and j <= i + 2 and card:
+            return i  # "my card is broken", "my virtual card is just not going through", "says card not valid",
+            # "card error"
         if x in ("work", "working", "function") and not {"get", "make", "getting"}.isdisjoint(words[max(lo, i - 4):i]):
             return i  # "how do I get my card to work?": it does not
     for j in range(max(lo, i - 6), i):
