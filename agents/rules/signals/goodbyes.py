@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ticket_enricher.agents.rules.lexicons import BRANDS
-from ticket_enricher.agents.rules.signals.reading import GOODS, ONE_OFF_, Reading, named
+from ticket_enricher.agents.rules.signals.reading import GOODS, ONE_OFF_, TRIP, Reading, named
 from ticket_enricher.agents.rules.signals.whose import KIN
 
 _GOODBYE = re.compile(
@@ -19,7 +19,8 @@ _GOODBYE = re.compile(
     r"your )?\w*\s?(?:router|modem|box|equipment|hub|dish|receiver)|(?:last|final) (?:month|bill|week|day) with|"
     r"\bcya\b|see ya|adios|farewell|is history|(?:closed|cancell?ed|terminated|disconnected|deactivated)\b|"
     r"(?:leaving|going) (?:anyway|regardless)|still leaving|decided to go\b|surrender|leav\w* \w+ (?:media|mobile|"
-    r"broadband|telecom)|porting|to get out|consider this notice")
+    r"broadband|telecom)|porting|to get out|consider this notice|(?:terminat|cancel|leav|quit)\w* at the end of|"
+    r"(?:lines|numbers|phones) to |\bleav(?:e|ing) [a-z]")
 
 _NOT_COMPANY = frozenset({"target", "walmart", "amazon", "apple", "google", "costco", "delta", "united", "metro",
                           "three", "the", "a", "an", "my", "bed", "work", "school", "sleep", "town", "london"})
@@ -53,11 +54,39 @@ def _company(r: Reading, k: int) -> bool:
         not r.cls(k + 1) & (ONE_OFF_ | GOODS)
 
 
+_CALENDAR = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+                       "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                       "november", "december", "christmas", "xmas", "easter", "i", "i'm", "god", "mom", "mum", "dad"})
+_SETTINGS = frozenset({"mode", "version", "app", "browser", "setting", "settings", "tab", "view", "theme", "button",
+                       "option", "menu", "layout", "format", "edition", "time", "timezone"})
+_FIXED = frozenset({"fixed", "helped", "worked", "works", "solved", "sorted", "resolved"})
+_CARRY = frozenset({"moving", "move", "taking", "take", "bringing", "porting", "port", "switching", "switch",
+                    "transferring", "transfer"})
+_SWITCHES = frozenset({"switching", "switched", "switch", "porting", "ported", "port"})
+# what a customer holds with a provider: beside "leaving X", it says X is one ("I'm leaving Shaw, will return the
+# modem after"), not a city or an airport
+_PROVIDED = frozenset({"router", "modem", "box", "equipment", "hub", "dish", "receiver", "contract",
+                                          "provider", "broadband", "fibre", "fiber", "internet", "plan", "lines",
+                                          "sim", "number", "bill", "signal", "coverage", "wifi", "mbps", "tv",
+                                          "landline", "data", "minutes", "subscription", "account"})
+
+
+def _proper(r: Reading, k: int) -> bool:
+    """The word at `k` is written as a name mid-sentence ("Switching to Zen", "leaving Shaw"): capitalised, not the
+    first of its sentence, no word of our classes nor of the calendar."""
+    x = r.word(k)
+    if k <= 0 or not x[:1].isalpha() or x in _CALENDAR or x in _NOT_COMPANY or r.cls(k) or r.word(k - 1) in (
+            ".", "!", "?", ":", ";") or r.cls(k + 1) & (ONE_OFF_ | GOODS):
+        return False
+    at = r.text.offset(k)
+    return r.text.original[at:at + 1].isupper()
+
+
 def _mine(r: Reading, i: int) -> bool:
     """The verb at `i` is the customer's: a first person or "to" before it, or it opens a clause."""
     before = r.words[max(0, i - 3):i]
-    if not KIN.isdisjoint(before):
-        return False  # "my sister is leaving @x for Vodafone"
+    if not KIN.isdisjoint(r.words[max(0, i - 6):i]):
+        return False  # "my sister is leaving @x for Vodafone", "my brother keeps threatening to leave Vodafone"
     return not _SUBJECT.isdisjoint(before) or "to" in before or i == 0 or r.word(i - 1) in (
         ",", ".", "!", ";", ":", "and", "so") or r.word(i - 1).startswith("@")
 
@@ -80,10 +109,17 @@ def goodbye(r: Reading) -> int:
                 "you", "u", "y'all")) and r.word(i - 1) in ("", "i'm", "im", "we're", "am", "are", ".", ",", "so",
                                                             "officially", "completely", "totally", "now"):
             return i  # "Finished with Comcast.", "so done with you"
+        if w in ("leaving", "leave", "cancelling", "canceling") and _mine(r, i) and _proper(r, i + 1) and \
+                not _PROVIDED.isdisjoint(words) and not r.mask & TRIP:
+            return i  # "I'm leaving Shaw, will return the modem after"; not "leaving Boston tomorrow"
         k = i + 2 if nxt == "to" else i + 3 if nxt in ("back", "over") and r.word(i + 2) == "to" else -1
+        if w in _SWITCHES and k > 0 and _mine(r, i) and (_proper(r, k) or r.word(k).startswith("@")) and \
+                r.word(k + 1) not in _SETTINGS and _FIXED.isdisjoint(words[k:]):
+            return i  # "Switching to Zen @Plusnet", "porting to @giffgaff"; not "switching to Dark Mode fixed it"
         if w in _MOVES and k > 0 and (r.word(k) in BRANDS and _company(r, k) or r.word(k + 1) in _KINDS and r.word(
                 k) not in _NOT_COMPANY and r.word(k).isalnum()) and (w != "going" or r.word(i - 1) in (
-                "i'm", "im", "we're", "am", "are", "", ".", ",", "!", "100%", "definitely", "def", "probably")):
+                "i'm", "im", "we're", "am", "are", "", ".", ",", "!", "100%", "definitely", "def", "probably") or
+                r.word(i - 1).isdigit()):
             return i  # "I'm off to Virgin", "going back to BSNL", "moving to Pure Telecom"; a brand or a provider
             # by its kind, not a handle ("off to @disneyland")
         if w.startswith(_CALLS) and (k := next((k for k in range(i + 1, i + 4) if r.word(k) == "to" and r.word(
@@ -130,4 +166,11 @@ def goodbye(r: Reading) -> int:
             return i  # "how much do I owe to get out?", "you want $200 to get out early?"
         if w == "notice" and r.word(i - 1) == "this" and r.word(i - 2) == "consider":
             return i  # "consider this notice"
+        if w.startswith(("terminat", "cancel", "leav", "quit")) and nxt == "at" and words[i + 2:i + 5] == [
+                "the", "end", "of"] and _mine(r, i) and not r.mask & TRIP:
+            return i  # "I'll terminate at the end of the minimum term"
+        if w in ("lines", "numbers", "phones") and nxt == "to" and (r.word(i + 2) in BRANDS or _proper(r, i + 2) or
+                                                                    r.word(i + 2).startswith("@")) and (
+                r.word(i - 1).isdigit() or not _CARRY.isdisjoint(words[max(0, i - 4):i])):
+            return i  # "4 lines to T-Mobile", "moving both phones to Mint Mobile next week"
     return -1

@@ -1,0 +1,29 @@
+"""Rules version 9: leaving told with a provider the rules do not know by name, written as a name ("Switching to
+Zen", "I'm leaving Shaw, will return the modem"), lines moved to another ("4 lines to T-Mobile"), and an end at
+the end of the term. Each form with near misses. Sentences written by hand; none is copied from a data set."""
+
+from __future__ import annotations
+
+import pytest
+
+from ticket_enricher.agents.rules.signals import detect
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("the price went up again so I'm switching to Zen next month", True),
+    ("porting to @giffgaff tomorrow, bye", True),
+    ("we're leaving Shaw on Friday and the modem goes back the same day", True),
+    ("taking both our phones to Mint Mobile after this bill", True),
+    ("3 lines to Visible as soon as the contract ends", True),
+    ("I'll cancel at the end of the contract, no point staying", True),
+    ("100% going to EE when my contract is up", True),
+    ("switching to Dark Mode fixed the glare, thanks", False),
+    ("switching to paperless billing was easy", False),
+    ("I'm leaving Boston tomorrow on the 6am flight @JetBlue", False),
+    ("I'm leaving London next week, can my broadband contract move with me?", False),
+    ("can I move my 2 lines to a new plan?", False),
+    ("the discount will terminate at the end of the trial", False),
+    ("we added 2 lines to our plan last month", False),
+])
+def test_leaving_a_provider_named_as_a_name(text: str, found: bool) -> None:
+    assert ("escalation_cancel" in detect(text) or "escalation_switch" in detect(text)) is found, text
