@@ -1,6 +1,7 @@
 """Rules version 9: leaving told with a provider the rules do not know by name, written as a name ("Switching to
-Zen", "I'm leaving Shaw, will return the modem"), lines moved to another ("4 lines to T-Mobile"), and an end at
-the end of the term. Each form with near misses. Sentences written by hand; none is copied from a data set."""
+Zen", "I'm leaving Shaw, will return the modem"), lines moved to another ("4 lines to T-Mobile"), an end at the
+end of the term, money taken out of a bank, "you had a good run", "refund it and close my account". Each form
+with near misses. Sentences written by hand; none is copied from a data set."""
 
 from __future__ import annotations
 
@@ -17,6 +18,16 @@ from ticket_enricher.agents.rules.signals import detect
     ("3 lines to Visible as soon as the contract ends", True),
     ("I'll cancel at the end of the contract, no point staying", True),
     ("100% going to EE when my contract is up", True),
+    ("pulling all our savings out of Halifax this week", True),
+    ("porting both numbers out of Three on Monday", True),
+    ("Cancelling Crunchyroll, there is nothing left I want to watch", True),
+    ("@x you had a good run, but the new bill is the end of it", True),
+    ("please refund it and close my account", True),
+    ("how do I transfer money from Chase to my Monzo account?", False),
+    ("how do I move money out of my savings pot?", False),
+    ("cancelling Sarah's birthday drinks, she's ill", False),
+    ("that show had a good run, sad it's over", False),
+    ("they closed and deleted my account without asking", False),
     ("switching to Dark Mode fixed the glare, thanks", False),
     ("switching to paperless billing was easy", False),
     ("I'm leaving Boston tomorrow on the 6am flight @JetBlue", False),

@@ -20,7 +20,8 @@ _GOODBYE = re.compile(
     r"\bcya\b|see ya|adios|farewell|is history|(?:closed|cancell?ed|terminated|disconnected|deactivated)\b|"
     r"(?:leaving|going) (?:anyway|regardless)|still leaving|decided to go\b|surrender|leav\w* \w+ (?:media|mobile|"
     r"broadband|telecom)|porting|to get out|consider this notice|(?:terminat|cancel|leav|quit)\w* at the end of|"
-    r"(?:lines|numbers|phones) to |\bleav(?:e|ing) [a-z]")
+    r"(?:lines|numbers|phones|money|savings|everything|accounts) (?:to|from|out of) |\bleav(?:e|ing) [a-z]|"
+    r"had a good run")
 
 _NOT_COMPANY = frozenset({"target", "walmart", "amazon", "apple", "google", "costco", "delta", "united", "metro",
                           "three", "the", "a", "an", "my", "bed", "work", "school", "sleep", "town", "london"})
@@ -62,6 +63,9 @@ _SETTINGS = frozenset({"mode", "version", "app", "browser", "setting", "settings
 _FIXED = frozenset({"fixed", "helped", "worked", "works", "solved", "sorted", "resolved"})
 _CARRY = frozenset({"moving", "move", "taking", "take", "bringing", "porting", "port", "switching", "switch",
                     "transferring", "transfer"})
+_LINES = frozenset({"lines", "numbers", "phones"})
+_MOVED = _LINES | {"money", "savings", "everything", "accounts"}  # money only "out of" a bank, moved or taken
+_TAKE = frozenset({"moving", "move", "taking", "take", "pulling", "pull", "withdrawing"})
 _SWITCHES = frozenset({"switching", "switched", "switch", "porting", "ported", "port"})
 # what a customer holds with a provider: beside "leaving X", it says X is one ("I'm leaving Shaw, will return the
 # modem after"), not a city or an airport
@@ -80,6 +84,20 @@ def _proper(r: Reading, k: int) -> bool:
         return False
     at = r.text.offset(k)
     return r.text.original[at:at + 1].isupper()
+
+
+def _moved_out(r: Reading, i: int) -> bool:
+    """Lines, numbers or phones (at `i`) moved to, from or out of a provider, counted or with a verb of moving
+    ("4 lines to T-Mobile", "moving both phones to mint mobile"), or money moved or taken out of a bank ("moving all
+    my money out of Wells Fargo"); not money transferred between accounts."""
+    nxt = r.word(i + 1)
+    k = i + 2 if nxt in ("to", "from") else i + 3 if nxt == "out" and r.word(i + 2) == "of" else -1
+    before = r.words[max(0, i - 4):i]
+    if k < 0 or r.words[i] not in _LINES and not (nxt == "out" and not _TAKE.isdisjoint(before)):
+        return False
+    x = r.word(k)
+    return (x in BRANDS or _proper(r, k) or x.startswith("@") or r.word(k + 1) in _KINDS and x.isalpha() and
+            x not in _NOT_COMPANY) and (r.word(i - 1).isdigit() or not (_CARRY | _TAKE).isdisjoint(before))
 
 
 def _mine(r: Reading, i: int) -> bool:
@@ -109,9 +127,11 @@ def goodbye(r: Reading) -> int:
                 "you", "u", "y'all")) and r.word(i - 1) in ("", "i'm", "im", "we're", "am", "are", ".", ",", "so",
                                                             "officially", "completely", "totally", "now"):
             return i  # "Finished with Comcast.", "so done with you"
-        if w in ("leaving", "leave", "cancelling", "canceling") and _mine(r, i) and _proper(r, i + 1) and \
-                not _PROVIDED.isdisjoint(words) and not r.mask & TRIP:
-            return i  # "I'm leaving Shaw, will return the modem after"; not "leaving Boston tomorrow"
+        if w in ("leaving", "leave", "cancelling", "canceling") and _mine(r, i) and _proper(r, i + 1) and (
+                w.startswith("cancel") and not r.word(i + 1).endswith("'s") or not _PROVIDED.isdisjoint(words)) and \
+                not r.mask & TRIP:
+            return i  # "I'm leaving Shaw, will return the modem after", "Cancelling Disney+"; not "leaving Boston
+            # tomorrow", "cancelling Sarah's party"
         k = i + 2 if nxt == "to" else i + 3 if nxt in ("back", "over") and r.word(i + 2) == "to" else -1
         if w in _SWITCHES and k > 0 and _mine(r, i) and (_proper(r, k) or r.word(k).startswith("@")) and \
                 r.word(k + 1) not in _SETTINGS and _FIXED.isdisjoint(words[k:]):
@@ -169,8 +189,10 @@ def goodbye(r: Reading) -> int:
         if w.startswith(("terminat", "cancel", "leav", "quit")) and nxt == "at" and words[i + 2:i + 5] == [
                 "the", "end", "of"] and _mine(r, i) and not r.mask & TRIP:
             return i  # "I'll terminate at the end of the minimum term"
-        if w in ("lines", "numbers", "phones") and nxt == "to" and (r.word(i + 2) in BRANDS or _proper(r, i + 2) or
-                                                                    r.word(i + 2).startswith("@")) and (
-                r.word(i - 1).isdigit() or not _CARRY.isdisjoint(words[max(0, i - 4):i])):
-            return i  # "4 lines to T-Mobile", "moving both phones to Mint Mobile next week"
+        if w in _MOVED and _moved_out(r, i):
+            return i  # "4 lines to T-Mobile", "moving both phones to mint mobile", "porting 4 numbers out of Jio",
+            # "moving all my money out of Wells Fargo"
+        if w == "run" and r.word(i - 1) == "good" and r.word(i - 2) == "a" and r.word(i - 3) in ("had", "was") and \
+                any(r.word(k) in ("you", "u", "y'all") or _company(r, k) for k in range(max(0, i - 6), i - 3)):
+            return i  # "Verizon you had a good run"
     return -1

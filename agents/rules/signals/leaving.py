@@ -171,7 +171,8 @@ def _cancel(r: Reading) -> int:
                 "want", "need")) and (k := _unwanted(r, i)) >= 0:
             return k  # "I no longer want this account", "I don't want my account anymore"
         if m & END:
-            prev = {words[j] for j in range(max(0, i - 2), i) if not any(x in CLAUSE_END for x in words[j:i])}
+            prev = {words[j] for j in range(max(0, i - 2), i) if not any(x in CLAUSE_END or x in ("and", "so")
+                                                                         for x in words[j:i])}
             if prev & _NOT_THE_CUSTOMER and not _asked(r, i) or r.negated(i, 4):
                 continue
             if w.startswith("unsubscrib") and not any(words[j] in _MAILINGS for j in range(i + 1, min(r.n, i + 5))):
