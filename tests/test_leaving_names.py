@@ -23,6 +23,8 @@ from ticket_enricher.agents.rules.signals import detect
     ("Cancelling Crunchyroll, there is nothing left I want to watch", True),
     ("@x you had a good run, but the new bill is the end of it", True),
     ("please refund it and close my account", True),
+    ("is there a fee for early termination?", True),
+    ("early cancellation of my hotel booking, can I get the deposit back?", False),
     ("how do I transfer money from Chase to my Monzo account?", False),
     ("how do I move money out of my savings pot?", False),
     ("cancelling Sarah's birthday drinks, she's ill", False),

@@ -43,6 +43,8 @@ def leaving_step(r: Reading) -> int:
             continue
         if w in END_NOUNS and (r.word(i - 1) in _FAKE or w == "disconnection" and nxt in _PAPER):
             continue  # "a fake disconnection email", "got a disconnection notice": the company's threat, or a scam's
+        if w in ("termination", "cancellation") and r.word(i - 1) == "early" and not one_off:
+            return i  # "is there a fee for early termination?", "the early termination fee": leaving a contract early
         if w in END_NOUNS and nxt not in _FEE and not one_off:
             j = r.next_content(i + 1, _EMPTY, 4) if nxt == "of" else -1
             if j >= 0 and r.cls(j) & HELD or r.word(i - 1) in ("my", "our") or nxt in _PAPER or w not in (
