@@ -1,8 +1,8 @@
 """Sets written by hand, by a writer who never saw the rules, for what no public set here covers: a telco's
 customers leaving (or not quite), airline delays (and other airline complaints), and tweets that are no complaint
 (many with words a keyword list would take for one). Written on 2026-12-07 by helpers given only the kinds of
-message to write, not the rules, their tests or the tags' definitions; seven batches, each by a helper who saw none
-of the others. Batches 1, 2 and 6 are cut in read and held halves; batches 3 and 7 were never read (quote `--part
+message to write, not the rules, their tests or the tags' definitions; eight batches, each by a helper who saw none
+of the others. Batches 1, 2 and 6 are cut in read and held halves; batches 3, 7 and 8 were never read (quote `--part
 all`); batches 4 and 5 were read whole (development sets). Batch 7's brief named the kinds of near miss the rules
 were being written against (questions about cancelling, others' cancellations told as news), so it checks those
 forms, not language the brief left out.
@@ -54,6 +54,10 @@ SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
     # other airline complaints (bags, crew, on-board wifi and screens, questions about cancelling, others' news);
     # never read by anyone who writes the rules, both halves (quote `--part all`)
     "cancel7": (("cancelled_flights_7.txt", {"outage_affected": 1}), ("other_airline_7.txt", {})),
+    # the eighth batch, by one more helper, after rules version 9 was written: a telco's chat assistant, leavers and
+    # stayers (half the stayers with "cancel", "switch", "port" or a rival in another sense); never read by anyone
+    # who writes the rules (quote `--part all`)
+    "chat8": (("churn_chat_8.txt", {"churn_risk": 1}), ("stay_chat_8.txt", {})),
 }
 
 
