@@ -1,8 +1,8 @@
 """Sets written by hand, by a writer who never saw the rules, for what no public set here covers: a telco's
 customers leaving (or not quite), airline delays (and other airline complaints), and tweets that are no complaint
 (many with words a keyword list would take for one). Written on 2026-12-07 by helpers given only the kinds of
-message to write, not the rules, their tests or the tags' definitions; eight batches, each by a helper who saw none
-of the others. Batches 1, 2 and 6 are cut in read and held halves; batches 3, 7 and 8 were never read (quote `--part
+message to write, not the rules, their tests or the tags' definitions; nine batches, each by a helper who saw none
+of the others. Batches 1, 2, 6 and 9 are cut in read and held halves; batches 3, 7 and 8 were never read (quote `--part
 all`); batches 4 and 5 were read whole (development sets). Batch 7's brief named the kinds of near miss the rules
 were being written against (questions about cancelling, others' cancellations told as news), so it checks those
 forms, not language the brief left out.
@@ -58,6 +58,8 @@ SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
     # stayers (half the stayers with "cancel", "switch", "port" or a rival in another sense); never read by anyone
     # who writes the rules (quote `--part all`)
     "chat8": (("churn_chat_8.txt", {"churn_risk": 1}), ("stay_chat_8.txt", {})),
+    # the ninth batch, by one more helper given the same brief: cut in read and held halves like batches 1, 2 and 6
+    "chat9": (("churn_chat_9.txt", {"churn_risk": 1}), ("stay_chat_9.txt", {})),
 }
 
 

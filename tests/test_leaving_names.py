@@ -40,3 +40,26 @@ from ticket_enricher.agents.rules.signals import detect
 ])
 def test_leaving_a_provider_named_as_a_name(text: str, found: bool) -> None:
     assert ("escalation_cancel" in detect(text) or "escalation_switch" in detect(text)) is found, text
+
+
+# said plainly in a chat (signals/goodbyes._plainly_leaving), and the steps India's customers name
+@pytest.mark.parametrize(("text", "found"), [
+    ("I'm switching, so please stop calling me with offers", True),
+    ("ok I will change the company then, send me whatever code I need", True),
+    ("after this week I'm going with someone else, anyone really", True),
+    ("the office closes on Friday and we won't need your service after that", True),
+    ("please disconnect the landline for good", True),
+    ("what's the cheapest way out of my contract?", True),
+    ("I do not want the renewal, let it run out", True),
+    ("please raise my MNP request today", True),
+    ("all dues are paid, I need the NOC for disconnection", True),
+    ("kindly disconnect my broadband connection from the 1st", True),
+    ("I'm switching off the router now, one sec", False),
+    ("i dont want change company, just fix the internet", False),
+    ("going with my sister to the store to pick up the phone", False),
+    ("for good measure I restarted the modem twice", False),
+    ("is the renewal automatic?", False),
+    ("I came from Vi with MNP and the new sim has no signal", False),
+])
+def test_leaving_said_plainly_in_a_chat(text: str, found: bool) -> None:
+    assert ("escalation_cancel" in detect(text) or "escalation_switch" in detect(text)) is found, text

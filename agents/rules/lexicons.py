@@ -146,19 +146,22 @@ GONE = forms("lose", "delete", "wipe", "erase", "disappear", "corrupt", "vanish"
 # ending the relationship: a verb of ending with what the customer holds ("close my account")
 END = forms("cancel", "close", "terminate", "end", "quit", "drop", "leave", "discontinue", "delete",
             "deactivate", "stop", "unsubscribe", "uninstall", "ditch", "dump", "port", "remove", "shut", "disable",
-            "inactivate", "erase", "resign", "resiliate", "cancell", "disconnect", "kill") | {"quitting", "shutting"}
+            "inactivate", "erase", "resign", "resiliate", "cancell", "disconnect", "kill", "desactivate",
+            "disdire") | {"quitting", "shutting"}
 # nouns of ending a contract, in English and as second-language writers borrow them ("the disdetta of my line")
 END_NOUNS = frozenset({"cancellation", "cancelation", "termination", "disdetta", "kündigung", "kundigung",
-                       "resiliation", "résiliation", "disconnection"})
+                       "resiliation", "résiliation", "disconnection", "closure", "sonderkündigungsrecht",
+                       "portabilità", "portabilidade"})
 # the words the steps of leaving start from (`signals.leaving_steps`)
 LEAVING_STEPS = END_NOUNS | {"porting", "ported", "pac", "stac", "long", "paying", "remove", "break", "breaking",
-                             "buyout", "buy-out", "want", "wanna"}
+                             "buyout", "buy-out", "want", "wanna", "mnp", "upc"}
 HELD = {"account", "accounts", "acct", "profile", "sub", "subs", "subscription", "subscriptions", "membership",
         "memberships", "service", "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line",
         "lines",
         "internet", "cable", "prime", "number", "app", "business", "custom", "agreement", "broadband", "phone",
         "insurance", "everything", "all", "tv", "wifi", "mobile", "cellular", "package", "bundle", "sky",
-        "netflix", "spotify", "fibre", "fiber", "landline", "abo", "abos", "abonnement", "sim", "prepaid", "postpaid"}
+        "netflix", "spotify", "fibre", "fiber", "landline", "abo", "abos", "abonnement", "sim", "prepaid", "postpaid",
+        "connection", "dth", "tarif", "tariff"}
 # the customer's own, not a one-off: an order, a ride or a booking cancelled is no leaving
 ONE_OFF = {"order", "orders", "ride", "rides", "trip", "trips", "flight", "flights", "booking", "bookings",
            "reservation", "reservations", "appointment", "appointments", "delivery", "request", "payment",

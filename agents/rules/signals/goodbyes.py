@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
+from ticket_enricher.agents.rules.language import CLAUSE_END
 from ticket_enricher.agents.rules.lexicons import BRANDS
-from ticket_enricher.agents.rules.signals.reading import GOODS, ONE_OFF_, TRIP, Reading, named
+from ticket_enricher.agents.rules.signals.reading import GOODS, HELD, ONE_OFF_, TRIP, Reading, named
 from ticket_enricher.agents.rules.signals.whose import KIN
 
 _GOODBYE = re.compile(
@@ -21,7 +22,9 @@ _GOODBYE = re.compile(
     r"(?:leaving|going) (?:anyway|regardless)|still leaving|decided to go\b|surrender|leav\w* \w+ (?:media|mobile|"
     r"broadband|telecom)|porting|to get out|consider this notice|(?:terminat|cancel|leav|quit)\w* at the end of|"
     r"(?:lines|numbers|phones|money|savings|everything|accounts) (?:to|from|out of) |\bleav(?:e|ing) [a-z]|"
-    r"had a good run")
+    r"had a good run|(?:i'?m|we'?re) switching\b|change (?:the |my |of )?company|going with (?:literally )?(?:anyone|"
+    r"someone|somebody|another)|need (?:your|the|my|any)|for good|permanently|definitively|way out of|renewal|"
+    r"prolongation")
 
 _NOT_COMPANY = frozenset({"target", "walmart", "amazon", "apple", "google", "costco", "delta", "united", "metro",
                           "three", "the", "a", "an", "my", "bed", "work", "school", "sleep", "town", "london"})
@@ -100,6 +103,44 @@ def _moved_out(r: Reading, i: int) -> bool:
             x not in _NOT_COMPANY) and (r.word(i - 1).isdigit() or not (_CARRY | _TAKE).isdisjoint(before))
 
 
+_AFTER_NOW = frozenset({"after", "anymore", "from", "once"})
+_PART_KEPT = frozenset({"just", "only", "keep", "keeping", "but"})
+_FOR_GOOD = frozenset({"good", "permanently", "definitively", "forever"})
+_ENDS = ("cancel", "clos", "terminat", "disconnect", "deactivat", "desactivat", "end", "stop", "shut")
+
+
+def _plainly_leaving(r: Reading, i: int) -> int:
+    """Leaving said plainly in a chat, or -1: "I'm switching, no need to call me with offers", "I will change the
+    company", "going with literally anyone else", "I won't need your service after this month", "please disconnect
+    it for good", "the cheapest way out of the contract", "I don't want the renewal"."""
+    words, w, nxt = r.words, r.words[i], r.word(i + 1)
+    if w in ("switching", "change", "changing", "going") and r.negated(i, 3):
+        return -1  # "i dont want change company, just fix it"
+    if w == "switching" and r.word(i - 1) in ("i'm", "im", "we're") and (nxt in CLAUSE_END or nxt in ("", "now")):
+        return i
+    if w in ("change", "changing") and "company" in words[i + 1:i + 3] and _mine(r, i):
+        return i
+    if w == "going" and nxt == "with" and not {"anyone", "someone", "somebody", "another"}.isdisjoint(
+            words[i + 2:i + 4]):
+        return i
+    if w == "need" and r.negated(i, 2) and r.word(i - 1) not in ("you", "they") and any(
+            r.cls(k) & HELD for k in range(i + 1, min(r.n, i + 6))) and not _AFTER_NOW.isdisjoint(
+            words[i + 1:i + 9]) and _PART_KEPT.isdisjoint(words[i + 1:]):
+        return i  # "I won't need your service after this month"; not "I don't need the TV box anymore, just the
+        # internet" (a part dropped, the rest kept)
+    if w in _FOR_GOOD and (w != "good" or r.word(i - 1) == "for") and any(
+            words[k].startswith(_ENDS) for k in range(max(0, i - 5), i)) and not r.negated(i, 6):
+        return i
+    if w == "way" and nxt == "out" and r.word(i + 2) == "of" and r.cls(r.next_content(i + 3, _DETS, 2)) & HELD:
+        return i
+    if w in ("renewal", "prolongation") and (r.negated(i, 4) or r.word(i - 1) == "no"):
+        return i  # "I do not consent to any renewal", "I don't want prolongation"
+    return -1
+
+
+_DETS = frozenset({"my", "the", "this", "our", "a"})
+
+
 def _mine(r: Reading, i: int) -> bool:
     """The verb at `i` is the customer's: a first person or "to" before it, or it opens a clause."""
     before = r.words[max(0, i - 3):i]
@@ -117,6 +158,8 @@ def goodbye(r: Reading) -> int:
     swap = not _SWAP.isdisjoint(words)
     for i, w in enumerate(words):
         nxt = r.word(i + 1)
+        if (k := _plainly_leaving(r, i)) >= 0:
+            return k
         if r.negated(i, 3) or r.word(i - 1) in ("you", "they", "u", "y'all", "if", "never"):
             continue
         if w in ("leaving", "leave", "quitting", "ditching", "cancelling", "canceling", "cancel", "dumping") and \
@@ -186,6 +229,7 @@ def goodbye(r: Reading) -> int:
             return i  # "how much do I owe to get out?", "you want $200 to get out early?"
         if w == "notice" and r.word(i - 1) == "this" and r.word(i - 2) == "consider":
             return i  # "consider this notice"
+
         if w.startswith(("terminat", "cancel", "leav", "quit")) and nxt == "at" and words[i + 2:i + 5] == [
                 "the", "end", "of"] and _mine(r, i) and not r.mask & TRIP:
             return i  # "I'll terminate at the end of the minimum term"

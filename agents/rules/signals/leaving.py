@@ -37,10 +37,10 @@ _UNTIL = frozenset({"", "now", "today", "tomorrow", "asap", "soon", "at", "by", 
 
 _INTENT = frozenset({"want", "wanted", "wanna", "need", "needed", "trying", "tried", "try", "going", "gonna", "have",
                      "had", "time", "ready", "about", "will", "like", "wish", "plan", "planning", "decided", "please",
-                     "how", "can", "could", "would", "should", "must", "asked", "asking", "request", "requested",
-                     "able", "thinking", "considering", "just", "process", "procedure", "steps", "way", "help",
-                     "possible", "option", "options", "allowed", "pls", "plz", "looking", "fee", "fees", "cost",
-                     "penalty"}) | _ME
+                     "kindly", "how", "can", "could", "would", "should", "must", "asked", "asking", "request",
+                     "requested", "able", "thinking", "considering", "just", "process", "procedure", "steps", "way",
+                     "help", "possible", "option", "options", "allowed", "pls", "plz", "looking", "fee", "fees",
+                     "cost", "penalty"}) | _ME
 # a request that the company end it for the customer: "can you delete my account", "I need you to close it"
 _ASK = frozenset({"can", "could", "would", "will", "please", "pls", "need", "want", "like", "i'd", "must", "should"})
 _BASE_END = frozenset({"cancel", "close", "terminate", "end", "delete", "deactivate", "stop", "unsubscribe",

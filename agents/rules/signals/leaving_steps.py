@@ -16,6 +16,7 @@ _PAPER = frozenset({"letter", "form", "request", "notice", "confirmation", "emai
 _FAKE = frozenset({"fake", "scam", "phishing", "bogus", "fraudulent", "spoof"})
 _PORT_CODE = frozenset({"code", "authorization", "authorisation", "key", "number", "pin"})
 _SOMEONE_HERE = frozenset({"you", "your", "u", "us"})
+_CAME = frozenset({"came", "coming", "come", "from"})  # a number ported in: "I came from Vi with MNP"
 _ASKING = frozenset({"want", "wanna", "need", "how", "way", "like", "wish"})
 _BARE_ASK = _ASKING | {"i", "we", "can", "if", "when", "to", "should", "after", "once", "before"}  # "can I cancel?"
 _THIS = frozenset({"this", "it", "that", "your", "you", "the", "a"})  # what is not paid for: "not paying for this"
@@ -45,6 +46,9 @@ def leaving_step(r: Reading) -> int:
             continue  # "a fake disconnection email", "got a disconnection notice": the company's threat, or a scam's
         if w in ("termination", "cancellation") and r.word(i - 1) == "early" and not one_off:
             return i  # "is there a fee for early termination?", "the early termination fee": leaving a contract early
+        if w in ("mnp", "upc") and _SOMEONE_HERE.isdisjoint(words) and _CAME.isdisjoint(words) or \
+                w == "disconnection" and r.word(i - 1) == "for" and not one_off:
+            return i  # "process my MNP request", "give NOC for disconnection": India's words for porting out, leaving
         if w in END_NOUNS and nxt not in _FEE and not one_off:
             j = r.next_content(i + 1, _EMPTY, 4) if nxt == "of" else -1
             if j >= 0 and r.cls(j) & HELD or r.word(i - 1) in ("my", "our") or nxt in _PAPER or w not in (
