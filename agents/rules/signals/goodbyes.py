@@ -69,13 +69,13 @@ _CARRY = frozenset({"moving", "move", "taking", "take", "bringing", "porting", "
 _LINES = frozenset({"lines", "numbers", "phones"})
 _MOVED = _LINES | {"money", "savings", "everything", "accounts"}  # money only "out of" a bank, moved or taken
 _TAKE = frozenset({"moving", "move", "taking", "take", "pulling", "pull", "withdrawing"})
+_MOVERS = _CARRY | _TAKE
 _SWITCHES = frozenset({"switching", "switched", "switch", "porting", "ported", "port"})
 # what a customer holds with a provider: beside "leaving X", it says X is one ("I'm leaving Shaw, will return the
 # modem after"), not a city or an airport
-_PROVIDED = frozenset({"router", "modem", "box", "equipment", "hub", "dish", "receiver", "contract",
-                                          "provider", "broadband", "fibre", "fiber", "internet", "plan", "lines",
-                                          "sim", "number", "bill", "signal", "coverage", "wifi", "mbps", "tv",
-                                          "landline", "data", "minutes", "subscription", "account"})
+_PROVIDED = _EQUIPMENT | {"contract", "provider", "broadband", "fibre", "fiber", "internet", "plan", "lines", "sim",
+                          "number", "bill", "signal", "coverage", "wifi", "mbps", "tv", "landline", "data", "minutes",
+                          "subscription", "account"}
 
 
 def _proper(r: Reading, k: int) -> bool:
@@ -100,7 +100,7 @@ def _moved_out(r: Reading, i: int) -> bool:
         return False
     x = r.word(k)
     return (x in BRANDS or _proper(r, k) or x.startswith("@") or r.word(k + 1) in _KINDS and x.isalpha() and
-            x not in _NOT_COMPANY) and (r.word(i - 1).isdigit() or not (_CARRY | _TAKE).isdisjoint(before))
+            x not in _NOT_COMPANY) and (r.word(i - 1).isdigit() or not _MOVERS.isdisjoint(before))
 
 
 _AFTER_NOW = frozenset({"after", "anymore", "from", "once"})
