@@ -1,11 +1,12 @@
 """Sets written by hand, by a writer who never saw the rules, for what no public set here covers: a telco's
 customers leaving (or not quite), airline delays (and other airline complaints), and tweets that are no complaint
 (many with words a keyword list would take for one). Written on 2026-12-07 by helpers given only the kinds of
-message to write, not the rules, their tests or the tags' definitions; nine batches, each by a helper who saw none
-of the others. Batches 1, 2, 6 and 9 are cut in read and held halves; batches 3, 7 and 8 were never read (quote `--part
-all`); batches 4 and 5 were read whole (development sets). Batch 7's brief named the kinds of near miss the rules
-were being written against (questions about cancelling, others' cancellations told as news), so it checks those
-forms, not language the brief left out.
+message to write, not the rules, their tests or the tags' definitions; eleven batches, each by a helper who saw
+none of the others. Batches 1, 2, 6, 9 and 10 are cut in read and held halves; batches 3, 7, 8 and 11 were never
+read (quote `--part all`); batches 4 and 5 were read whole (development sets). Batch 7's brief named the kinds of
+near miss the rules were being written against (questions about cancelling, others' cancellations told as news),
+so it checks those forms, not language the brief left out. Batch 11's writer described the kinds of message it
+wrote in its report; no form was written after that report (version 10's forms came from batch 10's read half).
 
 Each file is cut in two by the first byte of sha256(line): even is the part that was read to find the rules' errors
 (`--part read`), odd the part that never was (`--part held`, the figures to quote). Writes events.jsonl and
@@ -60,6 +61,13 @@ SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
     "chat8": (("churn_chat_8.txt", {"churn_risk": 1}), ("stay_chat_8.txt", {})),
     # the ninth batch, by one more helper given the same brief: cut in read and held halves like batches 1, 2 and 6
     "chat9": (("churn_chat_9.txt", {"churn_risk": 1}), ("stay_chat_9.txt", {})),
+    # the tenth batch, by one more helper, asked for a European telco's English chat: non-native English, words
+    # from German, French and Italian, leavers who rarely say "cancel"; cut in read and held halves
+    "chat10": (("churn_chat_10.txt", {"churn_risk": 1}), ("stay_chat_10.txt", {})),
+    # the eleventh batch, by one more helper, while version 10 was written from batch 10's read half: chat with a
+    # provider in English-speaking countries, leavers who rarely say "cancel" or "switch", stayers with near
+    # misses; never read by anyone who writes the rules (quote `--part all`)
+    "chat11": (("churn_chat_11.txt", {"churn_risk": 1}), ("stay_chat_11.txt", {})),
 }
 
 

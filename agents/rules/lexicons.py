@@ -147,7 +147,7 @@ GONE = forms("lose", "delete", "wipe", "erase", "disappear", "corrupt", "vanish"
 END = forms("cancel", "close", "terminate", "end", "quit", "drop", "leave", "discontinue", "delete",
             "deactivate", "stop", "unsubscribe", "uninstall", "ditch", "dump", "port", "remove", "shut", "disable",
             "inactivate", "erase", "resign", "resiliate", "cancell", "disconnect", "kill", "desactivate",
-            "disdire") | {"quitting", "shutting"}
+            "disdire", "annul", "rescind", "denounce") | {"quitting", "shutting", "finish", "finishing"}
 # nouns of ending a contract, in English and as second-language writers borrow them ("the disdetta of my line")
 END_NOUNS = frozenset({"cancellation", "cancelation", "termination", "disdetta", "kündigung", "kundigung",
                        "resiliation", "résiliation", "disconnection", "closure", "sonderkündigungsrecht",
@@ -183,7 +183,8 @@ BRANDS = {"verizon", "att", "at&t", "tmobile", "t-mobile", "sprint", "comcast", 
           "telstra", "optus", "telus", "airtel", "jio", "ziggo", "fastweb", "visible", "lyca", "lebara", "giffgaff",
           "koodo", "fido", "starlink", "teksavvy", "eir", "plusnet", "talktalk", "tpg", "bsnl", "videotron",
           "centurylink", "windstream", "hughesnet", "viasat", "amaysim", "iinet", "superloop", "rogers", "smarty",
-          "virginmedia", "vodafoneuk", "suddenlink", "mediacom", "astound"}
+          "virginmedia", "vodafoneuk", "suddenlink", "mediacom", "astound", "yallo", "wingo", "sosh", "iliad",
+          "telenet", "quickline", "init7", "lycamobile"}
 # airlines as customers address them (@ handles, lower case) and as they name them: a delay told to one, or at an
 # airport, is a trip's even when no flight is named ("@jetblue delayed again", "3 hours at JFK"). Names that are
 # also everyday words ("united", "delta", "spirit", "frontier") count only as handles.

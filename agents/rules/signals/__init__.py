@@ -39,6 +39,7 @@ from ticket_enricher.agents.rules.signals.failures import (
 )
 from ticket_enricher.agents.rules.signals.goodbyes import says_goodbye
 from ticket_enricher.agents.rules.signals.leaving import escalation_cancel
+from ticket_enricher.agents.rules.signals.leaving_chat import says_chat_leaving
 from ticket_enricher.agents.rules.signals.leaving_steps import says_leaving_phrase
 from ticket_enricher.agents.rules.signals.legal import escalation_legal
 from ticket_enricher.agents.rules.signals.money import billing_error
@@ -161,7 +162,7 @@ def _detect(raw: str) -> tuple[dict[Signal, str], int, frozenset[str]]:
     mask, tags = r.mask, bool(r.hashtags)
     lower = text.lower
     wake = mask | T_WAKE if _TIME_OF_DAY.search(lower) or _SPAN.search(lower) else mask  # a trip's slip or wait
-    if not mask & T_CANCEL and (says_leaving_phrase(lower) or says_goodbye(lower)):
+    if not mask & T_CANCEL and (says_leaving_phrase(lower) or says_goodbye(lower) or says_chat_leaving(lower)):
         wake |= T_CANCEL  # "No more @x for us", "come get your modem": leaving told in common words
     found: dict[Signal, str] = {}
     for signal, detector, need, by_tags in _PLAN:

@@ -124,7 +124,8 @@ def _plainly_leaving(r: Reading, i: int) -> int:
             words[i + 2:i + 4]):
         return i
     if w == "need" and r.negated(i, 2) and r.word(i - 1) not in ("you", "they") and any(
-            r.cls(k) & HELD for k in range(i + 1, min(r.n, i + 6))) and not _AFTER_NOW.isdisjoint(
+            r.cls(k) & HELD and words[k - 1:k + 1] != ["after", "all"] for k in range(i + 1, min(r.n, i + 6))) and \
+            not _AFTER_NOW.isdisjoint(
             words[i + 1:i + 9]) and _PART_KEPT.isdisjoint(words[i + 1:]):
         return i  # "I won't need your service after this month"; not "I don't need the TV box anymore, just the
         # internet" (a part dropped, the rest kept)

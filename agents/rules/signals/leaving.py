@@ -6,7 +6,15 @@ from __future__ import annotations
 from ticket_enricher.agents.rules import lexicons as L
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
 from ticket_enricher.agents.rules.signals.goodbyes import goodbye
-from ticket_enricher.agents.rules.signals.leaving_steps import leaving_phrase, leaving_step, patron, staying
+from ticket_enricher.agents.rules.signals.leaving_chat import chat_leaving
+from ticket_enricher.agents.rules.signals.leaving_steps import (
+    leaving_phrase,
+    leaving_step,
+    patron,
+    ported_in,
+    staying,
+)
+from ticket_enricher.agents.rules.signals.never_again import _SOMEONE, never_again
 from ticket_enricher.agents.rules.signals.reading import (
     _CLASS_GET,
     _EMPTY,
@@ -19,17 +27,19 @@ from ticket_enricher.agents.rules.signals.reading import (
     PROVIDER,
     T_CANCEL,
     THANKS,
+    TRIP,
     Reading,
     named,
 )
 
 _NOT_THE_CUSTOMER = frozenset({"you", "they", "you've", "they've", "you'd", "was", "were", "been", "got", "he",
-                               "she", "it", "it's", "driver", "not", "didn't", "u", "ya", "y'all", "is", "being"})
+                               "she", "it", "it's", "driver", "not", "didn't", "u", "ya", "y'all", "is", "being",
+                               "keeps", "kept"})
 # what a verb of ending ends when the customer leaves, per verb ("port my number", "delete the app")
 _ENDS_WITH = {"number": ("port", "deactivat", "cancel", "terminat", "disconnect"),
               "app": ("delet", "uninstall", "remov"), "phone": ("cancel",),
-              "everything": ("cancel", "clos", "terminat", "shut", "end"),
-              "all": ("cancel", "clos", "terminat", "shut")}
+              "everything": ("cancel", "clos", "terminat", "shut", "end", "stop", "finish"),
+              "all": ("cancel", "clos", "terminat", "shut", "stop", "finish")}
 _FIRST_FUTURE = frozenset({"i'm", "im", "we're", "am", "are", "will", "i'll", "we'll", "gonna", "shall"})
 _UNTIL = frozenset({"", "now", "today", "tomorrow", "asap", "soon", "at", "by", "on", "in", "next", "this",
                     "effective", "from", "when", "if", "unless", "once", "after", "first", "immediately"})
@@ -45,7 +55,7 @@ _INTENT = frozenset({"want", "wanted", "wanna", "need", "needed", "trying", "tri
 _ASK = frozenset({"can", "could", "would", "will", "please", "pls", "need", "want", "like", "i'd", "must", "should"})
 _BASE_END = frozenset({"cancel", "close", "terminate", "end", "delete", "deactivate", "stop", "unsubscribe",
                        "uninstall", "discontinue", "drop", "port", "quit", "remove", "shut", "disable", "erase",
-                       "resign", "disconnect", "kill"})
+                       "resign", "disconnect", "kill", "finish", "annul", "rescind", "denounce"})
 
 
 _NOT_AGAIN = frozenset({"renew", "renewing", "recommend", "recommending", "extend", "extending", "prolong"})
@@ -64,7 +74,6 @@ _AFTER_LEAVE = frozenset({"", "for", "now", "soon", "forever", "today", "after",
 _HYPOTHETICAL = frozenset({"thought", "would", "would've", "almost", "nearly", "i'd", "if"})
 # someone the customer could leave: the company addressed or named, what it sells ("never again" alone about life
 # is no leaving: "never again will I judge my sister", "I'm never going in the ocean again")
-_SOMEONE = frozenset({"you", "your", "u", "ur", "y'all", "yall", "here", "there", "them", "they", "company"})
 
 
 _INVERTED = frozenset({"will", "am", "do", "shall", "would", "can", "could", "did", "should", "must"})
@@ -78,9 +87,14 @@ def _to_someone(r: Reading) -> bool:
 
 # a part of what the customer holds, whose end is no leaving: "the Netflix add-on", "Sky Sports"
 _THEIRS = frozenset({"his", "her", "their", "own"})
+# but the customer may end a line the kin uses: "we want to stop her landline", "please close his line"
+_LOST = frozenset({"lost", "stolen", "stole", "theft", "thief", "robbed"})
+_CAME = frozenset({"came", "coming"})
+_DEVICE = frozenset({"sim", "phone", "card", "device", "mobile", "handset", "iphone"})
+_ASKED_BY_ME = frozenset({"i", "we", "i'd", "we'd", "please", "pls", "plz", "kindly"})
 _ADD_ONS = frozenset({"add-on", "addon", "add", "bolt-on", "bolt", "extra", "extras", "sports", "cinema", "channel",
                       "channels", "pack", "boost", "feature", "insurance", "roaming", "premium", "sms", "data",
-                      "international", "travel", "movies", "kids", "music"})
+                      "international", "travel", "movies", "kids", "music", "option", "options", "opzione"})
 _JOINS = frozenset({"and", "or", "to", "for", "from", "with", "because", "but", "if", "so", "as", "at", "on", "in",
                     "you", "u", "me", "us", "it", "them", "him", "her", "a", "an", "the", "this", "that"})
 
@@ -153,7 +167,7 @@ def escalation_cancel(r: Reading) -> int:
 
 
 def _cancel(r: Reading) -> int:
-    if (k := leaving_phrase(r)) >= 0 or (k := goodbye(r)) >= 0:
+    if (k := leaving_phrase(r)) >= 0 or (k := goodbye(r)) >= 0 or (k := chat_leaving(r)) >= 0:
         return k
     words = r.words
     n = r.n
@@ -175,16 +189,17 @@ def _cancel(r: Reading) -> int:
                                                                          for x in words[j:i])}
             if prev & _NOT_THE_CUSTOMER and not _asked(r, i) or r.negated(i, 4):
                 continue
-            if w.startswith("unsubscrib") and not any(words[j] in _MAILINGS for j in range(i + 1, min(r.n, i + 5))):
+            if w.startswith("unsubscrib") and not any(words[j] in _MAILINGS or words[j] in _ADD_ONS
+                                                      for j in range(i + 1, min(r.n, i + 6))):
                 return i  # "unsubscribing right now"; not "unsubscribe me from your emails"
             if w in ("stop", "stopped", "stopping", "quit", "quitting") and nxt in _USING:
                 return i  # "I quit using your service", "stopped ordering from them"
-            if not _own_act(r, i) or w.startswith("port") and any(
-                    x in ("you", "your", "us") for x in words[i + 1:i + 7]):
-                continue  # also "I want to port my number to you": joining, not leaving
+            if not _own_act(r, i) or w.startswith("port") and ported_in(r, i):
+                continue  # also "I want to port my number to you", "porting my number in from Sunrise": joining
             if nxt in ("all", "everything") and w.startswith(_ENDS_WITH["all"]):
                 k = r.next_content(i + 1, _EMPTY | {"of"}, 3)
-                if k < 0 or not r.cls(k) & ONE_OFF_:
+                if k < 0 or not r.cls(k) & ONE_OFF_ and words[k] not in _MAILINGS and (
+                        not w.startswith(("stop", "finish")) or r.cls(k) & HELD or words[k] in CLAUSE_END):
                     return i  # "I'll have to cancel all of it", not "cancel all my orders"
             j = r.next_content(i, _EMPTY | {"out", "down", "off", "up", "with", "from", "of"}, 4)
             if j >= 0:
@@ -194,7 +209,10 @@ def _cancel(r: Reading) -> int:
                 c, x = r.cls(j), words[j]
                 if c & ONE_OFF_:
                     continue
-                if c & HELD and _THEIRS.isdisjoint(words[i + 1:j]) and not {"if", "ever"} <= set(
+                if c & HELD and not _LOST.isdisjoint(words[max(0, i - 6):j + 6]) and not _DEVICE.isdisjoint(words):
+                    continue  # "stop the sim card I lost", "terminate the stolen phone's sim": a block, no leaving
+                if c & HELD and (_THEIRS.isdisjoint(words[i + 1:j]) or _ASKED_BY_ME & set(words[max(0, i - 4):i])) \
+                        and not {"if", "ever"} <= set(
                         words[max(0, i - 4):i]):
                     if x not in _ENDS_WITH or w.startswith(_ENDS_WITH[x]):
                         return i  # not "my daughter cancelled her own plan", "if I ever quit Netflix"
@@ -212,14 +230,16 @@ def _cancel(r: Reading) -> int:
                     "i'd" in words[max(0, i - 3):i] and not {"like", "love", "prefer"}.isdisjoint(words[i - 2:i])):
                 continue  # "I thought I'd quit after six months", "I almost left"; not "I'd like to leave"
             if w.startswith(("leav", "quit")) and not w.endswith("ed") and (
-                    nxt in CLAUSE_END or nxt in ("", "you", "u", "y'all") or w.startswith("quit") and nxt in _UNTIL):
-                return i  # "I want to leave", "I'm leaving you", "I want to quit now"
+                    nxt in CLAUSE_END or nxt in ("", "you", "u", "y'all") or w.startswith("quit") and nxt in _UNTIL) \
+                    and not (w.startswith("leav") and r.mask & TRIP and nxt not in ("you", "u", "y'all")):
+                return i  # "I want to leave", "I'm leaving you", "I want to quit now"; not "when can we leave?" on
+                # a plane
             # "I'm cancelling", "we will be leaving at the end of the month"
             if (nxt in CLAUSE_END or nxt in _UNTIL) and (prev & _FIRST_FUTURE or r.word(i - 1) in CLAUSE_END) and \
                     w.startswith(("cancel", "quit")) and not w.endswith("ed"):
                 return i  # also "I'm done, cancelling tomorrow"
         elif w == "never":
-            if _never_again(r, i) and not (nxt == "again" and r.word(i + 2) in _INVERTED) and (
+            if never_again(r, i) and not (nxt == "again" and r.word(i + 2) in _INVERTED) and (
                     _to_someone(r) or nxt == "again" and (r.word(i + 2) == "" or r.word(i + 2) in SENTENCE_END)):
                 # "Never again." alone; not "never again will I judge my sister" (a vow about the customer's life)
                 return i
@@ -232,12 +252,13 @@ def _cancel(r: Reading) -> int:
                     "days", "day's", "days'", "weeks", "months") and r.in_sentence(i, L.HELD)) and not r.negated(i):
                 return i  # asking for the notice period, or the notice to give to cancel, is asking how to leave
         elif w in ("exit", "termination"):
-            if nxt in ("fee", "fees", "penalty", "penalties", "charge", "charges", "cost", "costs"):
+            if nxt in ("fee", "fees", "penalty", "penalties", "charge", "charges", "cost", "costs") and \
+                    _CAME.isdisjoint(words):  # not "new customer coming from UPC, do you pay my exit fee there?"
                 return i  # what leaving costs: "what is the exit fee?", "early termination fee"
         elif w == "cord":
             if r.word(i - 1) == "the" and r.word(i - 2).startswith("cut"):
                 return i  # "cutting the cord": ending a cable or TV subscription
-        elif w == "get" and nxt == "out" and r.word(i + 2) == "of" and r.cls(
+        elif w == "get" and nxt in ("out", "rid") and r.word(i + 2) == "of" and r.cls(
                 _object(r, r.next_content(i + 2, _EMPTY, 3))) & HELD:
             return i  # "I want to get out of my contract"
         elif w in ("won't", "wont") or w == "not" and (r.word(i - 1) in ("will", "am", "i'm", "are", "we're")
@@ -347,52 +368,12 @@ def _unwanted(r: Reading, i: int) -> int:
     if ("be" in r.words[i + 1:i + 5] or r.word(i - 1) == "no") and r.word(r.next_content(i, frozenset({
             "want", "to", "be", "a", "your", "an"} | L.BRANDS), 6)) in ("customer", "client", "member", "subscriber"):
         return i  # "I don't want to be your customer anymore", "I'm no longer a Verizon customer"
+    k = next((k for k in range(i + 2, min(r.n, i + 7)) if r.words[k] in ("you", "u")), -1)
+    if k > 0 and CLAUSE_END.isdisjoint(r.words[i:k]) and (r.word(k + 1) == "anymore" or r.word(k + 1) in (
+            "any", "no") and r.word(k + 2) == "longer"):
+        return i  # "I don't want you anymore", "we don't want to be with you anymore"
     if j >= 0 and r.cls(j) & PROVIDER and r.word(j - 1) in ("this", "your", "that") and (
             "anymore" in r.words[j:j + 4] or r.word(j + 1) in ("any", "no") and r.word(j + 2) in ("more", "longer")):
         return i  # "I do not want this company anymore"
     return i if j >= 0 and r.cls(j) & HELD and r.word(j) not in ("all", "everything", "app", "number", "phone") \
         and r.word(j - 1) in ("this", "my", "our", "the", "that", "your") else -1
-
-
-def _back_to_them(r: Reading, k: int) -> bool:
-    """Whether what the customer goes "back to" at `k` is a company ("@x", "you", "Comcast", "that bank")."""
-    x = r.word(k)
-    return x.startswith("@") or x in _SOMEONE or x in L.BRANDS or bool(r.cls(r.next_content(k - 1)) & PROVIDER)
-
-
-def _never_again(r: Reading, i: int) -> bool:
-    """ "never again"; "never ... again" around a verb of using ("never flying with you again", not "hope it
-    never happens again"); "never" with such a verb in -ing ("never flying with you"), or in the base form after
-    "will", "'ll", "would" ("I'll never use you"); "never going to" only with such a verb ("never going to shop
-    here", not "never going to get my money back")."""
-    words = r.words
-    x, prev = r.word(i + 1), r.word(i - 1)
-    if x == "again":
-        return True
-    if not {"else", "other"}.isdisjoint(words[i + 2:i + 6]):
-        return False  # loyalty: "the reason I'll never fly anything else"
-    if "back" in words[i + 2:i + 4] and r.word(words.index("back", i + 2) + 1) == "to" and not _back_to_them(
-            r, words.index("back", i + 2) + 2):
-        return False  # "never going back to paper bills"
-    if x == "ever":
-        x = r.word(i + 2)
-    if x in ("going", "gonna") and r.word(i + 2) in ("to", "back", "") or x == "gonna":
-        y = r.word(i + 3) if r.word(i + 2) == "to" else r.word(i + 2)
-        return y in _LEAVE_AFTER_TO or y == "back" or x == "going" and r.word(i + 2) == "back"
-    if not _CLASS_GET(x, 0) & NEVER_AGAIN or x in ("set", "back", "again") or x.endswith("ed"):
-        return False
-    again = False
-    for j in range(i + 2, min(r.n, i + 9)):
-        if words[j] in CLAUSE_END:
-            break
-        if words[j] == "again":
-            again = True
-    if x.endswith("ing"):
-        return x not in ("getting", "using", "going", "coming", "giving") or again or r.word(i + 2) in (
-            "you", "your", "this", "them", "back") or r.word(i + 2).startswith("@")
-    return again or prev in ("will", "i'll", "we'll", "would", "i'd", "we'd", "shall")
-
-
-_LEAVE_AFTER_TO = frozenset({"use", "buy", "fly", "order", "shop", "return", "recommend", "book", "stay", "eat",
-                             "deal", "trust", "renew", "choose", "pick", "purchase", "visit", "travel", "come", "go",
-                             "be", "spend", "ride", "rent", "subscribe"})

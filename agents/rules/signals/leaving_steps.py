@@ -9,7 +9,17 @@ import re
 
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
 from ticket_enricher.agents.rules.lexicons import BRANDS, END_NOUNS
-from ticket_enricher.agents.rules.signals.reading import _EMPTY, HELD, MONEY, NEG, ONE_OFF_, T_CANCEL, Reading, named
+from ticket_enricher.agents.rules.signals.reading import (
+    _EMPTY,
+    END,
+    HELD,
+    MONEY,
+    NEG,
+    ONE_OFF_,
+    T_CANCEL,
+    Reading,
+    named,
+)
 
 _FEE = frozenset({"fee", "fees", "charge", "charges", "cost", "costs", "policy", "policies", "penalty", "penalties"})
 _PAPER = frozenset({"letter", "form", "request", "notice", "confirmation", "email"})
@@ -18,7 +28,8 @@ _PORT_CODE = frozenset({"code", "authorization", "authorisation", "key", "number
 _SOMEONE_HERE = frozenset({"you", "your", "u", "us"})
 _CAME = frozenset({"came", "coming", "come", "from"})  # a number ported in: "I came from Vi with MNP"
 _ASKING = frozenset({"want", "wanna", "need", "how", "way", "like", "wish"})
-_BARE_ASK = _ASKING | {"i", "we", "can", "if", "when", "to", "should", "after", "once", "before"}  # "can I cancel?"
+_BARE_ASK = _ASKING | {"i", "we", "can", "if", "when", "to", "should", "after", "once", "before", "please", "pls",
+                        "plz", "kindly"}  # "can I cancel?", "plz terminate"
 _THIS = frozenset({"this", "it", "that", "your", "you", "the", "a"})  # what is not paid for: "not paying for this"
 _AS_CUSTOMER = frozenset({"customer", "client", "member", "subscriber", "a"})
 
@@ -49,7 +60,8 @@ def leaving_step(r: Reading) -> int:
         if w in ("mnp", "upc") and _SOMEONE_HERE.isdisjoint(words) and _CAME.isdisjoint(words) or \
                 w == "disconnection" and r.word(i - 1) == "for" and not one_off:
             return i  # "process my MNP request", "give NOC for disconnection": India's words for porting out, leaving
-        if w in END_NOUNS and nxt not in _FEE and not one_off:
+        if w in END_NOUNS and nxt not in _FEE and not one_off and not any("option" in x or "opzion" in x or
+                                                                           "zusatz" in x for x in words):
             j = r.next_content(i + 1, _EMPTY, 4) if nxt == "of" else -1
             if j >= 0 and r.cls(j) & HELD or r.word(i - 1) in ("my", "our") or nxt in _PAPER or w not in (
                     "cancellation", "cancelation", "termination", "disconnection"):
@@ -73,8 +85,8 @@ def leaving_step(r: Reading) -> int:
             return i  # "Remove me as a customer"
         elif w in ("porting", "port", "pac", "stac"):
             end = next((k for k in range(i + 1, min(r.n, i + 8)) if words[k] in CLAUSE_END), min(r.n, i + 8))
-            onward = w in ("porting", "port") and nxt in ("to", "out", "over", "away", "my", "our")
-            if (nxt in _PORT_CODE or onward) and _SOMEONE_HERE.isdisjoint(words[i + 1:end]):
+            onward = w in ("porting", "port") and nxt in ("to", "out", "over", "away", "my", "our", "all")
+            if (nxt in _PORT_CODE or onward) and _SOMEONE_HERE.isdisjoint(words[i + 1:end]) and not ported_in(r, i):
                 return i  # "I need my porting code", "I'll be porting to Tesco Mobile"; not "porting my number to you"
         elif w in ("break", "breaking"):
             if r.word(r.next_content(i, _EMPTY, 3)) in ("contract", "contracts", "agreement"):
@@ -87,7 +99,7 @@ def leaving_step(r: Reading) -> int:
             if nxt == "out" and (r.word(i + 2) in ("", *SENTENCE_END) or k >= 0 and r.cls(k) & HELD):
                 return i  # "Want out.", "I want out of my contract"
         elif w == "notice":
-            gave = any(x in _GIVE for x in words[max(0, i - 5):i])
+            gave = any(x in _GIVE for x in words[max(0, i - 5):i]) and _NOT_NOTICE.isdisjoint(words[i:i + 4])
             if gave and (held or "you" in words[max(0, i - 5):i]) or "my" in words[max(0, i - 4):i] and any(
                     x in ("consider", "this", "here's", "heres") for x in words[max(0, i - 6):i]):
                 return i  # "I'm giving notice on my broadband", "giving you guys a month's notice", "consider this
@@ -168,6 +180,7 @@ _GO_ON = frozenset({"renew", "renewing", "extend", "extending", "continue", "con
 _EQUIPMENT = frozenset({"modem", "router", "box", "equipment", "receiver", "receivers", "dvr", "hub", "boxes",
                         "set-top", "cable", "dish", "remote"})
 _FOR_ME = frozenset({"for", "me"})  # "it got cancelled for me": the company's doing
+_NOT_NOTICE = frozenset({"landlord", "landlady", "employer", "boss", "job", "work", "flat", "apartment"})
 _GIVE = frozenset({"give", "giving", "gave", "given", "hand", "handing", "handed"})
 _BETWEEN = frozenset({"to", "planning", "going", "gonna", "be", "want", "wanting", "intend", "intending", "plan",
                       "please", "automatically", "auto", "i", "we", "will", "it", "this", "my", "the"})
@@ -196,7 +209,25 @@ def _not_going_on(r: Reading, i: int, held: bool) -> int:
 
 # a customer who says they stay: "so I'm staying", "we'll stay with you", "keeping everything else"
 _STAY = frozenset({"staying", "stay", "stayin"})
+_STAY_NOT = frozenset({"until", "till", "til", "for", "home", "up", "in", "at", "away", "only", "if", "unless"})
+_UNDO = ("revok", "revoc", "retract", "withdraw", "cancel", "annul", "undo", "zurück", "widerruf")
+_THEIR_THE = frozenset({"la", "ma", "le", "mon", "die", "meine", "il", "mia"})
 _KEEP = frozenset({"keeping", "keep"})
+
+
+def ported_in(r: Reading, i: int) -> bool:
+    """Whether the port at `i` brings a number to the company: "port my number to you", "porting my number in
+    from Sunrise", "port my wife's number from Lebara into my family plan"; not "port my number from you", "a
+    port-out", nor "porting from X" alone (said to X, it is leaving)."""
+    after = r.words[i + 1:i + 8]
+    after = after[:next((k for k, x in enumerate(after) if x in CLAUSE_END), len(after))]
+    if r.word(i + 1) == "out":
+        return False  # "requesting a port-out"
+    if "from" in after and r.word(i + 2 + after.index("from")) in ("you", "your", "u"):
+        return False  # "port my number from you to Salt"
+    k = after.index("in") + i + 1 if "in" in after[:4] else -1
+    return not {"you", "your", "us", "into"}.isdisjoint(after) or k > 0 and (
+        r.word(k + 1) in ("", "from", "to") or r.word(k + 1) in CLAUSE_END)
 
 
 def staying(r: Reading) -> bool:
@@ -206,12 +237,23 @@ def staying(r: Reading) -> bool:
     words = r.words
     for k, w in enumerate(words):
         if w in _STAY and r.word(k - 1) in ("i'm", "im", "we're", "i'll", "we'll", "am", "are") and \
-                not r.negated(k, 3) and r.word(k + 1) not in ("until", "till", "til", "for", "home", "up", "in", "at",
-                                                              "away"):
-            return True
+                not r.negated(k, 3) and r.word(k + 1) not in _STAY_NOT:
+            return True  # not "I'll stay only if you match it": a price asked, or the customer goes
+        if w in _STAY and r.word(k - 1) in ("i", "we") and (r.word(k + 1) in ("", "with") or r.word(
+                k + 1) in CLAUSE_END) and r.word(k - 2) not in ("if", "should", "why", "can", "could", "would"):
+            return True  # "revoke my termination, I stay"
+        if (w.startswith(_UNDO) or w == "take" and r.word(k + 1) == "back") and r.word(r.next_content(
+                k + (w == "take"), _EMPTY | _THEIR_THE, 3)) in END_NOUNS | {"notice"} or \
+                w in ("bleibe", "bleiben") and r.word(k - 1) in ("ich", "wir") or w == "resto" and r.word(
+                k + 1) == "con" or w == "reste" and r.word(k - 1) == "je":
+            return True  # "please withdraw my cancellation", "kündigung zurückziehen, ich bleibe", "resto con voi"
         if w in _KEEP and (r.word(k + 1) == "everything" and r.word(k + 2) == "else" or r.word(k + 1) == "the" and
                            r.word(k + 2) in ("rest", "others", "other")):
             return True
+        if w in _KEEP and (j := r.next_content(k, _EMPTY | {"tv", "mobile"}, 3)) >= 0 and r.cls(j) & HELD and \
+                words[j] not in ("number", "numbers", "phone", "app") and any(r.cls(h) & END for h in range(
+                    max(0, k - 12), k)):
+            return True  # "cancel the landline but keep internet and tv", "remove the second box, keep my tv abo"
     return False
 
 

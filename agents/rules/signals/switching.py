@@ -67,7 +67,8 @@ def _switch(r: Reading) -> int:
                         x in ("my", "our") and r.word(k + 1) in ("old", "previous", "former") and (
                             r.cls(k + 2) & PROVIDER or r.word(k + 2) in L.BRANDS):
                     return i  # also "switching back to my old provider"
-            if w.startswith(("switch", "chang")) and (r.cls(i + 1) & PROVIDER and r.word(i + 1) not in (
+            if w.startswith(("switch", "chang")) and not r.negated(i, 4) and (r.cls(i + 1) & PROVIDER and r.word(
+                    i + 1) not in (
                     "service", "services", "store", "shop", "platform") or words[i + 1:i + 2] == ["providers"]) and (
                     _PEOPLE.isdisjoint(words[max(0, i - 6):i]) or "i" in words[max(0, i - 6):i]):
                 return i  # "switch carriers", "if I change provider"
@@ -75,7 +76,8 @@ def _switch(r: Reading) -> int:
                     "", "now", "soon", "asap", "today", "then", "if", "unless") or w == "switch" and r.word(i + 1)
                                                == "over") and \
                     any(x in ("want", "wanna", "going", "gonna", "will", "i'll", "ready", "like", "need", "decided")
-                        for x in words[max(0, i - 4):i]):
+                        for x in words[max(0, i - 4):i]) and _WAS.isdisjoint(words[max(0, i - 4):i]):
+                # not "I was going to switch but your offer convinced me"
                 return i  # "now I want to switch", "I'm going to switch soon"
         if w.startswith(("go", "went")) and r.word(i + 1) == "with" and r.word(i + 2) in L.BRANDS and \
                 not r.negated(i, 2):
@@ -84,13 +86,19 @@ def _switch(r: Reading) -> int:
                 r.word(i + 1) in ("", "forever", "on", "by", "tomorrow", "today", "next", "after", "in", "once") or
                 r.word(i + 1) in CLAUSE_END) and not r.negated(i, 2):
             return i  # "my contract is up next month and I'm gone"
+        if w in ("new", "another", "different", "other") and r.word(i + 1) in _NEW_ONES and (
+                w == "new" and r.word(i - 1) in ("the", "my", "our") and r.word(i - 2) not in _IS or
+                r.word(i - 1) == "to" and r.word(i - 2) in ("number", "numbers", "line", "lines")):
+            return i  # "the new provider is handling the switch", "give the new company my number", "number to
+            # other company"; not "you are my new provider"
         if w in ("new", "another", "different", "better", "other"):
             k = r.near(i, PROVIDER, 0, 4)  # "look around for new cable and internet provider"
             if k >= 0 and r.cls(i - 1) & MONEY or r.word(i - 2) in ("money", "funds", "cash"):
                 continue  # "move money from another bank": the customer's money moves, not the customer
             if k >= 0 and (any(words[j].startswith(("switch", "chang", "look", "find", "shop", "get", "try",
                                                     "consider", "search", "go", "leav", "mov", "recommend",
-                                                    "suggest", "know"))
+                                                    "suggest", "know", "chose", "chos", "pick", "sign", "went",
+                                                    "consolidat", "join"))
                                for j in range(max(0, i - 3), i) if words[j] not in ("for", "a", "an", "to")) or any(
                     words[j].startswith(("tak", "took")) for j in range(max(0, i - 4), i)) and r.word(i - 1) == "to"):
                 # also "take my number to another network"
@@ -105,7 +113,9 @@ def _switch(r: Reading) -> int:
                 x = words[j]
                 if x in CLAUSE_END:
                     break
-                if x.startswith("switch") or x in ("cancelling", "canceling", "elsewhere") or (
+                if x.startswith("switch") or x in ("cancelling", "canceling", "elsewhere") or x in (
+                        "going", "moving") and r.word(j + 1) == "to" and named(r.word(j + 2)) and r.word(
+                        j + 2) not in _PLACE_TOO and w != "about" or (
                         x.startswith("leav") and (r.word(j + 1) in ("you", "your", "u", "them", "")
                                                   or r.word(j + 1) in CLAUSE_END
                                                   or named(r.word(j + 1)) and w != "about"  # not "about to leave @LAX"
@@ -162,6 +172,9 @@ def _number_out(r: Reading, i: int, j: int, k: int) -> bool:
 _SWITCHED = frozenset({"over", "back", "my", "our", "service", "services", "business", "account", "number", "all",
                        "everything", "provider", "bank", "whole", "family", "plan", "plans", "lines", "line",
                        "phone", "phones", "broadband", "internet"})
+_WAS = frozenset({"was", "were"})
+_NEW_ONES = frozenset({"provider", "carrier", "company", "operator", "isp", "supplier", "telco"})
+_IS = frozenset({"are", "is", "be", "you're", "become", "as", "for"})
 _LONG_AGO = frozenset({"ago", "last", "since", "years", "year", "months"})
 _IDIOM_TIME = frozenset({"", "now", "soon", "today", "tomorrow", "asap", "then"})
 _IDIOM_STARTS = frozenset({"jump", "jumping", "jumped", "jumps", "alternative", "alternatives", "shop", "shopping",

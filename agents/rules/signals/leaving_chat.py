@@ -1,0 +1,139 @@
+"""Leaving as customers type it into a provider's chat: short, with what ends left to a pronoun ("no need for
+internet anymore, end it"), with no object at all ("plz terminate", "how much to pay to leave"), as notice given
+("notice given, when do you pick up the box"), as the number taken along ("how do I take my number with me"), or
+in the word of the customer's first language ("kündigen", "je veux résilier", "recesso anticipato"). Each is the
+customer's own step, and none is a notice taken back or an option ended ("kündigung der zusatzoption")."""
+
+from __future__ import annotations
+
+import re
+
+from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
+from ticket_enricher.agents.rules.lexicons import BRANDS
+from ticket_enricher.agents.rules.signals.leaving_steps import _ONE_OFF_TOO
+from ticket_enricher.agents.rules.signals.reading import END, HELD, MONEY, ONE_OFF_, TRIP, Reading
+
+# the words of ending other languages lend a chat in English ("Kündigung", "résilier", "disdetta", "recesso")
+_FOREIGN = ("kündig", "kundig", "sonderkündig", "sonderkundig", "résili", "resili", "disdett", "recesso", "recedere")
+_SAYS = re.compile(r"k[üu]ndig|r[ée]sili|disdett|reces|withdraw|portab|portier|rufnummernmitnahm|migra|\brio\b|"
+                   r"notice|(?:end|close|stop|cancel|terminate|finish|annul) (?:it|them)\b|with me\b|\bleave\b|"
+                   r"\bend\b|\bexit\b|terminat|cancell?ation|take|bring|finish|\bbye\b|renouvel|verl[äa]nger|rinnov|"
+                   r"(?:end|close|stop|cancel|terminate|finish) (?:mine|ours)\b|leaving")
+# taking the notice back, or ending an option only: no leaving
+_TAKEN_BACK = ("zurück", "widerruf", "annul", "revoc", "revok", "retract", "undo", "option", "opzion", "zusatz")
+_RENEW = ("renouvel", "verlänger", "verlanger", "rinnov")  # not renewing, after a negation: "will nicht verlängern"
+_CHEAPER = frozenset({"cheaper", "better", "less", "faster", "half", "cheap"})
+_NOT_MINE = frozenset({"you", "they", "he", "she", "it", "u", "who", "which", "that", "keeps", "kept"})
+_ASKS = frozenset({"i", "we", "i'd", "i'll", "we'd", "we'll", "i'm", "we're", "want", "wanna", "need", "please", "pls",
+                   "plz", "kindly", "can", "could", "just", "how", "to", "and", "so", "then", "now"})
+_AFTER_IT = frozenset({"", "please", "pls", "plz", "now", "too", "today", "asap", "all", "immediately", "then",
+                       "off", "down", "from", "at", "by", "for", "as", "completely", "also"})
+# what a pronoun may stand for and not be held: an add-on, a card or a one-off ("my card was stolen, stop it")
+_NOT_HELD = frozenset({"card", "cards", "option", "options", "add-on", "addon", "bolt-on", "extra", "data", "trial",
+                       "roaming", "channel", "pack", "boost", "insurance", "sports", "alarm", "all", "everything"})
+_LOST = frozenset({"lost", "stolen", "stole", "theft", "thief", "robbed", "missing"})
+# a verb of ending with no object, asked about: "how to leave before the 24 months", "if I end today what do I owe"
+_BARE = frozenset({"leave", "end", "exit", "finish", "terminate"})
+_BARE_ASK = frozenset({"how", "can", "if", "when", "to", "want", "wanna", "need", "please", "pls", "plz", "kindly",
+                       "i", "we", "and"})
+_BARE_NEXT = frozenset({"", "before", "early", "earlier", "without", "today", "now", "asap", "please", "pls", "plz",
+                        "what", "how", "at", "on", "by", "immediately", "after", "and"})
+_BY_ME = frozenset({"i", "we", "to", "please", "pls", "plz", "kindly", "and", "then", "just"})
+_COSTS = frozenset({"pay", "paying", "owe", "cost", "costs", "fee", "fees", "penalty", "charge", "charged", "months",
+                    "contract", "router", "box", "modem"})
+_NOT_NOTICE = frozenset({"landlord", "flat", "apartment", "lease", "tenancy", "job", "employer", "boss", "work"})
+_GIVE = frozenset({"give", "giving", "gave", "given", "hand", "handing", "handed", "submit", "submitting", "sent"})
+
+
+def says_chat_leaving(lower: str) -> bool:
+    """Whether a text (lower case) may hold one of these forms: one pattern, so most texts cost one scan."""
+    return bool(_SAYS.search(lower))
+
+
+def chat_leaving(r: Reading) -> int:
+    """Where the customer leaves in one of the chat's forms (see the module), or -1."""
+    if not says_chat_leaving(r.text.lower):
+        return -1
+    words = r.words
+    for i, w in enumerate(words):
+        nxt = r.word(i + 1)
+        if w.startswith(_FOREIGN) and r.word(i - 1) not in _NO and not any(t in x for x in words for t in _TAKEN_BACK) \
+                or w.startswith(_RENEW) and r.word(i - 1) in _NO:
+            return i  # "kündigen", "Sonderkündigung because you raised the price", "non renouvellement du contrat"
+        if w == "bye" and (nxt == "" or nxt in SENTENCE_END) and any(x in BRANDS and x not in _HOME for x in words) \
+                and not _CHEAPER.isdisjoint(words):
+            return i  # "sosh is cheaper, bye"
+        if w in ("withdraw", "withdrawal") and (nxt == "from" and r.word(r.next_content(i + 1, _THE, 3)) in _PACTS or
+                                               w == "withdrawal" and r.word(i - 2) == "right"
+                                               or w == "withdrawal" and nxt in ("period", "right", "rights")):
+            return i  # "withdraw from the contract", "my right of withdrawal"; not "withdraw from my savings"
+        if w.startswith(("portab", "portier", "rufnummernmitnahm")) and _HERE.isdisjoint(words) or w == "rio" and (
+                r.word(i - 1) == "code" or nxt == "code") or w.startswith("migra") and "cod" in (
+                r.word(i - 1)[:3], nxt[:3], r.word(i + 2)[:3], r.word(i - 2)[:3]):
+            return i  # "the unlock code for portability", "code RIO", "il codice di migrazione"
+        if w == "notice" and _NOT_NOTICE.isdisjoint(words) and (nxt == "given" or any(
+                x in _GIVE for x in words[max(0, i - 3):i]) and (nxt in SENTENCE_END or nxt in ("", "today", "now",
+                                                                                                  "hereby"))):
+            return i  # "notice given.", "I give notice today"; not "gave notice to my landlord"
+        if w in ("take", "taking", "bring") and nxt in ("my", "our") and r.word(i + 2 + (r.word(i + 2) in (
+                "landline", "mobile", "phone", "old"))) in ("number", "numbers") and \
+                "with" in words[i + 3:i + 6] and not {"me", "us"}.isdisjoint(words[i + 3:i + 7]):
+            return i  # "how do I take my number with me"
+        if w == "leaving" and r.word(i - 1) in ("i'm", "im", "we're", "am", "are") and nxt in _GOING_AT and not \
+                _ENDS_AT.isdisjoint(words) and not r.mask & TRIP:
+            return i  # "where do I send the router back? I'm leaving at end of month"
+        if r.cls(i) & END and nxt in ("it", "them", "mine", "ours") and (k := _ended_it(r, i)) >= 0:
+            return k
+        if w in _BARE and (k := _bare_leave(r, i)) >= 0:
+            return k
+        if w in ("termination", "cancellation", "cancelation") and nxt in ("please", "pls", "plz") and (
+                i == 0 or r.word(i - 1) in CLAUSE_END):
+            return i  # "termination pls, I move to Germany"
+    return -1
+
+
+_THE = frozenset({"the", "my", "our", "this", "that", "your"})
+_NO = frozenset({"nicht", "pas", "non", "not", "no", "nie"})
+_HOME = frozenset({"target", "walmart", "amazon", "apple", "google", "delta", "united", "three", "metro"})
+_GOING_AT = frozenset({"at", "end", "by", "next", "this", "on", "after", "when"})
+_ENDS_AT = frozenset({"contract", "router", "box", "modem", "notice", "subscription", "abo", "abonnement"})
+_PACTS = frozenset({"contract", "contracts", "agreement", "subscription", "abo", "abonnement", "plan"})
+_HERE = frozenset({"you", "your", "u", "us", "from", "came", "coming", "into", "in"})
+
+
+def _ended_it(r: Reading, i: int) -> int:
+    """ "end it", "close it too", "cancel it please": a verb of ending, the customer's own ask, and "it" for what
+    the customer holds, named in the words before ("no need for internet anymore, end it"); not for a card, an
+    option or a one-off ("the order is late, cancel it"), nor a lost or stolen phone's."""
+    words = r.words
+    w = words[i]
+    if w.endswith(("ed", "ion", "s")) or r.negated(i, 3) or r.word(i + 2) not in _AFTER_IT and r.word(
+            i + 2) not in CLAUSE_END or not _LOST.isdisjoint(words):
+        return -1
+    before = r.word(i - 1)
+    if before in _NOT_MINE and not (before in ("you", "u") and r.word(i - 2) in ("can", "could", "please", "pls")):
+        return -1
+    if not (i == 0 or before in CLAUSE_END or before.startswith("@") or _ASKS & set(words[max(0, i - 4):i])):
+        return -1
+    if any(x in _NOT_HELD or x in _ONE_OFF_TOO or r.cls(k) & ONE_OFF_ for k, x in enumerate(words[:i])):
+        return -1
+    for k in range(i - 1, max(-1, i - 26), -1):
+        x = words[k]
+        if r.cls(k) & HELD and r.word(k + 1) not in ("number", "numbers"):
+            return i if r.word(k + 1) not in _NOT_HELD and (x not in ("number", "numbers") or w.startswith((
+                "port", "cancel", "terminat", "disconnect", "deactivat"))) else -1
+    return -1
+
+
+def _bare_leave(r: Reading, i: int) -> int:
+    """ "how to leave before the 24 months", "when can I leave without paying anything", "if I end today, what do
+    I owe", "termination pls"; with what leaving costs or a contract in the text, and no trip ("when can we leave
+    the plane?")."""
+    words = r.words
+    nxt = r.word(i + 1)
+    if r.mask & TRIP or any(r.cls(k) & ONE_OFF_ for k in range(r.n)) or r.negated(i, 3) or r.word(
+            i - 1) not in _BY_ME:
+        return -1  # also not "when does my contract end?": the contract's end, not the customer's act
+    if not (nxt in CLAUSE_END or nxt in _BARE_NEXT) or _BARE_ASK.isdisjoint(words[max(0, i - 4):i]):
+        return -1
+    return i if r.mask & (HELD | MONEY) or not _COSTS.isdisjoint(words) else -1

@@ -1,0 +1,88 @@
+"""Rules version 10: leaving as customers type it into a provider's chat (signals/leaving_chat.py and the forms
+beside it): a pronoun for what ends, no object at all, notice given, the number taken along, the new provider, a
+word from the customer's first language; and the near misses a chat holds (an option ended, a number ported in,
+a notice taken back, a lost SIM blocked, a kin's line the customer ends). Sentences written by hand; none is
+copied from a data set."""
+
+from __future__ import annotations
+
+import pytest
+
+from ticket_enricher.agents.rules.signals import detect
+
+
+def _leaves(text: str) -> bool:
+    found = detect(text)
+    return "escalation_cancel" in found or "escalation_switch" in found
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    # a pronoun for what the customer holds, named before
+    ("we sold the house so the broadband is not needed, end it please", True),
+    ("the landline is the last thing I have with you. close it too", True),
+    ("the fibre never reached the promised speed, how do I cancel it", True),
+    ("my old router line is useless now, can you terminate it", True),
+    ("my card was stolen last night, cancel it please", False),
+    ("the parcel is late again, cancel it", False),
+    ("I booked an engineer visit for Monday, please cancel it", False),
+    ("I added the sports option by mistake, can you remove it", False),
+    ("my phone was stolen with the sim inside, stop it now", False),
+    # no object: how or when the customer may leave, with what it costs or a contract in the text
+    ("plz terminate, I have paid the last bill", True),
+    ("if I terminate now what do I still owe for the handset", True),
+    ("how to leave before the 24 months are over without a penalty", True),
+    ("settle the contract and leave, that is all I want", True),
+    ("when does my contract end? I might take a new phone", False),
+    ("we have been on the plane for two hours, when can we leave?", False),
+    ("please leave the parcel with the neighbour", False),
+    # notice, the number taken along, the new provider
+    ("notice given. when do you collect the box", True),
+    ("I give notice today, please confirm the date", True),
+    ("I gave notice to my landlord, so I need the internet at the new flat", False),
+    ("I found a better deal, how can I take my number with me", True),
+    ("the new provider says they handle everything, do I have to call you?", True),
+    ("what do I send the new company so my number moves", True),
+    ("my number to other company please, today", True),
+    ("you are my new provider since May, where is my welcome letter", False),
+    ("porting my number in from another network, how long?", False),
+    ("please port my husband's number from Lebara into our family plan", False),
+    # words of ending from the customer's first language, and their near misses
+    ("kündigen bitte, ab Ende Monat", True),
+    ("je veux résilier ma box internet", True),
+    ("recesso anticipato, quanto costa?", True),
+    ("vertrag läuft aus, nicht verlängern", True),
+    ("bitte die Kündigung zurückziehen, ich bleibe", False),
+    ("Kündigung der Zusatzoption, nicht vom Vertrag", False),
+    ("annuler ma résiliation svp", False),
+    # withdrawal from a contract, not money withdrawn
+    ("I signed on Saturday and want to withdraw from the contract", True),
+    ("can I still use my right of withdrawal? the phone is unopened", True),
+    ("can I withdraw from my savings account at any machine?", False),
+    ("there is a cash withdrawal from my account I did not make", False),
+])
+def test_leaving_in_a_chat(text: str, found: bool) -> None:
+    assert _leaves(text) is found, text
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    # staying said plainly, or the notice taken back
+    ("I was ready to go, but the discount is fine: I stay", False),
+    ("please withdraw my cancellation request, I changed my mind", False),
+    ("cancel the second tv box but keep the internet and the mobile", False),
+    ("I'll stay only if you match the price, otherwise I cancel my contract", True),
+    # a kin's line ended by the customer is a line lost; the kin's own act is not the customer's
+    ("my father moved into a care home, we want to stop his landline", True),
+    ("my daughter cancelled her own plan and got one from her work", False),
+    # the customer's intent in the past, or negated
+    ("I was going to switch but your offer convinced me", False),
+    ("I don't want to change provider, I just want a cheaper plan", False),
+    ("I don't want you anymore, send me the final bill", True),
+    ("just tell me how to get rid of this contract", True),
+    # leaving named with a rival's price
+    ("Wingo is cheaper, bye", True),
+    ("thanks for fixing it, bye", False),
+    ("I'm seriously thinking about going to Salt, what can you offer?", True),
+    ("we chose a different carrier after the tender", True),
+])
+def test_staying_and_near_things(text: str, found: bool) -> None:
+    assert _leaves(text) is found, text
