@@ -1,8 +1,8 @@
 """Sets written by hand, by a writer who never saw the rules, for what no public set here covers: a telco's
 customers leaving (or not quite), airline delays (and other airline complaints), and tweets that are no complaint
 (many with words a keyword list would take for one). Written on 2026-12-07 by helpers given only the kinds of
-message to write, not the rules, their tests or the tags' definitions; eleven batches, each by a helper who saw
-none of the others. Batches 1, 2, 6, 9 and 10 are cut in read and held halves; batches 3, 7, 8 and 11 were never
+message to write, not the rules, their tests or the tags' definitions; twelve batches, each by a helper who saw
+none of the others. Batches 1, 2, 6, 9, 10 and 12 are cut in read and held halves; batches 3, 7, 8 and 11 were never
 read (quote `--part all`); batches 4 and 5 were read whole (development sets). Batch 7's brief named the kinds of
 near miss the rules were being written against (questions about cancelling, others' cancellations told as news),
 so it checks those forms, not language the brief left out. Batch 11's writer described the kinds of message it
@@ -68,6 +68,9 @@ SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
     # provider in English-speaking countries, leavers who rarely say "cancel" or "switch", stayers with near
     # misses; never read by anyone who writes the rules (quote `--part all`)
     "chat11": (("churn_chat_11.txt", {"churn_risk": 1}), ("stay_chat_11.txt", {})),
+    # the twelfth batch, by one more helper (told not to describe what it wrote): chat with a provider in
+    # English-speaking markets, cut in read and held halves
+    "chat12": (("churn_chat_12.txt", {"churn_risk": 1}), ("stay_chat_12.txt", {})),
 }
 
 

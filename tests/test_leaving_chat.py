@@ -86,3 +86,39 @@ def test_leaving_in_a_chat(text: str, found: bool) -> None:
 ])
 def test_staying_and_near_things(text: str, found: bool) -> None:
     assert _leaves(text) is found, text
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    # an ultimatum, or a plain goodbye with a price or a rival in the text
+    ("I'm leaving unless someone sorts the speed this week", True),
+    ("match what Plusnet charges or I'm moving", True),
+    ("Zen is ten pounds cheaper for the same line. I'm going.", True),
+    ("they offered me double the data, so either you beat it or should I just go?", True),
+    ("I'm moving next month, can the broadband come with me?", False),
+    ("we've been on this plane 2 hours and nobody says when we're going", False),
+    ("I'm going to bed, the engineer can come tomorrow", False),
+    # a rival already joined, or the number taken to one
+    ("Just joined Telstra, what do I post back to you?", True),
+    ("I've signed up with Hyperoptic already, how do we wrap this up", True),
+    ("I just signed up for Premium, where do I see it?", False),
+    ("Lebara need my account number to bring my number over", True),
+    ("I'm moving my number to my new phone tomorrow", False),
+    # what leaving costs, or whether the customer may
+    ("What's the ETF if I go now?", True),
+    ("is an ETF a good place to keep my savings?", False),
+    ("so can I walk away without paying anything?", True),
+    ("how do I move off you to someone who answers the phone", True),
+    ("what would I owe if I left in March?", True),
+    ("I'd like to request permanent disconnection of my connection", True),
+    ("I'm disconnecting, the router goes back tomorrow", True),
+    ("the promo will terminate at the end of the month", False),
+    # within the provider, kept, or not the customer's
+    ("can I leave my current plan and go onto one of your cheaper ones?", False),
+    ("close the account I opened by mistake, the main one stays", False),
+    ("stop the sports renewal but keep my broadband plan as it is", False),
+    ("please cancel my new line order, I'll add it later", False),
+    ("move the bill to my daughter's name, she'll be paying from now on", False),
+    ("I was going to leave but the new price works for me", False),
+])
+def test_leaving_said_in_a_chat_as_a_choice(text: str, found: bool) -> None:
+    assert _leaves(text) is found, text

@@ -161,7 +161,7 @@ HELD = {"account", "accounts", "acct", "profile", "sub", "subs", "subscription",
         "internet", "cable", "prime", "number", "app", "business", "custom", "agreement", "broadband", "phone",
         "insurance", "everything", "all", "tv", "wifi", "mobile", "cellular", "package", "bundle", "sky",
         "netflix", "spotify", "fibre", "fiber", "landline", "abo", "abos", "abonnement", "sim", "prepaid", "postpaid",
-        "connection", "dth", "tarif", "tariff"}
+        "connection", "dth", "tarif", "tariff", "acc"}
 # the customer's own, not a one-off: an order, a ride or a booking cancelled is no leaving
 ONE_OFF = {"order", "orders", "ride", "rides", "trip", "trips", "flight", "flights", "booking", "bookings",
            "reservation", "reservations", "appointment", "appointments", "delivery", "request", "payment",

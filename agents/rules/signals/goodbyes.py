@@ -16,8 +16,9 @@ from ticket_enricher.agents.rules.signals.whose import KIN
 _GOODBYE = re.compile(
     r"leaving @|cancel+(?:ing|ling)? (?:my |our )?@?[a-z]|(?:finished|done|through) with |(?:off|heading|headed|gone|"
     r"going|moving|switching|porting|jumping) (?:back |over )?to |(?:call|ring|phon)\w* (?:\w+ )?(?:\w+ )?to "
-    r"(?:cancel|leave|terminate|disconnect)|wants? out|i'?m out\b|we'?re (?:finished|done)\b|return\w* (?:the |my |"
-    r"your )?\w*\s?(?:router|modem|box|equipment|hub|dish|receiver)|(?:last|final) (?:month|bill|week|day) with|"
+    r"(?:cancel|leave|terminate|disconnect)|wants? out|i'?m out\b|we'?re (?:finished|done)\b|"
+    r"return\w* (?:all )?(?:the |my |your )?\w*\s?(?:router|modem|box|equipment|hub|dish|receiver)|"
+    r"(?:last|final) (?:month|bill|week|day) with|"
     r"\bcya\b|see ya|adios|farewell|is history|(?:closed|cancell?ed|terminated|disconnected|deactivated)\b|"
     r"(?:leaving|going) (?:anyway|regardless)|still leaving|decided to go\b|surrender|leav\w* \w+ (?:media|mobile|"
     r"broadband|telecom)|porting|to get out|consider this notice|(?:terminat|cancel|leav|quit)\w* at the end of|"

@@ -71,7 +71,7 @@ _AFTER_LEAVE = frozenset({"", "for", "now", "soon", "forever", "today", "after",
                           "asap", "over", "when", "once", "too", "already", "completely", "entirely"})
 
 
-_HYPOTHETICAL = frozenset({"thought", "would", "would've", "almost", "nearly", "i'd", "if"})
+_HYPOTHETICAL = frozenset({"thought", "would", "would've", "almost", "nearly", "i'd", "if", "was", "were"})
 # someone the customer could leave: the company addressed or named, what it sells ("never again" alone about life
 # is no leaving: "never again will I judge my sister", "I'm never going in the ocean again")
 
@@ -88,6 +88,8 @@ def _to_someone(r: Reading) -> bool:
 # a part of what the customer holds, whose end is no leaving: "the Netflix add-on", "Sky Sports"
 _THEIRS = frozenset({"his", "her", "their", "own"})
 # but the customer may end a line the kin uses: "we want to stop her landline", "please close his line"
+_I_AM = frozenset({"i'm", "im", "we're", "i'll", "we'll", "am"})  # "I'm disconnecting"; not "it will terminate"
+_KIN_WILL = frozenset({"he'll", "she'll", "they'll", "he", "she"})
 _LOST = frozenset({"lost", "stolen", "stole", "theft", "thief", "robbed"})
 _CAME = frozenset({"came", "coming"})
 _DEVICE = frozenset({"sim", "phone", "card", "device", "mobile", "handset", "iphone"})
@@ -112,7 +114,7 @@ def _object(r: Reading, j: int) -> int:
         if w in CLAUSE_END or w in _JOINS:
             break
         if r.cls(h) & (HELD | ONE_OFF_):
-            return h
+            return h + 1 if r.cls(h + 1) & ONE_OFF_ else h  # "my new line order" is an order
     return j
 
 
@@ -236,7 +238,8 @@ def _cancel(r: Reading) -> int:
                 # a plane
             # "I'm cancelling", "we will be leaving at the end of the month"
             if (nxt in CLAUSE_END or nxt in _UNTIL) and (prev & _FIRST_FUTURE or r.word(i - 1) in CLAUSE_END) and \
-                    w.startswith(("cancel", "quit")) and not w.endswith("ed"):
+                    (w.startswith(("cancel", "quit")) or w.startswith(("disconnect", "terminat")) and prev & _I_AM) \
+                    and not w.endswith("ed"):
                 return i  # also "I'm done, cancelling tomorrow"
         elif w == "never":
             if never_again(r, i) and not (nxt == "again" and r.word(i + 2) in _INVERTED) and (
@@ -306,7 +309,8 @@ def _cancel(r: Reading) -> int:
                     x.startswith(("found", "find")) for x in before) and not _VALUE.isdisjoint(before):
                 return i
         elif w == "from":
-            if nxt == "now" and r.word(i + 2) == "on" and not r.smask[s] & THANKS and patron(r, s):
+            if nxt == "now" and r.word(i + 2) == "on" and not r.smask[s] & THANKS and patron(r, s) and \
+                    _KIN_WILL.isdisjoint(words[max(0, i - 5):i]):  # not "my son, he'll be paying from now on"
                 return i  # "I'll fly Delta from now on"; not "backing up everything from now on"
         elif w in ("goodbye", "bye"):
             x = r.word(i + 2) if nxt == "bye" else nxt

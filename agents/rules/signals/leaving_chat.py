@@ -10,15 +10,18 @@ import re
 
 from ticket_enricher.agents.rules.language import CLAUSE_END, SENTENCE_END
 from ticket_enricher.agents.rules.lexicons import BRANDS
+from ticket_enricher.agents.rules.signals.goodbyes import _proper
 from ticket_enricher.agents.rules.signals.leaving_steps import _ONE_OFF_TOO
-from ticket_enricher.agents.rules.signals.reading import END, HELD, MONEY, ONE_OFF_, TRIP, Reading
+from ticket_enricher.agents.rules.signals.reading import _EMPTY, END, HELD, MONEY, ONE_OFF_, TRIP, Reading
 
 # the words of ending other languages lend a chat in English ("Kündigung", "résilier", "disdetta", "recesso")
 _FOREIGN = ("kündig", "kundig", "sonderkündig", "sonderkundig", "résili", "resili", "disdett", "recesso", "recedere")
 _SAYS = re.compile(r"k[üu]ndig|r[ée]sili|disdett|reces|withdraw|portab|portier|rufnummernmitnahm|migra|\brio\b|"
                    r"notice|(?:end|close|stop|cancel|terminate|finish|annul) (?:it|them)\b|with me\b|\bleave\b|"
                    r"\bend\b|\bexit\b|terminat|cancell?ation|take|bring|finish|\bbye\b|renouvel|verl[äa]nger|rinnov|"
-                   r"(?:end|close|stop|cancel|terminate|finish) (?:mine|ours)\b|leaving")
+                   r"(?:end|close|stop|cancel|terminate|finish) (?:mine|ours)\b|leaving|going|moving|unless|joined|"
+                   r"signed|ordered|numbers?\b|\betf\b|walk|out of|\boff (?:you|ur)\b|should|shall|so long|"
+                   r"if (?:i|we) left\b")
 # taking the notice back, or ending an option only: no leaving
 _TAKEN_BACK = ("zurück", "widerruf", "annul", "revoc", "revok", "retract", "undo", "option", "opzion", "zusatz")
 _RENEW = ("renouvel", "verlänger", "verlanger", "rinnov")  # not renewing, after a negation: "will nicht verlängern"
@@ -39,6 +42,7 @@ _BARE_ASK = frozenset({"how", "can", "if", "when", "to", "want", "wanna", "need"
 _BARE_NEXT = frozenset({"", "before", "early", "earlier", "without", "today", "now", "asap", "please", "pls", "plz",
                         "what", "how", "at", "on", "by", "immediately", "after", "and"})
 _BY_ME = frozenset({"i", "we", "to", "please", "pls", "plz", "kindly", "and", "then", "just"})
+_ONCE_MEANT = frozenset({"was", "were", "would", "almost", "nearly", "thought"})
 _COSTS = frozenset({"pay", "paying", "owe", "cost", "costs", "fee", "fees", "penalty", "charge", "charged", "months",
                     "contract", "router", "box", "modem"})
 _NOT_NOTICE = frozenset({"landlord", "flat", "apartment", "lease", "tenancy", "job", "employer", "boss", "work"})
@@ -84,7 +88,9 @@ def chat_leaving(r: Reading) -> int:
             return i  # "where do I send the router back? I'm leaving at end of month"
         if r.cls(i) & END and nxt in ("it", "them", "mine", "ours") and (k := _ended_it(r, i)) >= 0:
             return k
-        if w in _BARE and (k := _bare_leave(r, i)) >= 0:
+        if w in _BARE and (k := _bare_leave(r, i)) >= 0 or (k := _going(r, i)) >= 0 or (k := _costs(r, i)) >= 0:
+            return k
+        if w in _JOINED and (k := _joined(r, i)) >= 0 or w in ("number", "numbers") and (k := _number_taken(r, i)) >= 0:
             return k
         if w in ("termination", "cancellation", "cancelation") and nxt in ("please", "pls", "plz") and (
                 i == 0 or r.word(i - 1) in CLAUSE_END):
@@ -134,6 +140,86 @@ def _bare_leave(r: Reading, i: int) -> int:
     if r.mask & TRIP or any(r.cls(k) & ONE_OFF_ for k in range(r.n)) or r.negated(i, 3) or r.word(
             i - 1) not in _BY_ME:
         return -1  # also not "when does my contract end?": the contract's end, not the customer's act
-    if not (nxt in CLAUSE_END or nxt in _BARE_NEXT) or _BARE_ASK.isdisjoint(words[max(0, i - 4):i]):
+    if not (nxt in CLAUSE_END or nxt in _BARE_NEXT) or _BARE_ASK.isdisjoint(words[max(0, i - 4):i]) or not \
+            _ONCE_MEANT.isdisjoint(words[max(0, i - 4):i]):  # not "I was going to leave but the price works"
         return -1
     return i if r.mask & (HELD | MONEY) or not _COSTS.isdisjoint(words) else -1
+
+
+# a price or a rival in the text: what makes "I'm going." a goodbye and not a trip
+_PRICED = frozenset({"cheaper", "cheap", "better", "deal", "offer", "offered", "offering", "price", "prices", "match",
+                     "beat", "$", "£", "€", "half", "free", "unlimited"})
+_GOING = frozenset({"leaving", "going", "moving", "walking", "gone"})
+_ME_NOW = frozenset({"i'm", "im", "we're", "am", "are"})
+
+
+def _rival(r: Reading, k: int) -> bool:
+    """The word at `k` names a company other than the one addressed: a brand or a name written as one."""
+    x = r.word(k)
+    return (x in BRANDS and x not in _HOME or _proper(r, k)) and "@" + x not in r.words
+
+
+def _going(r: Reading, i: int) -> int:
+    """An ultimatum or a plain goodbye: "I'm leaving unless my bill drops", "price match or I'm moving", "Orcon is
+    cheaper. I'm going.", "can you match it or should I just go?"; not "I'm going to bed", "I'm moving house"."""
+    words, w, nxt = r.words, r.words[i], r.word(i + 1)
+    if w in _GOING and r.word(i - 1) in _ME_NOW and r.word(i - 2) not in ("when", "where", "how", "if") and (
+            nxt == "unless" or (nxt == "" or nxt in SENTENCE_END) and (
+            r.word(i - 2) == "or" or w != "moving" and (not _PRICED.isdisjoint(words) or any(
+                _rival(r, k) for k in range(r.n))))) and not r.mask & TRIP and not r.negated(i, 3):
+        return i
+    if w in ("go", "leave", "walk") and r.word(i - 1) == "just" and r.word(i - 3) in ("should", "shall", "shouldn't") \
+            and r.word(i - 2) in ("i", "we") and (nxt == "" or nxt in CLAUSE_END) and not r.mask & TRIP:
+        return i  # "can you match it or should I just go?", "tell me why I shouldn't just leave"
+    return -1
+
+
+_JOINED = frozenset({"joined", "signed", "ordered"})
+
+
+def _joined(r: Reading, i: int) -> int:
+    """The customer already joined a rival: "Just joined Virgin Plus, what do I send back?", "Signed with Telus
+    yesterday", "I've signed up with Aussie Broadband already"; not "signed up with you"."""
+    k = r.next_content(i, _EMPTY | {"up", "with", "to", "a", "an"}, 4)  # not "signed up for Sapphire" (a product)
+    if k < 0 or r.negated(i, 3) or r.word(i - 1) in ("you", "they", "he", "she", "who") or not _rival(r, k):
+        return -1
+    return i if r.words[i] != "ordered" or "already" in r.words[max(0, i - 3):i] else -1
+
+
+_TAKE = ("mov", "bring", "brought", "shift", "tak", "took", "get", "port", "transfer")
+
+
+def _number_taken(r: Reading, i: int) -> int:
+    """The number taken to a rival: "I'm taking my number to MTN", "Public Mobile needs my account number to bring
+    my number over", "Jio is faster here, I'm shifting my number"; not to a new phone or SIM of the customer's."""
+    words = r.words
+    h = i - 1 - (r.word(i - 1).isdigit() or r.word(i - 1) in ("mobile", "phone", "landline", "cell"))
+    if r.word(h) not in ("my", "our", "the") or not r.word(h - 1).startswith(_TAKE) or r.negated(i, 4) or \
+            not _HERE.isdisjoint(words[i + 1:i + 4]) or r.word(i + 1) == "to" and r.word(i + 2) in ("my", "a", "new"):
+        return -1
+    return i if any(_rival(r, k) for k in range(r.n)) and "new" not in words[i + 1:i + 4] else -1
+
+
+def _costs(r: Reading, i: int) -> int:
+    """Asking what leaving costs or whether it may: "What's the ETF on my account?", "can I walk away penalty
+    free?", "how do I move off you", "let me out of this contract", "what would leaving you cost?", "what would I
+    owe if I left this week?"."""
+    words, w, nxt = r.words, r.words[i], r.word(i + 1)
+    if w == "etf" and _FUNDS.isdisjoint(words) and not r.negated(i, 3):
+        return i  # an early termination fee; not an exchange-traded fund
+    if w == "walk" and nxt == "away" and r.word(i - 1) in ("i", "we", "to", "can") and not r.negated(i, 3):
+        return i
+    if w == "off" and nxt in ("you", "ur", "your") and r.word(i - 1).startswith(("mov", "get")):
+        return i
+    if w == "out" and nxt == "of" and r.word(i - 1) in ("me", "us") and r.word(i - 2) in ("let", "get") and r.cls(
+            r.next_content(i + 1, _THE, 3)) & HELD:
+        return i
+    if (w == "leaving" and nxt in ("you", "u") or w == "left" and r.word(i - 2) == "if" and r.word(i - 1) in (
+            "i", "we")) and not _OWE.isdisjoint(words) and not r.mask & TRIP:
+        return i
+    return -1
+
+
+_FUNDS = frozenset({"fund", "funds", "invest", "investing", "investment", "shares", "stock", "stocks", "index",
+                    "savings", "isa", "pension", "portfolio"})
+_OWE = frozenset({"cost", "costs", "owe", "fee", "fees", "charge", "pay", "penalty"})

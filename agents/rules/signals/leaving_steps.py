@@ -60,14 +60,14 @@ def leaving_step(r: Reading) -> int:
         if w in ("mnp", "upc") and _SOMEONE_HERE.isdisjoint(words) and _CAME.isdisjoint(words) or \
                 w == "disconnection" and r.word(i - 1) == "for" and not one_off:
             return i  # "process my MNP request", "give NOC for disconnection": India's words for porting out, leaving
-        if w in END_NOUNS and nxt not in _FEE and not one_off and not any("option" in x or "opzion" in x or
-                                                                           "zusatz" in x for x in words):
+        if w in END_NOUNS and nxt not in _FEE and not (one_off and _REQUEST.isdisjoint(words)) and not any(
+                "option" in x or "opzion" in x or "zusatz" in x for x in words):
             j = r.next_content(i + 1, _EMPTY, 4) if nxt == "of" else -1
             if j >= 0 and r.cls(j) & HELD or r.word(i - 1) in ("my", "our") or nxt in _PAPER or w not in (
                     "cancellation", "cancelation", "termination", "disconnection"):
                 return i  # "the termination of my contract", "process my cancellation", "the disdetta"
-        elif w == "ported" and nxt in ("out", "away", "to") and not r.negated(i, 3) and r.word(i + 2) not in (
-                "you", "u", "us"):
+        elif w == "ported" and (nxt in ("out", "away", "to") or r.word(i - 1) in ("number", "numbers") and r.word(
+                i - 3) in ("get", "have")) and not r.negated(i, 3) and r.word(i + 2) not in ("you", "u", "us"):
             return i  # "ported out yesterday, bye", "Ported to Visible and saving $60 a month"
         elif w in ("cancel", "disconnect", "terminate") and nxt in ("me", "us") and (
                 r.word(i + 2) in CLAUSE_END or r.word(i + 2) in ("", "now", "please", "pls", "today")):
@@ -79,7 +79,7 @@ def leaving_step(r: Reading) -> int:
             return i  # "@DIRECTV is getting cancelled today", "my account needs to be closed by the 30th"
         elif w == "long" and r.word(i - 1) == "so" and (i < 2 or r.word(i - 2) in CLAUSE_END or r.word(
                 i - 2).startswith("@")) and (named(nxt) or nxt == "," and i < 2 and any(
-                    x.startswith("@") for x in words)):
+                    x.startswith("@") for x in words) or nxt == "and" and r.word(i + 2).startswith("thank")):
             return i  # "So long @DIRECTV", "so long, and thanks for all the dropped calls @x"
         elif w == "remove" and nxt in ("me", "us") and r.word(i + 2) == "as" and r.word(i + 3) in _AS_CUSTOMER:
             return i  # "Remove me as a customer"
@@ -209,6 +209,7 @@ def _not_going_on(r: Reading, i: int, held: bool) -> int:
 
 # a customer who says they stay: "so I'm staying", "we'll stay with you", "keeping everything else"
 _STAY = frozenset({"staying", "stay", "stayin"})
+_REQUEST = frozenset({"request", "requesting", "requested"})  # "request permanent disconnection of my account"
 _STAY_NOT = frozenset({"until", "till", "til", "for", "home", "up", "in", "at", "away", "only", "if", "unless"})
 _UNDO = ("revok", "revoc", "retract", "withdraw", "cancel", "annul", "undo", "zurück", "widerruf")
 _THEIR_THE = frozenset({"la", "ma", "le", "mon", "die", "meine", "il", "mia"})
@@ -247,10 +248,13 @@ def staying(r: Reading) -> bool:
                 w in ("bleibe", "bleiben") and r.word(k - 1) in ("ich", "wir") or w == "resto" and r.word(
                 k + 1) == "con" or w == "reste" and r.word(k - 1) == "je":
             return True  # "please withdraw my cancellation", "kündigung zurückziehen, ich bleibe", "resto con voi"
-        if w in _KEEP and (r.word(k + 1) == "everything" and r.word(k + 2) == "else" or r.word(k + 1) == "the" and
+        if w == "stays" and (r.cls(k - 1) & HELD or r.word(k - 1) == "one") or w == "onto" and any(
+                x in ("your", "you") for x in words[k + 1:k + 9]):
+            return True  # "close the old account, the current one stays", "end my plan and go onto one of yours"
+        if w in _KEEP and (r.word(k + 1) == "everything" and r.word(k + 2) != "but" or r.word(k + 1) == "the" and
                            r.word(k + 2) in ("rest", "others", "other")):
             return True
-        if w in _KEEP and (j := r.next_content(k, _EMPTY | {"tv", "mobile"}, 3)) >= 0 and r.cls(j) & HELD and \
+        if w in _KEEP and (j := next((h for h in range(k + 1, min(r.n, k + 5)) if r.cls(h) & HELD), -1)) >= 0 and \
                 words[j] not in ("number", "numbers", "phone", "app") and any(r.cls(h) & END for h in range(
                     max(0, k - 12), k)):
             return True  # "cancel the landline but keep internet and tv", "remove the second box, keep my tv abo"
