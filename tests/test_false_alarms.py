@@ -148,3 +148,18 @@ def test_still_found(text: str, signal: str) -> None:
 ])
 def test_no_complaint_stays_quiet(text: str, signal: str) -> None:
     assert signal not in detect(text), (text, detect(text))
+
+
+# rules version 10: an outage heard of, read about, remembered, dated or a tool is a topic, even with a first person
+@pytest.mark.parametrize(("text", "found"), [
+    ("heard the @x outage in Leeds took down half my office's tills", False),
+    ("reading about the big cloud outage, wild how one file can break so much", False),
+    ("I remember the @x outage in 2019, we all went to the pub", False),
+    ("the @x outage alerts by text are so handy, thanks", False),
+    ("regulator fined @x over an IT outage, about time", False),
+    ("I heard about the outage. my broadband is down too, any news?", True),
+    ("@x another outage on my street, third this month", True),
+    ("the outage map says nothing but my internet is down", True),
+])
+def test_an_outage_as_a_topic(text: str, found: bool) -> None:
+    assert ("outage" in detect(text)) is found, text

@@ -79,7 +79,8 @@ def leaving_step(r: Reading) -> int:
             return i  # "@DIRECTV is getting cancelled today", "my account needs to be closed by the 30th"
         elif w == "long" and r.word(i - 1) == "so" and (i < 2 or r.word(i - 2) in CLAUSE_END or r.word(
                 i - 2).startswith("@")) and (named(nxt) or nxt == "," and i < 2 and any(
-                    x.startswith("@") for x in words) or nxt == "and" and r.word(i + 2).startswith("thank")):
+                    x.startswith("@") for x in words) or nxt == "and" and r.word(i + 2).startswith("thank") and (
+                    held or not _EQUIPMENT.isdisjoint(words))):
             return i  # "So long @DIRECTV", "so long, and thanks for all the dropped calls @x"
         elif w == "remove" and nxt in ("me", "us") and r.word(i + 2) == "as" and r.word(i + 3) in _AS_CUSTOMER:
             return i  # "Remove me as a customer"

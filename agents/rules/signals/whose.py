@@ -4,7 +4,7 @@ writing for the household ("my mom's internet is down again") is the customer.""
 
 from __future__ import annotations
 
-from ticket_enricher.agents.rules.signals.reading import _ME, Reading
+from ticket_enricher.agents.rules.signals.reading import _ME, DOWN, Reading
 
 # people whose trouble is theirs, not the customer's: "my cousin says the outage map is shrinking"
 KIN = frozenset({"sister", "brother", "mum", "mom", "dad", "friend", "friends", "wife", "husband", "son", "daughter",
@@ -74,7 +74,39 @@ def not_lived(r: Reading, i: int) -> bool:
     if "maintenance" in words[lo:hi] and (not _AHEAD.isdisjoint(words[lo:hi]) or r.word(i - 1) == "going") and \
             "again" not in words[lo:hi]:
         return True  # "servers going down for maintenance tonight"; not "down for maintenance again, next time warn us"
-    return someone_elses(r, i)
+    return someone_elses(r, i) or a_topic(r, i)
+
+
+_HEARD = frozenset({"heard", "hear", "reading", "read", "noticed", "remember", "remembering", "saw", "watching",
+                    "covering", "about", "over"})
+_FINED = frozenset({"fined", "sued", "apologised", "apologized", "fine"})
+_TOOLS = frozenset({"alert", "alerts", "map", "maps", "tracker", "notification", "notifications", "checker"})
+_ON_THE_WAY = frozenset({"the", "a", "an", "that", "this", "about", "of", "big", "massive", "huge", "whole", "famous",
+                         "great", "global", "latest", "entire"})
+
+
+def a_topic(r: Reading, i: int) -> bool:
+    """Whether the outage at `i` is a topic, not a trouble lived: heard of, read about or remembered ("heard the
+    @x outage in Denver hit half my coworkers", "reading about the CrowdStrike outage", "fined over an IT outage"),
+    or dated ("the @x outage in 2021 was wild"), or a tool ("the outage map is shrinking"), even in a sentence
+    with a first person."""
+    words = r.words
+    s = r.sentence_of(i)
+    if words[i] not in ("outage", "outages") or any(
+            r.sentence_of(k) != s and r.cls(k) & DOWN and not _ME.isdisjoint(words[slice(*r.span(r.sentence_of(k)))])
+            for k in range(r.n)):
+        return False  # "I heard about the outage. my internet is down": lived after all
+    if r.word(i + 1) == "in" and r.word(i + 2).isdigit() and len(r.word(i + 2)) == 4:
+        return True
+    if r.word(i + 1) in _TOOLS:
+        return not any(r.cls(k) & DOWN for k in range(r.n) if k != i)  # "the outage alerts by text are useful"
+    for k in range(i - 1, max(-1, i - 6), -1):
+        w = words[k]
+        if w in _HEARD:
+            return w != "over" or not _FINED.isdisjoint(words[max(0, k - 3):k])
+        if not (w in _ON_THE_WAY or w.startswith("@") or r.text.original[r.text.offset(k):][:1].isupper()):
+            return False
+    return False
 
 
 _LOCKS = ("lock", "freez", "froze", "block", "declin", "suspend", "restrict", "disabl", "reject")
