@@ -122,3 +122,28 @@ def test_staying_and_near_things(text: str, found: bool) -> None:
 ])
 def test_leaving_said_in_a_chat_as_a_choice(text: str, found: bool) -> None:
     assert _leaves(text) is found, text
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("the bill went up again. right, I'm off.", True),
+    ("I'm off today, can the engineer come Friday?", False),
+    ("i want out and i want the last bill to be right", True),
+    ("now that I'm out of contract can I leave whenever I like?", True),
+    ("if I clear the handset balance can I leave straight away?", True),
+    ("I'll be leaving when my term is up, the new deal is not for me", True),
+    ("how do I exit my contract with you", True),
+    ("you are dearer than Vodafone, why shouldn't I just leave?", True),
+    ("Smarty offered me twice the data. should I make the jump?", True),
+    ("after 12 years I go to Yallo because they are half the price", True),
+    ("we're going with Kayo instead, so stop the sports package", True),
+    ("going with Sarah to pick up the new phone", False),
+    ("we're all moving to Digi, 3 numbers to move, what happens to the account?", True),
+    ("I'm porting my number to US Mobile tomorrow, anything to do first?", True),
+    ("please port my number to us from O2, I've got the PAC", False),
+    ("give me one reason to stay when Three just offered me more data", True),
+    ("Seriously thinking of jumping, what would it cost me?", True),
+    ("not interested in renewing, let it run out", True),
+    ("I'm not interested in the new phone, just the renewal price", False),
+])
+def test_leaving_said_in_a_chat_more_ways(text: str, found: bool) -> None:
+    assert _leaves(text) is found, text

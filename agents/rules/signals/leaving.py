@@ -248,8 +248,9 @@ def _cancel(r: Reading) -> int:
                 return i
         elif w == "stay":
             if r.word(i - 1) in ("to", "i") and any(x in ("why", "reason", "reasons") for x in words[max(0, i - 5):i]) \
-                    and (nxt in ("", "with", "loyal", "as") or nxt in CLAUSE_END or nxt.startswith("@")):
-                return i  # "why should I stay?", "give me one reason to stay"
+                    and (nxt in ("", "with", "loyal", "as", "because", "when", "if") or nxt in CLAUSE_END or
+                         nxt.startswith("@")):
+                return i  # "why should I stay?", "give me one reason to stay because EE just offered me more"
         elif w == "notice" and r.word(i - 1) not in ("travel", "fraud", "vacation", "holiday", "short"):
             if (nxt in ("period", "periods") or r.in_sentence(i, _ENDING) or r.word(i - 1) in (
                     "days", "day's", "days'", "weeks", "months") and r.in_sentence(i, L.HELD)) and not r.negated(i):

@@ -21,7 +21,7 @@ _SAYS = re.compile(r"k[üu]ndig|r[ée]sili|disdett|reces|withdraw|portab|portier
                    r"\bend\b|\bexit\b|terminat|cancell?ation|take|bring|finish|\bbye\b|renouvel|verl[äa]nger|rinnov|"
                    r"(?:end|close|stop|cancel|terminate|finish) (?:mine|ours)\b|leaving|going|moving|unless|joined|"
                    r"signed|ordered|numbers?\b|\betf\b|walk|out of|\boff (?:you|ur)\b|should|shall|so long|"
-                   r"if (?:i|we) left\b")
+                   r"if (?:i|we) left\b|\bgo (?:to|with)\b|jump|\bi'?m off\b")
 # taking the notice back, or ending an option only: no leaving
 _TAKEN_BACK = ("zurück", "widerruf", "annul", "revoc", "revok", "retract", "undo", "option", "opzion", "zusatz")
 _RENEW = ("renouvel", "verlänger", "verlanger", "rinnov")  # not renewing, after a negation: "will nicht verlängern"
@@ -40,11 +40,12 @@ _BARE = frozenset({"leave", "end", "exit", "finish", "terminate"})
 _BARE_ASK = frozenset({"how", "can", "if", "when", "to", "want", "wanna", "need", "please", "pls", "plz", "kindly",
                        "i", "we", "and"})
 _BARE_NEXT = frozenset({"", "before", "early", "earlier", "without", "today", "now", "asap", "please", "pls", "plz",
-                        "what", "how", "at", "on", "by", "immediately", "after", "and"})
+                        "what", "how", "at", "on", "by", "immediately", "after", "and", "whenever", "straight",
+                        "once", "mid", "right"})
 _BY_ME = frozenset({"i", "we", "to", "please", "pls", "plz", "kindly", "and", "then", "just"})
 _ONCE_MEANT = frozenset({"was", "were", "would", "almost", "nearly", "thought"})
 _COSTS = frozenset({"pay", "paying", "owe", "cost", "costs", "fee", "fees", "penalty", "charge", "charged", "months",
-                    "contract", "router", "box", "modem"})
+                    "contract", "router", "box", "modem", "balance", "handset"})
 _NOT_NOTICE = frozenset({"landlord", "flat", "apartment", "lease", "tenancy", "job", "employer", "boss", "work"})
 _GIVE = frozenset({"give", "giving", "gave", "given", "hand", "handing", "handed", "submit", "submitting", "sent"})
 
@@ -102,7 +103,8 @@ _THE = frozenset({"the", "my", "our", "this", "that", "your"})
 _NO = frozenset({"nicht", "pas", "non", "not", "no", "nie"})
 _HOME = frozenset({"target", "walmart", "amazon", "apple", "google", "delta", "united", "three", "metro"})
 _GOING_AT = frozenset({"at", "end", "by", "next", "this", "on", "after", "when"})
-_ENDS_AT = frozenset({"contract", "router", "box", "modem", "notice", "subscription", "abo", "abonnement"})
+_ENDS_AT = frozenset({"contract", "router", "box", "modem", "notice", "subscription", "abo", "abonnement", "term",
+                      "bundle", "deal"})
 _PACTS = frozenset({"contract", "contracts", "agreement", "subscription", "abo", "abonnement", "plan"})
 _HERE = frozenset({"you", "your", "u", "us", "from", "came", "coming", "into", "in"})
 
@@ -148,8 +150,8 @@ def _bare_leave(r: Reading, i: int) -> int:
 
 # a price or a rival in the text: what makes "I'm going." a goodbye and not a trip
 _PRICED = frozenset({"cheaper", "cheap", "better", "deal", "offer", "offered", "offering", "price", "prices", "match",
-                     "beat", "$", "£", "€", "half", "free", "unlimited"})
-_GOING = frozenset({"leaving", "going", "moving", "walking", "gone"})
+                     "beat", "$", "£", "€", "half", "free", "unlimited", "bill", "expensive", "dearer"})
+_GOING = frozenset({"leaving", "going", "moving", "walking", "gone", "off"})
 _ME_NOW = frozenset({"i'm", "im", "we're", "am", "are"})
 
 
@@ -168,10 +170,23 @@ def _going(r: Reading, i: int) -> int:
             r.word(i - 2) == "or" or w != "moving" and (not _PRICED.isdisjoint(words) or any(
                 _rival(r, k) for k in range(r.n))))) and not r.mask & TRIP and not r.negated(i, 3):
         return i
-    if w in ("go", "leave", "walk") and r.word(i - 1) == "just" and r.word(i - 3) in ("should", "shall", "shouldn't") \
-            and r.word(i - 2) in ("i", "we") and (nxt == "" or nxt in CLAUSE_END) and not r.mask & TRIP:
-        return i  # "can you match it or should I just go?", "tell me why I shouldn't just leave"
+    h = i - 3 if w == "jump" and r.word(i - 1) == "the" and r.word(i - 2).startswith("mak") else i - 1 - (
+        r.word(i - 1) == "just") if w in ("go", "leave", "walk") else -9
+    if {r.word(h), r.word(h - 1)} & _I and {r.word(h), r.word(h - 1)} & _SHOULD and (
+            nxt == "" or nxt in CLAUSE_END) and not r.mask & TRIP:
+        return i  # "can you match it or should I just go?", "tell me why I shouldn't just leave", "should I make the
+        # jump?"
+    if w in ("go", "going") and r.word(i - 1) in ("i", "we", "we're", "i'm") and nxt in ("to", "with") and _rival(
+            r, i + 2) and (r.mask & HELD or not _PRICED.isdisjoint(words) or "instead" in words):
+        return i  # "I want to cancel, I go to NOS", "we're going with Kayo instead"; not "going with Sarah"
+    if w in ("leaving", "leave") and r.word(i - 1) in ("be", "towards", "toward") and nxt in _GOING_AT and not \
+            _ENDS_AT.isdisjoint(words) and not r.mask & TRIP:
+        return i  # "I'll be leaving when my term's up"
     return -1
+
+
+_I = frozenset({"i", "we"})
+_SHOULD = frozenset({"should", "shall", "shouldn't"})
 
 
 _JOINED = frozenset({"joined", "signed", "ordered"})
@@ -193,6 +208,9 @@ def _number_taken(r: Reading, i: int) -> int:
     """The number taken to a rival: "I'm taking my number to MTN", "Public Mobile needs my account number to bring
     my number over", "Jio is faster here, I'm shifting my number"; not to a new phone or SIM of the customer's."""
     words = r.words
+    if r.word(i + 1) == "to" and r.word(i + 2).startswith(("mov", "port", "transfer")) and any(
+            _rival(r, k) for k in range(r.n)):
+        return i  # "we're going to Spark, 4 numbers to move"
     h = i - 1 - (r.word(i - 1).isdigit() or r.word(i - 1) in ("mobile", "phone", "landline", "cell"))
     if r.word(h) not in ("my", "our", "the") or not r.word(h - 1).startswith(_TAKE) or r.negated(i, 4) or \
             not _HERE.isdisjoint(words[i + 1:i + 4]) or r.word(i + 1) == "to" and r.word(i + 2) in ("my", "a", "new"):
@@ -209,8 +227,9 @@ def _costs(r: Reading, i: int) -> int:
         return i  # an early termination fee; not an exchange-traded fund
     if w == "walk" and nxt == "away" and r.word(i - 1) in ("i", "we", "to", "can") and not r.negated(i, 3):
         return i
-    if w == "off" and nxt in ("you", "ur", "your") and r.word(i - 1).startswith(("mov", "get")):
-        return i
+    if w == "off" and nxt in ("you", "ur", "your") and r.word(i - 1).startswith(("mov", "get")) or w == "exit" and \
+            r.word(i - 1) in _BY_ME | {"i", "can", "how"} and r.cls(r.next_content(i, _THE, 3)) & HELD:
+        return i  # "how do I move off you", "how do I exit my contract with you"
     if w == "out" and nxt == "of" and r.word(i - 1) in ("me", "us") and r.word(i - 2) in ("let", "get") and r.cls(
             r.next_content(i + 1, _THE, 3)) & HELD:
         return i

@@ -41,7 +41,7 @@ def leaving_step(r: Reading) -> int:
     "break the contract", "want out", "how do I cancel?"; not the cancellation of an order, a cancellation fee,
     or "how do I cancel the transfer?"."""
     words = r.words  # asked by escalation_cancel only, when the text has a T_CANCEL word
-    held = any(r.cls(k) & HELD for k in range(r.n))
+    held = any(r.cls(k) & HELD for k in range(r.n)) or "term" in words  # "after my term": a contract's
     one_off = any(r.cls(k) & ONE_OFF_ for k in range(r.n))
     for i, m, _ in r.hits:
         if not m & T_CANCEL:
@@ -97,7 +97,8 @@ def leaving_step(r: Reading) -> int:
                 return i  # "the buyout figure for my contract"
         elif w in ("want", "wanna"):
             k = r.next_content(i + 2, _EMPTY, 3) if r.word(i + 2) == "of" else -1
-            if nxt == "out" and (r.word(i + 2) in ("", *SENTENCE_END) or k >= 0 and r.cls(k) & HELD):
+            if nxt == "out" and (r.word(i + 2) in ("", "and", "either", "now", *CLAUSE_END) or k >= 0 and r.cls(
+                    k) & HELD):
                 return i  # "Want out.", "I want out of my contract"
         elif w == "notice":
             gave = any(x in _GIVE for x in words[max(0, i - 5):i]) and _NOT_NOTICE.isdisjoint(words[i:i + 4])
@@ -184,7 +185,8 @@ _FOR_ME = frozenset({"for", "me"})  # "it got cancelled for me": the company's d
 _NOT_NOTICE = frozenset({"landlord", "landlady", "employer", "boss", "job", "work", "flat", "apartment"})
 _GIVE = frozenset({"give", "giving", "gave", "given", "hand", "handing", "handed"})
 _BETWEEN = frozenset({"to", "planning", "going", "gonna", "be", "want", "wanting", "intend", "intending", "plan",
-                      "please", "automatically", "auto", "i", "we", "will", "it", "this", "my", "the"})
+                      "please", "automatically", "auto", "i", "we", "will", "it", "this", "my", "the", "interested",
+                      "in"})
 
 
 def _not_going_on(r: Reading, i: int, held: bool) -> int:
@@ -228,7 +230,8 @@ def ported_in(r: Reading, i: int) -> bool:
     if "from" in after and r.word(i + 2 + after.index("from")) in ("you", "your", "u"):
         return False  # "port my number from you to Salt"
     k = after.index("in") + i + 1 if "in" in after[:4] else -1
-    return not {"you", "your", "us", "into"}.isdisjoint(after) or k > 0 and (
+    here = [x for h, x in enumerate(after, i + 1) if x != "us" or r.text.original[r.text.offset(h):][:2] != "US"]
+    return not {"you", "your", "us", "into"}.isdisjoint(here) or k > 0 and (  # "US Mobile" is no "us"
         r.word(k + 1) in ("", "from", "to") or r.word(k + 1) in CLAUSE_END)
 
 

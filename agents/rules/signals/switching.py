@@ -113,7 +113,7 @@ def _switch(r: Reading) -> int:
                 x = words[j]
                 if x in CLAUSE_END:
                     break
-                if x.startswith("switch") or x in ("cancelling", "canceling", "elsewhere") or x in (
+                if x.startswith("switch") or x in ("cancelling", "canceling", "elsewhere", "jumping") or x in (
                         "going", "moving") and r.word(j + 1) == "to" and named(r.word(j + 2)) and r.word(
                         j + 2) not in _PLACE_TOO and w != "about" or (
                         x.startswith("leav") and (r.word(j + 1) in ("you", "your", "u", "them", "")
