@@ -16,12 +16,22 @@ from ticket_enricher.agents.rules.signals.reading import _EMPTY, END, HELD, MONE
 
 # the words of ending other languages lend a chat in English ("Kündigung", "résilier", "disdetta", "recesso")
 _FOREIGN = ("kündig", "kundig", "sonderkündig", "sonderkundig", "résili", "resili", "disdett", "recesso", "recedere")
-_SAYS = re.compile(r"k[üu]ndig|r[ée]sili|disdett|reces|withdraw|portab|portier|rufnummernmitnahm|migra|\brio\b|"
-                   r"notice|(?:end|close|stop|cancel|terminate|finish|annul) (?:it|them)\b|with me\b|\bleave\b|"
-                   r"\bend\b|\bexit\b|terminat|cancell?ation|take|bring|finish|\bbye\b|renouvel|verl[äa]nger|rinnov|"
-                   r"(?:end|close|stop|cancel|terminate|finish) (?:mine|ours)\b|leaving|going|moving|unless|joined|"
-                   r"signed|ordered|numbers?\b|\betf\b|walk|out of|\boff (?:you|ur)\b|should|shall|so long|"
-                   r"if (?:i|we) left\b|\bgo (?:to|with)\b|jump|\bi'?m off\b")
+# what wakes the leaving detector in a text with none of its own words (`signals.detect`): these forms' words
+# that are not verbs of ending, in the phrases they need, so that common words ("going", "number") cost nothing
+_WAKE = re.compile(r"k[üu]ndig|r[ée]sili|disdett|reces|withdraw|portab|portier|rufnummernmitnahm|migra|\brio\b|"
+                   r"\bbye\b|renouvel|verl[äa]nger|rinnov|(?:i'?m|we'?re|am|are|be|towards?) (?:leaving|going|moving|"
+                   r"walking|gone|off)\b|(?:i|we) go (?:to|with)\b|(?:should|shall|shouldn'?t) (?:i|we)\b|(?:i|we) "
+                   r"(?:should|shall|shouldn'?t) (?:just )?(?:go|leave|walk)\b|\b(?:joined|signed|ordered)\b|"
+                   r"numbers? to |(?:mov|bring|brought|shift|tak|took|get|port|transfer)\w* (?:my|our|the) "
+                   r"(?:\d+ |mobile |phone |landline |cell )?numbers?\b|\betf\b|walk away|\boff (?:you|ur)\b|"
+                   r"out of|if (?:i|we) left\b")
+# the words the forms start from (besides verbs of ending and the prefixes below): most words cost one lookup
+_STARTS = frozenset({"bye", "withdraw", "withdrawal", "rio", "notice", "take", "taking", "bring", "leaving", "leave",
+                     "end", "exit", "finish", "terminate", "going", "moving", "walking", "gone", "off", "go", "walk",
+                     "jump", "etf", "out", "left", "joined", "signed", "ordered", "number", "numbers", "termination",
+                     "cancellation", "cancelation"})
+_PREFIXES = ("kündig", "kundig", "sonderkündig", "sonderkundig", "résili", "resili", "disdett", "recesso", "recedere",
+             "renouvel", "verlänger", "verlanger", "rinnov", "portab", "portier", "rufnummernmitnahm", "migra")
 # taking the notice back, or ending an option only: no leaving
 _TAKEN_BACK = ("zurück", "widerruf", "annul", "revoc", "revok", "retract", "undo", "option", "opzion", "zusatz")
 _RENEW = ("renouvel", "verlänger", "verlanger", "rinnov")  # not renewing, after a negation: "will nicht verlängern"
@@ -51,16 +61,16 @@ _GIVE = frozenset({"give", "giving", "gave", "given", "hand", "handing", "handed
 
 
 def says_chat_leaving(lower: str) -> bool:
-    """Whether a text (lower case) may hold one of these forms: one pattern, so most texts cost one scan."""
-    return bool(_SAYS.search(lower))
+    """Whether a text (lower case) with no verb of ending may hold one of these forms: one pattern."""
+    return bool(_WAKE.search(lower))
 
 
 def chat_leaving(r: Reading) -> int:
     """Where the customer leaves in one of the chat's forms (see the module), or -1."""
-    if not says_chat_leaving(r.text.lower):
-        return -1
     words = r.words
     for i, w in enumerate(words):
+        if w not in _STARTS and not r.cls(i) & END and not w.startswith(_PREFIXES):
+            continue
         nxt = r.word(i + 1)
         if w.startswith(_FOREIGN) and r.word(i - 1) not in _NO and not any(t in x for x in words for t in _TAKEN_BACK) \
                 or w.startswith(_RENEW) and r.word(i - 1) in _NO:
@@ -165,7 +175,8 @@ def _going(r: Reading, i: int) -> int:
     """An ultimatum or a plain goodbye: "I'm leaving unless my bill drops", "price match or I'm moving", "Orcon is
     cheaper. I'm going.", "can you match it or should I just go?"; not "I'm going to bed", "I'm moving house"."""
     words, w, nxt = r.words, r.words[i], r.word(i + 1)
-    if w in _GOING and r.word(i - 1) in _ME_NOW and r.word(i - 2) not in ("when", "where", "how", "if") and (
+    if w in _GOING and r.word(i - 1) in _ME_NOW and (w not in ("off", "gone") or r.word(i - 1) in ("i'm", "im")) \
+            and r.word(i - 2) not in ("when", "where", "how", "if") and (
             nxt == "unless" or (nxt == "" or nxt in SENTENCE_END) and (
             r.word(i - 2) == "or" or w != "moving" and (not _PRICED.isdisjoint(words) or any(
                 _rival(r, k) for k in range(r.n))))) and not r.mask & TRIP and not r.negated(i, 3):
