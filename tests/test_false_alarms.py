@@ -163,3 +163,17 @@ def test_no_complaint_stays_quiet(text: str, signal: str) -> None:
 ])
 def test_an_outage_as_a_topic(text: str, found: bool) -> None:
     assert ("outage" in detect(text)) is found, text
+
+
+# rules version 10: money back told as done is a billing trouble put right; a wish, a part or a doubt is not
+@pytest.mark.parametrize(("text", "found"), [
+    ("charged twice by mistake, the refund came through overnight, brilliant @x", False),
+    ("the double charge got refunded within an hour, impressed @x", False),
+    ("the app's dispute button is great, got my money back from a shady seller @x", False),
+    ("I was charged twice and I want my money back @x", True),
+    ("you charged me twice, I got my money back for one but the other is still there", True),
+    ("refunded only half of the double charge @x, where is the rest?", True),
+])
+def test_money_back_told_as_done(text: str, found: bool) -> None:
+    found_now = "billing_error" in detect(text) or "escalation_refund" in detect(text)
+    assert found_now is found, text

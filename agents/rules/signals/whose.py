@@ -190,6 +190,24 @@ _OVER = frozenset({"sorted", "fixed", "resolved", "solved", "unlocked", "restore
 _WISH = frozenset({"get", "getting", "be", "being", "to", "want", "wants", "need", "needs", "needed", "can", "could",
                    "please", "pls", "will", "would", "hope", "until", "till", "when", "if", "gets"})
 _NOT_OVER = frozenset({"still", "again", "yet", "but", "however", "although", "though", "?", "now"})
+_SOON = frozenset({"within", "straight", "same", "immediately", "instantly", "right", "quickly", "fast", "in"})
+_SHORT = frozenset({"wrong", "only", "half", "partial", "partially", "less", "missing", "short"})
+
+
+def _money_back(r: Reading, j: int) -> bool:
+    """The customer's money came back, told as done: "refunded within 24 hours", "the refund came through", "got
+    my money back from a dodgy merchant"; not a part of it ("refunded only half") nor a wish (`over` checks)."""
+    w, words = r.words[j], r.words
+    if w == "refunded":
+        ok = r.word(j + 1) in _SOON and r.word(j - 1) not in ("be", "being", "get")  # "refunded straight to my card"
+    elif w == "through":
+        ok = r.word(j - 1) == "came" and "refund" in words[max(0, j - 4):j]
+    elif w == "back":
+        ok = r.word(j - 1) == "money" and not {"got", "received", "had"}.isdisjoint(words[max(0, j - 4):j])
+    else:
+        return False
+    lo, hi = r.span(r.sentence_of(j))
+    return ok and _SHORT.isdisjoint(words[lo:hi])
 
 
 def over(r: Reading) -> bool:
@@ -200,7 +218,7 @@ def over(r: Reading) -> bool:
     words = r.words
     for j, w in enumerate(words):
         done = w in _OVER or w == "back" and r.word(j + 1) in ("in", "into", "online") and r.word(j - 1) in (
-            "got", "am", "i'm", "we're", "finally")
+            "got", "am", "i'm", "we're", "finally") or _money_back(r, j)
         if not done or r.negated(j, 3):
             continue
         it = r.word(j - 1) in ("it", "this", "that", "them", "everything", "all")
