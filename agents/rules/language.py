@@ -170,6 +170,11 @@ class Text:
                     return at
                 k -= 1
 
+    def written(self, i: int) -> str:
+        """Word `i` as the customer wrote it, case kept ("US" in "US Mobile", "Zen" in "switching to Zen")."""
+        at = self.offset(i)
+        return self.original[at:at + len(self.words[i])] if i < len(self.words) else ""
+
     def quote(self, first: int, last: int | None = None, room: int = 20) -> str:
         """Words `first`..`last` with a little context, cut at word boundaries, from the case-kept text."""
         last = first if last is None else last

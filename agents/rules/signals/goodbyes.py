@@ -86,8 +86,7 @@ def _proper(r: Reading, k: int) -> bool:
     if k <= 0 or not x[:1].isalpha() or x in _CALENDAR or x in _NOT_COMPANY or r.cls(k) or r.word(k - 1) in (
             ".", "!", "?", ":", ";") or r.cls(k + 1) & (ONE_OFF_ | GOODS):
         return False
-    at = r.text.offset(k)
-    return r.text.original[at:at + 1].isupper()
+    return r.text.written(k)[:1].isupper()
 
 
 def _moved_out(r: Reading, i: int) -> bool:

@@ -30,11 +30,10 @@ _STARTS = frozenset({"bye", "withdraw", "withdrawal", "rio", "notice", "take", "
                      "end", "exit", "finish", "terminate", "going", "moving", "walking", "gone", "off", "go", "walk",
                      "jump", "etf", "out", "left", "joined", "signed", "ordered", "number", "numbers", "termination",
                      "cancellation", "cancelation"})
-_PREFIXES = ("kündig", "kundig", "sonderkündig", "sonderkundig", "résili", "resili", "disdett", "recesso", "recedere",
-             "renouvel", "verlänger", "verlanger", "rinnov", "portab", "portier", "rufnummernmitnahm", "migra")
 # taking the notice back, or ending an option only: no leaving
 _TAKEN_BACK = ("zurück", "widerruf", "annul", "revoc", "revok", "retract", "undo", "option", "opzion", "zusatz")
 _RENEW = ("renouvel", "verlänger", "verlanger", "rinnov")  # not renewing, after a negation: "will nicht verlängern"
+_PREFIXES = _FOREIGN + _RENEW + ("portab", "portier", "rufnummernmitnahm", "migra")
 _CHEAPER = frozenset({"cheaper", "better", "less", "faster", "half", "cheap"})
 _NOT_MINE = frozenset({"you", "they", "he", "she", "it", "u", "who", "which", "that", "keeps", "kept"})
 _ASKS = frozenset({"i", "we", "i'd", "i'll", "we'd", "we'll", "i'm", "we're", "want", "wanna", "need", "please", "pls",
@@ -94,9 +93,6 @@ def chat_leaving(r: Reading) -> int:
                 "landline", "mobile", "phone", "old"))) in ("number", "numbers") and \
                 "with" in words[i + 3:i + 6] and not {"me", "us"}.isdisjoint(words[i + 3:i + 7]):
             return i  # "how do I take my number with me"
-        if w == "leaving" and r.word(i - 1) in ("i'm", "im", "we're", "am", "are") and nxt in _GOING_AT and not \
-                _ENDS_AT.isdisjoint(words) and not r.mask & TRIP:
-            return i  # "where do I send the router back? I'm leaving at end of month"
         if r.cls(i) & END and nxt in ("it", "them", "mine", "ours") and (k := _ended_it(r, i)) >= 0:
             return k
         if w in _BARE and (k := _bare_leave(r, i)) >= 0 or (k := _going(r, i)) >= 0 or (k := _costs(r, i)) >= 0:
@@ -137,9 +133,9 @@ def _ended_it(r: Reading, i: int) -> int:
         return -1
     for k in range(i - 1, max(-1, i - 26), -1):
         x = words[k]
-        if r.cls(k) & HELD and r.word(k + 1) not in ("number", "numbers"):
-            return i if r.word(k + 1) not in _NOT_HELD and (x not in ("number", "numbers") or w.startswith((
-                "port", "cancel", "terminat", "disconnect", "deactivat"))) else -1
+        if r.cls(k) & HELD and r.word(k + 1) not in ("number", "numbers"):  # no word before `i` is in _NOT_HELD
+            return i if x not in ("number", "numbers") or w.startswith((
+                "port", "cancel", "terminat", "disconnect", "deactivat")) else -1
     return -1
 
 
@@ -171,6 +167,11 @@ def _rival(r: Reading, k: int) -> bool:
     return (x in BRANDS and x not in _HOME or _proper(r, k)) and "@" + x not in r.words
 
 
+def _names_rival(r: Reading) -> bool:
+    """Whether any word of the text names a rival (`_rival`)."""
+    return any(_rival(r, k) for k in range(r.n))
+
+
 def _going(r: Reading, i: int) -> int:
     """An ultimatum or a plain goodbye: "I'm leaving unless my bill drops", "price match or I'm moving", "Orcon is
     cheaper. I'm going.", "can you match it or should I just go?"; not "I'm going to bed", "I'm moving house"."""
@@ -178,8 +179,8 @@ def _going(r: Reading, i: int) -> int:
     if w in _GOING and r.word(i - 1) in _ME_NOW and (w not in ("off", "gone") or r.word(i - 1) in ("i'm", "im")) \
             and r.word(i - 2) not in ("when", "where", "how", "if") and (
             nxt == "unless" or (nxt == "" or nxt in SENTENCE_END) and (
-            r.word(i - 2) == "or" or w != "moving" and (not _PRICED.isdisjoint(words) or any(
-                _rival(r, k) for k in range(r.n))))) and not r.mask & TRIP and not r.negated(i, 3):
+            r.word(i - 2) == "or" or w != "moving" and (not _PRICED.isdisjoint(words) or _names_rival(r)))) and \
+            not r.mask & TRIP and not r.negated(i, 3):
         return i
     h = i - 3 if w == "jump" and r.word(i - 1) == "the" and r.word(i - 2).startswith("mak") else i - 1 - (
         r.word(i - 1) == "just") if w in ("go", "leave", "walk") else -9
@@ -190,9 +191,9 @@ def _going(r: Reading, i: int) -> int:
     if w in ("go", "going") and r.word(i - 1) in ("i", "we", "we're", "i'm") and nxt in ("to", "with") and _rival(
             r, i + 2) and (r.mask & HELD or not _PRICED.isdisjoint(words) or "instead" in words):
         return i  # "I want to cancel, I go to NOS", "we're going with Kayo instead"; not "going with Sarah"
-    if w in ("leaving", "leave") and r.word(i - 1) in ("be", "towards", "toward") and nxt in _GOING_AT and not \
-            _ENDS_AT.isdisjoint(words) and not r.mask & TRIP:
-        return i  # "I'll be leaving when my term's up"
+    if (w == "leaving" and r.word(i - 1) in _ME_NOW or w in ("leaving", "leave") and r.word(i - 1) in (
+            "be", "towards", "toward")) and nxt in _GOING_AT and not _ENDS_AT.isdisjoint(words) and not r.mask & TRIP:
+        return i  # "where do I send the router back? I'm leaving at end of month", "I'll be leaving when my term's up"
     return -1
 
 
@@ -219,14 +220,13 @@ def _number_taken(r: Reading, i: int) -> int:
     """The number taken to a rival: "I'm taking my number to MTN", "Public Mobile needs my account number to bring
     my number over", "Jio is faster here, I'm shifting my number"; not to a new phone or SIM of the customer's."""
     words = r.words
-    if r.word(i + 1) == "to" and r.word(i + 2).startswith(("mov", "port", "transfer")) and any(
-            _rival(r, k) for k in range(r.n)):
+    if r.word(i + 1) == "to" and r.word(i + 2).startswith(("mov", "port", "transfer")) and _names_rival(r):
         return i  # "we're going to Spark, 4 numbers to move"
     h = i - 1 - (r.word(i - 1).isdigit() or r.word(i - 1) in ("mobile", "phone", "landline", "cell"))
     if r.word(h) not in ("my", "our", "the") or not r.word(h - 1).startswith(_TAKE) or r.negated(i, 4) or \
             not _HERE.isdisjoint(words[i + 1:i + 4]) or r.word(i + 1) == "to" and r.word(i + 2) in ("my", "a", "new"):
         return -1
-    return i if any(_rival(r, k) for k in range(r.n)) and "new" not in words[i + 1:i + 4] else -1
+    return i if _names_rival(r) and "new" not in words[i + 1:i + 4] else -1
 
 
 def _costs(r: Reading, i: int) -> int:

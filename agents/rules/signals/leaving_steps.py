@@ -230,7 +230,7 @@ def ported_in(r: Reading, i: int) -> bool:
     if "from" in after and r.word(i + 2 + after.index("from")) in ("you", "your", "u"):
         return False  # "port my number from you to Salt"
     k = after.index("in") + i + 1 if "in" in after[:4] else -1
-    here = [x for h, x in enumerate(after, i + 1) if x != "us" or r.text.original[r.text.offset(h):][:2] != "US"]
+    here = [x for h, x in enumerate(after, i + 1) if x != "us" or r.text.written(h) != "US"]
     return not {"you", "your", "us", "into"}.isdisjoint(here) or k > 0 and (  # "US Mobile" is no "us"
         r.word(k + 1) in ("", "from", "to") or r.word(k + 1) in CLAUSE_END)
 

@@ -91,21 +91,35 @@ def a_topic(r: Reading, i: int) -> bool:
     or dated ("the @x outage in 2021 was wild"), or a tool ("the outage map is shrinking"), even in a sentence
     with a first person."""
     words = r.words
-    s = r.sentence_of(i)
-    if words[i] not in ("outage", "outages") or any(
-            r.sentence_of(k) != s and r.cls(k) & DOWN and not _ME.isdisjoint(words[slice(*r.span(r.sentence_of(k)))])
-            for k in range(r.n)):
-        return False  # "I heard about the outage. my internet is down": lived after all
-    if r.word(i + 1) == "in" and r.word(i + 2).isdigit() and len(r.word(i + 2)) == 4:
-        return True
+    if words[i] not in ("outage", "outages"):
+        return False
     if r.word(i + 1) in _TOOLS:
         return not any(r.cls(k) & DOWN for k in range(r.n) if k != i)  # "the outage alerts by text are useful"
+    dated = r.word(i + 1) == "in" and r.word(i + 2).isdigit() and len(r.word(i + 2)) == 4
+    return (dated or _heard_of(r, i)) and not _lived_elsewhere(r, i)
+
+
+def _heard_of(r: Reading, i: int) -> bool:
+    """Whether a verb of hearing or reading governs the outage at `i`, with only determiners, names and handles
+    between ("heard the @x outage", "reading about the CrowdStrike outage", "fined @x over an IT outage")."""
+    words = r.words
     for k in range(i - 1, max(-1, i - 6), -1):
         w = words[k]
         if w in _HEARD:
             return w != "over" or not _FINED.isdisjoint(words[max(0, k - 3):k])
-        if not (w in _ON_THE_WAY or w.startswith("@") or r.text.original[r.text.offset(k):][:1].isupper()):
+        if not (w in _ON_THE_WAY or w.startswith("@") or r.text.written(k)[:1].isupper()):
             return False
+    return False
+
+
+def _lived_elsewhere(r: Reading, i: int) -> bool:
+    """Whether a sentence other than the one of `i` tells a failure with a first person: "I heard about the
+    outage. my internet is down"."""
+    s = r.sentence_of(i)
+    for t in {r.sentence_of(k) for k in range(r.n) if r.cls(k) & DOWN} - {s}:
+        lo, hi = r.span(t)
+        if not _ME.isdisjoint(r.words[lo:hi]):
+            return True
     return False
 
 
