@@ -1,12 +1,13 @@
 """Sets written by hand, by a writer who never saw the rules, for what no public set here covers: a telco's
 customers leaving (or not quite), airline delays (and other airline complaints), and tweets that are no complaint
-(many with words a keyword list would take for one). Written on 2026-12-07 by helpers given only the kinds of
-message to write, not the rules, their tests or the tags' definitions; twelve batches, each by a helper who saw
-none of the others. Batches 1, 2, 6, 9, 10 and 12 are cut in read and held halves; batches 3, 7, 8 and 11 were never
-read (quote `--part all`); batches 4 and 5 were read whole (development sets). Batch 7's brief named the kinds of
-near miss the rules were being written against (questions about cancelling, others' cancellations told as news),
-so it checks those forms, not language the brief left out. Batch 11's writer described the kinds of message it
-wrote in its report; no form was written after that report (version 10's forms came from batch 10's read half).
+(many with words a keyword list would take for one). Written on 2026-12-07 and -08 by helpers given only the kinds
+of message to write, not the rules, their tests or the tags' definitions; fourteen batches, each by a helper who saw
+none of the others. Batches 1, 2, 6, 9, 10, 12 and 14 are cut in read and held halves; batches 3, 7, 8, 11 and 13
+were never read (quote `--part all`); batches 4 and 5 were read whole (development sets). Batch 7's brief named
+the kinds of near miss the rules were being written against (questions about cancelling, others' cancellations
+told as news), so it checks those forms, not language the brief left out. Batch 11's writer described the kinds of
+message it wrote in its report; no form was written after that report (version 10's forms came from batch 10's
+read half).
 
 Each file is cut in two by the first byte of sha256(line): even is the part that was read to find the rules' errors
 (`--part read`), odd the part that never was (`--part held`, the figures to quote). Writes events.jsonl and
@@ -71,6 +72,14 @@ SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
     # the twelfth batch, by one more helper (told not to describe what it wrote): chat with a provider in
     # English-speaking markets, cut in read and held halves
     "chat12": (("churn_chat_12.txt", {"churn_risk": 1}), ("stay_chat_12.txt", {})),
+    # the thirteenth batch, by one more helper (told not to describe what it wrote): public posts to or about
+    # companies that are no complaint, two thirds with a complaint's words in another sense; never read by anyone
+    # who writes the rules (quote `--part all`)
+    "noncomplaint13": (("company_noncomplaints_13.txt", {}),),
+    # the fourteenth batch, by one more helper (told not to describe what it wrote): posts to a company's support
+    # from customers with no live problem of their own, more than half with a complaint's words in another sense
+    # (fixed and thanked for, planned, negated, someone else's, a joke); cut in read and held halves
+    "noncomplaint14": (("company_noncomplaints_14.txt", {}),),
 }
 
 
