@@ -39,7 +39,7 @@ _CATEGORY_OF = {
 # of evidence a bank's chat ever showed); others take their grade's record, pooled when never seen
 MIN_SEEN = 30
 _MEMO = 4096  # entries per memo of `RulesModel.confidences`, the oldest dropped first
-RULES_VERSION = 10  # raise when the rules below judge differently: a replay then re-evaluates every event
+RULES_VERSION = 11  # raise when the rules below judge differently: a replay then re-evaluates every event
 
 
 class RulesModel:

@@ -235,6 +235,34 @@ def ported_in(r: Reading, i: int) -> bool:
         r.word(k + 1) in ("", "from", "to") or r.word(k + 1) in CLAUSE_END)
 
 
+_MOVES = ("switch", "mov", "port", "transfer", "chang", "bring", "brought")
+_OLD = frozenset({"another", "old", "previous", "other", "different", "former", "current"})
+_OLD_ONE = frozenset({"provider", "network", "carrier", "bank", "company", "operator", "isp", "supplier", "telco"})
+
+
+def comes_to_us(r: Reading, i: int) -> bool:
+    """Whether the move found near `i` brings the customer to the company addressed: "planning to switch our
+    whole office to your business plan", "I switched from another provider last year", "porting my number from
+    the old network took 2 hours"; not "switching from you to Vodafone" nor "moving to another provider"."""
+    words = r.words
+    lo, hi = r.span(r.sentence_of(i))
+    for j in sorted(range(max(lo, i - 3), min(hi, i + 5)), key=lambda k: abs(k - i)):
+        if not words[j].startswith(_MOVES):
+            continue
+        after = words[j + 1:min(hi, j + 9)]
+        after = after[:next((k for k, x in enumerate(after) if x in CLAUSE_END), len(after))]
+        if "to" in after and r.word(j + 2 + after.index("to")) not in ("you", "your", "u", "yours"):
+            return False  # "switching from the old network to Vodafone"
+        for k, x in enumerate(after[:-1]):
+            if x in ("to", "onto") and after[k + 1] in ("your", "you", "u", "yours"):
+                return not any(y.startswith(("competit", "rival")) for y in after[k + 2:k + 4])  # "to your rival"
+            if x == "from" and (after[k + 1] in _OLD or after[k + 1] in ("the", "my", "a") and k + 2 < len(after)
+                                and after[k + 2] in _OLD) and any(y in _OLD_ONE for y in after[k + 1:k + 5]):
+                return True
+        return False
+    return False
+
+
 def staying(r: Reading) -> bool:
     """Whether the customer says they stay, or keep the rest of what they hold: "I considered porting out but the
     new coverage map means I'm staying", "cancelling the bolt-on but keeping the rest"; a leave the detectors found

@@ -11,7 +11,7 @@ KIN = frozenset({"sister", "brother", "mum", "mom", "dad", "friend", "friends", 
                  "roommate", "flatmate", "boss", "cousin", "uncle", "aunt", "kid", "kids", "neighbour", "neighbor",
                  "colleague", "colleagues", "coworker", "coworkers", "boyfriend", "girlfriend", "partner", "parents",
                  "grandpa", "grandma", "sister's", "brother's", "friend's", "mom's", "mum's", "dad's", "cousin's",
-                 "wife's", "husband's", "son's", "daughter's", "neighbour's", "neighbor's", "boss's"})
+                 "wife's", "husband's", "son's", "daughter's", "neighbour's", "neighbor's", "boss's", "mate", "mate's"})
 
 
 _SELF = frozenset({"i", "we", "me", "us", "i'm", "we're", "i've", "we've"})
@@ -36,7 +36,8 @@ _NEWS = frozenset({"reportedly", "according", "news", "headline", "headlines", "
                    "apparently", "announced", "announces", "announcing", "earnings", "read", "saw"})
 _MAY = frozenset({"might", "may", "could", "will", "gonna", "would"})
 _TOGGLES = frozenset({"toggle", "toggles", "switch", "button", "feature", "setting", "settings", "option"})
-_AHEAD = frozenset({"tonight", "tomorrow", "later", "next", "upcoming", "weekend", "overnight"})
+_AHEAD = frozenset({"tonight", "tomorrow", "later", "next", "upcoming", "weekend", "overnight", "planned",
+                    "scheduled"})
 
 
 def news(r: Reading, s: int) -> bool:
@@ -168,7 +169,8 @@ _SPARED = (("all", "fine"), ("all", "good"), ("totally", "fine"), ("fine", "here
            ("glad", "i"), ("glad", "we"), ("lucky", "i"), ("lucky", "we"), ("not", "complaining"),
            ("no", "complaints"), ("can't", "complain"), ("cant", "complain"), ("made", "my", "connection"),
            ("still", "made", "it"), ("mine", "was", "fine"), ("mine", "is", "fine"), ("mine's", "fine"),
-           ("fine", "for", "me"))
+           ("fine", "for", "me"), ("mine", "never"), ("no", "harm", "done"), ("nothing", "wrong"),
+           ("not", "having", "issues"), ("had", "no", "issue"), ("had", "no", "issues"))
 _SPARED_FIRST = frozenset(p[0] for p in _SPARED)
 _NOT_SPARED = frozenset({"now", "again", "but", "about", "until", "till", "til", "before", "then", "yesterday"})
 _MISSED_IT = frozenset({"instead", "wasn't", "weren't", "not", "didn't", "missed", "dodged"})
@@ -200,7 +202,9 @@ def spared(r: Reading) -> bool:
 
 # a failure put right: "unlocked it in seconds", "had it sorted in 2 mins", "got back into my account"
 _OVER = frozenset({"sorted", "fixed", "resolved", "solved", "unlocked", "restored", "reinstated", "reactivated",
-                   "settled"})
+                   "settled", "reversed"})
+_UP = frozenset({"good", "fine", "ok", "okay", "working", "great", "perfect", "perfectly", "back", "better",
+                 "sorted", "fixed", "happy", "the"})
 _WISH = frozenset({"get", "getting", "be", "being", "to", "want", "wants", "need", "needs", "needed", "can", "could",
                    "please", "pls", "will", "would", "hope", "until", "till", "when", "if", "gets"})
 _NOT_OVER = frozenset({"still", "again", "yet", "but", "however", "although", "though", "?", "now"})
@@ -217,7 +221,8 @@ def _money_back(r: Reading, j: int) -> bool:
     elif w == "through":
         ok = r.word(j - 1) == "came" and "refund" in words[max(0, j - 4):j]
     elif w == "back":
-        ok = r.word(j - 1) == "money" and not {"got", "received", "had"}.isdisjoint(words[max(0, j - 4):j])
+        ok = r.word(j - 1) == "money's" or r.word(j - 1) == "money" and not {"got", "received", "had"}.isdisjoint(
+            words[max(0, j - 4):j])
     else:
         return False
     lo, hi = r.span(r.sentence_of(j))
@@ -232,15 +237,20 @@ def over(r: Reading) -> bool:
     words = r.words
     for j, w in enumerate(words):
         done = w in _OVER or w == "back" and r.word(j + 1) in ("in", "into", "online") and r.word(j - 1) in (
-            "got", "am", "i'm", "we're", "finally") or _money_back(r, j)
-        if not done or r.negated(j, 3):
-            continue
+            "got", "am", "i'm", "we're", "finally") or _money_back(r, j) or w in ("sorting", "fixing", "resolving") \
+            and r.word(j - 1) == "for" and any(x.startswith("thank") for x in words[max(0, j - 5):j])
+        if not done or r.negated(j, 3) or w == "reversed" and (r.word(j + 2) in ("refund", "credit") or r.word(
+                j - 1) not in ("it", "was", "were", "got", "been", "and")):
+            continue  # "thank you Sofia for sorting the double charge", "it got reversed"; not "they reversed my
+            # refund", "I would like the charge reversed"
         it = r.word(j - 1) in ("it", "this", "that", "them", "everything", "all")
         before = r.word(j - 2) if it else r.word(j - 1)
         if before in _WISH or r.word(j - 1) in _WISH:
             continue
         lo, hi = r.span(r.sentence_of(j))
-        if "?" in words[lo:hi + 1] or not _NOT_OVER.isdisjoint(words[j + 1:]) or "said" in words[max(0, j - 5):j]:
+        later = [x for k, x in enumerate(words[j + 1:], j + 1) if x != "now" or k > j + 1 and _UP.isdisjoint(
+            words[k + 1:k + 4])]  # "all sorted now", "fixed it. Now it's the fastest app": over, and still so
+        if "?" in words[lo:hi + 1] or not _NOT_OVER.isdisjoint(later) or "said" in words[max(0, j - 5):j]:
             continue
         return True
     return False
