@@ -34,6 +34,11 @@ from ticket_enricher.agents.rules.signals import detect
     ("had an extra charge on my bill in May, fixed in one call, all sorted now. great service", "billing_error"),
     ("Charged twice for the same pizza but it got reversed the same day, cheers", "billing_error"),
     ("Thanks Priya for sorting the duplicate charge yesterday, much appreciated", "billing_error"),
+    ("store credit came instantly and my money back same day, faultless", "escalation_refund"),
+    ("got refunded within the hour for the wrong colour jumper, new one arrives Friday", "escalation_refund"),
+    ("cheers for catching that dodgy charge before it went through", "billing_error"),
+    # a fee asked about before buying (`money`)
+    ("Is there an extra charge for a second checked bag on the Madrid route?", "billing_error"),
     # the writer untouched, or work planned ahead (`whose`)
     ("Half the street says the broadband crashes every night. Mine never does, weird", "outage"),
     ("the card machine declined my card but it was their terminal, no harm done", "lockout"),
@@ -71,6 +76,10 @@ def test_a_trouble_not_the_customers_now_is_no_signal(text: str, signal: str) ->
     # money not yet back: a reversal asked for, or a refund taken back
     ("I would like the double charge reversed please", "billing_error"),
     ("you charged me twice and it's still not sorted now", "billing_error"),
+    ("I want my money back same day, not in 10 working days", "escalation_refund"),
+    ("you refunded the wrong amount, I paid 80 not 50", "escalation_refund"),
+    ("is there an extra charge on my statement? I see 4.99 I never agreed to", "billing_error"),
+    ("why is there an extra charge on my bill?", "billing_error"),
     # moves away, even past a word of the company's
     ("I'm switching to your competitor, they're half the price", "escalation_switch"),
     ("switching to Vodafone next month, your network is a joke", "escalation_switch"),

@@ -74,6 +74,7 @@ _DISOWNED = frozenset({"recognise", "recognize", "remember", "make", "made", "au
                        "agreed", "perform", "performed", "recall"})
 _TIMES = frozenset({"twice", "double", "multiple", "several", "many", "two", "three", "again", "repeatedly"})
 _SHORT = frozenset({"less", "short", "shorted", "fewer", "wrong", "incorrect", "partial", "half"})
+_RECORDS = frozenset({"statement", "bill", "bills", "account", "invoice", "card", "receipt"})
 _PASSIVE_MANY = frozenset({"charged", "billed", "debited", "deducted", "taken"})
 
 
@@ -144,9 +145,10 @@ def _contested(r: Reading) -> int:
         lo, hi = r.span(s)
         if w in L.ENTRIES:
             before = words[max(lo, i - 3):i]
-            if not _STRANGE.isdisjoint(before) and not r.negated(i - 1, 3) and not (
-                    r.word(i - 2) == "any" and r.word(hi) == "?"):
-                return i  # not "any extra fee?": a question
+            if not _STRANGE.isdisjoint(before) and not r.negated(i - 1, 3) and not (r.word(hi) == "?" and (
+                    r.word(i - 2) == "any" or r.word(i - 1) == "extra" and _asks_price(r, s) and _RECORDS.isdisjoint(
+                        words[lo:hi]))):
+                return i  # not "any extra fee?", "is there an extra charge for a surfboard?": a question
             if "this" in before and any(x in ("what", "what's", "whats") for x in words[max(lo, i - 5):i]):
                 return i  # "what is this charge?", "what is this $1 fee"
             if "same" in before and any(x in ("two", "2", "double", "multiple") for x in words[max(lo, i - 5):i]):

@@ -209,6 +209,8 @@ _WISH = frozenset({"get", "getting", "be", "being", "to", "want", "wants", "need
                    "please", "pls", "will", "would", "hope", "until", "till", "when", "if", "gets"})
 _NOT_OVER = frozenset({"still", "again", "yet", "but", "however", "although", "though", "?", "now"})
 _SOON = frozenset({"within", "straight", "same", "immediately", "instantly", "right", "quickly", "fast", "in"})
+_THANKS = ("thank", "thx", "cheers", "kudos", "props", "shout")
+_THANKED_FOR = frozenset({"sorting", "fixing", "resolving", "catching", "spotting", "flagging", "stopping"})
 _SHORT = frozenset({"wrong", "only", "half", "partial", "partially", "less", "missing", "short"})
 
 
@@ -221,12 +223,14 @@ def _money_back(r: Reading, j: int) -> bool:
     elif w == "through":
         ok = r.word(j - 1) == "came" and "refund" in words[max(0, j - 4):j]
     elif w == "back":
-        ok = r.word(j - 1) == "money's" or r.word(j - 1) == "money" and not {"got", "received", "had"}.isdisjoint(
-            words[max(0, j - 4):j])
+        before = words[max(0, j - 4):j]  # "got my money back", "money back same day"; not "want my money back asap"
+        ok = r.word(j - 1) == "money's" or r.word(j - 1) == "money" and (not {"got", "received", "had"}.isdisjoint(
+            before) or r.word(j + 1) in _SOON and r.word(j + 1) != "in" and _WISH.isdisjoint(before))
     else:
         return False
     lo, hi = r.span(r.sentence_of(j))
-    return ok and _SHORT.isdisjoint(words[lo:hi])
+    # a part of the money ("refunded only half"), not the order it was for ("refunded for the wrong size")
+    return ok and not any(x in _SHORT and words[k - 2:k] != ["for", "the"] for k, x in enumerate(words[lo:hi], lo))
 
 
 def over(r: Reading) -> bool:
@@ -237,8 +241,8 @@ def over(r: Reading) -> bool:
     words = r.words
     for j, w in enumerate(words):
         done = w in _OVER or w == "back" and r.word(j + 1) in ("in", "into", "online") and r.word(j - 1) in (
-            "got", "am", "i'm", "we're", "finally") or _money_back(r, j) or w in ("sorting", "fixing", "resolving") \
-            and r.word(j - 1) == "for" and any(x.startswith("thank") for x in words[max(0, j - 5):j])
+            "got", "am", "i'm", "we're", "finally") or _money_back(r, j) or w in _THANKED_FOR \
+            and r.word(j - 1) == "for" and any(x.startswith(_THANKS) for x in words[max(0, j - 5):j])
         if not done or r.negated(j, 3) or w == "reversed" and (r.word(j + 2) in ("refund", "credit") or r.word(
                 j - 1) not in ("it", "was", "were", "got", "been", "and")):
             continue  # "thank you Sofia for sorting the double charge", "it got reversed"; not "they reversed my
