@@ -1,8 +1,8 @@
 """Sets written by hand, by a writer who never saw the rules, for what no public set here covers: a telco's
 customers leaving (or not quite), airline delays (and other airline complaints), and tweets that are no complaint
 (many with words a keyword list would take for one). Written on 2026-12-07 and -08 by helpers given only the kinds
-of message to write, not the rules, their tests or the tags' definitions; fourteen batches, each by a helper who saw
-none of the others. Batches 1, 2, 6, 9, 10, 12 and 14 are cut in read and held halves; batches 3, 7, 8, 11 and 13
+of message to write, not the rules, their tests or the tags' definitions; fifteen batches, each by a helper who saw
+none of the others. Batches 1, 2, 6, 9, 10, 12, 14 and 15 are cut in read and held halves; batches 3, 7, 8, 11 and 13
 were never read (quote `--part all`); batches 4 and 5 were read whole (development sets). Batch 7's brief named
 the kinds of near miss the rules were being written against (questions about cancelling, others' cancellations
 told as news), so it checks those forms, not language the brief left out. Batch 11's writer described the kinds of
@@ -80,6 +80,10 @@ SETS: dict[str, tuple[tuple[str, dict[str, int]], ...]] = {
     # from customers with no live problem of their own, more than half with a complaint's words in another sense
     # (fixed and thanked for, planned, negated, someone else's, a joke); cut in read and held halves
     "noncomplaint14": (("company_noncomplaints_14.txt", {}),),
+    # the fifteenth batch, by one more helper (told not to describe what it wrote), while version 11 was written
+    # from batch 14's read half: messages to a company from customers with no live problem, not leaving and with
+    # no dispute, two thirds with a complaint's or a leaver's words in another sense; cut in read and held halves
+    "noncomplaint15": (("company_noncomplaints_15.txt", {}),),
 }
 
 
