@@ -214,6 +214,8 @@ def _not_going_on(r: Reading, i: int, held: bool) -> int:
 _STAY = frozenset({"staying", "stay", "stayin"})
 _REQUEST = frozenset({"request", "requesting", "requested"})  # "request permanent disconnection of my account"
 _STAY_NOT = frozenset({"until", "till", "til", "for", "home", "up", "in", "at", "away", "only", "if", "unless"})
+_NEAR = frozenset({"almost", "nearly", "thought", "considered"})
+_LEFT = ("quit", "left", "leav", "cancel", "switch", "went", "walk", "drop")
 _UNDO = ("revok", "revoc", "retract", "withdraw", "cancel", "annul", "undo", "zurück", "widerruf")
 _THEIR_THE = frozenset({"la", "ma", "le", "mon", "die", "meine", "il", "mia"})
 _KEEP = frozenset({"keeping", "keep"})
@@ -286,11 +288,27 @@ def staying(r: Reading) -> bool:
         if w in _KEEP and (r.word(k + 1) == "everything" and r.word(k + 2) != "but" or r.word(k + 1) == "the" and
                            r.word(k + 2) in ("rest", "others", "other")):
             return True
+        if w in _NEAR and _near_thing(r, k):
+            return True  # "I almost quit your airline", "thought about leaving when my contract ended but..."
+        if w == "still" and r.word(k + 1).startswith(("flying", "with", "banking", "using", "shopping", "here")) and \
+                not {"you", "your", "u", "here"}.isdisjoint(words[k + 1:k + 4]) and "but" not in words[k + 1:k + 8]:
+            return True  # "still flying with you", "still with you after 10 years"; not "still with you but not
+            # for long"
         if w in _KEEP and (j := next((h for h in range(k + 1, min(r.n, k + 5)) if r.cls(h) & HELD), -1)) >= 0 and \
                 words[j] not in ("number", "numbers", "phone", "app") and any(r.cls(h) & END for h in range(
                     max(0, k - 12), k)):
             return True  # "cancel the landline but keep internet and tv", "remove the second box, keep my tv abo"
     return False
+
+
+def _near_thing(r: Reading, k: int) -> bool:
+    """A leave nearly made, at `k` ("almost", "nearly", "thought", "considered"): "I almost quit your airline over
+    the lost bag", "thought about leaving when my contract ended but the retention team found me a deal"."""
+    nxt = r.word(k + 1)
+    if nxt.startswith(_LEFT):
+        return r.words[k] in ("almost", "nearly") or "but" in r.words[k:r.span(r.sentence_of(k))[1]]
+    return r.words[k] in ("thought", "considered") and nxt in ("about", "of") and r.word(k + 2).startswith(
+        _LEFT) and "but" in r.words[k:r.span(r.sentence_of(k))[1]]
 
 
 _PATRONS = ("us", "fly", "flew", "flying", "shop", "buy", "order", "go", "stick", "bank", "book", "tak", "driv",

@@ -243,8 +243,9 @@ def billing_error(r: Reading) -> int:
                         j + 1) not in _DOUBLE_WHAT or x in ("double", "doubled", "twice") and any(
                         words[k] in ("sold", "sell", "selling") for k in range(*r.span(s))):
                     continue  # "double protein for the same price", "sold my guitar for double what I paid"
-                if x == "extra" and r.word(j - 1) == "any" and "?" in words[j:r.span(s)[1] + 1]:
-                    continue  # "any extra fee?": a question
+                if x == "extra" and (r.word(j - 1) == "any" and "?" in words[j:r.span(s)[1] + 1] or r.word(
+                        j - 1) == "no"):
+                    continue  # "any extra fee?": a question; "at no extra charge"
                 soft = x in ("still", "again", "never", "without", "why")
                 if soft and not _GOOD_VALUE.isdisjoint(words[slice(*r.span(s))]):
                     continue  # "still cheaper than anywhere else", "the Game Pass price is still a steal"
@@ -256,6 +257,9 @@ def billing_error(r: Reading) -> int:
             if j >= 0 and words[j] == "up" and r.word(j - 1).startswith(("top", "set", "fill")) or \
                     j >= 0 and words[j] == "whole" and r.word(j + 1) in _SPANS:
                 j = -1  # "top up", "set up a direct debit": putting money in; "for the whole day" is a span of time
+            if j >= 0 and (words[j] == "up" and r.word(j - 1) in ("gone", "go", "went", "goes", "going") or words[
+                    j] in ("increased", "risen", "rose", "raised")) and r.negated(j, 3):
+                j = -1  # "my bill hasn't gone up in two years"; not "a discount that never showed up on my bill"
             if j >= 0 and words[j] in ("made", "make", "making") and r.word(j + 1) not in ("me", "us"):
                 j = -1  # "I made a payment" is the customer paying; "made me pay" is not
             if j >= 0 and (words[j] == "than" and r.word(j - 1) in ("less", "cheaper", "lower", "fewer", "smaller",

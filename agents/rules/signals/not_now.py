@@ -1,7 +1,8 @@
 """Troubles a text names that are not the customer's now: asked about ahead ("if my flight is diverted, does my
-insurance cover the hotel?"), denied ("the train had zero delay", "never once had my card declined"), or gone and
-told so ("it came back on its own", "now is working very good", "the app used to crash"). Each check starts from
-the word a detector found (`i`), which may be the trouble's subject ("my card") rather than its verb."""
+insurance cover the hotel?"), denied ("the train had zero delay", "never once had my card declined"), another
+company's ("cancelled by a different airline"), gone and told so ("it came back on its own", "now is working very
+good", "the app used to crash"), or past in a glad text. Each check starts from the word a detector found (`i`),
+which may be the trouble's subject ("my card") rather than its verb."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ from ticket_enricher.agents.rules.signals.reading import Reading
 
 # the words a trouble is told by, as stems: where a check looks near `i` for the trouble itself
 _TROUBLE = ("crash", "down", "declin", "block", "lock", "delay", "cancel", "outage", "offline", "froze", "freez",
-            "lag", "fail", "suspend", "divert", "late", "strand", "no")
+            "lag", "fail", "suspend", "divert", "late", "strand", "buffer", "drop", "no")
 _BREAK = frozenset({",", ";", ":", "but", "because", "since", "though", "although"})
 _HELP = frozenset({"do", "fix", "solve", "should"})
 _LIVED = frozenset({"was", "were", "been", "had", "got", "has", "have", "already"})
 
 
 def not_now(r: Reading, i: int, trip: bool) -> bool:
-    """Whether the trouble found at `i` is asked about ahead, denied, or (not for a trip, whose delay told as over
-    is still the complaint: "delayed 3 hours, finally boarding") put back and told so after it."""
+    """Whether the trouble found at `i` is asked about ahead, denied, another company's, or (not for a trip, whose
+    delay told as over or gladly is still the complaint: "delayed 3 hours, finally boarding") put back and told so
+    after it, or past in a glad text."""
     k = _trouble_word(r, i)
-    return _asked_ahead(r, k, trip) or _denied(r, k) or not trip and _put_back(r, k) or _past_and_glad(r, k, trip)
+    return _asked_ahead(r, k, trip) or k != i and _asked_ahead(r, i, trip) or _denied(r, k) or _elsewhere(r, k) \
+        or not trip and (_put_back(r, k) or _past_and_glad(r, k))
 
 
 _PAST = frozenset({"was", "were", "went", "had", "got", "did", "been", "last", "yesterday", "earlier", "once"})
@@ -27,13 +30,11 @@ _LIVE = frozenset({"still", "again", "yet", "can't", "cant", "cannot", "won't", 
                    "keeps", "keep", "now", "currently", "today", "right"})
 
 
-def _past_and_glad(r: Reading, k: int, trip: bool) -> bool:
+def _past_and_glad(r: Reading, k: int) -> bool:
     """A failure told in the past in a glad text with nothing live in it: "the power was down for 4 hours after
     the storm and the crews were out in the rain sorting it, thank you lads", "the app froze once last month,
-    now it's the fastest app on my phone". Not a trip: a delay told gladly is most often sarcasm ("Wow, 7 hours
-    late and the only info we got was a push notification")."""
-    if trip:
-        return False
+    now it's the fastest app on my phone". Not for a trip: a delay told gladly is most often sarcasm ("Wow, 7
+    hours late and the only info we got was a push notification")."""
     words = r.words
     lo, hi = r.span(r.sentence_of(k))
     if _PAST.isdisjoint(words[max(lo, k - 4):hi]):
@@ -46,8 +47,8 @@ def _past_and_glad(r: Reading, k: int, trip: bool) -> bool:
 def _trouble_word(r: Reading, i: int) -> int:
     """The word of trouble nearest `i` in its sentence, or `i`: "my card ... declined" -> "declined"."""
     lo, hi = r.span(r.sentence_of(i))
-    near = sorted(range(max(lo, i - 3), min(hi, i + 6)), key=lambda k: abs(k - i))
-    return next((k for k in near if r.words[k].startswith(_TROUBLE)), i)
+    near = sorted(range(lo, hi), key=lambda k: abs(k - i))
+    return next((k for k in near if r.words[k].startswith(_TROUBLE) and (r.words[k] != "no" or abs(k - i) < 3)), i)
 
 
 def _asked_ahead(r: Reading, k: int, trip: bool) -> bool:
@@ -64,9 +65,11 @@ def _asked_ahead(r: Reading, k: int, trip: bool) -> bool:
         if w in _BREAK:
             break
         if w in ("if", "whenever") or w == "case" and r.word(j - 1) == "in":
-            if not _LIVED.isdisjoint(words[j + 1:k]) or trip and not {"my", "our"}.isdisjoint(words[j + 1:k]):
+            if not _LIVED.isdisjoint(words[j + 1:k]) or trip and not {"my", "our"}.isdisjoint(words[j + 1:k]) and \
+                    not _curious(r):
                 return False  # "am I owed anything if my flight was cancelled?": it was; "do I get a refund if my
-                # flight is cancelled?" is most often asked by one whose flight is
+                # flight is cancelled?" is most often asked by one whose flight is, unless the text says it is not
+                # ("just want to know before I book")
             return r.word(j - 1) != "what" and _HELP.isdisjoint(words[lo:j]) and "fix" not in words[j:hi] and \
                 "solve" not in words[j:hi]
         if w == "so" and r.negated(k, 3):
@@ -74,8 +77,38 @@ def _asked_ahead(r: Reading, k: int, trip: bool) -> bool:
     return False
 
 
+_CURIOUS = frozenset({"curious", "curiosity", "hypothetically", "hypothetical", "nosy", "budgeting"})
+_AHEAD_OF = frozenset({"i", "we", "booking", "buying", "travelling", "traveling", "flying", "going"})
+
+
+def _curious(r: Reading) -> bool:
+    """Whether the text says its question is asked ahead or out of curiosity: "just curious", "purely nosy",
+    "hypothetically", "before I book"."""
+    words = r.words
+    return not _CURIOUS.isdisjoint(words) or any(
+        w == "before" and r.word(j + 1) in _AHEAD_OF and (r.word(j + 1) not in ("i", "we") or r.word(j + 2) in (
+            "book", "travel", "fly", "buy", "go", "sign", "order")) for j, w in enumerate(words))
+
+
+_CLAUSE = frozenset({",", ";", ":", "but", "so", "and", "because", "while", ".", "!", "?"})
+_OTHER = frozenset({"another", "different", "other"})
+_FIRM = frozenset({"airline", "airlines", "carrier", "network", "provider", "bank", "company", "operator", "isp",
+                   "supplier", "app", "service"})
+
+
+def _elsewhere(r: Reading, k: int) -> bool:
+    """The trouble's own clause puts it with another company: "my flight was cancelled by a different airline so
+    I booked with you", "his flight with another airline got cancelled"."""
+    words = r.words
+    lo = next((j + 1 for j in range(k - 1, -1, -1) if words[j] in _CLAUSE), 0)
+    hi = next((j for j in range(k + 1, r.n) if words[j] in _CLAUSE), r.n)
+    return any(words[j] in _OTHER and r.word(j + 1) in _FIRM and not {"by", "with"}.isdisjoint(
+        (r.word(j - 1), r.word(j - 2))) for j in range(lo, hi))  # not "rebooked onto another airline"
+
+
+_WISHED = frozenset({"again", "please", "pls", "plz", "!"})
 _NONE = frozenset({"zero", "no", "without"})
-_COUNTED = ("delay", "outage", "crash", "lag", "issue", "problem", "cancellation")
+_COUNTED = ("delay", "outage", "crash", "lag", "issue", "problem", "cancellation", "buffer", "dropout")
 
 
 def _denied(r: Reading, k: int) -> bool:
@@ -83,11 +116,14 @@ def _denied(r: Reading, k: int) -> bool:
     declined", "hasn't crashed once"; a service that never works is no denial ("it never works" is not found at
     a word of trouble)."""
     words = r.words
+    if any(words[j] == "no" and r.word(j + 1) == "more" for j in range(max(0, k - 4), k + 1)):
+        return _WISHED.isdisjoint(words[k:])  # "no more dead zones in the loft", "no more buffering"; not "no more
+        # outages please", a wish
     if not words[k].startswith(_TROUBLE) or words[k] == "no":
         return False
     if words[k].startswith(_COUNTED) and (r.word(k - 1) in _NONE or r.word(k - 2) in _NONE and r.word(k - 1) in (
-            "single", "one", "a", "any")):
-        return True
+            "single", "one", "a", "any") or r.word(k - 1) in ("single", "one") and r.negated(k - 1, 3)):
+        return True  # "zero buffering", "without a single outage", "hasn't had a single outage"
     lo = r.span(r.sentence_of(k))[0]
     for j in range(k - 1, max(lo, k - 7) - 1, -1):
         if words[j] in _BREAK:

@@ -14,6 +14,9 @@ KIN = frozenset({"sister", "brother", "mum", "mom", "dad", "friend", "friends", 
                  "wife's", "husband's", "son's", "daughter's", "neighbour's", "neighbor's", "boss's", "mate", "mate's"})
 
 
+_OUTSIDE = frozenset({"friend's", "mate's", "colleague's", "coworker's", "neighbour's", "neighbor's", "boss's",
+                      "cousin's", "brother's", "sister's"})
+_CLAUSE_BREAK = frozenset({",", ";", ":", "but", "so", "and", "while"})
 _SELF = frozenset({"i", "we", "me", "us", "i'm", "we're", "i've", "we've"})
 _TOLD = frozenset({"says", "said", "texted", "told", "tells", "heard", "saw", "called", "she", "he", "her", "his",
                    "they", "their", "him", "them"})
@@ -27,8 +30,12 @@ def someone_elses(r: Reading, i: int) -> bool:
     "my mom's internet is down again" is a customer's complaint for the household."""
     lo, hi = r.span(r.sentence_of(i))
     words = r.words[lo:hi]
-    if KIN.isdisjoint(r.words[lo:i + 1]) or not _SELF.isdisjoint(words):
+    if KIN.isdisjoint(r.words[lo:i + 1]):
         return False
+    if not _SELF.isdisjoint(words):  # a friend's, not the household's, in a clause with no first person: "my
+        # friend's flight was delayed 6 hours, we're meeting in Rome and I'm already there"
+        start = next((j + 1 for j in range(i - 1, lo - 1, -1) if r.words[j] in _CLAUSE_BREAK), lo)
+        return any(r.words[j] in _OUTSIDE for j in range(start, i)) and _SELF.isdisjoint(r.words[start:i + 1])
     return not _TOLD.isdisjoint(words) or any(r.word(k - 1) in ("a", "an") for k in range(lo, hi) if r.words[k] in KIN)
 
 
