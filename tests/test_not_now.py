@@ -33,11 +33,17 @@ from ticket_enricher.agents.rules.signals import detect
      "lockout"),
     ("if my return flight is delayed and I miss the last train, do you rebook? just checking before I book",
      "trip_disrupted"),
+    # a friend's claim told to the customer (`whose.someone_elses`)
+    ("my mate keeps telling me your 5G is useless in town. tested it at lunch, 300 megs", "outage"),
+    ("Is there any way to turn on travel notifications on my card so it doesn't get frozen in Peru?", "lockout"),
+    ("the outage status page you launched is so clear, nice work", "outage"),
     # put back and told so
     ("wifi dropped out for ten minutes at lunch but it came back by itself, no need to call", "outage"),
     ("broadband went offline last night, this morning is working great, thanks team", "outage"),
     ("the site used to crash every payday, respect to whoever fixed it", "outage"),
     ("TV box froze during the match, restarted it and everything's smooth again", "outage"),
+    ("complained about the router dropping out in March, new one came next day and it's still going strong",
+     "outage"),
     # past, in a glad text
     ("the power was off for a few hours on Sunday and your crew were brilliant, thank you so much", "outage"),
     # billing put right, in more words
@@ -98,6 +104,10 @@ def test_a_trouble_not_the_customers_now_is_no_signal(text: str, signal: str) ->
     ("my internet is down. no more excuses, fix it", "outage"),
     ("my flight got cancelled and you rebooked me onto another airline two days later", "trip_disrupted"),
     ("my mom's internet is down again and I can't work from hers", "outage"),
+    ("my wife keeps telling me the wifi is down again", "outage"),
+    ("my friend told me my card was blocked, is that right?", "lockout"),
+    ("the outage status page says all fine but my internet is down", "outage"),
+    ("the router is going strong but the line keeps dropping out", "outage"),
     ("why has my bill gone up again", "billing_error"),
     ("considered leaving for months. today I'm done, cancel my account", "escalation_cancel"),
     # moves away, even past a word of the company's

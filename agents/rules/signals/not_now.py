@@ -10,7 +10,17 @@ from ticket_enricher.agents.rules.signals.reading import Reading
 
 # the words a trouble is told by, as stems: where a check looks near `i` for the trouble itself
 _TROUBLE = ("crash", "down", "declin", "block", "lock", "delay", "cancel", "outage", "offline", "froze", "freez",
-            "lag", "fail", "suspend", "divert", "late", "strand", "buffer", "drop", "no")
+            "lag", "fail", "suspend", "divert", "late", "strand", "buffer", "drop")
+_NOT_TROUBLE = ("download", "downstair", "downtown", "downsiz", "later", "latest", "lately", "blockbuster", "dropbox",
+                "locker", "lockdown")
+
+
+def _troubled(w: str) -> bool:
+    """Whether `w` is a word a trouble is told by ("crashed", "declined", "delays"), not one that only starts like
+    one ("download", "later")."""
+    return w.startswith(_TROUBLE) and not w.startswith(_NOT_TROUBLE)
+
+
 _BREAK = frozenset({",", ";", ":", "but", "because", "since", "though", "although"})
 _HELP = frozenset({"do", "fix", "solve", "should"})
 _LIVED = frozenset({"was", "were", "been", "had", "got", "has", "have", "already"})
@@ -48,7 +58,7 @@ def _trouble_word(r: Reading, i: int) -> int:
     """The word of trouble nearest `i` in its sentence, or `i`: "my card ... declined" -> "declined"."""
     lo, hi = r.span(r.sentence_of(i))
     near = sorted(range(lo, hi), key=lambda k: abs(k - i))
-    return next((k for k in near if r.words[k].startswith(_TROUBLE) and (r.words[k] != "no" or abs(k - i) < 3)), i)
+    return next((k for k in near if _troubled(r.words[k]) or r.words[k] == "no" and abs(k - i) < 3), i)
 
 
 def _asked_ahead(r: Reading, k: int, trip: bool) -> bool:
@@ -119,7 +129,7 @@ def _denied(r: Reading, k: int) -> bool:
     if any(words[j] == "no" and r.word(j + 1) == "more" for j in range(max(0, k - 4), k + 1)):
         return _WISHED.isdisjoint(words[k:])  # "no more dead zones in the loft", "no more buffering"; not "no more
         # outages please", a wish
-    if not words[k].startswith(_TROUBLE) or words[k] == "no":
+    if not _troubled(words[k]):
         return False
     if words[k].startswith(_COUNTED) and (r.word(k - 1) in _NONE or r.word(k - 2) in _NONE and r.word(k - 1) in (
             "single", "one", "a", "any") or r.word(k - 1) in ("single", "one") and r.negated(k - 1, 3)):
@@ -153,10 +163,13 @@ def _put_back(r: Reading, k: int) -> bool:
         w = words[j]
         if w == "back":
             ok = r.word(j - 1) in _WAS_BACK and r.word(j + 1) not in ("down", "off", "out", "to", "again") and not \
-                any(x.startswith(_TROUBLE) or x in ("problem", "issue", "error") for x in words[max(0, j - 4):j])
+                any(_troubled(x) or x in ("problem", "issue", "error") for x in words[max(0, j - 4):j])
         elif w in ("working", "works"):  # "working again", "now is working", "works fine now"
             ok = not _AGAIN_NOW.isdisjoint((r.word(j - 2), r.word(j - 1), r.word(j + 1), r.word(j + 2))) and \
                 r.word(j - 1) not in ("was", "were", "stopped") and not r.negated(j, 3)
+        elif w in ("strong", "since"):  # "still going strong 4 months later", "been fine since"
+            ok = w == "strong" and r.word(j - 1) == "going" or w == "since" and r.word(j - 1) in (
+                "fine", "perfect", "perfectly", "flawless", "solid", "stable")
         elif w == "again":
             ok = r.word(j - 1) in ("fast", "fine", "online", "normal", "working", "smooth")
         else:

@@ -11,11 +11,31 @@ KIN = frozenset({"sister", "brother", "mum", "mom", "dad", "friend", "friends", 
                  "roommate", "flatmate", "boss", "cousin", "uncle", "aunt", "kid", "kids", "neighbour", "neighbor",
                  "colleague", "colleagues", "coworker", "coworkers", "boyfriend", "girlfriend", "partner", "parents",
                  "grandpa", "grandma", "sister's", "brother's", "friend's", "mom's", "mum's", "dad's", "cousin's",
-                 "wife's", "husband's", "son's", "daughter's", "neighbour's", "neighbor's", "boss's", "mate", "mate's"})
+                 "wife's", "husband's", "son's", "daughter's", "neighbour's", "neighbor's", "boss's", "mate", "mate's",
+                 "mates", "teammate", "teammates", "mother-in-law's", "in-laws"})
 
 
 _OUTSIDE = frozenset({"friend's", "mate's", "colleague's", "coworker's", "neighbour's", "neighbor's", "boss's",
                       "cousin's", "brother's", "sister's"})
+_CLAIMS = frozenset({"saying", "says", "said", "telling", "tells", "told", "claims", "claimed", "reckons", "swears"})
+_OWN = frozenset({"my", "our", "i", "we", "i'm", "we're", "i've", "we've", "mine"})
+
+
+def _their_claim(r: Reading, lo: int, i: int) -> bool:
+    """A friend's or a colleague's claim, told to the customer: "my friend kept saying your network had no signal
+    in Cornwall", "my teammate keeps telling me your network is slow"; not the household's ("my wife told me our
+    internet is down") nor one with the customer's own trouble in it ("...told me my card was blocked")."""
+    words = r.words
+    for j in range(lo, i):
+        if words[j] in _OUTSIDE_KIN and any(words[h] in _CLAIMS for h in range(j + 1, min(i, j + 4))):
+            h = next(h for h in range(j + 1, min(i, j + 4)) if words[h] in _CLAIMS)
+            return _OWN.isdisjoint(words[h + 1:i + 1])
+    return False
+
+
+_OUTSIDE_KIN = frozenset({"friend", "friends", "mate", "mates", "colleague", "colleagues", "coworker", "coworkers",
+                          "teammate", "teammates", "neighbour", "neighbor", "neighbours", "neighbors", "boss",
+                          "cousin"})
 _CLAUSE_BREAK = frozenset({",", ";", ":", "but", "so", "and", "while"})
 _SELF = frozenset({"i", "we", "me", "us", "i'm", "we're", "i've", "we've"})
 _TOLD = frozenset({"says", "said", "texted", "told", "tells", "heard", "saw", "called", "she", "he", "her", "his",
@@ -35,8 +55,10 @@ def someone_elses(r: Reading, i: int) -> bool:
     if not _SELF.isdisjoint(words):  # a friend's, not the household's, in a clause with no first person: "my
         # friend's flight was delayed 6 hours, we're meeting in Rome and I'm already there"
         start = next((j + 1 for j in range(i - 1, lo - 1, -1) if r.words[j] in _CLAUSE_BREAK), lo)
-        return any(r.words[j] in _OUTSIDE for j in range(start, i)) and _SELF.isdisjoint(r.words[start:i + 1])
-    return not _TOLD.isdisjoint(words) or any(r.word(k - 1) in ("a", "an") for k in range(lo, hi) if r.words[k] in KIN)
+        return any(r.words[j] in _OUTSIDE for j in range(start, i)) and _SELF.isdisjoint(r.words[start:i + 1]) or \
+            _their_claim(r, lo, i)
+    return not _TOLD.isdisjoint(words) or any(r.word(k - 1) in ("a", "an") for k in range(lo, hi) if r.words[
+        k] in KIN) or _their_claim(r, lo, i)
 
 
 _NEWS = frozenset({"reportedly", "according", "news", "headline", "headlines", "breaking", "per", "heard", "reading",
@@ -88,7 +110,8 @@ def not_lived(r: Reading, i: int) -> bool:
 _HEARD = frozenset({"heard", "hear", "reading", "read", "noticed", "remember", "remembering", "saw", "watching",
                     "covering", "about", "over"})
 _FINED = frozenset({"fined", "sued", "apologised", "apologized", "fine"})
-_TOOLS = frozenset({"alert", "alerts", "map", "maps", "tracker", "notification", "notifications", "checker"})
+_TOOLS = frozenset({"alert", "alerts", "map", "maps", "tracker", "notification", "notifications", "checker", "status",
+                    "page"})
 _ON_THE_WAY = frozenset({"the", "a", "an", "that", "this", "about", "of", "big", "massive", "huge", "whole", "famous",
                          "great", "global", "latest", "entire"})
 
