@@ -147,3 +147,44 @@ def test_leaving_said_in_a_chat_as_a_choice(text: str, found: bool) -> None:
 ])
 def test_leaving_said_in_a_chat_more_ways(text: str, found: bool) -> None:
     assert _leaves(text) is found, text
+
+
+# Rules version 11: more of a chat's goodbyes, from batch 16's read half (forms, not its sentences)
+@pytest.mark.parametrize(("text", "found"), [
+    ("this network is a joke and im leaving end of story", True),
+    ("we're leaving for good, send the final bill", True),
+    ("i'm leaving for vodacom next month, what about my airtime", True),
+    ("I'm leaving for Lisbon on Monday, is roaming on?", False),
+    ("i'm leaving for work, call me later", False),
+    ("i wanna leave lol how", True),
+    ("i want to go, full stop", True),
+    ("tell me what i still owe and i'll go", True),
+    ("what's the fee to go now", True),
+    ("i want to go to the store", False),
+    ("do I have to go to a shop to swap the sim?", False),
+    ("can i leave for free since the signal is so bad here", True),
+    ("the contract says I can leave penalty free after a price rise, right?", True),
+    ("can I leave for Spain without roaming charges?", False),
+    ("what's the penalty for ending 6 months early", True),
+    ("do I pay for the modem if it isn't sent back after leaving", True),
+    ("how much to buy out the rest of my contract", True),
+    ("what's the cheapest way to get out of my 18 month deal", True),
+    ("i'm not staying after this year, how do I stop auto renewal", True),
+    ("I'm not staying home tonight, will the wifi be fine", False),
+    ("how do i stop being your customer", True),
+    ("please release my number", True),
+    ("no thanks to the offer, proceed with the termination", True),
+    ("can I undo the termination? proceed with the upgrade", False),
+    ("need pac codes for all four numbers", True),
+    ("texted PAC to 65075 but no code came", True),
+    ("what's my transfer pin", True),
+    ("what's the transfer pin for the bank app?", False),
+    ("don't need the landline or broadband anymore, we have 5g now. disconnect both", True),
+    ("i'm giving my 30 days notice as of today", True),
+    # joining here, not leaving (leaving_steps.comes_to_us)
+    ("i'm leaving vodacom and joining you, what do you need from me", False),
+    ("want to terminate my old contract with sky and join you, do you cover the exit fee?", False),
+    ("I want to end my contract with you", True),
+])
+def test_more_goodbyes_in_a_chat(text: str, found: bool) -> None:
+    assert _leaves(text) is found, text

@@ -154,7 +154,7 @@ END_NOUNS = frozenset({"cancellation", "cancelation", "termination", "disdetta",
                        "portabilità", "portabilidade"})
 # the words the steps of leaving start from (`signals.leaving_steps`)
 LEAVING_STEPS = END_NOUNS | {"porting", "ported", "pac", "stac", "long", "paying", "remove", "break", "breaking",
-                             "buyout", "buy-out", "want", "wanna", "mnp", "upc"}
+                             "buyout", "buy-out", "want", "wanna", "mnp", "upc", "transfer"}
 HELD = {"account", "accounts", "acct", "profile", "sub", "subs", "subscription", "subscriptions", "membership",
         "memberships", "service", "services", "contract", "contracts", "plan", "plans", "policy", "policies", "line",
         "lines",
@@ -184,7 +184,8 @@ BRANDS = {"verizon", "att", "at&t", "tmobile", "t-mobile", "sprint", "comcast", 
           "koodo", "fido", "starlink", "teksavvy", "eir", "plusnet", "talktalk", "tpg", "bsnl", "videotron",
           "centurylink", "windstream", "hughesnet", "viasat", "amaysim", "iinet", "superloop", "rogers", "smarty",
           "virginmedia", "vodafoneuk", "suddenlink", "mediacom", "astound", "yallo", "wingo", "sosh", "iliad",
-          "telenet", "quickline", "init7", "lycamobile"}
+          "telenet", "quickline", "init7", "lycamobile", "mtn", "telkom", "vodacom", "spark", "2degrees", "voxi",
+          "tello", "simyo", "drei", "a1", "magenta"}
 # airlines as customers address them (@ handles, lower case) and as they name them: a delay told to one, or at an
 # airport, is a trip's even when no flight is named ("@jetblue delayed again", "3 hours at JFK"). Names that are
 # also everyday words ("united", "delta", "spirit", "frontier") count only as handles.

@@ -88,6 +88,7 @@ def _to_someone(r: Reading) -> bool:
 # a part of what the customer holds, whose end is no leaving: "the Netflix add-on", "Sky Sports"
 _THEIRS = frozenset({"his", "her", "their", "own"})
 # but the customer may end a line the kin uses: "we want to stop her landline", "please close his line"
+_SPANS = frozenset({"12", "18", "24", "36", "month", "months", "year", "years", "-", "2", "two", "1", "one"})
 _I_AM = frozenset({"i'm", "im", "we're", "i'll", "we'll", "am"})  # "I'm disconnecting"; not "it will terminate"
 _KIN_WILL = frozenset({"he'll", "she'll", "they'll", "he", "she"})
 _LOST = frozenset({"lost", "stolen", "stole", "theft", "thief", "robbed"})
@@ -262,9 +263,9 @@ def _cancel(r: Reading) -> int:
         elif w == "cord":
             if r.word(i - 1) == "the" and r.word(i - 2).startswith("cut"):
                 return i  # "cutting the cord": ending a cable or TV subscription
-        elif w == "get" and nxt in ("out", "rid") and r.word(i + 2) == "of" and r.cls(
-                _object(r, r.next_content(i + 2, _EMPTY, 3))) & HELD:
-            return i  # "I want to get out of my contract"
+        elif w == "get" and nxt in ("out", "rid") and r.word(i + 2) == "of" and (r.cls(k := _object(r, r.next_content(
+                i + 2, _EMPTY | _SPANS, 4))) & HELD or r.word(k) in ("deal", "term", "tie-in")):
+            return i  # "I want to get out of my contract", "the cheapest way to get out of my 24 month deal"
         elif w in ("won't", "wont") or w == "not" and (r.word(i - 1) in ("will", "am", "i'm", "are", "we're")
                                                        or nxt in ("going", "gonna")) or w == "longer" and \
                 r.word(i - 1) == "no":

@@ -24,12 +24,14 @@ _WAKE = re.compile(r"k[üu]ndig|r[ée]sili|disdett|reces|withdraw|portab|portier
                    r"(?:should|shall|shouldn'?t) (?:just )?(?:go|leave|walk)\b|\b(?:joined|signed|ordered)\b|"
                    r"numbers? to |(?:mov|bring|brought|shift|tak|took|get|port|transfer)\w* (?:my|our|the) "
                    r"(?:\d+ |mobile |phone |landline |cell )?numbers?\b|\betf\b|walk away|\boff (?:you|ur)\b|"
-                   r"out of|if (?:i|we) left\b")
+                   r"out of|if (?:i|we) left\b|release (?:my|our|the) (?:numbers?|line)|(?:i'?ll|we'?ll|to|wanna) go\b|"
+                   r"(?:for|after) (?:ending|leaving|terminating|exiting)\b|buy out|not staying\b")
 # the words the forms start from (besides verbs of ending and the prefixes below): most words cost one lookup
 _STARTS = frozenset({"bye", "withdraw", "withdrawal", "rio", "notice", "take", "taking", "bring", "leaving", "leave",
                      "end", "exit", "finish", "terminate", "going", "moving", "walking", "gone", "off", "go", "walk",
                      "jump", "etf", "out", "left", "joined", "signed", "ordered", "number", "numbers", "termination",
-                     "cancellation", "cancelation"})
+                     "cancellation", "cancelation", "stop", "quit", "release", "ending", "terminating", "exiting",
+                     "buy", "staying"})
 # taking the notice back, or ending an option only: no leaving
 _TAKEN_BACK = ("zurück", "widerruf", "annul", "revoc", "revok", "retract", "undo", "option", "opzion", "zusatz")
 _RENEW = ("renouvel", "verlänger", "verlanger", "rinnov")  # not renewing, after a negation: "will nicht verlängern"
@@ -45,16 +47,17 @@ _NOT_HELD = frozenset({"card", "cards", "option", "options", "add-on", "addon", 
                        "roaming", "channel", "pack", "boost", "insurance", "sports", "alarm", "all", "everything"})
 _LOST = frozenset({"lost", "stolen", "stole", "theft", "thief", "robbed", "missing"})
 # a verb of ending with no object, asked about: "how to leave before the 24 months", "if I end today what do I owe"
-_BARE = frozenset({"leave", "end", "exit", "finish", "terminate"})
+_BARE = frozenset({"leave", "end", "exit", "finish", "terminate", "go"})
 _BARE_ASK = frozenset({"how", "can", "if", "when", "to", "want", "wanna", "need", "please", "pls", "plz", "kindly",
                        "i", "we", "and"})
 _BARE_NEXT = frozenset({"", "before", "early", "earlier", "without", "today", "now", "asap", "please", "pls", "plz",
                         "what", "how", "at", "on", "by", "immediately", "after", "and", "whenever", "straight",
-                        "once", "mid", "right"})
-_BY_ME = frozenset({"i", "we", "to", "please", "pls", "plz", "kindly", "and", "then", "just"})
+                        "once", "mid", "right", "lol", "full", "period", "penalty", "free", "for"})
+_BY_ME = frozenset({"i", "we", "to", "please", "pls", "plz", "kindly", "and", "then", "just", "i'll", "we'll",
+                    "wanna", "can"})
 _ONCE_MEANT = frozenset({"was", "were", "would", "almost", "nearly", "thought"})
 _COSTS = frozenset({"pay", "paying", "owe", "cost", "costs", "fee", "fees", "penalty", "charge", "charged", "months",
-                    "contract", "router", "box", "modem", "balance", "handset"})
+                    "contract", "router", "box", "modem", "balance", "handset", "free", "penalties"})
 _NOT_NOTICE = frozenset({"landlord", "flat", "apartment", "lease", "tenancy", "job", "employer", "boss", "work"})
 _GIVE = frozenset({"give", "giving", "gave", "given", "hand", "handing", "handed", "submit", "submitting", "sent"})
 
@@ -86,19 +89,36 @@ def chat_leaving(r: Reading) -> int:
                 r.word(i - 1)[:3], nxt[:3], r.word(i + 2)[:3], r.word(i - 2)[:3]):
             return i  # "the unlock code for portability", "code RIO", "il codice di migrazione"
         if w == "notice" and _NOT_NOTICE.isdisjoint(words) and (nxt == "given" or any(
-                x in _GIVE for x in words[max(0, i - 3):i]) and (nxt in SENTENCE_END or nxt in ("", "today", "now",
-                                                                                                  "hereby"))):
+                x in _GIVE for x in words[max(0, i - 5):i]) and (nxt in SENTENCE_END or nxt in (
+                    "", "today", "now", "hereby", "as", "from", "effective", "starting"))):
             return i  # "notice given.", "I give notice today"; not "gave notice to my landlord"
         if w in ("take", "taking", "bring") and nxt in ("my", "our") and r.word(i + 2 + (r.word(i + 2) in (
                 "landline", "mobile", "phone", "old"))) in ("number", "numbers") and \
                 "with" in words[i + 3:i + 6] and not {"me", "us"}.isdisjoint(words[i + 3:i + 7]):
             return i  # "how do I take my number with me"
-        if r.cls(i) & END and nxt in ("it", "them", "mine", "ours") and (k := _ended_it(r, i)) >= 0:
+        if r.cls(i) & END and nxt in ("it", "them", "mine", "ours", "both") and (k := _ended_it(r, i)) >= 0:
             return k
         if w in _BARE and (k := _bare_leave(r, i)) >= 0 or (k := _going(r, i)) >= 0 or (k := _costs(r, i)) >= 0:
             return k
         if w in _JOINED and (k := _joined(r, i)) >= 0 or w in ("number", "numbers") and (k := _number_taken(r, i)) >= 0:
             return k
+        if w in _GERUNDS and r.word(i - 1) in ("for", "after") and not _COSTS.isdisjoint(words[slice(*r.span(
+                r.sentence_of(i)))]) and not r.mask & TRIP and not r.negated(i, 3):
+            return i  # "is there a penalty for ending 3 months early", "do I pay for the router if I don't return it
+            # after leaving"
+        if w == "buy" and nxt == "out" and not _PACTS.isdisjoint(words[i + 2:i + 8]) or w == "staying" and r.word(
+                i - 1) == "not" and r.word(i - 2) in _ME_NOW and (nxt in _AFTER_STAY or nxt in CLAUSE_END):
+            return i  # "how much to buy out the rest of my contract", "I'm not staying after this year"
+        if w in ("stop", "quit") and nxt == "being" and r.word(i + 2) in ("your", "a", "an") and r.word(i + 3) in (
+                "customer", "client", "member", "subscriber") and not r.negated(i, 3):
+            return i  # "how do I stop being your customer"
+        if w == "release" and nxt in ("my", "our", "the") and r.word(i + 2) in ("number", "numbers", "line") and \
+                not r.negated(i, 3):
+            return i  # "release my number": to take it to another company
+        if w in ("termination", "cancellation", "cancelation") and r.word(i - 1) == "the" and r.word(i - 2) in (
+                "with", "confirm", "process", "start", "begin") and (r.word(i - 2) != "with" or r.word(i - 3) in (
+                "proceed", "ahead", "on")) and not any(x.startswith(("undo", "withdraw", "revok")) for x in words[:i]):
+            return i  # "no thanks, proceed with the termination", "go ahead with the cancellation"
         if w in ("termination", "cancellation", "cancelation") and nxt in ("please", "pls", "plz") and (
                 i == 0 or r.word(i - 1) in CLAUSE_END):
             return i  # "termination pls, I move to Germany"
@@ -151,7 +171,13 @@ def _bare_leave(r: Reading, i: int) -> int:
     if not (nxt in CLAUSE_END or nxt in _BARE_NEXT) or _BARE_ASK.isdisjoint(words[max(0, i - 4):i]) or not \
             _ONCE_MEANT.isdisjoint(words[max(0, i - 4):i]):  # not "I was going to leave but the price works"
         return -1
-    return i if r.mask & (HELD | MONEY) or not _COSTS.isdisjoint(words) else -1
+    if nxt == "for" and r.word(i + 2) != "free":
+        return -1  # "can i leave for free"; not "leave for Spain"
+    if words[i] == "go" and (r.word(i - 1) == "to" and r.word(i - 2) not in ("want", "wanna", "need", *_COSTS) or
+                             nxt not in CLAUSE_END and nxt not in _GO_NEXT):
+        return -1  # "go" only as a goodbye: "just tell me what i owe and i'll go", "i want to go, full stop"
+    return i if r.mask & (HELD | MONEY) or not _COSTS.isdisjoint(words) or r.n <= 10 and not {
+        "want", "wanna", "need"}.isdisjoint(words[max(0, i - 3):i]) or "full" in words[i + 1:i + 3] else -1
 
 
 # a price or a rival in the text: what makes "I'm going." a goodbye and not a trip
@@ -191,6 +217,11 @@ def _going(r: Reading, i: int) -> int:
     if w in ("go", "going") and r.word(i - 1) in ("i", "we", "we're", "i'm") and nxt in ("to", "with") and _rival(
             r, i + 2) and (r.mask & HELD or not _PRICED.isdisjoint(words) or "instead" in words):
         return i  # "I want to cancel, I go to NOS", "we're going with Kayo instead"; not "going with Sarah"
+    if w == "leaving" and r.word(i - 1) in _ME_NOW and (nxt in _FOR_SURE or nxt == "for" and (r.word(
+            i + 2) in ("good", "real", "sure") or r.word(i + 2) in BRANDS and r.word(i + 2) not in _HOME)) and \
+            not r.mask & TRIP and not r.negated(i, 3):
+        return i  # "your service is rubbish and im leaving end of story", "I'm leaving for MTN"; not "I'm leaving
+        # for Portugal on Friday" (a brand, not any name: places are written as names too)
     if (w == "leaving" and r.word(i - 1) in _ME_NOW or w in ("leaving", "leave") and r.word(i - 1) in (
             "be", "towards", "toward")) and nxt in _GOING_AT and not _ENDS_AT.isdisjoint(words) and not r.mask & TRIP:
         return i  # "where do I send the router back? I'm leaving at end of month", "I'll be leaving when my term's up"
@@ -198,6 +229,10 @@ def _going(r: Reading, i: int) -> int:
 
 
 _I = frozenset({"i", "we"})
+_GERUNDS = frozenset({"ending", "leaving", "terminating", "exiting"})
+_GO_NEXT = frozenset({"", "full", "period", "lol", "now", "today", "asap"})
+_AFTER_STAY = frozenset({"", "after", "past", "beyond", "with", "when", "once", "longer", "any", "another", "on"})
+_FOR_SURE = frozenset({"end", "period", "full", "forever", "lol", "tbh", "honestly", "seriously", "then"})
 _SHOULD = frozenset({"should", "shall", "shouldn't"})
 
 

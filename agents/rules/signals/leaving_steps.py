@@ -24,7 +24,8 @@ from ticket_enricher.agents.rules.signals.reading import (
 _FEE = frozenset({"fee", "fees", "charge", "charges", "cost", "costs", "policy", "policies", "penalty", "penalties"})
 _PAPER = frozenset({"letter", "form", "request", "notice", "confirmation", "email"})
 _FAKE = frozenset({"fake", "scam", "phishing", "bogus", "fraudulent", "spoof"})
-_PORT_CODE = frozenset({"code", "authorization", "authorisation", "key", "number", "pin"})
+_BANKING = frozenset({"bank", "banking", "payment", "payments", "money", "wire", "card"})
+_PORT_CODE = frozenset({"code", "codes", "authorization", "authorisation", "key", "number", "pin", "pins"})
 _SOMEONE_HERE = frozenset({"you", "your", "u", "us"})
 _CAME = frozenset({"came", "coming", "come", "from"})  # a number ported in: "I came from Vi with MNP"
 _ASKING = frozenset({"want", "wanna", "need", "how", "way", "like", "wish"})
@@ -84,9 +85,10 @@ def leaving_step(r: Reading) -> int:
             return i  # "So long @DIRECTV", "so long, and thanks for all the dropped calls @x"
         elif w == "remove" and nxt in ("me", "us") and r.word(i + 2) == "as" and r.word(i + 3) in _AS_CUSTOMER:
             return i  # "Remove me as a customer"
-        elif w in ("porting", "port", "pac", "stac"):
+        elif w in ("porting", "port", "pac", "stac") or w == "transfer" and nxt == "pin" and _BANKING.isdisjoint(words):
             end = next((k for k in range(i + 1, min(r.n, i + 8)) if words[k] in CLAUSE_END), min(r.n, i + 8))
-            onward = w in ("porting", "port") and nxt in ("to", "out", "over", "away", "my", "our", "all")
+            onward = w in ("porting", "port") and nxt in ("to", "out", "over", "away", "my", "our", "all") or \
+                w == "pac" and nxt == "to" and r.word(i + 2).isdigit()  # "texted PAC to 65075"
             if (nxt in _PORT_CODE or onward) and _SOMEONE_HERE.isdisjoint(words[i + 1:end]) and not ported_in(r, i):
                 return i  # "I need my porting code", "I'll be porting to Tesco Mobile"; not "porting my number to you"
         elif w in ("break", "breaking"):
@@ -237,7 +239,8 @@ def ported_in(r: Reading, i: int) -> bool:
         r.word(k + 1) in ("", "from", "to") or r.word(k + 1) in CLAUSE_END)
 
 
-_MOVES = ("switch", "mov", "port", "transfer", "chang", "bring", "brought")
+_MOVES = ("switch", "mov", "port", "transfer", "chang", "bring", "brought", "leav", "terminat", "cancel", "quit")
+_JOIN = frozenset({"join", "joining", "come", "coming"})
 _OLD = frozenset({"another", "old", "previous", "other", "different", "former", "current"})
 _OLD_ONE = frozenset({"provider", "network", "carrier", "bank", "company", "operator", "isp", "supplier", "telco"})
 
@@ -245,7 +248,8 @@ _OLD_ONE = frozenset({"provider", "network", "carrier", "bank", "company", "oper
 def comes_to_us(r: Reading, i: int) -> bool:
     """Whether the move found near `i` brings the customer to the company addressed: "planning to switch our
     whole office to your business plan", "I switched from another provider last year", "porting my number from
-    the old network took 2 hours"; not "switching from you to Vodafone" nor "moving to another provider"."""
+    the old network took 2 hours", "terminate my old contract with Sky and join you"; not "switching from you to
+    Vodafone", "moving to another provider" nor "end my contract with you"."""
     words = r.words
     lo, hi = r.span(r.sentence_of(i))
     for j in sorted(range(max(lo, i - 3), min(hi, i + 5)), key=lambda k: abs(k - i)):
@@ -256,6 +260,9 @@ def comes_to_us(r: Reading, i: int) -> bool:
         if "to" in after and r.word(j + 2 + after.index("to")) not in ("you", "your", "u", "yours"):
             return False  # "switching from the old network to Vodafone"
         for k, x in enumerate(after[:-1]):
+            if x in _JOIN and (after[k + 1] in ("you", "u", "your") or after[k + 1] == "to" and k + 2 < len(after)
+                               and after[k + 2] in ("you", "u")):
+                return True  # "i'm leaving vodacom and joining you", "wants to leave Telkom and come to you"
             if x in ("to", "onto") and after[k + 1] in ("your", "you", "u", "yours"):
                 return not any(y.startswith(("competit", "rival")) for y in after[k + 2:k + 4])  # "to your rival"
             if x == "from" and (after[k + 1] in _OLD or after[k + 1] in ("the", "my", "a") and k + 2 < len(after)
