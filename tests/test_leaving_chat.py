@@ -188,3 +188,30 @@ def test_leaving_said_in_a_chat_more_ways(text: str, found: bool) -> None:
 ])
 def test_more_goodbyes_in_a_chat(text: str, found: bool) -> None:
     assert _leaves(text) is found, text
+
+
+# Rules version 11: staying, re-contracting and someone else's leave (leaving_steps), from batch 16's read half
+@pytest.mark.parametrize(("text", "found"), [
+    ("a rival quoted me less, can you match? i'd rather stay with you", False),
+    ("changed my mind about leaving, is the retention offer still on", False),
+    ("rang to leave in May and stayed for the discount, it never showed on my bill", False),
+    ("end my current plan and move me to the 5G unlimited one", False),
+    ("can I close this contract early and start a new one with you at the lower price", False),
+    ("can i undo the port out request? keeping my number here", False),
+    ("how do I get a pac code from my old network to bring my number over to you", False),
+    ("do you buy out contracts from other providers", False),
+    ("my mate went to another provider and pays half, can you lower my bill", False),
+    ("my sister wants to leave Telkom and come over to you", False),
+    ("Brother please cancel my sim, I go back home next week", True),
+    ("my brother and I are leaving you", True),
+    ("I've changed my mind, cancel my contract", True),
+    ("I want to leave, my friend went to Vodafone and pays less", True),
+    ("bye forever", True),
+    ("put me through to whoever handles leaving", True),
+    ("which department deals with ending contracts", True),
+    ("can i take my number to an mvno", True),
+    ("moving my line to an account at another company, what do you need to release it?", True),
+    ("can I take my number to a new phone", False),
+])
+def test_staying_joining_and_others_leaving(text: str, found: bool) -> None:
+    assert _leaves(text) is found, text

@@ -40,7 +40,7 @@ from ticket_enricher.agents.rules.signals.failures import (
 from ticket_enricher.agents.rules.signals.goodbyes import says_goodbye
 from ticket_enricher.agents.rules.signals.leaving import escalation_cancel
 from ticket_enricher.agents.rules.signals.leaving_chat import says_chat_leaving
-from ticket_enricher.agents.rules.signals.leaving_steps import comes_to_us, says_leaving_phrase
+from ticket_enricher.agents.rules.signals.leaving_steps import comes_to_us, says_leaving_phrase, someone_elses_leave
 from ticket_enricher.agents.rules.signals.legal import escalation_legal
 from ticket_enricher.agents.rules.signals.money import billing_error
 from ticket_enricher.agents.rules.signals.not_now import not_now
@@ -170,7 +170,7 @@ def _detect(raw: str) -> tuple[dict[Signal, str], int, frozenset[str]]:
         if wake & need or by_tags and tags:
             i = detector(r)
             if i >= 0 and not (signal in _SPARABLE and not_now(r, i, signal == "trip_disrupted") or
-                               signal in LEAVE and comes_to_us(r, i)):
+                               signal in LEAVE and (comes_to_us(r, i) or someone_elses_leave(r, i))):
                 found[signal] = text.quote(i)
     for vetoed, veto in ((_SPARABLE, spared), (_MENDABLE, over)):
         if not found.keys().isdisjoint(vetoed) and veto(r):

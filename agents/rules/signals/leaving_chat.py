@@ -25,13 +25,14 @@ _WAKE = re.compile(r"k[üu]ndig|r[ée]sili|disdett|reces|withdraw|portab|portier
                    r"numbers? to |(?:mov|bring|brought|shift|tak|took|get|port|transfer)\w* (?:my|our|the) "
                    r"(?:\d+ |mobile |phone |landline |cell )?numbers?\b|\betf\b|walk away|\boff (?:you|ur)\b|"
                    r"out of|if (?:i|we) left\b|release (?:my|our|the) (?:numbers?|line)|(?:i'?ll|we'?ll|to|wanna) go\b|"
-                   r"(?:for|after) (?:ending|leaving|terminating|exiting)\b|buy out|not staying\b")
+                   r"(?:for|after|handles|with) (?:ending|leaving|terminating|exiting)\b|buy out|"
+                   r"not staying\b|release (?:it|them)\b")
 # the words the forms start from (besides verbs of ending and the prefixes below): most words cost one lookup
 _STARTS = frozenset({"bye", "withdraw", "withdrawal", "rio", "notice", "take", "taking", "bring", "leaving", "leave",
                      "end", "exit", "finish", "terminate", "going", "moving", "walking", "gone", "off", "go", "walk",
                      "jump", "etf", "out", "left", "joined", "signed", "ordered", "number", "numbers", "termination",
                      "cancellation", "cancelation", "stop", "quit", "release", "ending", "terminating", "exiting",
-                     "buy", "staying"})
+                     "buy", "staying", "closing"})
 # taking the notice back, or ending an option only: no leaving
 _TAKEN_BACK = ("zurück", "widerruf", "annul", "revoc", "revok", "retract", "undo", "option", "opzion", "zusatz")
 _RENEW = ("renouvel", "verlänger", "verlanger", "rinnov")  # not renewing, after a negation: "will nicht verlängern"
@@ -57,7 +58,7 @@ _BY_ME = frozenset({"i", "we", "to", "please", "pls", "plz", "kindly", "and", "t
                     "wanna", "can"})
 _ONCE_MEANT = frozenset({"was", "were", "would", "almost", "nearly", "thought"})
 _COSTS = frozenset({"pay", "paying", "owe", "cost", "costs", "fee", "fees", "penalty", "charge", "charged", "months",
-                    "contract", "router", "box", "modem", "balance", "handset", "free", "penalties"})
+                    "contract", "router", "box", "modem", "balance", "handset", "free", "penalties", "term"})
 _NOT_NOTICE = frozenset({"landlord", "flat", "apartment", "lease", "tenancy", "job", "employer", "boss", "work"})
 _GIVE = frozenset({"give", "giving", "gave", "given", "hand", "handing", "handed", "submit", "submitting", "sent"})
 
@@ -109,6 +110,14 @@ def chat_leaving(r: Reading) -> int:
         if w == "buy" and nxt == "out" and not _PACTS.isdisjoint(words[i + 2:i + 8]) or w == "staying" and r.word(
                 i - 1) == "not" and r.word(i - 2) in _ME_NOW and (nxt in _AFTER_STAY or nxt in CLAUSE_END):
             return i  # "how much to buy out the rest of my contract", "I'm not staying after this year"
+        if w == "bye" and (nxt == "forever" or nxt == "for" and r.word(i + 2) in ("good", "ever")):
+            return i  # "bye forever", "bye for good"
+        if w in _GERUNDS and r.word(i - 1) in ("handles", "handling", "with", "for") and not _DESK.isdisjoint(words) \
+                and not r.mask & TRIP and not r.negated(i, 3):
+            return i  # "put me through to whoever handles leaving", "which department deals with ending contracts"
+        if w == "release" and nxt in ("it", "them") and (_names_rival(r) or any(
+                x in ("another", "other", "new") and r.word(k + 1) in _ELSEWHERE for k, x in enumerate(words))):
+            return i  # "moving my line to an account at another company, what do you need to release it?"
         if w in ("stop", "quit") and nxt == "being" and r.word(i + 2) in ("your", "a", "an") and r.word(i + 3) in (
                 "customer", "client", "member", "subscriber") and not r.negated(i, 3):
             return i  # "how do I stop being your customer"
@@ -229,6 +238,8 @@ def _going(r: Reading, i: int) -> int:
 
 
 _I = frozenset({"i", "we"})
+_DESK = frozenset({"department", "team", "whoever", "someone", "person", "who", "dept"})
+_ELSEWHERE = frozenset({"company", "provider", "network", "carrier", "operator", "supplier", "mvno"})
 _GERUNDS = frozenset({"ending", "leaving", "terminating", "exiting"})
 _GO_NEXT = frozenset({"", "full", "period", "lol", "now", "today", "asap"})
 _AFTER_STAY = frozenset({"", "after", "past", "beyond", "with", "when", "once", "longer", "any", "another", "on"})
@@ -261,7 +272,9 @@ def _number_taken(r: Reading, i: int) -> int:
     if r.word(h) not in ("my", "our", "the") or not r.word(h - 1).startswith(_TAKE) or r.negated(i, 4) or \
             not _HERE.isdisjoint(words[i + 1:i + 4]) or r.word(i + 1) == "to" and r.word(i + 2) in ("my", "a", "new"):
         return -1
-    return i if _names_rival(r) and "new" not in words[i + 1:i + 4] else -1
+    elsewhere = r.word(i + 1) == "to" and (r.word(i + 3) in _ELSEWHERE and r.word(i + 2) in ("an", "a", "another")
+                                            or r.word(i + 2) == "another" and r.word(i + 3) in _ELSEWHERE)
+    return i if (_names_rival(r) or elsewhere) and "new" not in words[i + 1:i + 4] else -1
 
 
 def _costs(r: Reading, i: int) -> int:

@@ -221,6 +221,8 @@ _LEFT = ("quit", "left", "leav", "cancel", "switch", "went", "walk", "drop")
 _UNDO = ("revok", "revoc", "retract", "withdraw", "cancel", "annul", "undo", "zurück", "widerruf")
 _THEIR_THE = frozenset({"la", "ma", "le", "mon", "die", "meine", "il", "mia"})
 _KEEP = frozenset({"keeping", "keep"})
+_OUTGOING = frozenset({"notice", "port", "porting", "port-out", "transfer"})  # "undo the port out request"
+_RECONTRACT = frozenset({"move", "put", "switch", "upgrade", "change", "moving", "putting", "switching"})
 
 
 def ported_in(r: Reading, i: int) -> bool:
@@ -239,10 +241,12 @@ def ported_in(r: Reading, i: int) -> bool:
         r.word(k + 1) in ("", "from", "to") or r.word(k + 1) in CLAUSE_END)
 
 
-_MOVES = ("switch", "mov", "port", "transfer", "chang", "bring", "brought", "leav", "terminat", "cancel", "quit")
+_MOVES = ("switch", "mov", "port", "transfer", "chang", "bring", "brought", "leav", "terminat", "cancel", "quit", "buy",
+          "pac")
 _JOIN = frozenset({"join", "joining", "come", "coming"})
 _OLD = frozenset({"another", "old", "previous", "other", "different", "former", "current"})
-_OLD_ONE = frozenset({"provider", "network", "carrier", "bank", "company", "operator", "isp", "supplier", "telco"})
+_OLD_ONE = frozenset({"provider", "network", "carrier", "bank", "company", "operator", "isp", "supplier", "telco",
+                      "providers", "networks", "carriers", "companies", "operators", "suppliers"})
 
 
 def comes_to_us(r: Reading, i: int) -> bool:
@@ -257,8 +261,9 @@ def comes_to_us(r: Reading, i: int) -> bool:
             continue
         after = words[j + 1:min(hi, j + 9)]
         after = after[:next((k for k, x in enumerate(after) if x in CLAUSE_END), len(after))]
-        if "to" in after and r.word(j + 2 + after.index("to")) not in ("you", "your", "u", "yours"):
-            return False  # "switching from the old network to Vodafone"
+        dest = r.word(j + 2 + after.index("to")) if "to" in after else "you"
+        if dest not in ("you", "your", "u", "yours") and not dest.startswith(_MOVES + ("join", "get", "keep")):
+            return False  # "switching from the old network to Vodafone"; not "...to bring my number over to you"
         for k, x in enumerate(after[:-1]):
             if x in _JOIN and (after[k + 1] in ("you", "u", "your") or after[k + 1] == "to" and k + 2 < len(after)
                                and after[k + 2] in ("you", "u")):
@@ -269,6 +274,31 @@ def comes_to_us(r: Reading, i: int) -> bool:
                                 and after[k + 2] in _OLD) and any(y in _OLD_ONE for y in after[k + 1:k + 5]):
                 return True
         return False
+    return False
+
+
+_OTHERS = frozenset({"friend", "friends", "mate", "mates", "colleague", "colleagues", "coworker", "coworkers", "boss",
+                     "neighbour", "neighbor", "cousin", "brother", "sister", "friend's", "mate's", "colleague's",
+                     "brother's", "sister's", "member", "staff"})
+
+
+_WHOSE = frozenset({"my", "a", "his", "her", "our", "their", "the", "one", "another"})
+_FIRST_PERSON = frozenset({"i", "we", "i'm", "we're", "me", "us", "i've", "mine", "i'd", "i'll"})
+
+
+def someone_elses_leave(r: Reading, i: int) -> bool:
+    """Whether the leave found near `i` is a friend's, a colleague's or a sibling's told as theirs: "my friend went
+    to another provider and pays less", "a friend of mine had trouble leaving you", "my brother wants to leave";
+    not "my brother and I are leaving", nor a wife's or a child's line the customer ends."""
+    words = r.words
+    lo, hi = r.span(r.sentence_of(i))
+    for j in sorted(range(max(lo, i - 3), min(hi, i + 5)), key=lambda k: abs(k - i)):
+        if words[j].startswith(_MOVES) or r.cls(j) & END or words[j] in ("went", "gone", "going"):
+            start = max(lo, j - 6)
+            k = next((h for h in range(start, j) if words[h] in _OTHERS and (words[h].endswith("'s") or r.word(
+                h - 1) in _WHOSE)), -1)  # "my brother", "a staff member"; not "Brother please cancel my sim"
+            return k >= 0 and _FIRST_PERSON.isdisjoint(x for h, x in enumerate(words[k:j], k) if not (
+                x == "mine" and r.word(h - 1) == "of"))
     return False
 
 
@@ -285,7 +315,7 @@ def staying(r: Reading) -> bool:
                 k + 1) in CLAUSE_END) and r.word(k - 2) not in ("if", "should", "why", "can", "could", "would"):
             return True  # "revoke my termination, I stay"
         if (w.startswith(_UNDO) or w == "take" and r.word(k + 1) == "back") and r.word(r.next_content(
-                k + (w == "take"), _EMPTY | _THEIR_THE, 3)) in END_NOUNS | {"notice"} or \
+                k + (w == "take"), _EMPTY | _THEIR_THE, 3)) in END_NOUNS | _OUTGOING or \
                 w in ("bleibe", "bleiben") and r.word(k - 1) in ("ich", "wir") or w == "resto" and r.word(
                 k + 1) == "con" or w == "reste" and r.word(k - 1) == "je":
             return True  # "please withdraw my cancellation", "kündigung zurückziehen, ich bleibe", "resto con voi"
@@ -295,6 +325,15 @@ def staying(r: Reading) -> bool:
         if w in _KEEP and (r.word(k + 1) == "everything" and r.word(k + 2) != "but" or r.word(k + 1) == "the" and
                            r.word(k + 2) in ("rest", "others", "other")):
             return True
+        if w in _STAY and r.word(k - 1) == "rather" or w == "changed" and r.word(k + 1) in ("my", "our") and r.word(
+                k + 2) == "mind" and r.word(k + 3) == "about" or w == "stayed" and any(r.cls(h) & END or words[
+                    h].startswith("leav") for h in range(r.span(r.sentence_of(k))[0], k)):
+            return True  # "I'd rather stay with you", "changed my mind about leaving", "called to leave and stayed"
+        if w in _RECONTRACT and r.word(k + 1) in ("me", "us") and r.word(k + 2) in ("to", "on", "onto") and any(
+                r.cls(h) & END for h in range(max(0, k - 12), k)) or w == "new" and r.word(k + 1) == "one" and \
+                "with" in words[k + 2:k + 8] and not {"you", "u"}.isdisjoint(words[k + 2:k + 9]):
+            return True  # "terminate the old tariff and move me to the unlimited plan", "end my contract and start a
+            # new one with you"
         if w in _NEAR and _near_thing(r, k):
             return True  # "I almost quit your airline", "thought about leaving when my contract ended but..."
         if w == "still" and r.word(k + 1).startswith(("flying", "with", "banking", "using", "shopping", "here")) and \
