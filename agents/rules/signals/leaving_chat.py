@@ -32,7 +32,7 @@ _STARTS = frozenset({"bye", "withdraw", "withdrawal", "rio", "notice", "take", "
                      "end", "exit", "finish", "terminate", "going", "moving", "walking", "gone", "off", "go", "walk",
                      "jump", "etf", "out", "left", "joined", "signed", "ordered", "number", "numbers", "termination",
                      "cancellation", "cancelation", "stop", "quit", "release", "ending", "terminating", "exiting",
-                     "buy", "staying", "closing"})
+                     "buy", "staying"})
 # taking the notice back, or ending an option only: no leaving
 _TAKEN_BACK = ("zurück", "widerruf", "annul", "revoc", "revok", "retract", "undo", "option", "opzion", "zusatz")
 _RENEW = ("renouvel", "verlänger", "verlanger", "rinnov")  # not renewing, after a negation: "will nicht verlängern"

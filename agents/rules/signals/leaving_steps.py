@@ -256,7 +256,7 @@ def comes_to_us(r: Reading, i: int) -> bool:
     Vodafone", "moving to another provider" nor "end my contract with you"."""
     words = r.words
     lo, hi = r.span(r.sentence_of(i))
-    for j in sorted(range(max(lo, i - 3), min(hi, i + 5)), key=lambda k: abs(k - i)):
+    for j in r.around(i, 3, 4):
         if not words[j].startswith(_MOVES):
             continue
         after = words[j + 1:min(hi, j + 9)]
@@ -292,7 +292,7 @@ def someone_elses_leave(r: Reading, i: int) -> bool:
     not "my brother and I are leaving", nor a wife's or a child's line the customer ends."""
     words = r.words
     lo, hi = r.span(r.sentence_of(i))
-    for j in sorted(range(max(lo, i - 3), min(hi, i + 5)), key=lambda k: abs(k - i)):
+    for j in r.around(i, 3, 4):
         if words[j].startswith(_MOVES) or r.cls(j) & END or words[j] in ("went", "gone", "going"):
             start = max(lo, j - 6)
             k = next((h for h in range(start, j) if words[h] in _OTHERS and (words[h].endswith("'s") or r.word(

@@ -56,9 +56,7 @@ def _past_and_glad(r: Reading, k: int) -> bool:
 
 def _trouble_word(r: Reading, i: int) -> int:
     """The word of trouble nearest `i` in its sentence, or `i`: "my card ... declined" -> "declined"."""
-    lo, hi = r.span(r.sentence_of(i))
-    near = sorted(range(lo, hi), key=lambda k: abs(k - i))
-    return next((k for k in near if _troubled(r.words[k]) or r.words[k] == "no" and abs(k - i) < 3), i)
+    return next((k for k in r.around(i, r.n, r.n) if _troubled(r.words[k]) or r.words[k] == "no" and abs(k - i) < 3), i)
 
 
 def _asked_ahead(r: Reading, k: int, trip: bool) -> bool:
@@ -143,8 +141,11 @@ def _denied(r: Reading, k: int) -> bool:
     return r.word(k + 1) == "once" and r.negated(k, 2)
 
 
+# what follows a word of working again as part of it ("works fine", "working again"): the check for "still" or
+# "but" starts after it
 _UP = frozenset({"good", "fine", "ok", "okay", "working", "works", "fast", "faster", "fastest", "great", "perfect",
-                 "perfectly", "back", "better", "smooth", "smoothly", "flawless", "stable", "normal", "normally"})
+                 "perfectly", "back", "better", "smooth", "smoothly", "flawless", "stable", "normal", "normally",
+                 "again", "now"})
 _WAS_BACK = frozenset({"came", "is", "was", "it's", "its", "were", "are", "been", "everything's", "all"})
 _AGAIN_NOW = frozenset({"again", "now"})
 _PART = frozenset({"for", "on", "with", "in", "when", "if", "except", "apart", "via", "through", "from"})
@@ -174,7 +175,7 @@ def _put_back(r: Reading, k: int) -> bool:
             ok = r.word(j - 1) in ("fast", "fine", "online", "normal", "working", "smooth")
         else:
             continue
-        after = j + 2 if w != "again" and r.word(j + 1) in _UP | {"again", "now"} else j + 1
+        after = j + 2 if w != "again" and r.word(j + 1) in _UP else j + 1
         if w != "back" and r.word(after) in _PART:
             continue  # "works fine for checking my balance": a part that works beside one that does not
         if ok and _STILL.isdisjoint(words[after:]) and not (w == "again" and r.negated(j - 1, 3)):

@@ -193,6 +193,13 @@ class Reading:
         ends = self.ends
         return (ends[s - 1] + 1 if s > 0 else 0), (ends[s] if s < len(ends) else self.n)
 
+    def around(self, i: int, before: int, after: int) -> list[int]:
+        """The indices from `before` words before `i` to `after` words after it, within its sentence, nearest
+        first (the earlier of two at the same distance first): where a check looks for the word a detector's hit
+        stands for ("my card ... declined")."""
+        lo, hi = self.span(self.sentence_of(i))
+        return sorted(range(max(lo, i - before), min(hi, i + after + 1)), key=lambda k: abs(k - i))
+
     def near(self, i: int, bits: int, before: int, after: int) -> int:
         """The nearest word with one of `bits` within `before`/`after` words of `i`, in its clause; -1 if none."""
         words = self.words

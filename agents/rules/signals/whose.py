@@ -27,8 +27,9 @@ def _their_claim(r: Reading, lo: int, i: int) -> bool:
     internet is down") nor one with the customer's own trouble in it ("...told me my card was blocked")."""
     words = r.words
     for j in range(lo, i):
-        if words[j] in _OUTSIDE_KIN and any(words[h] in _CLAIMS for h in range(j + 1, min(i, j + 4))):
-            h = next(h for h in range(j + 1, min(i, j + 4)) if words[h] in _CLAIMS)
+        h = next((h for h in range(j + 1, min(i, j + 4)) if words[h] in _CLAIMS), -1) if words[
+            j] in _OUTSIDE_KIN else -1
+        if h >= 0:
             return _OWN.isdisjoint(words[h + 1:i + 1])
     return False
 
@@ -168,7 +169,7 @@ def hypothetical(r: Reading, i: int) -> bool:
     if r.word(hi) != "?" and "?" not in words[i:hi]:
         return False
     # the lock word itself when `i` is what is locked ("will my account get locked")
-    i = next((k for k in sorted(range(max(lo, i - 3), min(hi, i + 4)), key=lambda k: abs(k - i))
+    i = next((k for k in r.around(i, 3, 3)
               if words[k].startswith(_LOCKS)), i)
     for k in range(i - 1, lo - 1, -1):
         if words[k] in (",", ";", ":", "but", "and", "because"):
